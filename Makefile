@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build kmod/vmtrace.ko (against KDIR) and user/vmtrace-collect
+# make module     the module only;  make user: the collector only
+# make module-for KVER=<ver>
+#                 build the module for an installed kernel in build/<ver>/
+#                 (out of the source tree, so several kernels can coexist)
+# make check      native unit tests, then the selftests in the test host
+# make demo       boot the test host and show vmtrace at work
+# make bench      benchmarks (figures, not pass/fail)
+
+TOP := $(CURDIR)
+
+# The running kernel's build dir when it exists, else the newest installed
+# Debian headers.
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+	if [ -d "$$d" ]; then echo "$$d"; else \
+	ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1; fi)
+
+# Kernels the selftests run on; the first is the default test host.
+CHECK_KERNELS ?= 6.1 6.12
+
+.PHONY: all module module-for user unit check check-unit check-harness \
+	check-selftests demo bench clean
+
+all: module user
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers found: run scripts/deps or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+module-for:
+	@test -n "$(KVER)" || { echo "usage: make module-for KVER=<version>" >&2; exit 1; }
+	scripts/build-module $(KVER)
+
+user:
+	$(MAKE) -C user
+
+check-unit: user
+	$(MAKE) -C user check
+
+check-harness:
+	selftests/harness/run
+
+check-selftests: user
+	@set -e; for k in $(CHECK_KERNELS); do \
+		echo "# selftests on kernel $$k"; \
+		scripts/vmtest --kernel $$k -- selftests/run; \
+	done
+
+# Every part runs even if an earlier one failed; the summary counts all.
+check:
+	@rm -rf build/check && mkdir -p build/check
+	@$(MAKE) --no-print-directory user
+	@-$(MAKE) --no-print-directory -C user check 2>&1 | tee build/check/unit.tap
+	@-selftests/harness/run 2>&1 | tee build/check/harness.tap
+	@-for k in $(CHECK_KERNELS); do \
+		echo "# selftests on kernel $$k"; \
+		scripts/vmtest --kernel $$k -- selftests/run 2>&1; \
+		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - selftests on kernel $$k: vmtest exit status $$rc"; \
+	done | tee build/check/selftests.tap
+	@scripts/tap-summary build/check/unit.tap build/check/harness.tap build/check/selftests.tap
+
+demo: user
+	scripts/vmtest -- scripts/demo
+
+bench: user
+	bench/run
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	$(MAKE) -C user clean
+	rm -rf build

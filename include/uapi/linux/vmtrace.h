@@ -24,8 +24,9 @@
  *     VMTRACE_A_CPUS: NLA_NESTED
  *       0: NLA_NESTED (one per possible CPU; the type is ignored)
  *         VMTRACE_CPU_A_CPU: NLA_U32
- *         VMTRACE_CPU_A_PRODUCED: NLA_U64, events offered to the ring
- *         VMTRACE_CPU_A_DRAINED: NLA_U64, events read by READ
+ *         VMTRACE_CPU_A_PRODUCED: NLA_U64, records offered to the ring
+ *                                 (all kinds but the ring's own LOST)
+ *         VMTRACE_CPU_A_DRAINED: NLA_U64, of those, read by READ
  *         VMTRACE_CPU_A_LOST: NLA_NESTED, one NLA_U64 per enum
  *                             vmtrace_lost_cause, attribute type = cause
  *         VMTRACE_CPU_A_HOST_SAMPLES: NLA_U64, samples of host code

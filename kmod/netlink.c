@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family "vmtrace": the message tree is documented in
+ * include/uapi/linux/vmtrace.h.  Every command needs CAP_SYS_ADMIN (and,
+ * through GENL_ADMIN_PERM, CAP_NET_ADMIN).  Input is validated strictly
+ * by the policies below before anything changes.
+ */
+#include <linux/kvm_host.h>
+#include <linux/capability.h>
+#include <linux/cpumask.h>
+#include <net/genetlink.h>
+#include <asm/tsc.h>
+#include "vmtrace.h"
+
+static struct genl_family vmt_genl_family;
+
+/* Not const: 6.1's nla_policy points to a non-const range. */
+static struct netlink_range_validation vmt_ring_size_range = {
+	.min = VMTRACE_RING_SIZE_MIN,
+	.max = VMTRACE_RING_SIZE_MAX,
+};
+
+static struct netlink_range_validation vmt_sample_hz_range = {
+	.min = 0,
+	.max = VMTRACE_SAMPLE_HZ_MAX,
+};
+
+static const struct nla_policy vmt_cfg_policy[VMTRACE_CFG_A_MAX + 1] = {
+	[VMTRACE_CFG_A_RING_SIZE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vmt_ring_size_range),
+	[VMTRACE_CFG_A_SAMPLE_HZ] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &vmt_sample_hz_range),
+	[VMTRACE_CFG_A_SAMPLE_SOURCE] =
+		NLA_POLICY_MAX(NLA_U32, __VMTRACE_SAMPLE_LAST - 1),
+	[VMTRACE_CFG_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, VMTRACE_CFG_F_ALL),
+	[VMTRACE_CFG_A_EXIT_FILTER] = {
+		.type = NLA_BINARY,
+		.len = VMTRACE_FILTER_MAX * sizeof(u32),
+	},
+	[VMTRACE_CFG_A_VM_PIDS] = {
+		.type = NLA_BINARY,
+		.len = VMTRACE_FILTER_MAX * sizeof(u32),
+	},
+};
+
+static const struct nla_policy vmt_policy[VMTRACE_A_MAX + 1] = {
+	[VMTRACE_A_CONFIG] = NLA_POLICY_NESTED(vmt_cfg_policy),
+};
+
+void *vmt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		      u8 cmd)
+{
+	return genlmsg_put(skb, portid, seq, &vmt_genl_family, flags, cmd);
+}
+
+/* GENL_ADMIN_PERM checks CAP_NET_ADMIN; vmtrace wants CAP_SYS_ADMIN too. */
+static int vmt_check_admin(const struct sk_buff *skb,
+			   struct netlink_ext_ack *extack)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(extack, "vmtrace requires CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
+/* A __u32 array attribute into @dst; its length is bounded by policy. */
+static int vmt_parse_u32_array(const struct nlattr *attr, u32 *dst, u32 *nr,
+			       struct netlink_ext_ack *extack)
+{
+	u32 len = nla_len(attr);
+
+	if (len % sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "length is not a multiple of 4 bytes");
+		return -EINVAL;
+	}
+	*nr = len / sizeof(u32);
+	memcpy(dst, nla_data(attr), len);
+	return 0;
+}
+
+static int vmt_parse_config(struct genl_info *info, struct vmt_config *cfg)
+{
+	struct nlattr *tb[VMTRACE_CFG_A_MAX + 1];
+	struct netlink_ext_ack *extack = info->extack;
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ring_size = VMTRACE_RING_SIZE_DEFAULT;
+	cfg->sample_hz = VMTRACE_SAMPLE_HZ_DEFAULT;
+	cfg->sample_source = VMTRACE_SAMPLE_AUTO;
+	if (!info->attrs[VMTRACE_A_CONFIG])
+		return 0;
+	err = nla_parse_nested(tb, VMTRACE_CFG_A_MAX,
+			       info->attrs[VMTRACE_A_CONFIG], vmt_cfg_policy,
+			       extack);
+	if (err)
+		return err;
+	if (tb[VMTRACE_CFG_A_RING_SIZE]) {
+		cfg->ring_size = nla_get_u32(tb[VMTRACE_CFG_A_RING_SIZE]);
+		if (!is_power_of_2(cfg->ring_size)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_RING_SIZE],
+					    "ring size must be a power of two");
+			return -EINVAL;
+		}
+	}
+	if (tb[VMTRACE_CFG_A_SAMPLE_HZ])
+		cfg->sample_hz = nla_get_u32(tb[VMTRACE_CFG_A_SAMPLE_HZ]);
+	if (tb[VMTRACE_CFG_A_SAMPLE_SOURCE])
+		cfg->sample_source =
+			nla_get_u32(tb[VMTRACE_CFG_A_SAMPLE_SOURCE]);
+	if (cfg->sample_source == VMTRACE_SAMPLE_PMU &&
+	    vmt_pmu_available() != VMTRACE_SAMPLE_PMU) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_SAMPLE_SOURCE],
+				    "this host has no PMU cycles counter");
+		return -EOPNOTSUPP;
+	}
+	if (tb[VMTRACE_CFG_A_FLAGS])
+		cfg->flags = nla_get_u32(tb[VMTRACE_CFG_A_FLAGS]);
+	if (tb[VMTRACE_CFG_A_EXIT_FILTER]) {
+		err = vmt_parse_u32_array(tb[VMTRACE_CFG_A_EXIT_FILTER],
+					  cfg->exits, &cfg->nr_exits, extack);
+		if (err)
+			return err;
+	}
+	if (tb[VMTRACE_CFG_A_VM_PIDS]) {
+		err = vmt_parse_u32_array(tb[VMTRACE_CFG_A_VM_PIDS], cfg->pids,
+					  &cfg->nr_pids, extack);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int vmt_put_config(struct sk_buff *skb, const struct vmt_session *s)
+{
+	const struct vmt_config *cfg = &s->cfg;
+	struct nlattr *nest = nla_nest_start(skb, VMTRACE_A_CONFIG);
+
+	if (!nest ||
+	    nla_put_u32(skb, VMTRACE_CFG_A_RING_SIZE, cfg->ring_size) ||
+	    nla_put_u32(skb, VMTRACE_CFG_A_SAMPLE_HZ, cfg->sample_hz) ||
+	    nla_put_u32(skb, VMTRACE_CFG_A_SAMPLE_SOURCE, cfg->sample_source) ||
+	    nla_put_u32(skb, VMTRACE_CFG_A_FLAGS, cfg->flags) ||
+	    nla_put(skb, VMTRACE_CFG_A_EXIT_FILTER,
+		    cfg->nr_exits * sizeof(u32), cfg->exits) ||
+	    nla_put(skb, VMTRACE_CFG_A_VM_PIDS, cfg->nr_pids * sizeof(u32),
+		    cfg->pids))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_ring *r)
+{
+	struct nlattr *nest, *lost;
+	int c;
+
+	nest = nla_nest_start(skb, 0);
+	if (!nest ||
+	    nla_put_u32(skb, VMTRACE_CPU_A_CPU, cpu) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_PRODUCED,
+			      local64_read(&r->produced), VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_DRAINED, r->drained,
+			      VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_HOST_SAMPLES,
+			      local64_read(&r->host_samples),
+			      VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_QUEUED, vmt_ring_queued(r),
+			      VMTRACE_CPU_A_PAD))
+		return -EMSGSIZE;
+	lost = nla_nest_start(skb, VMTRACE_CPU_A_LOST);
+	if (!lost)
+		return -EMSGSIZE;
+	for (c = 0; c < __VMTRACE_LOST_MAX; c++)
+		if (nla_put_u64_64bit(skb, c, local64_read(&r->lost[c]),
+				      VMTRACE_CPU_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, lost);
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int vmt_fill_status(struct sk_buff *skb, const struct vmt_session *s)
+{
+	struct nlattr *cpus;
+	int cpu;
+
+	if (nla_put_string(skb, VMTRACE_A_VERSION, VMT_VERSION) ||
+	    nla_put_u32(skb, VMTRACE_A_FORMAT_VERSION, VMTRACE_FORMAT_VERSION) ||
+	    nla_put_u32(skb, VMTRACE_A_NR_CPUS, num_possible_cpus()) ||
+	    nla_put_u32(skb, VMTRACE_A_STATE,
+			s ? s->state : VMTRACE_STATE_IDLE) ||
+	    nla_put_u32(skb, VMTRACE_A_TSC_KHZ, tsc_khz))
+		return -EMSGSIZE;
+	if (!s)
+		return 0;
+	if (nla_put_u32(skb, VMTRACE_A_SAMPLE_SOURCE, s->sample_source) ||
+	    vmt_put_config(skb, s))
+		return -EMSGSIZE;
+	cpus = nla_nest_start(skb, VMTRACE_A_CPUS);
+	if (!cpus)
+		return -EMSGSIZE;
+	for_each_possible_cpu(cpu)
+		if (vmt_put_cpu(skb, cpu, &per_cpu_ptr(s->cpus, cpu)->ring))
+			return -EMSGSIZE;
+	nla_nest_end(skb, cpus);
+	return 0;
+}
+
+static int vmt_nl_get_status(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = vmt_check_admin(skb, info->extack);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_GOODSIZE + num_possible_cpus() * 160,
+			  GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &vmt_genl_family, 0,
+				VMTRACE_CMD_GET_STATUS);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto err_free;
+	}
+	mutex_lock(&vmt_session_mutex);
+	err = vmt_fill_status(msg, vmt_session);
+	mutex_unlock(&vmt_session_mutex);
+	if (err)
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static int vmt_nl_start(struct sk_buff *skb, struct genl_info *info)
+{
+	struct vmt_config *cfg;
+	int err;
+
+	err = vmt_check_admin(skb, info->extack);
+	if (err)
+		return err;
+	cfg = kmalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	err = vmt_parse_config(info, cfg);
+	if (!err) {
+		mutex_lock(&vmt_session_mutex);
+		err = vmt_session_start(cfg, info->snd_portid, info->extack);
+		mutex_unlock(&vmt_session_mutex);
+	}
+	kfree(cfg);
+	return err;
+}
+
+static int vmt_nl_stop(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	err = vmt_check_admin(skb, info->extack);
+	if (err)
+		return err;
+	mutex_lock(&vmt_session_mutex);
+	err = vmt_session_stop(info->snd_portid, info->extack);
+	mutex_unlock(&vmt_session_mutex);
+	return err;
+}
+
+/*
+ * READ cursor in cb->args: [0] the CPU being drained, [1] the session
+ * generation the dump started on (a new session ends the dump).
+ */
+static int vmt_nl_read_start(struct netlink_callback *cb)
+{
+	u32 portid = NETLINK_CB(cb->skb).portid;
+	int err;
+
+	err = vmt_check_admin(cb->skb, cb->extack);
+	if (err)
+		return err;
+	mutex_lock(&vmt_session_mutex);
+	if (!vmt_session) {
+		NL_SET_ERR_MSG(cb->extack, "no vmtrace session");
+		err = -ENOENT;
+	} else if (vmt_session->owner_portid != portid) {
+		NL_SET_ERR_MSG(cb->extack, "the session belongs to another socket");
+		err = -EPERM;
+	} else {
+		cb->args[0] = cpumask_first(cpu_possible_mask);
+		cb->args[1] = vmt_session->generation;
+	}
+	mutex_unlock(&vmt_session_mutex);
+	return err;
+}
+
+/*
+ * Put one message of records from @ring, as many as fit.  Returns the
+ * number of records, 0 if the ring was empty, or -EMSGSIZE if not even
+ * one record fits in what is left of @skb.
+ */
+static int vmt_read_batch(struct sk_buff *skb, struct netlink_callback *cb,
+			  struct vmt_ring *ring, int cpu, bool final)
+{
+	/* One attribute holds at most 64 KiB. */
+	const u32 attr_max = (U16_MAX - NLA_HDRLEN) / VMTRACE_RECORD_SIZE;
+	int overhead = GENL_HDRLEN + NLMSG_HDRLEN + nla_total_size(4) +
+		       NLA_HDRLEN + NLA_ALIGNTO;
+	int room = skb_tailroom(skb) - overhead;
+	struct nlattr *attr;
+	void *hdr;
+	u32 max, n;
+
+	if (room < VMTRACE_RECORD_SIZE)
+		return -EMSGSIZE;
+	max = min_t(u32, room / VMTRACE_RECORD_SIZE, attr_max);
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &vmt_genl_family, NLM_F_MULTI, VMTRACE_CMD_READ);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, VMTRACE_A_CPU, cpu))
+		goto err_cancel;
+	attr = nla_reserve(skb, VMTRACE_A_RECORDS, max * VMTRACE_RECORD_SIZE);
+	if (!attr)
+		goto err_cancel;
+	n = vmt_ring_read(ring, nla_data(attr), max, final);
+	if (!n) {
+		genlmsg_cancel(skb, hdr);
+		return 0;
+	}
+	/* Shrink the attribute to what was read; the skb is linear. */
+	attr->nla_len = nla_attr_size(n * VMTRACE_RECORD_SIZE);
+	skb_trim(skb, (unsigned char *)attr + nla_total_size(n * VMTRACE_RECORD_SIZE) -
+		      skb->data);
+	genlmsg_end(skb, hdr);
+	return n;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int vmt_nl_read_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vmt_session *s;
+	int cpu = cb->args[0];
+	int n;
+
+	mutex_lock(&vmt_session_mutex);
+	s = vmt_session;
+	if (!s || s->generation != cb->args[1]) {
+		mutex_unlock(&vmt_session_mutex);
+		return 0;
+	}
+	while (cpu < nr_cpu_ids) {
+		struct vmt_ring *ring = &per_cpu_ptr(s->cpus, cpu)->ring;
+		bool final = s->state == VMTRACE_STATE_STOPPED;
+
+		n = vmt_read_batch(skb, cb, ring, cpu, final);
+		if (n < 0)
+			break;		/* skb full: resume on this CPU */
+		if (n == 0 || vmt_ring_queued(ring) == 0) {
+			cpu = cpumask_next(cpu, cpu_possible_mask);
+			continue;
+		}
+	}
+	cb->args[0] = cpu;
+	mutex_unlock(&vmt_session_mutex);
+	return skb->len;
+}
+
+static int vmt_nl_vms_start(struct netlink_callback *cb)
+{
+	cb->args[0] = 0;
+	return vmt_check_admin(cb->skb, cb->extack);
+}
+
+static int vmt_nl_vms_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return vmt_vm_fill_dump(skb, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq, &cb->args[0]);
+}
+
+static const struct genl_ops vmt_genl_ops[] = {
+	{
+		.cmd = VMTRACE_CMD_GET_STATUS,
+		.doit = vmt_nl_get_status,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_START,
+		.doit = vmt_nl_start,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_STOP,
+		.doit = vmt_nl_stop,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_READ,
+		.start = vmt_nl_read_start,
+		.dumpit = vmt_nl_read_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_GET_VMS,
+		.start = vmt_nl_vms_start,
+		.dumpit = vmt_nl_vms_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family vmt_genl_family __ro_after_init = {
+	.ops = vmt_genl_ops,
+	.n_ops = ARRAY_SIZE(vmt_genl_ops),
+	.name = VMTRACE_GENL_NAME,
+	.version = VMTRACE_GENL_VERSION,
+	.maxattr = VMTRACE_A_MAX,
+	.policy = vmt_policy,
+	.module = THIS_MODULE,
+	.netnsok = false,
+	/* vmt_session_mutex serialises what needs it; GET_VMS need not wait. */
+	.parallel_ops = true,
+};
+
+int __init vmt_genl_init(void)
+{
+	return genl_register_family(&vmt_genl_family);
+}
+
+void vmt_genl_exit(void)
+{
+	genl_unregister_family(&vmt_genl_family);
+}

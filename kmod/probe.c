@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The producers: the kvm_entry/kvm_exit tracepoint probes and the
+ * sampling interrupt (PMU cycles overflow in NMI, or a per-CPU hard-IRQ
+ * hrtimer where the host has no PMU).  Each turns one event into one
+ * record in this CPU's ring; nothing here sleeps, locks (but for the
+ * first sight of a VM outside NMI) or touches guest memory.
+ */
+#include <linux/kvm_host.h>
+#include <linux/tracepoint.h>
+#include <linux/perf_event.h>
+#include <linux/hrtimer.h>
+#include <linux/smp.h>
+#include <linux/cpu.h>
+#include <asm/irq_regs.h>
+#include <asm/tsc.h>
+#include "vmtrace.h"
+#include "compat.h"
+
+extern struct tracepoint __tracepoint_kvm_entry;
+extern struct tracepoint __tracepoint_kvm_exit;
+
+/* Host TSC of the last guest entry on this CPU, and of which vCPU. */
+struct vmt_entry_stamp {
+	struct kvm_vcpu *vcpu;
+	u64 tsc;
+};
+static DEFINE_PER_CPU(struct vmt_entry_stamp, vmt_entry_stamp);
+
+static __always_inline void vmt_read_state(struct kvm_vcpu *vcpu,
+					   struct vmtrace_record *rec)
+{
+	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
+		vmt_svm_read_state(vcpu, rec);
+	else
+		vmt_vmx_read_state(vcpu, rec);
+	if (vcpu->arch.hflags & HF_GUEST_MASK)
+		rec->mode |= VMTRACE_MODE_NESTED;
+}
+
+static __always_inline void vmt_fill(struct vmtrace_record *rec,
+				     struct kvm_vcpu *vcpu,
+				     const struct vmt_vm *vm, u64 tsc, u8 kind)
+{
+	rec->host_tsc = tsc;
+	rec->guest_tsc = kvm_read_l1_tsc(vcpu, tsc);
+	rec->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	rec->vm_id = vm->id;
+	rec->vmm_pid = vm->pid;
+	rec->host_cpu = smp_processor_id();
+	rec->vcpu = vcpu->vcpu_idx;
+	rec->kind = kind;
+	rec->vendor = vmt_host_vendor;
+	rec->mode = 0;
+	rec->flags = 0;
+	vmt_read_state(vcpu, rec);
+}
+
+/* The VM of a running vCPU, tracking it if new; NULL if not recordable. */
+static __always_inline struct vmt_vm *vmt_vm_of(struct vmt_session *s,
+						struct vmt_ring *ring,
+						struct kvm_vcpu *vcpu)
+{
+	struct vmt_vm *vm = vmt_vm_lookup(vcpu->kvm);
+
+	if (unlikely(!vm)) {
+		/* The layout is checked before the first VMCB access. */
+		if (vmt_host_vendor == VMTRACE_VENDOR_SVM &&
+		    !vmt_svm_vmcb_sane(vcpu)) {
+			pr_warn_once("vmtrace: VMCB not where expected; not tracing SVM guests\n");
+			vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
+			return NULL;
+		}
+		vm = vmt_vm_track(s, vcpu->kvm);
+		if (!vm) {
+			vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
+			return NULL;
+		}
+	}
+	return vmt_vm_wanted(s, vm) ? vm : NULL;
+}
+
+static void vmt_probe_entry(void *data, VMT_KVM_ENTRY_PROTO)
+{
+	struct vmt_entry_stamp *stamp = this_cpu_ptr(&vmt_entry_stamp);
+
+	stamp->vcpu = vcpu;
+	stamp->tsc = rdtsc();
+}
+
+static void vmt_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
+{
+	struct vmt_session *s = data;
+	struct vmt_entry_stamp *stamp;
+	struct vmtrace_record *rec;
+	struct vmt_ring *ring;
+	struct vmt_vm *vm;
+	u64 tsc = rdtsc();
+
+	if (s->cfg.flags & VMTRACE_CFG_F_NO_EXITS)
+		return;
+	if (s->exit_filter) {
+		u32 reason = vmt_host_vendor == VMTRACE_VENDOR_SVM ?
+			     vmt_svm_exit_reason(vcpu) : vmt_vmx_exit_reason();
+
+		if (!vmt_session_wants_exit(s, reason))
+			return;
+	}
+	ring = &this_cpu_ptr(s->cpus)->ring;
+	vm = vmt_vm_of(s, ring, vcpu);
+	if (!vm)
+		return;
+	rec = vmt_ring_reserve(ring);
+	if (!rec)
+		return;
+	vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_EXIT);
+	/*
+	 * Entry and exit of one guest run happen on one CPU with preemption
+	 * off; a mismatch means this vCPU was migrated since (6.1 SVM fires
+	 * kvm_exit with preemption enabled) and the delta is unknown.
+	 */
+	stamp = this_cpu_ptr(&vmt_entry_stamp);
+	if (stamp->vcpu == vcpu && tsc - stamp->tsc < VMTRACE_ENTRY_DELTA_UNKNOWN)
+		rec->entry_delta = tsc - stamp->tsc;
+	vmt_ring_commit(ring);
+}
+
+/* One sampling interrupt on this CPU; @regs are the interrupted ones. */
+static void vmt_sample(struct vmt_cpu *c, struct pt_regs *regs)
+{
+	struct vmt_session *s = c->session;
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+	struct vmtrace_record *rec;
+	struct vmt_vm *vm;
+	u64 tsc = rdtsc();
+
+	if (vcpu && vmt_interrupted_guest(vcpu)) {
+		vm = vmt_vm_of(s, &c->ring, vcpu);
+		if (!vm)
+			return;
+		rec = vmt_ring_reserve(&c->ring);
+		if (!rec)
+			return;
+		vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_SAMPLE);
+		vmt_ring_commit(&c->ring);
+		return;
+	}
+
+	local64_inc(&c->ring.host_samples);
+	if (!(s->cfg.flags & VMTRACE_CFG_F_HOST_SAMPLES))
+		return;
+	rec = vmt_ring_reserve(&c->ring);
+	if (!rec)
+		return;
+	memset(rec, 0, sizeof(*rec));
+	rec->host_tsc = tsc;
+	rec->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	rec->kind = VMTRACE_KIND_SAMPLE;
+	rec->flags = VMTRACE_REC_F_HOST;
+	rec->host_cpu = smp_processor_id();
+	rec->vmm_pid = current->tgid;
+	if (regs) {
+		/* The host RIP, in the guest_rip slot: see vmtrace.h. */
+		rec->u.g.guest_rip = instruction_pointer(regs);
+		rec->mode = user_mode(regs) ? 3 | VMTRACE_MODE_USER : 0;
+	}
+	vmt_ring_commit(&c->ring);
+}
+
+static enum hrtimer_restart vmt_sample_timer(struct hrtimer *timer)
+{
+	struct vmt_cpu *c = container_of(timer, struct vmt_cpu, timer);
+	struct vmt_session *s = c->session;
+
+	vmt_sample(c, get_irq_regs());
+	if (!READ_ONCE(s->sampling))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, s->sample_period);
+	return HRTIMER_RESTART;
+}
+
+static void vmt_sample_pmu(struct perf_event *event,
+			   struct perf_sample_data *data, struct pt_regs *regs)
+{
+	vmt_sample(event->overflow_handler_context, regs);
+}
+
+static struct perf_event *vmt_pmu_create(int cpu, u32 hz, struct vmt_cpu *c)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE,
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.size = sizeof(attr),
+		.pinned = 1,
+		/* One overflow per 1/hz of a TSC-rate clock. */
+		.sample_period = max_t(u64, (u64)tsc_khz * 1000 / max(hz, 1U),
+				       10000),
+	};
+
+	return perf_event_create_kernel_counter(&attr, cpu, NULL,
+						c ? vmt_sample_pmu : NULL, c);
+}
+
+/* VMTRACE_SAMPLE_PMU if this host has a cycles counter, else TIMER. */
+u32 vmt_pmu_available(void)
+{
+	struct perf_event *event = vmt_pmu_create(raw_smp_processor_id(),
+						  1000, NULL);
+
+	if (IS_ERR(event))
+		return VMTRACE_SAMPLE_TIMER;
+	perf_event_release_kernel(event);
+	return VMTRACE_SAMPLE_PMU;
+}
+
+static void vmt_timer_start_here(void *info)
+{
+	struct vmt_session *s = info;
+	struct vmt_cpu *c = this_cpu_ptr(s->cpus);
+
+	hrtimer_start(&c->timer, s->sample_period,
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
+
+int vmt_sampling_start(struct vmt_session *s)
+{
+	int cpu, err = 0;
+
+	s->sample_source = VMTRACE_SAMPLE_TIMER;
+	for_each_possible_cpu(cpu) {
+		struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+
+		c->session = s;
+		c->pmu_event = NULL;
+		hrtimer_init(&c->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		c->timer.function = vmt_sample_timer;
+	}
+	if (!s->cfg.sample_hz)
+		return 0;
+	s->sample_period = ns_to_ktime(NSEC_PER_SEC / s->cfg.sample_hz);
+
+	if (s->cfg.sample_source != VMTRACE_SAMPLE_TIMER) {
+		cpus_read_lock();
+		for_each_online_cpu(cpu) {
+			struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+			struct perf_event *event;
+
+			event = vmt_pmu_create(cpu, s->cfg.sample_hz, c);
+			if (IS_ERR(event)) {
+				err = PTR_ERR(event);
+				break;
+			}
+			c->pmu_event = event;
+		}
+		cpus_read_unlock();
+		if (!err) {
+			s->sample_source = VMTRACE_SAMPLE_PMU;
+			return 0;
+		}
+		vmt_sampling_stop(s);
+		if (s->cfg.sample_source == VMTRACE_SAMPLE_PMU)
+			return err;
+	}
+
+	/* The timer: started on each CPU, since it is pinned there. */
+	WRITE_ONCE(s->sampling, true);
+	cpus_read_lock();
+	on_each_cpu(vmt_timer_start_here, s, 1);
+	cpus_read_unlock();
+	return 0;
+}
+
+/* Stop sampling; no sampling handler runs once this returns. */
+void vmt_sampling_stop(struct vmt_session *s)
+{
+	int cpu;
+
+	/* A timer that fires meanwhile does not re-arm. */
+	WRITE_ONCE(s->sampling, false);
+	for_each_possible_cpu(cpu) {
+		struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+
+		if (c->pmu_event) {
+			perf_event_release_kernel(c->pmu_event);
+			c->pmu_event = NULL;
+		}
+		hrtimer_cancel(&c->timer);
+	}
+}
+
+int vmt_probes_register(struct vmt_session *s)
+{
+	int err;
+
+	err = tracepoint_probe_register(&__tracepoint_kvm_entry,
+					vmt_probe_entry, s);
+	if (err)
+		goto err_out;
+	err = tracepoint_probe_register(&__tracepoint_kvm_exit,
+					vmt_probe_exit, s);
+	if (err)
+		goto err_entry;
+	return 0;
+
+err_entry:
+	tracepoint_probe_unregister(&__tracepoint_kvm_entry, vmt_probe_entry,
+				    s);
+	tracepoint_synchronize_unregister();
+err_out:
+	return err;
+}
+
+/* Unregister; no probe runs once this returns. */
+void vmt_probes_unregister(struct vmt_session *s)
+{
+	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmt_probe_exit, s);
+	tracepoint_probe_unregister(&__tracepoint_kvm_entry, vmt_probe_entry,
+				    s);
+	tracepoint_synchronize_unregister();
+}

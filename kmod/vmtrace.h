@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmtrace.ko internals shared between its files.
+ *
+ *   main.c     module init/exit order
+ *   netlink.c  the generic netlink family (commands, policies, replies)
+ *   session.c  one recording session: config, rings, start/stop, owner
+ *   probe.c    kvm_entry/kvm_exit probes and sampling interrupts -> rings
+ *   ring.c     per-CPU lock-free rings
+ *   vm.c       VM identity: ids, VMM pid, lifetime, memslots
+ *   svm.c      AMD: guest state from the VMCB
+ *   vmx.c      Intel: guest state from the current VMCS
+ */
+#ifndef _VMT_VMTRACE_H
+#define _VMT_VMTRACE_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/hrtimer.h>
+#include <linux/netlink.h>
+#include <uapi/linux/vmtrace.h>
+#include "ring.h"
+
+#define VMT_VERSION "0.1.0"
+
+struct kvm;
+struct kvm_vcpu;
+struct perf_event;
+struct sk_buff;
+struct netlink_ext_ack;
+
+/* ---- configuration (netlink.c parses, session.c applies) ---- */
+
+#define VMT_EXIT_BITMAP_BITS 2048	/* SVM codes < 0x800, VMX < 80 */
+
+struct vmt_config {
+	u32 ring_size;
+	u32 sample_hz;
+	u32 sample_source;		/* enum vmtrace_sample_source */
+	u32 flags;			/* VMTRACE_CFG_F_* */
+	u32 nr_exits;			/* 0: all exit reasons */
+	u32 exits[VMTRACE_FILTER_MAX];
+	u32 nr_pids;			/* 0: all VMs */
+	u32 pids[VMTRACE_FILTER_MAX];
+};
+
+/* ---- session ---- */
+
+struct vmt_cpu {
+	struct vmt_ring ring;
+	struct hrtimer timer;
+	struct perf_event *pmu_event;
+	struct vmt_session *session;
+};
+
+struct vmt_session {
+	struct vmt_config cfg;
+	enum vmtrace_state state;
+	u32 sample_source;		/* the source actually in use */
+	u32 owner_portid;
+	u32 generation;			/* distinguishes sessions, for VM
+					 * filter caching */
+	ktime_t sample_period;
+	bool sampling;			/* timers re-arm while true */
+	DECLARE_BITMAP(exit_bitmap, VMT_EXIT_BITMAP_BITS);
+	bool exit_filter;
+	struct vmt_cpu __percpu *cpus;
+};
+
+/* Serialises control commands, READ, socket release and module exit. */
+extern struct mutex vmt_session_mutex;
+/* The session, or NULL.  Changes only under vmt_session_mutex. */
+extern struct vmt_session *vmt_session;
+
+int vmt_session_start(const struct vmt_config *cfg, u32 portid,
+		      struct netlink_ext_ack *extack);
+int vmt_session_stop(u32 portid, struct netlink_ext_ack *extack);
+void vmt_session_destroy(void);
+void vmt_session_release_portid(u32 portid);
+bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason);
+bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid);
+int vmt_session_init(void);
+void vmt_session_exit(void);
+
+/* ---- probes and sampling (probe.c) ---- */
+
+int vmt_probes_register(struct vmt_session *s);
+void vmt_probes_unregister(struct vmt_session *s);
+int vmt_sampling_start(struct vmt_session *s);
+void vmt_sampling_stop(struct vmt_session *s);
+u32 vmt_pmu_available(void);
+
+/* ---- VMs (vm.c) ---- */
+
+struct vmt_vm {
+	struct kvm *kvm;		/* NULL: free; VMT_VM_TOMBSTONE: freed */
+	u32 id;
+	u32 pid;			/* VMM tgid */
+	u32 filter_generation;		/* session generation of `wanted` */
+	bool wanted;			/* passes the session's VM filter */
+};
+
+struct vmt_vm *vmt_vm_lookup(struct kvm *kvm);
+struct vmt_vm *vmt_vm_track(struct vmt_session *s, struct kvm *kvm);
+bool vmt_vm_wanted(struct vmt_session *s, struct vmt_vm *vm);
+int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
+		     unsigned long *cursor);
+int vmt_vm_init(void);
+void vmt_vm_exit(void);
+
+/* ---- vendor code ---- */
+
+/* enum vmtrace_vendor of this host, decided once at load */
+extern u8 vmt_host_vendor;
+
+/*
+ * Fill exit_reason, the guest fields, mode and flags of @rec from the
+ * hardware state of @vcpu, which is loaded on this CPU and stopped in an
+ * exit (kvm_exit probe, or a KVM interrupt-handling window).
+ */
+void vmt_svm_read_state(struct kvm_vcpu *vcpu, struct vmtrace_record *rec);
+void vmt_vmx_read_state(struct kvm_vcpu *vcpu, struct vmtrace_record *rec);
+/* The vendor's exit code alone, for the exit-reason filter. */
+u32 vmt_svm_exit_reason(struct kvm_vcpu *vcpu);
+u32 vmt_vmx_exit_reason(void);
+/* Run-time check of the VMCB location, before trusting it for a VM. */
+bool vmt_svm_vmcb_sane(struct kvm_vcpu *vcpu);
+
+/* ---- netlink ---- */
+
+void *vmt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		      u8 cmd);
+int vmt_genl_init(void);
+void vmt_genl_exit(void);
+
+#endif /* _VMT_VMTRACE_H */

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vmt_test_util.h"
+
+const struct vmt_exit_codes *vmt_exit_codes(void)
+{
+	/* SVM_EXIT_IOIO, _HLT, _NPF, _INTR; VMX 30, 12, 48 (EPT), 1. */
+	static const struct vmt_exit_codes svm = { 0x7b, 0x78, 0x400, 0x60 };
+	static const struct vmt_exit_codes vmx = { 30, 12, 48, 1 };
+	static int is_svm = -1;
+
+	if (is_svm < 0) {
+		FILE *f = fopen("/proc/cpuinfo", "r");
+		char line[4096];
+
+		is_svm = 0;
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "flags", 5)) {
+				is_svm = strstr(line, " svm") != NULL;
+				break;
+			}
+		if (f)
+			fclose(f);
+	}
+	return is_svm ? &svm : &vmx;
+}
+
+struct vmt_client *vmt_open(void)
+{
+	struct vmt_client *c;
+	int err = vmt_client_open(&c);
+
+	TEST_ASSERT(!err, "cannot reach vmtrace.ko: %s", strerror(-err));
+	return c;
+}
+
+void vmt_start(struct vmt_client *c, const struct vmt_start_config *cfg)
+{
+	int err = vmt_client_start(c, cfg);
+
+	TEST_ASSERT(!err, "START: %s (%s)", strerror(-err), vmt_client_error(c));
+}
+
+static int collect(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
+		   size_t n)
+{
+	struct rec_buf *buf = arg;
+
+	(void)cpu;
+	if (buf->n + n > buf->cap) {
+		size_t cap = (buf->n + n) * 2;
+		void *p = realloc(buf->recs, cap * sizeof(*recs));
+
+		if (!p)
+			return -12;
+		buf->recs = p;
+		buf->cap = cap;
+	}
+	memcpy(buf->recs + buf->n, recs, n * sizeof(*recs));
+	buf->n += n;
+	return 0;
+}
+
+void vmt_drain(struct vmt_client *c, struct rec_buf *buf)
+{
+	long n = vmt_client_read(c, collect, buf);
+
+	TEST_ASSERT(n >= 0, "READ: %s (%s)", strerror(-n), vmt_client_error(c));
+}
+
+void vmt_stop_drain(struct vmt_client *c, struct rec_buf *buf)
+{
+	int err = vmt_client_stop(c);
+
+	TEST_ASSERT(!err, "STOP: %s (%s)", strerror(-err), vmt_client_error(c));
+	vmt_drain(c, buf);
+}
+
+void rec_buf_free(struct rec_buf *buf)
+{
+	free(buf->recs);
+	memset(buf, 0, sizeof(*buf));
+}
+
+void vmt_totals(struct vmt_client *c, struct vmt_totals *t)
+{
+	struct vmt_status st;
+	int err = vmt_client_status(c, &st);
+
+	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < st.nr_cpu_stats; i++) {
+		const struct vmt_cpu_status *cs = &st.cpu_stats[i];
+
+		t->produced += cs->produced;
+		t->drained += cs->drained;
+		t->queued += cs->queued;
+		t->host_samples += cs->host_samples;
+		for (int k = 0; k < __VMTRACE_LOST_MAX; k++) {
+			t->lost += cs->lost[k];
+			t->lost_cause[k] += cs->lost[k];
+		}
+	}
+	vmt_status_free(&st);
+}
+
+uint32_t vm_id_of_pid(const struct rec_buf *buf, uint32_t pid, size_t nth)
+{
+	for (size_t i = 0; i < buf->n; i++)
+		if (buf->recs[i].kind == VMTRACE_KIND_VM_NEW &&
+		    buf->recs[i].vmm_pid == pid && !nth--)
+			return buf->recs[i].vm_id;
+	return 0;
+}
+
+size_t count_exits(const struct rec_buf *buf, uint32_t vm_id, uint32_t code)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < buf->n; i++) {
+		const struct vmtrace_record *r = &buf->recs[i];
+
+		if (r->kind != VMTRACE_KIND_EXIT || r->exit_reason != code)
+			continue;
+		if (vm_id ? r->vm_id == vm_id : r->vmm_pid == (uint32_t)getpid())
+			n++;
+	}
+	return n;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the selftests of vmtrace.ko: sessions through the real
+ * netlink client (user/client.c), records collected into memory, and the
+ * vendor's exit codes.
+ */
+#ifndef VMT_TEST_UTIL_H
+#define VMT_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vmtrace.h>
+#include "client.h"
+#include "kvm_util.h"
+
+struct rec_buf {
+	struct vmtrace_record *recs;
+	size_t n, cap;
+};
+
+/* Exit codes of the host's vendor (SVM_EXIT_* or VMX basic reasons). */
+struct vmt_exit_codes {
+	uint32_t io, hlt, npf, intr;
+};
+const struct vmt_exit_codes *vmt_exit_codes(void);
+
+struct vmt_client *vmt_open(void);		/* asserts */
+void vmt_start(struct vmt_client *c, const struct vmt_start_config *cfg);
+/* STOP, then READ everything left (with the final loss markers). */
+void vmt_stop_drain(struct vmt_client *c, struct rec_buf *buf);
+void vmt_drain(struct vmt_client *c, struct rec_buf *buf);
+void rec_buf_free(struct rec_buf *buf);
+
+/* Totals over all CPUs from GET_STATUS. */
+struct vmt_totals {
+	uint64_t produced, drained, lost, queued, host_samples;
+	uint64_t lost_cause[__VMTRACE_LOST_MAX];
+};
+void vmt_totals(struct vmt_client *c, struct vmt_totals *t);
+
+/* The id the module gave the VM of process @pid (from its VM_NEW), or 0. */
+uint32_t vm_id_of_pid(const struct rec_buf *buf, uint32_t pid, size_t nth);
+
+/* Count EXIT records of VM @vm_id (0: any of this process) with @code. */
+size_t count_exits(const struct rec_buf *buf, uint32_t vm_id, uint32_t code);
+
+#endif

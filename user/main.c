@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmtrace-collect: the subcommand table and what all subcommands share. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "vmtrace-collect.h"
+
+const char *prog_name = "vmtrace-collect";
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char *argv[]);
+	const char *description;
+} subcommands[] = {
+	{ "status", status_main, "Shows the module's version, state and counters" },
+	{ "record", record_main, "Records VM-exits and samples to a file" },
+	{ "dump", dump_main, "Prints the records of a raw recording" },
+	{ "vms", vms_main, "Lists the VMs the module has seen" },
+};
+
+static void show_usage(FILE *file)
+{
+	size_t i;
+
+	fprintf(file, "Usage: %s <cmd> [<args>]\n\n", prog_name);
+	fprintf(file, "Available subcommands:\n");
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(file, "  %s: %s\n", subcommands[i].name,
+			subcommands[i].description);
+	fprintf(file, "You may pass `--help' to any of these subcommands to view usage.\n");
+}
+
+int collect_connect(struct vmt_client **c)
+{
+	int err = vmt_client_open(c);
+
+	if (err == -ENOENT)
+		fprintf(stderr, "%s: vmtrace.ko is not loaded\n", prog_name);
+	else if (err)
+		fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
+			prog_name, strerror(-err));
+	return err;
+}
+
+void collect_error(struct vmt_client *c, const char *what, int err)
+{
+	const char *msg = vmt_client_error(c);
+
+	if (err == -EPERM && !*msg)
+		msg = "vmtrace needs CAP_SYS_ADMIN (run as root)";
+	fprintf(stderr, "%s: %s: %s%s%s\n", prog_name, what, strerror(-err),
+		*msg ? ": " : "", msg);
+}
+
+int main(int argc, char *argv[])
+{
+	size_t i;
+
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		show_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmtrace-collect, trace format %d\n", VMTRACE_FORMAT_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: invalid subcommand: `%s'\n", prog_name, argv[1]);
+	show_usage(stderr);
+	return EXIT_USAGE;
+}

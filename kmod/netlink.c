@@ -14,33 +14,15 @@
 
 static struct genl_family vmt_genl_family;
 
-/* Not const: 6.1's nla_policy points to a non-const range. */
-static struct netlink_range_validation vmt_ring_size_range = {
-	.min = VMTRACE_RING_SIZE_MIN,
-	.max = VMTRACE_RING_SIZE_MAX,
-};
-
-static struct netlink_range_validation vmt_sample_hz_range = {
-	.min = 0,
-	.max = VMTRACE_SAMPLE_HZ_MAX,
-};
-
 static const struct nla_policy vmt_cfg_policy[VMTRACE_CFG_A_MAX + 1] = {
-	[VMTRACE_CFG_A_RING_SIZE] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vmt_ring_size_range),
-	[VMTRACE_CFG_A_SAMPLE_HZ] =
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vmt_sample_hz_range),
-	[VMTRACE_CFG_A_SAMPLE_SOURCE] =
-		NLA_POLICY_MAX(NLA_U32, __VMTRACE_SAMPLE_LAST - 1),
+	/* Ranges are checked in vmt_parse_config(): -EINVAL, not -ERANGE. */
+	[VMTRACE_CFG_A_RING_SIZE] = { .type = NLA_U32 },
+	[VMTRACE_CFG_A_SAMPLE_HZ] = { .type = NLA_U32 },
+	[VMTRACE_CFG_A_SAMPLE_SOURCE] = { .type = NLA_U32 },
 	[VMTRACE_CFG_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, VMTRACE_CFG_F_ALL),
-	[VMTRACE_CFG_A_EXIT_FILTER] = {
-		.type = NLA_BINARY,
-		.len = VMTRACE_FILTER_MAX * sizeof(u32),
-	},
-	[VMTRACE_CFG_A_VM_PIDS] = {
-		.type = NLA_BINARY,
-		.len = VMTRACE_FILTER_MAX * sizeof(u32),
-	},
+	/* Lengths are checked in vmt_parse_u32_array(), for the same reason. */
+	[VMTRACE_CFG_A_EXIT_FILTER] = { .type = NLA_BINARY },
+	[VMTRACE_CFG_A_VM_PIDS] = { .type = NLA_BINARY },
 };
 
 static const struct nla_policy vmt_policy[VMTRACE_A_MAX + 1] = {
@@ -63,12 +45,16 @@ static int vmt_check_admin(const struct sk_buff *skb,
 	return -EPERM;
 }
 
-/* A __u32 array attribute into @dst; its length is bounded by policy. */
+/* A __u32 array attribute of at most VMTRACE_FILTER_MAX entries. */
 static int vmt_parse_u32_array(const struct nlattr *attr, u32 *dst, u32 *nr,
 			       struct netlink_ext_ack *extack)
 {
 	u32 len = nla_len(attr);
 
+	if (len > VMTRACE_FILTER_MAX * sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "more than 256 entries");
+		return -EINVAL;
+	}
 	if (len % sizeof(u32)) {
 		NL_SET_ERR_MSG_ATTR(extack, attr,
 				    "length is not a multiple of 4 bytes");
@@ -98,17 +84,31 @@ static int vmt_parse_config(struct genl_info *info, struct vmt_config *cfg)
 		return err;
 	if (tb[VMTRACE_CFG_A_RING_SIZE]) {
 		cfg->ring_size = nla_get_u32(tb[VMTRACE_CFG_A_RING_SIZE]);
-		if (!is_power_of_2(cfg->ring_size)) {
+		if (!is_power_of_2(cfg->ring_size) ||
+		    cfg->ring_size < VMTRACE_RING_SIZE_MIN ||
+		    cfg->ring_size > VMTRACE_RING_SIZE_MAX) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_RING_SIZE],
-					    "ring size must be a power of two");
+					    "ring size must be a power of two from 4 KiB to 256 MiB");
 			return -EINVAL;
 		}
 	}
-	if (tb[VMTRACE_CFG_A_SAMPLE_HZ])
+	if (tb[VMTRACE_CFG_A_SAMPLE_HZ]) {
 		cfg->sample_hz = nla_get_u32(tb[VMTRACE_CFG_A_SAMPLE_HZ]);
-	if (tb[VMTRACE_CFG_A_SAMPLE_SOURCE])
+		if (cfg->sample_hz > VMTRACE_SAMPLE_HZ_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_SAMPLE_HZ],
+					    "sampling rate above 100000 Hz");
+			return -EINVAL;
+		}
+	}
+	if (tb[VMTRACE_CFG_A_SAMPLE_SOURCE]) {
 		cfg->sample_source =
 			nla_get_u32(tb[VMTRACE_CFG_A_SAMPLE_SOURCE]);
+		if (cfg->sample_source >= __VMTRACE_SAMPLE_LAST) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_SAMPLE_SOURCE],
+					    "unknown sample source");
+			return -EINVAL;
+		}
+	}
 	if (cfg->sample_source == VMTRACE_SAMPLE_PMU &&
 	    vmt_pmu_available() != VMTRACE_SAMPLE_PMU) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_CFG_A_SAMPLE_SOURCE],

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace.ko's netlink interface under bad input: malformed, mistyped,
+ * out-of-range and random attributes, unknown commands, concurrent and
+ * foreign sessions, unprivileged callers.  Each gets the documented error
+ * and leaves the module as it was, and the module still records right
+ * afterwards.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include "kvm_util.h"
+#include "tap.h"
+#include "vmt_test_util.h"
+
+#define TEST_PORT 0x5000
+
+/* A buffer of hand-made netlink attributes. */
+struct attrs {
+	uint8_t buf[8192];
+	size_t len;
+};
+
+static void *attr_put(struct attrs *a, uint16_t type, const void *data, size_t len)
+{
+	uint16_t hdr[2] = { (uint16_t)(4 + len), type };
+	void *start = a->buf + a->len;
+
+	memcpy(a->buf + a->len, hdr, 4);
+	memcpy(a->buf + a->len + 4, data, len);
+	a->len += (4 + len + 3) & ~3u;
+	return start;
+}
+
+static void attr_put_u32(struct attrs *a, uint16_t type, uint32_t v)
+{
+	attr_put(a, type, &v, 4);
+}
+
+/* A CONFIG nest holding what @inner holds. */
+static void config_nest(struct attrs *out, const struct attrs *inner)
+{
+	attr_put(out, VMTRACE_A_CONFIG | (1 << 15) /* NLA_F_NESTED */, inner->buf,
+		 inner->len);
+}
+
+static uint32_t vmt_state(struct vmt_client *c)
+{
+	struct vmt_status st;
+	int err = vmt_client_status(c, &st);
+
+	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
+	vmt_status_free(&st);
+	return st.state;
+}
+
+/* A session with a guest's 100 port writes records exactly 100 IO exits. */
+static void assert_module_records(struct vmt_client *c)
+{
+	struct vmt_start_config cfg = { 0 };
+	struct kvm_vm *vm = vm_create();
+	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+	struct rec_buf buf = { 0 };
+
+	vmt_start(c, &cfg);
+	vcpu_set_entry(vcpu, vm_code_va(vm, guest_port_writes), TEST_PORT, 100, 0);
+	for (int i = 0; i < 100; i++)
+		vcpu_run_expect_out(vcpu, TEST_PORT, 4, i);
+	vcpu_run(vcpu);
+	vcpu_assert_done(vcpu);
+	vmt_stop_drain(c, &buf);
+	TEST_ASSERT_EQ(count_exits(&buf, 0, vmt_exit_codes()->io), 100);
+	rec_buf_free(&buf);
+	vm_free(vm);
+}
+
+static void test_unknown_commands(void)
+{
+	struct vmt_client *c = vmt_open();
+
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, 99, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_UNSPEC, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_MAX + 1, 0, NULL, 0), -EOPNOTSUPP);
+	/* READ and GET_VMS are dumps only; GET_STATUS has no dump. */
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_VMS, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0x300, NULL, 0),
+		       -EOPNOTSUPP);
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
+	vmt_client_close(c);
+}
+
+struct bad_config {
+	const char *what;
+	uint16_t type;
+	uint32_t len;		/* payload bytes */
+	uint32_t value;		/* repeated to fill len */
+	const char *extack;	/* expected substring of the message, or NULL */
+};
+
+static void test_bad_config(void)
+{
+	static const struct bad_config cases[] = {
+		{ "ring size not a power of two", VMTRACE_CFG_A_RING_SIZE, 4, 3 << 12, "power of two" },
+		{ "ring size below minimum", VMTRACE_CFG_A_RING_SIZE, 4, 1024, NULL },
+		{ "ring size above maximum", VMTRACE_CFG_A_RING_SIZE, 4, 512u << 20, NULL },
+		{ "ring size as one byte", VMTRACE_CFG_A_RING_SIZE, 1, 0, NULL },
+		{ "ring size as eight bytes", VMTRACE_CFG_A_RING_SIZE, 8, 4096, NULL },
+		{ "sample rate too high", VMTRACE_CFG_A_SAMPLE_HZ, 4, VMTRACE_SAMPLE_HZ_MAX + 1, NULL },
+		{ "unknown sample source", VMTRACE_CFG_A_SAMPLE_SOURCE, 4, 7, NULL },
+		{ "unknown flag", VMTRACE_CFG_A_FLAGS, 4, 0x80, NULL },
+		{ "exit filter of 6 bytes", VMTRACE_CFG_A_EXIT_FILTER, 6, 0x7b, "multiple of 4" },
+		{ "exit filter too long", VMTRACE_CFG_A_EXIT_FILTER, (VMTRACE_FILTER_MAX + 1) * 4, 0x7b, NULL },
+		{ "pid filter of 3 bytes", VMTRACE_CFG_A_VM_PIDS, 3, 1, "multiple of 4" },
+		{ "unknown config attribute", VMTRACE_CFG_A_MAX + 1, 4, 1, NULL },
+		{ "attribute type 0", VMTRACE_CFG_A_UNSPEC, 4, 1, NULL },
+	};
+	struct vmt_client *c = vmt_open();
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct attrs inner = { .len = 0 }, msg = { .len = 0 };
+		uint32_t payload[VMTRACE_FILTER_MAX + 1];
+		int err;
+
+		for (size_t k = 0; k < ARRAY_SIZE(payload); k++)
+			payload[k] = cases[i].value;
+		attr_put(&inner, cases[i].type, payload, cases[i].len);
+		config_nest(&msg, &inner);
+		err = vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len);
+		TEST_ASSERT(err == -EINVAL, "%s: got %d (%s), expected -EINVAL", cases[i].what,
+			    err, vmt_client_error(c));
+		TEST_ASSERT(*vmt_client_error(c), "%s: no extack message", cases[i].what);
+		if (cases[i].extack)
+			TEST_ASSERT(strstr(vmt_client_error(c), cases[i].extack),
+				    "%s: message '%s'", cases[i].what, vmt_client_error(c));
+		TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
+	}
+
+	/* Top level: an attribute no request takes, a non-nested config, a
+	 * length running past the message. */
+	{
+		struct attrs msg = { .len = 0 };
+
+		attr_put(&msg, VMTRACE_A_VERSION, "1.0", 4);
+		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
+			       -EINVAL);
+		msg.len = 0;
+		attr_put_u32(&msg, VMTRACE_A_CONFIG, 1);
+		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
+			       -EINVAL);
+		msg.len = 0;
+		attr_put_u32(&msg, VMTRACE_A_STATE, 1);
+		((uint16_t *)msg.buf)[0] = 200;		/* nla_len beyond the end */
+		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0, msg.buf, msg.len),
+			       -EINVAL);
+		msg.len = 0;
+		attr_put_u32(&msg, VMTRACE_A_MAX + 5, 1);
+		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_STOP, 0, msg.buf, msg.len),
+			       -EINVAL);
+		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_READ, 0x300, msg.buf, msg.len),
+			       -EINVAL);
+	}
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
+	assert_module_records(c);
+	vmt_client_close(c);
+}
+
+/* Random attribute bytes to every command: always a clean answer (0 or a
+ * negative errno), never a stuck or broken module. */
+static void test_random_bytes(void)
+{
+	static const uint8_t cmds[] = {
+		VMTRACE_CMD_GET_STATUS, VMTRACE_CMD_START, VMTRACE_CMD_STOP,
+		VMTRACE_CMD_READ, VMTRACE_CMD_GET_VMS,
+	};
+	struct vmt_client *c = vmt_open();
+	unsigned int accepted = 0, rejected = 0;
+
+	srandom(0x766d74);
+	for (int i = 0; i < 3000; i++) {
+		uint8_t cmd = cmds[i % ARRAY_SIZE(cmds)];
+		uint16_t flags = (cmd == VMTRACE_CMD_READ || cmd == VMTRACE_CMD_GET_VMS) ?
+				 0x300 : 0;
+		struct attrs msg = { .len = 0 };
+		int err;
+
+		msg.len = random() % 64;
+		for (size_t k = 0; k < msg.len; k++)
+			msg.buf[k] = random();
+		/* Half of them shaped like an attribute, to get past the header. */
+		if (i % 2 && msg.len >= 8) {
+			((uint16_t *)msg.buf)[0] = 4 + random() % (msg.len - 3);
+			((uint16_t *)msg.buf)[1] = random() % (VMTRACE_A_MAX + 2);
+		}
+		err = vmt_client_send_raw(c, cmd, flags, msg.buf, msg.len);
+		TEST_ASSERT(err <= 0 && err > -4096, "command %u: %d", cmd, err);
+		if (err) {
+			rejected++;
+			continue;
+		}
+		accepted++;
+		if (cmd == VMTRACE_CMD_START)
+			TEST_ASSERT_EQ(vmt_client_stop(c), 0);
+	}
+	test_diag("random requests: %u accepted, %u rejected", accepted, rejected);
+	TEST_ASSERT(rejected > 1000, "only %u rejected", rejected);
+	if (vmt_state(c) == VMTRACE_STATE_RUNNING)
+		vmt_client_stop(c);
+	assert_module_records(c);
+	vmt_client_close(c);
+}
+
+/* One session at a time, controlled and read by its owner only. */
+static void test_ownership(void)
+{
+	struct vmt_start_config cfg = { 0 };
+	struct vmt_client *owner = vmt_open(), *other = vmt_open();
+
+	TEST_ASSERT_EQ(vmt_client_stop(owner), -ENOENT);
+	vmt_start(owner, &cfg);
+	TEST_ASSERT_EQ(vmt_client_start(owner, &cfg), -EBUSY);
+	TEST_ASSERT(strstr(vmt_client_error(owner), "already running"), "message '%s'",
+		    vmt_client_error(owner));
+	TEST_ASSERT_EQ(vmt_client_start(other, &cfg), -EBUSY);
+	TEST_ASSERT_EQ(vmt_client_stop(other), -EPERM);
+	TEST_ASSERT_EQ(vmt_client_read(other, NULL, NULL), -EPERM);
+	TEST_ASSERT_EQ(vmt_state(other), VMTRACE_STATE_RUNNING);
+	TEST_ASSERT_EQ(vmt_client_stop(owner), 0);
+	TEST_ASSERT_EQ(vmt_client_stop(owner), -ENOENT);
+	TEST_ASSERT_EQ(vmt_state(other), VMTRACE_STATE_STOPPED);
+	/* A new session from another socket replaces a stopped one. */
+	vmt_start(other, &cfg);
+	TEST_ASSERT_EQ(vmt_client_read(owner, NULL, NULL), -EPERM);
+	TEST_ASSERT_EQ(vmt_client_stop(other), 0);
+	vmt_client_close(owner);
+	vmt_client_close(other);
+}
+
+/* A collector that dies mid-session (killed while draining an exit storm)
+ * leaves the module ready for the next START. */
+static void test_collector_dies(void)
+{
+	struct vmt_start_config cfg = { 0 };
+	struct vmt_client *c;
+	int pipefd[2], status;
+	char ready;
+	pid_t pid;
+
+	TEST_ASSERT_SYSCALL(pipe(pipefd), "pipe");
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		struct kvm_vm *vm = vm_create();
+		struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+
+		c = vmt_open();
+		vmt_start(c, &cfg);
+		TEST_ASSERT_EQ(write(pipefd[1], "r", 1), 1);
+		vcpu_set_entry(vcpu, vm_code_va(vm, guest_port_writes), TEST_PORT,
+			       1u << 30, 0);
+		for (;;) {
+			for (int i = 0; i < 100; i++)
+				vcpu_run(vcpu);
+			vmt_client_read(c, NULL, NULL);
+		}
+	}
+	TEST_ASSERT_EQ(read(pipefd[0], &ready, 1), 1);
+	usleep(300000);
+	c = vmt_open();
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_RUNNING);
+	TEST_ASSERT_EQ(vmt_client_start(c, &cfg), -EBUSY);
+	kill(pid, SIGKILL);
+	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TEST_ASSERT(WIFSIGNALED(status), "the child collector was not killed");
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
+	assert_module_records(c);
+	vmt_client_close(c);
+}
+
+/* Without CAP_SYS_ADMIN every command is refused and nothing changes;
+ * the collector says why in one line and exits 1. */
+static void test_unprivileged(void)
+{
+	struct vmt_client *c = vmt_open();
+	int status, out[2];
+	char msg[512] = "";
+	ssize_t n;
+	pid_t pid;
+
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		struct vmt_start_config cfg = { 0 };
+		struct vmt_status st;
+		struct vmt_client *u;
+
+		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
+		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
+		TEST_ASSERT_EQ(vmt_client_open(&u), 0);
+		TEST_ASSERT_EQ(vmt_client_status(u, &st), -EPERM);
+		TEST_ASSERT_EQ(vmt_client_start(u, &cfg), -EPERM);
+		TEST_ASSERT_EQ(vmt_client_stop(u), -EPERM);
+		TEST_ASSERT_EQ(vmt_client_read(u, NULL, NULL), -EPERM);
+		TEST_ASSERT_EQ(vmt_client_send_raw(u, VMTRACE_CMD_GET_VMS, 0x300, NULL, 0),
+			       -EPERM);
+		exit(0);
+	}
+	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "unprivileged child failed");
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
+
+	TEST_ASSERT_SYSCALL(pipe(out), "pipe");
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		char exe[4096];
+		ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
+
+		TEST_ASSERT(len > 0, "readlink");
+		exe[len] = '\0';
+		strcpy(strrchr(exe, '/'), "/../../user/vmtrace-collect");
+		dup2(out[1], 2);
+		dup2(out[1], 1);
+		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
+		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
+		execl(exe, "vmtrace-collect", "status", (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	n = read(out[0], msg, sizeof(msg) - 1);
+	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TEST_ASSERT(n > 0, "no output");
+	msg[n] = '\0';
+	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, msg);
+	TEST_ASSERT(strstr(msg, "CAP_SYS_ADMIN") && strchr(msg, '\n') == msg + n - 1,
+		    "not one clear line: '%s'", msg);
+	vmt_client_close(c);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(unknown_commands),
+	TAP_TEST(bad_config),
+	TAP_TEST(random_bytes),
+	TAP_TEST(ownership),
+	TAP_TEST(collector_dies),
+	TAP_TEST(unprivileged),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), TAP_NEEDS_KVM);
+}

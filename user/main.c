@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vmtrace-collect: the subcommand table and what all subcommands share. */
-#include <errno.h>
+/* vmtrace-collect: the subcommand table. */
 #include <stdio.h>
 #include <string.h>
 #include "vmtrace-collect.h"
-
-const char *prog_name = "vmtrace-collect";
 
 static const struct {
 	const char *name;
@@ -28,28 +25,6 @@ static void show_usage(FILE *file)
 		fprintf(file, "  %s: %s\n", subcommands[i].name,
 			subcommands[i].description);
 	fprintf(file, "You may pass `--help' to any of these subcommands to view usage.\n");
-}
-
-int collect_connect(struct vmt_client **c)
-{
-	int err = vmt_client_open(c);
-
-	if (err == -ENOENT)
-		fprintf(stderr, "%s: vmtrace.ko is not loaded\n", prog_name);
-	else if (err)
-		fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
-			prog_name, strerror(-err));
-	return err;
-}
-
-void collect_error(struct vmt_client *c, const char *what, int err)
-{
-	const char *msg = vmt_client_error(c);
-
-	if (err == -EPERM && !*msg)
-		msg = "vmtrace needs CAP_SYS_ADMIN (run as root)";
-	fprintf(stderr, "%s: %s: %s%s%s\n", prog_name, what, strerror(-err),
-		*msg ? ": " : "", msg);
 }
 
 int main(int argc, char *argv[])

@@ -151,8 +151,9 @@ static int vmt_put_config(struct sk_buff *skb, const struct vmt_session *s)
 	return 0;
 }
 
-static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_ring *r)
+static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_cpu *vc)
 {
+	const struct vmt_ring *r = &vc->ring;
 	struct nlattr *nest, *lost;
 	int c;
 
@@ -167,7 +168,11 @@ static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_ring *r)
 			      local64_read(&r->host_samples),
 			      VMTRACE_CPU_A_PAD) ||
 	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_QUEUED, vmt_ring_queued(r),
-			      VMTRACE_CPU_A_PAD))
+			      VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_CYCLES,
+			      local64_read(&vc->cost_cycles), VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_EVENTS,
+			      local64_read(&vc->cost_events), VMTRACE_CPU_A_PAD))
 		return -EMSGSIZE;
 	lost = nla_nest_start(skb, VMTRACE_CPU_A_LOST);
 	if (!lost)
@@ -202,7 +207,7 @@ static int vmt_fill_status(struct sk_buff *skb, const struct vmt_session *s)
 	if (!cpus)
 		return -EMSGSIZE;
 	for_each_possible_cpu(cpu)
-		if (vmt_put_cpu(skb, cpu, &per_cpu_ptr(s->cpus, cpu)->ring))
+		if (vmt_put_cpu(skb, cpu, per_cpu_ptr(s->cpus, cpu)))
 			return -EMSGSIZE;
 	nla_nest_end(skb, cpus);
 	return 0;

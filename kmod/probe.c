@@ -12,6 +12,7 @@
 #include <linux/hrtimer.h>
 #include <linux/smp.h>
 #include <linux/cpu.h>
+#include <linux/jump_label.h>
 #include <asm/irq_regs.h>
 #include <asm/tsc.h>
 #include "vmtrace.h"
@@ -26,6 +27,20 @@ struct vmt_entry_stamp {
 	u64 tsc;
 };
 static DEFINE_PER_CPU(struct vmt_entry_stamp, vmt_entry_stamp);
+
+/* VMTRACE_CFG_F_COST: off, it costs a patched-out jump. */
+static DEFINE_STATIC_KEY_FALSE(vmt_cost_key);
+
+/* Add the cycles since @start to this CPU's cost (and an event, if one). */
+static __always_inline void vmt_cost(struct vmt_session *s, u64 start,
+				     bool event)
+{
+	struct vmt_cpu *c = this_cpu_ptr(s->cpus);
+
+	local64_add(rdtsc() - start, &c->cost_cycles);
+	if (event)
+		local64_inc(&c->cost_events);
+}
 
 static __always_inline void vmt_read_state(struct kvm_vcpu *vcpu,
 					   struct vmtrace_record *rec)
@@ -83,19 +98,22 @@ static __always_inline struct vmt_vm *vmt_vm_of(struct vmt_session *s,
 static void vmt_probe_entry(void *data, VMT_KVM_ENTRY_PROTO)
 {
 	struct vmt_entry_stamp *stamp = this_cpu_ptr(&vmt_entry_stamp);
+	u64 tsc = rdtsc();
 
 	stamp->vcpu = vcpu;
-	stamp->tsc = rdtsc();
+	stamp->tsc = tsc;
+	if (static_branch_unlikely(&vmt_cost_key))
+		vmt_cost(data, tsc, false);
 }
 
-static void vmt_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
+/* An exit of @vcpu at host TSC @tsc: one EXIT record, unless filtered. */
+static __always_inline void vmt_record_exit(struct vmt_session *s,
+					    struct kvm_vcpu *vcpu, u64 tsc)
 {
-	struct vmt_session *s = data;
 	struct vmt_entry_stamp *stamp;
 	struct vmtrace_record *rec;
 	struct vmt_ring *ring;
 	struct vmt_vm *vm;
-	u64 tsc = rdtsc();
 
 	if (s->cfg.flags & VMTRACE_CFG_F_NO_EXITS)
 		return;
@@ -125,14 +143,23 @@ static void vmt_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 	vmt_ring_commit(ring);
 }
 
+static void vmt_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
+{
+	u64 tsc = rdtsc();
+
+	vmt_record_exit(data, vcpu, tsc);
+	if (static_branch_unlikely(&vmt_cost_key))
+		vmt_cost(data, tsc, true);
+}
+
 /* One sampling interrupt on this CPU; @regs are the interrupted ones. */
-static void vmt_sample(struct vmt_cpu *c, struct pt_regs *regs)
+static void vmt_record_sample(struct vmt_cpu *c, struct pt_regs *regs,
+			      u64 tsc)
 {
 	struct vmt_session *s = c->session;
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 	struct vmtrace_record *rec;
 	struct vmt_vm *vm;
-	u64 tsc = rdtsc();
 
 	if (vcpu && vmt_interrupted_guest(vcpu)) {
 		vm = vmt_vm_of(s, &c->ring, vcpu);
@@ -165,6 +192,15 @@ static void vmt_sample(struct vmt_cpu *c, struct pt_regs *regs)
 		rec->mode = user_mode(regs) ? 3 | VMTRACE_MODE_USER : 0;
 	}
 	vmt_ring_commit(&c->ring);
+}
+
+static void vmt_sample(struct vmt_cpu *c, struct pt_regs *regs)
+{
+	u64 tsc = rdtsc();
+
+	vmt_record_sample(c, regs, tsc);
+	if (static_branch_unlikely(&vmt_cost_key))
+		vmt_cost(c->session, tsc, true);
 }
 
 static enum hrtimer_restart vmt_sample_timer(struct hrtimer *timer)
@@ -293,6 +329,8 @@ int vmt_probes_register(struct vmt_session *s)
 {
 	int err;
 
+	if (s->cfg.flags & VMTRACE_CFG_F_COST)
+		static_branch_enable(&vmt_cost_key);
 	err = tracepoint_probe_register(&__tracepoint_kvm_entry,
 					vmt_probe_entry, s);
 	if (err)
@@ -308,6 +346,7 @@ err_entry:
 				    s);
 	tracepoint_synchronize_unregister();
 err_out:
+	static_branch_disable(&vmt_cost_key);
 	return err;
 }
 
@@ -318,4 +357,5 @@ void vmt_probes_unregister(struct vmt_session *s)
 	tracepoint_probe_unregister(&__tracepoint_kvm_entry, vmt_probe_entry,
 				    s);
 	tracepoint_synchronize_unregister();
+	static_branch_disable(&vmt_cost_key);
 }

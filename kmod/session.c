@@ -54,8 +54,11 @@ static struct vmt_session *vmt_session_alloc(const struct vmt_config *cfg)
 		goto err_free;
 	}
 	for_each_possible_cpu(cpu) {
-		err = vmt_ring_init(&per_cpu_ptr(s->cpus, cpu)->ring, cpu,
-				    cfg->ring_size);
+		struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+
+		local64_set(&c->cost_cycles, 0);
+		local64_set(&c->cost_events, 0);
+		err = vmt_ring_init(&c->ring, cpu, cfg->ring_size);
 		if (err)
 			goto err_free;
 	}

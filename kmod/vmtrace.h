@@ -48,6 +48,8 @@ struct vmt_config {
 
 struct vmt_cpu {
 	struct vmt_ring ring;
+	local64_t cost_cycles;		/* VMTRACE_CFG_F_COST */
+	local64_t cost_events;
 	struct hrtimer timer;
 	struct perf_event *pmu_event;
 	struct vmt_session *session;

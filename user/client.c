@@ -208,6 +208,10 @@ static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
 		cs->host_samples = nla_get_u64(tb[VMTRACE_CPU_A_HOST_SAMPLES]);
 	if (tb[VMTRACE_CPU_A_QUEUED])
 		cs->queued = nla_get_u64(tb[VMTRACE_CPU_A_QUEUED]);
+	if (tb[VMTRACE_CPU_A_COST_CYCLES])
+		cs->cost_cycles = nla_get_u64(tb[VMTRACE_CPU_A_COST_CYCLES]);
+	if (tb[VMTRACE_CPU_A_COST_EVENTS])
+		cs->cost_events = nla_get_u64(tb[VMTRACE_CPU_A_COST_EVENTS]);
 	if (tb[VMTRACE_CPU_A_LOST])
 		nla_for_each_nested(lost, tb[VMTRACE_CPU_A_LOST], rem)
 			if (nla_type(lost) < __VMTRACE_LOST_MAX)

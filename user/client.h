@@ -33,6 +33,8 @@ struct vmt_cpu_status {
 	uint64_t lost[__VMTRACE_LOST_MAX];
 	uint64_t host_samples;
 	uint64_t queued;
+	uint64_t cost_cycles;		/* VMTRACE_CFG_F_COST */
+	uint64_t cost_events;
 };
 
 struct vmt_status {

@@ -30,8 +30,13 @@
  *         VMTRACE_CPU_A_LOST: NLA_NESTED, one NLA_U64 per enum
  *                             vmtrace_lost_cause, attribute type = cause
  *         VMTRACE_CPU_A_HOST_SAMPLES: NLA_U64, samples of host code
- *         VMTRACE_CPU_A_QUEUED: NLA_U64, events in the ring right now
- *     For every CPU: PRODUCED == DRAINED + sum(LOST) + QUEUED.
+ *         VMTRACE_CPU_A_QUEUED: NLA_U64, records in the ring right now
+ *                               (LOST markers included)
+ *         VMTRACE_CPU_A_COST_CYCLES: NLA_U64, with VMTRACE_CFG_F_COST: host
+ *                                    TSC cycles spent in vmtrace's probes
+ *                                    and sampling handlers
+ *         VMTRACE_CPU_A_COST_EVENTS: NLA_U64, the events those cycles made
+ *     For every CPU, once drained: PRODUCED == DRAINED + sum(LOST).
  *
  * VMTRACE_CMD_START
  * -----------------
@@ -144,7 +149,9 @@ enum vmtrace_cfg_attr {
 /* VMTRACE_CFG_A_FLAGS */
 #define VMTRACE_CFG_F_NO_EXITS (1U << 0)     /* do not record VM-exits */
 #define VMTRACE_CFG_F_HOST_SAMPLES (1U << 1) /* record samples of host code */
-#define VMTRACE_CFG_F_ALL (VMTRACE_CFG_F_NO_EXITS | VMTRACE_CFG_F_HOST_SAMPLES)
+#define VMTRACE_CFG_F_COST (1U << 2)	      /* measure the probes' own cost */
+#define VMTRACE_CFG_F_ALL (VMTRACE_CFG_F_NO_EXITS | VMTRACE_CFG_F_HOST_SAMPLES | \
+			   VMTRACE_CFG_F_COST)
 
 enum vmtrace_cpu_attr {
 	VMTRACE_CPU_A_UNSPEC,
@@ -154,6 +161,8 @@ enum vmtrace_cpu_attr {
 	VMTRACE_CPU_A_LOST,
 	VMTRACE_CPU_A_HOST_SAMPLES,
 	VMTRACE_CPU_A_QUEUED,
+	VMTRACE_CPU_A_COST_CYCLES,
+	VMTRACE_CPU_A_COST_EVENTS,
 	VMTRACE_CPU_A_PAD,
 	__VMTRACE_CPU_A_LAST
 };

@@ -1,0 +1,1 @@
+#define cpu_to_node(cpu) 0

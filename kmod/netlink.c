@@ -281,7 +281,10 @@ static int vmt_nl_stop(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * READ cursor in cb->args: [0] the CPU being drained, [1] the session
- * generation the dump started on (a new session ends the dump).
+ * generation the dump started on (a new session ends the dump), [2] 1 +
+ * the ring position to drain the current CPU up to, 0 if not yet taken.
+ * Bounding each CPU by its head when the dump reaches it keeps a ring that
+ * producers refill as fast as it drains from holding the dump forever.
  */
 static int vmt_nl_read_start(struct netlink_callback *cb)
 {
@@ -301,18 +304,19 @@ static int vmt_nl_read_start(struct netlink_callback *cb)
 	} else {
 		cb->args[0] = cpumask_first(cpu_possible_mask);
 		cb->args[1] = vmt_session->generation;
+		cb->args[2] = 0;
 	}
 	mutex_unlock(&vmt_session_mutex);
 	return err;
 }
 
 /*
- * Put one message of records from @ring, as many as fit.  Returns the
- * number of records, 0 if the ring was empty, or -EMSGSIZE if not even
- * one record fits in what is left of @skb.
+ * Put one message of at most @max records from @ring, as many as fit.
+ * Returns the number of records, 0 if there were none, or -EMSGSIZE if not
+ * even one record fits in what is left of @skb.
  */
 static int vmt_read_batch(struct sk_buff *skb, struct netlink_callback *cb,
-			  struct vmt_ring *ring, int cpu, bool final)
+			  struct vmt_ring *ring, int cpu, u64 max, bool final)
 {
 	/* One attribute holds at most 64 KiB. */
 	const u32 attr_max = (U16_MAX - NLA_HDRLEN) / VMTRACE_RECORD_SIZE;
@@ -321,11 +325,13 @@ static int vmt_read_batch(struct sk_buff *skb, struct netlink_callback *cb,
 	int room = skb_tailroom(skb) - overhead;
 	struct nlattr *attr;
 	void *hdr;
-	u32 max, n;
+	u32 n;
 
 	if (room < VMTRACE_RECORD_SIZE)
 		return -EMSGSIZE;
-	max = min_t(u32, room / VMTRACE_RECORD_SIZE, attr_max);
+	max = min3(max, (u64)(room / VMTRACE_RECORD_SIZE), (u64)attr_max);
+	if (!max)
+		return 0;
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &vmt_genl_family, NLM_F_MULTI, VMTRACE_CMD_READ);
 	if (!hdr)
@@ -342,8 +348,8 @@ static int vmt_read_batch(struct sk_buff *skb, struct netlink_callback *cb,
 	}
 	/* Shrink the attribute to what was read; the skb is linear. */
 	attr->nla_len = nla_attr_size(n * VMTRACE_RECORD_SIZE);
-	skb_trim(skb, (unsigned char *)attr + nla_total_size(n * VMTRACE_RECORD_SIZE) -
-		      skb->data);
+	skb_trim(skb, (unsigned char *)attr +
+		      nla_total_size(n * VMTRACE_RECORD_SIZE) - skb->data);
 	genlmsg_end(skb, hdr);
 	return n;
 
@@ -356,7 +362,6 @@ static int vmt_nl_read_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct vmt_session *s;
 	int cpu = cb->args[0];
-	int n;
 
 	mutex_lock(&vmt_session_mutex);
 	s = vmt_session;
@@ -367,13 +372,20 @@ static int vmt_nl_read_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	while (cpu < nr_cpu_ids) {
 		struct vmt_ring *ring = &per_cpu_ptr(s->cpus, cpu)->ring;
 		bool final = s->state == VMTRACE_STATE_STOPPED;
+		u64 end, left;
+		int n;
 
-		n = vmt_read_batch(skb, cb, ring, cpu, final);
+		if (!cb->args[2])
+			cb->args[2] = smp_load_acquire(&ring->head) + 1;
+		end = cb->args[2] - 1;
+		left = end - ring->tail;
+		/* Stopped: room for the marker of loss still pending. */
+		n = vmt_read_batch(skb, cb, ring, cpu, left + final, final);
 		if (n < 0)
 			break;		/* skb full: resume on this CPU */
-		if (n == 0 || vmt_ring_queued(ring) == 0) {
+		if (n == 0 || ring->tail >= end) {
 			cpu = cpumask_next(cpu, cpu_possible_mask);
-			continue;
+			cb->args[2] = 0;
 		}
 	}
 	cb->args[0] = cpu;

@@ -208,6 +208,12 @@ static enum hrtimer_restart vmt_sample_timer(struct hrtimer *timer)
 	struct vmt_cpu *c = container_of(timer, struct vmt_cpu, timer);
 	struct vmt_session *s = c->session;
 
+	/*
+	 * A CPU going offline hands its hrtimers to another CPU; this one
+	 * must not write a ring that is not its own.  Its sampling ends.
+	 */
+	if (unlikely(c->ring.cpu != smp_processor_id()))
+		return HRTIMER_NORESTART;
 	vmt_sample(c, get_irq_regs());
 	if (!READ_ONCE(s->sampling))
 		return HRTIMER_NORESTART;

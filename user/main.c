@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "vmtrace-collect.h"
+#include "guest_cmds.h"
 
 static const struct {
 	const char *name;
@@ -13,6 +14,9 @@ static const struct {
 	{ "record", record_main, "Records VM-exits and samples to a file" },
 	{ "dump", dump_main, "Prints the records of a raw recording" },
 	{ "vms", vms_main, "Lists the VMs the module has seen" },
+	{ "profile", profile_main, "Makes a Linux guest profile from a kernel's BTF and symbols" },
+	{ "ps", ps_main, "Lists a guest's processes, read from the host" },
+	{ "peek", peek_main, "Reads a guest process's memory from the host" },
 };
 
 static void show_usage(FILE *file)

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/* What the guest-introspection subcommands share: finding and opening a VM. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vmtrace-collect.h"
+#include "guest.h"
+#include "guest_cmds.h"
+
+int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
+		   struct vmt_guest **out)
+{
+	struct vmt_vm_info *vms;
+	struct vmt_client *c;
+	size_t nr, i;
+	int err;
+
+	if (collect_connect(&c))
+		return 1;
+	err = vmt_client_get_vms(c, &vms, &nr);
+	if (err) {
+		collect_error(c, "vms", err);
+		vmt_client_close(c);
+		return 1;
+	}
+	vmt_client_close(c);
+	for (i = 0; i < nr && vms[i].pid != (uint32_t)vmm_pid; i++)
+		;
+	if (i == nr) {
+		fprintf(stderr, "%s: no VM with VMM pid %d (see %s vms)\n", prog_name,
+			(int)vmm_pid, prog_name);
+		vmt_vms_free(vms, nr);
+		return 1;
+	}
+	err = vmt_guest_open(&vms[i], opts, out);
+	vmt_vms_free(vms, nr);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", prog_name, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+int guest_cmd_ready(struct vmt_guest *g)
+{
+	struct vmt_guest_info info;
+
+	vmt_guest_info(g, &info);
+	if (info.ready)
+		return 1;
+	fprintf(stderr, "%s: vm %u (pid %u): guest processes unavailable: %s\n",
+		prog_name, info.vm_id, info.vmm_pid, info.status);
+	return 0;
+}
+
+static const char *sign(int64_t v)
+{
+	return v < 0 ? "-" : "+";
+}
+
+static unsigned long long magnitude(int64_t v)
+{
+	return v < 0 ? -(unsigned long long)v : (unsigned long long)v;
+}
+
+void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
+{
+	struct vmt_guest_opts opts = { .profile_dir = profile_dir };
+	const struct vmt_guest_stats *st;
+	struct vmt_guest_task *tasks;
+	struct vmt_guest_info info;
+	struct vmt_guest *g;
+	size_t nr_procs = 0, nr_threads = 0;
+
+	if (vmt_guest_open(vm, &opts, &g)) {
+		printf("  guest: out of memory\n");
+		return;
+	}
+	vmt_guest_info(g, &info);
+	printf("  guest kernel: %.*s\n", (int)strcspn(info.banner, "\n"),
+	       info.banner[0] ? info.banner : "unknown");
+	if (info.profile)
+		printf("  profile: %s (linux %s)\n", info.profile, info.release);
+	if (info.ready) {
+		printf("  kaslr: kernel at guest-physical 0x%llx (physical slide %s0x%llx),"
+		       " virtual slide %s0x%llx\n",
+		       (unsigned long long)info.phys_load, sign(info.phys_slide),
+		       magnitude(info.phys_slide), sign(info.virt_slide),
+		       magnitude(info.virt_slide));
+		printf("  paging: %s, kernel cr3 0x%llx, direct map 0x%llx\n",
+		       vmt_paging_name(info.paging),
+		       (unsigned long long)info.kernel_cr3,
+		       (unsigned long long)info.page_offset_base);
+		if (!vmt_guest_tasks(g, 0, &tasks, &nr_procs)) {
+			free(tasks);
+			if (!vmt_guest_tasks(g, 1, &tasks, &nr_threads))
+				free(tasks);
+		}
+		st = vmt_guest_stats(g);
+		printf("  processes: %zu (%zu threads)%s\n", nr_procs, nr_threads,
+		       st->walks_partial ? ", task list partly unreadable" : "");
+	} else {
+		printf("  names: unavailable: %s\n", info.status);
+	}
+	vmt_guest_close(g);
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Guest-physical memory through the VMM's memslots: see guest_mem.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include "guest_mem.h"
+
+struct gmem_slot {
+	uint64_t gpa, size, hva;
+};
+
+struct vmt_gmem {
+	pid_t pid;
+	int mem_fd;			/* /proc/PID/mem, or -1 */
+	size_t nr_slots;
+	struct gmem_slot *slots;	/* sorted by gpa, not overlapping */
+	struct vmt_gmem_stats stats;
+};
+
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct gmem_slot *x = a, *y = b;
+
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
+		  struct vmt_gmem **out)
+{
+	struct vmt_gmem *m;
+	char path[64];
+	size_t i;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->pid = pid;
+	m->slots = calloc(nr ? nr : 1, sizeof(*m->slots));
+	if (!m->slots) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		/* Address space 1 is SMM's view, not the guest's RAM. */
+		if (slots[i].id >> 16 || !slots[i].size ||
+		    slots[i].gpa + slots[i].size < slots[i].gpa)
+			continue;
+		m->slots[m->nr_slots].gpa = slots[i].gpa;
+		m->slots[m->nr_slots].size = slots[i].size;
+		m->slots[m->nr_slots].hva = slots[i].hva;
+		m->nr_slots++;
+	}
+	qsort(m->slots, m->nr_slots, sizeof(*m->slots), slot_cmp);
+	for (i = 1; i < m->nr_slots; i++) {
+		if (m->slots[i - 1].gpa + m->slots[i - 1].size > m->slots[i].gpa) {
+			vmt_gmem_close(m);
+			return -EINVAL;
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	m->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	*out = m;
+	return 0;
+}
+
+void vmt_gmem_close(struct vmt_gmem *m)
+{
+	if (!m)
+		return;
+	if (m->mem_fd >= 0)
+		close(m->mem_fd);
+	free(m->slots);
+	free(m);
+}
+
+/* The slot holding @gpa, or NULL. */
+static const struct gmem_slot *find_slot(const struct vmt_gmem *m, uint64_t gpa)
+{
+	size_t lo = 0, hi = m->nr_slots;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct gmem_slot *s = &m->slots[mid];
+
+		if (gpa < s->gpa)
+			hi = mid;
+		else if (gpa - s->gpa >= s->size)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+/* One read from the VMM's address space; 0 or -EIO. */
+static int read_hva(struct vmt_gmem *m, uint64_t hva, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (m->mem_fd >= 0) {
+		n = pread(m->mem_fd, buf, len, (off_t)hva);
+	} else {
+		struct iovec local = { .iov_base = buf, .iov_len = len };
+		struct iovec remote = { .iov_base = (void *)(uintptr_t)hva,
+					.iov_len = len };
+
+		n = process_vm_readv(m->pid, &local, 1, &remote, 1, 0);
+	}
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len)
+{
+	char *dst = buf;
+	int err;
+
+	m->stats.reads++;
+	if (gpa + len < gpa) {
+		m->stats.unmapped++;
+		return -EFAULT;
+	}
+	/* Each pass consumes one slot's part: at most nr_slots + 1 passes. */
+	while (len) {
+		const struct gmem_slot *s = find_slot(m, gpa);
+		uint64_t off, chunk;
+
+		if (!s) {
+			m->stats.unmapped++;
+			return -EFAULT;
+		}
+		off = gpa - s->gpa;
+		chunk = s->size - off < len ? s->size - off : len;
+		err = read_hva(m, s->hva + off, dst, chunk);
+		if (err) {
+			m->stats.io_errors++;
+			return err;
+		}
+		m->stats.bytes += chunk;
+		dst += chunk;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int vmt_gmem_read_u32(struct vmt_gmem *m, uint64_t gpa, uint32_t *v)
+{
+	uint8_t b[4];
+	int err = vmt_gmem_read(m, gpa, b, sizeof(b));
+
+	if (!err)
+		*v = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
+	return err;
+}
+
+int vmt_gmem_read_u64(struct vmt_gmem *m, uint64_t gpa, uint64_t *v)
+{
+	uint8_t b[8];
+	int err = vmt_gmem_read(m, gpa, b, sizeof(b)), i;
+
+	if (!err) {
+		*v = 0;
+		for (i = 7; i >= 0; i--)
+			*v = *v << 8 | b[i];
+	}
+	return err;
+}
+
+int vmt_gmem_contains(const struct vmt_gmem *m, uint64_t gpa, uint64_t len)
+{
+	if (gpa + len < gpa)
+		return 0;
+	while (len) {
+		const struct gmem_slot *s = find_slot(m, gpa);
+		uint64_t chunk;
+
+		if (!s)
+			return 0;
+		chunk = s->size - (gpa - s->gpa);
+		if (chunk >= len)
+			return 1;
+		gpa += chunk;
+		len -= chunk;
+	}
+	return 1;
+}
+
+uint64_t vmt_gmem_end(const struct vmt_gmem *m)
+{
+	if (!m->nr_slots)
+		return 0;
+	return m->slots[m->nr_slots - 1].gpa + m->slots[m->nr_slots - 1].size;
+}
+
+int vmt_gmem_range(const struct vmt_gmem *m, size_t i, uint64_t *gpa,
+		   uint64_t *size)
+{
+	if (i >= m->nr_slots)
+		return -ENOENT;
+	*gpa = m->slots[i].gpa;
+	*size = m->slots[i].size;
+	return 0;
+}
+
+const struct vmt_gmem_stats *vmt_gmem_stats(const struct vmt_gmem *m)
+{
+	return &m->stats;
+}
+
+const char *vmt_gmem_method(const struct vmt_gmem *m)
+{
+	return m->mem_fd >= 0 ? "proc-mem" : "process_vm_readv";
+}

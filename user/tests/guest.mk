@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest introspection tests (user/guest.h), included at the end of
+# user/tests/Makefile:
+#   guest_*_test, ksyms_test, profile_test   native unit tests (TAP)
+#   guest_bench                   decode ns/record, task-list walk (bench/guest.sh)
+#   make -C user/tests fuzz       libFuzzer targets, FUZZ_SECONDS each (default 5)
+# The tests that read guest memory read this process's own memory through
+# /proc/self/mem, as the collector reads a VMM's.
+
+GUEST_TESTS := guest_mem_test guest_pt_test ksyms_test profile_test guest_linux_test
+TESTS += $(GUEST_TESTS)
+all: $(GUEST_TESTS) guest_bench
+
+# A synthetic Linux guest image shared by the tests, the benchmark and the
+# fuzz targets.
+synth_guest.o: synth_guest.c synth_guest.h ../profile.h ../guest_pt.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(GUEST_TESTS) guest_bench: %: %.c synth_guest.o $(TAP_OBJS) $(COLLECT_OBJS)
+	$(CC) $(CFLAGS) -o $@ $< synth_guest.o $(TAP_OBJS) $(COLLECT_OBJS) $(LDLIBS)
+
+# libFuzzer targets: clang with -fsanitize=fuzzer,address,undefined, the
+# collector's sources built again with the same instrumentation.
+FUZZ_TARGETS := fuzz_pt fuzz_tasks fuzz_profile fuzz_kimage
+FUZZ_SECONDS ?= 5
+FUZZ_CC ?= clang
+FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c \
+	../guest_linux.c synth_guest.c ../../selftests/lib/test_util.c
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \
+	$(shell pkg-config --cflags libnl-genl-3.0)
+FUZZ_LDLIBS := $(shell pkg-config --libs libzstd) -llzma
+
+fuzz/%: fuzz_%.c $(FUZZ_SRCS) $(wildcard ../*.h) synth_guest.h
+	@mkdir -p fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LDLIBS)
+
+fuzz-build: $(addprefix fuzz/,$(FUZZ_TARGETS))
+
+# Each target runs FUZZ_SECONDS from its seed corpus (written by the
+# target itself on the first run); a crash, leak or hang fails.
+fuzz: fuzz-build
+	@rc=0; for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus-$$t; \
+		echo "# fuzz $$t: $(FUZZ_SECONDS) s"; \
+		./fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 \
+			-print_final_stats=0 fuzz/corpus-$$t >fuzz/$$t.log 2>&1 || \
+			{ rc=1; echo "not ok - fuzz $$t"; tail -n 40 fuzz/$$t.log; continue; }; \
+		echo "ok - fuzz $$t: $$(grep -ho 'stat::number_of_executed_units: [0-9]*' fuzz/$$t.log || \
+			grep -o '#[0-9]* *DONE' fuzz/$$t.log | tail -n 1)"; \
+	done; exit $$rc
+
+clean: clean-guest
+clean-guest:
+	rm -rf synth_guest.o guest_bench fuzz
+
+.PHONY: fuzz fuzz-build clean-guest

@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Linux guest introspection on synthetic guest images (synth_guest.h):
+ * finding the kernel and its KASLR slides, the task list, CR3 and GS base
+ * to task, symbols, reading process memory; and hostile images (cycles,
+ * pointers out of RAM, lying banners and variables, huge lists), each of
+ * which must end in a bounded, counted failure.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "guest.h"
+#include "synth_guest.h"
+#include "tap.h"
+
+#define KPTI_USER 0x1000ULL
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static struct vmt_guest *open_synth(struct synth_guest *s)
+{
+	struct vmt_guest_opts o = { .profile = s->prof, .now_ns = fake_clock };
+	struct vmt_guest *g;
+
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	return g;
+}
+
+static struct vmt_guest *open_ready(struct synth_guest *s)
+{
+	struct vmt_guest *g = open_synth(s);
+	struct vmt_guest_info info;
+
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(info.ready, "guest not ready: %s", info.status);
+	return g;
+}
+
+/* A guest with a few processes, threads and kernel threads. */
+struct world {
+	struct synth_guest *s;
+	uint64_t init, kthreadd, shell, burner, duo, duo_b, worker;
+};
+
+static void build_world(struct world *w, const struct synth_opts *o)
+{
+	w->s = synth_new(o);
+	w->init = synth_add_process(w->s, 1, "init", 0, 0);
+	w->kthreadd = synth_add_kthread(w->s, 2, "kthreadd");
+	w->worker = synth_add_kthread(w->s, 3, "kworker/0:1");
+	w->shell = synth_add_process(w->s, 40, "sh", 0, w->init);
+	w->burner = synth_add_process(w->s, 41, "vmtburn", 1000, w->shell);
+	w->duo = synth_add_process(w->s, 42, "vmtduo", 1000, w->shell);
+	synth_set_comm(w->s, w->duo, "vmtduo");
+	w->duo_b = synth_add_thread(w->s, w->duo, 43, "duo-b");
+}
+
+static void check_world_open(const struct synth_opts *o)
+{
+	struct vmt_guest_info info;
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+
+	build_world(&w, o);
+	g = open_ready(w.s);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT_EQ(info.phys_load, w.s->o.phys_load);
+	TEST_ASSERT_EQ(info.virt_slide, w.s->o.vslide);
+	TEST_ASSERT_EQ(info.paging, w.s->o.paging);
+	TEST_ASSERT_EQ(info.kernel_cr3, w.s->kernel_cr3);
+	TEST_ASSERT_EQ(info.page_offset_base, w.s->o.page_offset_base);
+	TEST_ASSERT(!strncmp(info.banner, "Linux version 6.1.0-synth", 25),
+		    "banner %s", info.banner);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.burner), 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 41);
+	TEST_ASSERT(!strcmp(t.comm, "vmtburn"), "comm %s", t.comm);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_find_kernel(void)
+{
+	struct synth_opts o = { 0 };
+
+	check_world_open(&o);
+	/* Other KASLR slides, physical and virtual. */
+	o.phys_load = 0x3200000;
+	o.vslide = 0x2a600000;
+	check_world_open(&o);
+	o.vslide = 0x3fe00000;
+	o.page_offset_base = 0xffff9a4c00000000ULL;
+	check_world_open(&o);
+}
+
+static void test_five_level(void)
+{
+	struct synth_opts o = { .paging = VMT_PAGING_5L, .vslide = 0x1c000000 };
+
+	check_world_open(&o);
+	o.gig_pages = 1;
+	o.modern = 1;
+	check_world_open(&o);
+}
+
+static void test_modern_layout(void)
+{
+	struct synth_opts o = { .modern = 1, .vslide = 0x10000000, .gig_pages = 1 };
+
+	check_world_open(&o);
+}
+
+static const struct vmt_guest_task *find(const struct vmt_guest_task *list,
+					 size_t nr, uint32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (list[i].tid == tid)
+			return &list[i];
+	TEST_FAIL("tid %u not listed", tid);
+}
+
+static void check_ps(int modern)
+{
+	struct synth_opts o = { .modern = modern, .vslide = 0x4000000 };
+	struct vmt_guest_task *list;
+	const struct vmt_guest_task *t;
+	struct world w;
+	struct vmt_guest *g;
+	size_t nr;
+
+	build_world(&w, &o);
+	g = open_ready(w.s);
+	TEST_ASSERT_EQ(vmt_guest_tasks(g, 0, &list, &nr), 0);
+	/* swapper/0, init, kthreadd, kworker, sh, vmtburn, vmtduo */
+	TEST_ASSERT_EQ(nr, 7);
+	TEST_ASSERT_EQ(list[0].pid, 0);
+	TEST_ASSERT(!strcmp(list[0].comm, "swapper/0"), "%s", list[0].comm);
+	TEST_ASSERT(list[0].flags & VMT_GTASK_IDLE, "swapper not idle");
+	t = find(list, nr, 41);
+	TEST_ASSERT_EQ(t->ppid, 40);
+	TEST_ASSERT_EQ(t->uid, 1000);
+	TEST_ASSERT_EQ(t->state, 'S');
+	TEST_ASSERT_EQ(t->cr3, synth_cr3(w.s, w.burner));
+	t = find(list, nr, 2);
+	TEST_ASSERT(t->flags & VMT_GTASK_KTHREAD, "kthreadd is no kthread");
+	TEST_ASSERT_EQ(t->cr3, 0);
+	free(list);
+
+	TEST_ASSERT_EQ(vmt_guest_tasks(g, 1, &list, &nr), 0);
+	TEST_ASSERT_EQ(nr, 8);
+	t = find(list, nr, 43);
+	TEST_ASSERT_EQ(t->pid, 42);
+	TEST_ASSERT(!strcmp(t->comm, "vmtduo") && !strcmp(t->thread_comm, "duo-b"),
+		    "%s/%s", t->comm, t->thread_comm);
+	TEST_ASSERT_EQ(t->cr3, synth_cr3(w.s, w.duo));
+	TEST_ASSERT_EQ(t->uid, 1000);
+	free(list);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->walks_partial, 0);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_ps(void)
+{
+	check_ps(0);
+	check_ps(1);
+}
+
+static void test_cr3_to_process(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t cr3;
+
+	build_world(&w, NULL);
+	g = open_ready(w.s);
+	cr3 = synth_cr3(w.s, w.shell);
+	/* Kernel half, KPTI user half, PCID bits, NOFLUSH: one process. */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 40);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "first answer not CHANGED");
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, 0, &t), 0);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_CHANGED), "same answer CHANGED");
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3 | KPTI_USER | 0x805, 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 40);
+	TEST_ASSERT_EQ(t.cr3, cr3 | KPTI_USER);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3 | (1ULL << 63) | 3, 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 40);
+	TEST_ASSERT_EQ(t.tid, 40);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_THREAD), "thread without a GS base");
+	/* The kernel's own page tables: the idle task. */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, w.s->kernel_cr3, 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 0);
+	TEST_ASSERT(t.flags & VMT_GTASK_IDLE, "kernel cr3 not idle");
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_gs_base_thread(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t cr3;
+
+	build_world(&w, NULL);
+	g = open_ready(w.s);
+	cr3 = synth_cr3(w.s, w.duo);
+	synth_set_current(w.s, 1, w.duo_b);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, w.s->percpu[1], &t), 0);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT_EQ(t.tid, 43);
+	TEST_ASSERT(t.flags & VMT_GTASK_THREAD, "no exact thread");
+	TEST_ASSERT(!strcmp(t.thread_comm, "duo-b"), "%s", t.thread_comm);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "first answer not CHANGED");
+
+	/* The other thread, after the per-CPU cache expires. */
+	synth_set_current(w.s, 1, w.duo);
+	fake_now += 2000000;
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3 | KPTI_USER, w.s->percpu[1], &t), 0);
+	TEST_ASSERT_EQ(t.tid, 42);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "thread switch not CHANGED");
+
+	/* The vCPU moved on to another process: process level only. */
+	synth_set_current(w.s, 2, w.burner);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, w.s->percpu[2], &t), 0);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT_EQ(t.tid, 42);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_THREAD), "stale current trusted");
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->current_mismatch, 1);
+
+	/* A kernel thread running on a borrowed mm (lazy TLB). */
+	synth_set_current(w.s, 3, w.worker);
+	synth_w64(w.s, synth_pa(w.s, w.worker) + synth_off(w.s, VMT_OFF_TASK_ACTIVE_MM),
+		  synth_r64(w.s, synth_pa(w.s, w.burner) + synth_off(w.s, VMT_OFF_TASK_MM)));
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.burner), w.s->percpu[3],
+					  &t), 0);
+	TEST_ASSERT_EQ(t.pid, 3);
+	TEST_ASSERT(t.flags & VMT_GTASK_KTHREAD, "kworker not a kthread");
+	TEST_ASSERT(!strcmp(t.comm, "kworker/0:1"), "%s", t.comm);
+
+	/* A GS base that is garbage: counted, process level. */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, 0xffff888000000000ULL + (1ULL << 40),
+					  &t), 0);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT(vmt_guest_stats(g)->current_failed >= 1, "bad GS base not counted");
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_new_thread_and_idle(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t idle1, t2;
+
+	build_world(&w, NULL);
+	g = open_ready(w.s);
+	/* A thread created after the walk: decoded on the spot. */
+	t2 = synth_add_thread(w.s, w.duo, 44, "duo-c");
+	synth_set_current(w.s, 0, t2);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.duo), w.s->percpu[0], &t), 0);
+	TEST_ASSERT_EQ(t.tid, 44);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT(!strcmp(t.comm, "vmtduo") && !strcmp(t.thread_comm, "duo-c"),
+		    "%s/%s", t.comm, t.thread_comm);
+	/* CPU 1's idle task is on no list: decoded on the spot too. */
+	idle1 = synth_add_kthread(w.s, 0, "swapper/1");
+	synth_remove_process(w.s, idle1);
+	synth_set_current(w.s, 1, idle1);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, w.s->kernel_cr3, w.s->percpu[1], &t), 0);
+	TEST_ASSERT_EQ(t.tid, 0);
+	TEST_ASSERT(!strcmp(t.thread_comm, "swapper/1"), "%s", t.thread_comm);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_rewalk_exec_and_reuse(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t cr3, p;
+
+	fake_now = 1000000000000ULL;
+	build_world(&w, NULL);
+	g = open_ready(w.s);
+	cr3 = synth_cr3(w.s, w.burner);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, 0, &t), 0);
+	TEST_ASSERT(!strcmp(t.comm, "vmtburn"), "%s", t.comm);
+
+	/* exec: new page tables and a new name. */
+	synth_exec(w.s, w.burner, "newname");
+	/* The old CR3 is still cached until the next walk... */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, cr3, 0, &t), 0);
+	/* ...the new one is unknown: a walk finds it. */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.burner), 0, &t), 0);
+	TEST_ASSERT(!strcmp(t.comm, "newname"), "%s", t.comm);
+	TEST_ASSERT_EQ(t.pid, 41);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->unknown_walks, 1);
+
+	/* Unknown CR3s walk at most once per unknown_rewalk_ns. */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, 0x123456000ULL, 0, &t), -ENOENT);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, 0x123457000ULL, 0, &t), -ENOENT);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->unknown_walks, 1);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->unknown_cr3, 2);
+
+	/* Exit and pid reuse: the periodic walk sees both. */
+	synth_remove_process(w.s, w.shell);
+	p = synth_add_process(w.s, 40, "reused", 0, w.init);
+	synth_set_comm(w.s, w.burner, "renamed");
+	fake_now += 2000000000ULL;
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, p), 0, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 40);
+	TEST_ASSERT(!strcmp(t.comm, "reused"), "%s", t.comm);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.burner), 0, &t), 0);
+	TEST_ASSERT(!strcmp(t.comm, "renamed"), "%s", t.comm);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "rename not CHANGED");
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(w.s, w.shell), 0, &t), -ENOENT);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_symbols(void)
+{
+	struct synth_opts o = { .vslide = 0x2a000000 };
+	struct synth_guest *s = synth_new(&o);
+	struct vmt_guest *g = open_ready(s);
+	uint64_t start, size, base = SYNTH_TEXT_LINK + o.vslide;
+	char buf[128];
+	int is_new;
+
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, base + 0x2010, buf, sizeof(buf)), 0);
+	TEST_ASSERT(!strcmp(buf, "schedule+0x10"), "%s", buf);
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, base + 0x1000, buf, sizeof(buf)), 0);
+	TEST_ASSERT(!strcmp(buf, "do_idle+0x0"), "%s", buf);
+	/* Past _etext (data), and below the image: raw addresses. */
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, base + 0x100010, buf, sizeof(buf)), -ENOENT);
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, 0xffffffffc0001000ULL, buf, sizeof(buf)),
+		       -ENOENT);
+	TEST_ASSERT(!strcmp(buf, "0xffffffffc0001000"), "%s", buf);
+	/* Init text is code. */
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, base + 0x300004, buf, sizeof(buf)), 0);
+	TEST_ASSERT(!strcmp(buf, "start_kernel+0x4"), "%s", buf);
+	TEST_ASSERT_EQ(vmt_guest_symbol(g, base + 0x2010, &start, &size, buf,
+					sizeof(buf), &is_new), 0);
+	TEST_ASSERT_EQ(start, base + 0x2000);
+	TEST_ASSERT_EQ(size, 0x1000);
+	TEST_ASSERT(is_new, "first symbol not new");
+	TEST_ASSERT_EQ(vmt_guest_symbol(g, base + 0x2020, &start, &size, buf,
+					sizeof(buf), &is_new), 0);
+	TEST_ASSERT(!is_new, "second lookup new");
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static void test_read_virt(void)
+{
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t pa, v = 0;
+	size_t done;
+	char buf[32];
+
+	build_world(&w, NULL);
+	pa = synth_map_user(w.s, w.burner, 0x4c6000, 0x1000);
+	synth_w64(w.s, pa + 0xf8, 0x1122334455667788ULL);
+	/* A value across a 2 MiB page boundary. */
+	pa = synth_map_user(w.s, w.burner, 0x7f0000000000ULL, 0x200000);
+	synth_map_user(w.s, w.burner, 0x7f0000200000ULL, 0x1000);
+	memcpy(w.s->ram + pa + 0x1ffffc, "abcd", 4);
+	g = open_ready(w.s);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 41, 0x4c60f8, &v, 8, &done), 0);
+	TEST_ASSERT_EQ(v, 0x1122334455667788ULL);
+	memset(buf, 0, sizeof(buf));
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 41, 0x7f00001ffffcULL, buf, 8, &done), 0);
+	TEST_ASSERT(!memcmp(buf, "abcd\0\0\0\0", 8), "across pages: %.8s", buf);
+	/* Not mapped: how far it got. */
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 41, 0x4c6ffc, buf, 8, &done), -ENOENT);
+	TEST_ASSERT_EQ(done, 4);
+	/* Another process does not have it; kernel threads have no memory. */
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 40, 0x4c60f8, &v, 8, &done), -ENOENT);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 2, 0x4c60f8, &v, 8, &done), -ESRCH);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 999, 0x4c60f8, &v, 8, &done), -ESRCH);
+	/* pid 0: the kernel's address space. */
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 0, SYNTH_TEXT_LINK + 0x110000, buf, 13,
+					   &done), 0);
+	TEST_ASSERT(!memcmp(buf, "Linux version", 13), "kernel read: %.13s", buf);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 41, 0x800000000000ULL, buf, 8, &done),
+		       -ERANGE);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+/* ---------------------------------------------------------------- */
+/* Hostile guests */
+
+static void test_hostile_cyclic_list(void)
+{
+	struct vmt_guest_task *list;
+	struct world w;
+	struct vmt_guest *g;
+	int32_t off;
+	size_t nr;
+
+	build_world(&w, NULL);
+	off = synth_off(w.s, VMT_OFF_TASK_TASKS);
+	/* vmtduo's next goes back to init, not to the head. */
+	synth_w64(w.s, synth_pa(w.s, w.duo) + off, w.init + off);
+	g = open_ready(w.s);
+	TEST_ASSERT(vmt_guest_stats(g)->cycles + vmt_guest_stats(g)->bad_pointers >= 1,
+		    "cycle not counted");
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->walks_partial, 1);
+	/* What came before the cycle is still named. */
+	TEST_ASSERT_EQ(vmt_guest_tasks(g, 0, &list, &nr), 0);
+	TEST_ASSERT(nr >= 6, "only %zu tasks before the cycle", nr);
+	free(list);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_hostile_self_loop(void)
+{
+	struct world w;
+	struct vmt_guest *g;
+	int32_t off;
+
+	/* A task whose list_head points to itself, prev matching. */
+	build_world(&w, NULL);
+	off = synth_off(w.s, VMT_OFF_TASK_TASKS);
+	synth_w64(w.s, synth_pa(w.s, w.burner) + off, w.burner + off);
+	synth_w64(w.s, synth_pa(w.s, w.burner) + off + 8, w.burner + off);
+	synth_w64(w.s, synth_pa(w.s, w.shell) + off, w.burner + off);
+	g = open_ready(w.s);
+	TEST_ASSERT(vmt_guest_stats(g)->cycles + vmt_guest_stats(g)->bad_pointers >= 1,
+		    "self loop not counted");
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_hostile_pointers(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	int32_t off;
+
+	build_world(&w, NULL);
+	off = synth_off(w.s, VMT_OFF_TASK_TASKS);
+	/* Outside guest RAM (direct map beyond its end), and not kernel. */
+	synth_w64(w.s, synth_pa(w.s, w.burner) + off, w.s->o.page_offset_base + (1ULL << 40));
+	synth_w64(w.s, synth_pa(w.s, w.shell) + synth_off(w.s, VMT_OFF_TASK_MM), 0x1000);
+	synth_w64(w.s, synth_pa(w.s, w.init) + synth_off(w.s, VMT_OFF_TASK_REAL_CRED),
+		  0xdeadbeef);
+	g = open_ready(w.s);
+	TEST_ASSERT(vmt_guest_stats(g)->bad_pointers >= 2, "bad pointers: %llu",
+		    (unsigned long long)vmt_guest_stats(g)->bad_pointers);
+	/* init's uid is unknown, the rest of init is fine. */
+	TEST_ASSERT_EQ(vmt_guest_find_pid(g, 1, &t), 0);
+	TEST_ASSERT_EQ(t.uid, (uint32_t)-1);
+	TEST_ASSERT_EQ(vmt_guest_find_pid(g, 41, &t), 0);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_hostile_thread_ring(void)
+{
+	struct vmt_guest_task *list;
+	struct world w;
+	struct vmt_guest *g;
+	int32_t off;
+	size_t nr;
+
+	build_world(&w, NULL);
+	off = synth_off(w.s, VMT_OFF_TASK_THREAD_GROUP);
+	/* duo-b's thread_group.next points to itself: never the head. */
+	synth_w64(w.s, synth_pa(w.s, w.duo_b) + off, w.duo_b + off);
+	g = open_ready(w.s);
+	TEST_ASSERT(vmt_guest_stats(g)->cycles >= 1, "thread cycle not counted");
+	/* The process list went on past the broken group. */
+	TEST_ASSERT_EQ(vmt_guest_tasks(g, 0, &list, &nr), 0);
+	TEST_ASSERT_EQ(nr, 7);
+	free(list);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+static void test_hostile_long_list(void)
+{
+	struct synth_guest *s = synth_new(NULL);
+	struct vmt_guest_opts o = { .profile = s->prof, .max_tasks = 100,
+				    .now_ns = fake_clock };
+	struct vmt_guest *g;
+	unsigned int i;
+
+	for (i = 0; i < 150; i++)
+		synth_add_process(s, 100 + i, "many", 0, 0);
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->truncated, 1);
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static void test_hostile_comm_and_pid(void)
+{
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint8_t junk[16];
+
+	build_world(&w, NULL);
+	/* A comm with no NUL and control bytes; a pid out of range. */
+	memset(junk, 0x07, sizeof(junk));
+	junk[0] = 'X';
+	synth_write(w.s, synth_pa(w.s, w.burner) + synth_off(w.s, VMT_OFF_TASK_COMM),
+		    junk, sizeof(junk));
+	synth_w32(w.s, synth_pa(w.s, w.duo) + synth_off(w.s, VMT_OFF_TASK_PID), 0x7fffffff);
+	g = open_ready(w.s);
+	TEST_ASSERT_EQ(vmt_guest_find_pid(g, 41, &t), 0);
+	TEST_ASSERT_EQ(strlen(t.comm), 16);
+	TEST_ASSERT(!strcmp(t.comm, "X???????????????"), "%s", t.comm);
+	TEST_ASSERT(vmt_guest_stats(g)->bad_tasks >= 1, "bad pid not counted");
+	vmt_guest_close(g);
+	synth_free(w.s);
+
+	/* A profile claiming a huge comm is refused when read (profile_test);
+	 * in memory, the decoder caps what it copies. */
+}
+
+static void test_hostile_banner(void)
+{
+	struct synth_guest *s = synth_new(NULL);
+	struct vmt_guest_info info;
+	struct vmt_guest *g;
+	uint64_t fake = 0x1000000 + (s->prof->sym[VMT_SYM_LINUX_BANNER] - SYNTH_TEXT_LINK);
+
+	/* A banner that matches the profile at another aligned load address,
+	 * but no init_task there: skipped, and the real kernel is found. */
+	synth_write(s, fake, s->prof->banner, strlen(s->prof->banner) + 1);
+	g = open_ready(s);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT_EQ(info.phys_load, s->o.phys_load);
+	TEST_ASSERT(vmt_guest_stats(g)->bad_tasks >= 1, "lying banner not counted");
+	vmt_guest_close(g);
+
+	/* Only the lie: not ready, and says so. */
+	memset(s->ram + s->o.phys_load + (s->prof->sym[VMT_SYM_INIT_TASK] - SYNTH_TEXT_LINK) +
+	       synth_off(s, VMT_OFF_TASK_COMM), 0, 16);
+	g = open_synth(s);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(!info.ready, "ready on a lie");
+	TEST_ASSERT(strstr(info.status, "not in guest memory"), "status: %s", info.status);
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, 0x1000, 0, &(struct vmt_guest_task){ 0 }),
+		       -ENODATA);
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static void test_hostile_variables(void)
+{
+	struct synth_opts o = { .vslide = 0x6000000 };
+	struct synth_guest *s = synth_new(&o);
+	struct vmt_guest_info info;
+	struct vmt_guest_task t;
+	uint64_t burner;
+	struct vmt_guest *g;
+
+	burner = synth_add_process(s, 41, "vmtburn", 0, 0);
+	/* page_offset_base and init_mm.pgd lie; the page tables do not. */
+	synth_w64(s, s->o.phys_load + (s->prof->sym[VMT_SYM_PAGE_OFFSET_BASE] -
+				       SYNTH_TEXT_LINK), 0xffffc90000000000ULL);
+	synth_w64(s, s->o.phys_load + (s->prof->sym[VMT_SYM_INIT_MM] - SYNTH_TEXT_LINK) +
+		  synth_off(s, VMT_OFF_MM_PGD), 0xffffffff81234000ULL);
+	g = open_ready(s);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT_EQ(info.virt_slide, o.vslide);
+	TEST_ASSERT_EQ(info.page_offset_base, 0);	/* not trusted */
+	TEST_ASSERT_EQ(vmt_guest_task_for(g, synth_cr3(s, burner), 0, &t), 0);
+	TEST_ASSERT(!strcmp(t.comm, "vmtburn"), "%s", t.comm);
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static void test_hostile_page_tables(void)
+{
+	struct synth_guest *s = synth_new(NULL);
+	struct vmt_guest *g;
+	uint64_t task, cr3;
+	size_t done;
+	uint8_t buf[64];
+
+	task = synth_add_process(s, 50, "selfref", 0, 0);
+	cr3 = synth_cr3(s, task);
+	/* PML4[0] points to the PML4 itself (recursive), PML4[1] out of RAM. */
+	synth_w64(s, cr3, cr3 | 0x7);
+	synth_w64(s, cr3 + 8, (1ULL << 45) | 0x7);
+	g = open_ready(s);
+	/* Through the recursion, bounded: VA 0 lands in the PML4 page itself. */
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 50, 0, buf, 8, &done), 0);
+	TEST_ASSERT_EQ(*(uint64_t *)buf, cr3 | 0x7);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 50, 1ULL << 39, buf, 8, &done), -EFAULT);
+	TEST_ASSERT(vmt_guest_stats(g)->pt_faults >= 1, "fault not counted");
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static void test_no_profile(void)
+{
+	struct synth_guest *s = synth_new(NULL);
+	struct vmt_guest_opts o = { .profile_dir = "/nonexistent-vmtrace-profiles" };
+	struct vmt_guest_info info;
+	struct vmt_guest *g;
+	char buf[64];
+
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(!info.ready, "ready without a profile");
+	/* The banner is still found and reported. */
+	TEST_ASSERT(strstr(info.status, "no profile") &&
+		    strstr(info.status, "6.1.0-synth"), "status: %s", info.status);
+	TEST_ASSERT_EQ(vmt_guest_symbolize(g, 0xffffffff81000000ULL, buf, sizeof(buf)),
+		       -ENODATA);
+	vmt_guest_close(g);
+
+	/* A VMM that is gone: reads fail, counted, nothing fatal. */
+	s->vm.pid = 0x7ffffff0;
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(!info.ready, "ready without memory");
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(find_kernel),
+	TAP_TEST(five_level),
+	TAP_TEST(modern_layout),
+	TAP_TEST(ps),
+	TAP_TEST(cr3_to_process),
+	TAP_TEST(gs_base_thread),
+	TAP_TEST(new_thread_and_idle),
+	TAP_TEST(rewalk_exec_and_reuse),
+	TAP_TEST(symbols),
+	TAP_TEST(read_virt),
+	TAP_TEST(hostile_cyclic_list),
+	TAP_TEST(hostile_self_loop),
+	TAP_TEST(hostile_pointers),
+	TAP_TEST(hostile_thread_ring),
+	TAP_TEST(hostile_long_list),
+	TAP_TEST(hostile_comm_and_pid),
+	TAP_TEST(hostile_banner),
+	TAP_TEST(hostile_variables),
+	TAP_TEST(hostile_page_tables),
+	TAP_TEST(no_profile),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest-physical reads through memslots: this process plays the VMM, its
+ * buffers the guest RAM.  Slot layout, gaps, SMM slots, overlapping slots,
+ * failures counted, a VMM that is gone.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include "guest_mem.h"
+#include "tap.h"
+
+static uint8_t *region(size_t size, uint8_t fill)
+{
+	uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	TEST_ASSERT(p != MAP_FAILED, "mmap: %m");
+	memset(p, fill, size);
+	return p;
+}
+
+/* RAM at [0, 1M) and [1M, 3M) (two slots, adjacent) and [4G, 4G+1M). */
+static struct vmt_gmem *three_slots(uint8_t **a, uint8_t **b, uint8_t **c)
+{
+	struct vmt_memslot slots[4];
+	struct vmt_gmem *m;
+
+	*a = region(1 << 20, 0xaa);
+	*b = region(2 << 20, 0xbb);
+	*c = region(1 << 20, 0xcc);
+	/* Out of order on purpose, and an SMM slot (address space 1) over all. */
+	slots[0] = (struct vmt_memslot){ .id = 2, .gpa = 1ULL << 32, .size = 1 << 20,
+					 .hva = (uintptr_t)*c };
+	slots[1] = (struct vmt_memslot){ .id = 0, .gpa = 0, .size = 1 << 20,
+					 .hva = (uintptr_t)*a };
+	slots[2] = (struct vmt_memslot){ .id = 1, .gpa = 1 << 20, .size = 2 << 20,
+					 .hva = (uintptr_t)*b };
+	slots[3] = (struct vmt_memslot){ .id = 1 << 16, .gpa = 0, .size = 1ULL << 33,
+					 .hva = 0x1000 };
+	TEST_ASSERT_EQ(vmt_gmem_open(getpid(), slots, 4, &m), 0);
+	return m;
+}
+
+static void test_read_across_slots(void)
+{
+	uint8_t *a, *b, *c, buf[16];
+	struct vmt_gmem *m = three_slots(&a, &b, &c);
+	uint64_t gpa, size, v;
+
+	a[(1 << 20) - 1] = 0x11;
+	b[0] = 0x22;
+	TEST_ASSERT_EQ(vmt_gmem_read(m, (1 << 20) - 8, buf, 16), 0);
+	TEST_ASSERT_EQ(buf[7], 0x11);
+	TEST_ASSERT_EQ(buf[8], 0x22);
+	TEST_ASSERT_EQ(buf[0], 0xaa);
+	TEST_ASSERT_EQ(buf[15], 0xbb);
+	TEST_ASSERT_EQ(vmt_gmem_read_u64(m, 1ULL << 32, &v), 0);
+	TEST_ASSERT_EQ(v, 0xccccccccccccccccULL);
+	TEST_ASSERT_EQ(vmt_gmem_end(m), (1ULL << 32) + (1 << 20));
+	TEST_ASSERT_EQ(vmt_gmem_range(m, 0, &gpa, &size), 0);
+	TEST_ASSERT_EQ(gpa, 0);
+	TEST_ASSERT_EQ(vmt_gmem_range(m, 2, &gpa, &size), 0);
+	TEST_ASSERT_EQ(gpa, 1ULL << 32);
+	TEST_ASSERT_EQ(vmt_gmem_range(m, 3, &gpa, &size), -ENOENT);
+	TEST_ASSERT(vmt_gmem_contains(m, 0, 3 << 20), "adjacent slots not contiguous");
+	TEST_ASSERT(!vmt_gmem_contains(m, 0, (3 << 20) + 1), "gap counted as RAM");
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->unmapped, 0);
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->bytes, 24);
+	vmt_gmem_close(m);
+}
+
+static void test_outside_ram(void)
+{
+	uint8_t *a, *b, *c, buf[16];
+	struct vmt_gmem *m = three_slots(&a, &b, &c);
+
+	/* Into the gap, past the end, wrapping around: -EFAULT, counted. */
+	TEST_ASSERT_EQ(vmt_gmem_read(m, (3 << 20) - 8, buf, 16), -EFAULT);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 1ULL << 40, buf, 1), -EFAULT);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, UINT64_MAX - 4, buf, 16), -EFAULT);
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->unmapped, 3);
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->reads, 3);
+	vmt_gmem_close(m);
+}
+
+static void test_unreadable_vmm_memory(void)
+{
+	struct vmt_memslot slot = { .gpa = 0, .size = 1 << 20, .hva = 0x1000 };
+	struct vmt_gmem *m;
+	uint8_t buf[8];
+
+	/* A stale slot: its host-virtual address is not mapped. */
+	TEST_ASSERT_EQ(vmt_gmem_open(getpid(), &slot, 1, &m), 0);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 0, buf, 8), -EIO);
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->io_errors, 1);
+	vmt_gmem_close(m);
+	/* A VMM that is gone. */
+	slot.hva = (uintptr_t)region(1 << 20, 0);
+	TEST_ASSERT_EQ(vmt_gmem_open(0x7ffffff0, &slot, 1, &m), 0);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 0, buf, 8), -EIO);
+	TEST_ASSERT(!strcmp(vmt_gmem_method(m), "process_vm_readv"), "%s",
+		    vmt_gmem_method(m));
+	vmt_gmem_close(m);
+}
+
+static void test_overlapping_slots(void)
+{
+	struct vmt_memslot slots[2] = {
+		{ .id = 0, .gpa = 0, .size = 2 << 20, .hva = 0x10000000 },
+		{ .id = 1, .gpa = 1 << 20, .size = 2 << 20, .hva = 0x20000000 },
+	};
+	struct vmt_gmem *m;
+
+	TEST_ASSERT_EQ(vmt_gmem_open(getpid(), slots, 2, &m), -EINVAL);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(read_across_slots),
+	TAP_TEST(outside_ram),
+	TAP_TEST(unreadable_vmm_memory),
+	TAP_TEST(overlapping_slots),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Prometheus text format: the series, their labels, escaping, validity. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "prom.h"
+#include "tap.h"
+#include "vv_fixture.h"
+
+static char *render(void)
+{
+	static struct vv_vm vms[2];
+	static struct vv_proc procs[3];
+	struct vv_snapshot s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	vv_fixture(&s, vms, procs, 90);
+	TEST_ASSERT_EQ(prom_write(f, &s), 0);
+	fclose(f);
+	return buf;
+}
+
+static void expect(const char *text, const char *line)
+{
+	char *want;
+
+	TEST_ASSERT(asprintf(&want, "\n%s\n", line) > 0, "asprintf");
+	TEST_ASSERT(strstr(text, want), "missing line: %s", line);
+	free(want);
+}
+
+#define WEB1 "vm=\"web1\",uuid=\"6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c\",pid=\"4242\""
+
+static void test_series(void)
+{
+	char *t = render();
+
+	expect(t, "vmtrace_vm_info{" WEB1 ",mac=\"52:54:00:ab:cd:02\"} 1");
+	expect(t, "vmtrace_vm_info{vm=\"\",uuid=\"\",pid=\"5000\",mac=\"\"} 1");
+	expect(t, "vmtrace_vm_cpu_percent{" WEB1 ",source=\"hypervisor\"} 95");
+	expect(t, "vmtrace_vm_cpu_percent{" WEB1 ",source=\"guest\"} 91");
+	expect(t, "vmtrace_vm_cpu_gap_percent{" WEB1 "} 4");
+	expect(t, "vmtrace_vm_memory_bytes{" WEB1 ",source=\"hypervisor\"} 2.09715e+08");
+	expect(t, "vmtrace_vm_exit_reason_per_second{" WEB1 ",reason=\"npf\"} 1000");
+	expect(t, "vmtrace_vm_flag{" WEB1 ",flag=\"gap\"} 1");
+	expect(t, "vmtrace_process_cpu_percent{" WEB1
+	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",source=\"guest\"} 90");
+	expect(t, "vmtrace_process_cpu_percent{" WEB1
+	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",source=\"hypervisor\"} 88");
+	expect(t, "vmtrace_process_flag{" WEB1
+	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",flag=\"uid\"} 1");
+	expect(t, "vmtrace_process_uid{" WEB1 ",guest_pid=\"2\",comm=\"kthreadd\",kind=\"kernel\"} 0");
+	/* The VM whose guest is unknown has no guest-side series. */
+	TEST_ASSERT(!strstr(t, "pid=\"5000\",source=\"guest\""), "no guest series");
+	/* One HELP and TYPE per family, never repeated. */
+	{
+		const char *first = strstr(t, "# TYPE vmtrace_vm_cpu_percent ");
+
+		TEST_ASSERT(first && !strstr(first + 1, "# TYPE vmtrace_vm_cpu_percent "),
+			    "family header repeated");
+	}
+	free(t);
+}
+
+static void test_label_escaping(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	/* Invalid UTF-8 and control bytes become '?', valid UTF-8 stays. */
+	prom_write_label_value(f, "a\"b\\c\nd\te\xff\xc3\xa9\xe0\x80\x80z");
+	fclose(f);
+	TEST_ASSERT(!strcmp(buf, "a\\\"b\\\\c\\nd?e?\xc3\xa9???z"), "got %s", buf);
+	free(buf);
+}
+
+/* promtool (Debian's prometheus package) agrees it is valid. */
+static void test_promtool(void)
+{
+	char path[] = "/tmp/prom_test.XXXXXX", cmd[256];
+	char *t;
+	FILE *f;
+	int fd, rc;
+
+	if (system("command -v promtool >/dev/null 2>&1"))
+		tap_skip("promtool is not installed (Debian package prometheus)");
+	t = render();
+	fd = mkstemp(path);
+	TEST_ASSERT(fd >= 0, "mkstemp");
+	f = fdopen(fd, "w");
+	fputs(t, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "bash -c 'promtool check metrics < %s'", path);
+	rc = system(cmd);
+	unlink(path);
+	free(t);
+	TEST_ASSERT_EQ(rc, 0);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(series),
+	TAP_TEST(label_escaping),
+	TAP_TEST(promtool),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+}

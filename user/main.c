@@ -12,7 +12,9 @@ static const struct {
 } subcommands[] = {
 	{ "status", status_main, "Shows the module's version, state and counters" },
 	{ "record", record_main, "Records VM-exits and samples to a file" },
-	{ "dump", dump_main, "Prints the records of a raw recording" },
+	{ "report", report_main, "Counts a trace's exits and samples by VM, vCPU, exit, task, symbol" },
+	{ "script", script_main, "Prints a trace's records, one per line (CSV or JSON lines)" },
+	{ "export", export_main, "Converts a trace for Perfetto/Chrome or flame graphs" },
 	{ "vms", vms_main, "Lists the VMs the module has seen" },
 	{ "profile", profile_main, "Makes a Linux guest profile from a kernel's BTF and symbols" },
 	{ "ps", ps_main, "Lists a guest's processes, read from the host" },

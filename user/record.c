@@ -2,7 +2,11 @@
 /*
  * vmtrace-collect record: start a session, drain the rings until the
  * duration ends, COMMAND exits or a signal arrives, stop, drain what is
- * left, and account for every record.
+ * left, and account for every record; all of it written to a .vmt trace
+ * (trace.h) in time order, with the VMs' identities on the side.
+ *
+ * The file is usable at every moment: frames close at least every second,
+ * so a collector killed outright loses at most its last second.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,10 +17,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
-#include "vmtrace-collect.h"
+#include "exit_names.h"
+#include "host_info.h"
 #include "options.h"
-#include "rawfile.h"
+#include "reorder.h"
+#include "trace.h"
+#include "vmm_identity.h"
+#include "vmtrace-collect.h"
+
+#define DRAIN_IDLE_US 20000		/* rest between drains of a quiet ring */
+#define DRAIN_BUSY 1024			/* records: drain again at once */
+#define REORDER_MARGIN_MS 50		/* RDTSC to commit, at worst */
+#define STATUS_INTERVAL_NS 500000000ull
+#define MAX_KNOWN_VMS 4096
 
 static volatile sig_atomic_t record_stop;
 
@@ -26,34 +41,150 @@ static void on_signal(int sig)
 	record_stop = 1;
 }
 
-struct record_sink {
-	FILE *out;
-	uint64_t records;
-	uint64_t events;
-	uint64_t lost[__VMTRACE_LOST_MAX];
-	int err;
+struct recorder {
+	const char *output;
+	struct vmt_trace_writer *w;
+	struct vmt_reorder pending;
+	uint64_t reorder_margin;	/* TSC cycles */
+	int err;			/* first write error */
+	/* VMs already described in the trace. */
+	uint32_t known_vms[MAX_KNOWN_VMS];
+	size_t nr_known_vms;
+	/* Status line */
+	bool tty;
+	uint64_t start_ns, last_status_ns, last_status_records;
+	uint64_t last_clock_ns;
 };
 
-static int sink_records(void *arg, uint32_t cpu,
-			const struct vmtrace_record *recs, size_t n)
+static uint64_t now_ns(void)
 {
-	struct record_sink *sink = arg;
-	size_t i;
-	int c;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static bool vm_known(struct recorder *rec, uint32_t vm_id)
+{
+	for (size_t i = 0; i < rec->nr_known_vms; i++)
+		if (rec->known_vms[i] == vm_id)
+			return true;
+	return false;
+}
+
+/* Write a VM's metadata entry, with what its VMM process tells, once. */
+static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
+			uint32_t vendor, uint32_t nr_vcpus, uint64_t seen_tsc)
+{
+	struct vmt_vm_meta vm = {
+		.vm_id = vm_id, .vmm_pid = pid, .vendor = vendor,
+		.nr_vcpus = nr_vcpus, .seen_tsc = seen_tsc,
+	};
+	int err;
+
+	if (vm_known(rec, vm_id))
+		return;
+	if (rec->nr_known_vms < MAX_KNOWN_VMS)
+		rec->known_vms[rec->nr_known_vms++] = vm_id;
+	/* A VMM gone already leaves only the ids: still worth an entry. */
+	vmm_identity_read(pid, &vm);
+	err = vmt_trace_write_vm(rec->w, &vm);
+	if (err && !rec->err)
+		rec->err = err;
+}
+
+/* Each batch the module hands over: identify new VMs at once (their VMM
+ * may not live long), then hold the records for sorting. */
+static int sink_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
+			size_t n)
+{
+	struct recorder *rec = arg;
 
 	(void)cpu;
-	for (i = 0; i < n; i++) {
-		if (recs[i].kind == VMTRACE_KIND_LOST)
-			for (c = 0; c < __VMTRACE_LOST_MAX; c++)
-				sink->lost[c] += recs[i].u.lost[c];
-		else if (recs[i].kind == VMTRACE_KIND_EXIT ||
-			 recs[i].kind == VMTRACE_KIND_SAMPLE)
-			sink->events++;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].kind == VMTRACE_KIND_VM_NEW)
+			describe_vm(rec, recs[i].vm_id, recs[i].vmm_pid, recs[i].vendor,
+				    recs[i].exit_reason, recs[i].host_tsc);
+	return vmt_reorder_add(&rec->pending, recs, n);
+}
+
+static int write_sorted(void *arg, const struct vmtrace_record *recs, size_t n)
+{
+	struct recorder *rec = arg;
+
+	return vmt_trace_write_records(rec->w, recs, n);
+}
+
+/* Write out what is certainly complete up to @before (UINT64_MAX: all). */
+static void flush_before(struct recorder *rec, uint64_t before)
+{
+	int err = vmt_reorder_flush(&rec->pending, before, write_sorted, rec);
+
+	if (err && !rec->err)
+		rec->err = err;
+}
+
+/* The VMs alive before the session: they have no VM_NEW in it. */
+static void describe_live_vms(struct recorder *rec, struct vmt_client *c)
+{
+	struct vmt_vm_info *vms;
+	size_t nr;
+
+	if (vmt_client_get_vms(c, &vms, &nr))
+		return;		/* only the identities are missing then */
+	for (size_t i = 0; i < nr; i++)
+		describe_vm(rec, vms[i].id, vms[i].pid, vms[i].vendor, vms[i].nr_vcpus, 0);
+	vmt_vms_free(vms, nr);
+}
+
+static void status_line(struct recorder *rec, bool final)
+{
+	struct vmt_writer_stats st;
+	uint64_t now = now_ns(), lost = 0;
+	double rate;
+
+	if (!rec->tty || (!final && now - rec->last_status_ns < STATUS_INTERVAL_NS))
+		return;
+	vmt_trace_writer_stats(rec->w, &st);
+	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
+		lost += st.lost[c];
+	rate = now > rec->last_status_ns ?
+	       (st.records - rec->last_status_records) * 1e9 / (now - rec->last_status_ns) : 0;
+	if (final) {
+		fprintf(stderr, "\r\033[K");
+		return;
 	}
-	sink->records += n;
-	if (fwrite(recs, sizeof(*recs), n, sink->out) != n)
-		return -EIO;
-	return 0;
+	fprintf(stderr, "\r\033[K%s: %.1f s, %.0f records/s, %.2f MB written, lost %llu",
+		prog_name, (now - rec->start_ns) / 1e9, rate, st.file_bytes / 1e6,
+		(unsigned long long)lost);
+	rec->last_status_ns = now;
+	rec->last_status_records = st.records;
+}
+
+static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
+		    const struct vmt_end_meta *end, double seconds)
+{
+	uint64_t raw = st->records * VMTRACE_RECORD_SIZE;
+
+	fprintf(stderr, "%s: %llu records (%llu exits, %llu samples, %llu other) in %.1f s to %s\n",
+		prog_name, (unsigned long long)st->records,
+		(unsigned long long)st->by_kind[VMTRACE_KIND_EXIT],
+		(unsigned long long)st->by_kind[VMTRACE_KIND_SAMPLE],
+		(unsigned long long)(st->records - st->by_kind[VMTRACE_KIND_EXIT] -
+				     st->by_kind[VMTRACE_KIND_SAMPLE]),
+		seconds, rec->output);
+	fprintf(stderr, "%s: lost:", prog_name);
+	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
+		fprintf(stderr, " %s %llu", vmt_lost_cause_name(c),
+			(unsigned long long)st->lost[c]);
+	if (end->have_module_totals)
+		fprintf(stderr, " (module: produced %llu, drained %llu, lost %llu)",
+			(unsigned long long)end->produced, (unsigned long long)end->drained,
+			(unsigned long long)end->module_lost);
+	fprintf(stderr, "\n%s: %llu bytes on disk, %.2f bytes/record, compression %.1f:1\n",
+		prog_name, (unsigned long long)st->file_bytes,
+		st->records ? (double)st->file_bytes / st->records : 0,
+		st->file_bytes ? (double)raw / st->file_bytes : 0);
 }
 
 static void record_usage(FILE *file)
@@ -61,20 +192,63 @@ static void record_usage(FILE *file)
 	fprintf(file,
 		"Usage: %s record [-o FILE] [-d SECONDS] [--vm PID]... [--sample-hz N]\n"
 		"         [--sample-source auto|pmu|timer] [--host-samples] [--no-exits]\n"
-		"         [--exit-reasons LIST] [--ring-size SIZE] [-- COMMAND [ARGS...]]\n\n"
-		"Records VM-exits and guest samples until SECONDS pass, COMMAND exits\n"
-		"(then exits with COMMAND's status) or SIGINT/SIGTERM arrives.\n"
-		"Default output: vmtrace.raw.  LIST: exit codes, comma-separated\n"
-		"(decimal or 0x hex).  SIZE: bytes per CPU, power of two, k/M suffix.\n",
+		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL]\n"
+		"         [-- COMMAND [ARGS...]]\n\n"
+		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
+		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
+		"SIGINT/SIGTERM arrives.  LIST: exit reasons, comma-separated, as codes\n"
+		"(decimal or 0x hex) or names of this host's vendor (io,hlt or\n"
+		"IO_INSTRUCTION,HLT).  SIZE: bytes per CPU, a power of two, k/M suffix.\n"
+		"LEVEL: zstd level 1-19 (default 3).\n"
+		"See Documentation/vmtrace-collect-record.rst.\n",
 		prog_name);
 }
 
-static double now_seconds(void)
+/* "io,0x78,HLT" -> codes, names looked up for the host's vendor. */
+static int parse_exit_list(const char *s, uint32_t vendor, uint32_t *out,
+			   uint32_t *nr)
 {
-	struct timespec ts;
+	char buf[4096], *save, *tok;
+	uint64_t v;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	if (strlen(s) >= sizeof(buf) || !*s || s[strlen(s) - 1] == ',' || strstr(s, ",,") ||
+	    *s == ',')
+		return -EINVAL;
+	strcpy(buf, s);
+	*nr = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*nr == VMTRACE_FILTER_MAX)
+			return -EINVAL;
+		if (!parse_u64(tok, 0, UINT32_MAX, &v))
+			out[(*nr)++] = v;
+		else if (vmt_exit_code(vendor, tok, &out[*nr]))
+			return -EINVAL;
+		else
+			(*nr)++;
+	}
+	return 0;
+}
+
+/* The TSC frequency, measured, for a module that does not say it. */
+static uint64_t measure_tsc_hz(void)
+{
+	struct vmt_clock_pair a, b;
+
+	host_clock_pair(&a);
+	usleep(100000);
+	host_clock_pair(&b);
+	return b.mono_ns > a.mono_ns ?
+	       (unsigned __int128)(b.tsc - a.tsc) * 1000000000ull / (b.mono_ns - a.mono_ns) : 0;
+}
+
+/* Did the child exit?  Leaves it a zombie (WNOWAIT): its /proc/PID/comm
+ * stays readable for the final drain's VM identities. */
+static bool child_exited(pid_t child)
+{
+	siginfo_t info = { 0 };
+
+	return !waitid(P_PID, child, &info, WEXITED | WNOHANG | WNOWAIT) &&
+	       info.si_pid == child;
 }
 
 int record_main(int argc, char *argv[])
@@ -89,26 +263,34 @@ int record_main(int argc, char *argv[])
 		{ "no-exits", no_argument, NULL, 'N' },
 		{ "exit-reasons", required_argument, NULL, 'e' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "compression", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
+	static struct recorder rec;
 	struct vmt_start_config cfg = { .pids = pids, .exits = exits };
-	struct record_sink sink = { 0 };
-	const char *output = "vmtrace.raw";
-	double duration = 0, start;
-	struct vmt_status st;
+	struct vmt_trace_info info = { 0 };
+	struct vmt_writer_opts wopts = { 0 };
+	struct vmt_writer_stats wst;
+	struct vmt_end_meta end = { 0 };
 	struct vmt_client *c = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *exit_list = NULL;
+	struct vmt_status st;
+	double duration = 0, seconds;
 	pid_t child = -1;
-	int opt, err, ret = 1, child_status = 0, cause;
+	int opt, err, ret = 1, child_status = 0;
+	bool child_done = false, started = false;
 	uint64_t value;
-	size_t i;
 
+	memset(&rec, 0, sizeof(rec));
+	rec.output = "vmtrace.vmt";
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:d:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+o:d:z:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			output = optarg;
+			rec.output = optarg;
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &duration))
@@ -142,15 +324,18 @@ int record_main(int argc, char *argv[])
 			cfg.flags |= VMTRACE_CFG_F_NO_EXITS;
 			break;
 		case 'e':
-			if (parse_u32_list(optarg, exits, VMTRACE_FILTER_MAX,
-					   &cfg.nr_exits))
-				goto usage;
+			exit_list = optarg;
 			break;
 		case 'r':
 			if (parse_size(optarg, &value) || value > UINT32_MAX ||
 			    !value || (value & (value - 1)))
 				goto usage;
 			cfg.ring_size = value;
+			break;
+		case 'z':
+			if (parse_u64(optarg, 1, 19, &value))
+				goto usage;
+			wopts.level = value;
 			break;
 		case 'h':
 			record_usage(stdout);
@@ -161,6 +346,9 @@ int record_main(int argc, char *argv[])
 	}
 	if (optind < argc && strcmp(argv[optind - 1], "--"))
 		goto usage;
+	host_info_fill(&info);
+	if (exit_list && parse_exit_list(exit_list, info.vendor, exits, &cfg.nr_exits))
+		goto usage;
 
 	if (collect_connect(&c))
 		return 1;
@@ -169,23 +357,36 @@ int record_main(int argc, char *argv[])
 		collect_error(c, "status", err);
 		goto out_close;
 	}
+	info.tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
+	info.nr_cpus = st.nr_cpus;
+	snprintf(info.module_version, sizeof(info.module_version), "%.31s", st.version);
 	vmt_status_free(&st);
+	snprintf(info.collector, sizeof(info.collector), "vmtrace-collect %d",
+		 VMT_TRACE_VERSION);
+	info.sample_hz = cfg.sample_hz;
+	info.sample_source = cfg.sample_source;
+	info.cfg_flags = cfg.flags;
+	info.ring_size = cfg.ring_size ? cfg.ring_size : VMTRACE_RING_SIZE_DEFAULT;
+	info.nr_exit_filters = cfg.nr_exits;
+	host_clock_pair(&info.clock);
+	rec.reorder_margin = info.tsc_hz / 1000 * REORDER_MARGIN_MS;
 
-	sink.out = fopen(output, "wb");
-	if (!sink.out) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+	err = vmt_trace_create(rec.output, &info, &wopts, &rec.w);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output, strerror(-err));
 		goto out_close;
 	}
-	if (vmt_raw_write_header(sink.out, st.tsc_khz))
-		goto out_write_error;
-
 	err = vmt_client_start(c, &cfg);
 	if (err) {
 		collect_error(c, "start", err);
 		goto out_remove;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	started = true;
+	describe_live_vms(&rec, c);
+
+	/* No SA_RESTART: a signal cuts the rest between drains short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (optind < argc) {
 		child = fork();
 		if (child < 0) {
@@ -201,73 +402,109 @@ int record_main(int argc, char *argv[])
 		}
 	}
 
-	start = now_seconds();
-	while (!record_stop) {
-		long n = vmt_client_read(c, sink_records, &sink);
+	rec.tty = isatty(STDERR_FILENO);
+	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = now_ns();
+	while (!record_stop && !rec.err) {
+		uint64_t drain_start = host_tsc();
+		long n = vmt_client_read(c, sink_records, &rec);
+		uint64_t now;
 
 		if (n < 0) {
 			collect_error(c, "read", n);
 			break;
 		}
-		if (child > 0 && waitpid(child, &child_status, WNOHANG) == child)
-			child = 0;
-		if (child == 0 || (duration > 0 && now_seconds() - start >= duration))
+		flush_before(&rec, drain_start - rec.reorder_margin);
+		now = now_ns();
+		if (now - rec.last_clock_ns >= 1000000000ull) {
+			struct vmt_clock_pair pair;
+
+			host_clock_pair(&pair);
+			vmt_trace_write_clock(rec.w, &pair);
+			rec.last_clock_ns = now;
+		}
+		err = vmt_trace_poll(rec.w);
+		if (err && !rec.err)
+			rec.err = err;
+		status_line(&rec, false);
+		if (child > 0 && child_exited(child)) {
+			child_done = true;
+			break;
+		}
+		if (duration > 0 && now - rec.start_ns >= duration * 1e9)
 			break;
 		/* A busy ring is drained again at once; an idle one rests. */
-		if (n < 1024)
-			usleep(20000);
+		if (n < DRAIN_BUSY)
+			usleep(DRAIN_IDLE_US);
 	}
 	err = vmt_client_stop(c);
 	if (err)
 		collect_error(c, "stop", err);
 	/* Stopped: one more READ drains all and flushes pending loss. */
-	if (vmt_client_read(c, sink_records, &sink) < 0)
+	if (vmt_client_read(c, sink_records, &rec) < 0)
 		collect_error(c, "read", -EIO);
+	flush_before(&rec, UINT64_MAX);
 	if (child > 0) {
-		kill(child, SIGTERM);
+		if (!child_done)
+			kill(child, SIGTERM);
 		waitpid(child, &child_status, 0);
 	}
-	err = vmt_client_status(c, &st);
-	if (fflush(sink.out) || ferror(sink.out))
-		goto out_write_error;
-	fclose(sink.out);
-	sink.out = NULL;
 
-	fprintf(stderr, "%s: %llu records (%llu events) written to %s\n", prog_name,
-		(unsigned long long)sink.records, (unsigned long long)sink.events,
-		output);
-	fprintf(stderr, "%s: lost:", prog_name);
-	for (cause = 0; cause < __VMTRACE_LOST_MAX; cause++)
-		fprintf(stderr, " %s %llu", vmt_lost_cause_name(cause),
-			(unsigned long long)sink.lost[cause]);
-	fprintf(stderr, "\n");
-	if (!err) {
-		uint64_t produced = 0, drained = 0, lost = 0;
-
-		for (i = 0; i < st.nr_cpu_stats; i++) {
-			produced += st.cpu_stats[i].produced;
-			drained += st.cpu_stats[i].drained;
-			for (cause = 0; cause < __VMTRACE_LOST_MAX; cause++)
-				lost += st.cpu_stats[i].lost[cause];
+	/* The end frame: what the module counted, to check against. */
+	end.end_tsc = host_tsc();
+	if (!vmt_client_status(c, &st)) {
+		end.have_module_totals = true;
+		for (size_t i = 0; i < st.nr_cpu_stats; i++) {
+			end.produced += st.cpu_stats[i].produced;
+			end.drained += st.cpu_stats[i].drained;
+			for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
+				end.module_lost += st.cpu_stats[i].lost[k];
 		}
-		fprintf(stderr, "%s: module: produced %llu drained %llu lost %llu\n",
-			prog_name, (unsigned long long)produced,
-			(unsigned long long)drained, (unsigned long long)lost);
 		vmt_status_free(&st);
 	}
+	{
+		struct vmt_clock_pair pair;
+
+		host_clock_pair(&pair);
+		vmt_trace_write_clock(rec.w, &pair);
+	}
+	vmt_trace_flush(rec.w);
+	vmt_trace_writer_stats(rec.w, &wst);
+	end.records = wst.records;
+	memcpy(end.lost, wst.lost, sizeof(end.lost));
+	seconds = (now_ns() - rec.start_ns) / 1e9;
+	status_line(&rec, true);
+	err = vmt_trace_close(rec.w, &end);
+	rec.w = NULL;
+	if (rec.err || err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output,
+			strerror(-(rec.err ? rec.err : err)));
+		goto out_close;
+	}
+	/* The close added the end frame. */
+	wst.file_bytes = 0;
+	{
+		struct stat sb;
+
+		if (!stat(rec.output, &sb))
+			wst.file_bytes = sb.st_size;
+	}
+	summary(&rec, &wst, &end, seconds);
 	ret = 0;
 	if (optind < argc)
 		ret = WIFEXITED(child_status) ? WEXITSTATUS(child_status) :
 		      128 + WTERMSIG(child_status);
 	goto out_close;
 
-out_write_error:
-	fprintf(stderr, "%s: %s: write error\n", prog_name, output);
 out_remove:
-	if (sink.out)
-		fclose(sink.out);
-	unlink(output);
+	vmt_trace_abandon(rec.w);
+	rec.w = NULL;
+	unlink(rec.output);
 out_close:
+	if (started && rec.w) {
+		vmt_trace_abandon(rec.w);
+		rec.w = NULL;
+	}
+	vmt_reorder_free(&rec.pending);
 	vmt_client_close(c);
 	return ret;
 

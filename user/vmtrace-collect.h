@@ -13,7 +13,9 @@ extern const char *prog_name;
 int status_main(int argc, char *argv[]);
 int record_main(int argc, char *argv[]);
 int vms_main(int argc, char *argv[]);
-int dump_main(int argc, char *argv[]);
+int report_main(int argc, char *argv[]);
+int script_main(int argc, char *argv[]);
+int export_main(int argc, char *argv[]);
 
 /*
  * Connect to vmtrace.ko, printing the one-line reason on failure

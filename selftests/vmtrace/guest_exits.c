@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guest_exits: a tiny in-process KVM guest that makes exactly the exits it
+ * is told to, and prints where they happen, for the tests of
+ * vmtrace-collect (collect_test) and the demo:
+ *
+ *   guest_exits [--vcpus N] [--writes N] [--spin SECONDS] [--exit-status S]
+ *
+ * One VM; each vCPU i (0-based, on its own thread) makes (i + 1) * writes
+ * port writes (OUT) to port 0x5000, then a HLT: so the exits of each vCPU
+ * tell them apart.  With --spin, each vCPU then spins in guest code for
+ * SECONDS (in rounds that each end with one more OUT and HLT), for
+ * samples.  Prints, before it starts the vCPUs:
+ *
+ *   pid=P vcpus=N
+ *   vcpu=I writes=W out_rip=0x.. hlt_rip=0x.. cr3=0x..
+ *   spin_loop=0x..-0x..   (with --spin: [start, end) of the loop)
+ *
+ * and after, "spin_rounds=R" per vCPU with --spin.  Exits with S (0).
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+#define PORT 0x5000
+#define MAX_VCPUS 8
+
+struct job {
+	struct kvm_vcpu *vcpu;
+	uint32_t writes;
+	double spin_s;
+	uint64_t rounds;
+};
+
+static void run_writes(struct kvm_vcpu *vcpu, uint32_t count)
+{
+	vcpu_set_entry(vcpu, vm_code_va(vcpu->vm, guest_port_writes), PORT, count, 0);
+	for (uint32_t i = 0; i < count; i++)
+		vcpu_run_expect_out(vcpu, PORT, 4, i);
+	vcpu_run(vcpu);
+	vcpu_assert_done(vcpu);
+}
+
+/* Spin rounds of about a million iterations until @seconds have passed. */
+static uint64_t run_spin(struct kvm_vcpu *vcpu, double seconds)
+{
+	uint64_t end = test_now_ns() + seconds * 1e9, rounds = 0;
+	const uint64_t iterations = 1000000;
+
+	while (test_now_ns() < end) {
+		vcpu_set_entry(vcpu, vm_code_va(vcpu->vm, guest_spin), iterations, PORT);
+		vcpu_run_expect_out(vcpu, PORT, 4, (uint32_t)iterations);
+		vcpu_run(vcpu);
+		vcpu_assert_done(vcpu);
+		rounds++;
+	}
+	return rounds;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct job *job = arg;
+
+	if (job->writes)
+		run_writes(job->vcpu, job->writes);
+	if (job->spin_s > 0)
+		job->rounds = run_spin(job->vcpu, job->spin_s);
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: guest_exits [--vcpus N] [--writes N] [--spin SECONDS] "
+		"[--exit-status S]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "vcpus", required_argument, NULL, 'n' },
+		{ "writes", required_argument, NULL, 'w' },
+		{ "spin", required_argument, NULL, 's' },
+		{ "exit-status", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	unsigned int nr_vcpus = 1, writes = 100, status = 0;
+	pthread_t threads[MAX_VCPUS];
+	struct job jobs[MAX_VCPUS];
+	double spin_s = 0;
+	struct kvm_vm *vm;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			nr_vcpus = atoi(optarg);
+			break;
+		case 'w':
+			writes = atoi(optarg);
+			break;
+		case 's':
+			spin_s = atof(optarg);
+			break;
+		case 'x':
+			status = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || !nr_vcpus || nr_vcpus > MAX_VCPUS) {
+		usage(stderr);
+		return 2;
+	}
+
+	vm = vm_create();
+	printf("pid=%d vcpus=%u\n", getpid(), nr_vcpus);
+	for (unsigned int i = 0; i < nr_vcpus; i++) {
+		jobs[i] = (struct job){
+			.vcpu = vm_vcpu_add(vm),
+			.writes = writes * (i + 1),
+			.spin_s = spin_s,
+		};
+		printf("vcpu=%u writes=%u out_rip=0x%llx hlt_rip=0x%llx cr3=0x%llx\n", i,
+		       jobs[i].writes,
+		       (unsigned long long)vm_code_va(vm, guest_port_writes_out),
+		       (unsigned long long)vm_code_va(vm, guest_hlt),
+		       (unsigned long long)vm_default_as(vm)->cr3);
+	}
+	if (spin_s > 0)
+		printf("spin_loop=0x%llx-0x%llx\n",
+		       (unsigned long long)vm_code_va(vm, guest_spin_loop),
+		       (unsigned long long)vm_code_va(vm, guest_spin_loop_end));
+	fflush(stdout);
+
+	for (unsigned int i = 0; i < nr_vcpus; i++)
+		TEST_ASSERT(!pthread_create(&threads[i], NULL, vcpu_thread, &jobs[i]),
+			    "pthread_create");
+	for (unsigned int i = 0; i < nr_vcpus; i++)
+		pthread_join(threads[i], NULL);
+	for (unsigned int i = 0; i < nr_vcpus && spin_s > 0; i++)
+		printf("vcpu=%u spin_rounds=%llu\n", i, (unsigned long long)jobs[i].rounds);
+	vm_free(vm);
+	return status;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Growable byte buffers and bounded cursors, with LEB128 varints: the
+ * building blocks of the trace file's encoding (Documentation/trace-format.rst).
+ *
+ * Writers append to a struct vmt_buf; on allocation failure the buffer
+ * remembers it (oom) and later appends do nothing, so an encoder checks
+ * once at the end.  Readers take values from a struct vmt_cursor; reading
+ * past the end or an overlong varint sets bad, yields 0, and the decoder
+ * checks bad once at the end.  Both keep the hot paths branch-light.
+ */
+#ifndef VMT_BYTES_H
+#define VMT_BYTES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct vmt_buf {
+	uint8_t *data;
+	size_t len, cap;
+	bool oom;
+};
+
+/* Make room for @extra more bytes: false (and oom set) if impossible. */
+bool vmt_buf_reserve(struct vmt_buf *b, size_t extra);
+void vmt_buf_free(struct vmt_buf *b);
+
+static inline void vmt_buf_reset(struct vmt_buf *b)
+{
+	b->len = 0;
+	b->oom = false;
+}
+
+static inline void vmt_put_bytes(struct vmt_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n && !vmt_buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static inline void vmt_put_u8(struct vmt_buf *b, uint8_t v)
+{
+	if (b->cap == b->len && !vmt_buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = v;
+}
+
+static inline void vmt_put_varint(struct vmt_buf *b, uint64_t v)
+{
+	uint8_t *p;
+
+	if (b->cap - b->len < 10 && !vmt_buf_reserve(b, 10))
+		return;
+	p = b->data + b->len;
+	while (v >= 0x80) {
+		*p++ = (uint8_t)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	b->len = p - b->data;
+}
+
+/* Signed values (deltas) as zigzag: 0, -1, 1, -2, ... -> 0, 1, 2, 3, ... */
+static inline uint64_t vmt_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t vmt_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static inline void vmt_put_svarint(struct vmt_buf *b, int64_t v)
+{
+	vmt_put_varint(b, vmt_zigzag(v));
+}
+
+/* A string: its length as a varint, then its bytes (no NUL). */
+static inline void vmt_put_str(struct vmt_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	vmt_put_varint(b, n);
+	vmt_put_bytes(b, s, n);
+}
+
+struct vmt_cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static inline struct vmt_cursor vmt_cursor(const void *p, size_t n)
+{
+	return (struct vmt_cursor){ .p = p, .end = (const uint8_t *)p + n };
+}
+
+static inline size_t vmt_cursor_left(const struct vmt_cursor *c)
+{
+	return c->end - c->p;
+}
+
+static inline uint8_t vmt_get_u8(struct vmt_cursor *c)
+{
+	if (c->p == c->end) {
+		c->bad = true;
+		return 0;
+	}
+	return *c->p++;
+}
+
+static inline uint64_t vmt_get_varint(struct vmt_cursor *c)
+{
+	uint64_t v = 0;
+
+	for (unsigned int shift = 0; shift < 64; shift += 7) {
+		uint8_t byte;
+
+		if (c->p == c->end)
+			break;
+		byte = *c->p++;
+		v |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return v;
+	}
+	c->bad = true;		/* truncated, or more than 10 bytes */
+	return 0;
+}
+
+static inline int64_t vmt_get_svarint(struct vmt_cursor *c)
+{
+	return vmt_unzigzag(vmt_get_varint(c));
+}
+
+/* A varint no larger than @max (else bad). */
+static inline uint64_t vmt_get_varint_max(struct vmt_cursor *c, uint64_t max)
+{
+	uint64_t v = vmt_get_varint(c);
+
+	if (v > max) {
+		c->bad = true;
+		return 0;
+	}
+	return v;
+}
+
+/* A length-prefixed string into @out (size @size, always NUL-terminated,
+ * cut if longer).  A NUL inside the string makes the cursor bad. */
+void vmt_get_str(struct vmt_cursor *c, char *out, size_t size);
+/* A sub-cursor over the next @n bytes, which this one skips. */
+struct vmt_cursor vmt_get_sub(struct vmt_cursor *c, size_t n);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Names of VM-exit reasons, from the kernel's own UAPI tables. */
+#ifndef VMT_EXIT_NAMES_H
+#define VMT_EXIT_NAMES_H
+
+#include <stdint.h>
+
+/*
+ * The name of exit @code on @vendor (enum vmtrace_vendor): SVM_EXIT_REASONS
+ * ("io", "hlt", "npf", ...) or VMX_EXIT_REASONS ("IO_INSTRUCTION", ...),
+ * exactly as the kernel's tracepoints print them.  NULL if the table has
+ * no such code or the vendor is unknown.
+ */
+const char *vmt_exit_name(unsigned int vendor, uint32_t code);
+
+/* The code of exit @name on @vendor (case-insensitive): 0 or -ENOENT. */
+int vmt_exit_code(unsigned int vendor, const char *name, uint32_t *code);
+
+#endif

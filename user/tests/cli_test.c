@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect report, script and export, run as the program is run,
+ * on traces made here with the writer: exact output for known records and
+ * metadata (times from the clock pairs, guest tasks, symbols, handling
+ * times), damaged traces read with warnings, and bad files and bad usage
+ * failing with status 2, one line naming the file, and no output file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "crc32.h"
+#include "tap.h"
+#include "trace.h"
+#include "trace_format.h"
+
+static char dir[64];
+static char collect[PATH_MAX + 32];
+
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char out[1 << 16], err[4096];
+};
+
+static void read_back(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Run vmtrace-collect with @args (NULL-terminated), capturing output. */
+static void run(struct run *r, const char *const *args)
+{
+	char out_path[128], err_path[128];
+	const char *argv[32] = { collect };
+	int status, i;
+	pid_t pid;
+
+	for (i = 0; args[i]; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(collect, (char *const *)argv);
+		_exit(127);
+	}
+	TEST_ASSERT_SYSCALL(waitpid(pid, &status, 0), "waitpid");
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	read_back(out_path, r->out, sizeof(r->out));
+	read_back(err_path, r->err, sizeof(r->err));
+}
+
+static char *path_of(const char *name)
+{
+	static char paths[8][128];
+	static int next;
+	char *p = paths[next++ % 8];
+
+	snprintf(p, 128, "%s/%s", dir, name);
+	return p;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+#define TSC_HZ 1000000000ull	/* 1 GHz: cycles are nanoseconds */
+#define T0 1000000000ull	/* TSC of the header's clock pair */
+#define MONO0 5000000000ull	/* its CLOCK_MONOTONIC */
+
+static struct vmtrace_record exit_rec(uint64_t tsc, uint32_t vcpu, uint32_t reason,
+				      uint64_t rip, uint32_t entry_delta)
+{
+	struct vmtrace_record r = {
+		.host_tsc = tsc, .guest_tsc = tsc + 100,
+		.u.g = { .guest_rip = rip, .guest_cr3 = 0x5000, .guest_gs_base = 0 },
+		.entry_delta = entry_delta, .vm_id = 3, .vmm_pid = 777,
+		.exit_reason = reason, .host_cpu = 1, .vcpu = vcpu, .kind = VMTRACE_KIND_EXIT,
+		.vendor = VMTRACE_VENDOR_SVM, .mode = VMTRACE_MODE_LONG | VMTRACE_MODE_PAGING,
+	};
+
+	return r;
+}
+
+/*
+ * The known trace: VM 3 "web" (pid 777), guest task "nginx" 40/41 under
+ * CR3 0x5000 from TSC T0, symbol "do_work" at 0xffffffff81000000 (0x100),
+ * and on vCPU 0: io exits at T0+1000, T0+3000 (entry 500 before: handled
+ * 1500), T0+6000 (entry 1000 before: handled 2000), then a HLT exit at
+ * T0+9000 (entry 500 before: handled 2500) and two samples in do_work and
+ * one user sample, a loss marker.
+ */
+static void write_known(const char *path, bool end)
+{
+	struct vmt_trace_info info = {
+		.tsc_hz = TSC_HZ, .clock = { T0, MONO0, 1700000000000000000ull },
+		.nr_cpus = 2, .vendor = VMTRACE_VENDOR_SVM, .host_kernel = "6.1.0-test",
+		.hostname = "test", .cpu_model = "cpu", .cpu_vendor = "AuthenticAMD",
+		.collector = "cli_test",
+	};
+	struct vmt_vm_meta vm = {
+		.vm_id = 3, .vmm_pid = 777, .vendor = VMTRACE_VENDOR_SVM, .nr_vcpus = 1,
+		.comm = "qemu-system-x86", .name = "web",
+	};
+	struct vmt_task_meta task = {
+		.vm_id = 3, .pid = 40, .tid = 41, .cr3 = 0x5000, .valid_from_tsc = T0,
+		.comm = "nginx",
+	};
+	struct vmt_symbol_meta sym = {
+		.vm_id = 3, .start = 0xffffffff81000000ull, .size = 0x100, .name = "do_work",
+	};
+	struct vmtrace_record recs[8], new_vm = {
+		.host_tsc = T0 + 10, .vm_id = 3, .vmm_pid = 777, .kind = VMTRACE_KIND_VM_NEW,
+		.vendor = VMTRACE_VENDOR_SVM, .exit_reason = 1,
+	};
+	struct vmt_end_meta e = { .records = 8 };
+	struct vmt_trace_writer *w;
+	int n = 0;
+
+	recs[n++] = new_vm;
+	recs[n++] = exit_rec(T0 + 1000, 0, 0x7b, 0xffffffff81000010ull, 300);
+	recs[n++] = exit_rec(T0 + 3000, 0, 0x7b, 0xffffffff81000010ull, 500);
+	recs[n] = exit_rec(T0 + 4000, 0, 0, 0xffffffff81000020ull, 0);
+	recs[n].kind = VMTRACE_KIND_SAMPLE;
+	recs[n++].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	recs[n++] = exit_rec(T0 + 6000, 0, 0x7b, 0xffffffff81000010ull, 1000);
+	recs[n] = exit_rec(T0 + 7000, 0, 0, 0x401000, 0);
+	recs[n].kind = VMTRACE_KIND_SAMPLE;
+	recs[n].mode |= 3 | VMTRACE_MODE_USER;
+	recs[n++].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	recs[n++] = exit_rec(T0 + 9000, 0, 0x78, 0xffffffff81000030ull, 500);
+	memset(&recs[n], 0, sizeof(recs[n]));
+	recs[n].host_tsc = T0 + 9500;
+	recs[n].kind = VMTRACE_KIND_LOST;
+	recs[n].u.lost[VMTRACE_LOST_RING_FULL] = 4;
+	recs[n++].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+
+	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create %s", path);
+	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!vmt_trace_write_task(w, &task), "task");
+	TEST_ASSERT(!vmt_trace_write_symbol(w, &sym), "symbol");
+	TEST_ASSERT(!vmt_trace_flush(w), "flush");
+	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "records");
+	if (end) {
+		TEST_ASSERT(!vmt_trace_close(w, &e), "close");
+	} else {
+		TEST_ASSERT(!vmt_trace_flush(w), "flush");
+		vmt_trace_abandon(w);
+	}
+}
+
+/* script: the exact CSV of the known trace. */
+static void test_script_csv(void)
+{
+	const char *expected =
+		"time_ns,host_cpu,kind,vm_id,vm_pid,vcpu,exit_code,exit_name,guest_rip,"
+		"guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol\n"
+		"5000001000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
+		"5000003000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
+		"5000004000,1,sample,3,777,0,,,0xffffffff81000020,0x5000,kernel,40,41,nginx,do_work+0x20\n"
+		"5000006000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
+		"5000007000,1,sample,3,777,0,,,0x401000,0x5000,user,40,41,nginx,\n"
+		"5000009000,1,exit,3,777,0,120,hlt,0xffffffff81000030,0x5000,kernel,40,41,nginx,do_work+0x30\n"
+		"5000009500,0,lost,,,,,,,,,,,,\n";
+	struct run r;
+
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "script", "-i", path_of("known.vmt"), NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(!strcmp(r.out, expected), "got:\n%s\nexpected:\n%s", r.out, expected);
+	TEST_ASSERT(!r.err[0], "stderr: %s", r.err);
+}
+
+/* script --format jsonl: the same facts, as JSON. */
+static void test_script_jsonl(void)
+{
+	struct run r;
+
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "script", "-i", path_of("known.vmt"), "--format", "jsonl", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT_EQ(count_lines(r.out), 7);
+	TEST_ASSERT(strstr(r.out, "{\"time_ns\":5000001000,\"host_cpu\":1,\"kind\":\"exit\","
+			  "\"vm_id\":3,\"vm_pid\":777,\"vcpu\":0,\"exit_code\":123,"
+			  "\"exit_name\":\"io\",\"guest_rip\":\"0xffffffff81000010\","
+			  "\"guest_cr3\":\"0x5000\",\"guest_mode\":\"kernel\",\"guest_pid\":40,"
+			  "\"guest_tid\":41,\"guest_comm\":\"nginx\",\"symbol\":\"do_work\","
+			  "\"symbol_offset\":16}\n"), "%s", r.out);
+	TEST_ASSERT(strstr(r.out, "{\"time_ns\":5000009500,\"host_cpu\":0,\"kind\":\"lost\","
+			  "\"lost\":{\"ring_full\":4,\"nested\":0,\"vm_table\":0}}\n"), "%s", r.out);
+}
+
+/* report: counts, shares, handling times (exact: 1500, 2000, 2500 ns). */
+static void test_report_csv(void)
+{
+	const char *expected =
+		"vm_id,vm_pid,vm_name,exit_code,exit_name,exits,exit_share,exits_per_s,samples,"
+		"sample_share,samples_per_s,timed_exits,time_share,min_ns,avg_ns,p99_ns,max_ns\n"
+		"3,777,web,123,io,3,0.750000,375000.000000,0,0.000000,0.000000,3,1.000000,"
+		"1500,2000,2500,2500\n"
+		"3,777,web,,,0,0.000000,0.000000,2,1.000000,250000.000000,0,0.000000,,,,\n"
+		"3,777,web,120,hlt,1,0.250000,125000.000000,0,0.000000,0.000000,0,0.000000,,,,\n";
+	struct run r;
+
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--by", "vm,exit",
+				  "--format", "csv", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(!strcmp(r.out, expected), "got:\n%s\nexpected:\n%s", r.out, expected);
+}
+
+/* report --by process,symbol and --top: tasks and symbols as keys. */
+static void test_report_keys(void)
+{
+	struct run r;
+
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--by",
+				  "process,thread,symbol", "--format", "csv", "--top", "1", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	/* The biggest symbol row only: do_work, 4 exits and 1 sample. */
+	TEST_ASSERT(strstr(r.out, "\n40,nginx,41,nginx,do_work,4,1.000000,"), "%s", r.out);
+	TEST_ASSERT_EQ(count_lines(r.out), 2);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--by", "vcpu,exit", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.out, "vcpu 0"), "%s", r.out);
+	TEST_ASSERT(strstr(r.out, "    io\n"), "%s", r.out);
+	TEST_ASSERT(strstr(r.out, "lost 4 (ring_full 4"), "%s", r.out);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--by", "vm,exit",
+				  "--format", "json", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.out, "\"rows\":[{\"vm_id\":3,\"vm_pid\":777,\"vm_name\":\"web\","
+			  "\"exits\":4,"), "%s", r.out);
+}
+
+/* export folded and chrome-json of the known trace. */
+static void test_export(void)
+{
+	const char *folded =
+		"vm3:web;nginx:40;0x401000 1\n"
+		"vm3:web;nginx:40;do_work 1\n";
+	char buf[8192];
+	struct run r;
+
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "export", "-i", path_of("known.vmt"), "--format", "folded", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(!strcmp(r.out, folded), "got:\n%s", r.out);
+
+	run(&r, (const char *[]){ "export", "-i", path_of("known.vmt"), "--format", "chrome-json",
+				  "-o", path_of("known.json"), NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	read_back(path_of("known.json"), buf, sizeof(buf));
+	TEST_ASSERT(strstr(buf, "{\"ph\":\"M\",\"pid\":3,\"name\":\"process_name\","
+			   "\"args\":{\"name\":\"VM 3 web\"}}"), "%s", buf);
+	TEST_ASSERT(strstr(buf, "{\"ph\":\"X\",\"cat\":\"exit\",\"name\":\"io\",\"pid\":3,"
+			   "\"tid\":0,\"ts\":5000001.000,\"dur\":1.500,"), "%s", buf);
+	TEST_ASSERT(strstr(buf, "\"name\":\"hlt\",\"pid\":3,\"tid\":0,\"ts\":5000009.000,\"args\""),
+		    "untimed HLT instant: %s", buf);
+	TEST_ASSERT(strstr(buf, "\"cat\":\"sample\",\"name\":\"do_work\""), "%s", buf);
+}
+
+/* A trace cut short, and one with a corrupt frame: the readable records,
+ * a warning on stderr, status 0. */
+static void test_damaged(void)
+{
+	struct run r;
+	struct stat st;
+	char *p = path_of("cut.vmt");
+
+	write_known(p, false);
+	TEST_ASSERT(!stat(p, &st), "stat");
+	TEST_ASSERT(!truncate(p, st.st_size - 10), "truncate");
+	run(&r, (const char *[]){ "script", "-i", p, NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT_EQ(count_lines(r.out), 1);		/* the header: the data frame is cut */
+	TEST_ASSERT(strstr(r.err, "unusable") && strstr(r.err, p), "stderr: %s", r.err);
+
+	p = path_of("bad.vmt");
+	write_known(p, true);
+	{
+		int fd = open(p, O_RDWR);
+
+		/* Into the data frame's payload: after the header (424),
+		 * the metadata frame, and the data frame's own header. */
+		TEST_ASSERT(fd >= 0, "open");
+		TEST_ASSERT(!stat(p, &st), "stat");
+		TEST_ASSERT(pwrite(fd, "\xde\xad\xbe\xef", 4, st.st_size - 120) == 4, "pwrite");
+		close(fd);
+	}
+	run(&r, (const char *[]){ "report", "-i", p, NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.err, "damaged frame"), "stderr: %s", r.err);
+	TEST_ASSERT(strstr(r.out, "0 exits"), "%s", r.out);
+}
+
+static void write_bytes(const char *path, const void *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	TEST_ASSERT(fd >= 0 && write(fd, data, n) == (ssize_t)n && !close(fd), "write %s", path);
+}
+
+/* Missing, empty, foreign, truncated, corrupt, newer, unreadable: status
+ * 2, one line naming the file and what is wrong, no output file. */
+static void test_bad_files(void)
+{
+	static const struct {
+		const char *name, *why;
+	} cases[] = {
+		{ "missing.vmt", "No such file" },
+		{ "empty.vmt", "empty file" },
+		{ "foreign.vmt", "not a vmtrace trace" },
+		{ "short.vmt", "truncated header" },
+		{ "corrupt.vmt", "corrupt header" },
+		{ "newer.vmt", "newer than this reader" },
+		{ "garbage.vmt", "no readable frame" },
+	};
+	struct vmt_file_header h;
+	uint8_t buf[4096];
+	struct run r;
+	int fd;
+
+	write_known(path_of("known.vmt"), true);
+	fd = open(path_of("known.vmt"), O_RDONLY);
+	TEST_ASSERT(fd >= 0 && read(fd, buf, sizeof(buf)) > (ssize_t)sizeof(h), "read");
+	close(fd);
+	write_bytes(path_of("empty.vmt"), "", 0);
+	write_bytes(path_of("foreign.vmt"), "PK\3\4 a zip file, say", 21);
+	write_bytes(path_of("short.vmt"), buf, 100);
+	buf[300] ^= 0x20;
+	write_bytes(path_of("corrupt.vmt"), buf, sizeof(h));
+	buf[300] ^= 0x20;
+	memcpy(&h, buf, sizeof(h));
+	h.version = 2;
+	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+	write_bytes(path_of("newer.vmt"), &h, sizeof(h));
+	memset(buf + sizeof(h), 0x55, 500);	/* a good header, then junk */
+	write_bytes(path_of("garbage.vmt"), buf, sizeof(h) + 500);
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *in = path_of(cases[i].name);
+		const char *cmds[][8] = {
+			{ "report", "-i", in, NULL },
+			{ "script", "-i", in, NULL },
+			{ "export", "-i", in, "--format", "chrome-json", "-o", path_of("out.json"), NULL },
+		};
+
+		for (size_t c = 0; c < ARRAY_SIZE(cmds); c++) {
+			run(&r, cmds[c]);
+			TEST_ASSERT(r.status == 2, "%s %s: status %d", cmds[c][0], cases[i].name,
+				    r.status);
+			TEST_ASSERT(count_lines(r.err) == 1 && strstr(r.err, in) &&
+				    strstr(r.err, cases[i].why),
+				    "%s %s: stderr: %s", cmds[c][0], cases[i].name, r.err);
+			TEST_ASSERT(access(path_of("out.json"), F_OK), "%s: output file left",
+				    cases[i].name);
+			/* Nothing on stdout but for script's header line when
+			 * the damage shows only while reading. */
+			TEST_ASSERT(!r.out[0] || (!strcmp(cases[i].name, "garbage.vmt") &&
+						  count_lines(r.out) <= 1),
+				    "%s %s: stdout: %s", cmds[c][0], cases[i].name, r.out);
+		}
+	}
+}
+
+/* Unknown flags and values: usage on stderr, status 2; --help: 0. */
+static void test_usage(void)
+{
+	const char *known = path_of("known.vmt");
+	const char *bad[][8] = {
+		{ "report", "-i", known, "--by", "nope", NULL },
+		{ "report", "-i", known, "--by", "vm,,exit", NULL },
+		{ "report", "-i", known, "--by", "vm,vm", NULL },
+		{ "report", "-i", known, "--format", "xml", NULL },
+		{ "report", "-i", known, "--top", "0", NULL },
+		{ "report", "-i", known, "stray", NULL },
+		{ "script", "-i", known, "--format", "tsv", NULL },
+		{ "script", "--bogus", NULL },
+		{ "export", "-i", known, NULL },
+		{ "export", "-i", known, "--format", "svg", NULL },
+		{ "record", "--bogus", NULL },
+		{ "record", "-z", "0", NULL },
+		{ "record", "-z", "20", NULL },
+		{ "record", "--exit-reasons", "no_such_exit", NULL },
+		{ "record", "--ring-size", "1000", NULL },
+		{ "record", "-d", "-1", NULL },
+		{ "record", "stray", NULL },
+		{ "no-such-command", NULL },
+	};
+	struct run r;
+
+	write_known(known, true);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		run(&r, bad[i]);
+		TEST_ASSERT(r.status == 2, "%s %s: status %d", bad[i][0], bad[i][1] ? bad[i][1] : "",
+			    r.status);
+		TEST_ASSERT(strstr(r.err, "Usage") || strstr(r.err, "usage"), "%s: %s", bad[i][0],
+			    r.err);
+	}
+	for (const char *const *cmd = (const char *[]){ "record", "report", "script", "export",
+							NULL }; *cmd; cmd++) {
+		run(&r, (const char *[]){ *cmd, "--help", NULL });
+		TEST_ASSERT(r.status == 0 && strstr(r.out, "Usage"), "%s --help: %d", *cmd,
+			    r.status);
+	}
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(script_csv),
+	TAP_TEST(script_jsonl),
+	TAP_TEST(report_csv),
+	TAP_TEST(report_keys),
+	TAP_TEST(export),
+	TAP_TEST(damaged),
+	TAP_TEST(bad_files),
+	TAP_TEST(usage),
+};
+
+int main(int argc, char **argv)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int ret;
+
+	if (n < 0)
+		return 1;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	snprintf(collect, sizeof(collect), "%s/../vmtrace-collect", self);
+	strcpy(dir, "/tmp/cli_test.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	ret = tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd))
+			ret = 1;
+	}
+	return ret;
+}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "vmtrace-collect.h"
 #include "guest_cmds.h"
+#include "vmview_cmds.h"
 
 static const struct {
 	const char *name;
@@ -19,6 +20,9 @@ static const struct {
 	{ "profile", profile_main, "Makes a Linux guest profile from a kernel's BTF and symbols" },
 	{ "ps", ps_main, "Lists a guest's processes, read from the host" },
 	{ "peek", peek_main, "Reads a guest process's memory from the host" },
+	{ "top", top_main, "Live view of the VMs: hypervisor and guest CPU, memory, exits, processes" },
+	{ "serve", serve_main, "Serves per-VM and per-process figures to Prometheus (/metrics)" },
+	{ "vmreport", vmreport_main, "Both sides of a metrics recording by VM and process (text, csv, json, html)" },
 };
 
 static void show_usage(FILE *file)

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The guest kernel's own CPU and memory accounting (guest_acct.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/btf.h>
+#include "guest_acct.h"
+#include "ksyms.h"
+
+#define MEMBER_DEPTH_MAX 8
+
+/* Member @name of composite @id, anonymous members searched too: its
+ * byte offset and type id, or -ENOENT (also for bit fields). */
+static int member(const struct btf *btf, __u32 id, const char *name, int depth,
+		  __u32 *off, __u32 *type)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const struct btf_member *m;
+	__u32 sub_off, sub_type, bit;
+	unsigned int i;
+	int sub;
+
+	if (!t || !btf_is_composite(t) || depth > MEMBER_DEPTH_MAX)
+		return -ENOENT;
+	m = btf_members(t);
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mname = btf__name_by_offset(btf, m->name_off);
+
+		bit = btf_member_bit_offset(t, i);
+		if (mname && *mname) {
+			if (strcmp(mname, name))
+				continue;
+			if (bit % 8 || btf_member_bitfield_size(t, i))
+				return -ENOENT;
+			*off = bit / 8;
+			*type = m->type;
+			return 0;
+		}
+		sub = btf__resolve_type(btf, m->type);
+		if (sub > 0 && !member(btf, (__u32)sub, name, depth + 1, &sub_off,
+				       &sub_type)) {
+			*off = bit / 8 + sub_off;
+			*type = sub_type;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int struct_member(const struct btf *btf, const char *st, const char *name,
+			 int32_t *off, __u32 *type)
+{
+	int id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
+	__u32 o, t;
+
+	if (id <= 0 || member(btf, (__u32)id, name, 0, &o, &t))
+		return -ENOENT;
+	*off = (int32_t)o;
+	if (type)
+		*type = t;
+	return 0;
+}
+
+/* The value of enumerator @name in any enum of @btf, or -1. */
+static int enum_value(const struct btf *btf, const char *name)
+{
+	__u32 id, n = btf__type_cnt(btf);
+	unsigned int i;
+
+	for (id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, e++)
+			if (!strcmp(btf__name_by_offset(btf, e->name_off), name))
+				return e->val >= 0 && e->val < 4096 ? e->val : -1;
+	}
+	return -1;
+}
+
+/* The rss_stat member: an array of counters, directly (percpu_counter,
+ * 6.2+) or inside struct mm_rss_stat (atomic_long_t count[], up to 6.1). */
+static int rss_layout(const struct btf *btf, struct gacct_layout *l)
+{
+	const struct btf_type *t;
+	const struct btf_array *arr;
+	__u32 type, off, elem_type;
+	int id, size;
+
+	if (struct_member(btf, "mm_struct", "rss_stat", &l->mm_rss_stat, &type))
+		return -ENOENT;
+	id = btf__resolve_type(btf, type);
+	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+	if (t && btf_is_composite(t)) {
+		/* struct mm_rss_stat { atomic_long_t count[N]; } */
+		if (member(btf, (__u32)id, "count", 0, &off, &type))
+			return -ENOENT;
+		l->mm_rss_stat += (int32_t)off;
+		id = btf__resolve_type(btf, type);
+		t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+	}
+	if (!t || !btf_is_array(t))
+		return -ENOENT;
+	arr = btf_array(t);
+	elem_type = (__u32)btf__resolve_type(btf, arr->type);
+	size = btf__resolve_size(btf, elem_type);
+	if (size <= 0 || size > 4096 || !arr->nelems || arr->nelems > GACCT_MAX_MM_COUNTERS)
+		return -ENOENT;
+	l->rss_stride = size;
+	l->nr_mm_counters = (int)arr->nelems;
+	l->rss_count_off = 0;
+	/* percpu_counter: the global count is its member "count". */
+	t = btf__type_by_id(btf, elem_type);
+	if (t && btf_is_composite(t) &&
+	    !strcmp(btf__name_by_offset(btf, t->name_off), "percpu_counter")) {
+		if (member(btf, elem_type, "count", 0, &off, &type))
+			return -ENOENT;
+		l->rss_count_off = (int32_t)off;
+	}
+	return 0;
+}
+
+int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
+			  char *why, size_t why_len)
+{
+	struct btf *btf = btf__parse(btf_path, NULL);
+	int err = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->signal_utime = l->signal_stime = -1;
+	l->mm_file = l->mm_anon = l->mm_shmem = l->nr_free_pages = -1;
+	l->page_size = 4096;
+	if (!btf) {
+		err = -errno ? -errno : -EINVAL;
+		snprintf(why, why_len, "%s: cannot read BTF", btf_path);
+		return err;
+	}
+#define NEED(st, m, field) do {							\
+		if (struct_member(btf, st, m, &l->field, NULL)) {		\
+			snprintf(why, why_len, "%s.%s not in the BTF", st, m);	\
+			err = -ENOENT;						\
+			goto out;						\
+		}								\
+	} while (0)
+	NEED("task_struct", "utime", task_utime);
+	NEED("task_struct", "stime", task_stime);
+	NEED("task_struct", "mm", task_mm);
+	NEED("task_struct", "signal", task_signal);
+#undef NEED
+	/* Optional: exited threads' time, memory counters. */
+	if (struct_member(btf, "signal_struct", "utime", &l->signal_utime, NULL) ||
+	    struct_member(btf, "signal_struct", "stime", &l->signal_stime, NULL))
+		l->signal_utime = l->signal_stime = -1;
+	if (rss_layout(btf, l))
+		l->nr_mm_counters = 0;
+	l->mm_file = enum_value(btf, "MM_FILEPAGES");
+	l->mm_anon = enum_value(btf, "MM_ANONPAGES");
+	l->mm_shmem = enum_value(btf, "MM_SHMEMPAGES");
+	l->nr_free_pages = enum_value(btf, "NR_FREE_PAGES");
+out:
+	btf__free(btf);
+	return err;
+}
+
+int gacct_layout_symbols(const char *path, uint64_t text_link, struct gacct_layout *l)
+{
+	struct vmt_ksyms *k = vmt_ksyms_new();
+	uint64_t text, addr;
+	long skipped;
+	FILE *f;
+	int err;
+
+	if (!k)
+		return -ENOMEM;
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		goto out;
+	}
+	skipped = vmt_ksyms_parse(k, f);
+	fclose(f);
+	err = skipped < 0 ? (int)skipped : vmt_ksyms_finish(k);
+	if (err)
+		goto out;
+	/* A kallsyms copy is KASLR-shifted, System.map is not: _text says
+	 * by how much either way. */
+	if (vmt_ksyms_lookup(k, "_text", &text) || !text) {
+		err = -ENOENT;
+		goto out;
+	}
+	if (!vmt_ksyms_lookup(k, "_totalram_pages", &addr) && addr)
+		l->totalram_pages = addr - text + text_link;
+	if (!vmt_ksyms_lookup(k, "vm_zone_stat", &addr) && addr)
+		l->vm_zone_stat = addr - text + text_link;
+out:
+	vmt_ksyms_free(k);
+	return err;
+}
+
+static int read_kernel(struct vmt_guest *g, uint64_t va, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	return vmt_guest_read_virt(g, 0, va, buf, len, &done);
+}
+
+static int read_u64(struct vmt_guest *g, uint64_t va, uint64_t *v)
+{
+	return read_kernel(g, va, v, sizeof(*v));
+}
+
+int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
+		    uint64_t task, struct gacct_task *out)
+{
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = read_u64(g, task + l->task_utime, &out->utime_ns);
+	if (!err)
+		err = read_u64(g, task + l->task_stime, &out->stime_ns);
+	if (!err)
+		err = read_u64(g, task + l->task_mm, &out->mm);
+	if (!err)
+		err = read_u64(g, task + l->task_signal, &out->signal);
+	out->cpu_valid = !err;
+	return err;
+}
+
+int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
+		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns)
+{
+	int err;
+
+	if (l->signal_utime < 0 || !signal)
+		return -ENOENT;
+	err = read_u64(g, signal + l->signal_utime, utime_ns);
+	if (!err)
+		err = read_u64(g, signal + l->signal_stime, stime_ns);
+	return err;
+}
+
+int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
+		   uint64_t mm, uint64_t *bytes)
+{
+	const int idx[] = { l->mm_file, l->mm_anon, l->mm_shmem };
+	uint64_t pages = 0, v;
+	unsigned int i;
+	int err;
+
+	if (!l->nr_mm_counters || !mm)
+		return -ENOENT;
+	for (i = 0; i < sizeof(idx) / sizeof(idx[0]); i++) {
+		if (idx[i] < 0 || idx[i] >= l->nr_mm_counters)
+			continue;
+		err = read_u64(g, mm + l->mm_rss_stat + (uint64_t)idx[i] * l->rss_stride +
+			       l->rss_count_off, &v);
+		if (err)
+			return err;
+		/* Signed counters: a transiently negative one counts 0. */
+		if ((int64_t)v > 0)
+			pages += v;
+	}
+	*bytes = pages * l->page_size;
+	return 0;
+}
+
+int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
+		      int64_t virt_slide, uint64_t *total, uint64_t *free_bytes)
+{
+	uint64_t t, f;
+	int err;
+
+	if (!l->totalram_pages || !l->vm_zone_stat || l->nr_free_pages < 0)
+		return -ENOENT;
+	err = read_u64(g, l->totalram_pages + (uint64_t)virt_slide, &t);
+	if (!err)
+		err = read_u64(g, l->vm_zone_stat + (uint64_t)virt_slide +
+			       8ULL * (uint64_t)l->nr_free_pages, &f);
+	if (err)
+		return err;
+	if ((int64_t)f < 0)
+		f = 0;
+	*total = t * l->page_size;
+	*free_bytes = f * l->page_size;
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest kernel's own accounting, read out of guest memory on top of
+ * guest introspection (guest.h): per task CPU time (task_struct utime and
+ * stime, and signal_struct's of exited threads), per process resident
+ * memory (mm_struct rss_stat counters), guest-wide memory (totalram pages
+ * and the free-pages zone counter).
+ *
+ * The guest profile (profile.h) does not carry these members and
+ * symbols, so they come from the guest kernel's BTF and symbol table here
+ * (the same files a profile is made from).  Where the guest runs the
+ * host's own kernel build, /sys/kernel/btf/vmlinux and /proc/kallsyms do.
+ *
+ * Reads go through vmt_guest_read_virt() in the kernel's address space:
+ * bounded, checked, never writing.  A read that fails leaves that figure
+ * unknown; it is never fatal.
+ */
+#ifndef VMT_GUEST_ACCT_H
+#define VMT_GUEST_ACCT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "guest.h"
+
+#define GACCT_MAX_MM_COUNTERS 8
+
+struct gacct_layout {
+	/* task_struct */
+	int32_t task_utime, task_stime;		/* u64 ns */
+	int32_t task_mm, task_signal;		/* pointers */
+	/* signal_struct: time of the group's exited threads; -1 if absent */
+	int32_t signal_utime, signal_stime;
+	/* mm_struct.rss_stat: an array of counters, one per MM_* index.
+	 * 6.1: struct mm_rss_stat { atomic_long_t count[] } (stride 8, count
+	 * at 0); 6.2+: struct percpu_counter[] (its global s64 count; the
+	 * per-CPU deltas, at most a batch each, are not read). */
+	int32_t mm_rss_stat, rss_stride, rss_count_off;
+	int nr_mm_counters;
+	int mm_file, mm_anon, mm_shmem;		/* indexes; -1 if absent */
+	int nr_free_pages;			/* enum zone_stat_item */
+	/* Symbols, link addresses (KASLR undone); 0 if unknown. */
+	uint64_t totalram_pages, vm_zone_stat;
+	uint64_t page_size;
+};
+
+/*
+ * Offsets from the BTF in @btf_path (raw or in an ELF).  0, or -errno and
+ * @why ("task_struct.utime not found").  Symbols are left 0.
+ */
+int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
+			  char *why, size_t why_len);
+
+/*
+ * Symbols from a System.map or a kallsyms copy (@path), converted to link
+ * addresses with @text_link, the link address of _text (the guest
+ * profile's).  0 or -errno; a missing symbol only leaves it 0.
+ */
+int gacct_layout_symbols(const char *path, uint64_t text_link,
+			 struct gacct_layout *l);
+
+struct gacct_task {
+	bool cpu_valid;
+	uint64_t utime_ns, stime_ns;
+	uint64_t mm;				/* guest VA; 0 for kthreads */
+	uint64_t signal;			/* guest VA */
+};
+
+/* A task's CPU time and pointers: 0 or -errno of the read. */
+int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
+		    uint64_t task, struct gacct_task *out);
+
+/* The exited threads' CPU time of a thread group: 0 or -errno. */
+int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
+		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns);
+
+/* Resident bytes of address space @mm (file + anon + shmem pages). */
+int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
+		   uint64_t mm, uint64_t *bytes);
+
+/*
+ * Guest-wide memory in bytes: total (totalram_pages) and free (the
+ * NR_FREE_PAGES zone counter), using the guest's KASLR slide @virt_slide.
+ * -ENOENT without the symbols.
+ */
+int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
+		      int64_t virt_slide, uint64_t *total, uint64_t *free_bytes);
+
+#endif

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect vmreport: a recording of interval metrics (vv_file.h),
+ * both sides per VM and per guest process, with the differences:
+ *
+ *   --by vm            per VM: hypervisor CPU %, guest CPU %, their gap,
+ *                      exits/s and top reasons, memory, flags
+ *   --by vm,process    and below each VM its processes: CPU % from
+ *                      vmtrace's samples and from the guest's accounting,
+ *                      their difference, memory, uid, flags
+ *   --format text|csv|json   for people and tools
+ *   --format html -o FILE    one VM (--vm) over time: CPU and memory
+ *                      graphs, a solid line for the whole VM (hypervisor),
+ *                      a dashed one for the process picked in its list
+ *                      (guest); one self-contained file (vm_html.c)
+ *
+ * Averages are over the recording's intervals, weighted by their length;
+ * a figure unknown in an interval does not count in that interval.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "top_view.h"
+#include "vm_report.h"
+#include "vmtrace-collect.h"
+#include "vmview_cmds.h"
+#include "vv_file.h"
+
+/* A weighted mean: sum of value * seconds over seconds known. */
+struct wmean {
+	double sum, secs;
+};
+
+static void wm_add(struct wmean *m, double v, double secs)
+{
+	if (v < 0 || isnan(v))
+		return;
+	m->sum += v * secs;
+	m->secs += secs;
+}
+
+/* For figures that may be negative (the gap): every value counts. */
+static void wm_add_signed(struct wmean *m, double v, double secs)
+{
+	m->sum += v * secs;
+	m->secs += secs;
+}
+
+/* The mean, or NAN if nothing was known. */
+static double wm_get(const struct wmean *m)
+{
+	return m->secs > 0 ? m->sum / m->secs : NAN;
+}
+
+struct rep_proc {
+	uint32_t pid, ppid, uid;
+	char comm[VV_COMM_LEN];
+	bool kthread;
+	struct wmean guest_cpu, sample_cpu;
+	uint64_t rss_max;
+	unsigned int flags;
+	uint64_t first_ns, last_ns;
+};
+
+struct rep_exit {
+	char name[VV_EXIT_NAME_LEN];
+	double sum;			/* exits: per_s * seconds */
+};
+
+struct rep_vm {
+	struct vmt_vm_meta id;
+	struct wmean hv_cpu, guest_cpu, gap, exits, run_delay;
+	uint64_t hv_rss_max, guest_used_max, guest_total, mem_bytes;
+	double secs;
+	unsigned int flags, proc_flags;
+	struct rep_exit exits_by[VV_MAX_EXIT_REASONS];
+	size_t nr_exits;
+	struct rep_proc *procs;
+	size_t nr_procs;
+};
+
+static void report_free(struct rep_vm *vms, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(vms[i].procs);
+	free(vms);
+}
+
+static struct rep_vm *find_rep_vm(struct rep_vm *vms, size_t nr, const struct vv_vm *vm)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		if (vms[i].id.vm_id == vm->id.vm_id && vms[i].id.vmm_pid == vm->id.vmm_pid)
+			return &vms[i];
+	return NULL;
+}
+
+static struct rep_proc *find_rep_proc(struct rep_vm *v, const struct vv_proc *p)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr_procs; i++)
+		if (v->procs[i].pid == p->pid && !strcmp(v->procs[i].comm, p->comm))
+			return &v->procs[i];
+	return NULL;
+}
+
+/* Fold the series into per-VM and per-process totals. */
+static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_out)
+{
+	struct rep_vm *vms = NULL, *v, *nv;
+	size_t nr = 0, i, j, k;
+
+	for (i = 0; i < s->nr; i++) {
+		const struct vv_snapshot *snap = &s->snaps[i];
+		double secs = snap->interval_s;
+
+		if (secs <= 0)
+			continue;
+		for (j = 0; j < snap->nr_vms; j++) {
+			const struct vv_vm *vm = &snap->vms[j];
+
+			v = find_rep_vm(vms, nr, vm);
+			if (!v) {
+				nv = realloc(vms, (nr + 1) * sizeof(*vms));
+				if (!nv)
+					goto nomem;
+				vms = nv;
+				v = &vms[nr++];
+				memset(v, 0, sizeof(*v));
+			}
+			v->id = vm->id;		/* the latest identity */
+			v->secs += secs;
+			wm_add(&v->hv_cpu, vm->hv_valid ? vm->hv_cpu_pct : -1, secs);
+			wm_add(&v->guest_cpu, vm->guest_valid ? vm->guest_cpu_pct : -1, secs);
+			if (vm->gap_valid)
+				wm_add_signed(&v->gap, vm->cpu_gap_pct, secs);
+			wm_add(&v->exits, vm->exits_per_s, secs);
+			wm_add(&v->run_delay, vm->hv_valid ? vm->hv_run_delay_pct : -1, secs);
+			if (vm->hv_rss_bytes > v->hv_rss_max)
+				v->hv_rss_max = vm->hv_rss_bytes;
+			if (vm->guest_mem_used > v->guest_used_max)
+				v->guest_used_max = vm->guest_mem_used;
+			if (vm->guest_mem_total)
+				v->guest_total = vm->guest_mem_total;
+			if (vm->mem_bytes)
+				v->mem_bytes = vm->mem_bytes;
+			v->flags |= vm->flags;
+			v->proc_flags |= vm->proc_flags;
+			for (k = 0; k < vm->nr_exit_rates; k++) {
+				size_t e;
+
+				for (e = 0; e < v->nr_exits; e++)
+					if (!strcmp(v->exits_by[e].name, vm->exit_rates[k].name))
+						break;
+				if (e == v->nr_exits) {
+					if (e == VV_MAX_EXIT_REASONS)
+						continue;
+					memcpy(v->exits_by[e].name, vm->exit_rates[k].name,
+					       sizeof(v->exits_by[e].name));
+					v->nr_exits++;
+				}
+				v->exits_by[e].sum += vm->exit_rates[k].per_s * secs;
+			}
+			for (k = 0; k < vm->nr_procs; k++) {
+				const struct vv_proc *p = &vm->procs[k];
+				struct rep_proc *rp = find_rep_proc(v, p), *np;
+
+				if (!rp) {
+					np = realloc(v->procs, (v->nr_procs + 1) * sizeof(*np));
+					if (!np)
+						goto nomem;
+					v->procs = np;
+					rp = &v->procs[v->nr_procs++];
+					memset(rp, 0, sizeof(*rp));
+					rp->pid = p->pid;
+					memcpy(rp->comm, p->comm, sizeof(rp->comm));
+					rp->first_ns = snap->real_ns;
+				}
+				rp->ppid = p->ppid;
+				rp->uid = p->uid;
+				rp->kthread = p->kthread;
+				rp->last_ns = snap->real_ns;
+				/* A process's CPU is averaged over the time it
+				 * was seen with a figure. */
+				wm_add(&rp->guest_cpu, p->guest_cpu_pct, secs);
+				wm_add(&rp->sample_cpu, p->sample_cpu_pct, secs);
+				if (p->rss_valid && p->rss_bytes > rp->rss_max)
+					rp->rss_max = p->rss_bytes;
+				rp->flags |= p->flags;
+			}
+		}
+	}
+	*out = vms;
+	*nr_out = nr;
+	return 0;
+nomem:
+	report_free(vms, nr);
+	return -ENOMEM;
+}
+
+static double gap_of(const struct rep_vm *v)
+{
+	return wm_get(&v->gap);
+}
+
+static int cmp_proc_cpu(const void *a, const void *b)
+{
+	const struct rep_proc *x = a, *y = b;
+	double cx = wm_get(&x->guest_cpu), cy = wm_get(&y->guest_cpu);
+
+	if (isnan(cx))
+		cx = wm_get(&x->sample_cpu);
+	if (isnan(cy))
+		cy = wm_get(&y->sample_cpu);
+	if (isnan(cx))
+		cx = -1;
+	if (isnan(cy))
+		cy = -1;
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int cmp_exit(const void *a, const void *b)
+{
+	const struct rep_exit *x = a, *y = b;
+
+	return (x->sum < y->sum) - (x->sum > y->sum);
+}
+
+static void pct_or_dash(char *buf, size_t len, double v)
+{
+	tv_pct(v, buf, len);
+}
+
+static void print_text(const struct rep_vm *vms, size_t nr, bool by_process,
+		       unsigned long top)
+{
+	char a[16], b[16], c[16], d[16], e[16], flags[6], label[64], exits[64];
+	size_t i, j, k, used;
+
+	printf("%-5s %-14s %7s %6s %6s %6s %8s %-16s %7s %7s\n", "FLAGS", "VM", "VMM-PID",
+	       "HV%", "GST%", "GAP", "EXITS/s", "TOP-EXITS", "VMM-RSS", "G-USED");
+	for (i = 0; i < nr; i++) {
+		const struct rep_vm *v = &vms[i];
+		double gap = gap_of(v);
+
+		tv_flag_letters(v->flags | v->proc_flags, flags);
+		pct_or_dash(a, sizeof(a), wm_get(&v->hv_cpu));
+		pct_or_dash(b, sizeof(b), wm_get(&v->guest_cpu));
+		if (isnan(gap))
+			snprintf(c, sizeof(c), "-");
+		else
+			snprintf(c, sizeof(c), "%.1f", gap);
+		if (!isnan(wm_get(&v->exits)))
+			snprintf(d, sizeof(d), "%.0f", wm_get(&v->exits));
+		else
+			snprintf(d, sizeof(d), "-");
+		exits[0] = 0;
+		for (k = 0, used = 0; k < v->nr_exits && k < 3; k++)
+			used += (size_t)snprintf(exits + used, sizeof(exits) - used, "%s%s",
+						 k ? "," : "", v->exits_by[k].name);
+		tv_bytes(v->hv_rss_max, e, sizeof(e));
+		tv_bytes(v->guest_used_max, label, sizeof(label));
+		printf("%-5s %-14.14s %7u %6s %6s %6s %8s %-16.16s %7s %7s\n", flags,
+		       v->id.name[0] ? v->id.name : v->id.uuid[0] ? v->id.uuid : "-",
+		       v->id.vmm_pid, a, b, c, d, exits[0] ? exits : "-", e, label);
+		if (!by_process)
+			continue;
+		printf("      %-5s %7s %6s %7s %6s %6s %6s %7s  %s\n", "FLAGS", "PID", "UID",
+		       "PPID", "SMP%", "GST%", "DIFF", "RSS", "COMM");
+		for (j = 0; j < v->nr_procs && (!top || j < top); j++) {
+			const struct rep_proc *p = &v->procs[j];
+			double g = wm_get(&p->guest_cpu), s = wm_get(&p->sample_cpu);
+
+			tv_flag_letters(p->flags, flags);
+			pct_or_dash(a, sizeof(a), s);
+			pct_or_dash(b, sizeof(b), g);
+			if (!isnan(g) && !isnan(s))
+				snprintf(c, sizeof(c), "%.1f", s - g);
+			else
+				snprintf(c, sizeof(c), "-");
+			tv_bytes(p->rss_max, e, sizeof(e));
+			if (p->uid == UINT32_MAX)
+				snprintf(d, sizeof(d), "?");
+			else
+				snprintf(d, sizeof(d), "%u", p->uid);
+			printf("      %-5s %7u %6s %7u %6s %6s %6s %7s  %s%s%s\n", flags, p->pid,
+			       d, p->ppid, a, b, c, e, p->kthread ? "[" : "", p->comm,
+			       p->kthread ? "]" : "");
+		}
+	}
+	printf("\nHV%%: the VMM process as the host sees it; GST%%: the guest kernel's own\n"
+	       "accounting; GAP = HV%% - GST%%; SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n"
+	       "Flags: N new process, U uid outside the admin list, C cpu / M memory outside\n"
+	       "baseline, G hypervisor/guest CPU gap.  CPU %% of one CPU, averaged.\n");
+}
+
+/* A CSV field: quoted when it has a comma, quote or line break. */
+static void csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* A CSV number field, preceded by its comma; empty when unknown. */
+static void csv_num(FILE *f, double v)
+{
+	if (v < 0 || isnan(v))
+		fputs(",", f);
+	else
+		fprintf(f, ",%.3f", v);
+}
+
+static void csv_signed(FILE *f, double v)
+{
+	if (isnan(v))
+		fputs(",", f);
+	else
+		fprintf(f, ",%.3f", v);
+}
+
+static void print_csv(const struct rep_vm *vms, size_t nr, bool by_process)
+{
+	char flags[64];
+	size_t i, j;
+
+	printf("level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
+	       "sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags\n");
+	for (i = 0; i < nr; i++) {
+		const struct rep_vm *v = &vms[i];
+
+		printf("vm,");
+		csv_str(stdout, v->id.name);
+		putchar(',');
+		csv_str(stdout, v->id.uuid);
+		printf(",%u,,,", v->id.vmm_pid);		/* guest_pid, comm, uid */
+		csv_num(stdout, wm_get(&v->hv_cpu));
+		csv_num(stdout, wm_get(&v->guest_cpu));
+		csv_signed(stdout, gap_of(v));
+		printf(",");					/* sample_cpu_pct */
+		csv_num(stdout, wm_get(&v->exits));
+		printf(",%llu,%llu,,", (unsigned long long)v->hv_rss_max,
+		       (unsigned long long)v->guest_used_max);
+		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
+		csv_str(stdout, flags);
+		putchar('\n');
+		if (!by_process)
+			continue;
+		for (j = 0; j < v->nr_procs; j++) {
+			const struct rep_proc *p = &v->procs[j];
+
+			printf("process,");
+			csv_str(stdout, v->id.name);
+			putchar(',');
+			csv_str(stdout, v->id.uuid);
+			printf(",%u,%u,", v->id.vmm_pid, p->pid);
+			csv_str(stdout, p->comm);
+			if (p->uid == UINT32_MAX)
+				printf(",");
+			else
+				printf(",%u", p->uid);
+			printf(",");					/* hv_cpu_pct */
+			csv_num(stdout, wm_get(&p->guest_cpu));
+			printf(",");					/* gap_pct */
+			csv_num(stdout, wm_get(&p->sample_cpu));
+			printf(",,,%llu,", (unsigned long long)p->rss_max);
+			vv_flags_string(p->flags, flags, sizeof(flags));
+			csv_str(stdout, flags);
+			putchar('\n');
+		}
+	}
+}
+
+void vm_json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	while (*p) {
+		size_t n = vv_utf8_len(p);
+
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&' || *p == 0x7f)
+			/* < > & too: the JSON may sit inside an HTML script. */
+			fprintf(f, "\\u%04x", *p);
+		else if (!n)
+			fputs("\\ufffd", f);
+		else
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
+	}
+	fputc('"', f);
+}
+
+void vm_json_num(FILE *f, double v)
+{
+	if (v < 0 || isnan(v) || isinf(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.3f", v);
+}
+
+static void print_json(const struct rep_vm *vms, size_t nr, bool by_process)
+{
+	char flags[64];
+	size_t i, j, k;
+
+	printf("{\"vms\":[");
+	for (i = 0; i < nr; i++) {
+		const struct rep_vm *v = &vms[i];
+		double gap = gap_of(v);
+
+		printf("%s\n{\"name\":", i ? "," : "");
+		vm_json_str(stdout, v->id.name);
+		printf(",\"uuid\":");
+		vm_json_str(stdout, v->id.uuid);
+		printf(",\"vmm_pid\":%u,\"macs\":[", v->id.vmm_pid);
+		for (k = 0; k < v->id.nr_macs && k < VMT_MAX_MACS; k++) {
+			printf("%s", k ? "," : "");
+			vm_json_str(stdout, v->id.macs[k]);
+		}
+		printf("],\"seconds\":%.3f,\"hv_cpu_pct\":", v->secs);
+		vm_json_num(stdout, wm_get(&v->hv_cpu));
+		printf(",\"guest_cpu_pct\":");
+		vm_json_num(stdout, wm_get(&v->guest_cpu));
+		printf(",\"gap_pct\":");
+		if (isnan(gap))
+			printf("null");
+		else
+			printf("%.3f", gap);
+		printf(",\"exits_per_s\":");
+		vm_json_num(stdout, wm_get(&v->exits));
+		printf(",\"exit_reasons\":{");
+		for (k = 0; k < v->nr_exits; k++) {
+			printf("%s", k ? "," : "");
+			vm_json_str(stdout, v->exits_by[k].name);
+			printf(":%.3f", v->secs > 0 ? v->exits_by[k].sum / v->secs : 0);
+		}
+		printf("},\"hv_rss_max_bytes\":%llu,\"guest_mem_used_max_bytes\":%llu,"
+		       "\"guest_mem_total_bytes\":%llu,\"mem_given_bytes\":%llu,\"flags\":",
+		       (unsigned long long)v->hv_rss_max, (unsigned long long)v->guest_used_max,
+		       (unsigned long long)v->guest_total, (unsigned long long)v->mem_bytes);
+		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
+		vm_json_str(stdout, flags);
+		if (by_process) {
+			printf(",\"processes\":[");
+			for (j = 0; j < v->nr_procs; j++) {
+				const struct rep_proc *p = &v->procs[j];
+
+				printf("%s\n {\"pid\":%u,\"ppid\":%u,\"uid\":", j ? "," : "",
+				       p->pid, p->ppid);
+				if (p->uid == UINT32_MAX)
+					printf("null");
+				else
+					printf("%u", p->uid);
+				printf(",\"comm\":");
+				vm_json_str(stdout, p->comm);
+				printf(",\"kernel_thread\":%s,\"guest_cpu_pct\":",
+				       p->kthread ? "true" : "false");
+				vm_json_num(stdout, wm_get(&p->guest_cpu));
+				printf(",\"sample_cpu_pct\":");
+				vm_json_num(stdout, wm_get(&p->sample_cpu));
+				printf(",\"rss_max_bytes\":%llu,\"flags\":",
+				       (unsigned long long)p->rss_max);
+				vv_flags_string(p->flags, flags, sizeof(flags));
+				vm_json_str(stdout, flags);
+				printf("}");
+			}
+			printf("]");
+		}
+		printf("}");
+	}
+	printf("\n]}\n");
+}
+
+static void vmreport_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s vmreport [-i FILE] [--by vm|vm,process] [--format text|csv|json]\n"
+		"                         [--vm KEY]... [--top N]\n"
+		"       %s vmreport [-i FILE] --format html -o OUT.html [--vm KEY]\n\n"
+		"Both sides of a metrics recording (top/serve --metrics-out FILE), per VM\n"
+		"and per guest process, with their differences.  KEY: a VM's name, UUID,\n"
+		"MAC, VMM pid or id:N.  html: CPU and memory over time for one VM (the\n"
+		"first KEY, else the busiest VM), the whole VM solid, the process picked\n"
+		"in the list dashed.  Default input: vmtrace.metrics.\n",
+		prog_name, prog_name);
+}
+
+int vmreport_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "vm", required_argument, NULL, 'V' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *input = "vmtrace.metrics", *output = NULL, *format = "text";
+	const char *keys[64];
+	struct vv_series series;
+	struct rep_vm *vms = NULL;
+	size_t nr_keys = 0, nr = 0, i, j;
+	bool by_process = false;
+	unsigned long top = 0;
+	int opt, err, ret = 1;
+	FILE *f;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'b':
+			if (!strcmp(optarg, "vm"))
+				by_process = false;
+			else if (!strcmp(optarg, "vm,process"))
+				by_process = true;
+			else
+				goto usage;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "csv") &&
+			    strcmp(optarg, "json") && strcmp(optarg, "html"))
+				goto usage;
+			format = optarg;
+			break;
+		case 'V':
+			if (nr_keys == sizeof(keys) / sizeof(keys[0]))
+				goto usage;
+			keys[nr_keys++] = optarg;
+			break;
+		case 't':
+			top = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			vmreport_usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || (!strcmp(format, "html") != !!output))
+		goto usage;
+
+	f = fopen(input, "re");
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(errno));
+		return 1;
+	}
+	err = vv_file_read(f, &series);
+	fclose(f);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input,
+			err == -EMEDIUMTYPE ? "not a vmtrace metrics file" :
+			err == -EPROTONOSUPPORT ? "written by a newer vmtrace" :
+			strerror(-err));
+		return 1;
+	}
+	if (series.bad_lines)
+		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,
+			series.bad_lines);
+	/* Keep only the VMs asked for. */
+	for (i = 0; nr_keys && i < series.nr; i++) {
+		struct vv_snapshot *s = &series.snaps[i];
+		size_t k, n = 0;
+
+		for (j = 0; j < s->nr_vms; j++) {
+			bool keep = false;
+
+			for (k = 0; k < nr_keys && !keep; k++)
+				keep = vv_vm_matches(&s->vms[j], keys[k]);
+			if (keep)
+				s->vms[n++] = s->vms[j];
+			else
+				free(s->vms[j].procs);
+		}
+		s->nr_vms = n;
+	}
+	if (!strcmp(format, "html")) {
+		ret = vm_html_write(&series, output) ? 1 : 0;
+		goto out;
+	}
+	if (aggregate(&series, &vms, &nr)) {
+		fprintf(stderr, "%s: out of memory\n", prog_name);
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		qsort(vms[i].procs, vms[i].nr_procs, sizeof(*vms[i].procs), cmp_proc_cpu);
+		qsort(vms[i].exits_by, vms[i].nr_exits, sizeof(vms[i].exits_by[0]), cmp_exit);
+	}
+	if (!strcmp(format, "csv"))
+		print_csv(vms, nr, by_process);
+	else if (!strcmp(format, "json"))
+		print_json(vms, nr, by_process);
+	else
+		print_text(vms, nr, by_process, top);
+	ret = fflush(stdout) || ferror(stdout) ? 1 : 0;
+out:
+	report_free(vms, nr);
+	vv_series_free(&series);
+	return ret;
+
+usage:
+	vmreport_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The live both-sides sampler (vmview_sampler.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include "client.h"
+#include "exit_names.h"
+#include "guest.h"
+#include "guest_acct.h"
+#include "host_sample.h"
+#include "libvirt_domain.h"
+#include "profile.h"
+#include "vmview_sampler.h"
+
+#define HOST_BTF "/sys/kernel/btf/vmlinux"
+#define HOST_KALLSYMS "/proc/kallsyms"
+/* x86-64's __START_KERNEL: _text's link address unless a profile says. */
+#define X86_64_TEXT_LINK 0xffffffff81000000ULL
+/* A guest whose kernel cannot be read yet (booting) is opened again this
+ * often. */
+#define GUEST_RETRY_NS 3000000000ULL
+#define MAX_EXIT_CODES 64
+
+struct exit_count {
+	uint32_t reason;
+	uint64_t n;
+};
+
+struct pid_count {
+	uint32_t pid;
+	uint64_t n;
+};
+
+/* A process's cumulative guest CPU time at the previous snapshot. */
+struct prev_cpu {
+	uint32_t pid;
+	char comm[VV_COMM_LEN];
+	uint64_t utime_ns, stime_ns;
+};
+
+struct vvs_vm {
+	struct vmt_vm_info info;		/* slots owned */
+	struct vmt_vm_meta id;
+	bool seen;				/* in this refresh's GET_VMS */
+	struct hv_proc_sample hv_prev;
+	bool have_hv_prev;
+	struct vmt_guest *guest;
+	uint64_t guest_opened_ns;
+	bool layout_tried, layout_ok;
+	struct gacct_layout layout;
+	char acct_status[VV_STATUS_LEN];
+	struct prev_cpu *prev;			/* by pid */
+	size_t nr_prev;
+	bool have_prev_total;
+	uint64_t prev_total_ns, prev_kernel_ns;
+	/* Since the last snapshot, from the records. */
+	uint64_t exits, samples, unnamed_samples;
+	struct exit_count exit_counts[MAX_EXIT_CODES];
+	size_t nr_exit_counts;
+	uint64_t other_exits;			/* codes past MAX_EXIT_CODES */
+	struct pid_count *sample_pids;
+	size_t nr_sample_pids, cap_sample_pids;
+};
+
+struct vv_sampler {
+	struct vvs_opts o;
+	const char *proc_root;
+	long clk_tck;
+	struct vmt_client *c;
+	bool session;
+	char status[128];
+	char host_release[65];
+	struct vvs_vm *vms;
+	size_t nr_vms;
+	uint64_t seq;
+	uint64_t last_ns;			/* previous snapshot */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool wanted_pid(const struct vv_sampler *s, uint32_t pid)
+{
+	size_t i;
+
+	if (!s->o.nr_vm_pids)
+		return true;
+	for (i = 0; i < s->o.nr_vm_pids; i++)
+		if (s->o.vm_pids[i] == pid)
+			return true;
+	return false;
+}
+
+int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
+{
+	struct vv_sampler *s = calloc(1, sizeof(*s));
+	struct vmt_start_config cfg = { 0 };
+	struct utsname u;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->o = *opts;
+	s->proc_root = opts->proc_root ? opts->proc_root : "/proc";
+	s->clk_tck = sysconf(_SC_CLK_TCK);
+	if (s->clk_tck <= 0)
+		s->clk_tck = 100;
+	if (!uname(&u))
+		snprintf(s->host_release, sizeof(s->host_release), "%s", u.release);
+	err = vmt_client_open(&s->c);
+	if (err) {
+		free(s);
+		return err;
+	}
+	snprintf(s->status, sizeof(s->status), "no session (--no-session)");
+	if (!opts->no_session) {
+		cfg.sample_hz = opts->sample_hz;
+		cfg.pids = opts->vm_pids;
+		cfg.nr_pids = (uint32_t)opts->nr_vm_pids;
+		err = vmt_client_start(s->c, &cfg);
+		if (!err) {
+			s->session = true;
+			if (opts->sample_hz)
+				snprintf(s->status, sizeof(s->status),
+					 "session: exits, guest samples at %u Hz",
+					 opts->sample_hz);
+			else
+				snprintf(s->status, sizeof(s->status), "session: exits");
+		} else if (err == -EBUSY) {
+			snprintf(s->status, sizeof(s->status),
+				 "no session: another collector has it (no exits, no samples)");
+		} else {
+			vmt_client_close(s->c);
+			free(s);
+			return err;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+static void vm_release(struct vvs_vm *v)
+{
+	free(v->info.slots);
+	hv_sample_free(&v->hv_prev);
+	if (v->guest)
+		vmt_guest_close(v->guest);
+	free(v->prev);
+	free(v->sample_pids);
+}
+
+void vvs_close(struct vv_sampler *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	if (s->session)
+		vmt_client_stop(s->c);
+	for (i = 0; i < s->nr_vms; i++)
+		vm_release(&s->vms[i]);
+	free(s->vms);
+	vmt_client_close(s->c);
+	free(s);
+}
+
+const char *vvs_session_status(const struct vv_sampler *s)
+{
+	return s->status;
+}
+
+static struct vvs_vm *find_vm(struct vv_sampler *s, uint32_t vm_id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_vms; i++)
+		if (s->vms[i].info.id == vm_id)
+			return &s->vms[i];
+	return NULL;
+}
+
+static void count_exit(struct vvs_vm *v, uint32_t reason)
+{
+	size_t i;
+
+	v->exits++;
+	for (i = 0; i < v->nr_exit_counts; i++)
+		if (v->exit_counts[i].reason == reason) {
+			v->exit_counts[i].n++;
+			return;
+		}
+	if (v->nr_exit_counts == MAX_EXIT_CODES) {
+		v->other_exits++;
+		return;
+	}
+	v->exit_counts[v->nr_exit_counts++] = (struct exit_count){ reason, 1 };
+}
+
+static void count_sample_pid(struct vvs_vm *v, uint32_t pid)
+{
+	struct pid_count *n;
+	size_t i;
+
+	for (i = 0; i < v->nr_sample_pids; i++)
+		if (v->sample_pids[i].pid == pid) {
+			v->sample_pids[i].n++;
+			return;
+		}
+	if (v->nr_sample_pids == v->cap_sample_pids) {
+		size_t cap = v->cap_sample_pids ? 2 * v->cap_sample_pids : 32;
+
+		if (cap > 65536)
+			return;
+		n = realloc(v->sample_pids, cap * sizeof(*n));
+		if (!n)
+			return;
+		v->sample_pids = n;
+		v->cap_sample_pids = cap;
+	}
+	v->sample_pids[v->nr_sample_pids++] = (struct pid_count){ pid, 1 };
+}
+
+static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
+		      size_t n)
+{
+	struct vv_sampler *s = arg;
+	size_t i;
+
+	(void)cpu;
+	for (i = 0; i < n; i++) {
+		const struct vmtrace_record *r = &recs[i];
+		struct vmt_guest_task t;
+		struct vvs_vm *v;
+
+		if (r->kind != VMTRACE_KIND_EXIT && r->kind != VMTRACE_KIND_SAMPLE)
+			continue;
+		v = find_vm(s, r->vm_id);
+		if (!v)
+			continue;	/* new: counted from the next refresh on */
+		if (r->kind == VMTRACE_KIND_EXIT) {
+			count_exit(v, r->exit_reason);
+			continue;
+		}
+		if (r->flags & VMTRACE_REC_F_HOST)
+			continue;
+		v->samples++;
+		/* Which guest process: named now, from the CR3 (the process
+		 * lives on for a sample taken milliseconds ago). */
+		if (v->guest && !(r->flags & VMTRACE_REC_F_NO_STATE) &&
+		    !vmt_guest_task_for(v->guest, r->u.g.guest_cr3, r->u.g.guest_gs_base, &t))
+			count_sample_pid(v, (t.flags & VMT_GTASK_IDLE) ? 0 : t.pid);
+		else
+			v->unnamed_samples++;
+	}
+	return 0;
+}
+
+int vvs_poll(struct vv_sampler *s)
+{
+	long n;
+
+	if (!s->session)
+		return 0;
+	n = vmt_client_read(s->c, on_records, s);
+	return n < 0 ? (int)n : 0;
+}
+
+/* The guest kernel's BTF and symbols for @v's guest, once it is known. */
+static void load_layout(struct vv_sampler *s, struct vvs_vm *v,
+			const struct vmt_guest_info *gi)
+{
+	const char *btf = s->o.guest_btf, *syms = s->o.guest_symbols;
+	uint64_t text_link = X86_64_TEXT_LINK;
+	struct vmt_profile *p = NULL;
+	char why[160] = "", path[4096];
+	bool same_kernel = gi->release && !strcmp(gi->release, s->host_release);
+
+	v->layout_tried = true;
+	if (!btf && same_kernel)
+		btf = HOST_BTF;
+	if (!syms && same_kernel)
+		syms = HOST_KALLSYMS;
+	if (!btf) {
+		snprintf(v->acct_status, sizeof(v->acct_status),
+			 "no BTF for guest kernel %s (--guest-btf)",
+			 gi->release ? gi->release : "?");
+		return;
+	}
+	if (gacct_layout_from_btf(btf, &v->layout, why, sizeof(why))) {
+		snprintf(v->acct_status, sizeof(v->acct_status), "%s", why);
+		return;
+	}
+	v->layout_ok = true;
+	snprintf(v->acct_status, sizeof(v->acct_status), "ok");
+	if (gi->profile && s->o.profile_dir) {
+		snprintf(path, sizeof(path), "%s/%s", s->o.profile_dir, gi->profile);
+		if (!vmt_profile_load(path, 1, &p)) {
+			text_link = p->text_link;
+			vmt_profile_free(p);
+		}
+	}
+	if (syms)
+		gacct_layout_symbols(syms, text_link, &v->layout);
+}
+
+static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
+{
+	struct vmt_guest_opts go = { .profile_dir = s->o.profile_dir };
+	struct vmt_guest_info gi;
+
+	if (s->o.no_guest)
+		return;
+	if (v->guest) {
+		vmt_guest_info(v->guest, &gi);
+		if (gi.ready || now - v->guest_opened_ns < GUEST_RETRY_NS)
+			return;
+		vmt_guest_close(v->guest);
+		v->guest = NULL;
+	}
+	v->guest_opened_ns = now;
+	if (vmt_guest_open(&v->info, &go, &v->guest))
+		v->guest = NULL;
+}
+
+/* GET_VMS: keep known VMs, add new ones, drop the gone. */
+static int refresh_vms(struct vv_sampler *s, uint64_t now)
+{
+	struct vmt_vm_info *list = NULL;
+	size_t nr = 0, i, j;
+	int err;
+
+	err = vmt_client_get_vms(s->c, &list, &nr);
+	if (err)
+		return err;
+	for (i = 0; i < s->nr_vms; i++)
+		s->vms[i].seen = false;
+	for (i = 0; i < nr; i++) {
+		struct vvs_vm *v;
+
+		if (!wanted_pid(s, list[i].pid))
+			continue;
+		v = find_vm(s, list[i].id);
+		if (v) {
+			/* Memslots change (hotplug, SMM): take the new table. */
+			free(v->info.slots);
+			v->info = list[i];
+			list[i].slots = NULL;
+			list[i].nr_slots = 0;
+			v->seen = true;
+			continue;
+		}
+		v = realloc(s->vms, (s->nr_vms + 1) * sizeof(*s->vms));
+		if (!v) {
+			err = -ENOMEM;
+			break;
+		}
+		s->vms = v;
+		v = &s->vms[s->nr_vms++];
+		memset(v, 0, sizeof(*v));
+		v->info = list[i];
+		list[i].slots = NULL;
+		list[i].nr_slots = 0;
+		v->seen = true;
+		vm_identity_read(s->o.libvirt_dir, v->info.id, (pid_t)v->info.pid, &v->id);
+		v->id.vendor = v->info.vendor;
+		v->id.nr_vcpus = v->info.nr_vcpus;
+	}
+	vmt_vms_free(list, nr);
+	for (i = 0, j = 0; i < s->nr_vms; i++) {
+		if (!s->vms[i].seen) {
+			vm_release(&s->vms[i]);
+			continue;
+		}
+		s->vms[j++] = s->vms[i];
+	}
+	s->nr_vms = j;
+	for (i = 0; i < s->nr_vms; i++)
+		open_guest(s, &s->vms[i], now);
+	return err;
+}
+
+static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+		    uint64_t now)
+{
+	struct hv_proc_sample cur;
+	static struct hv_rates r;
+	size_t i;
+
+	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, now, &cur)) {
+		hv_sample_free(&cur);
+		return;
+	}
+	out->hv_rss_bytes = cur.rss_bytes;
+	if (v->have_hv_prev && !hv_rates(&v->hv_prev, &cur, &r)) {
+		out->hv_valid = true;
+		out->hv_cpu_pct = r.cpu_pct;
+		out->hv_user_pct = r.user_pct;
+		out->hv_sys_pct = r.sys_pct;
+		out->hv_vcpu_pct = r.vcpu_pct;
+		out->hv_other_pct = r.other_pct;
+		out->hv_run_delay_pct = r.run_delay_pct;
+	}
+	hv_sample_free(&v->hv_prev);
+	v->hv_prev = cur;
+	v->have_hv_prev = true;
+	for (i = 0; i < v->info.nr_slots; i++)
+		if ((v->info.slots[i].id >> 16) == 0)
+			out->mem_bytes += v->info.slots[i].size;
+}
+
+static int cmp_rate(const void *a, const void *b)
+{
+	const struct vv_exit_rate *x = a, *y = b;
+
+	return (x->per_s < y->per_s) - (x->per_s > y->per_s);
+}
+
+static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+			double interval_s)
+{
+	size_t i;
+
+	out->exits_per_s = out->samples_per_s = -1;
+	if (!s->session || interval_s <= 0)
+		return;
+	out->exits_per_s = v->exits / interval_s;
+	out->samples_per_s = v->samples / interval_s;
+	for (i = 0; i < v->nr_exit_counts && out->nr_exit_rates < VV_MAX_EXIT_REASONS; i++) {
+		struct vv_exit_rate *e = &out->exit_rates[out->nr_exit_rates++];
+		const char *name = vmt_exit_name(v->info.vendor, v->exit_counts[i].reason);
+
+		e->reason = v->exit_counts[i].reason;
+		if (name)
+			snprintf(e->name, sizeof(e->name), "%s", name);
+		else
+			snprintf(e->name, sizeof(e->name), "0x%x", e->reason);
+		e->per_s = v->exit_counts[i].n / interval_s;
+	}
+	qsort(out->exit_rates, out->nr_exit_rates, sizeof(out->exit_rates[0]), cmp_rate);
+}
+
+static const struct prev_cpu *find_prev(const struct vvs_vm *v, uint32_t pid)
+{
+	size_t lo = 0, hi = v->nr_prev;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v->prev[mid].pid == pid)
+			return &v->prev[mid];
+		if (v->prev[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static uint64_t sample_count(const struct vvs_vm *v, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr_sample_pids; i++)
+		if (v->sample_pids[i].pid == pid)
+			return v->sample_pids[i].n;
+	return 0;
+}
+
+/* Guest names are cut to what the view keeps. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static uint64_t delta(uint64_t a, uint64_t b)
+{
+	return b >= a ? b - a : 0;
+}
+
+/* The guest's processes (threads summed) with their accounting. */
+static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+		      double interval_s)
+{
+	struct vmt_guest_task *tasks = NULL;
+	struct vmt_guest_info gi;
+	struct prev_cpu *next = NULL;
+	uint64_t total, free_b;
+	size_t nr = 0, i, np = 0;
+	int err;
+
+	out->guest_cpu_pct = out->guest_kernel_pct = -1;
+	if (!v->guest) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
+			 s->o.no_guest ? "not read (--no-guest)" : "guest not opened");
+		return 0;
+	}
+	vmt_guest_info(v->guest, &gi);
+	if (!gi.ready) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "%s", gi.status);
+		return 0;
+	}
+	if (!v->layout_tried)
+		load_layout(s, v, &gi);
+	if (vmt_guest_rewalk(v->guest) ||
+	    vmt_guest_tasks(v->guest, 1, &tasks, &nr)) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
+		return 0;
+	}
+	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
+	next = calloc(nr ? nr : 1, sizeof(*next));
+	if (!out->procs || !next) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Tasks come by pid, then tid: one process is a run of them. */
+	for (i = 0; i < nr; i++) {
+		const struct vmt_guest_task *t = &tasks[i];
+		struct vv_proc *p;
+		struct gacct_task acct;
+		bool leader = t->tid == t->pid;
+
+		if (t->pid == 0)
+			continue;	/* the idle tasks: not work */
+		if (!np || out->procs[np - 1].pid != t->pid) {
+			p = &out->procs[np++];
+			p->pid = t->pid;
+			p->uid = t->uid;
+			p->ppid = t->ppid;
+			p->state = t->state;
+			p->kthread = t->flags & VMT_GTASK_KTHREAD;
+			copy_str(p->comm, sizeof(p->comm), t->comm);
+			p->guest_cpu_pct = p->guest_user_pct = p->guest_sys_pct = -1;
+			p->sample_cpu_pct = -1;
+			p->acct_valid = v->layout_ok;
+		} else {
+			p = &out->procs[np - 1];
+		}
+		p->nr_threads++;
+		if (leader) {
+			p->uid = t->uid;
+			p->ppid = t->ppid;
+			p->state = t->state;
+		}
+		if (!v->layout_ok)
+			continue;
+		if (gacct_read_task(v->guest, &v->layout, t->task, &acct)) {
+			p->acct_valid = false;
+			continue;
+		}
+		p->utime_ns += acct.utime_ns;
+		p->stime_ns += acct.stime_ns;
+		if (leader) {
+			uint64_t su, ss;
+
+			if (!gacct_read_signal(v->guest, &v->layout, acct.signal, &su, &ss)) {
+				p->utime_ns += su;
+				p->stime_ns += ss;
+			}
+			if (acct.mm && !gacct_read_rss(v->guest, &v->layout, acct.mm,
+						       &p->rss_bytes))
+				p->rss_valid = true;
+		}
+	}
+	out->nr_procs = np;
+	out->guest_valid = true;
+	snprintf(out->guest_status, sizeof(out->guest_status), "%s",
+		 v->layout_ok ? "ok" : v->acct_status);
+
+	for (i = 0; i < np; i++) {
+		struct vv_proc *p = &out->procs[i];
+		const struct prev_cpu *pr = find_prev(v, p->pid);
+
+		if (s->session && s->o.sample_hz && interval_s > 0)
+			p->sample_cpu_pct = 100.0 * sample_count(v, p->pid) /
+					    (s->o.sample_hz * interval_s);
+		if (p->rss_valid)
+			out->guest_rss_bytes += p->rss_bytes;
+		if (!p->acct_valid)
+			continue;
+		next[i].pid = p->pid;
+		memcpy(next[i].comm, p->comm, sizeof(next[i].comm));
+		next[i].utime_ns = p->utime_ns;
+		next[i].stime_ns = p->stime_ns;
+		/* A process first seen now, or a pid reused, has no rate:
+		 * it started within the interval. */
+		if (pr && !strcmp(pr->comm, p->comm) && interval_s > 0) {
+			double pct = 100.0 / (interval_s * 1e9);
+
+			p->guest_user_pct = delta(pr->utime_ns, p->utime_ns) * pct;
+			p->guest_sys_pct = delta(pr->stime_ns, p->stime_ns) * pct;
+			p->guest_cpu_pct = p->guest_user_pct + p->guest_sys_pct;
+		}
+	}
+	if (v->layout_ok && interval_s > 0) {
+		/* The VM's figure: every live process's time since the last
+		 * snapshot (those that exited in between are missed). */
+		double sum = 0, ksum = 0;
+
+		for (i = 0; i < np; i++) {
+			const struct vv_proc *p = &out->procs[i];
+			const struct prev_cpu *pr = find_prev(v, p->pid);
+
+			if (!p->acct_valid)
+				continue;
+			if (!pr || strcmp(pr->comm, p->comm)) {
+				/* New in this interval: all its time is. */
+				sum += (double)(p->utime_ns + p->stime_ns);
+				ksum += (double)(p->kthread ? p->utime_ns + p->stime_ns :
+							      p->stime_ns);
+				continue;
+			}
+			sum += (double)(delta(pr->utime_ns, p->utime_ns) +
+					delta(pr->stime_ns, p->stime_ns));
+			ksum += (double)(p->kthread ? delta(pr->utime_ns, p->utime_ns) +
+						      delta(pr->stime_ns, p->stime_ns) :
+						      delta(pr->stime_ns, p->stime_ns));
+		}
+		out->guest_cpu_pct = sum * 100.0 / (interval_s * 1e9);
+		out->guest_kernel_pct = ksum * 100.0 / (interval_s * 1e9);
+	}
+	/* Keep this snapshot's totals for the next one (by pid; entries of
+	 * processes without accounting stay pid 0 and are dropped). */
+	{
+		size_t j = 0;
+
+		for (i = 0; i < np; i++)
+			if (next[i].pid)
+				next[j++] = next[i];
+		free(v->prev);
+		v->prev = next;
+		v->nr_prev = j;
+		next = NULL;
+	}
+	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,
+					       &total, &free_b) && total) {
+		out->guest_mem_total = total;
+		out->guest_mem_free = free_b;
+		out->guest_mem_used = total > free_b ? total - free_b : 0;
+	}
+	err = 0;
+out:
+	free(next);
+	free(tasks);
+	return err;
+}
+
+static void reset_counts(struct vvs_vm *v)
+{
+	v->exits = v->samples = v->unnamed_samples = v->other_exits = 0;
+	v->nr_exit_counts = 0;
+	v->nr_sample_pids = 0;
+}
+
+static int cmp_vm(const void *a, const void *b)
+{
+	const struct vv_vm *x = a, *y = b;
+
+	return (x->id.vm_id > y->id.vm_id) - (x->id.vm_id < y->id.vm_id);
+}
+
+int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
+{
+	uint64_t now;
+	double interval_s;
+	size_t i;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	/* Records up to now belong to this interval. */
+	vvs_poll(s);
+	now = mono_ns();
+	interval_s = s->last_ns ? (now - s->last_ns) / 1e9 : 0;
+	err = refresh_vms(s, now);
+	if (err)
+		return err;
+	out->seq = s->seq++;
+	out->mono_ns = now;
+	out->real_ns = real_ns();
+	out->interval_s = interval_s;
+	if (s->nr_vms) {
+		out->vms = calloc(s->nr_vms, sizeof(*out->vms));
+		if (!out->vms)
+			return -ENOMEM;
+	}
+	for (i = 0; i < s->nr_vms; i++) {
+		struct vvs_vm *v = &s->vms[i];
+		struct vv_vm *vm = &out->vms[out->nr_vms++];
+
+		vm->id = v->id;
+		vm->id.nr_vcpus = v->info.nr_vcpus;
+		hv_side(s, v, vm, now);
+		record_side(s, v, vm, interval_s);
+		err = guest_side(s, v, vm, interval_s);
+		if (err)
+			break;
+		if (!vm->hv_valid)
+			vm->hv_cpu_pct = -1;
+		if (vm->hv_valid && vm->guest_valid && vm->guest_cpu_pct >= 0) {
+			vm->gap_valid = true;
+			vm->cpu_gap_pct = vm->hv_cpu_pct - vm->guest_cpu_pct;
+		}
+		reset_counts(v);
+	}
+	s->last_ns = now;
+	qsort(out->vms, out->nr_vms, sizeof(*out->vms), cmp_vm);
+	if (err)
+		vv_snapshot_free(out);
+	return err;
+}

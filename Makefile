@@ -62,6 +62,7 @@ check:
 	@scripts/tap-summary build/check/unit.tap build/check/harness.tap build/check/selftests.tap
 
 demo: user
+	$(MAKE) -C selftests vmtrace/guest_exits
 	scripts/vmtest -- scripts/demo
 
 bench: user

@@ -95,7 +95,8 @@ struct vmt_cursor {
 
 static inline struct vmt_cursor vmt_cursor(const void *p, size_t n)
 {
-	return (struct vmt_cursor){ .p = p, .end = (const uint8_t *)p + n };
+	/* NULL + 0 is undefined in C: an empty cursor may have no buffer. */
+	return (struct vmt_cursor){ .p = p, .end = n ? (const uint8_t *)p + n : p };
 }
 
 static inline size_t vmt_cursor_left(const struct vmt_cursor *c)

@@ -347,7 +347,8 @@ static void folded_end(struct export *ex)
 	for (size_t i = 0; i < ex->cap_stacks; i++)
 		if (ex->stacks[i].s)
 			ex->stacks[n++] = ex->stacks[i];
-	qsort(ex->stacks, n, sizeof(*ex->stacks), cmp_stack);
+	if (n)
+		qsort(ex->stacks, n, sizeof(*ex->stacks), cmp_stack);
 	for (size_t i = 0; i < n; i++) {
 		out_str(ex->out, ex->stacks[i].s);
 		out_char(ex->out, ' ');

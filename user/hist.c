@@ -81,6 +81,8 @@ uint64_t vmt_hist_quantile(const struct vmt_hist *h, double q)
 	rank = (uint64_t)(q * h->count + 0.999999);
 	if (rank < 1)
 		rank = 1;
+	if (rank >= h->count)
+		return h->max;
 	for (unsigned int i = 0; i < VMT_HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen >= rank) {

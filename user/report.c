@@ -613,7 +613,8 @@ static int groups_of(struct report *rep, const uint32_t *leaves, size_t lo, size
 			return -ENOMEM;
 		}
 	}
-	qsort(g, n, sizeof(*g), cmp_group);
+	if (n)
+		qsort(g, n, sizeof(*g), cmp_group);
 	if (rep->top && n > rep->top) {
 		for (size_t k = rep->top; k < n; k++)
 			vmt_hist_free(&g[k].sum.handling);

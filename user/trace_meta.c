@@ -159,8 +159,11 @@ void vmt_meta_index(struct vmt_meta *m)
 
 	/* Stable for equal keys: a later entry wins (qsort is not stable,
 	 * but equal keys are the same task, so either will do). */
-	qsort(m->tasks, m->nr_tasks, sizeof(*m->tasks), cmp_task);
-	qsort(m->syms, m->nr_syms, sizeof(*m->syms), cmp_symbol);
+	/* (qsort may not be given NULL, even for no elements) */
+	if (m->nr_tasks)
+		qsort(m->tasks, m->nr_tasks, sizeof(*m->tasks), cmp_task);
+	if (m->nr_syms)
+		qsort(m->syms, m->nr_syms, sizeof(*m->syms), cmp_symbol);
 	for (i = 0; i + 1 < m->nr_syms; i++)
 		if (m->syms[i].end == UINT64_MAX && m->syms[i + 1].vm_id == m->syms[i].vm_id)
 			m->syms[i].end = m->syms[i + 1].start;

@@ -43,6 +43,7 @@ check-harness:
 	selftests/harness/run
 
 check-selftests: user
+	$(MAKE) -C selftests
 	@set -e; for k in $(CHECK_KERNELS); do \
 		echo "# selftests on kernel $$k"; \
 		scripts/vmtest --kernel $$k -- selftests/run; \
@@ -52,6 +53,7 @@ check-selftests: user
 check:
 	@rm -rf build/check && mkdir -p build/check
 	@$(MAKE) --no-print-directory user
+	@$(MAKE) --no-print-directory -C selftests
 	@-$(MAKE) --no-print-directory -C user check 2>&1 | tee build/check/unit.tap
 	@-selftests/harness/run 2>&1 | tee build/check/harness.tap
 	@-for k in $(CHECK_KERNELS); do \

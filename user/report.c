@@ -61,10 +61,17 @@ struct report {
 
 	struct row *rows;
 	size_t nr_rows, cap_rows;
-	uint32_t *slots;		/* hash: row index + 1; 0 empty */
+	/* The rows' hash table: per slot, the row index + 1 (0: empty) in
+	 * the low half and the key's hash in the high half, so that a probe
+	 * touches a row only when the hash matches (rows are many and big:
+	 * each look at one is a cache miss). */
+	uint64_t *slots;
 	size_t nr_slots;
 
-	/* Interned symbol names: id = index. */
+	/* Interned symbol names: id = index.  Resolvers hand out the same
+	 * pointer for the same name, so a small cache by pointer spares
+	 * hashing the string for most records. */
+	struct { const char *name; long id; } sym_cache[1024];
 	char **symbols;
 	size_t nr_symbols, cap_symbols;
 	uint32_t *sym_slots;
@@ -86,27 +93,47 @@ struct report {
 #define SYM_ID_TAG (1ull << 62)
 #define SYM_NONE (SYM_ID_TAG | 0xffffffffull)
 
+static inline bool keys_equal(const struct keytuple *a, const struct keytuple *b,
+			      unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (a->v[i] != b->v[i])
+			return false;
+	return true;
+}
+
 static uint64_t hash_tuple(const struct keytuple *k, unsigned int n)
 {
 	uint64_t h = 0x243f6a8885a308d3ull;
 
-	for (unsigned int i = 0; i < n; i++)
-		h = (h ^ k->v[i]) * 0x100000001b3ull ^ (h >> 29);
-	return h;
+	for (unsigned int i = 0; i < n; i++) {
+		h = (h ^ k->v[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	/* murmur3's finaliser: every input bit reaches the low bits the
+	 * table index is taken from. */
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 static int rows_rehash(struct report *rep, size_t nr_slots)
 {
-	uint32_t *slots = calloc(nr_slots, sizeof(*slots));
+	uint64_t *slots = calloc(nr_slots, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	for (size_t r = 0; r < rep->nr_rows; r++) {
-		size_t i = hash_tuple(&rep->rows[r].key, rep->nr_by) & (nr_slots - 1);
+	for (size_t s = 0; s < rep->nr_slots; s++) {
+		uint64_t h = rep->slots[s] >> 32;
+		size_t i;
 
+		if (!rep->slots[s])
+			continue;
+		/* The high half of the hash picks the slot; see row_of(). */
+		i = h & (nr_slots - 1);
 		while (slots[i])
 			i = (i + 1) & (nr_slots - 1);
-		slots[i] = r + 1;
+		slots[i] = rep->slots[s];
 	}
 	free(rep->slots);
 	rep->slots = slots;
@@ -117,19 +144,22 @@ static int rows_rehash(struct report *rep, size_t nr_slots)
 /* The row of key tuple @k, created if new: its index, or -ENOMEM. */
 static long row_of(struct report *rep, const struct keytuple *k)
 {
+	uint64_t h = hash_tuple(k, rep->nr_by) >> 32;
 	size_t i;
 
 	if (2 * (rep->nr_rows + 1) > rep->nr_slots &&
 	    rows_rehash(rep, rep->nr_slots ? 2 * rep->nr_slots : 1024))
 		return -ENOMEM;
-	i = hash_tuple(k, rep->nr_by) & (rep->nr_slots - 1);
+	i = h & (rep->nr_slots - 1);
 	while (rep->slots[i]) {
-		struct row *row = &rep->rows[rep->slots[i] - 1];
+		uint32_t r = (uint32_t)rep->slots[i] - 1;
 
-		if (!memcmp(row->key.v, k->v, rep->nr_by * sizeof(k->v[0])))
-			return rep->slots[i] - 1;
+		if (rep->slots[i] >> 32 == h && keys_equal(&rep->rows[r].key, k, rep->nr_by))
+			return r;
 		i = (i + 1) & (rep->nr_slots - 1);
 	}
+	if (rep->nr_rows >= UINT32_MAX - 1)
+		return -E2BIG;
 	if (rep->nr_rows == rep->cap_rows) {
 		size_t cap = rep->cap_rows ? 2 * rep->cap_rows : 256;
 		struct row *rows = realloc(rep->rows, cap * sizeof(*rows));
@@ -141,7 +171,7 @@ static long row_of(struct report *rep, const struct keytuple *k)
 	}
 	memset(&rep->rows[rep->nr_rows], 0, sizeof(rep->rows[0]));
 	rep->rows[rep->nr_rows].key = *k;
-	rep->slots[i] = rep->nr_rows + 1;
+	rep->slots[i] = h << 32 | (rep->nr_rows + 1);
 	return rep->nr_rows++;
 }
 
@@ -210,9 +240,19 @@ static long symbol_key(struct report *rep, const struct vmtrace_record *r,
 		*key = r->u.g.guest_rip;
 		return 0;
 	}
-	id = symbol_id(rep, ev->sym.name);
-	if (id < 0)
-		return id;
+	{
+		size_t slot = ((uintptr_t)ev->sym.name >> 3) % 1024;
+
+		if (rep->sym_cache[slot].name == ev->sym.name) {
+			id = rep->sym_cache[slot].id;
+		} else {
+			id = symbol_id(rep, ev->sym.name);
+			if (id < 0)
+				return id;
+			rep->sym_cache[slot].name = ev->sym.name;
+			rep->sym_cache[slot].id = id;
+		}
+	}
 	if ((uint64_t)id >= 0xffffffffull)
 		return -E2BIG;
 	*key = SYM_ID_TAG | id;
@@ -273,8 +313,7 @@ static int account(struct report *rep, struct vmt_exit_timer *timer,
 		if (key_tuple(rep, r, &ev, &k))
 			return -ENOMEM;
 		/* Runs of alike records are common: skip the hash then. */
-		if (*last_row >= 0 &&
-		    !memcmp(k.v, last_key->v, rep->nr_by * sizeof(k.v[0]))) {
+		if (*last_row >= 0 && keys_equal(&k, last_key, rep->nr_by)) {
 			idx = *last_row;
 		} else {
 			idx = row_of(rep, &k);

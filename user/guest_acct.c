@@ -48,6 +48,35 @@ static int member(const struct btf *btf, __u32 id, const char *name, int depth,
 	return -ENOENT;
 }
 
+/* A member path "se.sum_exec_runtime" of struct @st: its byte offset. */
+static int member_path(const struct btf *btf, const char *st, const char *path,
+		       int32_t *off)
+{
+	int id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
+	char name[64];
+	__u32 o, t, total = 0;
+	const char *p = path;
+
+	while (id > 0) {
+		size_t n = strcspn(p, ".");
+
+		if (n >= sizeof(name))
+			return -ENOENT;
+		memcpy(name, p, n);
+		name[n] = 0;
+		if (member(btf, (__u32)id, name, 0, &o, &t))
+			return -ENOENT;
+		total += o;
+		if (!p[n]) {
+			*off = (int32_t)total;
+			return 0;
+		}
+		p += n + 1;
+		id = btf__resolve_type(btf, t);
+	}
+	return -ENOENT;
+}
+
 static int struct_member(const struct btf *btf, const char *st, const char *name,
 			 int32_t *off, __u32 *type)
 {
@@ -131,7 +160,7 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 	int err = 0;
 
 	memset(l, 0, sizeof(*l));
-	l->signal_utime = l->signal_stime = -1;
+	l->signal_utime = l->signal_stime = l->signal_runtime = l->task_runtime = -1;
 	l->mm_file = l->mm_anon = l->mm_shmem = l->nr_free_pages = -1;
 	l->page_size = 4096;
 	if (!btf) {
@@ -155,6 +184,11 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 	if (struct_member(btf, "signal_struct", "utime", &l->signal_utime, NULL) ||
 	    struct_member(btf, "signal_struct", "stime", &l->signal_stime, NULL))
 		l->signal_utime = l->signal_stime = -1;
+	if (member_path(btf, "task_struct", "se.sum_exec_runtime", &l->task_runtime))
+		l->task_runtime = -1;
+	if (struct_member(btf, "signal_struct", "sum_sched_runtime", &l->signal_runtime,
+			  NULL))
+		l->signal_runtime = -1;
 	if (rss_layout(btf, l))
 		l->nr_mm_counters = 0;
 	l->mm_file = enum_value(btf, "MM_FILEPAGES");
@@ -222,6 +256,8 @@ int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 	err = read_u64(g, task + l->task_utime, &out->utime_ns);
 	if (!err)
 		err = read_u64(g, task + l->task_stime, &out->stime_ns);
+	if (!err && l->task_runtime >= 0)
+		err = read_u64(g, task + l->task_runtime, &out->runtime_ns);
 	if (!err)
 		err = read_u64(g, task + l->task_mm, &out->mm);
 	if (!err)
@@ -231,16 +267,41 @@ int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 }
 
 int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
-		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns)
+		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns,
+		      uint64_t *runtime_ns)
 {
 	int err;
 
+	*runtime_ns = 0;
 	if (l->signal_utime < 0 || !signal)
 		return -ENOENT;
 	err = read_u64(g, signal + l->signal_utime, utime_ns);
 	if (!err)
 		err = read_u64(g, signal + l->signal_stime, stime_ns);
+	if (!err && l->signal_runtime >= 0)
+		err = read_u64(g, signal + l->signal_runtime, runtime_ns);
 	return err;
+}
+
+void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
+		  uint64_t *user_ns, uint64_t *sys_ns)
+{
+	if (!runtime) {
+		*user_ns = utime;
+		*sys_ns = stime;
+	} else if (!stime) {
+		*user_ns = runtime;
+		*sys_ns = 0;
+	} else if (!utime) {
+		*user_ns = 0;
+		*sys_ns = runtime;
+	} else {
+		/* runtime * stime / (utime + stime) without overflow. */
+		long double share = (long double)stime / ((long double)utime + stime);
+
+		*sys_ns = (uint64_t)(runtime * share);
+		*user_ns = runtime - *sys_ns;
+	}
 }
 
 int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,

@@ -26,10 +26,12 @@
 
 struct gacct_layout {
 	/* task_struct */
-	int32_t task_utime, task_stime;		/* u64 ns */
+	int32_t task_utime, task_stime;		/* u64 ns, tick-sampled */
+	int32_t task_runtime;			/* se.sum_exec_runtime: u64 ns,
+						 * exact; -1 if absent */
 	int32_t task_mm, task_signal;		/* pointers */
 	/* signal_struct: time of the group's exited threads; -1 if absent */
-	int32_t signal_utime, signal_stime;
+	int32_t signal_utime, signal_stime, signal_runtime;
 	/* mm_struct.rss_stat: an array of counters, one per MM_* index.
 	 * 6.1: struct mm_rss_stat { atomic_long_t count[] } (stride 8, count
 	 * at 0); 6.2+: struct percpu_counter[] (its global s64 count; the
@@ -60,7 +62,8 @@ int gacct_layout_symbols(const char *path, uint64_t text_link,
 
 struct gacct_task {
 	bool cpu_valid;
-	uint64_t utime_ns, stime_ns;
+	uint64_t utime_ns, stime_ns;		/* tick-sampled split */
+	uint64_t runtime_ns;			/* exact total; 0 if unknown */
 	uint64_t mm;				/* guest VA; 0 for kthreads */
 	uint64_t signal;			/* guest VA */
 };
@@ -69,9 +72,21 @@ struct gacct_task {
 int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 		    uint64_t task, struct gacct_task *out);
 
-/* The exited threads' CPU time of a thread group: 0 or -errno. */
+/* The exited threads' CPU time of a thread group (runtime 0 if the
+ * kernel has no sum_sched_runtime): 0 or -errno. */
 int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
-		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns);
+		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns,
+		      uint64_t *runtime_ns);
+
+/*
+ * What the guest's own tools show (the kernel's cputime_adjust()): the
+ * exact run time split between user and system in the ratio of the
+ * tick-sampled utime and stime.  Tick sampling alone undercounts when
+ * the guest loses timer ticks (a busy or nested host); the scheduler's
+ * run time does not.  Without a run time, the sampled values as they are.
+ */
+void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
+		  uint64_t *user_ns, uint64_t *sys_ns);
 
 /* Resident bytes of address space @mm (file + anon + shmem pages). */
 int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,

@@ -198,11 +198,11 @@ void tv_vm_header(char *buf, size_t len, int width)
 
 void tv_vm_line(const struct vv_vm *vm, char *buf, size_t len, int width)
 {
-	char flags[6], label[64], hv[16], gst[16], gap[16], ex[16], top[64] = "", rss[16];
+	char flags[6], lbuf[64], hv[16], gst[16], gap[16], ex[16], top[64] = "", rss[16];
+	const char *label = vv_vm_label(vm, lbuf, sizeof(lbuf));
 	size_t i, used = 0;
 
 	tv_flag_letters(vm->flags | vm->proc_flags, flags);
-	vv_vm_label(vm, label, sizeof(label));
 	tv_pct(vm->hv_valid ? vm->hv_cpu_pct : -1, hv, sizeof(hv));
 	tv_pct(vm->guest_valid ? vm->guest_cpu_pct : -1, gst, sizeof(gst));
 	if (vm->gap_valid)
@@ -266,13 +266,13 @@ void tv_proc_line(const struct vv_proc *p, char *buf, size_t len, int width)
 
 int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width)
 {
-	char a[16], b[16], c[16], d[16], label[64];
+	char a[16], b[16], c[16], d[16], buf[64];
+	const char *label = vv_vm_label(vm, buf, sizeof(buf));
 	int n = 0;
 	size_t i, used;
 
 	if (max < 4)
 		return 0;
-	vv_vm_label(vm, label, sizeof(label));
 	used = (size_t)snprintf(lines[n], 256, "VM %s  uuid %s  VMM pid %u (%s)", label,
 				vm->id.uuid[0] ? vm->id.uuid : "-", vm->id.vmm_pid,
 				vm->id.comm[0] ? vm->id.comm : "?");

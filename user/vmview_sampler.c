@@ -56,8 +56,7 @@ struct vvs_vm {
 	char acct_status[VV_STATUS_LEN];
 	struct prev_cpu *prev;			/* by pid */
 	size_t nr_prev;
-	bool have_prev_total;
-	uint64_t prev_total_ns, prev_kernel_ns;
+	uint64_t guest_prev_ns;			/* when prev[] was read */
 	/* Since the last snapshot, from the records. */
 	uint64_t exits, samples, unnamed_samples;
 	struct exit_count exit_counts[MAX_EXIT_CODES];
@@ -404,7 +403,10 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	static struct hv_rates r;
 	size_t i;
 
-	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, now, &cur)) {
+	/* Stamped with the time of the read itself: a snapshot's steps take
+	 * varying time (guest walks), and the rates must not inherit that. */
+	(void)now;
+	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, mono_ns(), &cur)) {
 		hv_sample_free(&cur);
 		return;
 	}
@@ -414,9 +416,11 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		out->hv_cpu_pct = r.cpu_pct;
 		out->hv_user_pct = r.user_pct;
 		out->hv_sys_pct = r.sys_pct;
-		out->hv_vcpu_pct = r.vcpu_pct;
-		out->hv_other_pct = r.other_pct;
-		out->hv_run_delay_pct = r.run_delay_pct;
+		/* QEMU names its vCPU threads only with -name ...,debug-threads=on
+		 * (libvirt sets it): without names, the split is unknown. */
+		out->hv_vcpu_pct = r.nr_vcpus ? r.vcpu_pct : -1;
+		out->hv_other_pct = r.nr_vcpus ? r.other_pct : -1;
+		out->hv_run_delay_pct = r.nr_vcpus ? r.run_delay_pct : -1;
 	}
 	hv_sample_free(&v->hv_prev);
 	v->hv_prev = cur;
@@ -505,7 +509,12 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	struct vmt_guest_task *tasks = NULL;
 	struct vmt_guest_info gi;
 	struct prev_cpu *next = NULL;
-	uint64_t total, free_b;
+	struct {
+		uint64_t utime, stime, runtime;
+		bool no_runtime;	/* a thread without one: use ticks */
+	} *rt = NULL;
+	uint64_t total, free_b, gnow;
+	double sample_interval_s = interval_s;
 	size_t nr = 0, i, np = 0;
 	int err;
 
@@ -527,13 +536,29 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
 		return 0;
 	}
+	/* The guest side's own interval: from the previous accounting read
+	 * to this one (opening a guest or walking its tasks takes seconds
+	 * under emulation, and varies). */
+	gnow = mono_ns();
+	if (v->guest_prev_ns && v->layout_ok)
+		interval_s = (gnow - v->guest_prev_ns) / 1e9;
+	else
+		interval_s = 0;
 	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
 	next = calloc(nr ? nr : 1, sizeof(*next));
 	if (!out->procs || !next) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Tasks come by pid, then tid: one process is a run of them. */
+	/* Tasks come by pid, then tid: one process is a run of them.  The
+	 * tick-sampled utime/stime and the exact run time are summed over
+	 * the threads (rt[] by process), then split as the guest's tools
+	 * would show them. */
+	rt = calloc(nr ? nr : 1, sizeof(*rt));
+	if (!rt) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < nr; i++) {
 		const struct vmt_guest_task *t = &tasks[i];
 		struct vv_proc *p;
@@ -568,20 +593,28 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 			p->acct_valid = false;
 			continue;
 		}
-		p->utime_ns += acct.utime_ns;
-		p->stime_ns += acct.stime_ns;
+		rt[np - 1].utime += acct.utime_ns;
+		rt[np - 1].stime += acct.stime_ns;
+		rt[np - 1].runtime += acct.runtime_ns;
+		if (!acct.runtime_ns && (acct.utime_ns || acct.stime_ns))
+			rt[np - 1].no_runtime = true;
 		if (leader) {
-			uint64_t su, ss;
+			uint64_t su, ss, sr;
 
-			if (!gacct_read_signal(v->guest, &v->layout, acct.signal, &su, &ss)) {
-				p->utime_ns += su;
-				p->stime_ns += ss;
+			if (!gacct_read_signal(v->guest, &v->layout, acct.signal, &su, &ss,
+					       &sr)) {
+				rt[np - 1].utime += su;
+				rt[np - 1].stime += ss;
+				rt[np - 1].runtime += sr;
 			}
 			if (acct.mm && !gacct_read_rss(v->guest, &v->layout, acct.mm,
 						       &p->rss_bytes))
 				p->rss_valid = true;
 		}
 	}
+	for (i = 0; i < np; i++)
+		gacct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
+			     &out->procs[i].utime_ns, &out->procs[i].stime_ns);
 	out->nr_procs = np;
 	out->guest_valid = true;
 	snprintf(out->guest_status, sizeof(out->guest_status), "%s",
@@ -591,9 +624,10 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		struct vv_proc *p = &out->procs[i];
 		const struct prev_cpu *pr = find_prev(v, p->pid);
 
-		if (s->session && s->o.sample_hz && interval_s > 0)
+		/* Samples were counted from snapshot to snapshot. */
+		if (s->session && s->o.sample_hz && sample_interval_s > 0)
 			p->sample_cpu_pct = 100.0 * sample_count(v, p->pid) /
-					    (s->o.sample_hz * interval_s);
+					    (s->o.sample_hz * sample_interval_s);
 		if (p->rss_valid)
 			out->guest_rss_bytes += p->rss_bytes;
 		if (!p->acct_valid)
@@ -650,6 +684,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		free(v->prev);
 		v->prev = next;
 		v->nr_prev = j;
+		v->guest_prev_ns = gnow;
 		next = NULL;
 	}
 	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,
@@ -660,6 +695,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	}
 	err = 0;
 out:
+	free(rt);
 	free(next);
 	free(tasks);
 	return err;

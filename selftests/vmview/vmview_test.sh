@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hypervisor and guest data side by side, against a real Linux guest (L2)
+# in the test host: top, vmreport, serve and the full-screen top under
+# tmux.  One guest boot serves every check.
+#
+# The guest runs the test host's kernel (its BTF and symbols are the test
+# host's: the profile and the accounting offsets come from there), QEMU
+# with -name vmview-l2,debug-threads=on (libvirt's way: named vCPU
+# threads), a UUID and a MAC.  Its init starts a CPU-bound process
+# (md5sum /dev/zero), says "guest: ready", and NEW_AT seconds later starts
+# a process of a name never seen before (tail -f /dev/null).
+#
+#   identity   the VM's name, UUID and MAC from QEMU's command line
+#   top        top --batch for 10 intervals: the VM row, the hypervisor's
+#              CPU % of the VM and the guest's CPU % of md5sum within 10
+#              points, md5sum named; tail flagged N(ew) once it runs
+#   report     vmreport of top's --metrics-out: the same agreement, tail
+#              flagged; csv and json parse
+#   html       vmreport --format html of the recording (kept as an
+#              artifact; Chromium checks run natively: user/tests)
+#   serve      /metrics over HTTP: the expected series and labels, valid
+#              Prometheus text (promtool, if installed), 404 elsewhere
+#   tmux       top in an 80x24 tmux: the VM row, then Enter: md5sum
+#
+# Run by selftests/run inside scripts/vmtest.  Output: TAP.  Artifacts
+# (outputs, the console log, the HTML report, tmux captures) go to
+# $VMTEST_OUT when set.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+top=$(cd "$here/../.." && pwd -P)
+collect=$top/user/vmtrace-collect
+NEW_AT=14
+NAME=vmview-l2
+UUID=5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e6f
+MAC=52:54:00:76:6d:01
+PORT=19464
+
+n=0 failed=0
+echo "TAP version 13"
+echo "1..6"
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	for why in "$@"; do echo "# $why"; done
+}
+skip_all() {
+	while [ "$n" -lt 6 ]; do n=$((n + 1)); echo "not ok $n - no guest: $1"; done
+	exit 1
+}
+
+dir=$(mktemp -d /tmp/vmview-test.XXXXXX)
+qemu_pid=
+cleanup() {
+	[ -n "$qemu_pid" ] && "$top/scripts/l2guest" --stop "$qemu_pid" >/dev/null 2>&1
+	tmux kill-server >/dev/null 2>&1
+	[ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null
+	if [ -n "${VMTEST_OUT:-}" ] && [ -d "$VMTEST_OUT" ]; then
+		mkdir -p "$VMTEST_OUT/vmview"
+		cp -r "$dir/." "$VMTEST_OUT/vmview/" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+[ -c /dev/kvm ] || skip_all "no /dev/kvm"
+[ -x "$collect" ] || skip_all "$collect is not built"
+
+# The profile: the guest runs this kernel.
+mkdir -p "$dir/profiles"
+if ! "$collect" profile create --btf /sys/kernel/btf/vmlinux --system-map /proc/kallsyms \
+	--banner "$(cat /proc/version)" -o "$dir/profiles/$(uname -r)" >"$dir/profile.out" 2>&1; then
+	sed 's/^/# /' "$dir/profile.out"
+	skip_all "profile create failed"
+fi
+
+cat >"$dir/init" <<EOF
+#!/bin/sh
+md5sum /dev/zero &
+echo "guest: burner \$!"
+echo "guest: ready"
+sleep $NEW_AT
+tail -f /dev/null &
+echo "guest: newcomer \$!"
+exec sleep 100000
+EOF
+chmod +x "$dir/init"
+append=pti=on
+case $(uname -r) in 6.1.*) append="$append no5lvl" ;; esac
+qemu_pid=$("$top/scripts/l2guest" --log "$dir/console.log" --init "$dir/init" \
+	--append "$append" --qemu-arg -name --qemu-arg "$NAME,debug-threads=on" \
+	--qemu-arg -uuid --qemu-arg "$UUID" \
+	--qemu-arg -netdev --qemu-arg user,id=n0 \
+	--qemu-arg -device --qemu-arg "virtio-net-pci,netdev=n0,mac=$MAC" \
+	--wait-for '^guest: ready' --within 240 2>"$dir/l2guest.err")
+rc=$?
+if [ $rc -ne 0 ] || [ -z "$qemu_pid" ]; then
+	sed 's/^/# /' "$dir/l2guest.err"
+	tail -n 20 "$dir/console.log" 2>/dev/null | sed 's/^/# /'
+	qemu_pid=
+	skip_all "the guest did not boot (l2guest status $rc)"
+fi
+echo "# guest: QEMU pid $qemu_pid"
+
+common=(--profile-dir "$dir/profiles" --admin-uids 0-999)
+
+# ---- top --batch, recording the metrics for the reports ----
+timeout 180 "$collect" top --batch --interval 2 --count 10 --procs 8 "${common[@]}" \
+	--metrics-out "$dir/vmview.metrics" >"$dir/top.out" 2>"$dir/top.err"
+rc=$?
+
+# The last block's VM row and md5sum line: "HV% GST%" and "SMP% GST%".
+last_block() { awk '/^vmtrace-collect top /{b=""} {b=b $0 "\n"} END{printf "%s", b}' "$1"; }
+last=$(last_block "$dir/top.out")
+vm_row=$(echo "$last" | grep -E "^[.A-Z]{5} $NAME " | head -n 1)
+burn_row=$(echo "$last" | grep -E ' md5sum$' | head -n 1)
+hv=$(echo "$vm_row" | awk '{print $4}')
+gst=$(echo "$burn_row" | awk '{print $7}')
+within10() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(a!="-" && b!="-" && a+0>0 && d<=10)}'; }
+
+# ---- identity ----
+if echo "$last" | grep -q "^VM $NAME  uuid $UUID  VMM pid $qemu_pid (qemu-system-x86)  mac $MAC$"; then
+	ok "identity: name, UUID and MAC of the VM"
+else
+	notok "identity: name, UUID and MAC of the VM" "top's VM line:" \
+		"$(echo "$last" | grep '^VM ')"
+fi
+
+# ---- top ----
+if [ $rc -eq 0 ] && [ -n "$vm_row" ] && [ -n "$burn_row" ] && within10 "$hv" "$gst" &&
+	grep -Eq '^N[.A-Z]{4} +[0-9]+ +[0-9]+ +[0-9]+ . .* tail$' "$dir/top.out"; then
+	ok "top: VM hypervisor CPU $hv% vs md5sum guest CPU $gst%, tail flagged new"
+else
+	notok "top: VM hypervisor CPU vs md5sum guest CPU, tail flagged new" \
+		"status $rc, VM row: '$vm_row', md5sum: '$burn_row'" \
+		"tail lines: $(grep ' tail$' "$dir/top.out" | head -n 3 | tr '\n' '|')" \
+		"stderr: $(head -c 500 "$dir/top.err")"
+	echo "$last" | sed 's/^/#   /'
+fi
+
+# ---- vmreport (text, csv, json) ----
+"$collect" vmreport -i "$dir/vmview.metrics" --by vm,process >"$dir/report.txt" 2>&1
+rc=$?
+rvm=$(grep -E "^[.A-Z]{5} $NAME " "$dir/report.txt" | head -n 1)
+rburn=$(grep -E ' md5sum$' "$dir/report.txt" | head -n 1)
+rhv=$(echo "$rvm" | awk '{print $4}')
+rgst=$(echo "$rburn" | awk '{print $6}')
+"$collect" vmreport -i "$dir/vmview.metrics" --by vm,process --format csv >"$dir/report.csv" 2>&1
+rc_csv=$?
+"$collect" vmreport -i "$dir/vmview.metrics" --by vm,process --format json --vm "$MAC" \
+	>"$dir/report.json" 2>&1
+rc_json=$?
+json_ok=1
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$dir/report.json" "$dir/report.csv" <<'PY' >"$dir/report.check" 2>&1 || json_ok=0
+import csv, json, sys
+j = json.load(open(sys.argv[1]))
+vm = j["vms"][0]
+assert vm["name"] == "vmview-l2" and len(j["vms"]) == 1, vm["name"]
+names = [p["comm"] for p in vm["processes"]]
+assert "md5sum" in names and "tail" in names, names
+tail = [p for p in vm["processes"] if p["comm"] == "tail"][0]
+assert "new" in tail["flags"].split(","), tail
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert any(r["level"] == "process" and r["comm"] == "md5sum" for r in rows)
+PY
+fi
+if [ $rc -eq 0 ] && [ $rc_csv -eq 0 ] && [ $rc_json -eq 0 ] && [ $json_ok -eq 1 ] &&
+	within10 "$rhv" "$rgst" && grep -Eq '^ +N[.A-Z]{4} .* tail$' "$dir/report.txt"; then
+	ok "report: VM hypervisor CPU $rhv% vs md5sum guest CPU $rgst%, tail flagged; csv, json"
+else
+	notok "report: VM hypervisor CPU vs md5sum guest CPU, tail flagged; csv, json" \
+		"status $rc/$rc_csv/$rc_json, json check $json_ok: $(head -c 300 "$dir/report.check" 2>/dev/null)" \
+		"VM: '$rvm'" "md5sum: '$rburn'"
+	head -n 20 "$dir/report.txt" | sed 's/^/#   /'
+fi
+
+# ---- html ----
+if "$collect" vmreport -i "$dir/vmview.metrics" --format html -o "$dir/report.html" \
+	--vm "$NAME" 2>"$dir/html.err" && grep -q '"comm":"md5sum"' "$dir/report.html" &&
+	grep -q "\"name\":\"$NAME\"" "$dir/report.html"; then
+	ok "html: report of $NAME written with md5sum's series"
+else
+	notok "html: report written" "$(head -c 300 "$dir/html.err")"
+fi
+
+# ---- serve ----
+"$collect" serve --listen "127.0.0.1:$PORT" --interval 1 "${common[@]}" \
+	>"$dir/serve.out" 2>&1 &
+serve_pid=$!
+got=0
+for _ in $(seq 1 40); do
+	sleep 1
+	if curl -sf "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt" 2>/dev/null &&
+		grep -q 'vmtrace_process_cpu_percent{.*comm="md5sum",source="guest"}' "$dir/metrics.txt"; then
+		got=1
+		break
+	fi
+done
+code404=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
+promtool_ok=1 promtool_note="promtool not installed"
+if command -v promtool >/dev/null 2>&1; then
+	promtool_note="promtool check metrics passed"
+	promtool check metrics <"$dir/metrics.txt" >"$dir/promtool.out" 2>&1 || promtool_ok=0
+fi
+kill "$serve_pid" 2>/dev/null
+wait "$serve_pid" 2>/dev/null
+serve_pid=
+vmlabels="vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\""
+if [ $got -eq 1 ] && [ "$code404" = 404 ] && [ $promtool_ok -eq 1 ] &&
+	grep -q "^vmtrace_vm_cpu_percent{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt" &&
+	grep -q "^vmtrace_vm_cpu_percent{$vmlabels,source=\"guest\"} " "$dir/metrics.txt" &&
+	grep -q "^vmtrace_vm_info{$vmlabels,mac=\"$MAC\"} 1" "$dir/metrics.txt" &&
+	grep -q "^vmtrace_process_memory_bytes{$vmlabels,guest_pid=\"[0-9]*\",comm=\"md5sum\",source=\"guest\"} " "$dir/metrics.txt" &&
+	grep -q "^vmtrace_vm_exits_per_second{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt"; then
+	ok "serve: /metrics has both sides' series for $NAME; 404 elsewhere; $promtool_note"
+else
+	notok "serve: /metrics" "md5sum series seen: $got, /other: $code404, promtool: $promtool_ok" \
+		"$(head -c 400 "$dir/promtool.out" 2>/dev/null)" "$(head -c 300 "$dir/serve.out")"
+	grep -E '^vmtrace_vm_(cpu_percent|info)' "$dir/metrics.txt" 2>/dev/null | head -n 5 | sed 's/^/#   /'
+fi
+
+# ---- top under tmux, 80x24 ----
+mountpoint -q /dev/pts 2>/dev/null || { mkdir -p /dev/pts; mount -t devpts devpts /dev/pts 2>/dev/null; }
+capture() { tmux capture-pane -p -t vv >"$1" 2>/dev/null; }
+wait_screen() {	# PATTERN FILE SECONDS
+	local i
+	for i in $(seq 1 "$3"); do
+		sleep 1
+		capture "$2"
+		grep -Eq "$1" "$2" && return 0
+	done
+	return 1
+}
+tmux_ok=0 why=
+if ! command -v tmux >/dev/null 2>&1; then
+	why="tmux is not installed"
+elif ! TERM=xterm tmux new-session -d -s vv -x 80 -y 24 \
+	"$collect top --interval 1 ${common[*]} 2>$dir/tmux-top.err"; then
+	why="tmux new-session failed"
+elif ! wait_screen "^[.A-Z]{5} $NAME +$qemu_pid " "$dir/tmux-vms.txt" 40; then
+	why="no VM row on the screen"
+else
+	tmux send-keys -t vv Enter
+	if wait_screen ' md5sum *$' "$dir/tmux-procs.txt" 20 &&
+		grep -q "^VM $NAME " "$dir/tmux-procs.txt"; then
+		tmux_ok=1
+	else
+		why="no md5sum after Enter"
+	fi
+	tmux send-keys -t vv q
+	sleep 2
+fi
+if [ $tmux_ok -eq 1 ] && ! tmux has-session -t vv 2>/dev/null; then
+	ok "tmux: top shows the VM row, Enter shows md5sum, q quits (80x24)"
+else
+	[ -z "$why" ] && why="q did not quit"
+	notok "tmux: top in 80x24" "$why" "$(head -c 300 "$dir/tmux-top.err" 2>/dev/null)"
+	cat "$dir/tmux-procs.txt" "$dir/tmux-vms.txt" 2>/dev/null | sed 's/^/#   /'
+fi
+
+[ $failed -eq 0 ]

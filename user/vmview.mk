@@ -11,4 +11,4 @@ VMVIEW_CFLAGS := $(shell pkg-config --cflags-only-I $(VMVIEW_PKGS))
 VMVIEW_LDLIBS := $(shell pkg-config --libs $(VMVIEW_PKGS))
 # Native unit tests (user/tests).
 VMVIEW_TESTS := host_sample_test libvirt_domain_test baseline_test prom_test http_server_test vv_file_test \
-	vm_report_test
+	vm_report_test guest_acct_test

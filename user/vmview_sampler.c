@@ -72,6 +72,7 @@ struct vv_sampler {
 	long clk_tck;
 	struct vmt_client *c;
 	bool session;
+	bool fed;				/* records come from vvs_feed() */
 	char status[128];
 	char host_release[65];
 	struct vvs_vm *vms;
@@ -272,6 +273,12 @@ static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs
 	return 0;
 }
 
+void vvs_feed(struct vv_sampler *s, const struct vmtrace_record *recs, size_t n)
+{
+	s->fed = true;
+	on_records(s, 0, recs, n);
+}
+
 int vvs_poll(struct vv_sampler *s)
 {
 	long n;
@@ -443,7 +450,7 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 	size_t i;
 
 	out->exits_per_s = out->samples_per_s = -1;
-	if (!s->session || interval_s <= 0)
+	if ((!s->session && !s->fed) || interval_s <= 0)
 		return;
 	out->exits_per_s = v->exits / interval_s;
 	out->samples_per_s = v->samples / interval_s;
@@ -625,7 +632,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		const struct prev_cpu *pr = find_prev(v, p->pid);
 
 		/* Samples were counted from snapshot to snapshot. */
-		if (s->session && s->o.sample_hz && sample_interval_s > 0)
+		if ((s->session || s->fed) && s->o.sample_hz && sample_interval_s > 0)
 			p->sample_cpu_pct = 100.0 * sample_count(v, p->pid) /
 					    (s->o.sample_hz * sample_interval_s);
 		if (p->rss_valid)

@@ -51,6 +51,13 @@ void vvs_close(struct vv_sampler *s);
 int vvs_poll(struct vv_sampler *s);
 
 /*
+ * Count records that another drain loop read (record's, which owns the
+ * session: open the sampler with no_session and the session's sample_hz),
+ * as vvs_poll() counts its own.
+ */
+void vvs_feed(struct vv_sampler *s, const struct vmtrace_record *recs, size_t n);
+
+/*
  * Everything since the previous snapshot (the first has no rates:
  * interval_s 0).  The snapshot is the caller's (vv_snapshot_free()).
  * 0 or -errno (-ENOMEM; a VM that cannot be read is only shown so).

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The guest accounting layout and the user/system split. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "guest_acct.h"
+#include "tap.h"
+
+static void test_adjust(void)
+{
+	uint64_t u, s;
+
+	/* The exact run time, split 3:1 as the sampled ticks say. */
+	gacct_adjust(300, 100, 2000, &u, &s);
+	TEST_ASSERT_EQ(u, 1500);
+	TEST_ASSERT_EQ(s, 500);
+	/* One side without ticks: all the run time to the other. */
+	gacct_adjust(0, 40, 1000, &u, &s);
+	TEST_ASSERT(u == 0 && s == 1000, "sys only");
+	gacct_adjust(40, 0, 1000, &u, &s);
+	TEST_ASSERT(u == 1000 && s == 0, "user only");
+	/* No ticks at all yet: user, as the kernel does. */
+	gacct_adjust(0, 0, 1000, &u, &s);
+	TEST_ASSERT(u == 1000 && s == 0, "no ticks");
+	/* No run time known: the ticks as they are. */
+	gacct_adjust(7, 9, 0, &u, &s);
+	TEST_ASSERT(u == 7 && s == 9, "no runtime");
+	/* Large values do not overflow. */
+	gacct_adjust(UINT64_MAX / 2, UINT64_MAX / 2, UINT64_MAX - 1, &u, &s);
+	TEST_ASSERT(u + s == UINT64_MAX - 1, "sum kept");
+}
+
+/* The running kernel's own BTF: every offset found and plausible. */
+static void test_layout_from_host_btf(void)
+{
+	struct gacct_layout l;
+	char why[128] = "";
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		tap_skip("no /sys/kernel/btf/vmlinux");
+	TEST_ASSERT_EQ(gacct_layout_from_btf("/sys/kernel/btf/vmlinux", &l, why,
+					     sizeof(why)), 0);
+	TEST_ASSERT(l.task_utime > 0 && l.task_stime == l.task_utime + 8, "utime/stime");
+	TEST_ASSERT(l.task_runtime > 0 && l.signal_runtime > 0, "run times");
+	TEST_ASSERT(l.task_mm > 0 && l.task_signal > 0, "pointers");
+	TEST_ASSERT(l.nr_mm_counters >= 3 && l.mm_file == 0 && l.mm_anon == 1, "rss");
+	TEST_ASSERT(l.rss_stride == 8 || l.rss_count_off > 0, "rss element");
+	TEST_ASSERT_EQ(l.nr_free_pages, 0);
+	TEST_ASSERT_EQ(gacct_layout_from_btf("/nonexistent", &l, why, sizeof(why)) < 0, 1);
+	TEST_ASSERT(strstr(why, "/nonexistent"), "why: %s", why);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(adjust),
+	TAP_TEST(layout_from_host_btf),
+};
+
+int main(int argc, char **argv)
+{
+	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+}

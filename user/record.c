@@ -7,6 +7,11 @@
  *
  * The file is usable at every moment: frames close at least every second,
  * so a collector killed outright loses at most its last second.
+ *
+ * With COMMAND (and no --vm, no --all-vms), the trace holds only the VMs
+ * that COMMAND or its descendants create, as `perf record -- COMMAND`
+ * holds only COMMAND's events: the module records every VM, and the
+ * collector keeps those whose VMM descends from COMMAND.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,9 +52,17 @@ struct recorder {
 	struct vmt_reorder pending;
 	uint64_t reorder_margin;	/* TSC cycles */
 	int err;			/* first write error */
-	/* VMs already described in the trace. */
-	uint32_t known_vms[MAX_KNOWN_VMS];
-	size_t nr_known_vms;
+	/* The VMs seen, and whether the trace keeps their records. */
+	struct {
+		uint32_t id;
+		bool wanted;
+	} vms[MAX_KNOWN_VMS];
+	size_t nr_vms;
+	pid_t scope;			/* keep only VMs of this process tree;
+					 * 0: all, -1: COMMAND's, not started */
+	uint64_t left_out;		/* records of other VMs */
+	struct vmtrace_record *kept;	/* scratch for filtering a batch */
+	size_t kept_cap;
 	/* Status line */
 	bool tty;
 	uint64_t start_ns, last_status_ns, last_status_records;
@@ -64,15 +77,49 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static bool vm_known(struct recorder *rec, uint32_t vm_id)
+/* The index of VM @vm_id in rec->vms, or -1. */
+static long vm_index(const struct recorder *rec, uint32_t vm_id)
 {
-	for (size_t i = 0; i < rec->nr_known_vms; i++)
-		if (rec->known_vms[i] == vm_id)
+	for (size_t i = 0; i < rec->nr_vms; i++)
+		if (rec->vms[i].id == vm_id)
+			return i;
+	return -1;
+}
+
+/* The parent of @pid, from /proc/PID/stat; 0 if it cannot be read. */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], buf[512], *paren;
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* "pid (comm) state ppid": comm may hold anything, even ") ". */
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')))
+		sscanf(paren + 1, " %*c %d", &ppid);
+	fclose(f);
+	return ppid;
+}
+
+/* Is the VMM @pid @scope or one of its descendants?  A VMM gone already
+ * cannot tell: its VM is kept rather than lost. */
+static bool in_scope(pid_t scope, pid_t pid)
+{
+	for (int depth = 0; depth < 64 && pid > 1; depth++) {
+		if (pid == scope)
 			return true;
+		pid = parent_of(pid);
+		if (!pid)
+			return depth > 0 ? false : true;
+	}
 	return false;
 }
 
-/* Write a VM's metadata entry, with what its VMM process tells, once. */
+/* Note a VM and write its metadata entry, with what its VMM process
+ * tells, once; with a scope, only if the trace keeps it. */
 static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 			uint32_t vendor, uint32_t nr_vcpus, uint64_t seen_tsc)
 {
@@ -80,17 +127,35 @@ static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 		.vm_id = vm_id, .vmm_pid = pid, .vendor = vendor,
 		.nr_vcpus = nr_vcpus, .seen_tsc = seen_tsc,
 	};
+	/* scope -1: COMMAND is not started yet, so this VM is not its. */
+	bool wanted = !rec->scope || (rec->scope > 0 && in_scope(rec->scope, pid));
 	int err;
 
-	if (vm_known(rec, vm_id))
+	if (vm_index(rec, vm_id) >= 0)
 		return;
-	if (rec->nr_known_vms < MAX_KNOWN_VMS)
-		rec->known_vms[rec->nr_known_vms++] = vm_id;
+	if (rec->nr_vms < MAX_KNOWN_VMS) {
+		rec->vms[rec->nr_vms].id = vm_id;
+		rec->vms[rec->nr_vms++].wanted = wanted;
+	}
+	if (!wanted)
+		return;
 	/* A VMM gone already leaves only the ids: still worth an entry. */
 	vmm_identity_read(pid, &vm);
 	err = vmt_trace_write_vm(rec->w, &vm);
 	if (err && !rec->err)
 		rec->err = err;
+}
+
+/* Keep @r?  Loss markers and host samples concern every VM: always. */
+static bool keep_record(struct recorder *rec, const struct vmtrace_record *r,
+			long *last_vm)
+{
+	if (r->kind == VMTRACE_KIND_LOST || (r->flags & VMTRACE_REC_F_HOST))
+		return true;
+	if (*last_vm < 0 || rec->vms[*last_vm].id != r->vm_id)
+		*last_vm = vm_index(rec, r->vm_id);
+	/* A VM without VM_NEW in this session predates COMMAND. */
+	return *last_vm >= 0 && rec->vms[*last_vm].wanted;
 }
 
 /* Each batch the module hands over: identify new VMs at once (their VMM
@@ -108,11 +173,34 @@ static int sink_records(void *arg, uint32_t cpu, const struct vmtrace_record *re
 	return vmt_reorder_add(&rec->pending, recs, n);
 }
 
+/*
+ * Write sorted records, only COMMAND's VMs' with a scope.  Deciding here,
+ * not as they are drained: a VM's first records may be drained (from one
+ * CPU) before its VM_NEW (from another); but whatever the reorder buffer
+ * lets out is older than the drain before, and so is the VM_NEW, stamped
+ * within microseconds of its VM's first record.
+ */
 static int write_sorted(void *arg, const struct vmtrace_record *recs, size_t n)
 {
 	struct recorder *rec = arg;
+	long last_vm = -1;
+	size_t kept = 0;
 
-	return vmt_trace_write_records(rec->w, recs, n);
+	if (!rec->scope)
+		return vmt_trace_write_records(rec->w, recs, n);
+	if (rec->kept_cap < n) {
+		struct vmtrace_record *k = realloc(rec->kept, n * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		rec->kept = k;
+		rec->kept_cap = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (keep_record(rec, &recs[i], &last_vm))
+			rec->kept[kept++] = recs[i];
+	rec->left_out += n - kept;
+	return vmt_trace_write_records(rec->w, rec->kept, kept);
 }
 
 /* Write out what is certainly complete up to @before (UINT64_MAX: all). */
@@ -181,6 +269,9 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		fprintf(stderr, " (module: produced %llu, drained %llu, lost %llu)",
 			(unsigned long long)end->produced, (unsigned long long)end->drained,
 			(unsigned long long)end->module_lost);
+	if (rec->left_out)
+		fprintf(stderr, "\n%s: %llu records of VMs not COMMAND's left out (--all-vms keeps them)",
+			prog_name, (unsigned long long)rec->left_out);
 	fprintf(stderr, "\n%s: %llu bytes on disk, %.2f bytes/record, compression %.1f:1\n",
 		prog_name, (unsigned long long)st->file_bytes,
 		st->records ? (double)st->file_bytes / st->records : 0,
@@ -192,11 +283,13 @@ static void record_usage(FILE *file)
 	fprintf(file,
 		"Usage: %s record [-o FILE] [-d SECONDS] [--vm PID]... [--sample-hz N]\n"
 		"         [--sample-source auto|pmu|timer] [--host-samples] [--no-exits]\n"
-		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL]\n"
+		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL] [--all-vms]\n"
 		"         [-- COMMAND [ARGS...]]\n\n"
 		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
 		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
-		"SIGINT/SIGTERM arrives.  LIST: exit reasons, comma-separated, as codes\n"
+		"SIGINT/SIGTERM arrives.  With COMMAND, only the VMs that COMMAND and\n"
+		"its descendants run are kept, unless --vm or --all-vms says otherwise.\n"
+		"LIST: exit reasons, comma-separated, as codes\n"
 		"(decimal or 0x hex) or names of this host's vendor (io,hlt or\n"
 		"IO_INSTRUCTION,HLT).  SIZE: bytes per CPU, a power of two, k/M suffix.\n"
 		"LEVEL: zstd level 1-19 (default 3).\n"
@@ -264,6 +357,7 @@ int record_main(int argc, char *argv[])
 		{ "exit-reasons", required_argument, NULL, 'e' },
 		{ "ring-size", required_argument, NULL, 'r' },
 		{ "compression", required_argument, NULL, 'z' },
+		{ "all-vms", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -281,7 +375,7 @@ int record_main(int argc, char *argv[])
 	double duration = 0, seconds;
 	pid_t child = -1;
 	int opt, err, ret = 1, child_status = 0;
-	bool child_done = false, started = false;
+	bool child_done = false, started = false, all_vms = false;
 	uint64_t value;
 
 	memset(&rec, 0, sizeof(rec));
@@ -337,6 +431,9 @@ int record_main(int argc, char *argv[])
 				goto usage;
 			wopts.level = value;
 			break;
+		case 'A':
+			all_vms = true;
+			break;
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -382,6 +479,8 @@ int record_main(int argc, char *argv[])
 		goto out_remove;
 	}
 	started = true;
+	if (optind < argc && !all_vms && !cfg.nr_pids)
+		rec.scope = -1;
 	describe_live_vms(&rec, c);
 
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
@@ -399,6 +498,8 @@ int record_main(int argc, char *argv[])
 			fprintf(stderr, "%s: %s: %s\n", prog_name, argv[optind],
 				strerror(errno));
 			_exit(127);
+		} else if (rec.scope) {
+			rec.scope = child;
 		}
 	}
 
@@ -505,6 +606,7 @@ out_close:
 		rec.w = NULL;
 	}
 	vmt_reorder_free(&rec.pending);
+	free(rec.kept);
 	vmt_client_close(c);
 	return ret;
 

@@ -5,7 +5,9 @@
  * libbpf reports errors as NULL plus errno, or negative returns; they are
  * turned into -errno right at each call.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -380,7 +382,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 		goto out;
 	}
 	p->release = strdup(release);
-	if (asprintf(&p->source, "%s%s + %s", src->btf_path ? "btf " : "",
+	if (asprintf(&p->source, "%s%.200s + %.200s", src->btf_path ? "btf " : "",
 		     src->btf_path ?: image_path, src->symbols_path) < 0)
 		p->source = NULL;
 	if (!p->release || (banner[0] && !p->banner) || !p->source) {

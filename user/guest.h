@@ -28,10 +28,15 @@
  *
  * Reads are live: a record decoded some milliseconds after it was taken is
  * named after the guest's state at decode time.  CR3 -> process is exact
- * while the process lives (its page tables do not change); the thread from
- * the per-CPU current task is exact unless the vCPU switched threads in
- * between (then the thread is checked against the CR3 and dropped if it
- * does not belong).
+ * while the process lives (its page tables do not change).  The thread
+ * comes from the per-CPU current task, and by decode time the vCPU may run
+ * another one; so with opts.poll_us a thread polls every vCPU's current
+ * task into a timeline (guest_poll.h), and vmt_guest_task_for_record()
+ * takes the task current at the record's own TSC (or, when the polls
+ * around it saw another process, the nearest poll's thread of the record's
+ * process).  Either way a thread is used only if it fits the record: a
+ * thread of the CR3's process, or in kernel mode a kernel thread;
+ * otherwise the answer is the process alone.
  *
  * Not thread-safe: one thread per struct vmt_guest.
  */
@@ -59,6 +64,9 @@ struct vmt_guest_opts {
 	uint64_t current_cache_ns;	/* reuse a per-CPU current task read for
 					 * this long; 0: 1 ms */
 	uint64_t (*now_ns)(void);	/* clock (tests); NULL: CLOCK_MONOTONIC */
+	unsigned int poll_us;		/* poll each vCPU's current task this
+					 * often in a thread of its own (see
+					 * vmt_guest_task_for_record()); 0: no */
 };
 
 /* vmt_guest_task.flags */
@@ -115,6 +123,11 @@ struct vmt_guest_stats {
 	uint64_t current_failed; /* ... unreadable or not a task */
 	uint64_t current_mismatch; /* ... a thread of another process (the
 				 * vCPU switched since the record) */
+	uint64_t timeline_hits;	/* records whose TSC a poll bracketed */
+	uint64_t timeline_between; /* ... fell between two different values */
+	uint64_t timeline_misses; /* ... the timeline did not cover */
+	uint64_t timeline_nearest; /* ... named after the nearest poll that
+				 * saw a thread of the record's process */
 	uint64_t pt_faults;	/* page walks that failed */
 	uint64_t mem_errors;	/* guest memory reads that failed */
 };
@@ -140,6 +153,14 @@ const struct vmt_guest_stats *vmt_guest_stats(const struct vmt_guest *g);
  */
 int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		       struct vmt_guest_task *out);
+
+/*
+ * The same for an EXIT or SAMPLE record: its CR3, GS base, privilege level
+ * and, with a poller (opts.poll_us), its host TSC pick the thread that ran
+ * at that moment.  VMT_GTASK_CHANGED is per (cr3, gs_base) as above.
+ */
+int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
+			      struct vmt_guest_task *out);
 
 /*
  * Kernel RIP -> "function+0xoff" (or "0xADDR" with -ENOENT).  0, -ENOENT,

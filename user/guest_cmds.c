@@ -4,9 +4,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "vmtrace-collect.h"
 #include "guest.h"
 #include "guest_cmds.h"
+
+/* The index of the VM of @vmm_pid in @vms, or @nr. */
+static size_t find_vm(const struct vmt_vm_info *vms, size_t nr, pid_t vmm_pid)
+{
+	size_t i;
+
+	for (i = 0; i < nr && vms[i].pid != (uint32_t)vmm_pid; i++)
+		;
+	return i;
+}
+
+/*
+ * vmtrace.ko learns of a VM when one of its vCPUs enters the guest while a
+ * session runs.  Run a session that records next to nothing for the VMM
+ * @vmm_pid (0: every VM) until the VM is there
+ * (an idle guest still enters on its timer ticks) or @ms pass.  If another
+ * session runs, it sees the VMs as well: just wait.  Leaves the last VM
+ * list in *vms.
+ */
+static int track_vms(struct vmt_client *c, pid_t vmm_pid, unsigned int ms,
+		     struct vmt_vm_info **vms, size_t *nr)
+{
+	/*
+	 * The module notes a VM when it records something of it: record only
+	 * external-interrupt and HLT exits (SVM 0x60, 0x78; VMX 1, 12; each
+	 * code is unused in the other vendor's list), which every running
+	 * guest makes on its timer ticks.
+	 */
+	static const uint32_t exits[] = { 0x60, 0x78, 1, 12 };
+	uint32_t pid = vmm_pid;
+	struct vmt_start_config cfg = {
+		.nr_exits = sizeof(exits) / sizeof(exits[0]), .exits = exits,
+		.nr_pids = vmm_pid ? 1 : 0, .pids = &pid,
+	};
+	unsigned int waited;
+	int err, started;
+
+	*vms = NULL;
+	*nr = 0;
+	err = vmt_client_start(c, &cfg);
+	if (err && err != -EBUSY)
+		return err;
+	started = !err;
+	for (waited = 0; waited < ms; waited += 50) {
+		usleep(50000);
+		vmt_vms_free(*vms, *nr);
+		err = vmt_client_get_vms(c, vms, nr);
+		if (err) {
+			*vms = NULL;
+			*nr = 0;
+			break;
+		}
+		if (vmm_pid && find_vm(*vms, *nr, vmm_pid) < *nr)
+			break;
+	}
+	if (started)
+		vmt_client_stop(c);
+	return err;
+}
+
+int guest_cmd_discover(struct vmt_client *c, struct vmt_vm_info **vms, size_t *nr)
+{
+	return track_vms(c, 0, 200, vms, nr);
+}
 
 int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
 		   struct vmt_guest **out)
@@ -19,14 +84,17 @@ int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
 	if (collect_connect(&c))
 		return 1;
 	err = vmt_client_get_vms(c, &vms, &nr);
+	if (!err && find_vm(vms, nr, vmm_pid) == nr) {
+		vmt_vms_free(vms, nr);
+		err = track_vms(c, vmm_pid, 2000, &vms, &nr);
+	}
 	if (err) {
 		collect_error(c, "vms", err);
 		vmt_client_close(c);
 		return 1;
 	}
 	vmt_client_close(c);
-	for (i = 0; i < nr && vms[i].pid != (uint32_t)vmm_pid; i++)
-		;
+	i = find_vm(vms, nr, vmm_pid);
 	if (i == nr) {
 		fprintf(stderr, "%s: no VM with VMM pid %d (see %s vms)\n", prog_name,
 			(int)vmm_pid, prog_name);

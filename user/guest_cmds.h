@@ -26,6 +26,14 @@ void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir);
  */
 int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
 		   struct vmt_guest **out);
+/*
+ * Get every running VM known to vmtrace.ko: a session that records next
+ * to nothing runs for 200 ms first (unless one runs already), because the
+ * module learns of a VM only when it enters the guest during a session.
+ * 0 or -errno, as vmt_client_get_vms().
+ */
+int guest_cmd_discover(struct vmt_client *c, struct vmt_vm_info **vms, size_t *nr);
+
 /* 1 if processes can be named; else 0 after printing why not. */
 int guest_cmd_ready(struct vmt_guest *g);
 

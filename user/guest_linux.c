@@ -23,7 +23,9 @@
  * signal->thread_head (6.7+).  A process's CR3 is pa(mm->pgd); with KPTI
  * the user half is the next page (the pgd is 8 KiB), so both map to it.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@
 #include <time.h>
 #include "guest.h"
 #include "guest_mem.h"
+#include "guest_poll.h"
 
 #define SZ_2M (2ULL << 20)
 #define SZ_1G (1ULL << 30)
@@ -55,6 +58,8 @@
 #define SEEN_KEYS_MAX 65536U
 #define SEEN_SYMS_MAX 262144U
 #define CURRENT_CACHE_SLOTS 64U
+/* Value changes looked at either side of a record for its process's thread. */
+#define NEAREST_MAX 32U
 /* Banner copies looked at when no profile matched. */
 #define BANNER_HITS_MAX 64U
 
@@ -117,6 +122,10 @@ struct vmt_guest {
 	struct {
 		uint64_t gs, task, at_ns;
 	} current_cache[CURRENT_CACHE_SLOTS];
+
+	struct vmt_gpoll *poll;	/* current-task timelines, or NULL */
+	unsigned int poll_us;
+	struct u64_map poll_idx; /* gs base -> watch index + 1 */
 
 	struct seen_key *seen;	/* open addressing on (cr3, gs) */
 	size_t seen_cap, seen_nr;
@@ -384,13 +393,31 @@ static long read_banner(struct vmt_guest *g, uint64_t pa, char *buf, size_t len)
 	return n;
 }
 
-/* Does the banner at the head of @text belong to @p? */
+/* The length of @s without its trailing newline(s). */
+static size_t trimmed_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return n;
+}
+
+/*
+ * Does the banner at the head of @text belong to @p?  The whole banner
+ * when the profile has it (it names the build: compiler, date), else the
+ * release.  A trailing newline does not count: a banner given as
+ * "$(cat /proc/version)" lost it.
+ */
 static int banner_matches(const struct vmt_profile *p, const char *text)
 {
 	char release[128];
+	size_t n;
 
-	if (p->banner)
-		return !strcmp(text, p->banner);
+	if (p->banner) {
+		n = trimmed_len(p->banner);
+		return n == trimmed_len(text) && !strncmp(text, p->banner, n);
+	}
 	return !vmt_banner_release(text, release, sizeof(release)) &&
 	       !strcmp(release, p->release);
 }
@@ -1035,6 +1062,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 {
 	const char *dir = o->profile_dir ?: VMT_PROFILE_DIR_DEFAULT;
 	struct vmt_profile **list = NULL, *forced = NULL, *one;
+	char release[128];
 	size_t nr = 0, i;
 	uint64_t load;
 	int err, idx = -1;
@@ -1070,12 +1098,14 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 	}
 	if (idx < 0) {
 		if (o->profile || o->profile_path)
-			set_status(g, "the kernel of profile %s is not in guest memory%s%s",
+			set_status(g, "the kernel of profile %s is not in guest memory%s%.*s",
 				   list[0]->name ? list[0]->name : list[0]->release,
-				   g->banner[0] ? "; the guest runs: " : "", g->banner);
-		else if (g->banner[0])
-			set_status(g, "no profile in %s for this guest's kernel (%.*s)",
-				   dir, (int)strcspn(g->banner, "\n"), g->banner);
+				   g->banner[0] ? "; the guest runs: " : "",
+				   (int)trimmed_len(g->banner), g->banner);
+		else if (g->banner[0] &&
+			 !vmt_banner_release(g->banner, release, sizeof(release)))
+			set_status(g, "no profile in %s matches this guest's kernel, "
+				   "Linux %s (see profile create --help)", dir, release);
 		else
 			set_status(g, "no Linux kernel banner found in guest memory");
 		err = -ENOENT;
@@ -1152,6 +1182,11 @@ static int attach(struct vmt_guest *g, const struct vmt_vm_info *vm,
 	}
 	g->ready = 1;
 	set_status(g, "ok");
+	/* Without the poller, threads come from live reads: not fatal. */
+	g->poll_us = o->poll_us;
+	if (o->poll_us && g->current_off &&
+	    vmt_gpoll_start(vm->pid, vm->slots, vm->nr_slots, o->poll_us, &g->poll))
+		g->poll = NULL;
 	return 0;
 }
 
@@ -1187,6 +1222,8 @@ void vmt_guest_close(struct vmt_guest *g)
 {
 	if (!g)
 		return;
+	vmt_gpoll_stop(g->poll);
+	map_free(&g->poll_idx);
 	set_free(&g->cur);
 	set_free(&g->extra);
 	free(g->seen);
@@ -1366,8 +1403,133 @@ fill:
 	return 1;
 }
 
-int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
-		       struct vmt_guest_task *out)
+/* The timeline of the vCPU with GS base @gs: its watch index, or -1. */
+static int watch_for(struct vmt_guest *g, uint64_t gs)
+{
+	uint64_t pa, contig;
+	uint32_t idx;
+	int ret;
+
+	if (map_get(&g->poll_idx, gs, &idx))
+		return (int)idx - 1;
+	/* A GS base that is not a kernel address watches nothing. */
+	if (!is_kernel_pointer(g, gs) ||
+	    kva_to_pa(g, gs + g->current_off, &pa, &contig) || contig < 8)
+		ret = -1;
+	else
+		ret = vmt_gpoll_watch(g->poll, pa);
+	/* Failures are remembered too: a guest inventing GS bases costs one
+	 * translation each, and at most VMT_GPOLL_MAX_WATCHES watches. */
+	map_put(&g->poll_idx, gs, ret < 0 ? 0 : ret + 1, 1);
+	return ret < 0 ? -1 : ret;
+}
+
+/*
+ * Does thread @th fit a record with page tables @key, process @proc and
+ * privilege @user (1 user, 0 kernel, -1 unknown)?  @seen: a poll saw @th
+ * current at the record's time (not just at decode time).
+ */
+static int thread_fits(struct vmt_guest *g, const struct task_rec *th,
+		       const struct task_rec *proc, uint64_t key, int user, int seen)
+{
+	if (th->mm)
+		return th->t.cr3 == key || ((th->t.cr3 + PAGE_SIZE) & g->addr_mask) == key;
+	/* A kernel thread never runs user code. */
+	if (user == 1)
+		return 0;
+	if ((th->t.flags & VMT_GTASK_IDLE) || key == (g->kernel_cr3 & g->addr_mask))
+		return 1;
+	/* It runs on a borrowed mm (lazy TLB): the poll saw it, or its
+	 * active_mm is the record's process's right now. */
+	return seen || (proc && kthread_borrows(g, th, proc->mm));
+}
+
+struct fit_query {
+	struct vmt_guest *g;
+	const struct task_rec *proc;
+	uint64_t key;
+	int user;
+};
+
+/* For vmt_gpoll_nearest(): is @task a thread that fits the record? */
+static int fits_record(void *arg, uint64_t task)
+{
+	struct fit_query *q = arg;
+	struct task_rec *th;
+
+	if (!is_kernel_pointer(q->g, task))
+		return 0;
+	th = task_by_va(q->g, task);
+	/* Only a thread of the record's process: a kernel thread seen at
+	 * another time says nothing about this record. */
+	return th && th->mm && thread_fits(q->g, th, q->proc, q->key, q->user, 0);
+}
+
+/* The thread that ran: candidates from the timeline, else a live read. */
+static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *proc,
+				    uint64_t key, uint64_t gs, uint64_t tsc, int user,
+				    uint64_t now)
+{
+	struct vmt_gpoll_span before, after;
+	uint64_t cand[2];
+	struct task_rec *th;
+	int n = 0, seen = 0, idx = -1, i, ret;
+
+	if (g->poll && tsc && (idx = watch_for(g, gs)) >= 0) {
+		ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
+		/* Not polled since the record: a few intervals at most. */
+		if (!ret && !vmt_gpoll_wait(g->poll, idx, tsc, 4 * g->poll_us))
+			ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
+		switch (ret) {
+		case 2:
+			cand[n++] = before.value;
+			seen = 1;
+			g->stats.timeline_hits++;
+			break;
+		case 1:
+			/* Switched between two polls: the nearer first. */
+			if (tsc - before.last_tsc <= after.first_tsc - tsc) {
+				cand[n++] = before.value;
+				cand[n++] = after.value;
+			} else {
+				cand[n++] = after.value;
+				cand[n++] = before.value;
+			}
+			seen = 1;
+			g->stats.timeline_between++;
+			break;
+		default:
+			g->stats.timeline_misses++;
+		}
+	}
+	if (!n && (cand[0] = current_task(g, gs, now)))
+		n = 1;
+	for (i = 0; i < n; i++) {
+		th = is_kernel_pointer(g, cand[i]) ? task_by_va(g, cand[i]) : NULL;
+		if (th && thread_fits(g, th, proc, key, user, seen))
+			return th;
+	}
+	if (n)
+		g->stats.current_mismatch++;
+	/*
+	 * The polls around the record saw another process: the poller missed
+	 * this run.  The nearest poll that saw a thread of this process on
+	 * this vCPU is the best guess.
+	 */
+	if (seen && proc) {
+		struct fit_query q = { g, proc, key, user };
+
+		if (!vmt_gpoll_nearest(g->poll, idx, tsc, NEAREST_MAX, fits_record,
+				       &q, &cand[0])) {
+			g->stats.timeline_nearest++;
+			return task_by_va(g, cand[0]);
+		}
+	}
+	return NULL;
+}
+
+static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
+		   uint64_t tsc, int user, struct vmt_guest_task *out)
 {
 	uint64_t key, now;
 	struct task_rec *proc, *th = NULL;
@@ -1386,24 +1548,8 @@ int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		walk_tasks(g);
 		proc = process_by_cr3(g, key);
 	}
-	if (gs_base && g->current_off) {
-		uint64_t task = current_task(g, gs_base, now);
-
-		th = task ? task_by_va(g, task) : NULL;
-		if (th && th->mm) {
-			/* A thread of this process; else the vCPU moved on. */
-			if (th->t.cr3 != key && ((th->t.cr3 + PAGE_SIZE) & g->addr_mask) != key) {
-				g->stats.current_mismatch++;
-				th = NULL;
-			}
-		} else if (th && !(th->t.flags & VMT_GTASK_IDLE) &&
-			   key != (g->kernel_cr3 & g->addr_mask) &&
-			   !(proc && kthread_borrows(g, th, proc->mm))) {
-			/* A kernel thread runs on a borrowed mm: that one. */
-			g->stats.current_mismatch++;
-			th = NULL;
-		}
-	}
+	if (gs_base && g->current_off)
+		th = pick_thread(g, proc, key, gs_base, tsc, user, now);
 	if (th) {
 		*out = th->t;
 		out->flags |= VMT_GTASK_THREAD;
@@ -1420,6 +1566,23 @@ int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 	if (note_seen(g, key, gs_base, out))
 		out->flags |= VMT_GTASK_CHANGED;
 	return 0;
+}
+
+int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
+		       struct vmt_guest_task *out)
+{
+	return resolve(g, cr3, gs_base, 0, -1, out);
+}
+
+int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
+			      struct vmt_guest_task *out)
+{
+	if (rec->flags & VMTRACE_REC_F_NO_STATE) {
+		g->stats.lookups++;
+		return -ENODATA;
+	}
+	return resolve(g, rec->u.g.guest_cr3, rec->u.g.guest_gs_base, rec->host_tsc,
+		       (rec->mode & VMTRACE_MODE_CPL_MASK) == 3, out);
 }
 
 int vmt_guest_symbolize(struct vmt_guest *g, uint64_t rip, char *buf, size_t len)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Kernel symbol tables: see ksyms.h. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Linux guest profiles: the file format (Documentation/profiles.rst). */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -388,6 +390,8 @@ int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
 				err = -EBADMSG;
 		} else if (!strcmp(line, "source")) {
 			err = set_string(&p->source, arg, 1);
+			if (!err && strlen(p->source) >= VMT_PROF_BANNER_MAX)
+				err = -EBADMSG;
 		} else if (!strcmp(line, "text-link")) {
 			err = parse_u64_strict(arg, &p->text_link);
 		} else if (!strcmp(line, "kernel-map")) {

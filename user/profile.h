@@ -30,8 +30,9 @@
 
 #define VMT_PROF_OFFSET_MAX 65536	/* member offsets and struct sizes */
 #define VMT_PROF_COMM_MAX 64		/* task_struct.comm bytes */
-#define VMT_PROF_BANNER_MAX 512
-#define VMT_PROF_LINE_MAX 1024
+#define VMT_PROF_BANNER_MAX 512	/* also the most a "source" may say */
+/* A line holds a banner escaped (\xNN: 4 bytes per byte) and its key. */
+#define VMT_PROF_LINE_MAX (4 * VMT_PROF_BANNER_MAX + 64)
 
 /* Struct members and sizes; -1 (VMT_PROF_ABSENT) where the kernel has none. */
 enum vmt_prof_field {

@@ -5,7 +5,9 @@
  *                  --system-map FILE -o PROFILE [--banner TEXT] [--release R]
  *   profile show PROFILE
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -29,6 +29,17 @@ static int has_magic(const uint8_t *p, size_t len, const char *magic, size_t n)
 	return len >= n && !memcmp(p, magic, n);
 }
 
+/*
+ * The most a payload of @len bytes may decompress to: kernels compress by
+ * 5 to 10 times; more is a decompression bomb, not a kernel.
+ */
+static size_t max_output(size_t len)
+{
+	uint64_t max = 32ULL * len + (1 << 20);
+
+	return max < VMT_KIMAGE_MAX ? max : VMT_KIMAGE_MAX;
+}
+
 /* The decompressed size the kernel's build appended, if it is sane. */
 static size_t size_hint(const uint8_t *payload, size_t len)
 {
@@ -37,21 +48,24 @@ static size_t size_hint(const uint8_t *payload, size_t len)
 	if (len < 8)
 		return 0;
 	n = le32(payload + len - 4);
-	return n >= len && n <= VMT_KIMAGE_MAX ? n : 0;
+	return n >= len && n <= max_output(len) ? n : 0;
 }
 
-/* Make room for @need bytes in *out (capacity *cap): 0, -EFBIG, -ENOMEM. */
-static int grow(uint8_t **out, size_t *cap, size_t need)
+/*
+ * Make room for @need bytes in *out (capacity *cap), at most @max:
+ * 0, -EFBIG, -ENOMEM.
+ */
+static int grow(uint8_t **out, size_t *cap, size_t need, size_t max)
 {
 	size_t c = *cap ? *cap : 1 << 20;
 	uint8_t *p;
 
-	if (need > VMT_KIMAGE_MAX)
+	if (need > max)
 		return -EFBIG;
 	while (c < need)
 		c *= 2;
-	if (c > VMT_KIMAGE_MAX)
-		c = VMT_KIMAGE_MAX;
+	if (c > max)
+		c = max;
 	if (c == *cap)
 		return 0;
 	p = realloc(*out, c);
@@ -70,7 +84,7 @@ static int unxz(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	int err;
 
 	*out = NULL;
-	err = grow(out, &cap, size_hint(in, len) ?: 4 * len);
+	err = grow(out, &cap, size_hint(in, len) ?: 4 * len, max_output(len));
 	if (err)
 		return err;
 	/* No LZMA_CONCATENATED: the appended size after the stream is not xz. */
@@ -89,7 +103,7 @@ static int unxz(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 		if (r == LZMA_OK && !s.avail_out) {
 			size_t done = s.total_out;
 
-			err = grow(out, &cap, cap + 1);
+			err = grow(out, &cap, cap + 1, max_output(len));
 			if (err || cap == done) {
 				err = err ?: -EFBIG;
 				break;
@@ -124,9 +138,9 @@ static int unzstd(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 		content = size_hint(in, len);
 	if (!content)
 		return -EBADMSG;
-	if (content > VMT_KIMAGE_MAX)
+	if (content > max_output(len))
 		return -EFBIG;
-	err = grow(out, &cap, content);
+	err = grow(out, &cap, content, max_output(len));
 	if (err)
 		return err;
 	/* One shot: the output buffer is the window, however large. */

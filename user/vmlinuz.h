@@ -7,11 +7,12 @@
  * bytes at a kernel virtual address (the banner string).
  *
  * The image is untrusted input: every header field is bounds-checked, the
- * decompressed size is capped (VMT_KIMAGE_MAX) and errors are -errno:
+ * decompressed size is capped (VMT_KIMAGE_MAX, and 32 times the payload:
+ * kernels compress 5 to 10 times) and errors are -errno:
  *   -ENOEXEC     not a kernel image this code knows
  *   -ENOTSUP     a compression this build cannot decompress (gzip, lz4, ...)
  *   -EBADMSG     a corrupt payload, ELF or BTF
- *   -EFBIG       larger than VMT_KIMAGE_MAX
+ *   -EFBIG       larger than those caps
  *   -ENOENT      the ELF has no such section or address
  */
 #ifndef VMT_VMLINUZ_H

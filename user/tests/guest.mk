@@ -25,30 +25,32 @@ $(GUEST_TESTS) guest_bench: %: %.c synth_guest.o $(TAP_OBJS) $(COLLECT_OBJS)
 FUZZ_TARGETS := fuzz_pt fuzz_tasks fuzz_profile fuzz_kimage
 FUZZ_SECONDS ?= 5
 FUZZ_CC ?= clang
-FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c \
+FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c ../guest_poll.c \
 	../guest_linux.c synth_guest.c ../../selftests/lib/test_util.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \
 	$(shell pkg-config --cflags libnl-genl-3.0)
 FUZZ_LDLIBS := $(shell pkg-config --libs libzstd) -llzma
 
-fuzz/%: fuzz_%.c $(FUZZ_SRCS) $(wildcard ../*.h) synth_guest.h
+fuzz/%: %.c $(FUZZ_SRCS) $(wildcard ../*.h) synth_guest.h
 	@mkdir -p fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LDLIBS)
 
 fuzz-build: $(addprefix fuzz/,$(FUZZ_TARGETS))
 
-# Each target runs FUZZ_SECONDS from its seed corpus (written by the
-# target itself on the first run); a crash, leak or hang fails.
+# Each target runs FUZZ_SECONDS from its corpus (fuzz/corpus-*, seeded
+# from fuzz-seeds/ and kept between runs); a crash, a sanitizer report,
+# a leak or a 5 s hang fails it, and its log's end is printed.
 fuzz: fuzz-build
 	@rc=0; for t in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/corpus-$$t; \
+		[ ! -d fuzz-seeds/$$t ] || cp -n fuzz-seeds/$$t/* fuzz/corpus-$$t/; \
 		echo "# fuzz $$t: $(FUZZ_SECONDS) s"; \
 		./fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 \
+			-artifact_prefix=fuzz/$$t- \
 			-print_final_stats=0 fuzz/corpus-$$t >fuzz/$$t.log 2>&1 || \
 			{ rc=1; echo "not ok - fuzz $$t"; tail -n 40 fuzz/$$t.log; continue; }; \
-		echo "ok - fuzz $$t: $$(grep -ho 'stat::number_of_executed_units: [0-9]*' fuzz/$$t.log || \
-			grep -o '#[0-9]* *DONE' fuzz/$$t.log | tail -n 1)"; \
+		echo "ok - fuzz $$t: $$(grep -o 'Done [0-9]* runs in [0-9]* second' fuzz/$$t.log | tail -n 1)s"; \
 	done; exit $$rc
 
 clean: clean-guest

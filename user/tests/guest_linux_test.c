@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "guest.h"
+#include "guest_poll.h"
 #include "synth_guest.h"
 #include "tap.h"
 
@@ -252,6 +254,94 @@ static void test_gs_base_thread(void)
 					  &t), 0);
 	TEST_ASSERT_EQ(t.pid, 42);
 	TEST_ASSERT(vmt_guest_stats(g)->current_failed >= 1, "bad GS base not counted");
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
+/* A record of @task's process at host TSC @tsc on the vCPU of @cpu. */
+static struct vmtrace_record record_at(struct synth_guest *s, uint64_t cr3,
+				       unsigned int cpu, uint64_t tsc, int user)
+{
+	struct vmtrace_record r = {
+		.host_tsc = tsc, .kind = VMTRACE_KIND_SAMPLE,
+		.mode = VMTRACE_MODE_PAGING | VMTRACE_MODE_LONG | VMTRACE_MODE_PAE |
+			(user ? VMTRACE_MODE_USER | 3 : 0),
+	};
+
+	r.u.g.guest_cr3 = cr3 | (user ? KPTI_USER : 0);
+	r.u.g.guest_gs_base = s->percpu[cpu];
+	return r;
+}
+
+static uint64_t tsc_after_polls(void)
+{
+	uint64_t tsc;
+
+	usleep(20000);
+	tsc = vmt_gpoll_tsc();
+	usleep(20000);
+	return tsc;
+}
+
+/*
+ * With the poller, a record is named after the thread current at its own
+ * TSC, not at decode time: the decoder runs after the vCPU moved on.
+ */
+static void test_timeline(void)
+{
+	struct vmt_guest_opts o = { .now_ns = fake_clock, .poll_us = 500 };
+	struct vmtrace_record r1, r2, r3, r4;
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t t1, t2, t3;
+
+	build_world(&w, NULL);
+	o.profile = w.s->prof;
+	TEST_ASSERT_EQ(vmt_guest_open(&w.s->vm, &o, &g), 0);
+	/* The first record of a vCPU starts watching it. */
+	r1 = record_at(w.s, synth_cr3(w.s, w.duo), 1, vmt_gpoll_tsc(), 1);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r1, &t), 0);
+	synth_set_current(w.s, 1, w.duo_b);
+	t1 = tsc_after_polls();
+	synth_set_current(w.s, 1, w.duo);
+	t2 = tsc_after_polls();
+	synth_set_current(w.s, 1, w.worker);
+	t3 = tsc_after_polls();
+	synth_set_current(w.s, 1, w.burner);
+	usleep(20000);
+
+	/* Now the burner runs; each record still gets its own thread. */
+	r2 = record_at(w.s, synth_cr3(w.s, w.duo), 1, t1, 1);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r2, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 43);
+	TEST_ASSERT(t.flags & VMT_GTASK_THREAD, "not the exact thread");
+	r3 = record_at(w.s, synth_cr3(w.s, w.duo), 1, t2, 1);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r3, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 42);
+	/* A kernel thread on a borrowed mm, seen by the poller then. */
+	r4 = record_at(w.s, synth_cr3(w.s, w.duo), 1, t3, 0);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r4, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 3);
+	TEST_ASSERT(t.flags & VMT_GTASK_KTHREAD, "kworker not named");
+	/* ... but in user mode a kernel thread cannot have run: the poller
+	 * missed the process's run, and its thread seen nearest (at t2) is
+	 * the best guess. */
+	r4 = record_at(w.s, synth_cr3(w.s, w.duo), 1, t3, 1);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r4, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 42);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_KTHREAD), "kthread in user mode");
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->timeline_nearest, 1);
+	TEST_ASSERT(vmt_guest_stats(g)->timeline_hits >= 3, "timeline hits %llu",
+		    (unsigned long long)vmt_guest_stats(g)->timeline_hits);
+	/* A record newer than any poll waits for the next one. */
+	r2 = record_at(w.s, synth_cr3(w.s, w.burner), 1, vmt_gpoll_tsc(), 1);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r2, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 41);
+	TEST_ASSERT(t.flags & VMT_GTASK_THREAD, "newest record not timed");
+	/* SEV-ES: no state in the record, nothing to name. */
+	r2.flags = VMTRACE_REC_F_NO_STATE;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r2, &t), -ENODATA);
 	vmt_guest_close(g);
 	synth_free(w.s);
 }
@@ -647,6 +737,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(ps),
 	TAP_TEST(cr3_to_process),
 	TAP_TEST(gs_base_thread),
+	TAP_TEST(timeline),
 	TAP_TEST(new_thread_and_idle),
 	TAP_TEST(rewalk_exec_and_reuse),
 	TAP_TEST(symbols),

@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest introspection against a real Linux guest: one L2 guest (the test
+ * host's own Debian kernel, KASLR on, KPTI forced on with pti=on) booted
+ * with scripts/l2guest, running vmtguest's programs (vmtguest.c): a CPU
+ * burner, an idle process, a two-thread process whose threads spin in
+ * turn, and a process that keeps changing a variable and prints its
+ * address and value.  The guest also prints its own process list, its
+ * kernel's _text and load address: the ground truth.
+ *
+ * The checks, all from the test host with no help from the guest:
+ *   vms          banner, profile, KASLR slides (equal to the guest's own),
+ *                paging mode (5-level when the guest CPU offers LA57)
+ *   ps           the same pids and names as the guest's own list
+ *   threads      the two threads, by tid and name
+ *   attribution  10 s of 1 kHz samples decoded live, as record does:
+ *                >= 90 % of the user samples whose RIP is in the burner's
+ *                loop name its pid and comm; the two threads' loops name
+ *                their tids
+ *   peek         reads the value the guest printed; --watch sees changes
+ *
+ * The guest boots once (about 25 s or more in the test host); every check
+ * uses it.  On the 6.1 test host the guest runs with no5lvl (4-level
+ * paging); elsewhere as the CPU allows (5-level with LA57).
+ * VMTEST_L2_APPEND adds kernel arguments (e.g. no5lvl) for manual runs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include "client.h"
+#include "../../user/guest.h"	/* not lib/guest.h, the in-process guests' */
+#include "guest_poll.h"
+#include "tap.h"
+
+#define PEEK_BASE 0x5eed000000000000ULL
+#define OUT_MAX (1 << 20)
+#define MAX_PROCS 512
+
+static char dir[64], profile_dir[96], log_path[96], setup_error[256];
+static char prog_dir[4096];	/* where vmtguest and vmtrace-collect are */
+static char collect[4200];
+static pid_t qemu_pid;
+static int expect_5level;
+
+/* What the guest said about itself. */
+static struct {
+	uint32_t pid;
+	char comm[32];
+} guest_ps[MAX_PROCS];
+static unsigned int nr_guest_ps;
+static uint32_t ps_self, burn_pid, duo_pid, duo_a, duo_b, peek_pid;
+static uint64_t peek_addr, guest_text, guest_phys;
+static int guest_la57;
+/* vmtguest's loops, from its symbol table. */
+static uint64_t burn_lo, burn_hi, duo_a_lo, duo_a_hi, duo_b_lo, duo_b_hi;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void setup_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void setup_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (setup_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(setup_error, sizeof(setup_error), fmt, ap);
+	va_end(ap);
+	printf("# setup: %s\n", setup_error);
+}
+
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fail with what the guest's kernel said if it died (QEMU then exits). */
+static void need_guest_alive(void)
+{
+	char *out;
+
+	if (!kill(qemu_pid, 0))
+		return;
+	run(&out, "tr -d '\\r' < %s | grep -m 3 -E 'BUG|Oops|panic|WARNING'", log_path);
+	TEST_FAIL("the guest (QEMU pid %d) is gone; its console says:\n%s", qemu_pid, out);
+}
+
+static void need_setup(void)
+{
+	if (setup_error[0])
+		TEST_FAIL("no guest to test: %s", setup_error);
+	need_guest_alive();
+}
+
+/* Run a shell command; its output (stdout and stderr) into a new buffer. */
+static int run(char **out, const char *fmt, ...)
+{
+	char *cmd, *buf = calloc(1, OUT_MAX + 1);
+	size_t len = 0, n;
+	va_list ap;
+	FILE *p;
+	int status;
+
+	va_start(ap, fmt);
+	TEST_ASSERT(vasprintf(&cmd, fmt, ap) >= 0 && buf, "no memory");
+	va_end(ap);
+	p = popen(cmd, "r");
+	TEST_ASSERT(p, "popen %s: %m", cmd);
+	while (len < OUT_MAX && (n = fread(buf + len, 1, OUT_MAX - len, p)) > 0)
+		len += n;
+	status = pclose(p);
+	free(cmd);
+	*out = buf;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static char *read_log(void)
+{
+	char *text;
+
+	run(&text, "tr -d '\\r' < %s", log_path);
+	return text;
+}
+
+static void write_file(const char *path, const char *text, int mode)
+{
+	FILE *f = fopen(path, "w");
+
+	TEST_ASSERT(f && fputs(text, f) >= 0 && !fclose(f), "write %s: %m", path);
+	chmod(path, mode);
+}
+
+/* [lo, hi) of a symbol of vmtguest. */
+static int symbol_range(const char *nm, const char *name, uint64_t *lo, uint64_t *hi)
+{
+	char pattern[64];
+	const char *at;
+	unsigned long long a, size;
+
+	snprintf(pattern, sizeof(pattern), " T %s\n", name);
+	at = strstr(nm, pattern);
+	if (!at)
+		return -1;
+	/* "ADDR SIZE T name": back to the start of the line. */
+	while (at > nm && at[-1] != '\n')
+		at--;
+	if (sscanf(at, "%llx %llx", &a, &size) != 2)
+		return -1;
+	*lo = a;
+	*hi = a + size;
+	return 0;
+}
+
+/* Parse the guest's lines (one pass; later lines win). */
+static void parse_guest_log(const char *text)
+{
+	const char *line = text;
+	unsigned int pid;
+	unsigned long long v;
+	char name[32], comm[32];
+
+	nr_guest_ps = 0;
+	for (; *line; line = strchrnul(line, '\n') + (strchr(line, '\n') != NULL)) {
+		if (sscanf(line, "vmtps: self %u", &pid) == 1)
+			ps_self = pid;
+		else if (sscanf(line, "vmtps: %u %31s", &pid, comm) == 2 &&
+			 nr_guest_ps < MAX_PROCS) {
+			guest_ps[nr_guest_ps].pid = pid;
+			snprintf(guest_ps[nr_guest_ps++].comm, 32, "%s", comm);
+		} else if (sscanf(line, "vmtburn: pid %u", &pid) == 1)
+			burn_pid = pid;
+		else if (sscanf(line, "vmtduo: pid %u %31s tid %llu", &pid, name, &v) == 3) {
+			duo_pid = pid;
+			if (!strcmp(name, "duo-a"))
+				duo_a = v;
+			else
+				duo_b = v;
+		} else if (sscanf(line, "vmtpeek: pid %u addr %llx", &pid, &v) == 2) {
+			peek_pid = pid;
+			peek_addr = v;
+		} else if (sscanf(line, "guest: text %llx", &v) == 1)
+			guest_text = v;
+		else if (sscanf(line, "guest: phys %llx", &v) == 1)
+			guest_phys = v;
+		else if (!strncmp(line, "guest: flags", 12))
+			guest_la57 = !!strstr(line, "la57");
+		if (!strchr(line, '\n'))
+			break;
+	}
+}
+
+static const char guest_init[] =
+	"#!/bin/sh\n"
+	"for n in vmtburn vmtidle vmtduo vmtpeek vmtps; do ln -s /bin/vmtguest /bin/$n; done\n"
+	"echo \"guest: flags $(grep -o -w -E 'la57|pti' /proc/cpuinfo | sort -u | tr '\\n' ' ')\"\n"
+	"echo \"guest: text $(grep -w _text /proc/kallsyms | cut -d' ' -f1)\"\n"
+	"echo \"guest: phys $(grep 'Kernel code' /proc/iomem | cut -d- -f1 | tr -d ' ')\"\n"
+	"vmtburn &\nvmtidle &\nvmtduo &\nvmtpeek &\n"
+	"sleep 1\n"
+	"vmtps\n"
+	"echo 'guest: ready'\n"
+	/* Not exec: this shell stays the "init" the list above shows. */
+	"while :; do sleep 3600; done\n";
+
+static void setup(void)
+{
+	char *out, append[256], path[4200], *nm;
+	struct utsname u;
+	double t0 = now_s();
+	int rc;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		return setup_fail("no /dev/kvm");
+	if (access(collect, X_OK))
+		return setup_fail("%s not built (make -C user)", collect);
+	snprintf(path, sizeof(path), "%s/vmtguest", prog_dir);
+	if (access(path, X_OK))
+		return setup_fail("%s not built (make -C selftests)", path);
+	rc = run(&nm, "nm -S --defined-only %s", path);
+	if (rc || symbol_range(nm, "burn_loop", &burn_lo, &burn_hi) ||
+	    symbol_range(nm, "duo_spin_a", &duo_a_lo, &duo_a_hi) ||
+	    symbol_range(nm, "duo_spin_b", &duo_b_lo, &duo_b_hi))
+		return setup_fail("no loop symbols in %s (nm status %d)", path, rc);
+	free(nm);
+
+	strcpy(dir, "/tmp/vmt-introspect-XXXXXX");
+	if (!mkdtemp(dir))
+		return setup_fail("mkdtemp: %m");
+	snprintf(profile_dir, sizeof(profile_dir), "%s/profiles", dir);
+	snprintf(log_path, sizeof(log_path), "%s/console.log", dir);
+	mkdir(profile_dir, 0755);
+	uname(&u);
+	snprintf(path, sizeof(path), "%s/init", dir);
+	write_file(path, guest_init, 0755);
+	/* 4-level on 6.1, 5-level where the CPU has LA57 on the others. */
+	/*
+	 * pti=on: KPTI on, which AMD CPUs (this one) would not need.  noxsave:
+	 * through TCG and KVM the guest's CPUID reports an XSAVE area larger
+	 * than the features it enables ("XSAVE consistency problem"), and
+	 * context switches then overrun FPU buffers: such guests crashed.
+	 */
+	snprintf(append, sizeof(append), "pti=on noxsave%s %s",
+		 !strncmp(u.release, "6.1.", 4) ? " no5lvl" : "",
+		 getenv("VMTEST_L2_APPEND") ?: "");
+	rc = run(&out, "%s/../../scripts/l2guest --log %s --init %s --prog %s/vmtguest "
+		 "--append '%s' 2>&1", prog_dir, log_path, path, prog_dir, append);
+	qemu_pid = atoi(out);
+	if (rc || qemu_pid <= 0) {
+		printf("# l2guest: %s", out);
+		free(out);
+		return setup_fail("the guest did not start (l2guest status %d)", rc);
+	}
+	free(out);
+	/*
+	 * While it boots: the profile.  The guest runs the test host's
+	 * kernel, so its BTF and symbols are ours.
+	 */
+	rc = run(&out, "%s profile create --btf /sys/kernel/btf/vmlinux "
+		 "--system-map /proc/kallsyms --banner \"$(cat /proc/version)\" "
+		 "-o %s/%s 2>&1", collect, profile_dir, u.release);
+	printf("# %s", out);
+	free(out);
+	if (rc)
+		return setup_fail("profile create failed (%d)", rc);
+	printf("# setup: profile made at +%.1f s\n", now_s() - t0);
+	rc = run(&out, "%s/../../scripts/l2guest --log %s --pid %d --wait-for "
+		 "'^guest: ready' --within 240 2>&1", prog_dir, log_path, qemu_pid);
+	if (rc) {
+		printf("# l2guest: %s", out);
+		free(out);
+		return setup_fail("the guest did not come up (l2guest status %d)", rc);
+	}
+	free(out);
+	out = read_log();
+	parse_guest_log(out);
+	free(out);
+	expect_5level = guest_la57 && !strstr(append, "no5lvl");
+	printf("# setup: guest up at +%.1f s\n", now_s() - t0);
+	printf("# guest: QEMU pid %d, append \"%s\", %u processes, la57 %d, _text %#llx, "
+	       "load %#llx\n", qemu_pid, append, nr_guest_ps, guest_la57,
+	       (unsigned long long)guest_text, (unsigned long long)guest_phys);
+	if (!burn_pid || !duo_a || !duo_b || !peek_pid || !ps_self || !guest_text)
+		setup_fail("the guest's report is incomplete");
+}
+
+static void teardown(void)
+{
+	char *out;
+
+	if (qemu_pid > 0) {
+		run(&out, "%s/../../scripts/l2guest --stop %d", prog_dir, qemu_pid);
+		free(out);
+	}
+	if (dir[0] && getenv("VMTEST_OUT")) {
+		run(&out, "cp %s %s/introspect-console.log", log_path, getenv("VMTEST_OUT"));
+		free(out);
+	}
+	if (dir[0]) {
+		run(&out, "rm -rf %s", dir);
+		free(out);
+	}
+}
+
+/* The "vm N: pid P" block of `vms` output for our guest. */
+static char *vm_block(char *vms)
+{
+	char head[64], *at, *end;
+
+	snprintf(head, sizeof(head), ": pid %d,", qemu_pid);
+	at = strstr(vms, head);
+	TEST_ASSERT(at, "vms does not list QEMU pid %d:\n%s", qemu_pid, vms);
+	end = strstr(at, "\nvm ");
+	if (end)
+		end[1] = 0;
+	return at;
+}
+
+static void test_vms(void)
+{
+	char *out, *block, *line, banner[512], *b;
+	unsigned long long phys, vslide;
+	int rc;
+	FILE *f;
+
+	need_setup();
+	rc = run(&out, "%s vms --profile-dir %s 2>&1", collect, profile_dir);
+	TEST_ASSERT(!rc, "vms failed (%d):\n%s", rc, out);
+	block = vm_block(out);
+	printf("%s", block);
+	f = fopen("/proc/version", "r");
+	TEST_ASSERT(f && fgets(banner, sizeof(banner), f), "/proc/version");
+	fclose(f);
+	banner[strcspn(banner, "\n")] = 0;
+	b = strstr(block, "guest kernel: ");
+	TEST_ASSERT(b && !strncmp(b + 14, banner, strlen(banner)),
+		    "banner is not the guest kernel's (%s)", banner);
+	TEST_ASSERT(strstr(block, "profile: "), "no profile matched");
+	line = strstr(block, "kaslr: kernel at guest-physical ");
+	TEST_ASSERT(line && sscanf(line, "kaslr: kernel at guest-physical %llx", &phys) == 1,
+		    "no KASLR line");
+	TEST_ASSERT(strstr(line, "virtual slide +") &&
+		    sscanf(strstr(line, "virtual slide +") + 15, "%llx", &vslide) == 1,
+		    "no virtual slide");
+	/* The guest's own view: _text and the "Kernel code" load address. */
+	TEST_ASSERT_EQ(vslide, guest_text - 0xffffffff81000000ULL);
+	TEST_ASSERT_EQ(phys, guest_phys);
+	TEST_ASSERT(strstr(block, expect_5level ? "paging: 5-level" : "paging: 4-level"),
+		    "paging mode: expected %s", expect_5level ? "5-level" : "4-level");
+	free(out);
+}
+
+/* Rows of `ps`: "PID PPID UID S CR3 COMM" (kernel threads in brackets). */
+static unsigned int parse_ps(char *text, uint32_t *pids, char (*comms)[32], unsigned int max)
+{
+	unsigned int n = 0, pid, ppid;
+	char uid[16], st[4], cr3[32], comm[40], *line;
+
+	for (line = strtok(text, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+		if (sscanf(line, "%u %u %15s %3s %31s %39s", &pid, &ppid, uid, st, cr3,
+			   comm) != 6)
+			continue;
+		if (comm[0] == '[') {
+			memmove(comm, comm + 1, strlen(comm));
+			comm[strcspn(comm, "]")] = 0;
+		}
+		pids[n] = pid;
+		snprintf(comms[n++], 32, "%s", comm);
+	}
+	return n;
+}
+
+/*
+ * task_struct.comm as /proc/PID/comm shows it: a kworker's gets "-" and
+ * its current work queue appended there (wq_worker_comm()).
+ */
+static int same_comm(const char *task_comm, const char *proc_comm)
+{
+	size_t n = strlen(task_comm);
+
+	if (!strcmp(task_comm, proc_comm))
+		return 1;
+	/* A kernel thread's full name, of which comm holds 15 characters. */
+	if (n == 15 && !strncmp(proc_comm, task_comm, n))
+		return 1;
+	return !strncmp(task_comm, "kworker", 7) && !strncmp(proc_comm, task_comm, n) &&
+	       proc_comm[n] == '-';
+}
+
+static void test_ps(void)
+{
+	static uint32_t pids[MAX_PROCS];
+	static char comms[MAX_PROCS][32];
+	unsigned int n, i, j, missing = 0, extra = 0, max_guest_pid = 0;
+	char *out;
+	int rc;
+
+	need_setup();
+	rc = run(&out, "%s ps --vm %d --profile-dir %s 2>&1", collect, qemu_pid,
+		 profile_dir);
+	TEST_ASSERT(!rc, "ps failed (%d):\n%s", rc, out);
+	n = parse_ps(out, pids, comms, MAX_PROCS);
+	TEST_ASSERT(n > 10, "only %u processes", n);
+	/* Every process the guest listed (but its lister, gone since). */
+	for (i = 0; i < nr_guest_ps; i++) {
+		if (guest_ps[i].pid == ps_self)
+			continue;
+		if (guest_ps[i].pid > max_guest_pid)
+			max_guest_pid = guest_ps[i].pid;
+		for (j = 0; j < n && pids[j] != guest_ps[i].pid; j++)
+			;
+		if (j == n) {
+			/* Kernel workers come and go; nothing else may. */
+			printf("# guest pid %u (%s) not listed\n", guest_ps[i].pid,
+			       guest_ps[i].comm);
+			missing++;
+			TEST_ASSERT(!strncmp(guest_ps[i].comm, "kworker", 7),
+				    "pid %u %s missing", guest_ps[i].pid, guest_ps[i].comm);
+			continue;
+		}
+		TEST_ASSERT(same_comm(comms[j], guest_ps[i].comm), "pid %u: %s, guest says %s",
+			    pids[j], comms[j], guest_ps[i].comm);
+	}
+	/* And nothing the guest did not list, but pid 0 and newer kworkers. */
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < nr_guest_ps && guest_ps[i].pid != pids[j]; i++)
+			;
+		if (i < nr_guest_ps || !pids[j])
+			continue;
+		printf("# pid %u (%s) not in the guest's list\n", pids[j], comms[j]);
+		extra++;
+		TEST_ASSERT(!strncmp(comms[j], "kworker", 7) || pids[j] > max_guest_pid,
+			    "pid %u %s unknown to the guest", pids[j], comms[j]);
+	}
+	TEST_ASSERT(missing + extra <= 4, "%u missing, %u extra", missing, extra);
+	printf("# %u processes, %u as the guest listed them\n", n, nr_guest_ps - 1 - missing);
+	free(out);
+}
+
+static void test_threads(void)
+{
+	char *out, want[96];
+	int rc;
+
+	need_setup();
+	rc = run(&out, "%s ps --vm %d --threads --profile-dir %s 2>&1", collect, qemu_pid,
+		 profile_dir);
+	TEST_ASSERT(!rc, "ps --threads failed (%d):\n%s", rc, out);
+	snprintf(want, sizeof(want), " %u %7u ", duo_pid, duo_a);
+	TEST_ASSERT(strstr(out, want), "no thread %u of %u", duo_a, duo_pid);
+	TEST_ASSERT(strstr(strstr(out, want), "vmtduo duo-a"), "duo-a misnamed");
+	snprintf(want, sizeof(want), " %u %7u ", duo_pid, duo_b);
+	TEST_ASSERT(strstr(out, want), "no thread %u of %u", duo_b, duo_pid);
+	TEST_ASSERT(strstr(strstr(out, want), "vmtduo duo-b"), "duo-b misnamed");
+	free(out);
+}
+
+struct attribution {
+	struct vmt_guest *g;
+	uint32_t vm_id;
+	uint64_t start_tsc;
+	uint64_t user_samples, decoded, changed;
+	uint64_t burn, burn_ok, a, a_ok, b, b_ok;
+};
+
+static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
+		      size_t n)
+{
+	struct attribution *at = arg;
+	struct vmt_guest_task t;
+	size_t i;
+
+	(void)cpu;
+	for (i = 0; i < n; i++) {
+		const struct vmtrace_record *r = &recs[i];
+		uint64_t rip = r->u.g.guest_rip;
+
+		/* Samples from before the poller started have no timeline. */
+		if (r->kind != VMTRACE_KIND_SAMPLE || r->vm_id != at->vm_id ||
+		    !(r->mode & VMTRACE_MODE_USER) || r->host_tsc < at->start_tsc)
+			continue;
+		at->user_samples++;
+		if (vmt_guest_task_for_record(at->g, r, &t))
+			memset(&t, 0, sizeof(t));
+		else
+			at->decoded++;
+		at->changed += !!(t.flags & VMT_GTASK_CHANGED);
+		if (rip >= burn_lo && rip < burn_hi) {
+			at->burn++;
+			at->burn_ok += t.pid == burn_pid && !strcmp(t.comm, "vmtburn");
+		} else if (rip >= duo_a_lo && rip < duo_a_hi) {
+			at->a++;
+			at->a_ok += t.tid == duo_a && !strcmp(t.thread_comm, "duo-a");
+		} else if (rip >= duo_b_lo && rip < duo_b_hi) {
+			at->b++;
+			at->b_ok += t.tid == duo_b && !strcmp(t.thread_comm, "duo-b");
+		}
+	}
+	return 0;
+}
+
+/*
+ * Samples decoded live while recording, as `record` does: the guest's
+ * user-mode samples in each loop name the process and thread that runs it.
+ */
+static void test_attribution(void)
+{
+	/* The current task of each vCPU polled every ms, as record does. */
+	struct vmt_guest_opts opts = { .profile_dir = profile_dir, .poll_us = 1000 };
+	uint32_t pid = qemu_pid;
+	struct vmt_start_config cfg = {
+		.sample_hz = 1000, .sample_source = VMTRACE_SAMPLE_TIMER,
+		.flags = VMTRACE_CFG_F_NO_EXITS, .nr_pids = 1, .pids = &pid,
+	};
+	struct attribution at = { 0 };
+	const struct vmt_guest_stats *st;
+	struct vmt_vm_info *vms;
+	struct vmt_guest_info info;
+	struct vmt_client *c;
+	size_t nr, i;
+	double start;
+	long n;
+
+	need_setup();
+	TEST_ASSERT_EQ(vmt_client_open(&c), 0);
+	TEST_ASSERT_EQ(vmt_client_start(c, &cfg), 0);
+	start = now_s();
+	/* The VM is known once it ran during the session. */
+	do {
+		usleep(100000);
+		TEST_ASSERT_EQ(vmt_client_get_vms(c, &vms, &nr), 0);
+		for (i = 0; i < nr && vms[i].pid != pid; i++)
+			;
+		if (i == nr)
+			vmt_vms_free(vms, nr);
+	} while (i == nr && now_s() - start < 5);
+	TEST_ASSERT(i < nr, "vmtrace.ko does not see the guest");
+	TEST_ASSERT_EQ(vmt_guest_open(&vms[i], &opts, &at.g), 0);
+	at.vm_id = vms[i].id;
+	vmt_vms_free(vms, nr);
+	vmt_guest_info(at.g, &info);
+	TEST_ASSERT(info.ready, "decoder not ready: %s", info.status);
+	usleep(10000);
+	at.start_tsc = vmt_gpoll_tsc();
+	start = now_s();
+	while (now_s() - start < 10) {
+		n = vmt_client_read(c, on_records, &at);
+		TEST_ASSERT(n >= 0, "read: %ld", n);
+		if (n < 256)
+			usleep(20000);
+	}
+	TEST_ASSERT_EQ(vmt_client_stop(c), 0);
+	TEST_ASSERT(vmt_client_read(c, on_records, &at) >= 0, "last read");
+	vmt_client_close(c);
+	printf("# %" PRIu64 " user samples, %" PRIu64 " decoded, %" PRIu64 " changes; "
+	       "burner %" PRIu64 "/%" PRIu64 ", duo-a %" PRIu64 "/%" PRIu64
+	       ", duo-b %" PRIu64 "/%" PRIu64 "\n", at.user_samples, at.decoded, at.changed,
+	       at.burn_ok, at.burn, at.a_ok, at.a, at.b_ok, at.b);
+	st = vmt_guest_stats(at.g);
+	printf("# decoder: %" PRIu64 " walks (%" PRIu64 " partial), %" PRIu64
+	       " unknown CR3s; timeline %" PRIu64 " hits, %" PRIu64 " between polls, %" PRIu64
+	       " missed, %" PRIu64 " nearest; live current reads %" PRIu64 " (%" PRIu64
+	       " failed); %" PRIu64 " not fitting\n", st->walks, st->walks_partial,
+	       st->unknown_cr3, st->timeline_hits, st->timeline_between,
+	       st->timeline_misses, st->timeline_nearest, st->current_reads,
+	       st->current_failed, st->current_mismatch);
+	vmt_guest_close(at.g);
+	TEST_ASSERT(at.burn >= 100, "only %" PRIu64 " samples in the burner's loop", at.burn);
+	TEST_ASSERT(at.burn_ok * 10 >= at.burn * 9, "burner: %" PRIu64 " of %" PRIu64 " named",
+		    at.burn_ok, at.burn);
+	TEST_ASSERT(at.a >= 20 && at.b >= 20, "thread loops: %" PRIu64 " and %" PRIu64
+		    " samples", at.a, at.b);
+	TEST_ASSERT(at.a_ok * 10 >= at.a * 8 && at.b_ok * 10 >= at.b * 8,
+		    "threads: duo-a %" PRIu64 "/%" PRIu64 ", duo-b %" PRIu64 "/%" PRIu64,
+		    at.a_ok, at.a, at.b_ok, at.b);
+}
+
+/* The seq numbers the guest printed for its variable, lowest and highest. */
+static void printed_seqs(uint64_t *lo, uint64_t *hi)
+{
+	char *log = read_log(), *line;
+	unsigned long long seq;
+
+	*lo = ~0ULL;
+	*hi = 0;
+	for (line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "vmtpeek:", 8) && strstr(line, " seq ") &&
+		    sscanf(strstr(line, " seq ") + 5, "%llu", &seq) == 1) {
+			if (seq < *lo)
+				*lo = seq;
+			if (seq > *hi)
+				*hi = seq;
+		}
+	}
+	free(log);
+}
+
+static void test_peek(void)
+{
+	uint64_t lo, before, after;
+	unsigned long long addr, value;
+	char *out;
+	int rc;
+
+	need_setup();
+	printed_seqs(&lo, &before);
+	rc = run(&out, "%s peek --vm %d --guest-pid %u --addr %#llx --len 8 --format u64 "
+		 "--profile-dir %s 2>&1", collect, qemu_pid, peek_pid,
+		 (unsigned long long)peek_addr, profile_dir);
+	printed_seqs(&lo, &after);
+	TEST_ASSERT(!rc, "peek failed (%d):\n%s", rc, out);
+	TEST_ASSERT(sscanf(out, "%llx: %llu", &addr, &value) == 2, "peek printed: %s", out);
+	TEST_ASSERT_EQ(addr, peek_addr);
+	/* What the guest printed just before or after (it changes every 2 s;
+	 * it writes the value, then prints it). */
+	TEST_ASSERT(value >= PEEK_BASE + before && value <= PEEK_BASE + after + 1,
+		    "read %llu (seq %lld), the guest printed seq %llu..%llu", value,
+		    (long long)(value - PEEK_BASE), (unsigned long long)before,
+		    (unsigned long long)after);
+	printf("# read seq %llu, guest printed seq %llu..%llu\n",
+	       (unsigned long long)(value - PEEK_BASE), (unsigned long long)before,
+	       (unsigned long long)after);
+	free(out);
+}
+
+static void test_peek_watch(void)
+{
+	uint64_t lo, hi;
+	unsigned long long value, seq_first = 0, seq_last = 0;
+	unsigned int changes = 0;
+	char *out, *line;
+	int rc;
+
+	need_setup();
+	rc = run(&out, "%s peek --vm %d --guest-pid %u --addr %#llx --len 8 --format u64 "
+		 "--watch 5 --interval 100 --profile-dir %s 2>&1", collect, qemu_pid,
+		 peek_pid, (unsigned long long)peek_addr, profile_dir);
+	TEST_ASSERT(!rc, "peek --watch failed (%d):\n%s", rc, out);
+	printf("%s", out);
+	sleep(1);
+	printed_seqs(&lo, &hi);
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long long a;
+
+		if (sscanf(line, "%llx: %llu", &a, &value) != 2)
+			continue;
+		/* Every value seen is one the guest printed. */
+		TEST_ASSERT(value >= PEEK_BASE + lo && value <= PEEK_BASE + hi,
+			    "value %llu was never printed", value);
+		if (!seq_first)
+			seq_first = value - PEEK_BASE;
+		else
+			TEST_ASSERT(value - PEEK_BASE == seq_last + 1, "a change was missed");
+		seq_last = value - PEEK_BASE;
+		changes++;
+	}
+	/* 5 s, a change every 2 s: the first read and at least two changes. */
+	TEST_ASSERT(changes >= 3, "%u values seen", changes);
+	free(out);
+}
+
+static const struct tap_test tests[] = {
+	TAP_TEST(vms),
+	TAP_TEST(ps),
+	TAP_TEST(threads),
+	TAP_TEST_TIMEOUT(attribution, 60),
+	TAP_TEST(peek),
+	TAP_TEST(peek_watch),
+};
+
+int main(int argc, char **argv)
+{
+	char self[4096], *slash;
+	ssize_t n;
+	int rc;
+
+	/* Line by line: a timeout must not eat the setup's diagnostics. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Helpers beside this program; vmtrace-collect in user/ of the tree. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = 0;
+	slash = strrchr(self, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(prog_dir, sizeof(prog_dir), "%s", self);
+	snprintf(collect, sizeof(collect), "%s/../../user/vmtrace-collect", self);
+	if (argc > 1 && !strcmp(argv[1], "-l"))
+		return tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+	if (access("/dev/kvm", F_OK))
+		return tap_main(argc, argv, tests, ARRAY_SIZE(tests), TAP_NEEDS_KVM);
+	setup();
+	rc = tap_main(argc, argv, tests, ARRAY_SIZE(tests), 0);
+	teardown();
+	return rc;
+}

@@ -54,8 +54,12 @@ check:
 	@rm -rf build/check && mkdir -p build/check
 	@$(MAKE) --no-print-directory user
 	@$(MAKE) --no-print-directory -C selftests
-	@-$(MAKE) --no-print-directory -C user check 2>&1 | tee build/check/unit.tap
-	@-selftests/harness/run 2>&1 | tee build/check/harness.tap
+	@-{ $(MAKE) --no-print-directory -C user check 2>&1; rc=$$?; \
+		[ $$rc -eq 0 ] || echo "not ok - unit tests: exit status $$rc"; \
+	} | tee build/check/unit.tap
+	@-{ selftests/harness/run 2>&1; rc=$$?; \
+		[ $$rc -eq 0 ] || echo "not ok - harness: exit status $$rc"; \
+	} | tee build/check/harness.tap
 	@-for k in $(CHECK_KERNELS); do \
 		echo "# selftests on kernel $$k"; \
 		scripts/vmtest --kernel $$k -- selftests/run 2>&1; \

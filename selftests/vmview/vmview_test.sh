@@ -15,14 +15,23 @@
 #   identity   the VM's name, UUID and MAC from QEMU's command line
 #   top        top --batch for 10 intervals: the VM row, the hypervisor's
 #              CPU % of the VM and the guest's CPU % of md5sum within 10
-#              points, md5sum named; tail flagged N(ew) once it runs
+#              points (means over the intervals), md5sum named, exits/s;
+#              tail flagged N(ew) once it runs
 #   report     vmreport of top's --metrics-out: the same agreement, tail
 #              flagged; csv and json parse
 #   html       vmreport --format html of the recording (kept as an
 #              artifact; Chromium checks run natively: user/tests)
 #   serve      /metrics over HTTP: the expected series and labels, valid
 #              Prometheus text (promtool, if installed), 404 elsewhere
+#              (exits per second are checked in top's output instead)
 #   tmux       top in an 80x24 tmux: the VM row, then Enter: md5sum
+#
+# Only top --batch starts a vmtrace session: serve and the tmux top run
+# with --no-session.  Starting and stopping a session registers and
+# unregisters the kvm_exit/kvm_entry probes, which patches kernel text in
+# svm_vcpu_run while the L2 guest's vCPU runs there, and QEMU TCG now and
+# then executes a stale int3 of such a patch ("Oops: int3" in
+# svm_vcpu_run, seen on the 6.12 test host): one session keeps that rare.
 #
 # Run by selftests/run inside scripts/vmtest.  Output: TAP.  Artifacts
 # (outputs, the console log, the HTML report, tmux captures) go to
@@ -118,8 +127,17 @@ last_block() { awk '/^vmtrace-collect top /{b=""} {b=b $0 "\n"} END{printf "%s",
 last=$(last_block "$dir/top.out")
 vm_row=$(echo "$last" | grep -E "^[.A-Z]{5} $NAME " | head -n 1)
 burn_row=$(echo "$last" | grep -E ' md5sum$' | head -n 1)
-hv=$(echo "$vm_row" | awk '{print $4}')
-gst=$(echo "$burn_row" | awk '{print $7}')
+# Compared over all of top's intervals: in this test bed the L2 guest's
+# timer ticks come late under nested emulation, and a running task's run
+# time advances only at its ticks, so one 2 s interval can read 70 % and
+# the next 130 % for a process at 100 %; the mean over the intervals is
+# what the guest accounted.
+mean_col() {	# PATTERN COLUMN: mean of that column over matching lines, "-" skipped
+	awk -v col="$2" -v pat="$1" '$0 ~ pat && $col != "-" {s += $col; n++}
+		END {if (n) printf "%.1f", s / n; else print "-"}' "$dir/top.out"
+}
+hv=$(mean_col "^[.A-Z][.A-Z][.A-Z][.A-Z][.A-Z] $NAME " 4)
+gst=$(mean_col ' md5sum$' 7)
 within10() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(a!="-" && b!="-" && a+0>0 && d<=10)}'; }
 
 # ---- identity ----
@@ -131,9 +149,11 @@ else
 fi
 
 # ---- top ----
+exits=$(echo "$vm_row" | awk '{print $7}')
 if [ $rc -eq 0 ] && [ -n "$vm_row" ] && [ -n "$burn_row" ] && within10 "$hv" "$gst" &&
+	[ "${exits:--}" != - ] && [ "${exits:-0}" -gt 0 ] 2>/dev/null &&
 	grep -Eq '^N[.A-Z]{4} +[0-9]+ +[0-9]+ +[0-9]+ . .* tail$' "$dir/top.out"; then
-	ok "top: VM hypervisor CPU $hv% vs md5sum guest CPU $gst%, tail flagged new"
+	ok "top: VM hypervisor CPU $hv% vs md5sum guest CPU $gst% (means), $exits exits/s, tail flagged new"
 else
 	notok "top: VM hypervisor CPU vs md5sum guest CPU, tail flagged new" \
 		"status $rc, VM row: '$vm_row', md5sum: '$burn_row'" \
@@ -189,7 +209,7 @@ else
 fi
 
 # ---- serve ----
-"$collect" serve --listen "127.0.0.1:$PORT" --interval 1 "${common[@]}" \
+"$collect" serve --listen "127.0.0.1:$PORT" --interval 1 --no-session "${common[@]}" \
 	>"$dir/serve.out" 2>&1 &
 serve_pid=$!
 got=0
@@ -216,7 +236,7 @@ if [ $got -eq 1 ] && [ "$code404" = 404 ] && [ $promtool_ok -eq 1 ] &&
 	grep -q "^vmtrace_vm_cpu_percent{$vmlabels,source=\"guest\"} " "$dir/metrics.txt" &&
 	grep -q "^vmtrace_vm_info{$vmlabels,mac=\"$MAC\"} 1" "$dir/metrics.txt" &&
 	grep -q "^vmtrace_process_memory_bytes{$vmlabels,guest_pid=\"[0-9]*\",comm=\"md5sum\",source=\"guest\"} " "$dir/metrics.txt" &&
-	grep -q "^vmtrace_vm_exits_per_second{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt"; then
+	grep -q "^vmtrace_vm_memory_bytes{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt"; then
 	ok "serve: /metrics has both sides' series for $NAME; 404 elsewhere; $promtool_note"
 else
 	notok "serve: /metrics" "md5sum series seen: $got, /other: $code404, promtool: $promtool_ok" \
@@ -240,7 +260,7 @@ tmux_ok=0 why=
 if ! command -v tmux >/dev/null 2>&1; then
 	why="tmux is not installed"
 elif ! TERM=xterm tmux new-session -d -s vv -x 80 -y 24 \
-	"$collect top --interval 1 ${common[*]} 2>$dir/tmux-top.err"; then
+	"$collect top --interval 1 --no-session ${common[*]} 2>$dir/tmux-top.err"; then
 	why="tmux new-session failed"
 elif ! wait_screen "^[.A-Z]{5} $NAME +$qemu_pid " "$dir/tmux-vms.txt" 40; then
 	why="no VM row on the screen"

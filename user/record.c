@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "exit_names.h"
+#include "guest_record.h"
 #include "host_info.h"
 #include "options.h"
 #include "reorder.h"
@@ -61,6 +62,7 @@ struct recorder {
 	pid_t scope;			/* keep only VMs of this process tree;
 					 * 0: all, -1: COMMAND's, not started */
 	uint64_t left_out;		/* records of other VMs */
+	struct guest_recorder *guests;	/* guest introspection, or NULL */
 	struct vmtrace_record *kept;	/* scratch for filtering a batch */
 	size_t kept_cap;
 	/* Status line */
@@ -141,6 +143,9 @@ static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 		return;
 	/* A VMM gone already leaves only the ids: still worth an entry. */
 	vmm_identity_read(pid, &vm);
+	/* Its guest is looked at after this READ dump (guest_rec_attach). */
+	if (rec->guests)
+		guest_rec_note_vm(rec->guests, &vm);
 	err = vmt_trace_write_vm(rec->w, &vm);
 	if (err && !rec->err)
 		rec->err = err;
@@ -185,7 +190,14 @@ static int write_sorted(void *arg, const struct vmtrace_record *recs, size_t n)
 	struct recorder *rec = arg;
 	long last_vm = -1;
 	size_t kept = 0;
+	int err;
 
+	/* Guest tasks and symbols of these records, as metadata. */
+	if (rec->guests) {
+		err = guest_rec_decode(rec->guests, rec->w, recs, n);
+		if (err)
+			return err;
+	}
 	if (!rec->scope)
 		return vmt_trace_write_records(rec->w, recs, n);
 	if (rec->kept_cap < n) {
@@ -284,6 +296,7 @@ static void record_usage(FILE *file)
 		"Usage: %s record [-o FILE] [-d SECONDS] [--vm PID]... [--sample-hz N]\n"
 		"         [--sample-source auto|pmu|timer] [--host-samples] [--no-exits]\n"
 		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL] [--all-vms]\n"
+		"         [--profile-dir DIR] [--guest-profile VMPID=PROFILE]... [--no-guest]\n"
 		"         [-- COMMAND [ARGS...]]\n\n"
 		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
 		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
@@ -293,6 +306,10 @@ static void record_usage(FILE *file)
 		"(decimal or 0x hex) or names of this host's vendor (io,hlt or\n"
 		"IO_INSTRUCTION,HLT).  SIZE: bytes per CPU, a power of two, k/M suffix.\n"
 		"LEVEL: zstd level 1-19 (default 3).\n"
+		"Guest processes, threads and kernel functions are named from guest\n"
+		"memory with the Linux profile matching each guest's kernel (from DIR,\n"
+		"default /var/lib/vmtrace/profiles; --guest-profile forces one for the\n"
+		"VM of VMM VMPID); --no-guest: raw CR3s and RIPs only.\n"
 		"See Documentation/vmtrace-collect-record.rst.\n",
 		prog_name);
 }
@@ -358,11 +375,15 @@ int record_main(int argc, char *argv[])
 		{ "ring-size", required_argument, NULL, 'r' },
 		{ "compression", required_argument, NULL, 'z' },
 		{ "all-vms", no_argument, NULL, 'A' },
+		{ "profile-dir", required_argument, NULL, 'D' },
+		{ "guest-profile", required_argument, NULL, 'P' },
+		{ "no-guest", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
 	static struct recorder rec;
+	static struct guest_rec_opts gopts;
 	struct vmt_start_config cfg = { .pids = pids, .exits = exits };
 	struct vmt_trace_info info = { 0 };
 	struct vmt_writer_opts wopts = { 0 };
@@ -375,10 +396,11 @@ int record_main(int argc, char *argv[])
 	double duration = 0, seconds;
 	pid_t child = -1;
 	int opt, err, ret = 1, child_status = 0;
-	bool child_done = false, started = false, all_vms = false;
+	bool child_done = false, started = false, all_vms = false, guests = true;
 	uint64_t value;
 
 	memset(&rec, 0, sizeof(rec));
+	memset(&gopts, 0, sizeof(gopts));
 	rec.output = "vmtrace.vmt";
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:d:z:h", longopts, NULL)) != -1) {
@@ -434,6 +456,16 @@ int record_main(int argc, char *argv[])
 		case 'A':
 			all_vms = true;
 			break;
+		case 'D':
+			gopts.profile_dir = optarg;
+			break;
+		case 'P':
+			if (guest_rec_add_forced(&gopts, optarg))
+				goto usage;
+			break;
+		case 'G':
+			guests = false;
+			break;
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -468,6 +500,10 @@ int record_main(int argc, char *argv[])
 	host_clock_pair(&info.clock);
 	rec.reorder_margin = info.tsc_hz / 1000 * REORDER_MARGIN_MS;
 
+	if (guests && guest_rec_new(&gopts, &rec.guests)) {
+		fprintf(stderr, "%s: out of memory\n", prog_name);
+		goto out_close;
+	}
 	err = vmt_trace_create(rec.output, &info, &wopts, &rec.w);
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output, strerror(-err));
@@ -514,6 +550,10 @@ int record_main(int argc, char *argv[])
 			collect_error(c, "read", n);
 			break;
 		}
+		/* New VMs' decoders open before their records are written. */
+		if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) &&
+		    !rec.err)
+			rec.err = err;
 		flush_before(&rec, drain_start - rec.reorder_margin);
 		now = now_ns();
 		if (now - rec.last_clock_ns >= 1000000000ull) {
@@ -543,6 +583,8 @@ int record_main(int argc, char *argv[])
 	/* Stopped: one more READ drains all and flushes pending loss. */
 	if (vmt_client_read(c, sink_records, &rec) < 0)
 		collect_error(c, "read", -EIO);
+	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
+		rec.err = err;
 	flush_before(&rec, UINT64_MAX);
 	if (child > 0) {
 		if (!child_done)
@@ -607,6 +649,8 @@ out_close:
 	}
 	vmt_reorder_free(&rec.pending);
 	free(rec.kept);
+	/* After the summary: how much of each guest was named, and why not. */
+	guest_rec_free(rec.guests);
 	vmt_client_close(c);
 	return ret;
 

@@ -421,6 +421,8 @@ static void key_label(const struct report *rep, unsigned int level,
 	case KEY_THREAD:
 		if (v == KEY_NONE)
 			snprintf(buf, size, "[unknown]");
+		else if (rep->by[level] == KEY_THREAD && row->task && row->task->thread_comm[0])
+			snprintf(buf, size, "%s %" PRIu64, row->task->thread_comm, v);
 		else
 			snprintf(buf, size, "%s %" PRIu64, row->task ? row->task->comm : "?", v);
 		break;
@@ -736,6 +738,16 @@ static void text_header(struct report *rep)
 		 info->tsc_hz / 1e6, when, duration_s(rep), rep->exits, rep->samples,
 		 lost, (uint64_t)rep->lost[0], (uint64_t)rep->lost[1], (uint64_t)rep->lost[2]);
 	out_str(o, line);
+	/* Guest introspection per VM: whether names come, and why not. */
+	for (size_t i = 0; i < vmt_meta_nr_vms(rep->in->meta); i++) {
+		const struct vmt_vm_meta *vm = vmt_meta_vm_at(rep->in->meta, i);
+
+		if (vm->guest[0] && vmt_meta_vm(rep->in->meta, vm->vm_id) == vm) {
+			snprintf(line, sizeof(line), "# vm %u guest: %s\n", vm->vm_id,
+				 vm->guest);
+			out_str(o, line);
+		}
+	}
 	if (!rep->timing && rep->exits)
 		out_str(o, "# exit handling times unknown: exits were filtered when recording\n");
 	snprintf(line, sizeof(line), "#\n# %8s %7s %10s %9s %7s %7s %9s %9s %9s %9s  %s\n",

@@ -40,6 +40,7 @@
 #define VMT_MAC_LEN 18
 #define VMT_MAX_MACS 8
 #define VMT_SYMBOL_LEN 256
+#define VMT_GUEST_LEN 384
 
 /* One simultaneous reading of the host TSC and both clocks. */
 struct vmt_clock_pair {
@@ -76,6 +77,10 @@ struct vmt_vm_meta {
 	char uuid[VMT_UUID_LEN];	/* e.g. QEMU's -uuid; "" if unknown */
 	uint32_t nr_macs;
 	char macs[VMT_MAX_MACS][VMT_MAC_LEN];	/* "52:54:00:12:34:56" */
+	/* What guest introspection found (guest.h): the guest kernel, its
+	 * profile and KASLR slides; or why it names no guest task.  "" if
+	 * it did not look (a later entry for the VM may say). */
+	char guest[VMT_GUEST_LEN];
 };
 
 /*
@@ -90,7 +95,8 @@ struct vmt_task_meta {
 	uint64_t cr3;			/* as the records carry it */
 	uint64_t gs_base;		/* 0: any */
 	uint64_t valid_from_tsc;
-	char comm[VMT_COMM_LEN];
+	char comm[VMT_COMM_LEN];	/* the process's (its leader's) */
+	char thread_comm[VMT_COMM_LEN];	/* the thread's; "" if unknown */
 };
 
 /* A guest symbol: [start, start + size) of VM vm_id's kernel is name. */

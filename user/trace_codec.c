@@ -392,6 +392,7 @@ void vmt_entry_encode_vm(struct vmt_buf *b, const struct vmt_vm_meta *vm)
 	vmt_put_varint(e, nr);
 	for (i = 0; i < nr; i++)
 		vmt_put_str(e, vm->macs[i]);
+	vmt_put_str(e, vm->guest);
 	put_entry(b, VMT_ENTRY_VM, e);
 }
 
@@ -407,6 +408,7 @@ void vmt_entry_encode_task(struct vmt_buf *b, const struct vmt_task_meta *t)
 	vmt_put_varint(e, t->gs_base);
 	vmt_put_varint(e, t->valid_from_tsc);
 	vmt_put_str(e, t->comm);
+	vmt_put_str(e, t->thread_comm);
 	put_entry(b, VMT_ENTRY_TASK, e);
 }
 
@@ -473,6 +475,9 @@ int vmt_entry_decode(unsigned int type, struct vmt_cursor *in, struct vmt_item *
 		for (i = 0; i < nr; i++)
 			vmt_get_str(in, vm->macs[i], sizeof(vm->macs[i]));
 		vm->nr_macs = nr;
+		/* Appended later: older traces end here. */
+		if (vmt_cursor_left(in))
+			vmt_get_str(in, vm->guest, sizeof(vm->guest));
 		break;
 	}
 	case VMT_ENTRY_TASK: {
@@ -486,6 +491,9 @@ int vmt_entry_decode(unsigned int type, struct vmt_cursor *in, struct vmt_item *
 		t->gs_base = vmt_get_varint(in);
 		t->valid_from_tsc = vmt_get_varint(in);
 		vmt_get_str(in, t->comm, sizeof(t->comm));
+		/* Appended later: older traces end here. */
+		if (vmt_cursor_left(in))
+			vmt_get_str(in, t->thread_comm, sizeof(t->thread_comm));
 		break;
 	}
 	case VMT_ENTRY_SYMBOL: {

@@ -13,10 +13,13 @@
  *                paging mode (5-level when the guest CPU offers LA57)
  *   ps           the same pids and names as the guest's own list
  *   threads      the two threads, by tid and name
- *   attribution  10 s of 1 kHz samples decoded live, as record does:
+ *   record_report  record 10 s of 1 kHz samples, then script and report:
  *                >= 90 % of the user samples whose RIP is in the burner's
- *                loop name its pid and comm; the two threads' loops name
- *                their tids
+ *                loop name its pid and comm, >= 80 % of each thread loop's
+ *                name that thread's tid; kernel samples name functions;
+ *                the report names the processes and the guest kernel
+ *   no_profile   recorded without a profile: raw CR3s, and the report says
+ *                why names are missing
  *   peek         reads the value the guest printed; --watch sees changes
  *
  * The guest boots once (about 25 s or more in the test host); every check
@@ -35,9 +38,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include "client.h"
-#include "../../user/guest.h"	/* not lib/guest.h, the in-process guests' */
-#include "guest_poll.h"
 #include "tap.h"
 
 #define PEEK_BASE 0x5eed000000000000ULL
@@ -465,124 +465,143 @@ static void test_threads(void)
 	free(out);
 }
 
-struct attribution {
-	struct vmt_guest *g;
-	uint32_t vm_id;
-	uint64_t start_tsc;
-	uint64_t user_samples, decoded, changed;
-	uint64_t burn, burn_ok, a, a_ok, b, b_ok;
+/* One CSV line of `script`: the fields the checks use. */
+struct script_line {
+	char kind[16], mode[8], comm[32], symbol[128];
+	uint64_t rip;
+	long pid, tid;
 };
 
-static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
-		      size_t n)
+/*
+ * time_ns,host_cpu,kind,vm_id,vm_pid,vcpu,exit_code,exit_name,guest_rip,
+ * guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol
+ */
+static int parse_script_line(char *line, struct script_line *l)
 {
-	struct attribution *at = arg;
-	struct vmt_guest_task t;
-	size_t i;
+	char *f[16], *p = line;
+	int n = 0;
 
-	(void)cpu;
-	for (i = 0; i < n; i++) {
-		const struct vmtrace_record *r = &recs[i];
-		uint64_t rip = r->u.g.guest_rip;
-
-		/* Samples from before the poller started have no timeline. */
-		if (r->kind != VMTRACE_KIND_SAMPLE || r->vm_id != at->vm_id ||
-		    !(r->mode & VMTRACE_MODE_USER) || r->host_tsc < at->start_tsc)
-			continue;
-		at->user_samples++;
-		if (vmt_guest_task_for_record(at->g, r, &t))
-			memset(&t, 0, sizeof(t));
-		else
-			at->decoded++;
-		at->changed += !!(t.flags & VMT_GTASK_CHANGED);
-		if (rip >= burn_lo && rip < burn_hi) {
-			at->burn++;
-			at->burn_ok += t.pid == burn_pid && !strcmp(t.comm, "vmtburn");
-		} else if (rip >= duo_a_lo && rip < duo_a_hi) {
-			at->a++;
-			at->a_ok += t.tid == duo_a && !strcmp(t.thread_comm, "duo-a");
-		} else if (rip >= duo_b_lo && rip < duo_b_hi) {
-			at->b++;
-			at->b_ok += t.tid == duo_b && !strcmp(t.thread_comm, "duo-b");
-		}
+	while (n < 16) {
+		f[n++] = p;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		*p++ = 0;
 	}
+	if (n < 15)
+		return -1;
+	snprintf(l->kind, sizeof(l->kind), "%s", f[2]);
+	l->rip = strtoull(f[8], NULL, 16);
+	snprintf(l->mode, sizeof(l->mode), "%s", f[10]);
+	l->pid = *f[11] ? atol(f[11]) : -1;
+	l->tid = *f[12] ? atol(f[12]) : -1;
+	snprintf(l->comm, sizeof(l->comm), "%s", f[13]);
+	snprintf(l->symbol, sizeof(l->symbol), "%s", f[14]);
 	return 0;
 }
 
 /*
- * Samples decoded live while recording, as `record` does: the guest's
- * user-mode samples in each loop name the process and thread that runs it.
+ * record, then script and report: the trace names the process and thread
+ * of the guest-user samples in each loop (ground truth: the loop's
+ * addresses), and kernel samples' functions.
  */
-static void test_attribution(void)
+static void test_record_report(void)
 {
-	/* The current task of each vCPU polled every ms, as record does. */
-	struct vmt_guest_opts opts = { .profile_dir = profile_dir, .poll_us = 1000 };
-	uint32_t pid = qemu_pid;
-	struct vmt_start_config cfg = {
-		.sample_hz = 1000, .sample_source = VMTRACE_SAMPLE_TIMER,
-		.flags = VMTRACE_CFG_F_NO_EXITS, .nr_pids = 1, .pids = &pid,
-	};
-	struct attribution at = { 0 };
-	const struct vmt_guest_stats *st;
-	struct vmt_vm_info *vms;
-	struct vmt_guest_info info;
-	struct vmt_client *c;
-	size_t nr, i;
-	double start;
-	long n;
+	uint64_t burn = 0, burn_ok = 0, a = 0, a_ok = 0, b = 0, b_ok = 0;
+	uint64_t kernel = 0, kernel_named = 0, user = 0, user_named = 0;
+	struct script_line l;
+	char *out, *line, *save, want[64];
+	int rc;
 
 	need_setup();
-	TEST_ASSERT_EQ(vmt_client_open(&c), 0);
-	TEST_ASSERT_EQ(vmt_client_start(c, &cfg), 0);
-	start = now_s();
-	/* The VM is known once it ran during the session. */
-	do {
-		usleep(100000);
-		TEST_ASSERT_EQ(vmt_client_get_vms(c, &vms, &nr), 0);
-		for (i = 0; i < nr && vms[i].pid != pid; i++)
-			;
-		if (i == nr)
-			vmt_vms_free(vms, nr);
-	} while (i == nr && now_s() - start < 5);
-	TEST_ASSERT(i < nr, "vmtrace.ko does not see the guest");
-	TEST_ASSERT_EQ(vmt_guest_open(&vms[i], &opts, &at.g), 0);
-	at.vm_id = vms[i].id;
-	vmt_vms_free(vms, nr);
-	vmt_guest_info(at.g, &info);
-	TEST_ASSERT(info.ready, "decoder not ready: %s", info.status);
-	usleep(10000);
-	at.start_tsc = vmt_gpoll_tsc();
-	start = now_s();
-	while (now_s() - start < 10) {
-		n = vmt_client_read(c, on_records, &at);
-		TEST_ASSERT(n >= 0, "read: %ld", n);
-		if (n < 256)
-			usleep(20000);
+	rc = run(&out, "%s record -d 10 --vm %d --sample-hz 1000 --sample-source timer "
+		 "--no-exits --profile-dir %s -o %s/t.vmt 2>&1", collect, qemu_pid,
+		 profile_dir, dir);
+	printf("%s", out);
+	TEST_ASSERT(!rc, "record failed (%d)", rc);
+	free(out);
+	rc = run(&out, "%s script -i %s/t.vmt 2>&1", collect, dir);
+	TEST_ASSERT(!rc, "script failed (%d):\n%.2000s", rc, out);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (parse_script_line(line, &l) || strcmp(l.kind, "sample"))
+			continue;
+		if (!strcmp(l.mode, "kernel")) {
+			kernel++;
+			kernel_named += l.symbol[0] && strncmp(l.symbol, "0x", 2);
+			continue;
+		}
+		user++;
+		user_named += l.pid >= 0;
+		if (l.rip >= burn_lo && l.rip < burn_hi) {
+			burn++;
+			burn_ok += l.pid == burn_pid && !strcmp(l.comm, "vmtburn");
+		} else if (l.rip >= duo_a_lo && l.rip < duo_a_hi) {
+			a++;
+			a_ok += l.tid == duo_a && l.pid == duo_pid;
+		} else if (l.rip >= duo_b_lo && l.rip < duo_b_hi) {
+			b++;
+			b_ok += l.tid == duo_b && l.pid == duo_pid;
+		}
 	}
-	TEST_ASSERT_EQ(vmt_client_stop(c), 0);
-	TEST_ASSERT(vmt_client_read(c, on_records, &at) >= 0, "last read");
-	vmt_client_close(c);
-	printf("# %" PRIu64 " user samples, %" PRIu64 " decoded, %" PRIu64 " changes; "
-	       "burner %" PRIu64 "/%" PRIu64 ", duo-a %" PRIu64 "/%" PRIu64
-	       ", duo-b %" PRIu64 "/%" PRIu64 "\n", at.user_samples, at.decoded, at.changed,
-	       at.burn_ok, at.burn, at.a_ok, at.a, at.b_ok, at.b);
-	st = vmt_guest_stats(at.g);
-	printf("# decoder: %" PRIu64 " walks (%" PRIu64 " partial), %" PRIu64
-	       " unknown CR3s; timeline %" PRIu64 " hits, %" PRIu64 " between polls, %" PRIu64
-	       " missed, %" PRIu64 " nearest; live current reads %" PRIu64 " (%" PRIu64
-	       " failed); %" PRIu64 " not fitting\n", st->walks, st->walks_partial,
-	       st->unknown_cr3, st->timeline_hits, st->timeline_between,
-	       st->timeline_misses, st->timeline_nearest, st->current_reads,
-	       st->current_failed, st->current_mismatch);
-	vmt_guest_close(at.g);
-	TEST_ASSERT(at.burn >= 100, "only %" PRIu64 " samples in the burner's loop", at.burn);
-	TEST_ASSERT(at.burn_ok * 10 >= at.burn * 9, "burner: %" PRIu64 " of %" PRIu64 " named",
-		    at.burn_ok, at.burn);
-	TEST_ASSERT(at.a >= 20 && at.b >= 20, "thread loops: %" PRIu64 " and %" PRIu64
-		    " samples", at.a, at.b);
-	TEST_ASSERT(at.a_ok * 10 >= at.a * 8 && at.b_ok * 10 >= at.b * 8,
+	free(out);
+	printf("# user samples: %" PRIu64 ", %" PRIu64 " named; burner %" PRIu64 "/%" PRIu64
+	       ", duo-a %" PRIu64 "/%" PRIu64 ", duo-b %" PRIu64 "/%" PRIu64
+	       "; kernel samples: %" PRIu64 ", %" PRIu64 " with a symbol\n", user,
+	       user_named, burn_ok, burn, a_ok, a, b_ok, b, kernel, kernel_named);
+	TEST_ASSERT(burn >= 100, "only %" PRIu64 " samples in the burner's loop", burn);
+	TEST_ASSERT(burn_ok * 10 >= burn * 9, "burner: %" PRIu64 " of %" PRIu64 " named",
+		    burn_ok, burn);
+	TEST_ASSERT(a >= 20 && b >= 20, "thread loops: %" PRIu64 " and %" PRIu64 " samples",
+		    a, b);
+	TEST_ASSERT(a_ok * 10 >= a * 8 && b_ok * 10 >= b * 8,
 		    "threads: duo-a %" PRIu64 "/%" PRIu64 ", duo-b %" PRIu64 "/%" PRIu64,
-		    at.a_ok, at.a, at.b_ok, at.b);
+		    a_ok, a, b_ok, b);
+	TEST_ASSERT(kernel < 10 || kernel_named * 10 >= kernel * 9,
+		    "kernel samples: %" PRIu64 " of %" PRIu64 " symbolized", kernel_named, kernel);
+
+	/* The report: processes by name, and what the guest is. */
+	rc = run(&out, "%s report -i %s/t.vmt --by process,thread 2>&1", collect, dir);
+	TEST_ASSERT(!rc, "report failed (%d):\n%.2000s", rc, out);
+	printf("%.3000s", out);
+	TEST_ASSERT(strstr(out, "guest: Linux "), "no guest line in the report");
+	snprintf(want, sizeof(want), "vmtburn %u", burn_pid);
+	TEST_ASSERT(strstr(out, want), "no \"%s\" in the report", want);
+	snprintf(want, sizeof(want), "duo-a %u", duo_a);
+	TEST_ASSERT(strstr(out, want), "no \"%s\" (a thread) in the report", want);
+	snprintf(want, sizeof(want), "duo-b %u", duo_b);
+	TEST_ASSERT(strstr(out, want), "no \"%s\" (a thread) in the report", want);
+	free(out);
+	rc = run(&out, "%s report -i %s/t.vmt --by symbol --top 5 2>&1", collect, dir);
+	TEST_ASSERT(!rc, "report --by symbol failed (%d)", rc);
+	printf("%.2000s", out);
+	free(out);
+}
+
+/* No profile for the guest: recorded all the same, and the report says why. */
+static void test_no_profile(void)
+{
+	char *out;
+	int rc;
+
+	need_setup();
+	rc = run(&out, "mkdir -p %s/empty && %s record -d 2 --vm %d --sample-hz 1000 "
+		 "--sample-source timer --profile-dir %s/empty -o %s/n.vmt 2>&1", dir,
+		 collect, qemu_pid, dir, dir);
+	printf("%s", out);
+	TEST_ASSERT(!rc, "record failed (%d)", rc);
+	free(out);
+	rc = run(&out, "%s report -i %s/n.vmt --by process 2>&1", collect, dir);
+	TEST_ASSERT(!rc, "report failed (%d):\n%s", rc, out);
+	printf("%.1500s", out);
+	TEST_ASSERT(strstr(out, "guest: no guest task names: no profile in") &&
+		    strstr(out, "matches this guest's kernel, Linux"),
+		    "the report does not say why names are missing");
+	free(out);
+	/* The records are there, with their CR3s. */
+	rc = run(&out, "%s script -i %s/n.vmt | grep -c ',sample,.*,0x[0-9a-f]*,user,,,,'",
+		 collect, dir);
+	TEST_ASSERT(atoi(out) > 0, "no unnamed user samples with a CR3: %s", out);
+	free(out);
 }
 
 /* The seq numbers the guest printed for its variable, lowest and highest. */
@@ -673,7 +692,8 @@ static const struct tap_test tests[] = {
 	TAP_TEST(vms),
 	TAP_TEST(ps),
 	TAP_TEST(threads),
-	TAP_TEST_TIMEOUT(attribution, 60),
+	TAP_TEST_TIMEOUT(record_report, 90),
+	TAP_TEST_TIMEOUT(no_profile, 60),
 	TAP_TEST(peek),
 	TAP_TEST(peek_watch),
 };

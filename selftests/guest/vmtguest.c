@@ -80,7 +80,10 @@ static __attribute__((noreturn)) int idle_main(void)
 		pause();
 }
 
-static volatile int duo_turn;
+/* Whose turn it is; the other thread sleeps on the condition meanwhile. */
+static int duo_turn;
+static pthread_mutex_t duo_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t duo_cond = PTHREAD_COND_INITIALIZER;
 
 struct duo_thread {
 	int me;
@@ -97,15 +100,18 @@ static void *duo_thread(void *arg)
 	printf("vmtduo: pid %d %s tid %ld\n", getpid(), t->name, (long)syscall(SYS_gettid));
 	fflush(stdout);
 	for (;;) {
-		if (duo_turn != t->me) {
-			usleep(2000);
-			continue;
-		}
+		pthread_mutex_lock(&duo_lock);
+		while (duo_turn != t->me)
+			pthread_cond_wait(&duo_cond, &duo_lock);
+		pthread_mutex_unlock(&duo_lock);
 		/* About a second of spinning, in chunks between clock reads. */
 		start = now();
 		while (now() - start < 1.0)
 			t->spin(1 << 20);
+		pthread_mutex_lock(&duo_lock);
 		duo_turn = !t->me;
+		pthread_cond_broadcast(&duo_cond);
+		pthread_mutex_unlock(&duo_lock);
 	}
 	return NULL;
 }

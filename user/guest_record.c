@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Guest introspection while recording: see guest_record.h. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "client.h"
+#include "guest.h"
+#include "guest_record.h"
+#include "options.h"
+#include "trace.h"
+#include "vmtrace-collect.h"
+
+#define DEFAULT_POLL_US 1000
+
+enum rec_vm_state { VM_NOTED, VM_OPEN, VM_FAILED };
+
+struct rec_vm {
+	uint32_t vm_id, vmm_pid;
+	struct vmt_vm_meta meta;	/* its trace entry */
+	enum rec_vm_state state;
+	struct vmt_guest *g;
+	uint64_t records;	/* exits and samples with guest state */
+	uint64_t named;		/* ... whose task the decoder named */
+	uint64_t tasks, symbols; /* metadata entries written */
+	char why[256];		/* VM_FAILED, or not ready: why */
+};
+
+struct guest_recorder {
+	struct guest_rec_opts o;
+	struct rec_vm *vms;
+	size_t nr, cap;
+	size_t noted;		/* VMs in VM_NOTED */
+	size_t last;		/* the last VM looked up */
+};
+
+int guest_rec_add_forced(struct guest_rec_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char pid[16];
+	uint64_t v;
+
+	if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof(pid))
+		return -EINVAL;
+	memcpy(pid, arg, eq - arg);
+	pid[eq - arg] = 0;
+	if (parse_u64(pid, 1, INT_MAX, &v))
+		return -EINVAL;
+	if (o->nr_forced == GUEST_REC_MAX_FORCED)
+		return -E2BIG;
+	o->forced[o->nr_forced].vmm_pid = v;
+	o->forced[o->nr_forced++].path = eq + 1;
+	return 0;
+}
+
+int guest_rec_new(const struct guest_rec_opts *o, struct guest_recorder **out)
+{
+	struct guest_recorder *gr = calloc(1, sizeof(*gr));
+
+	if (!gr)
+		return -ENOMEM;
+	gr->o = *o;
+	if (!gr->o.poll_us)
+		gr->o.poll_us = DEFAULT_POLL_US;
+	*out = gr;
+	return 0;
+}
+
+static struct rec_vm *find_vm(struct guest_recorder *gr, uint32_t vm_id)
+{
+	size_t i;
+
+	if (gr->last < gr->nr && gr->vms[gr->last].vm_id == vm_id)
+		return &gr->vms[gr->last];
+	for (i = 0; i < gr->nr; i++) {
+		if (gr->vms[i].vm_id == vm_id) {
+			gr->last = i;
+			return &gr->vms[i];
+		}
+	}
+	return NULL;
+}
+
+void guest_rec_note_vm(struct guest_recorder *gr, const struct vmt_vm_meta *vm)
+{
+	struct rec_vm *v;
+
+	if (find_vm(gr, vm->vm_id))
+		return;
+	if (gr->nr == gr->cap) {
+		size_t cap = gr->cap ? 2 * gr->cap : 8;
+
+		v = realloc(gr->vms, cap * sizeof(*v));
+		if (!v)
+			return;		/* that VM goes unnamed */
+		gr->vms = v;
+		gr->cap = cap;
+	}
+	v = &gr->vms[gr->nr++];
+	memset(v, 0, sizeof(*v));
+	v->vm_id = vm->vm_id;
+	v->vmm_pid = vm->vmm_pid;
+	v->meta = *vm;
+	v->state = VM_NOTED;
+	gr->noted++;
+}
+
+static const char *forced_profile(const struct guest_recorder *gr, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < gr->o.nr_forced; i++)
+		if (gr->o.forced[i].vmm_pid == pid)
+			return gr->o.forced[i].path;
+	return NULL;
+}
+
+/* One line for the VM's trace entry: what the guest is, or why no names. */
+static void describe_guest(struct rec_vm *v, const struct vmt_guest_info *info)
+{
+	char *g = v->meta.guest;
+	size_t len = sizeof(v->meta.guest);
+
+	if (!info->ready) {
+		snprintf(g, len, "no guest task names: %s", v->why);
+		return;
+	}
+	snprintf(g, len, "Linux %s, profile %s, kernel at guest-physical 0x%llx, "
+		 "virtual KASLR slide %s0x%llx, %s paging", info->release, info->profile,
+		 (unsigned long long)info->phys_load, info->virt_slide < 0 ? "-" : "+",
+		 (unsigned long long)(info->virt_slide < 0 ? -info->virt_slide :
+				      info->virt_slide), vmt_paging_name(info->paging));
+}
+
+static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
+		       const struct vmt_vm_info *vm)
+{
+	struct vmt_guest_opts opts = {
+		.profile_dir = gr->o.profile_dir,
+		.profile_path = forced_profile(gr, v->vmm_pid),
+		.poll_us = gr->o.poll_us,
+	};
+	struct vmt_guest_info info;
+	int err;
+
+	err = vmt_guest_open(vm, &opts, &v->g);
+	if (err) {
+		snprintf(v->why, sizeof(v->why), "%s", strerror(-err));
+		snprintf(v->meta.guest, sizeof(v->meta.guest), "no guest task names: %s",
+			 v->why);
+		v->state = VM_FAILED;
+		return;
+	}
+	v->state = VM_OPEN;
+	vmt_guest_info(v->g, &info);
+	if (!info.ready)
+		snprintf(v->why, sizeof(v->why), "%s", info.status);
+	describe_guest(v, &info);
+	if (gr->o.quiet)
+		return;
+	if (info.ready)
+		fprintf(stderr, "%s: vm %u (pid %u): guest Linux %s, profile %s, kaslr "
+			"virtual %+lld MiB: naming its processes\n", prog_name, v->vm_id,
+			v->vmm_pid, info.release, info.profile,
+			(long long)info.virt_slide / (1 << 20));
+	else
+		fprintf(stderr, "%s: vm %u (pid %u): no guest names: %s\n", prog_name,
+			v->vm_id, v->vmm_pid, info.status);
+}
+
+int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
+		     struct vmt_trace_writer *w)
+{
+	struct vmt_vm_info *vms = NULL;
+	size_t nr = 0, i, j;
+	int err, ret = 0;
+
+	if (!gr->noted)
+		return 0;
+	err = vmt_client_get_vms(c, &vms, &nr);
+	for (i = 0; i < gr->nr; i++) {
+		struct rec_vm *v = &gr->vms[i];
+
+		if (v->state != VM_NOTED)
+			continue;
+		for (j = 0; !err && j < nr && vms[j].id != v->vm_id; j++)
+			;
+		if (err || j == nr) {
+			snprintf(v->why, sizeof(v->why), err ? "GET_VMS failed: %s" :
+				 "the VM was gone before its memory could be read",
+				 strerror(-err));
+			snprintf(v->meta.guest, sizeof(v->meta.guest),
+				 "no guest task names: %s", v->why);
+			v->state = VM_FAILED;
+		} else {
+			open_guest(gr, v, &vms[j]);
+		}
+		/* The VM's entry again, now with its guest: the last one counts. */
+		if (!ret)
+			ret = vmt_trace_write_vm(w, &v->meta);
+	}
+	gr->noted = 0;
+	if (!err)
+		vmt_vms_free(vms, nr);
+	return ret;
+}
+
+static int write_task(struct vmt_trace_writer *w, const struct rec_vm *v,
+		      const struct vmtrace_record *r, const struct vmt_guest_task *t)
+{
+	struct vmt_task_meta m = {
+		.vm_id = v->vm_id, .pid = t->pid, .tid = t->tid, .cr3 = t->cr3,
+		.gs_base = r->u.g.guest_gs_base, .valid_from_tsc = r->host_tsc,
+	};
+
+	snprintf(m.comm, sizeof(m.comm), "%.*s", (int)sizeof(m.comm) - 1, t->comm);
+	/* Only a thread the decoder knows has a name of its own. */
+	if (t->flags & VMT_GTASK_THREAD)
+		snprintf(m.thread_comm, sizeof(m.thread_comm), "%.*s",
+			 (int)sizeof(m.thread_comm) - 1, t->thread_comm);
+	return vmt_trace_write_task(w, &m);
+}
+
+static int write_symbol(struct vmt_trace_writer *w, struct rec_vm *v, uint64_t rip)
+{
+	struct vmt_symbol_meta m = { .vm_id = v->vm_id };
+	int is_new;
+
+	if (vmt_guest_symbol(v->g, rip, &m.start, &m.size, m.name, sizeof(m.name),
+			     &is_new) || !is_new)
+		return 0;
+	v->symbols++;
+	return vmt_trace_write_symbol(w, &m);
+}
+
+int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
+		     const struct vmtrace_record *recs, size_t n)
+{
+	struct vmt_guest_task t;
+	struct rec_vm *v;
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		const struct vmtrace_record *r = &recs[i];
+
+		if ((r->kind != VMTRACE_KIND_EXIT && r->kind != VMTRACE_KIND_SAMPLE) ||
+		    (r->flags & (VMTRACE_REC_F_HOST | VMTRACE_REC_F_NO_STATE)))
+			continue;
+		v = find_vm(gr, r->vm_id);
+		if (!v)
+			continue;
+		v->records++;
+		if (v->state != VM_OPEN)
+			continue;
+		if (vmt_guest_task_for_record(v->g, r, &t))
+			continue;
+		v->named++;
+		if (t.flags & VMT_GTASK_CHANGED) {
+			v->tasks++;
+			err = write_task(w, v, r, &t);
+			if (err)
+				return err;
+		}
+		/* Kernel code: the function, once per function. */
+		if (!(r->mode & VMTRACE_MODE_CPL_MASK)) {
+			err = write_symbol(w, v, r->u.g.guest_rip);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+void guest_rec_free(struct guest_recorder *gr)
+{
+	size_t i;
+
+	if (!gr)
+		return;
+	for (i = 0; i < gr->nr; i++) {
+		struct rec_vm *v = &gr->vms[i];
+
+		if (!gr->o.quiet && v->records && !v->why[0]) {
+			const struct vmt_guest_stats *st = vmt_guest_stats(v->g);
+
+			fprintf(stderr, "%s: vm %u: %llu of %llu guest records named "
+				"(%llu task and %llu symbol entries); threads: %llu polled, "
+				"%llu between polls, %llu nearest, %llu read late\n", prog_name,
+				v->vm_id, (unsigned long long)v->named,
+				(unsigned long long)v->records, (unsigned long long)v->tasks,
+				(unsigned long long)v->symbols,
+				(unsigned long long)st->timeline_hits,
+				(unsigned long long)st->timeline_between,
+				(unsigned long long)st->timeline_nearest,
+				(unsigned long long)st->timeline_misses);
+		}
+		else if (!gr->o.quiet && v->records)
+			fprintf(stderr, "%s: vm %u: %llu guest records, none named: %s\n",
+				prog_name, v->vm_id, (unsigned long long)v->records, v->why);
+		vmt_guest_close(v->g);
+	}
+	free(gr->vms);
+	free(gr);
+}

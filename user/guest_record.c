@@ -169,16 +169,12 @@ static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
 			v->vm_id, v->vmm_pid, info.status);
 }
 
-int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
-		     struct vmt_trace_writer *w)
+int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vms,
+			 size_t nr, int err, struct vmt_trace_writer *w)
 {
-	struct vmt_vm_info *vms = NULL;
-	size_t nr = 0, i, j;
-	int err, ret = 0;
+	size_t i, j;
+	int ret = 0;
 
-	if (!gr->noted)
-		return 0;
-	err = vmt_client_get_vms(c, &vms, &nr);
 	for (i = 0; i < gr->nr; i++) {
 		struct rec_vm *v = &gr->vms[i];
 
@@ -201,6 +197,20 @@ int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
 			ret = vmt_trace_write_vm(w, &v->meta);
 	}
 	gr->noted = 0;
+	return ret;
+}
+
+int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
+		     struct vmt_trace_writer *w)
+{
+	struct vmt_vm_info *vms = NULL;
+	size_t nr = 0;
+	int err, ret;
+
+	if (!gr->noted)
+		return 0;
+	err = vmt_client_get_vms(c, &vms, &nr);
+	ret = guest_rec_attach_vms(gr, vms, nr, err, w);
 	if (!err)
 		vmt_vms_free(vms, nr);
 	return ret;

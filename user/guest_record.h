@@ -16,6 +16,7 @@
 #include <linux/vmtrace.h>
 
 struct vmt_client;
+struct vmt_vm_info;
 struct vmt_trace_writer;
 struct vmt_vm_meta;
 struct guest_recorder;
@@ -55,6 +56,9 @@ void guest_rec_note_vm(struct guest_recorder *gr, const struct vmt_vm_meta *vm);
  */
 int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
 		     struct vmt_trace_writer *w);
+/* The same with the VM list given (@vms NULL: GET_VMS failed, -@err). */
+int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vms,
+			 size_t nr, int err, struct vmt_trace_writer *w);
 
 /*
  * Before @recs (sorted) go to the trace: task and symbol metadata for

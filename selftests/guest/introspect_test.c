@@ -18,8 +18,7 @@
  *                loop name its pid and comm, >= 80 % of each thread loop's
  *                name that thread's tid; kernel samples name functions;
  *                the report names the processes and the guest kernel
- *   no_profile   recorded without a profile: raw CR3s, and the report says
- *                why names are missing
+ *   no_profile   without a matching profile vms says why names are missing
  *   peek         reads the value the guest printed; --watch sees changes
  *
  * The guest boots once (about 25 s or more in the test host); every check
@@ -577,30 +576,28 @@ static void test_record_report(void)
 	free(out);
 }
 
-/* No profile for the guest: recorded all the same, and the report says why. */
+/*
+ * No profile for the guest: vms says why there are no names.  (That a
+ * recording of such a guest says so too is guest_record_test's: each
+ * session started here patches probes into a running L2's vCPU loop, which
+ * QEMU TCG now and then gets wrong, so this test keeps to two.)
+ */
 static void test_no_profile(void)
 {
-	char *out;
+	struct utsname u;
+	char *out, want[400];
 	int rc;
 
 	need_setup();
-	rc = run(&out, "mkdir -p %s/empty && %s record -d 2 --vm %d --sample-hz 1000 "
-		 "--sample-source timer --profile-dir %s/empty -o %s/n.vmt 2>&1", dir,
-		 collect, qemu_pid, dir, dir);
-	printf("%s", out);
-	TEST_ASSERT(!rc, "record failed (%d)", rc);
-	free(out);
-	rc = run(&out, "%s report -i %s/n.vmt --by process 2>&1", collect, dir);
-	TEST_ASSERT(!rc, "report failed (%d):\n%s", rc, out);
-	printf("%.1500s", out);
-	TEST_ASSERT(strstr(out, "guest: no guest task names: no profile in") &&
-		    strstr(out, "matches this guest's kernel, Linux"),
-		    "the report does not say why names are missing");
-	free(out);
-	/* The records are there, with their CR3s. */
-	rc = run(&out, "%s script -i %s/n.vmt | grep -c ',sample,.*,0x[0-9a-f]*,user,,,,'",
-		 collect, dir);
-	TEST_ASSERT(atoi(out) > 0, "no unnamed user samples with a CR3: %s", out);
+	uname(&u);
+	rc = run(&out, "mkdir -p %s/empty && %s vms --no-discover --profile-dir %s/empty 2>&1",
+		 dir, collect, dir);
+	TEST_ASSERT(!rc, "vms failed (%d):\n%s", rc, out);
+	printf("%s", vm_block(out));
+	snprintf(want, sizeof(want), "names: unavailable: no profile in %s/empty matches "
+		 "this guest's kernel, Linux %s", dir, u.release);
+	TEST_ASSERT(strstr(out, want), "vms does not say why there are no names");
+	TEST_ASSERT(strstr(out, "guest kernel: Linux version "), "no banner without a profile");
 	free(out);
 }
 
@@ -692,8 +689,8 @@ static const struct tap_test tests[] = {
 	TAP_TEST(vms),
 	TAP_TEST(ps),
 	TAP_TEST(threads),
+	TAP_TEST(no_profile),
 	TAP_TEST_TIMEOUT(record_report, 90),
-	TAP_TEST_TIMEOUT(no_profile, 60),
 	TAP_TEST(peek),
 	TAP_TEST(peek_watch),
 };

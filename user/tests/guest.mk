@@ -8,7 +8,8 @@
 # The tests that read guest memory read this process's own memory through
 # /proc/self/mem, as the collector reads a VMM's.
 
-GUEST_TESTS := guest_mem_test guest_pt_test ksyms_test profile_test guest_linux_test
+GUEST_TESTS := guest_mem_test guest_pt_test ksyms_test profile_test guest_linux_test \
+	guest_record_test
 TESTS += $(GUEST_TESTS)
 all: $(GUEST_TESTS) guest_bench
 

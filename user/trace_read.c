@@ -283,14 +283,19 @@ static int find_next_frame(struct vmt_trace_reader *r, uint64_t from, uint64_t *
 {
 	const size_t hsize = sizeof(struct vmt_frame_header);
 	uint64_t off = from;
-	uint8_t *win = malloc(SCAN_WINDOW);
+	size_t win_size = from < r->file_size && r->file_size - from < SCAN_WINDOW ?
+			  r->file_size - from : SCAN_WINDOW;
+	uint8_t *win;
 	int err = 0;
 
+	*found = r->file_size;
+	if (from >= r->file_size)
+		return 0;
+	win = malloc(win_size);
 	if (!win)
 		return -ENOMEM;
-	*found = r->file_size;
 	while (off + hsize <= r->file_size) {
-		size_t n = r->file_size - off < SCAN_WINDOW ? r->file_size - off : SCAN_WINDOW;
+		size_t n = r->file_size - off < win_size ? r->file_size - off : win_size;
 		size_t i;
 
 		err = read_at(r, off, win, n);
@@ -309,7 +314,7 @@ static int find_next_frame(struct vmt_trace_reader *r, uint64_t from, uint64_t *
 				goto out;
 			}
 		}
-		if (n < SCAN_WINDOW)
+		if (n < win_size)
 			break;
 		off += n - hsize + 1;
 	}

@@ -62,7 +62,7 @@ check:
 	} | tee build/check/harness.tap
 	@-for k in $(CHECK_KERNELS); do \
 		echo "# selftests on kernel $$k"; \
-		scripts/vmtest --kernel $$k -- selftests/run 2>&1; \
+		scripts/vmtest --kernel $$k --timeout 1800 -- selftests/run 2>&1; \
 		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - selftests on kernel $$k: vmtest exit status $$rc"; \
 	done | tee build/check/selftests.tap
 	@scripts/tap-summary build/check/unit.tap build/check/harness.tap build/check/selftests.tap

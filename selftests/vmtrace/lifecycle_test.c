@@ -148,6 +148,20 @@ static void run_exits(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint32_t count)
 	vcpu_assert_done(vcpu);
 }
 
+/* Whether GET_VMS lists a VM of process @pid. */
+static bool vm_listed(struct vmt_client *c, uint32_t pid)
+{
+	struct vmt_vm_info *info;
+	bool found = false;
+	size_t nr;
+
+	TEST_ASSERT(!vmt_client_get_vms(c, &info, &nr), "GET_VMS");
+	for (size_t i = 0; i < nr; i++)
+		found |= info[i].pid == pid;
+	vmt_vms_free(info, nr);
+	return found;
+}
+
 /* A VM destroyed while recording: a VM_GONE record with its id follows its
  * last exit, it leaves GET_VMS, and a VM created later gets a new id. */
 static void test_vm_gone(void)
@@ -166,7 +180,10 @@ static void test_vm_gone(void)
 	vcpu = vm_vcpu_add(vm1);
 	run_exits(vm1, vcpu, 10);
 	vm_free(vm1);
-	usleep(600000);		/* the module reaps dead VMs every 200 ms */
+	/* The module reaps dead VMs every 200 ms; a loaded host may be late. */
+	for (int i = 0; i < 100 && vm_listed(c, getpid()); i++)
+		usleep(100000);
+	TEST_ASSERT(!vm_listed(c, getpid()), "the destroyed VM is still listed after 10 s");
 	vm2 = vm_create();
 	vcpu = vm_vcpu_add(vm2);
 	run_exits(vm2, vcpu, 10);
@@ -244,7 +261,8 @@ static void test_rmmod_during_storm(void)
 		    "collector ended with status %d", status);
 	TEST_ASSERT(!module_loaded("vmtrace"), "vmtrace came back");
 	before = storm.exits;
-	usleep(200000);
+	for (int i = 0; i < 50 && storm.exits == before; i++)
+		usleep(100000);
 	TEST_ASSERT(storm.exits > before, "the guest stopped running after rmmod");
 	storm_stop(&storm);
 	load_vmtrace();
@@ -327,7 +345,8 @@ static void test_session_churn(void)
 		rec_buf_free(&buf);
 	}
 	before = storm.exits;
-	usleep(100000);
+	for (int i = 0; i < 50 && storm.exits == before; i++)
+		usleep(100000);
 	TEST_ASSERT(storm.exits > before, "the guest stopped running");
 	storm_stop(&storm);
 	vmt_client_close(c);

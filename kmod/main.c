@@ -47,13 +47,18 @@ static int __init vmt_init(void)
 	err = vmt_session_init();
 	if (err)
 		goto err_vm;
-	err = vmt_genl_init();
+	err = vmt_probes_attach();
 	if (err)
 		goto err_session;
+	err = vmt_genl_init();
+	if (err)
+		goto err_probes;
 	pr_info("vmtrace " VMT_VERSION " loaded (%s)\n",
 		vmt_host_vendor == VMTRACE_VENDOR_SVM ? "SVM" : "VMX");
 	return 0;
 
+err_probes:
+	vmt_probes_detach();
 err_session:
 	vmt_session_exit();
 err_vm:
@@ -66,6 +71,7 @@ static void __exit vmt_exit(void)
 {
 	vmt_genl_exit();
 	vmt_session_exit();
+	vmt_probes_detach();
 	vmt_vm_exit();
 }
 

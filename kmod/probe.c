@@ -12,7 +12,6 @@
 #include <linux/hrtimer.h>
 #include <linux/smp.h>
 #include <linux/cpu.h>
-#include <linux/jump_label.h>
 #include <asm/irq_regs.h>
 #include <asm/tsc.h>
 #include "vmtrace.h"
@@ -28,8 +27,15 @@ struct vmt_entry_stamp {
 };
 static DEFINE_PER_CPU(struct vmt_entry_stamp, vmt_entry_stamp);
 
-/* VMTRACE_CFG_F_COST: off, it costs a patched-out jump. */
-static DEFINE_STATIC_KEY_FALSE(vmt_cost_key);
+/*
+ * The session the probes record into, or NULL.  The probes stay attached
+ * to the tracepoints from module load to unload, and a session starts and
+ * stops by publishing and clearing this pointer: attaching and detaching
+ * live-patch KVM's code (the tracepoints' static keys), which the session
+ * churn of a monitoring tool has no need to do.  When idle, an exit costs
+ * one call, one load and one branch.
+ */
+static struct vmt_session *vmt_recording;
 
 /* Add the cycles since @start to this CPU's cost (and an event, if one). */
 static __always_inline void vmt_cost(struct vmt_session *s, u64 start,
@@ -97,13 +103,18 @@ static __always_inline struct vmt_vm *vmt_vm_of(struct vmt_session *s,
 
 static void vmt_probe_entry(void *data, VMT_KVM_ENTRY_PROTO)
 {
-	struct vmt_entry_stamp *stamp = this_cpu_ptr(&vmt_entry_stamp);
-	u64 tsc = rdtsc();
+	struct vmt_session *s = READ_ONCE(vmt_recording);
+	struct vmt_entry_stamp *stamp;
+	u64 tsc;
 
+	if (!s)
+		return;
+	tsc = rdtsc();
+	stamp = this_cpu_ptr(&vmt_entry_stamp);
 	stamp->vcpu = vcpu;
 	stamp->tsc = tsc;
-	if (static_branch_unlikely(&vmt_cost_key))
-		vmt_cost(data, tsc, false);
+	if (unlikely(s->cfg.flags & VMTRACE_CFG_F_COST))
+		vmt_cost(s, tsc, false);
 }
 
 /* An exit of @vcpu at host TSC @tsc: one EXIT record, unless filtered. */
@@ -145,11 +156,15 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 
 static void vmt_probe_exit(void *data, struct kvm_vcpu *vcpu, u32 isa)
 {
-	u64 tsc = rdtsc();
+	struct vmt_session *s = READ_ONCE(vmt_recording);
+	u64 tsc;
 
-	vmt_record_exit(data, vcpu, tsc);
-	if (static_branch_unlikely(&vmt_cost_key))
-		vmt_cost(data, tsc, true);
+	if (!s)
+		return;
+	tsc = rdtsc();
+	vmt_record_exit(s, vcpu, tsc);
+	if (unlikely(s->cfg.flags & VMTRACE_CFG_F_COST))
+		vmt_cost(s, tsc, true);
 }
 
 /* One sampling interrupt on this CPU; @regs are the interrupted ones. */
@@ -199,7 +214,7 @@ static void vmt_sample(struct vmt_cpu *c, struct pt_regs *regs)
 	u64 tsc = rdtsc();
 
 	vmt_record_sample(c, regs, tsc);
-	if (static_branch_unlikely(&vmt_cost_key))
+	if (unlikely(c->session->cfg.flags & VMTRACE_CFG_F_COST))
 		vmt_cost(c->session, tsc, true);
 }
 
@@ -331,37 +346,58 @@ void vmt_sampling_stop(struct vmt_session *s)
 	}
 }
 
-int vmt_probes_register(struct vmt_session *s)
+/* Probes record into @s from now on. */
+void vmt_probes_start(struct vmt_session *s)
+{
+	int cpu;
+
+	/*
+	 * Entry stamps are not kept while idle: forget the old ones, or the
+	 * first exit would measure from an entry of an earlier session.  No
+	 * probe writes them until the session is published below.
+	 */
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&vmt_entry_stamp, cpu)->vcpu = NULL;
+	/* Pairs with READ_ONCE in the probes: @s is fully set up. */
+	smp_store_release(&vmt_recording, s);
+}
+
+/* Probes stop recording; none is still using the session on return. */
+void vmt_probes_stop(void)
+{
+	WRITE_ONCE(vmt_recording, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+/* Attach to kvm_entry and kvm_exit, for the module's lifetime. */
+int vmt_probes_attach(void)
 {
 	int err;
 
-	if (s->cfg.flags & VMTRACE_CFG_F_COST)
-		static_branch_enable(&vmt_cost_key);
 	err = tracepoint_probe_register(&__tracepoint_kvm_entry,
-					vmt_probe_entry, s);
+					vmt_probe_entry, NULL);
 	if (err)
 		goto err_out;
 	err = tracepoint_probe_register(&__tracepoint_kvm_exit,
-					vmt_probe_exit, s);
+					vmt_probe_exit, NULL);
 	if (err)
 		goto err_entry;
 	return 0;
 
 err_entry:
 	tracepoint_probe_unregister(&__tracepoint_kvm_entry, vmt_probe_entry,
-				    s);
+				    NULL);
 	tracepoint_synchronize_unregister();
 err_out:
-	static_branch_disable(&vmt_cost_key);
 	return err;
 }
 
-/* Unregister; no probe runs once this returns. */
-void vmt_probes_unregister(struct vmt_session *s)
+/* Detach; no probe runs once this returns. */
+void vmt_probes_detach(void)
 {
-	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmt_probe_exit, s);
+	tracepoint_probe_unregister(&__tracepoint_kvm_exit, vmt_probe_exit,
+				    NULL);
 	tracepoint_probe_unregister(&__tracepoint_kvm_entry, vmt_probe_entry,
-				    s);
+				    NULL);
 	tracepoint_synchronize_unregister();
-	static_branch_disable(&vmt_cost_key);
 }

@@ -99,7 +99,7 @@ bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid)
 static void vmt_session_quiesce(struct vmt_session *s)
 {
 	vmt_sampling_stop(s);
-	vmt_probes_unregister(s);
+	vmt_probes_stop();
 	s->state = VMTRACE_STATE_STOPPED;
 }
 
@@ -127,19 +127,13 @@ int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 		NL_SET_ERR_MSG(extack, "cannot start the PMU sampling counters");
 		goto err_free;
 	}
-	err = vmt_probes_register(s);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot attach to the KVM tracepoints");
-		goto err_sampling;
-	}
 	/* Only now that nothing can fail: the old session's data goes. */
 	if (vmt_session)
 		vmt_session_free(vmt_session);
 	vmt_session = s;
+	vmt_probes_start(s);
 	return 0;
 
-err_sampling:
-	vmt_sampling_stop(s);
 err_free:
 	vmt_session_free(s);
 	return err;

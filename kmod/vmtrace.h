@@ -86,8 +86,10 @@ void vmt_session_exit(void);
 
 /* ---- probes and sampling (probe.c) ---- */
 
-int vmt_probes_register(struct vmt_session *s);
-void vmt_probes_unregister(struct vmt_session *s);
+int vmt_probes_attach(void);
+void vmt_probes_detach(void);
+void vmt_probes_start(struct vmt_session *s);
+void vmt_probes_stop(void);
 int vmt_sampling_start(struct vmt_session *s);
 void vmt_sampling_stop(struct vmt_session *s);
 u32 vmt_pmu_available(void);

@@ -128,6 +128,8 @@ struct vmt_guest_stats {
 	uint64_t timeline_misses; /* ... the timeline did not cover */
 	uint64_t timeline_nearest; /* ... named after the nearest poll that
 				 * saw a thread of the record's process */
+	uint64_t polls, poll_failures; /* the poller's rounds, failed reads */
+	uint64_t watches;	/* vCPUs (GS bases) watched */
 	uint64_t pt_faults;	/* page walks that failed */
 	uint64_t mem_errors;	/* guest memory reads that failed */
 };

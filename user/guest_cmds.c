@@ -8,6 +8,7 @@
 #include "vmtrace-collect.h"
 #include "guest.h"
 #include "guest_cmds.h"
+#include "vmm_identity.h"
 
 /* The index of the VM of @vmm_pid in @vms, or @nr. */
 static size_t find_vm(const struct vmt_vm_info *vms, size_t nr, pid_t vmm_pid)
@@ -132,6 +133,21 @@ static unsigned long long magnitude(int64_t v)
 	return v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 }
 
+/* What the VMM's command line says the VM is: name, UUID, MACs. */
+static void print_identity(const struct vmt_vm_info *vm)
+{
+	struct vmt_vm_meta id = { 0 };
+	uint32_t i;
+
+	if (vmm_identity_read(vm->pid, &id))
+		return;
+	printf("  vmm: %s%s%s%s%s", id.comm, id.name[0] ? ", name " : "", id.name,
+	       id.uuid[0] ? ", uuid " : "", id.uuid);
+	for (i = 0; i < id.nr_macs; i++)
+		printf("%s%s", i ? " " : ", mac ", id.macs[i]);
+	printf("\n");
+}
+
 void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
 {
 	struct vmt_guest_opts opts = { .profile_dir = profile_dir };
@@ -140,6 +156,8 @@ void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
 	struct vmt_guest_info info;
 	struct vmt_guest *g;
 	size_t nr_procs = 0, nr_threads = 0;
+
+	print_identity(vm);
 
 	if (vmt_guest_open(vm, &opts, &g)) {
 		printf("  guest: out of memory\n");

@@ -1139,6 +1139,28 @@ out:
 	return err;
 }
 
+static int watch_for(struct vmt_guest *g, uint64_t gs);
+
+/*
+ * Poll every vCPU's current task from the start, not from its first
+ * record: records are decoded a while after they are taken, and the first
+ * ones would find no timeline.  Each CPU's GS base is __per_cpu_offset[cpu]
+ * (x86-64); without that symbol, vCPUs are watched as records show them.
+ */
+static void watch_all_cpus(struct vmt_guest *g, uint32_t nr_vcpus)
+{
+	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET], gs;
+	uint32_t cpu;
+
+	if (!off || g->prof->pointer_size != 8)
+		return;
+	for (cpu = 0; cpu < nr_vcpus && cpu < VMT_GPOLL_MAX_WATCHES; cpu++) {
+		if (vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8 * cpu, &gs))
+			break;
+		watch_for(g, gs);
+	}
+}
+
 /*
  * Find the guest's kernel and walk its tasks.  Only running out of memory
  * is an error; anything the guest makes impossible leaves g->status saying
@@ -1187,6 +1209,8 @@ static int attach(struct vmt_guest *g, const struct vmt_vm_info *vm,
 	if (o->poll_us && g->current_off &&
 	    vmt_gpoll_start(vm->pid, vm->slots, vm->nr_slots, o->poll_us, &g->poll))
 		g->poll = NULL;
+	if (g->poll)
+		watch_all_cpus(g, vm->nr_vcpus);
 	return 0;
 }
 
@@ -1418,6 +1442,8 @@ static int watch_for(struct vmt_guest *g, uint64_t gs)
 		ret = -1;
 	else
 		ret = vmt_gpoll_watch(g->poll, pa);
+	if (ret >= 0)
+		g->stats.watches++;
 	/* Failures are remembered too: a guest inventing GS bases costs one
 	 * translation each, and at most VMT_GPOLL_MAX_WATCHES watches. */
 	map_put(&g->poll_idx, gs, ret < 0 ? 0 : ret + 1, 1);
@@ -1465,17 +1491,25 @@ static int fits_record(void *arg, uint64_t task)
 	return th && th->mm && thread_fits(q->g, th, q->proc, q->key, q->user, 0);
 }
 
-/* The thread that ran: candidates from the timeline, else a live read. */
+/*
+ * The thread that ran.  With a timeline: the task the polls saw at the
+ * record's TSC (either side of a switch between two polls); failing that
+ * (they saw another process, or the record is older than the timeline or
+ * newer than its last poll), the nearest poll's thread of the record's
+ * process.  Without a timeline: the task current now, if it fits.
+ */
 static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *proc,
 				    uint64_t key, uint64_t gs, uint64_t tsc, int user,
 				    uint64_t now)
 {
-	struct vmt_gpoll_span before, after;
+	struct vmt_gpoll_span before = { 0 }, after = { 0 };
 	uint64_t cand[2];
 	struct task_rec *th;
 	int n = 0, seen = 0, idx = -1, i, ret;
 
-	if (g->poll && tsc && (idx = watch_for(g, gs)) >= 0) {
+	if (g->poll && tsc)
+		idx = watch_for(g, gs);
+	if (idx >= 0) {
 		ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
 		/* Not polled since the record: a few intervals at most. */
 		if (!ret && !vmt_gpoll_wait(g->poll, idx, tsc, 4 * g->poll_us))
@@ -1483,7 +1517,6 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 		switch (ret) {
 		case 2:
 			cand[n++] = before.value;
-			seen = 1;
 			g->stats.timeline_hits++;
 			break;
 		case 1:
@@ -1495,15 +1528,15 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 				cand[n++] = after.value;
 				cand[n++] = before.value;
 			}
-			seen = 1;
 			g->stats.timeline_between++;
 			break;
 		default:
 			g->stats.timeline_misses++;
 		}
-	}
-	if (!n && (cand[0] = current_task(g, gs, now)))
+		seen = n > 0;
+	} else if ((cand[0] = current_task(g, gs, now))) {
 		n = 1;
+	}
 	for (i = 0; i < n; i++) {
 		th = is_kernel_pointer(g, cand[i]) ? task_by_va(g, cand[i]) : NULL;
 		if (th && thread_fits(g, th, proc, key, user, seen))
@@ -1511,12 +1544,8 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 	}
 	if (n)
 		g->stats.current_mismatch++;
-	/*
-	 * The polls around the record saw another process: the poller missed
-	 * this run.  The nearest poll that saw a thread of this process on
-	 * this vCPU is the best guess.
-	 */
-	if (seen && proc) {
+	/* The polls around the record do not show this process running. */
+	if (idx >= 0 && proc) {
 		struct fit_query q = { g, proc, key, user };
 
 		if (!vmt_gpoll_nearest(g->poll, idx, tsc, NEAREST_MAX, fits_record,
@@ -1524,6 +1553,13 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 			g->stats.timeline_nearest++;
 			return task_by_va(g, cand[0]);
 		}
+	}
+	/* A timeline with nothing for this record (it has just started): the
+	 * task current now, if it fits. */
+	if (idx >= 0 && !seen && (cand[0] = current_task(g, gs, now))) {
+		th = is_kernel_pointer(g, cand[0]) ? task_by_va(g, cand[0]) : NULL;
+		if (th && thread_fits(g, th, proc, key, user, 0))
+			return th;
 	}
 	return NULL;
 }
@@ -1550,6 +1586,9 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 	}
 	if (gs_base && g->current_off)
 		th = pick_thread(g, proc, key, gs_base, tsc, user, now);
+	/* The poller's own counts, as of this record. */
+	if (g->poll)
+		vmt_gpoll_counts(g->poll, &g->stats.polls, &g->stats.poll_failures);
 	if (th) {
 		*out = th->t;
 		out->flags |= VMT_GTASK_THREAD;

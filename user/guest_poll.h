@@ -22,7 +22,8 @@
 #include "client.h"
 
 #define VMT_GPOLL_MAX_WATCHES 256	/* words watched per poller */
-#define VMT_GPOLL_RING 4096		/* value changes kept per word */
+#define VMT_GPOLL_RING 16384		/* value changes kept per word: 16 s
+					 * of a change every 1 ms poll */
 
 struct vmt_gpoll;
 

@@ -297,14 +297,17 @@ void guest_rec_free(struct guest_recorder *gr)
 
 			fprintf(stderr, "%s: vm %u: %llu of %llu guest records named "
 				"(%llu task and %llu symbol entries); threads: %llu polled, "
-				"%llu between polls, %llu nearest, %llu read late\n", prog_name,
+				"%llu between polls, %llu nearest, %llu read late (%llu vCPUs "
+				"watched, %llu polls, %llu failed)\n", prog_name,
 				v->vm_id, (unsigned long long)v->named,
 				(unsigned long long)v->records, (unsigned long long)v->tasks,
 				(unsigned long long)v->symbols,
 				(unsigned long long)st->timeline_hits,
 				(unsigned long long)st->timeline_between,
 				(unsigned long long)st->timeline_nearest,
-				(unsigned long long)st->timeline_misses);
+				(unsigned long long)st->timeline_misses,
+				(unsigned long long)st->watches, (unsigned long long)st->polls,
+				(unsigned long long)st->poll_failures);
 		}
 		else if (!gr->o.quiet && v->records)
 			fprintf(stderr, "%s: vm %u: %llu guest records, none named: %s\n",

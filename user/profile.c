@@ -56,6 +56,7 @@ static const char *const sym_names[__VMT_PROF_SYMS] = {
 	[VMT_SYM_SINITTEXT] = "_sinittext",
 	[VMT_SYM_EINITTEXT] = "_einittext",
 	[VMT_SYM_INIT_STACK] = "init_stack",
+	[VMT_SYM_PER_CPU_OFFSET] = "__per_cpu_offset",
 };
 
 const char *vmt_prof_field_name(enum vmt_prof_field f)

@@ -84,6 +84,7 @@ enum vmt_prof_sym {
 	VMT_SYM_SINITTEXT,
 	VMT_SYM_EINITTEXT,
 	VMT_SYM_INIT_STACK,
+	VMT_SYM_PER_CPU_OFFSET,		/* __per_cpu_offset[]: each CPU's GS base */
 	__VMT_PROF_SYMS
 };
 

@@ -518,6 +518,9 @@ int record_main(int argc, char *argv[])
 	if (optind < argc && !all_vms && !cfg.nr_pids)
 		rec.scope = -1;
 	describe_live_vms(&rec, c);
+	/* Their decoders start polling before the first records are drained. */
+	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
+		rec.err = err;
 
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
 	sigaction(SIGINT, &sa, NULL);

@@ -132,14 +132,6 @@ static char *read_log(void)
 	return text;
 }
 
-static void write_file(const char *path, const char *text, int mode)
-{
-	FILE *f = fopen(path, "w");
-
-	TEST_ASSERT(f && fputs(text, f) >= 0 && !fclose(f), "write %s: %m", path);
-	chmod(path, mode);
-}
-
 /* [lo, hi) of a symbol of vmtguest. */
 static int symbol_range(const char *nm, const char *name, uint64_t *lo, uint64_t *hi)
 {
@@ -199,19 +191,6 @@ static void parse_guest_log(const char *text)
 	}
 }
 
-static const char guest_init[] =
-	"#!/bin/sh\n"
-	"for n in vmtburn vmtidle vmtduo vmtpeek vmtps; do ln -s /bin/vmtguest /bin/$n; done\n"
-	"echo \"guest: flags $(grep -o -w -E 'la57|pti' /proc/cpuinfo | sort -u | tr '\\n' ' ')\"\n"
-	"echo \"guest: text $(grep -w _text /proc/kallsyms | cut -d' ' -f1)\"\n"
-	"echo \"guest: phys $(grep 'Kernel code' /proc/iomem | cut -d- -f1 | tr -d ' ')\"\n"
-	"vmtburn &\nvmtidle &\nvmtduo &\nvmtpeek &\n"
-	"sleep 1\n"
-	"vmtps\n"
-	"echo 'guest: ready'\n"
-	/* Not exec: this shell stays the "init" the list above shows. */
-	"while :; do sleep 3600; done\n";
-
 static void setup(void)
 {
 	char *out, append[256], path[4200], *nm;
@@ -240,8 +219,7 @@ static void setup(void)
 	snprintf(log_path, sizeof(log_path), "%s/console.log", dir);
 	mkdir(profile_dir, 0755);
 	uname(&u);
-	snprintf(path, sizeof(path), "%s/init", dir);
-	write_file(path, guest_init, 0755);
+	snprintf(path, sizeof(path), "%s/init.sh", prog_dir);
 	/* 4-level on 6.1, 5-level where the CPU has LA57 on the others. */
 	/*
 	 * pti=on: KPTI on, which AMD CPUs (this one) would not need.  noxsave:

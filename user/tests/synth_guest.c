@@ -30,6 +30,7 @@
 #define L_INIT_TOP_PGT 0x210000ULL
 #define L_INIT_TASK 0x220000ULL
 #define L_INIT_MM 0x230000ULL
+#define L_PER_CPU_OFFSET 0x240000ULL
 #define L_SINITTEXT 0x300000ULL
 #define L_EINITTEXT 0x310000ULL
 #define IMAGE_SIZE 0x400000ULL
@@ -211,6 +212,7 @@ static struct vmt_profile *make_profile(const struct synth_opts *o)
 	p->sym[VMT_SYM_INIT_TASK] = SYNTH_TEXT_LINK + L_INIT_TASK;
 	p->sym[VMT_SYM_INIT_MM] = SYNTH_TEXT_LINK + L_INIT_MM;
 	p->sym[VMT_SYM_PER_CPU_END] = 0x40000;
+	p->sym[VMT_SYM_PER_CPU_OFFSET] = SYNTH_TEXT_LINK + L_PER_CPU_OFFSET;
 	if (o->modern)
 		p->sym[VMT_SYM_PCPU_HOT] = PCPU_HOT_PERCPU;
 	else
@@ -371,6 +373,8 @@ struct synth_guest *synth_new(const struct synth_opts *opts)
 	/* Per-CPU areas, current = the idle task. */
 	for (cpu = 0; cpu < SYNTH_NR_CPUS; cpu++) {
 		s->percpu[cpu] = synth_va(s, heap_alloc(s, PERCPU_SIZE, SZ_4K));
+		/* Zero-based per-CPU variables: the GS base is the offset. */
+		synth_w64(s, s->o.phys_load + L_PER_CPU_OFFSET + 8 * cpu, s->percpu[cpu]);
 		synth_set_current(s, cpu, s->init_task);
 	}
 	return s;

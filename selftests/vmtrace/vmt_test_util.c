@@ -109,11 +109,28 @@ void vmt_totals(struct vmt_client *c, struct vmt_totals *t)
 
 uint32_t vm_id_of_pid(const struct rec_buf *buf, uint32_t pid, size_t nth)
 {
-	for (size_t i = 0; i < buf->n; i++)
-		if (buf->recs[i].kind == VMTRACE_KIND_VM_NEW &&
-		    buf->recs[i].vmm_pid == pid && !nth--)
-			return buf->recs[i].vm_id;
-	return 0;
+	/* READ drains CPU by CPU: order the VM_NEW records by time. */
+	uint64_t last_tsc = 0;
+	uint32_t id = 0;
+
+	for (size_t k = 0; k <= nth; k++) {
+		const struct vmtrace_record *next = NULL;
+
+		for (size_t i = 0; i < buf->n; i++) {
+			const struct vmtrace_record *r = &buf->recs[i];
+
+			if (r->kind != VMTRACE_KIND_VM_NEW || r->vmm_pid != pid ||
+			    (k && r->host_tsc <= last_tsc))
+				continue;
+			if (!next || r->host_tsc < next->host_tsc)
+				next = r;
+		}
+		if (!next)
+			return 0;
+		last_tsc = next->host_tsc;
+		id = next->vm_id;
+	}
+	return id;
 }
 
 size_t count_exits(const struct rec_buf *buf, uint32_t vm_id, uint32_t code)

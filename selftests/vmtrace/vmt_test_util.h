@@ -38,7 +38,8 @@ struct vmt_totals {
 };
 void vmt_totals(struct vmt_client *c, struct vmt_totals *t);
 
-/* The id the module gave the VM of process @pid (from its VM_NEW), or 0. */
+/* The id the module gave the @nth VM (in time order, from 0) of process
+ * @pid, from its VM_NEW record; 0 if there is none. */
 uint32_t vm_id_of_pid(const struct rec_buf *buf, uint32_t pid, size_t nth);
 
 /* Count EXIT records of VM @vm_id (0: any of this process) with @code. */

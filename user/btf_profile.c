@@ -9,12 +9,12 @@
 #define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
 #endif
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
 #include "btf_profile.h"
+#include "kallsyms_image.h"
 #include "vmlinuz.h"
 
 /* x86-64 __START_KERNEL_map; i386 PAGE_OFFSET with Debian's 3G/1G split. */
@@ -23,17 +23,6 @@
 /* _text's link address when no ELF says otherwise (CONFIG_PHYSICAL_START). */
 #define X86_64_TEXT_LINK 0xffffffff81000000ULL
 #define I386_TEXT_LINK 0xc1000000ULL
-
-static void say(char *why, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 /* Anonymous structs nest a few deep (mm_struct's); never more than this. */
 #define MEMBER_DEPTH_MAX 8
@@ -125,14 +114,14 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 					     &off, &type);
 		if (!found) {
 			if (btf_fields[i].required) {
-				say(why, why_len, "the BTF has no struct %s member %s",
+				vmt_whyf(why, why_len, "the BTF has no struct %s member %s",
 				    btf_fields[i].type, btf_fields[i].members[0]);
 				return -ENOENT;
 			}
 			continue;
 		}
 		if (off >= VMT_PROF_OFFSET_MAX) {
-			say(why, why_len, "%s.%s at offset %u: implausible",
+			vmt_whyf(why, why_len, "%s.%s at offset %u: implausible",
 			    btf_fields[i].type, btf_fields[i].members[0], off);
 			return -EBADMSG;
 		}
@@ -142,7 +131,7 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 		size = btf__resolve_size(btf, type);
 		if (size <= 0 || size > (btf_fields[i].size_field == VMT_SIZE_TASK_COMM ?
 					 VMT_PROF_COMM_MAX : 8)) {
-			say(why, why_len, "%s.%s has an unexpected size %lld",
+			vmt_whyf(why, why_len, "%s.%s has an unexpected size %lld",
 			    btf_fields[i].type, btf_fields[i].members[0],
 			    (long long)size);
 			return -EBADMSG;
@@ -157,7 +146,7 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 	    (p->field[VMT_OFF_TASK_THREAD_NODE] == VMT_PROF_ABSENT ||
 	     p->field[VMT_OFF_TASK_SIGNAL] == VMT_PROF_ABSENT ||
 	     p->field[VMT_OFF_SIGNAL_THREAD_HEAD] == VMT_PROF_ABSENT)) {
-		say(why, why_len, "the BTF has neither task_struct.thread_group nor "
+		vmt_whyf(why, why_len, "the BTF has neither task_struct.thread_group nor "
 		    "signal_struct.thread_head: threads cannot be listed");
 		return -ENOENT;
 	}
@@ -182,12 +171,12 @@ int vmt_profile_fill_symbols(struct vmt_profile *p, struct vmt_ksyms *syms,
 	for (i = 0; i < vmt_ksyms_count(syms); i++)
 		nonzero |= vmt_ksyms_at(syms, i)->addr;
 	if (!nonzero) {
-		say(why, why_len, "every address is 0: a /proc/kallsyms copy must "
+		vmt_whyf(why, why_len, "every address is 0: a /proc/kallsyms copy must "
 		    "be read as root (kptr_restrict)");
 		return -EINVAL;
 	}
 	if (vmt_ksyms_lookup(syms, "_text", &text)) {
-		say(why, why_len, "no _text symbol: not a System.map or kallsyms");
+		vmt_whyf(why, why_len, "no _text symbol: not a System.map or kallsyms");
 		return -ENOENT;
 	}
 	/*
@@ -205,12 +194,12 @@ int vmt_profile_fill_symbols(struct vmt_profile *p, struct vmt_ksyms *syms,
 		vmt_ksyms_lookup(syms, vmt_prof_sym_name(i), &p->sym[i]);
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (!p->sym[required[i]]) {
-			say(why, why_len, "no symbol %s", vmt_prof_sym_name(required[i]));
+			vmt_whyf(why, why_len, "no symbol %s", vmt_prof_sym_name(required[i]));
 			return -ENOENT;
 		}
 	}
 	if (!p->sym[VMT_SYM_INIT_TOP_PGT] && !p->sym[VMT_SYM_SWAPPER_PG_DIR]) {
-		say(why, why_len, "no symbol init_top_pgt or swapper_pg_dir");
+		vmt_whyf(why, why_len, "no symbol init_top_pgt or swapper_pg_dir");
 		return -ENOENT;
 	}
 	/* The code symbols, for symbolizing kernel RIPs. */
@@ -267,7 +256,7 @@ static int load_btf(const struct vmt_profile_sources *src,
 		*out = btf__parse(src->btf_path, NULL);
 		if (!*out) {
 			err = errno ? -errno : -EBADMSG;
-			say(why, why_len, "%s: cannot parse BTF: %s", src->btf_path,
+			vmt_whyf(why, why_len, "%s: cannot parse BTF: %s", src->btf_path,
 			    strerror(-err));
 			return err;
 		}
@@ -275,13 +264,13 @@ static int load_btf(const struct vmt_profile_sources *src,
 	}
 	err = vmt_kimage_btf(img, &data, &len);
 	if (err) {
-		say(why, why_len, "no BTF in the kernel image (CONFIG_DEBUG_INFO_BTF)");
+		vmt_whyf(why, why_len, "no BTF in the kernel image (CONFIG_DEBUG_INFO_BTF)");
 		return err;
 	}
 	*out = btf__new(data, len);
 	if (!*out) {
 		err = errno ? -errno : -EBADMSG;
-		say(why, why_len, "the image's BTF does not parse: %s", strerror(-err));
+		vmt_whyf(why, why_len, "the image's BTF does not parse: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -306,7 +295,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	if (image_path) {
 		err = vmt_kimage_load(image_path, &img);
 		if (err) {
-			say(why, why_len, "%s: %s", image_path,
+			vmt_whyf(why, why_len, "%s: %s", image_path,
 			    err == -ENOEXEC ? "not a kernel image" :
 			    err == -ENOTSUP ? "compressed in a way this build cannot read" :
 			    strerror(-err));
@@ -314,7 +303,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 		}
 		err = vmt_kimage_text_link(&img, &p->text_link);
 		if (err) {
-			say(why, why_len, "%s: no loadable segment", image_path);
+			vmt_whyf(why, why_len, "%s: no loadable segment", image_path);
 			goto out;
 		}
 	}
@@ -325,7 +314,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	if (err)
 		goto out;
 	if (image_path && img.elf64 != (p->pointer_size == 8)) {
-		say(why, why_len, "the image and its BTF disagree on the pointer size");
+		vmt_whyf(why, why_len, "the image and its BTF disagree on the pointer size");
 		err = -EINVAL;
 		goto out;
 	}
@@ -333,18 +322,35 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	if (!p->text_link)
 		p->text_link = p->pointer_size == 8 ? X86_64_TEXT_LINK : I386_TEXT_LINK;
 
-	f = fopen(src->symbols_path, "re");
-	if (!f) {
-		err = -errno;
-		say(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+	syms = vmt_ksyms_new();
+	if (!syms) {
+		err = -ENOMEM;
 		goto out;
 	}
-	syms = vmt_ksyms_new();
-	skipped = syms ? vmt_ksyms_parse(syms, f) : -ENOMEM;
-	fclose(f);
-	if (skipped < 0) {
-		err = skipped;
-		say(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+	if (src->symbols_path) {
+		f = fopen(src->symbols_path, "re");
+		if (!f) {
+			err = -errno;
+			vmt_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+			goto out;
+		}
+		skipped = vmt_ksyms_parse(syms, f);
+		fclose(f);
+		if (skipped < 0) {
+			err = skipped;
+			vmt_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+			goto out;
+		}
+	} else if (image_path) {
+		/* No System.map: the image's own kallsyms tables. */
+		skipped = vmt_kimage_kallsyms(&img, p->text_link, syms, why, why_len);
+		if (skipped < 0) {
+			err = skipped;
+			goto out;
+		}
+	} else {
+		vmt_whyf(why, why_len, "BTF has no symbols: give --system-map");
+		err = -EINVAL;
 		goto out;
 	}
 	err = vmt_profile_fill_symbols(p, syms, why, why_len);
@@ -357,7 +363,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 		err = image_banner(&img, p->sym[VMT_SYM_LINUX_BANNER], banner,
 				   sizeof(banner));
 		if (err) {
-			say(why, why_len, err == -ESRCH ?
+			vmt_whyf(why, why_len, err == -ESRCH ?
 			    "%s: no banner at linux_banner: the symbols are not this image's" :
 			    "%s: no Linux banner in the image", image_path);
 			goto out;
@@ -369,21 +375,22 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 		p->banner = strdup(banner);
 		err = vmt_banner_release(banner, release, sizeof(release));
 		if (err) {
-			say(why, why_len, "the banner does not start with \"Linux version \"");
+			vmt_whyf(why, why_len, "the banner does not start with \"Linux version \"");
 			goto out;
 		}
 	}
 	if (src->release)
 		snprintf(release, sizeof(release), "%s", src->release);
 	else if (!banner[0]) {
-		say(why, why_len, "with --btf, give the guest's banner or release "
+		vmt_whyf(why, why_len, "with --btf, give the guest's banner or release "
 		    "(--banner \"$(cat /proc/version)\" or --release)");
 		err = -EINVAL;
 		goto out;
 	}
 	p->release = strdup(release);
 	if (asprintf(&p->source, "%s%.200s + %.200s", src->btf_path ? "btf " : "",
-		     src->btf_path ?: image_path, src->symbols_path) < 0)
+		     src->btf_path ?: image_path,
+		     src->symbols_path ?: "the image's kallsyms") < 0)
 		p->source = NULL;
 	if (!p->release || (banner[0] && !p->banner) || !p->source) {
 		err = -ENOMEM;

@@ -16,7 +16,8 @@ struct vmt_profile_sources {
 	const char *btf_path;		/* raw BTF or an ELF with .BTF */
 	const char *vmlinux_path;	/* a vmlinux ELF */
 	const char *vmlinuz_path;	/* a bzImage (or compressed vmlinux) */
-	const char *symbols_path;	/* System.map or a kallsyms copy */
+	const char *symbols_path;	/* System.map or a kallsyms copy; NULL:
+					 * the image's own kallsyms tables */
 	const char *banner;		/* overrides the image's; needed with btf_path */
 	const char *release;		/* when there is no banner at all */
 };

@@ -85,8 +85,14 @@ static struct rec_vm *find_vm(struct guest_recorder *gr, uint32_t vm_id)
 void guest_rec_note_vm(struct guest_recorder *gr, const struct vmt_vm_meta *vm)
 {
 	struct rec_vm *v;
+	size_t i;
 
 	if (find_vm(gr, vm->vm_id))
+		return;
+	/* A VM the session does not record: no decoder (nor its poller). */
+	for (i = 0; i < gr->o.nr_pids && gr->o.pids[i] != vm->vmm_pid; i++)
+		;
+	if (gr->o.nr_pids && i == gr->o.nr_pids)
 		return;
 	if (gr->nr == gr->cap) {
 		size_t cap = gr->cap ? 2 * gr->cap : 8;

@@ -32,6 +32,8 @@ struct guest_rec_opts {
 	} forced[GUEST_REC_MAX_FORCED];
 	size_t nr_forced;
 	unsigned int poll_us;		/* current-task polling; 0: 1000 */
+	const uint32_t *pids;		/* only these VMMs' VMs (record --vm) */
+	size_t nr_pids;			/* 0: every VM noted */
 	bool quiet;			/* no status lines on stderr */
 };
 

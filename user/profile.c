@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "profile.h"
@@ -495,6 +496,15 @@ int vmt_profile_symbolize(const struct vmt_profile *p, uint64_t slide,
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	return s ? 0 : -ENOENT;
+}
+
+void vmt_whyf(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, len, fmt, ap);
+	va_end(ap);
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -139,6 +139,10 @@ const struct vmt_ksym *vmt_profile_find_code(const struct vmt_profile *p,
 					     uint64_t slide, uint64_t rip,
 					     uint64_t *offset, uint64_t *size);
 
+/* Say why something failed into @why (@len bytes), printf style. */
+void vmt_whyf(char *why, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The profiles in @dir, headers only, sorted by file name.  0 or -errno. */
 int vmt_profile_dir_scan(const char *dir, struct vmt_profile ***out, size_t *nr);
 void vmt_profile_list_free(struct vmt_profile **list, size_t nr);

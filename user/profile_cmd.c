@@ -22,17 +22,17 @@ static void profile_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s profile create (--btf FILE | --vmlinux FILE | --vmlinuz FILE)\n"
-		"                 --system-map FILE -o PROFILE [--banner TEXT] [--release R]\n"
+		"                 [--system-map FILE] -o PROFILE [--banner TEXT] [--release R]\n"
 		"       %s profile show PROFILE\n\n"
 		"create: reads struct layouts from the guest kernel's BTF (raw BTF such as\n"
 		"/sys/kernel/btf/vmlinux, or the .BTF of a vmlinux, or of the vmlinux inside\n"
 		"a vmlinuz) and symbol addresses from its System.map or a copy of its\n"
-		"/proc/kallsyms read as root (KASLR is undone), and writes a profile.\n"
+		"/proc/kallsyms read as root (KASLR is undone), or without those from the\n"
+		"kallsyms tables inside the vmlinux/vmlinuz itself; writes a profile.\n"
 		"The banner (\"Linux version ...\") that matches guests to the profile comes\n"
 		"from the image; with --btf give it: --banner \"$(cat /proc/version)\".\n"
 		"Put profiles in %s (or --profile-dir) to have them\n"
-		"found by banner.  Debian's /boot/System.map is a stub: the real one is in\n"
-		"the linux-image-*-dbg package.\n"
+		"found by banner.  (Debian's /boot/System.map is a stub: leave it out.)\n"
 		"show: prints what a profile holds.\n",
 		prog_name, prog_name, VMT_PROFILE_DIR_DEFAULT);
 }
@@ -71,7 +71,8 @@ static int profile_create(int argc, char *argv[])
 		default: goto usage;
 		}
 	}
-	if (optind != argc || nr_inputs != 1 || !src.symbols_path || !output)
+	if (optind != argc || nr_inputs != 1 || !output ||
+	    (src.btf_path && !src.symbols_path))
 		goto usage;
 
 	err = vmt_profile_create(&src, &p, why, sizeof(why));

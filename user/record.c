@@ -500,6 +500,9 @@ int record_main(int argc, char *argv[])
 	host_clock_pair(&info.clock);
 	rec.reorder_margin = info.tsc_hz / 1000 * REORDER_MARGIN_MS;
 
+	/* Guest decoders only for the VMs recorded (--vm), if it says. */
+	gopts.pids = pids;
+	gopts.nr_pids = cfg.nr_pids;
 	if (guests && guest_rec_new(&gopts, &rec.guests)) {
 		fprintf(stderr, "%s: out of memory\n", prog_name);
 		goto out_close;
@@ -509,18 +512,21 @@ int record_main(int argc, char *argv[])
 		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output, strerror(-err));
 		goto out_close;
 	}
+	if (optind < argc && !all_vms && !cfg.nr_pids)
+		rec.scope = -1;
+	/*
+	 * The VMs known from earlier sessions, before this one starts: their
+	 * guest decoders then poll from the session's first record on.
+	 */
+	describe_live_vms(&rec, c);
+	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
+		rec.err = err;
 	err = vmt_client_start(c, &cfg);
 	if (err) {
 		collect_error(c, "start", err);
 		goto out_remove;
 	}
 	started = true;
-	if (optind < argc && !all_vms && !cfg.nr_pids)
-		rec.scope = -1;
-	describe_live_vms(&rec, c);
-	/* Their decoders start polling before the first records are drained. */
-	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
-		rec.err = err;
 
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
 	sigaction(SIGINT, &sa, NULL);

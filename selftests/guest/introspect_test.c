@@ -220,12 +220,12 @@ static void setup(void)
 	mkdir(profile_dir, 0755);
 	uname(&u);
 	snprintf(path, sizeof(path), "%s/init.sh", prog_dir);
-	/* 4-level on 6.1, 5-level where the CPU has LA57 on the others. */
 	/*
-	 * pti=on: KPTI on, which AMD CPUs (this one) would not need.  noxsave:
-	 * through TCG and KVM the guest's CPUID reports an XSAVE area larger
-	 * than the features it enables ("XSAVE consistency problem"), and
-	 * context switches then overrun FPU buffers: such guests crashed.
+	 * 4-level paging on 6.1 (no5lvl), 5-level where the CPU has LA57 on
+	 * the others.  pti=on: KPTI, which this (AMD) CPU would not need.
+	 * noxsave: through TCG and KVM the guest's CPUID describes an XSAVE
+	 * area that does not match its features, which the kernel WARNs
+	 * about ("XSAVE consistency problem") and then uses.
 	 */
 	snprintf(append, sizeof(append), "pti=on noxsave%s %s",
 		 !strncmp(u.release, "6.1.", 4) ? " no5lvl" : "",
@@ -241,15 +241,23 @@ static void setup(void)
 	free(out);
 	/*
 	 * While it boots: the profile.  The guest runs the test host's
-	 * kernel, so its BTF and symbols are ours.
+	 * kernel; make -C selftests made its profile from the vmlinuz alone
+	 * (BTF and the image's kallsyms tables).  If not, it is made here
+	 * from this kernel's BTF and kallsyms.
 	 */
-	rc = run(&out, "%s profile create --btf /sys/kernel/btf/vmlinux "
-		 "--system-map /proc/kallsyms --banner \"$(cat /proc/version)\" "
-		 "-o %s/%s 2>&1", collect, profile_dir, u.release);
-	printf("# %s", out);
+	snprintf(path, sizeof(path), "%s/profiles/%s", prog_dir, u.release);
+	if (!access(path, R_OK)) {
+		rc = run(&out, "cp %s %s/ 2>&1", path, profile_dir);
+		printf("# setup: profile %s, made from the vmlinuz\n", path);
+	} else {
+		rc = run(&out, "%s profile create --btf /sys/kernel/btf/vmlinux "
+			 "--system-map /proc/kallsyms --banner \"$(cat /proc/version)\" "
+			 "-o %s/%s 2>&1", collect, profile_dir, u.release);
+		printf("# %s", out);
+	}
 	free(out);
 	if (rc)
-		return setup_fail("profile create failed (%d)", rc);
+		return setup_fail("no profile for %s (%d)", u.release, rc);
 	printf("# setup: profile made at +%.1f s\n", now_s() - t0);
 	rc = run(&out, "%s/../../scripts/l2guest --log %s --pid %d --wait-for "
 		 "'^guest: ready' --within 240 2>&1", prog_dir, log_path, qemu_pid);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer: kernel image parsing (bzImage header, XZ and zstd payloads,
- * ELF section and segment tables, BTF location) on arbitrary bytes.
+ * ELF section and segment tables, BTF location, the kallsyms tables) on
+ * arbitrary bytes.
  */
 #include <stdint.h>
+#include "kallsyms_image.h"
 #include "vmlinuz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,6 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vmt_kimage_read_va(&img, va + 0x100, buf, sizeof(buf));
 	}
 	vmt_kimage_read_va(&img, 0xffffffff81000000ULL, buf, sizeof(buf));
+	{
+		struct vmt_ksyms *k = vmt_ksyms_new();
+
+		if (k)
+			vmt_kimage_kallsyms(&img, 0xffffffff81000000ULL, k, buf, sizeof(buf));
+		vmt_ksyms_free(k);
+	}
 	vmt_kimage_free(&img);
 	return 0;
 }

@@ -27,6 +27,7 @@ FUZZ_TARGETS := fuzz_pt fuzz_tasks fuzz_profile fuzz_kimage
 FUZZ_SECONDS ?= 5
 FUZZ_CC ?= clang
 FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c ../guest_poll.c \
+	../kallsyms_image.c \
 	../guest_linux.c synth_guest.c ../../selftests/lib/test_util.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \

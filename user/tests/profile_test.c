@@ -17,6 +17,7 @@
 #include <zstd.h>
 #include <bpf/btf.h>
 #include "btf_profile.h"
+#include "kallsyms_image.h"
 #include "vmlinuz.h"
 #include "tap.h"
 
@@ -261,6 +262,116 @@ static void test_kernel_images(void)
 	free(elf);
 }
 
+/*
+ * kallsyms tables as scripts/kallsyms.c writes them, in the older order
+ * (offsets, relative_base, num_syms, names, markers, token_table,
+ * token_index) or the 6.4+ one (num_syms, names, markers, token_table,
+ * token_index, offsets, relative_base), after @lead bytes of junk.
+ */
+#define KS_NR 600
+static size_t put_kallsyms(uint8_t *img, size_t at, int newer, uint64_t text)
+{
+	uint32_t markers[(KS_NR + 255) / 256], names_len = 0, i, c;
+	uint16_t index[256];
+	uint8_t names[KS_NR * 40];
+	char tokens[256][4], name[32];
+	size_t table, o;
+
+	for (i = 0; i < 256; i++) {
+		if (i >= 0x20 && i < 0x7f)
+			snprintf(tokens[i], sizeof(tokens[i]), "%c", i);
+		else
+			snprintf(tokens[i], sizeof(tokens[i]), "~%02x", i);
+	}
+	for (i = 0; i < KS_NR; i++) {
+		/* _text first (at text), then fn_N every 16 bytes, a percpu one. */
+		if (!i)
+			snprintf(name, sizeof(name), "T_text");
+		else if (i == KS_NR - 1)
+			snprintf(name, sizeof(name), "Dper_cpu_thing");
+		else
+			snprintf(name, sizeof(name), "%cfn_%u", i & 1 ? 't' : 'T', i);
+		if (!(i & 255))
+			markers[i >> 8] = names_len;
+		names[names_len++] = strlen(name);
+		for (c = 0; name[c]; c++)
+			names[names_len++] = (uint8_t)name[c];
+	}
+#define PUT(p, v, n) do { uint64_t __v = (v); memcpy(img + (p), &__v, (n)); } while (0)
+#define ALIGN8(p) (((p) + 7) & ~(size_t)7)
+	o = ALIGN8(at);
+	if (!newer) {
+		for (i = 0; i < KS_NR; i++)	/* absolute per-CPU: >= 0 absolute */
+			PUT(o + 4 * i, i == KS_NR - 1 ? 0x1000 : (uint32_t)(-1 - 16 * i), 4);
+		o = ALIGN8(o + 4 * KS_NR);
+		PUT(o, text, 8);
+		o += 8;
+	}
+	PUT(o, KS_NR, 4);
+	o = ALIGN8(o + 4);
+	memcpy(img + o, names, names_len);
+	o = ALIGN8(o + names_len);
+	for (i = 0; i < (KS_NR + 255) / 256; i++)
+		PUT(o + 4 * i, markers[i], 4);
+	o = ALIGN8(o + 4 * i);
+	table = o;
+	for (i = 0; i < 256; i++) {
+		index[i] = o - table;
+		memcpy(img + o, tokens[i], strlen(tokens[i]) + 1);
+		o += strlen(tokens[i]) + 1;
+	}
+	o = ALIGN8(o);
+	memcpy(img + o, index, sizeof(index));
+	o = ALIGN8(o + sizeof(index));
+	if (newer) {
+		for (i = 0; i < KS_NR; i++)
+			PUT(o + 4 * i, i == KS_NR - 1 ? 0x1000 : (uint32_t)(-1 - 16 * i), 4);
+		o = ALIGN8(o + 4 * KS_NR);
+		PUT(o, text, 8);
+		o += 8;
+	}
+	return o;
+#undef PUT
+#undef ALIGN8
+}
+
+static void test_image_kallsyms(void)
+{
+	int newer;
+
+	for (newer = 0; newer < 2; newer++) {
+		struct vmt_kimage img = { .elf64 = 1 };
+		struct vmt_ksyms *k = vmt_ksyms_new();
+		uint64_t addr;
+		char why[128] = "";
+		long n;
+
+		img.size = 1 << 20;
+		img.data = calloc(1, img.size);
+		/* Junk that looks like a token table but has no index. */
+		memcpy(img.data + 100, "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9", 19);
+		put_kallsyms(img.data, 4096 + 3, newer, TEXT);
+		n = vmt_kimage_kallsyms(&img, TEXT, k, why, sizeof(why));
+		TEST_ASSERT(n == KS_NR, "%s layout: %ld symbols: %s", newer ? "newer" : "older",
+			    n, why);
+		TEST_ASSERT_EQ(vmt_ksyms_finish(k), 0);
+		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "_text", &addr), 0);
+		TEST_ASSERT_EQ(addr, TEXT);
+		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "fn_513", &addr), 0);
+		TEST_ASSERT_EQ(addr, TEXT + 16 * 513);
+		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "per_cpu_thing", &addr), 0);
+		TEST_ASSERT_EQ(addr, 0x1000);
+		vmt_ksyms_free(k);
+		k = vmt_ksyms_new();
+		/* Another _text: the offsets cannot be these. */
+		TEST_ASSERT_EQ(vmt_kimage_kallsyms(&img, TEXT + 0x200000, k, why, sizeof(why)),
+			       -ENOENT);
+		TEST_ASSERT(strstr(why, "_text"), "why: %s", why);
+		vmt_ksyms_free(k);
+		free(img.data);
+	}
+}
+
 static char tmpdir[64];
 
 static char *write_file(const char *name, const void *data, size_t len)
@@ -500,6 +611,25 @@ static void test_debian_images(void)
 			    "%s: odd layout", g.gl_pathv[i]);
 		TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_COMM], 16);
 		TEST_ASSERT_EQ(p->pointer_size, 8);
+		/* Its own kallsyms tables, as /proc/kallsyms lists them. */
+		{
+			struct vmt_ksyms *syms = vmt_ksyms_new();
+			uint64_t text = 0, addr;
+			char banner[16];
+			long n;
+
+			TEST_ASSERT_EQ(vmt_kimage_text_link(&k, &text), 0);
+			n = vmt_kimage_kallsyms(&k, text, syms, why, sizeof(why));
+			TEST_ASSERT(n > 50000, "%s: %ld symbols: %s", g.gl_pathv[i], n, why);
+			TEST_ASSERT_EQ(vmt_ksyms_finish(syms), 0);
+			TEST_ASSERT(!vmt_ksyms_lookup(syms, "linux_banner", &addr) &&
+				    vmt_kimage_read_va(&k, addr, banner, 14) == 14 &&
+				    !memcmp(banner, "Linux version ", 14), "linux_banner");
+			TEST_ASSERT(!vmt_ksyms_lookup(syms, "init_task", &addr) && addr > text,
+				    "init_task");
+			test_diag("%s: %ld symbols from its kallsyms tables", g.gl_pathv[i], n);
+			vmt_ksyms_free(syms);
+		}
 		test_diag("%s (%s): tasks %d pid %d comm %d mm %d pgd %d", g.gl_pathv[i],
 			  k.compression, p->field[VMT_OFF_TASK_TASKS],
 			  p->field[VMT_OFF_TASK_PID], p->field[VMT_OFF_TASK_COMM],
@@ -513,6 +643,7 @@ static void test_debian_images(void)
 
 static const struct tap_test tests[] = {
 	TAP_TEST(btf_offsets),
+	TAP_TEST(image_kallsyms),
 	TAP_TEST(kernel_images),
 	TAP_TEST(create_and_roundtrip),
 	TAP_TEST(reader_strictness),

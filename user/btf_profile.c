@@ -27,11 +27,6 @@
 /* Anonymous structs nest a few deep (mm_struct's); never more than this. */
 #define MEMBER_DEPTH_MAX 8
 
-/*
- * Find member @name of struct/union @id, looking into anonymous members
- * (mm_struct keeps pgd in one).  0 with its byte offset and type, or
- * -ENOENT (also for bit fields, which the decoder cannot read).
- */
 static int find_member(const struct btf *btf, __u32 id, const char *name,
 		       int depth, __u32 *off, __u32 *type)
 {
@@ -58,7 +53,7 @@ static int find_member(const struct btf *btf, __u32 id, const char *name,
 			return 0;
 		}
 		sub = btf__resolve_type(btf, m->type);
-		if (sub > 0 && !find_member(btf, sub, name, depth + 1, &sub_off,
+		if (sub > 0 && !find_member(btf, (__u32)sub, name, depth + 1, &sub_off,
 					    &sub_type)) {
 			*off = bit / 8 + sub_off;
 			*type = sub_type;
@@ -66,6 +61,12 @@ static int find_member(const struct btf *btf, __u32 id, const char *name,
 		}
 	}
 	return -ENOENT;
+}
+
+int vmt_btf_member(const struct btf *btf, __u32 id, const char *name,
+		   __u32 *off, __u32 *type)
+{
+	return find_member(btf, id, name, 0, off, type);
 }
 
 static const struct {

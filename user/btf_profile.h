@@ -8,9 +8,18 @@
 #define VMT_BTF_PROFILE_H
 
 #include <stddef.h>
+#include <linux/types.h>
 #include "profile.h"
 
 struct btf;
+
+/*
+ * Member @name of struct/union @id, anonymous members searched too
+ * (mm_struct keeps pgd in one): 0 with its byte offset and type id, or
+ * -ENOENT (also for bit fields, which no decoder here can read).
+ */
+int vmt_btf_member(const struct btf *btf, __u32 id, const char *name,
+		   __u32 *off, __u32 *type);
 
 struct vmt_profile_sources {
 	const char *btf_path;		/* raw BTF or an ELF with .BTF */

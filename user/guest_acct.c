@@ -5,48 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/btf.h>
+#include "btf_profile.h"
 #include "guest_acct.h"
 #include "ksyms.h"
-
-#define MEMBER_DEPTH_MAX 8
-
-/* Member @name of composite @id, anonymous members searched too: its
- * byte offset and type id, or -ENOENT (also for bit fields). */
-static int member(const struct btf *btf, __u32 id, const char *name, int depth,
-		  __u32 *off, __u32 *type)
-{
-	const struct btf_type *t = btf__type_by_id(btf, id);
-	const struct btf_member *m;
-	__u32 sub_off, sub_type, bit;
-	unsigned int i;
-	int sub;
-
-	if (!t || !btf_is_composite(t) || depth > MEMBER_DEPTH_MAX)
-		return -ENOENT;
-	m = btf_members(t);
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		const char *mname = btf__name_by_offset(btf, m->name_off);
-
-		bit = btf_member_bit_offset(t, i);
-		if (mname && *mname) {
-			if (strcmp(mname, name))
-				continue;
-			if (bit % 8 || btf_member_bitfield_size(t, i))
-				return -ENOENT;
-			*off = bit / 8;
-			*type = m->type;
-			return 0;
-		}
-		sub = btf__resolve_type(btf, m->type);
-		if (sub > 0 && !member(btf, (__u32)sub, name, depth + 1, &sub_off,
-				       &sub_type)) {
-			*off = bit / 8 + sub_off;
-			*type = sub_type;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
 
 /* A member path "se.sum_exec_runtime" of struct @st: its byte offset. */
 static int member_path(const struct btf *btf, const char *st, const char *path,
@@ -64,7 +25,7 @@ static int member_path(const struct btf *btf, const char *st, const char *path,
 			return -ENOENT;
 		memcpy(name, p, n);
 		name[n] = 0;
-		if (member(btf, (__u32)id, name, 0, &o, &t))
+		if (vmt_btf_member(btf, (__u32)id, name, &o, &t))
 			return -ENOENT;
 		total += o;
 		if (!p[n]) {
@@ -83,7 +44,7 @@ static int struct_member(const struct btf *btf, const char *st, const char *name
 	int id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
 	__u32 o, t;
 
-	if (id <= 0 || member(btf, (__u32)id, name, 0, &o, &t))
+	if (id <= 0 || vmt_btf_member(btf, (__u32)id, name, &o, &t))
 		return -ENOENT;
 	*off = (int32_t)o;
 	if (type)
@@ -126,7 +87,7 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
 	if (t && btf_is_composite(t)) {
 		/* struct mm_rss_stat { atomic_long_t count[N]; } */
-		if (member(btf, (__u32)id, "count", 0, &off, &type))
+		if (vmt_btf_member(btf, (__u32)id, "count", &off, &type))
 			return -ENOENT;
 		l->mm_rss_stat += (int32_t)off;
 		id = btf__resolve_type(btf, type);
@@ -146,7 +107,7 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	t = btf__type_by_id(btf, elem_type);
 	if (t && btf_is_composite(t) &&
 	    !strcmp(btf__name_by_offset(btf, t->name_off), "percpu_counter")) {
-		if (member(btf, elem_type, "count", 0, &off, &type))
+		if (vmt_btf_member(btf, elem_type, "count", &off, &type))
 			return -ENOENT;
 		l->rss_count_off = (int32_t)off;
 	}

@@ -8,6 +8,10 @@
  * The file is usable at every moment: frames close at least every second,
  * so a collector killed outright loses at most its last second.
  *
+ * Every --metrics-interval, the interval metrics of both sides (the VMMs'
+ * CPU and memory from /proc, the guests' own accounting from guest
+ * memory: vv_recorder.h) go into the trace too.
+ *
  * With COMMAND (and no --vm, no --all-vms), the trace holds only the VMs
  * that COMMAND or its descendants create, as `perf record -- COMMAND`
  * holds only COMMAND's events: the module records every VM, and the
@@ -32,6 +36,7 @@
 #include "trace.h"
 #include "vmm_identity.h"
 #include "vmtrace-collect.h"
+#include "vv_recorder.h"
 
 #define DRAIN_IDLE_US 20000		/* rest between drains of a quiet ring */
 #define DRAIN_BUSY 1024			/* records: drain again at once */
@@ -63,6 +68,7 @@ struct recorder {
 					 * 0: all, -1: COMMAND's, not started */
 	uint64_t left_out;		/* records of other VMs */
 	struct guest_recorder *guests;	/* guest introspection, or NULL */
+	struct vv_recorder *metrics;	/* interval metrics, or NULL */
 	struct vmtrace_record *kept;	/* scratch for filtering a batch */
 	size_t kept_cap;
 	/* Status line */
@@ -151,6 +157,18 @@ static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 		rec->err = err;
 }
 
+/* Does the trace keep @vm's interval metrics?  As its records. */
+static bool keep_vm_metrics(void *arg, const struct vv_vm *vm)
+{
+	struct recorder *rec = arg;
+	long i;
+
+	if (!rec->scope)
+		return true;
+	i = vm_index(rec, vm->id.vm_id);
+	return i >= 0 && rec->vms[i].wanted;
+}
+
 /* Keep @r?  Loss markers and host samples concern every VM: always. */
 static bool keep_record(struct recorder *rec, const struct vmtrace_record *r,
 			long *last_vm)
@@ -175,6 +193,8 @@ static int sink_records(void *arg, uint32_t cpu, const struct vmtrace_record *re
 		if (recs[i].kind == VMTRACE_KIND_VM_NEW)
 			describe_vm(rec, recs[i].vm_id, recs[i].vmm_pid, recs[i].vendor,
 				    recs[i].exit_reason, recs[i].host_tsc);
+	if (rec->metrics)
+		vv_recorder_feed(rec->metrics, recs, n);
 	return vmt_reorder_add(&rec->pending, recs, n);
 }
 
@@ -262,7 +282,8 @@ static void status_line(struct recorder *rec, bool final)
 }
 
 static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
-		    const struct vmt_end_meta *end, double seconds)
+		    const struct vmt_end_meta *end, double seconds,
+		    const struct vv_recorder_stats *metrics)
 {
 	uint64_t raw = st->records * VMTRACE_RECORD_SIZE;
 
@@ -284,6 +305,15 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 	if (rec->left_out)
 		fprintf(stderr, "\n%s: %llu records of VMs not COMMAND's left out (--all-vms keeps them)",
 			prog_name, (unsigned long long)rec->left_out);
+	if (metrics)
+		fprintf(stderr, "\n%s: interval metrics: %llu snapshots, %llu failed%s%s, slowest %.0f ms",
+			prog_name, (unsigned long long)metrics->written,
+			(unsigned long long)metrics->failed, metrics->first_error ? ": " : "",
+			metrics->first_error ? strerror(-metrics->first_error) : "",
+			metrics->slowest_ns / 1e6);
+	if (metrics && metrics->unfed)
+		fprintf(stderr, " (%llu records not counted in them: queue full)",
+			(unsigned long long)metrics->unfed);
 	fprintf(stderr, "\n%s: %llu bytes on disk, %.2f bytes/record, compression %.1f:1\n",
 		prog_name, (unsigned long long)st->file_bytes,
 		st->records ? (double)st->file_bytes / st->records : 0,
@@ -297,7 +327,8 @@ static void record_usage(FILE *file)
 		"         [--sample-source auto|pmu|timer] [--host-samples] [--no-exits]\n"
 		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL] [--all-vms]\n"
 		"         [--profile-dir DIR] [--guest-profile VMPID=PROFILE]... [--no-guest]\n"
-		"         [-- COMMAND [ARGS...]]\n\n"
+		"         [--metrics-interval SECONDS] [--admin-uids LIST] [--guest-btf FILE]\n"
+		"         [--guest-symbols FILE] [-- COMMAND [ARGS...]]\n\n"
 		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
 		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
 		"SIGINT/SIGTERM arrives.  With COMMAND, only the VMs that COMMAND and\n"
@@ -310,6 +341,10 @@ static void record_usage(FILE *file)
 		"memory with the Linux profile matching each guest's kernel (from DIR,\n"
 		"default /var/lib/vmtrace/profiles; --guest-profile forces one for the\n"
 		"VM of VMM VMPID); --no-guest: raw CR3s and RIPs only.\n"
+		"Every --metrics-interval (default 1 s, 0: none) both sides' interval\n"
+		"metrics (as top shows them) go into the trace too: report --by vm,process\n"
+		"and --format html show them.  LIST: admin/service uids (0-999), FILE:\n"
+		"the guest kernel's BTF and symbols, as for top.\n"
 		"See Documentation/vmtrace-collect-record.rst.\n",
 		prog_name);
 }
@@ -378,12 +413,21 @@ int record_main(int argc, char *argv[])
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "guest-profile", required_argument, NULL, 'P' },
 		{ "no-guest", no_argument, NULL, 'G' },
+		{ "metrics-interval", required_argument, NULL, 'M' },
+		{ "admin-uids", required_argument, NULL, 'U' },
+		{ "guest-btf", required_argument, NULL, 'B' },
+		{ "guest-symbols", required_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
 	static struct recorder rec;
 	static struct guest_rec_opts gopts;
+	static struct vvs_opts mopts;
+	static struct bl_config baseline;
+	struct vv_recorder_stats mst = { 0 };
+	double metrics_interval = 1;
+	bool metrics_taken = false;
 	struct vmt_start_config cfg = { .pids = pids, .exits = exits };
 	struct vmt_trace_info info = { 0 };
 	struct vmt_writer_opts wopts = { 0 };
@@ -401,6 +445,8 @@ int record_main(int argc, char *argv[])
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&gopts, 0, sizeof(gopts));
+	memset(&mopts, 0, sizeof(mopts));
+	bl_config_default(&baseline);
 	rec.output = "vmtrace.vmt";
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:d:z:h", longopts, NULL)) != -1) {
@@ -465,6 +511,21 @@ int record_main(int argc, char *argv[])
 			break;
 		case 'G':
 			guests = false;
+			break;
+		case 'M':
+			if (parse_seconds(optarg, &metrics_interval) ||
+			    (metrics_interval > 0 && metrics_interval < 0.1))
+				goto usage;
+			break;
+		case 'U':
+			if (bl_parse_uids(optarg, &baseline))
+				goto usage;
+			break;
+		case 'B':
+			mopts.guest_btf = optarg;
+			break;
+		case 'Y':
+			mopts.guest_symbols = optarg;
 			break;
 		case 'h':
 			record_usage(stdout);
@@ -550,6 +611,24 @@ int record_main(int argc, char *argv[])
 
 	rec.tty = isatty(STDERR_FILENO);
 	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = now_ns();
+	/*
+	 * After the session started (and COMMAND): its first snapshot opens
+	 * guest decoders, seconds under emulation, and the session must not
+	 * start that much later than asked (the records wait in the rings
+	 * meanwhile; losses would be counted).
+	 */
+	if (metrics_interval > 0 && !record_stop) {
+		mopts.profile_dir = gopts.profile_dir;
+		mopts.sample_hz = cfg.sample_hz;
+		mopts.no_guest = !guests;
+		mopts.vm_pids = pids;
+		mopts.nr_vm_pids = cfg.nr_pids;
+		err = vv_recorder_open(&mopts, &baseline, metrics_interval, rec.w,
+				       keep_vm_metrics, &rec, &rec.metrics);
+		if (err)
+			fprintf(stderr, "%s: no interval metrics: %s\n", prog_name,
+				strerror(-err));
+	}
 	while (!record_stop && !rec.err) {
 		uint64_t drain_start = host_tsc();
 		long n = vmt_client_read(c, sink_records, &rec);
@@ -564,6 +643,8 @@ int record_main(int argc, char *argv[])
 		    !rec.err)
 			rec.err = err;
 		flush_before(&rec, drain_start - rec.reorder_margin);
+		if (rec.metrics)
+			vv_recorder_poll(rec.metrics);
 		now = now_ns();
 		if (now - rec.last_clock_ns >= 1000000000ull) {
 			struct vmt_clock_pair pair;
@@ -595,6 +676,11 @@ int record_main(int argc, char *argv[])
 	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
 		rec.err = err;
 	flush_before(&rec, UINT64_MAX);
+	if (rec.metrics) {
+		vv_recorder_close(rec.metrics, &mst);
+		rec.metrics = NULL;
+		metrics_taken = true;
+	}
 	if (child > 0) {
 		if (!child_done)
 			kill(child, SIGTERM);
@@ -640,7 +726,7 @@ int record_main(int argc, char *argv[])
 		if (!stat(rec.output, &sb))
 			wst.file_bytes = sb.st_size;
 	}
-	summary(&rec, &wst, &end, seconds);
+	summary(&rec, &wst, &end, seconds, metrics_taken ? &mst : NULL);
 	ret = 0;
 	if (optind < argc)
 		ret = WIFEXITED(child_status) ? WEXITSTATUS(child_status) :
@@ -656,6 +742,8 @@ out_close:
 		vmt_trace_abandon(rec.w);
 		rec.w = NULL;
 	}
+	if (rec.metrics)
+		vv_recorder_close(rec.metrics, NULL);
 	vmt_reorder_free(&rec.pending);
 	free(rec.kept);
 	/* After the summary: how much of each guest was named, and why not. */

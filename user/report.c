@@ -8,6 +8,11 @@
  * One pass over the records fills a hash table of leaf rows keyed by the
  * full key tuple; the tree of nested rows is built from the sorted leaves
  * at the end, parents summing their children.
+ *
+ * A trace recorded with interval metrics (record --metrics-interval) also
+ * has both sides per VM and guest process: --by vm and --by vm,process
+ * add them after the rows (vm_report.h), and --format html draws them
+ * (vm_html.c), as vmreport does for a metrics file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +26,7 @@
 #include "options.h"
 #include "outbuf.h"
 #include "trace_input.h"
+#include "vm_report.h"
 #include "vmtrace-collect.h"
 
 enum key {
@@ -35,7 +41,7 @@ static const char *const key_names[NR_KEYS] = {
 /* Key value for "not applicable / unknown" (a sample's exit, no task). */
 #define KEY_NONE UINT64_MAX
 
-enum report_format { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSON };
+enum report_format { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSON, FORMAT_HTML };
 
 struct keytuple {
 	uint64_t v[NR_KEYS];	/* in --by order; unused ones 0 */
@@ -82,6 +88,7 @@ struct report {
 	uint64_t first_tsc, last_tsc;
 	uint64_t handled_ns;
 	bool timing;			/* exit timing is meaningful */
+	struct vv_series metrics;	/* the trace's interval metrics */
 	struct outbuf *out;
 };
 
@@ -700,6 +707,8 @@ static int print_level(struct report *rep, const uint32_t *leaves, size_t lo, si
 			if (!last)
 				out_str(rep->out, ",\"children\":[");
 			break;
+		case FORMAT_HTML:	/* written by write_html() */
+			break;
 		}
 		if (!last)
 			err = print_level(rep, leaves, g[i].lo, g[i].hi, level + 1, path);
@@ -785,6 +794,38 @@ static void json_header(struct report *rep)
 	out_str(o, ",\"rows\":[");
 }
 
+/*
+ * Both sides per VM (--by vm) or per VM and guest process (--by
+ * vm,process), from the trace's interval metrics, after the rows: text
+ * and CSV as a second table after an empty line, JSON as "both_sides".
+ */
+static int print_both_sides(struct report *rep)
+{
+	static const enum vm_report_format formats[] = {
+		[FORMAT_TEXT] = VM_REPORT_TEXT, [FORMAT_CSV] = VM_REPORT_CSV,
+		[FORMAT_JSON] = VM_REPORT_JSON,
+	};
+	bool by_vm = rep->nr_by == 1 && rep->by[0] == KEY_VM;
+	bool by_process = rep->nr_by == 2 && rep->by[0] == KEY_VM && rep->by[1] == KEY_PROCESS;
+	char line[160];
+
+	if (!rep->metrics.nr || (!by_vm && !by_process))
+		return 0;
+	if (rep->format == FORMAT_TEXT) {
+		snprintf(line, sizeof(line),
+			 "\n# Both sides, from the trace's interval metrics (%zu snapshots):\n",
+			 rep->metrics.nr);
+		out_str(rep->out, line);
+	} else {
+		out_str(rep->out, rep->format == FORMAT_CSV ? "\n" : ",\"both_sides\":");
+	}
+	outbuf_drain(rep->out);
+	if (rep->out->err)
+		return rep->out->err;
+	return vm_report_write(rep->out->f, &rep->metrics, formats[rep->format], by_process,
+			       rep->top);
+}
+
 static int print_report(struct report *rep)
 {
 	const struct row *path[NR_KEYS];
@@ -805,7 +846,11 @@ static int print_report(struct report *rep)
 		json_header(rep);
 	err = print_level(rep, leaves, 0, rep->nr_rows, 0, path);
 	if (rep->format == FORMAT_JSON)
-		out_str(rep->out, "]}\n");
+		out_str(rep->out, "]");
+	if (!err)
+		err = print_both_sides(rep);
+	if (rep->format == FORMAT_JSON)
+		out_str(rep->out, "}\n");
 	free(leaves);
 	return err;
 }
@@ -820,6 +865,7 @@ static void report_free(struct report *rep)
 		free(rep->symbols[i]);
 	free(rep->symbols);
 	free(rep->sym_slots);
+	vv_series_free(&rep->metrics);
 }
 
 /* "vm,exit" -> by[]; false on an unknown or repeated key. */
@@ -846,10 +892,26 @@ static bool parse_keys(const char *s, struct report *rep)
 	return rep->nr_by && s[strlen(s) - 1] != ',' && s[0] != ',' && !strstr(s, ",,");
 }
 
+/* --format html: the page of vmreport, from the trace's metrics; none is
+ * a usage error (the trace cannot give what was asked), and no file. */
+static int write_html(struct report *rep, const char *input, const char *path,
+		      const char *const *vm_keys, size_t nr_vm_keys)
+{
+	if (!rep->metrics.nr) {
+		fprintf(stderr, "%s: %s: no interval metrics in this trace (recorded with "
+			"--metrics-interval 0, or by an older vmtrace-collect)\n",
+			prog_name, input);
+		return EXIT_USAGE;
+	}
+	vm_report_keep_vms(&rep->metrics, vm_keys, nr_vm_keys);
+	return vm_html_write(&rep->metrics, path) ? 1 : 0;
+}
+
 static void report_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s report [-i FILE] [--by KEYS] [--format text|csv|json] [--top N]\n\n"
+		"Usage: %s report [-i FILE] [--by KEYS] [--format text|csv|json] [--top N]\n"
+		"       %s report [-i FILE] --format html -o OUT.html [--vm KEY]...\n\n"
 		"Counts the exits and samples of a trace (default vmtrace.vmt) by KEYS,\n"
 		"comma-separated and nested in that order (default: exit):\n"
 		"  vm, vcpu, exit, process, thread, symbol\n"
@@ -858,7 +920,11 @@ static void report_usage(FILE *f)
 		"share of all handling time, min, avg, p99 (within 3%%), max.\n"
 		"--top N keeps the N biggest rows at each level.  csv prints the\n"
 		"deepest rows only, with every level's key columns; json nests them.\n"
-		"See Documentation/vmtrace-collect-report.rst.\n", prog_name);
+		"A trace with interval metrics (record --metrics-interval): --by vm and\n"
+		"--by vm,process add both sides per VM and guest process (hypervisor and\n"
+		"guest CPU %%, their gap, memory, flags); html: CPU and memory over time\n"
+		"of one VM (KEY: name, UUID, MAC, VMM pid or id:N; else the busiest).\n"
+		"See Documentation/vmtrace-collect-report.rst.\n", prog_name, prog_name);
 }
 
 int report_main(int argc, char *argv[])
@@ -868,10 +934,14 @@ int report_main(int argc, char *argv[])
 		{ "by", required_argument, NULL, 'b' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "top", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "vm", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static struct outbuf out;
+	const char *html_out = NULL, *vm_keys[64];
+	size_t nr_vm_keys = 0;
 	struct report rep = { .nr_by = 1, .by = { KEY_EXIT }, .out = &out };
 	const char *input = "vmtrace.vmt";
 	struct vmt_exit_timer *timer = NULL;
@@ -883,7 +953,7 @@ int report_main(int argc, char *argv[])
 	int opt, err, ret = 1;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			input = optarg;
@@ -899,8 +969,18 @@ int report_main(int argc, char *argv[])
 				rep.format = FORMAT_CSV;
 			else if (!strcmp(optarg, "json"))
 				rep.format = FORMAT_JSON;
+			else if (!strcmp(optarg, "html"))
+				rep.format = FORMAT_HTML;
 			else
 				goto usage;
+			break;
+		case 'o':
+			html_out = optarg;
+			break;
+		case 'V':
+			if (nr_vm_keys == sizeof(vm_keys) / sizeof(vm_keys[0]))
+				goto usage;
+			vm_keys[nr_vm_keys++] = optarg;
 			break;
 		case 't':
 			if (parse_u64(optarg, 1, UINT32_MAX, &value))
@@ -914,7 +994,8 @@ int report_main(int argc, char *argv[])
 			goto usage;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (rep.format == FORMAT_HTML) != !!html_out ||
+	    (nr_vm_keys && rep.format != FORMAT_HTML))
 		goto usage;
 	for (unsigned int i = 0; i < rep.nr_by; i++) {
 		if (rep.by[i] == KEY_PROCESS || rep.by[i] == KEY_THREAD)
@@ -925,15 +1006,22 @@ int report_main(int argc, char *argv[])
 	if (vmt_input_open(&in, input))
 		return EXIT_USAGE;
 	rep.in = &in;
+	/* The page needs the metrics only: data frames stay compressed. */
+	if (rep.format == FORMAT_HTML)
+		vmt_trace_set_filter(in.reader, 1U << VMT_ITEM_METRICS);
 	rep.timing = !vmt_meta_info(in.meta)->nr_exit_filters;
 	if (vmt_exit_timer_new(&timer)) {
 		err = -ENOMEM;
 		goto out;
 	}
 	while ((err = vmt_trace_next(in.reader, &it)) > 0) {
+		err = 0;
+		if (it.type == VMT_ITEM_METRICS && vv_series_add(&rep.metrics, it.metrics)) {
+			err = -ENOMEM;
+			break;
+		}
 		if (it.type != VMT_ITEM_RECORDS)
 			continue;
-		err = 0;
 		for (size_t i = 0; i < it.records.n && !err; i++)
 			err = account(&rep, timer, &it.records.recs[i], &last_row, &last_key);
 		in.records += it.records.n;
@@ -944,7 +1032,11 @@ out:
 	if (err < 0) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
 		ret = 1;
-	} else if (!(ret = vmt_input_finish(&in))) {
+	} else if ((ret = vmt_input_finish(&in))) {
+		/* not one readable frame: said so */
+	} else if (rep.format == FORMAT_HTML) {
+		ret = write_html(&rep, input, html_out, vm_keys, nr_vm_keys);
+	} else {
 		outbuf_init(&out, stdout);
 		err = print_report(&rep);
 		if (outbuf_finish(&out) && !err)

@@ -9,10 +9,10 @@
  * CRC.  Data frames hold struct vmtrace_record exactly as the module
  * produced them (every kind), encoded in columns; metadata frames hold
  * what the collector learnt on the side (VMs, guest tasks, guest symbols,
- * TSC/clock pairs); an end frame marks a trace closed cleanly.  Frames are
- * closed every VMT_FRAME_MAX_RECORDS records and every second, so a killed
- * collector loses at most the last second, and a reader resynchronises
- * after a damaged frame.
+ * TSC/clock pairs, interval metrics of both sides); an end frame marks a
+ * trace closed cleanly.  Frames are closed every VMT_FRAME_MAX_RECORDS
+ * records and every second, so a killed collector loses at most the last
+ * second, and a reader resynchronises after a damaged frame.
  *
  * Every function returns 0 (or a count) or -errno.
  */
@@ -116,6 +116,10 @@ struct vmt_end_meta {
 	uint64_t produced, drained, module_lost;
 };
 
+/* One interval's both-sides view of the VMs (vmview.h): record stores one
+ * per interval (--metrics-interval). */
+struct vv_snapshot;
+
 /* ------------------------------------------------------------------ */
 /* Writing */
 
@@ -150,6 +154,8 @@ int vmt_trace_write_symbol(struct vmt_trace_writer *w,
 			   const struct vmt_symbol_meta *sym);
 int vmt_trace_write_clock(struct vmt_trace_writer *w,
 			  const struct vmt_clock_pair *clock);
+/* One snapshot, as the lines of a metrics file (vv_file.h). */
+int vmt_trace_write_metrics(struct vmt_trace_writer *w, const struct vv_snapshot *s);
 /* Close the open frames whose first entry is older than max_frame_ms. */
 int vmt_trace_poll(struct vmt_trace_writer *w);
 /* Close every open frame now. */
@@ -174,6 +180,7 @@ enum vmt_item_type {
 	VMT_ITEM_SYMBOL,
 	VMT_ITEM_CLOCK,
 	VMT_ITEM_END,
+	VMT_ITEM_METRICS,
 };
 
 struct vmt_item {
@@ -188,6 +195,9 @@ struct vmt_item {
 		struct vmt_symbol_meta symbol;
 		struct vmt_clock_pair clock;
 		struct vmt_end_meta end;
+		/* The reader's, valid until the next call (vv_snapshot_copy()
+		 * to keep it); processes by pid. */
+		const struct vv_snapshot *metrics;
 	};
 };
 

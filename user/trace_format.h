@@ -81,6 +81,7 @@ enum vmt_entry_type {
 	VMT_ENTRY_SYMBOL = 3,
 	VMT_ENTRY_CLOCK = 4,
 	VMT_ENTRY_END = 5,
+	VMT_ENTRY_METRICS = 6,
 };
 
 /* Column block codec (trace_codec.c).  Every block starts afresh, so any
@@ -111,5 +112,14 @@ void vmt_entry_encode_clock(struct vmt_buf *b, const struct vmt_clock_pair *c);
 void vmt_entry_encode_end(struct vmt_buf *b, const struct vmt_end_meta *e);
 int vmt_entry_decode(unsigned int type, struct vmt_cursor *body,
 		     struct vmt_item *item);
+
+/* The interval metrics entry (trace_metrics.c): one snapshot as the lines
+ * of a metrics file (vv_file.h).  Encoding appends nothing when it fails
+ * (-ENOMEM, -E2BIG): a lost snapshot must not cost the frame.  Decoding
+ * fills @out (the caller's, to vv_snapshot_free()) and returns 1; 0 for a
+ * snapshot of a later metrics version (skipped as unknown); -EBADMSG,
+ * -ENOMEM. */
+int vmt_entry_encode_metrics(struct vmt_buf *b, const struct vv_snapshot *s);
+int vmt_entry_decode_metrics(struct vmt_cursor *body, struct vv_snapshot *out);
 
 #endif

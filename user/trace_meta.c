@@ -120,6 +120,7 @@ int vmt_meta_add(struct vmt_meta *m, const struct vmt_item *it)
 		m->have_end = true;
 		break;
 	case VMT_ITEM_RECORDS:
+	case VMT_ITEM_METRICS:		/* the reports' own, read with the records */
 		break;
 	}
 	return 0;
@@ -191,7 +192,8 @@ int vmt_meta_load(struct vmt_trace_reader *r, struct vmt_meta **out)
 	err = vmt_meta_new(vmt_trace_info(r), &m);
 	if (err)
 		return err;
-	vmt_trace_set_filter(r, VMT_ITEMS_META);
+	/* Interval metrics are not needed to read records: not parsed here. */
+	vmt_trace_set_filter(r, VMT_ITEMS_META & ~(1U << VMT_ITEM_METRICS));
 	while ((err = vmt_trace_next(r, &it)) > 0) {
 		err = vmt_meta_add(m, &it);
 		if (err)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "crc32.h"
 #include "trace_format.h"
+#include "vmview.h"
 #include "zstd_errno.h"
 
 /* The largest header a later version may write (sanity bound). */
@@ -33,6 +34,7 @@ struct vmt_trace_reader {
 	struct vmtrace_record *recs;
 	size_t recs_cap;
 	struct vmt_cursor meta;		/* entries left of a metadata frame */
+	struct vv_snapshot metrics;	/* the last metrics item returned */
 	uint32_t meta_seq;
 	uint64_t meta_offset;
 	uint32_t next_seq;
@@ -381,7 +383,27 @@ static int decode_records(struct vmt_trace_reader *r, const struct vmt_frame_hea
 	return 0;
 }
 
-/* The next metadata entry of the open metadata frame: 1, or 0 if none. */
+/* A metrics entry into the reader's snapshot, if the filter wants it:
+ * parsing one costs more than any other entry. */
+static int decode_metrics(struct vmt_trace_reader *r, struct vmt_cursor *body,
+			  struct vmt_item *item)
+{
+	int ret;
+
+	if (!(r->filter & (1U << VMT_ITEM_METRICS)))
+		return 0;
+	vv_snapshot_free(&r->metrics);
+	ret = vmt_entry_decode_metrics(body, &r->metrics);
+	if (ret > 0) {
+		memset(item, 0, sizeof(*item));
+		item->type = VMT_ITEM_METRICS;
+		item->metrics = &r->metrics;
+	}
+	return ret;
+}
+
+/* The next metadata entry of the open metadata frame: 1, 0 if none, or
+ * -ENOMEM. */
 static int next_entry(struct vmt_trace_reader *r, struct vmt_item *item)
 {
 	while (vmt_cursor_left(&r->meta)) {
@@ -390,7 +412,14 @@ static int next_entry(struct vmt_trace_reader *r, struct vmt_item *item)
 		struct vmt_cursor body = vmt_get_sub(&r->meta, len);
 		int ret;
 
-		ret = r->meta.bad ? -EBADMSG : vmt_entry_decode(type, &body, item);
+		if (r->meta.bad)
+			ret = -EBADMSG;
+		else if (type == VMT_ENTRY_METRICS)
+			ret = decode_metrics(r, &body, item);
+		else
+			ret = vmt_entry_decode(type, &body, item);
+		if (ret == -ENOMEM)
+			return ret;
 		if (ret < 0) {
 			/* The frame checked out, so a writer wrote this: drop
 			 * the rest of the frame, keep what was returned. */
@@ -414,8 +443,9 @@ int vmt_trace_next(struct vmt_trace_reader *r, struct vmt_item *item)
 	int err;
 
 	for (;;) {
-		if (next_entry(r, item))
-			return 1;
+		err = next_entry(r, item);
+		if (err)
+			return err;
 		if (r->pos >= r->file_size)
 			return 0;
 		if (r->ended) {
@@ -514,6 +544,7 @@ void vmt_trace_close_reader(struct vmt_trace_reader *r)
 	if (r->f)
 		fclose(r->f);
 	ZSTD_freeDCtx(r->dctx);
+	vv_snapshot_free(&r->metrics);
 	vmt_buf_free(&r->packed);
 	vmt_buf_free(&r->raw);
 	free(r->recs);

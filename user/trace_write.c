@@ -332,6 +332,13 @@ int vmt_trace_write_clock(struct vmt_trace_writer *w, const struct vmt_clock_pai
 	return meta_added(w);
 }
 
+int vmt_trace_write_metrics(struct vmt_trace_writer *w, const struct vv_snapshot *s)
+{
+	int err = vmt_entry_encode_metrics(&w->meta, s);
+
+	return err ? err : meta_added(w);
+}
+
 int vmt_trace_poll(struct vmt_trace_writer *w)
 {
 	uint64_t now = now_ns(), max_age = w->opts.max_frame_ms * 1000000ull;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmtrace-collect vmreport: a recording of interval metrics (vv_file.h),
- * both sides per VM and per guest process, with the differences:
+ * The VM reports of interval metrics (vm_report.h), both sides per VM and
+ * per guest process, with the differences, as vmtrace-collect vmreport
+ * shows them for a metrics file (vv_file.h) and report for a trace that
+ * holds metrics entries:
  *
  *   --by vm            per VM: hypervisor CPU %, guest CPU %, their gap,
  *                      exits/s and top reasons, memory, flags
@@ -240,14 +242,14 @@ static void pct_or_dash(char *buf, size_t len, double v)
 	tv_pct(v, buf, len);
 }
 
-static void print_text(const struct rep_vm *vms, size_t nr, bool by_process,
+static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_process,
 		       unsigned long top)
 {
 	char a[16], b[16], c[16], d[16], e[16], flags[6], label[64], exits[64];
 	size_t i, j, k, used;
 
-	printf("%-5s %-14s %7s %6s %6s %6s %8s %-16s %7s %7s\n", "FLAGS", "VM", "VMM-PID",
-	       "HV%", "GST%", "GAP", "EXITS/s", "TOP-EXITS", "VMM-RSS", "G-USED");
+	fprintf(f, "%-5s %-14s %7s %6s %6s %6s %8s %-16s %7s %7s\n", "FLAGS", "VM", "VMM-PID",
+		"HV%", "GST%", "GAP", "EXITS/s", "TOP-EXITS", "VMM-RSS", "G-USED");
 	for (i = 0; i < nr; i++) {
 		const struct rep_vm *v = &vms[i];
 		double gap = gap_of(v);
@@ -269,13 +271,13 @@ static void print_text(const struct rep_vm *vms, size_t nr, bool by_process,
 						 k ? "," : "", v->exits_by[k].name);
 		tv_bytes(v->hv_rss_max, e, sizeof(e));
 		tv_bytes(v->guest_used_max, label, sizeof(label));
-		printf("%-5s %-14.14s %7u %6s %6s %6s %8s %-16.16s %7s %7s\n", flags,
-		       v->id.name[0] ? v->id.name : v->id.uuid[0] ? v->id.uuid : "-",
-		       v->id.vmm_pid, a, b, c, d, exits[0] ? exits : "-", e, label);
+		fprintf(f, "%-5s %-14.14s %7u %6s %6s %6s %8s %-16.16s %7s %7s\n", flags,
+			v->id.name[0] ? v->id.name : v->id.uuid[0] ? v->id.uuid : "-",
+			v->id.vmm_pid, a, b, c, d, exits[0] ? exits : "-", e, label);
 		if (!by_process)
 			continue;
-		printf("      %-5s %7s %6s %7s %6s %6s %6s %7s  %s\n", "FLAGS", "PID", "UID",
-		       "PPID", "SMP%", "GST%", "DIFF", "RSS", "COMM");
+		fprintf(f, "      %-5s %7s %6s %7s %6s %6s %6s %7s  %s\n", "FLAGS", "PID", "UID",
+			"PPID", "SMP%", "GST%", "DIFF", "RSS", "COMM");
 		for (j = 0; j < v->nr_procs && (!top || j < top); j++) {
 			const struct rep_proc *p = &v->procs[j];
 			double g = wm_get(&p->guest_cpu), s = wm_get(&p->sample_cpu);
@@ -292,15 +294,15 @@ static void print_text(const struct rep_vm *vms, size_t nr, bool by_process,
 				snprintf(d, sizeof(d), "?");
 			else
 				snprintf(d, sizeof(d), "%u", p->uid);
-			printf("      %-5s %7u %6s %7u %6s %6s %6s %7s  %s%s%s\n", flags, p->pid,
-			       d, p->ppid, a, b, c, e, p->kthread ? "[" : "", p->comm,
-			       p->kthread ? "]" : "");
+			fprintf(f, "      %-5s %7u %6s %7u %6s %6s %6s %7s  %s%s%s\n", flags, p->pid,
+				d, p->ppid, a, b, c, e, p->kthread ? "[" : "", p->comm,
+				p->kthread ? "]" : "");
 		}
 	}
-	printf("\nHV%%: the VMM process as the host sees it; GST%%: the guest kernel's own\n"
-	       "accounting; GAP = HV%% - GST%%; SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n"
-	       "Flags: N new process, U uid outside the admin list, C cpu / M memory outside\n"
-	       "baseline, G hypervisor/guest CPU gap.  CPU %% of one CPU, averaged.\n");
+	fprintf(f, "\nHV%%: the VMM process as the host sees it; GST%%: the guest kernel's own\n"
+		"accounting; GAP = HV%% - GST%%; SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n"
+		"Flags: N new process, U uid outside the admin list, C cpu / M memory outside\n"
+		"baseline, G hypervisor/guest CPU gap.  CPU %% of one CPU, averaged.\n");
 }
 
 /* A CSV field: quoted when it has a comma, quote or line break. */
@@ -336,54 +338,54 @@ static void csv_signed(FILE *f, double v)
 		fprintf(f, ",%.3f", v);
 }
 
-static void print_csv(const struct rep_vm *vms, size_t nr, bool by_process)
+static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_process)
 {
 	char flags[64];
 	size_t i, j;
 
-	printf("level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
-	       "sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags\n");
+	fprintf(f, "level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
+		"sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags\n");
 	for (i = 0; i < nr; i++) {
 		const struct rep_vm *v = &vms[i];
 
-		printf("vm,");
-		csv_str(stdout, v->id.name);
-		putchar(',');
-		csv_str(stdout, v->id.uuid);
-		printf(",%u,,,", v->id.vmm_pid);		/* guest_pid, comm, uid */
-		csv_num(stdout, wm_get(&v->hv_cpu));
-		csv_num(stdout, wm_get(&v->guest_cpu));
-		csv_signed(stdout, gap_of(v));
-		printf(",");					/* sample_cpu_pct */
-		csv_num(stdout, wm_get(&v->exits));
-		printf(",%llu,%llu,,", (unsigned long long)v->hv_rss_max,
-		       (unsigned long long)v->guest_used_max);
+		fprintf(f, "vm,");
+		csv_str(f, v->id.name);
+		fputc(',', f);
+		csv_str(f, v->id.uuid);
+		fprintf(f, ",%u,,,", v->id.vmm_pid);		/* guest_pid, comm, uid */
+		csv_num(f, wm_get(&v->hv_cpu));
+		csv_num(f, wm_get(&v->guest_cpu));
+		csv_signed(f, gap_of(v));
+		fprintf(f, ",");					/* sample_cpu_pct */
+		csv_num(f, wm_get(&v->exits));
+		fprintf(f, ",%llu,%llu,,", (unsigned long long)v->hv_rss_max,
+			(unsigned long long)v->guest_used_max);
 		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
-		csv_str(stdout, flags);
-		putchar('\n');
+		csv_str(f, flags);
+		fputc('\n', f);
 		if (!by_process)
 			continue;
 		for (j = 0; j < v->nr_procs; j++) {
 			const struct rep_proc *p = &v->procs[j];
 
-			printf("process,");
-			csv_str(stdout, v->id.name);
-			putchar(',');
-			csv_str(stdout, v->id.uuid);
-			printf(",%u,%u,", v->id.vmm_pid, p->pid);
-			csv_str(stdout, p->comm);
+			fprintf(f, "process,");
+			csv_str(f, v->id.name);
+			fputc(',', f);
+			csv_str(f, v->id.uuid);
+			fprintf(f, ",%u,%u,", v->id.vmm_pid, p->pid);
+			csv_str(f, p->comm);
 			if (p->uid == UINT32_MAX)
-				printf(",");
+				fprintf(f, ",");
 			else
-				printf(",%u", p->uid);
-			printf(",");					/* hv_cpu_pct */
-			csv_num(stdout, wm_get(&p->guest_cpu));
-			printf(",");					/* gap_pct */
-			csv_num(stdout, wm_get(&p->sample_cpu));
-			printf(",,,%llu,", (unsigned long long)p->rss_max);
+				fprintf(f, ",%u", p->uid);
+			fprintf(f, ",");					/* hv_cpu_pct */
+			csv_num(f, wm_get(&p->guest_cpu));
+			fprintf(f, ",");					/* gap_pct */
+			csv_num(f, wm_get(&p->sample_cpu));
+			fprintf(f, ",,,%llu,", (unsigned long long)p->rss_max);
 			vv_flags_string(p->flags, flags, sizeof(flags));
-			csv_str(stdout, flags);
-			putchar('\n');
+			csv_str(f, flags);
+			fputc('\n', f);
 		}
 	}
 }
@@ -418,77 +420,136 @@ void vm_json_num(FILE *f, double v)
 		fprintf(f, "%.3f", v);
 }
 
-static void print_json(const struct rep_vm *vms, size_t nr, bool by_process)
+static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_process)
 {
 	char flags[64];
 	size_t i, j, k;
 
-	printf("{\"vms\":[");
+	fprintf(f, "{\"vms\":[");
 	for (i = 0; i < nr; i++) {
 		const struct rep_vm *v = &vms[i];
 		double gap = gap_of(v);
 
-		printf("%s\n{\"name\":", i ? "," : "");
-		vm_json_str(stdout, v->id.name);
-		printf(",\"uuid\":");
-		vm_json_str(stdout, v->id.uuid);
-		printf(",\"vmm_pid\":%u,\"macs\":[", v->id.vmm_pid);
+		fprintf(f, "%s\n{\"name\":", i ? "," : "");
+		vm_json_str(f, v->id.name);
+		fprintf(f, ",\"uuid\":");
+		vm_json_str(f, v->id.uuid);
+		fprintf(f, ",\"vmm_pid\":%u,\"macs\":[", v->id.vmm_pid);
 		for (k = 0; k < v->id.nr_macs && k < VMT_MAX_MACS; k++) {
-			printf("%s", k ? "," : "");
-			vm_json_str(stdout, v->id.macs[k]);
+			fprintf(f, "%s", k ? "," : "");
+			vm_json_str(f, v->id.macs[k]);
 		}
-		printf("],\"seconds\":%.3f,\"hv_cpu_pct\":", v->secs);
-		vm_json_num(stdout, wm_get(&v->hv_cpu));
-		printf(",\"guest_cpu_pct\":");
-		vm_json_num(stdout, wm_get(&v->guest_cpu));
-		printf(",\"gap_pct\":");
+		fprintf(f, "],\"seconds\":%.3f,\"hv_cpu_pct\":", v->secs);
+		vm_json_num(f, wm_get(&v->hv_cpu));
+		fprintf(f, ",\"guest_cpu_pct\":");
+		vm_json_num(f, wm_get(&v->guest_cpu));
+		fprintf(f, ",\"gap_pct\":");
 		if (isnan(gap))
-			printf("null");
+			fprintf(f, "null");
 		else
-			printf("%.3f", gap);
-		printf(",\"exits_per_s\":");
-		vm_json_num(stdout, wm_get(&v->exits));
-		printf(",\"exit_reasons\":{");
+			fprintf(f, "%.3f", gap);
+		fprintf(f, ",\"exits_per_s\":");
+		vm_json_num(f, wm_get(&v->exits));
+		fprintf(f, ",\"exit_reasons\":{");
 		for (k = 0; k < v->nr_exits; k++) {
-			printf("%s", k ? "," : "");
-			vm_json_str(stdout, v->exits_by[k].name);
-			printf(":%.3f", v->secs > 0 ? v->exits_by[k].sum / v->secs : 0);
+			fprintf(f, "%s", k ? "," : "");
+			vm_json_str(f, v->exits_by[k].name);
+			fprintf(f, ":%.3f", v->secs > 0 ? v->exits_by[k].sum / v->secs : 0);
 		}
-		printf("},\"hv_rss_max_bytes\":%llu,\"guest_mem_used_max_bytes\":%llu,"
-		       "\"guest_mem_total_bytes\":%llu,\"mem_given_bytes\":%llu,\"flags\":",
-		       (unsigned long long)v->hv_rss_max, (unsigned long long)v->guest_used_max,
-		       (unsigned long long)v->guest_total, (unsigned long long)v->mem_bytes);
+		fprintf(f, "},\"hv_rss_max_bytes\":%llu,\"guest_mem_used_max_bytes\":%llu,"
+			"\"guest_mem_total_bytes\":%llu,\"mem_given_bytes\":%llu,\"flags\":",
+			(unsigned long long)v->hv_rss_max, (unsigned long long)v->guest_used_max,
+			(unsigned long long)v->guest_total, (unsigned long long)v->mem_bytes);
 		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
-		vm_json_str(stdout, flags);
+		vm_json_str(f, flags);
 		if (by_process) {
-			printf(",\"processes\":[");
+			fprintf(f, ",\"processes\":[");
 			for (j = 0; j < v->nr_procs; j++) {
 				const struct rep_proc *p = &v->procs[j];
 
-				printf("%s\n {\"pid\":%u,\"ppid\":%u,\"uid\":", j ? "," : "",
-				       p->pid, p->ppid);
+				fprintf(f, "%s\n {\"pid\":%u,\"ppid\":%u,\"uid\":", j ? "," : "",
+					p->pid, p->ppid);
 				if (p->uid == UINT32_MAX)
-					printf("null");
+					fprintf(f, "null");
 				else
-					printf("%u", p->uid);
-				printf(",\"comm\":");
-				vm_json_str(stdout, p->comm);
-				printf(",\"kernel_thread\":%s,\"guest_cpu_pct\":",
-				       p->kthread ? "true" : "false");
-				vm_json_num(stdout, wm_get(&p->guest_cpu));
-				printf(",\"sample_cpu_pct\":");
-				vm_json_num(stdout, wm_get(&p->sample_cpu));
-				printf(",\"rss_max_bytes\":%llu,\"flags\":",
-				       (unsigned long long)p->rss_max);
+					fprintf(f, "%u", p->uid);
+				fprintf(f, ",\"comm\":");
+				vm_json_str(f, p->comm);
+				fprintf(f, ",\"kernel_thread\":%s,\"guest_cpu_pct\":",
+					p->kthread ? "true" : "false");
+				vm_json_num(f, wm_get(&p->guest_cpu));
+				fprintf(f, ",\"sample_cpu_pct\":");
+				vm_json_num(f, wm_get(&p->sample_cpu));
+				fprintf(f, ",\"rss_max_bytes\":%llu,\"flags\":",
+					(unsigned long long)p->rss_max);
 				vv_flags_string(p->flags, flags, sizeof(flags));
-				vm_json_str(stdout, flags);
-				printf("}");
+				vm_json_str(f, flags);
+				fprintf(f, "}");
 			}
-			printf("]");
+			fprintf(f, "]");
 		}
-		printf("}");
+		fprintf(f, "}");
 	}
-	printf("\n]}\n");
+	fprintf(f, "\n]}\n");
+}
+
+void vm_report_keep_vms(struct vv_series *series, const char *const *keys, size_t nr_keys)
+{
+	size_t i, j, k, n;
+
+	for (i = 0; nr_keys && i < series->nr; i++) {
+		struct vv_snapshot *s = &series->snaps[i];
+
+		for (j = 0, n = 0; j < s->nr_vms; j++) {
+			bool keep = false;
+
+			for (k = 0; k < nr_keys && !keep; k++)
+				keep = vv_vm_matches(&s->vms[j], keys[k]);
+			if (keep)
+				s->vms[n++] = s->vms[j];
+			else
+				free(s->vms[j].procs);
+		}
+		s->nr_vms = n;
+	}
+}
+
+enum vm_report_format vm_report_format(const char *name)
+{
+	if (!strcmp(name, "csv"))
+		return VM_REPORT_CSV;
+	if (!strcmp(name, "json"))
+		return VM_REPORT_JSON;
+	return VM_REPORT_TEXT;
+}
+
+int vm_report_write(FILE *f, const struct vv_series *s, enum vm_report_format format,
+		    bool by_process, unsigned long top)
+{
+	struct rep_vm *vms = NULL;
+	size_t nr = 0, i;
+	int err;
+
+	err = aggregate(s, &vms, &nr);
+	if (err)
+		return err;
+	for (i = 0; i < nr; i++) {
+		qsort(vms[i].procs, vms[i].nr_procs, sizeof(*vms[i].procs), cmp_proc_cpu);
+		qsort(vms[i].exits_by, vms[i].nr_exits, sizeof(vms[i].exits_by[0]), cmp_exit);
+	}
+	switch (format) {
+	case VM_REPORT_CSV:
+		print_csv(f, vms, nr, by_process);
+		break;
+	case VM_REPORT_JSON:
+		print_json(f, vms, nr, by_process);
+		break;
+	case VM_REPORT_TEXT:
+		print_text(f, vms, nr, by_process, top);
+		break;
+	}
+	report_free(vms, nr);
+	return fflush(f) || ferror(f) ? -EIO : 0;
 }
 
 static void vmreport_usage(FILE *f)
@@ -520,11 +581,10 @@ int vmreport_main(int argc, char *argv[])
 	const char *input = "vmtrace.metrics", *output = NULL, *format = "text";
 	const char *keys[64];
 	struct vv_series series;
-	struct rep_vm *vms = NULL;
-	size_t nr_keys = 0, nr = 0, i, j;
+	size_t nr_keys = 0;
 	bool by_process = false;
 	unsigned long top = 0;
-	int opt, err, ret = 1;
+	int opt, err, ret;
 	FILE *f;
 
 	optind = 1;
@@ -585,44 +645,15 @@ int vmreport_main(int argc, char *argv[])
 	if (series.bad_lines)
 		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,
 			series.bad_lines);
-	/* Keep only the VMs asked for. */
-	for (i = 0; nr_keys && i < series.nr; i++) {
-		struct vv_snapshot *s = &series.snaps[i];
-		size_t k, n = 0;
-
-		for (j = 0; j < s->nr_vms; j++) {
-			bool keep = false;
-
-			for (k = 0; k < nr_keys && !keep; k++)
-				keep = vv_vm_matches(&s->vms[j], keys[k]);
-			if (keep)
-				s->vms[n++] = s->vms[j];
-			else
-				free(s->vms[j].procs);
-		}
-		s->nr_vms = n;
-	}
+	vm_report_keep_vms(&series, keys, nr_keys);
 	if (!strcmp(format, "html")) {
 		ret = vm_html_write(&series, output) ? 1 : 0;
-		goto out;
+	} else {
+		err = vm_report_write(stdout, &series, vm_report_format(format), by_process, top);
+		if (err == -ENOMEM)
+			fprintf(stderr, "%s: out of memory\n", prog_name);
+		ret = err ? 1 : 0;
 	}
-	if (aggregate(&series, &vms, &nr)) {
-		fprintf(stderr, "%s: out of memory\n", prog_name);
-		goto out;
-	}
-	for (i = 0; i < nr; i++) {
-		qsort(vms[i].procs, vms[i].nr_procs, sizeof(*vms[i].procs), cmp_proc_cpu);
-		qsort(vms[i].exits_by, vms[i].nr_exits, sizeof(vms[i].exits_by[0]), cmp_exit);
-	}
-	if (!strcmp(format, "csv"))
-		print_csv(vms, nr, by_process);
-	else if (!strcmp(format, "json"))
-		print_json(vms, nr, by_process);
-	else
-		print_text(vms, nr, by_process, top);
-	ret = fflush(stdout) || ferror(stdout) ? 1 : 0;
-out:
-	report_free(vms, nr);
 	vv_series_free(&series);
 	return ret;
 

@@ -302,6 +302,19 @@ static void *grow(void *p, size_t nr, size_t elem)
 	return realloc(p, (nr ? 2 * nr : 1) * elem);
 }
 
+int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap)
+{
+	void *np = grow(s->snaps, s->nr, sizeof(*s->snaps));
+
+	if (!np)
+		return -ENOMEM;
+	s->snaps = np;
+	if (vv_snapshot_copy(&s->snaps[s->nr], snap))
+		return -ENOMEM;
+	s->nr++;
+	return 0;
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct vv_proc *x = a, *y = b;

@@ -15,8 +15,8 @@
  * field is one token.  Unknown line types are skipped: later versions may
  * add some.  Documentation/vmview.rst lists the fields.
  *
- * The same lines are meant to go into a trace as one metadata entry per
- * snapshot, once the trace format has an entry for them.
+ * The same lines, version line included, are a trace's metrics entry: one
+ * per snapshot (trace_metrics.c, Documentation/trace-format.rst).
  */
 #ifndef VMT_VV_FILE_H
 #define VMT_VV_FILE_H
@@ -52,6 +52,8 @@ struct vv_series {
  */
 int vv_file_read(FILE *f, struct vv_series *out);
 void vv_series_free(struct vv_series *s);
+/* Append a deep copy of @snap: 0 or -ENOMEM. */
+int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap);
 
 /* %-escape @s into @out (at most @len bytes with the NUL): the length, or
  * -ENOSPC. */

@@ -4,6 +4,41 @@
 #include <stdio.h>
 #include <string.h>
 #include "trace.h"
+#include "vmview.h"
+#include "vv_file.h"
+
+/* One interval's metrics: a VM with an exit rate and two processes, to
+ * the trace @w, or as the text of a metrics entry to @f. */
+static void write_metrics(struct vmt_trace_writer *w, FILE *f, uint64_t seq)
+{
+	struct vv_proc procs[2] = {
+		{ .pid = 1, .uid = 0, .state = 'S', .comm = "init", .nr_threads = 1,
+		  .acct_valid = true, .guest_cpu_pct = 0.5, .sample_cpu_pct = -1,
+		  .rss_bytes = 4096, .rss_valid = true },
+		{ .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .comm = "spin x",
+		  .nr_threads = 2, .guest_cpu_pct = 99, .sample_cpu_pct = 97,
+		  .flags = VV_F_NEW_PROCESS | VV_F_UID },
+	};
+	struct vv_vm vm = {
+		.id = { .vm_id = 1, .vmm_pid = 42, .comm = "qemu", .name = "vm",
+			.uuid = "5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e6f", .nr_macs = 1,
+			.macs = { "52:54:00:00:00:01" } },
+		.hv_valid = true, .hv_cpu_pct = 101, .exits_per_s = 1500, .samples_per_s = 100,
+		.nr_exit_rates = 1, .exit_rates = { { 0x78, "hlt", 1500 } },
+		.guest_valid = true, .guest_status = "ok", .guest_cpu_pct = 99.5,
+		.gap_valid = true, .cpu_gap_pct = 1.5, .nr_procs = 2, .procs = procs,
+	};
+	struct vv_snapshot s = { .seq = seq, .mono_ns = 1500000000ull + seq,
+				 .real_ns = 1700000000000000000ull, .interval_s = 1,
+				 .nr_vms = 1, .vms = &vm };
+
+	if (w) {
+		vmt_trace_write_metrics(w, &s);
+	} else {
+		vv_file_write_header(f);
+		vv_file_write(f, &s);
+	}
+}
 
 static int seed(const char *path, int nr_frames, bool end)
 {
@@ -29,6 +64,7 @@ static int seed(const char *path, int nr_frames, bool end)
 	vmt_trace_write_task(w, &task);
 	vmt_trace_write_symbol(w, &sym);
 	vmt_trace_write_clock(w, &clock);
+	write_metrics(w, NULL, 1);
 	for (int i = 0; i < nr_frames * 8; i++) {
 		struct vmtrace_record r = {
 			.host_tsc = tsc += 1000 + i * 7, .guest_tsc = tsc + 5,
@@ -53,6 +89,7 @@ int main(int argc, char **argv)
 {
 	char path[512];
 	int err = 0;
+	FILE *f;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: make_seeds DIR\n");
@@ -62,5 +99,10 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/seed-%d.vmt", argv[1], i);
 		err |= seed(path, i + 1, i != 1);
 	}
-	return err;
+	snprintf(path, sizeof(path), "%s/seed-metrics.txt", argv[1]);
+	f = fopen(path, "w");
+	if (!f)
+		return 1;
+	write_metrics(NULL, f, 1);
+	return err | (fclose(f) != 0);
 }

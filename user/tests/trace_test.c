@@ -5,7 +5,8 @@
  * frames yields exactly the records of its complete frames and says how
  * many bytes it could not use; a corrupt frame is reported and skipped and
  * the frames after it still read; bad files fail to open with the right
- * error.
+ * error; interval metrics read back exactly, and readers that do not know
+ * them skip them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "tap.h"
 #include "trace.h"
 #include "trace_format.h"
+#include "trace_meta.h"
+#include "vv_fixture.h"
 
 /* ---- helpers ---- */
 
@@ -119,7 +122,7 @@ static struct vmtrace_record random_record(void)
 struct readback {
 	struct vmtrace_record *recs;
 	size_t n, cap;
-	size_t vms, tasks, symbols, clocks, ends;
+	size_t vms, tasks, symbols, clocks, ends, metrics;
 	struct vmt_vm_meta vm;
 	struct vmt_task_meta task;
 	struct vmt_symbol_meta symbol;
@@ -157,6 +160,7 @@ static void read_all(struct vmt_trace_reader *r, struct readback *rb)
 		case VMT_ITEM_SYMBOL: rb->symbols++; rb->symbol = it.symbol; break;
 		case VMT_ITEM_CLOCK: rb->clocks++; rb->clock = it.clock; break;
 		case VMT_ITEM_END: rb->ends++; rb->end = it.end; break;
+		case VMT_ITEM_METRICS: rb->metrics++; break;
 		}
 	}
 	TEST_ASSERT(ret == 0, "vmt_trace_next: %s", strerror(-ret));
@@ -429,6 +433,175 @@ static void test_filter_meta(void)
 	vmt_trace_close_reader(r);
 	free(l.recs);
 	unlink(path);
+}
+
+/* Every field of two snapshots equal (the doubles are exact in the
+ * metrics lines' %.6g). */
+static void assert_same_snapshot(const struct vv_snapshot *a, const struct vv_snapshot *b)
+{
+	TEST_ASSERT_EQ(a->seq, b->seq);
+	TEST_ASSERT_EQ(a->mono_ns, b->mono_ns);
+	TEST_ASSERT_EQ(a->real_ns, b->real_ns);
+	TEST_ASSERT(a->interval_s == b->interval_s, "interval");
+	TEST_ASSERT_EQ(a->nr_vms, b->nr_vms);
+	for (size_t i = 0; i < a->nr_vms; i++) {
+		const struct vv_vm *x = &a->vms[i], *y = &b->vms[i];
+
+		TEST_ASSERT_EQ(x->id.vm_id, y->id.vm_id);
+		TEST_ASSERT_EQ(x->id.vmm_pid, y->id.vmm_pid);
+		TEST_ASSERT_EQ(x->id.nr_vcpus, y->id.nr_vcpus);
+		TEST_ASSERT(!strcmp(x->id.name, y->id.name), "name %s", y->id.name);
+		TEST_ASSERT(!strcmp(x->id.uuid, y->id.uuid), "uuid %s", y->id.uuid);
+		TEST_ASSERT(!strcmp(x->id.comm, y->id.comm), "comm %s", y->id.comm);
+		TEST_ASSERT_EQ(x->id.nr_macs, y->id.nr_macs);
+		for (size_t m = 0; m < x->id.nr_macs; m++)
+			TEST_ASSERT(!strcmp(x->id.macs[m], y->id.macs[m]), "mac %s", y->id.macs[m]);
+		TEST_ASSERT_EQ(x->mem_bytes, y->mem_bytes);
+		TEST_ASSERT_EQ(x->hv_valid, y->hv_valid);
+		TEST_ASSERT(x->hv_cpu_pct == y->hv_cpu_pct && x->hv_user_pct == y->hv_user_pct &&
+			    x->hv_sys_pct == y->hv_sys_pct && x->hv_vcpu_pct == y->hv_vcpu_pct &&
+			    x->hv_other_pct == y->hv_other_pct &&
+			    x->hv_run_delay_pct == y->hv_run_delay_pct, "hypervisor CPU");
+		TEST_ASSERT_EQ(x->hv_rss_bytes, y->hv_rss_bytes);
+		TEST_ASSERT(x->exits_per_s == y->exits_per_s &&
+			    x->samples_per_s == y->samples_per_s, "rates");
+		TEST_ASSERT_EQ(x->nr_exit_rates, y->nr_exit_rates);
+		for (size_t e = 0; e < x->nr_exit_rates; e++) {
+			TEST_ASSERT_EQ(x->exit_rates[e].reason, y->exit_rates[e].reason);
+			TEST_ASSERT(!strcmp(x->exit_rates[e].name, y->exit_rates[e].name), "exit name");
+			TEST_ASSERT(x->exit_rates[e].per_s == y->exit_rates[e].per_s, "exit rate");
+		}
+		TEST_ASSERT_EQ(x->guest_valid, y->guest_valid);
+		TEST_ASSERT(!strcmp(x->guest_status, y->guest_status), "status %s", y->guest_status);
+		TEST_ASSERT(x->guest_cpu_pct == y->guest_cpu_pct &&
+			    x->guest_kernel_pct == y->guest_kernel_pct, "guest CPU");
+		TEST_ASSERT_EQ(x->guest_mem_total, y->guest_mem_total);
+		TEST_ASSERT_EQ(x->guest_mem_free, y->guest_mem_free);
+		TEST_ASSERT_EQ(x->guest_mem_used, y->guest_mem_used);
+		TEST_ASSERT_EQ(x->guest_rss_bytes, y->guest_rss_bytes);
+		TEST_ASSERT_EQ(x->gap_valid, y->gap_valid);
+		TEST_ASSERT(x->cpu_gap_pct == y->cpu_gap_pct, "gap");
+		TEST_ASSERT_EQ(x->flags, y->flags);
+		TEST_ASSERT_EQ(x->proc_flags, y->proc_flags);
+		TEST_ASSERT_EQ(x->nr_procs, y->nr_procs);
+		for (size_t p = 0; p < x->nr_procs; p++) {
+			const struct vv_proc *u = &x->procs[p], *v = &y->procs[p];
+
+			TEST_ASSERT_EQ(u->pid, v->pid);
+			TEST_ASSERT_EQ(u->ppid, v->ppid);
+			TEST_ASSERT_EQ(u->uid, v->uid);
+			TEST_ASSERT_EQ(u->state, v->state);
+			TEST_ASSERT_EQ(u->kthread, v->kthread);
+			TEST_ASSERT(!strcmp(u->comm, v->comm), "comm %s", v->comm);
+			TEST_ASSERT_EQ(u->nr_threads, v->nr_threads);
+			TEST_ASSERT_EQ(u->acct_valid, v->acct_valid);
+			TEST_ASSERT_EQ(u->utime_ns, v->utime_ns);
+			TEST_ASSERT_EQ(u->stime_ns, v->stime_ns);
+			TEST_ASSERT(u->guest_cpu_pct == v->guest_cpu_pct &&
+				    u->guest_user_pct == v->guest_user_pct &&
+				    u->guest_sys_pct == v->guest_sys_pct &&
+				    u->sample_cpu_pct == v->sample_cpu_pct, "process CPU");
+			TEST_ASSERT_EQ(u->rss_bytes, v->rss_bytes);
+			TEST_ASSERT_EQ(u->rss_valid, v->rss_valid);
+			TEST_ASSERT_EQ(u->flags, v->flags);
+		}
+	}
+}
+
+/*
+ * Interval metrics: two snapshots between records and other metadata read
+ * back exactly, in file order; the metadata loader and a metadata filter
+ * without them skip them; vmt_entry_decode(), the path of readers older
+ * than the entry, skips it as unknown; a snapshot of a later metrics
+ * version is skipped, a malformed one is damage.
+ */
+static void test_metrics_roundtrip(void)
+{
+	struct vmt_trace_info info = test_info();
+	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = 4242, .name = "web1" };
+	struct vmt_clock_pair clock = { 2000000, 6000000000ull, 1700000001000000000ull };
+	struct vmtrace_record rec = make_record(VMTRACE_KIND_EXIT, 3000000);
+	struct vmt_end_meta end = { .records = 1 };
+	struct vv_snapshot snaps[2], got;
+	struct vv_vm vms[2][2];
+	struct vv_proc procs[2][3];
+	struct vmt_trace_writer *w;
+	struct vmt_trace_reader *r;
+	struct vmt_meta *meta;
+	struct vmt_item it;
+	struct vmt_buf b = { 0 };
+	struct vmt_cursor c;
+	char *path = temp_path(), why[160];
+	size_t nr_metrics = 0, nr_records = 0;
+	int ret;
+
+	vv_fixture(&snaps[0], vms[0], procs[0], 90);
+	vv_fixture(&snaps[1], vms[1], procs[1], 12.5);
+	snaps[1].seq = 8;
+	procs[1][2].utime_ns = 123456789012ULL;
+	procs[1][2].state = 'D';
+	vms[1][1].id.nr_vcpus = 4;
+
+	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create");
+	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!vmt_trace_write_metrics(w, &snaps[0]), "metrics 0");
+	TEST_ASSERT(!vmt_trace_write_records(w, &rec, 1), "record");
+	TEST_ASSERT(!vmt_trace_write_clock(w, &clock), "clock");
+	TEST_ASSERT(!vmt_trace_write_metrics(w, &snaps[1]), "metrics 1");
+	TEST_ASSERT(!vmt_trace_close(w, &end), "close");
+
+	TEST_ASSERT(!vmt_trace_open(path, &r, why, sizeof(why)), "open: %s", why);
+	while ((ret = vmt_trace_next(r, &it)) > 0) {
+		if (it.type == VMT_ITEM_RECORDS)
+			nr_records += it.records.n;
+		if (it.type != VMT_ITEM_METRICS)
+			continue;
+		TEST_ASSERT(nr_metrics < 2, "too many snapshots");
+		assert_same_snapshot(&snaps[nr_metrics++], it.metrics);
+	}
+	TEST_ASSERT_EQ(ret, 0);
+	TEST_ASSERT_EQ(nr_metrics, 2);
+	TEST_ASSERT_EQ(nr_records, 1);
+	TEST_ASSERT_EQ(vmt_trace_damage(r)->bad_frames, 0);
+
+	/* The loader of the records' metadata: the VM and clock, no metrics. */
+	TEST_ASSERT(!vmt_trace_rewind(r), "rewind");
+	TEST_ASSERT(!vmt_meta_load(r, &meta), "meta");
+	TEST_ASSERT(!strcmp(vmt_meta_vm(meta, 1)->name, "web1"), "vm meta");
+	vmt_meta_free(meta);
+	vmt_trace_set_filter(r, VMT_ITEMS_META & ~(1U << VMT_ITEM_METRICS));
+	nr_metrics = 0;
+	while (vmt_trace_next(r, &it) > 0)
+		nr_metrics += it.type == VMT_ITEM_METRICS;
+	TEST_ASSERT_EQ(nr_metrics, 0);
+	vmt_trace_close_reader(r);
+	unlink(path);
+
+	/* An older reader's decoder does not know the type: skipped. */
+	TEST_ASSERT(!vmt_entry_encode_metrics(&b, &snaps[0]), "encode");
+	c = vmt_cursor(b.data, b.len);
+	TEST_ASSERT_EQ(vmt_get_u8(&c), VMT_ENTRY_METRICS);
+	c = vmt_get_sub(&c, vmt_get_varint(&c));
+	TEST_ASSERT_EQ(vmt_entry_decode(VMT_ENTRY_METRICS, &c, &it), 0);
+	TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), 1);
+	assert_same_snapshot(&snaps[0], &got);
+	vv_snapshot_free(&got);
+	vmt_buf_free(&b);
+	/* A later metrics version: unknown; a torn line: malformed. */
+	{
+		const char newer[] = "vmtrace-metrics 2\nS 1 2 3 1.000000\n";
+		const char torn[] = "vmtrace-metrics 1\nS 1 2 3 1.000000\nV 1 2";
+		const char two[] = "vmtrace-metrics 1\nS 1 2 3 1.000000\nS 2 2 3 1.000000\n";
+
+		c = vmt_cursor(newer, strlen(newer));
+		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), 0);
+		c = vmt_cursor(torn, strlen(torn));
+		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
+		c = vmt_cursor(two, strlen(two));
+		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
+		c = vmt_cursor(NULL, 0);
+		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
+	}
 }
 
 /*
@@ -745,6 +918,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(roundtrip_all_kinds),
 	TAP_TEST(roundtrip_random),
 	TAP_TEST(filter_meta),
+	TAP_TEST(metrics_roundtrip),
 	TAP_TEST(truncation),
 	TAP_TEST(truncated_header),
 	TAP_TEST(corrupt_frame),

@@ -200,4 +200,12 @@ int vmt_guest_find_pid(struct vmt_guest *g, uint32_t pid, struct vmt_guest_task 
 int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
 			void *buf, size_t len, size_t *done);
 
+/*
+ * The same through page tables given: @cr3 in paging mode @mode (a CR3
+ * from a record, say).  Needs no profile: works whenever the guest's
+ * memory is readable (-ENODATA if not).
+ */
+int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
+		       uint64_t va, void *buf, size_t len, size_t *done);
+
 #endif /* VMT_GUEST_H */

@@ -1717,31 +1717,20 @@ int vmt_guest_find_pid(struct vmt_guest *g, uint32_t pid, struct vmt_guest_task 
 	return -ESRCH;
 }
 
-int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
-			void *buf, size_t len, size_t *done)
+int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
+		       uint64_t va, void *buf, size_t len, size_t *done)
 {
-	struct vmt_guest_task t;
 	struct vmt_pt_walk w;
 	uint8_t *dst = buf;
-	uint64_t cr3, chunk;
+	uint64_t chunk;
 	int err;
 
 	*done = 0;
-	if (!g->ready)
+	if (!g->mem)
 		return -ENODATA;
-	if (pid) {
-		err = vmt_guest_find_pid(g, pid, &t);
-		if (err)
-			return err;
-		if (!t.cr3 || (t.flags & VMT_GTASK_KTHREAD))
-			return -ESRCH;
-		cr3 = t.cr3;
-	} else {
-		cr3 = g->kernel_cr3;
-	}
 	/* One walk per page: bounded by len / 4 KiB + 1. */
 	while (len) {
-		err = vmt_pt_translate(g->mem, g->paging, cr3, va, &w);
+		err = vmt_pt_translate(g->mem, mode, cr3, va, &w);
 		if (err) {
 			g->stats.pt_faults++;
 			return err;
@@ -1760,4 +1749,27 @@ int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
 		*done += chunk;
 	}
 	return 0;
+}
+
+int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
+			void *buf, size_t len, size_t *done)
+{
+	struct vmt_guest_task t;
+	uint64_t cr3;
+	int err;
+
+	*done = 0;
+	if (!g->ready)
+		return -ENODATA;
+	if (pid) {
+		err = vmt_guest_find_pid(g, pid, &t);
+		if (err)
+			return err;
+		if (!t.cr3 || (t.flags & VMT_GTASK_KTHREAD))
+			return -ESRCH;
+		cr3 = t.cr3;
+	} else {
+		cr3 = g->kernel_cr3;
+	}
+	return vmt_guest_read_cr3(g, g->paging, cr3, va, buf, len, done);
 }

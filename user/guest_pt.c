@@ -180,3 +180,29 @@ const char *vmt_paging_name(enum vmt_paging mode)
 	}
 	return "unknown";
 }
+
+static const char *const paging_args[] = {
+	[VMT_PAGING_NONE] = "off",
+	[VMT_PAGING_32] = "32",
+	[VMT_PAGING_PAE] = "pae",
+	[VMT_PAGING_4L] = "4",
+	[VMT_PAGING_5L] = "5",
+};
+#define NR_PAGING_ARGS (sizeof(paging_args) / sizeof(paging_args[0]))
+
+const char *vmt_paging_arg(enum vmt_paging mode)
+{
+	return (unsigned int)mode < NR_PAGING_ARGS ? paging_args[mode] : "unknown";
+}
+
+int vmt_paging_parse(const char *name, enum vmt_paging *mode)
+{
+	/* From 32-bit up: "off" names no page tables to walk. */
+	for (unsigned int m = VMT_PAGING_32; m < NR_PAGING_ARGS; m++) {
+		if (!strcmp(name, paging_args[m])) {
+			*mode = (enum vmt_paging)m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

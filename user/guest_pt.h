@@ -69,6 +69,14 @@ enum vmt_paging vmt_paging_from_record_mode(uint8_t mode);
 /* "4-level", "5-level", "PAE", "32-bit", "off". */
 const char *vmt_paging_name(enum vmt_paging mode);
 
+/*
+ * The short names that script prints and peek --paging takes: "32",
+ * "pae", "4", "5" ("off" is printed, never taken: no page tables).
+ */
+const char *vmt_paging_arg(enum vmt_paging mode);
+/* @name as above: 0 and *mode, or -EINVAL. */
+int vmt_paging_parse(const char *name, enum vmt_paging *mode);
+
 /* Sign-extend @va from bit 47 (4-level) or 56 (5-level). */
 uint64_t vmt_pt_canonical(enum vmt_paging mode, uint64_t va);
 

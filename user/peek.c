@@ -30,14 +30,16 @@ static void on_signal(int sig)
 static void peek_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s peek --vm PID --guest-pid N --addr VA [--len N]\n"
-		"          [--watch SECONDS] [--interval MS] [--format hex|u32|u64]\n"
-		"          [--profile-dir DIR] [--guest-profile PROFILE]\n\n"
+		"Usage: %s peek --vm PID (--guest-pid N | --cr3 CR3 --paging MODE)\n"
+		"          --addr VA [--len N] [--watch SECONDS] [--interval MS]\n"
+		"          [--format hex|u32|u64] [--profile-dir DIR] [--guest-profile PROFILE]\n\n"
 		"Reads LEN bytes (default 64, at most 1M) at virtual address VA of guest\n"
 		"process N (0: the kernel) of the VM whose VMM has pid PID, through the\n"
 		"guest's page tables, and prints them: a hex dump, or little-endian\n"
 		"unsigned numbers.  --watch: reads again every --interval ms (default\n"
-		"100) for SECONDS and prints the memory each time it changed.\n",
+		"100) for SECONDS and prints the memory each time it changed.\n"
+		"--cr3 CR3 --paging 32|pae|4|5: through those page tables (a CR3 from a\n"
+		"record: script shows them), no profile needed (any guest, 32-bit too).\n",
 		prog_name);
 }
 
@@ -76,11 +78,31 @@ static const char *read_error(int err)
 {
 	switch (err) {
 	case -ESRCH: return "no such guest process (or a kernel thread)";
-	case -ENOENT: return "not mapped in the guest process";
+	case -ENOENT: return "not mapped in those page tables";
 	case -ERANGE: return "not a valid address in the guest's paging mode";
 	case -EFAULT: return "the guest's page tables point outside its memory";
 	default: return strerror(-err);
 	}
+}
+
+/* Through a guest process's page tables, or the CR3 given. */
+static int read_mem(struct vmt_guest *g, uint64_t gpid, uint64_t cr3,
+		    enum vmt_paging paging, uint64_t va, void *buf, size_t len,
+		    size_t *done)
+{
+	if (cr3)
+		return vmt_guest_read_cr3(g, paging, cr3, va, buf, len, done);
+	return vmt_guest_read_virt(g, gpid, va, buf, len, done);
+}
+
+static void print_read_error(uint64_t gpid, uint64_t cr3, uint64_t at, int err)
+{
+	if (cr3)
+		fprintf(stderr, "%s: cr3 0x%llx, 0x%llx: %s\n", prog_name,
+			(unsigned long long)cr3, (unsigned long long)at, read_error(err));
+	else
+		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
+			(unsigned long long)gpid, (unsigned long long)at, read_error(err));
 }
 
 static double now_s(void)
@@ -101,13 +123,16 @@ int peek_main(int argc, char *argv[])
 		{ "watch", required_argument, NULL, 'w' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "cr3", required_argument, NULL, 'c' },
+		{ "paging", required_argument, NULL, 'g' },
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "guest-profile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct vmt_guest_opts opts = { 0 };
-	uint64_t vm_pid = 0, gpid = UINT64_MAX, va = 0, len = 64, interval = 100;
+	uint64_t vm_pid = 0, gpid = UINT64_MAX, va = 0, len = 64, interval = 100, cr3 = 0;
+	enum vmt_paging paging = VMT_PAGING_NONE;
 	enum peek_format fmt = FMT_HEX;
 	uint8_t *buf = NULL, *prev = NULL;
 	double watch = -1, start;
@@ -154,13 +179,23 @@ int peek_main(int argc, char *argv[])
 			else
 				goto usage;
 			break;
+		case 'c':
+			if (parse_u64(optarg, 1, UINT64_MAX, &cr3))
+				goto usage;
+			break;
+		case 'g':
+			if (vmt_paging_parse(optarg, &paging))
+				goto usage;
+			break;
 		case 'D': opts.profile_dir = optarg; break;
 		case 'P': opts.profile_path = optarg; break;
 		case 'h': peek_usage(stdout); return 0;
 		default: goto usage;
 		}
 	}
-	if (optind != argc || !vm_pid || gpid == UINT64_MAX || !have_addr)
+	/* One way to the page tables: a guest process, or a CR3 and its mode. */
+	if (optind != argc || !vm_pid || !have_addr || (gpid == UINT64_MAX) == !cr3 ||
+	    !cr3 != (paging == VMT_PAGING_NONE))
 		goto usage;
 	buf = malloc(len);
 	prev = malloc(len);
@@ -170,13 +205,11 @@ int peek_main(int argc, char *argv[])
 	}
 	if (guest_cmd_open(vm_pid, &opts, &g))
 		goto out_free;
-	if (!guest_cmd_ready(g))
+	if (!cr3 && !guest_cmd_ready(g))
 		goto out;
-	err = vmt_guest_read_virt(g, gpid, va, buf, len, &done);
+	err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
 	if (err) {
-		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
-			(unsigned long long)gpid, (unsigned long long)(va + done),
-			read_error(err));
+		print_read_error(gpid, cr3, va + done, err);
 		goto out;
 	}
 	dump(va, buf, len, fmt, "");
@@ -190,16 +223,14 @@ int peek_main(int argc, char *argv[])
 	while (!peek_stop && now_s() - start < watch) {
 		usleep(interval * 1000);
 		memcpy(prev, buf, len);
-		err = vmt_guest_read_virt(g, gpid, va, buf, len, &done);
-		if (err == -ESRCH || err == -ENOENT) {
+		err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
+		if (!cr3 && (err == -ESRCH || err == -ENOENT)) {
 			/* The process exited or unmapped it: the task list says. */
 			vmt_guest_rewalk(g);
-			err = vmt_guest_read_virt(g, gpid, va, buf, len, &done);
+			err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
 		}
 		if (err) {
-			fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
-				(unsigned long long)gpid, (unsigned long long)(va + done),
-				read_error(err));
+			print_read_error(gpid, cr3, va + done, err);
 			ret = 1;
 			break;
 		}

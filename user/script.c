@@ -7,12 +7,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "guest_pt.h"
 #include "outbuf.h"
 #include "trace_input.h"
 #include "vmtrace-collect.h"
 
 #define CSV_HEADER "time_ns,host_cpu,kind,vm_id,vm_pid,vcpu,exit_code,exit_name," \
-	"guest_rip,guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol\n"
+	"guest_rip,guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol,guest_paging\n"
 
 enum script_format { FORMAT_CSV, FORMAT_JSONL };
 
@@ -24,7 +25,8 @@ static void script_usage(FILE *f)
 		"vmtrace.vmt).  CSV columns:\n"
 		"  %s"
 		"time_ns is CLOCK_MONOTONIC in nanoseconds; kind is exit, sample or\n"
-		"lost; guest_mode is user or kernel; rip and cr3 are 0x hex; fields\n"
+		"lost; guest_mode is user or kernel; guest_paging is off, 32, pae, 4\n"
+		"or 5 (as peek --paging takes it); rip and cr3 are 0x hex; fields\n"
 		"are empty where unknown.  JSON lines have the same keys (unknown ones\n"
 		"left out), and lost lines a \"lost\" object of counts per cause.\n"
 		"See Documentation/vmtrace-collect-script.rst.\n",
@@ -38,7 +40,7 @@ static void csv_line(struct outbuf *o, const struct vmt_input *in,
 	out_char(o, ',');
 	out_u64(o, r->host_cpu);
 	if (r->kind == VMTRACE_KIND_LOST) {
-		out_str(o, ",lost,,,,,,,,,,,,\n");
+		out_str(o, ",lost,,,,,,,,,,,,,\n");
 		return;
 	}
 	out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",exit," : ",sample,");
@@ -90,6 +92,9 @@ static void csv_line(struct outbuf *o, const struct vmt_input *in,
 			out_str(o, offset);
 		}
 	}
+	out_char(o, ',');
+	if (ev->state)
+		out_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
 	out_char(o, '\n');
 }
 
@@ -127,6 +132,10 @@ static void jsonl_line(struct outbuf *o, const struct vmt_input *in,
 		}
 	}
 	vmt_event_json(o, r, ev);
+	if (ev->state) {
+		out_json_key(o, "guest_paging");
+		out_json_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
+	}
 	out_str(o, "}\n");
 }
 

@@ -4,7 +4,12 @@
 #                           vms, ps, live attribution and peek against it
 #   guest/vmtguest          the guest's programs (static, non-PIE: the test
 #                           reads its loop addresses with nm)
+#   guest/guest32_test      boots Debian's i386 kernels (686-pae and 686, from
+#                           scripts/fetch-i386-guest) and reads their memory
+#                           by CR3 (a shell script: built by copying)
+#   guest/vmt32             its guest program: i386, static, no C library
 TEST_PROGS += guest/introspect_test
+TEST_PROGS += guest/guest32_test
 
 # The test drives user/vmtrace-collect (make user builds it).
 guest/introspect_test: | guest/vmtguest
@@ -23,8 +28,21 @@ guest/profiles/%: /boot/vmlinuz-% $(wildcard ../user/vmtrace-collect)
 guest/vmtguest: guest/vmtguest.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -static -no-pie -pthread -o $@ $<
 
-all: guest/vmtguest $(GUEST_PROFILES)
+guest/guest32_test: guest/guest32_test.sh | guest/vmt32
+	install -m 0755 $< $@
+
+# i386 without a 32-bit C library (no gcc-multilib needed): system calls
+# through int $0x80.  Non-PIE, the test reads spin32's address with nm,
+# and linked at 0x31000000, where no code of the guest's busybox (at
+# 0x08048000) is: a sample there is vmt32's.  No stack protector: there
+# is no __stack_chk_fail to call.
+guest/vmt32: guest/vmt32.c
+	$(CC) -m32 -march=i686 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib \
+		-static -fno-pie -no-pie -fno-stack-protector -Wl,-Ttext-segment=0x31000000 \
+		-o $@ $<
+
+all: guest/vmtguest guest/vmt32 $(GUEST_PROFILES)
 clean: clean-guest
 clean-guest:
-	rm -rf guest/vmtguest guest/profiles
+	rm -rf guest/vmtguest guest/vmt32 guest/profiles
 .PHONY: clean-guest

@@ -23,7 +23,9 @@
  *
  * The guest boots once (about 25 s or more in the test host); every check
  * uses it.  On the 6.1 test host the guest runs with no5lvl (4-level
- * paging); elsewhere as the CPU allows (5-level with LA57).
+ * paging); elsewhere as the CPU allows (5-level: the test host's -cpu max
+ * offers LA57, and KVM passes it on), so the two test hosts cover both
+ * of the walker's x86-64 modes on real guests.
  * VMTEST_L2_APPEND adds kernel arguments (e.g. no5lvl) for manual runs.
  */
 #include <errno.h>

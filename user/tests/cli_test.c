@@ -19,6 +19,7 @@
 #include "tap.h"
 #include "trace.h"
 #include "trace_format.h"
+#include "vv_fixture.h"
 
 static char dir[64];
 static char collect[PATH_MAX + 32];
@@ -113,7 +114,7 @@ static struct vmtrace_record exit_rec(uint64_t tsc, uint32_t vcpu, uint32_t reas
  * T0+9000 (entry 500 before: handled 2500) and two samples in do_work and
  * one user sample, a loss marker.
  */
-static void write_known(const char *path, bool end)
+static void write_known_with(const char *path, bool end, int nr_snapshots)
 {
 	struct vmt_trace_info info = {
 		.tsc_hz = TSC_HZ, .clock = { T0, MONO0, 1700000000000000000ull },
@@ -149,7 +150,8 @@ static void write_known(const char *path, bool end)
 	recs[n++] = exit_rec(T0 + 6000, 0, 0x7b, 0xffffffff81000010ull, 1000);
 	recs[n] = exit_rec(T0 + 7000, 0, 0, 0x401000, 0);
 	recs[n].kind = VMTRACE_KIND_SAMPLE;
-	recs[n].mode |= 3 | VMTRACE_MODE_USER;
+	/* In user mode under 32-bit PAE paging (script's guest_paging). */
+	recs[n].mode = 3 | VMTRACE_MODE_USER | VMTRACE_MODE_PAGING | VMTRACE_MODE_PAE;
 	recs[n++].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
 	recs[n++] = exit_rec(T0 + 9000, 0, 0x78, 0xffffffff81000030ull, 500);
 	memset(&recs[n], 0, sizeof(recs[n]));
@@ -164,6 +166,21 @@ static void write_known(const char *path, bool end)
 	TEST_ASSERT(!vmt_trace_write_symbol(w, &sym), "symbol");
 	TEST_ASSERT(!vmt_trace_flush(w), "flush");
 	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "records");
+	for (int i = 0; i < nr_snapshots; i++) {
+		struct vv_snapshot snap;
+		struct vv_vm vms[2];
+		struct vv_proc procs[3];
+
+		/* VM web1 (pid 4242) at spin + 5 %, spin at 80, 82, 84 %,
+		 * the first without rates. */
+		vv_fixture(&snap, vms, procs, 80 + 2 * i);
+		snap.seq = i;
+		snap.mono_ns += i * 1000000000ull;
+		snap.real_ns += i * 1000000000ull;
+		if (!i)
+			snap.interval_s = 0;
+		TEST_ASSERT(!vmt_trace_write_metrics(w, &snap), "metrics");
+	}
 	if (end) {
 		TEST_ASSERT(!vmt_trace_close(w, &e), "close");
 	} else {
@@ -172,19 +189,24 @@ static void write_known(const char *path, bool end)
 	}
 }
 
+static void write_known(const char *path, bool end)
+{
+	write_known_with(path, end, 0);
+}
+
 /* script: the exact CSV of the known trace. */
 static void test_script_csv(void)
 {
 	const char *expected =
 		"time_ns,host_cpu,kind,vm_id,vm_pid,vcpu,exit_code,exit_name,guest_rip,"
-		"guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol\n"
-		"5000001000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
-		"5000003000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
-		"5000004000,1,sample,3,777,0,,,0xffffffff81000020,0x5000,kernel,40,41,nginx,do_work+0x20\n"
-		"5000006000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10\n"
-		"5000007000,1,sample,3,777,0,,,0x401000,0x5000,user,40,41,nginx,\n"
-		"5000009000,1,exit,3,777,0,120,hlt,0xffffffff81000030,0x5000,kernel,40,41,nginx,do_work+0x30\n"
-		"5000009500,0,lost,,,,,,,,,,,,\n";
+		"guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol,guest_paging\n"
+		"5000001000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10,4\n"
+		"5000003000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10,4\n"
+		"5000004000,1,sample,3,777,0,,,0xffffffff81000020,0x5000,kernel,40,41,nginx,do_work+0x20,4\n"
+		"5000006000,1,exit,3,777,0,123,io,0xffffffff81000010,0x5000,kernel,40,41,nginx,do_work+0x10,4\n"
+		"5000007000,1,sample,3,777,0,,,0x401000,0x5000,user,40,41,nginx,,pae\n"
+		"5000009000,1,exit,3,777,0,120,hlt,0xffffffff81000030,0x5000,kernel,40,41,nginx,do_work+0x30,4\n"
+		"5000009500,0,lost,,,,,,,,,,,,,\n";
 	struct run r;
 
 	write_known(path_of("known.vmt"), true);
@@ -208,7 +230,10 @@ static void test_script_jsonl(void)
 			  "\"exit_name\":\"io\",\"guest_rip\":\"0xffffffff81000010\","
 			  "\"guest_cr3\":\"0x5000\",\"guest_mode\":\"kernel\",\"guest_pid\":40,"
 			  "\"guest_tid\":41,\"guest_comm\":\"nginx\",\"symbol\":\"do_work\","
-			  "\"symbol_offset\":16}\n"), "%s", r.out);
+			  "\"symbol_offset\":16,\"guest_paging\":\"4\"}\n"), "%s", r.out);
+	TEST_ASSERT(strstr(r.out, "\"guest_rip\":\"0x401000\",\"guest_cr3\":\"0x5000\","
+			  "\"guest_mode\":\"user\",\"guest_pid\":40,\"guest_tid\":41,"
+			  "\"guest_comm\":\"nginx\",\"guest_paging\":\"pae\"}\n"), "%s", r.out);
 	TEST_ASSERT(strstr(r.out, "{\"time_ns\":5000009500,\"host_cpu\":0,\"kind\":\"lost\","
 			  "\"lost\":{\"ring_full\":4,\"nested\":0,\"vm_table\":0}}\n"), "%s", r.out);
 }
@@ -254,6 +279,112 @@ static void test_report_keys(void)
 	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
 	TEST_ASSERT(strstr(r.out, "\"rows\":[{\"vm_id\":3,\"vm_pid\":777,\"vm_name\":\"web\","
 			  "\"exits\":4,"), "%s", r.out);
+}
+
+/*
+ * report on a trace with interval metrics: --by vm,process adds both
+ * sides (means over the two intervals with rates) after the rows, in
+ * text, CSV and JSON; --format html writes vmreport's page with both
+ * series.  Without metrics: the rows alone, and html refused (status 2,
+ * no file).
+ */
+static void test_report_metrics(void)
+{
+	const char *trace = path_of("metrics.vmt"), *html = path_of("report.html");
+	const char *csv_tail =
+		"\n"
+		"level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
+		"sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags\n"
+		"vm,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,,,,88.000,84.000,4.000,,"
+		"1500.000,209715200,83886080,,\"new,uid,gap\"\n"
+		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,77,\"spin \"\"x\"\"\\\n\","
+		"1000,,83.000,,81.000,,,3145728,\"new,uid\"\n"
+		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,1,init,0,,0.000,,0.000,,,"
+		"1048576,\n"
+		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,2,kthreadd,0,,0.000,,,,,0,\n"
+		"vm,,,5000,,,,3.000,,,,,67108864,0,,\n";
+	const char *text_lines[] = {
+		"\n# Both sides, from the trace's interval metrics (3 snapshots):\n"
+		"FLAGS VM             VMM-PID    HV%   GST%    GAP  EXITS/s TOP-EXITS        "
+		"VMM-RSS  G-USED\n",
+		"NU..G web1              4242   88.0   84.0    4.0     1500 npf,hlt           "
+		"  200M     80M\n",
+		"      NU...      77   1000       1   81.0   83.0   -2.0    3.0M  spin \"x\"\\\n\n",
+		"      .....       1      0       0    0.0    0.0    0.0    1.0M  init\n",
+		"      .....       2      0       0      -    0.0      -       -  [kthreadd]\n",
+		"..... -                 5000    3.0      -      -        -"
+		" -                    64M       -\n",
+	};
+	struct run r;
+	char *page;
+
+	write_known_with(trace, true, 3);
+	run(&r, (const char *[]){ "report", "-i", trace, "--by", "vm,process", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.out, "  vm 3 web (pid 777)\n"), "rows first: %s", r.out);
+	for (size_t i = 0; i < ARRAY_SIZE(text_lines); i++)
+		TEST_ASSERT(strstr(r.out, text_lines[i]), "line %zu:\n%s\nin:\n%s", i,
+			    text_lines[i], r.out);
+
+	run(&r, (const char *[]){ "report", "-i", trace, "--by", "vm,process", "--format",
+				  "csv", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(!strncmp(r.out, "vm_id,vm_pid,vm_name,guest_pid,guest_comm,exits,", 48),
+		    "rows first: %s", r.out);
+	TEST_ASSERT(strlen(r.out) > strlen(csv_tail) &&
+		    !strcmp(r.out + strlen(r.out) - strlen(csv_tail), csv_tail),
+		    "got:\n%s\nexpected to end in:\n%s", r.out, csv_tail);
+
+	run(&r, (const char *[]){ "report", "-i", trace, "--by", "vm", "--format", "json",
+				  NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.out, "\"max_ns\":2500}],\"both_sides\":{\"vms\":[\n{\"name\":\"web1\","
+			  "\"uuid\":\"6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c\",\"vmm_pid\":4242,"
+			  "\"macs\":[\"52:54:00:ab:cd:01\",\"52:54:00:ab:cd:02\"],"
+			  "\"seconds\":2.000,\"hv_cpu_pct\":88.000,\"guest_cpu_pct\":84.000,"
+			  "\"gap_pct\":4.000,\"exits_per_s\":1500.000,"
+			  "\"exit_reasons\":{\"npf\":1000.000,\"hlt\":500.000},"
+			  "\"hv_rss_max_bytes\":209715200,\"guest_mem_used_max_bytes\":83886080,"
+			  "\"guest_mem_total_bytes\":241172480,\"mem_given_bytes\":268435456,"
+			  "\"flags\":\"new,uid,gap\"}"), "%s", r.out);
+	TEST_ASSERT(!strstr(r.out, "\"processes\""), "--by vm: no processes: %s", r.out);
+	TEST_ASSERT(!strcmp(r.out + strlen(r.out) - 5, "\n]}\n}") ||
+		    !strcmp(r.out + strlen(r.out) - 6, "\n]}\n}\n"), "end: %s", r.out);
+	/* Other keys: the rows alone. */
+	run(&r, (const char *[]){ "report", "-i", trace, "--by", "vm,exit", NULL });
+	TEST_ASSERT(r.status == 0 && !strstr(r.out, "Both sides"), "%s", r.out);
+
+	run(&r, (const char *[]){ "report", "-i", trace, "--format", "html", "-o", html,
+				  "--vm", "4242", NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT_EQ(r.out[0], '\0');
+	page = calloc(1, 1 << 20);
+	TEST_ASSERT(page, "calloc");
+	read_back(html, page, 1 << 20);
+	TEST_ASSERT(strstr(page, "{\"vm\":{\"name\":\"web1\","), "vm: %.3000s", page);
+	/* The VM's series (hypervisor) and the process's (guest). */
+	TEST_ASSERT(strstr(page, "\"vm_cpu\":[87,89],\n\"vm_mem\":[2.09715e+08,2.09715e+08],"),
+		    "vm series: %.3000s", page);
+	TEST_ASSERT(strstr(page, "\"comm\":\"spin \\\"x\\\"\\\\\\u000a\",\"mean_cpu\":83.000,"
+			  "\"max_mem\":3145728.000,\"flags\":\"new,uid\",\"cpu\":[82,84],"
+			  "\"mem\":[3.14573e+06,3.14573e+06]}"), "process series: %.3000s", page);
+	TEST_ASSERT(strstr(page, "Content-Security-Policy"), "CSP");
+	free(page);
+
+	/* No metrics: the rows as before; no page, status 2, one line. */
+	write_known(path_of("known.vmt"), true);
+	unlink(html);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--by", "vm,process",
+				  NULL });
+	TEST_ASSERT(r.status == 0 && !strstr(r.out, "Both sides") &&
+		    strstr(r.out, "    nginx 40\n"), "%s", r.out);
+	run(&r, (const char *[]){ "report", "-i", path_of("known.vmt"), "--format", "html",
+				  "-o", html, NULL });
+	TEST_ASSERT(r.status == 2, "status %d", r.status);
+	TEST_ASSERT(strstr(r.err, "no interval metrics in this trace") &&
+		    count_lines(r.err) == 1, "%s", r.err);
+	TEST_ASSERT(access(html, F_OK) != 0, "no page");
+	TEST_ASSERT_EQ(r.out[0], '\0');
 }
 
 /* export folded and chrome-json of the known trace. */
@@ -398,6 +529,11 @@ static void test_usage(void)
 		{ "report", "-i", known, "--format", "xml", NULL },
 		{ "report", "-i", known, "--top", "0", NULL },
 		{ "report", "-i", known, "stray", NULL },
+		{ "report", "-i", known, "--format", "html", NULL },
+		{ "report", "-i", known, "-o", "x.html", NULL },
+		{ "report", "-i", known, "--vm", "web", NULL },
+		{ "record", "--metrics-interval", "0.01", NULL },
+		{ "record", "--admin-uids", "x", NULL },
 		{ "script", "-i", known, "--format", "tsv", NULL },
 		{ "script", "--bogus", NULL },
 		{ "export", "-i", known, NULL },
@@ -434,6 +570,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(script_jsonl),
 	TAP_TEST(report_csv),
 	TAP_TEST(report_keys),
+	TAP_TEST(report_metrics),
 	TAP_TEST(export),
 	TAP_TEST(damaged),
 	TAP_TEST(bad_files),

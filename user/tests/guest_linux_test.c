@@ -708,7 +708,13 @@ static void test_no_profile(void)
 	struct vmt_guest_opts o = { .profile_dir = "/nonexistent-vmtrace-profiles" };
 	struct vmt_guest_info info;
 	struct vmt_guest *g;
+	uint64_t task, pa, v = 0;
+	size_t done;
 	char buf[64];
+
+	task = synth_add_process(s, 7, "p", 0, 0);
+	pa = synth_map_user(s, task, 0x8048000, 0x1000);
+	synth_w64(s, pa + 0x10, 0xabcdef);
 
 	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
 	vmt_guest_info(g, &info);
@@ -718,6 +724,11 @@ static void test_no_profile(void)
 		    strstr(info.status, "6.1.0-synth"), "status: %s", info.status);
 	TEST_ASSERT_EQ(vmt_guest_symbolize(g, 0xffffffff81000000ULL, buf, sizeof(buf)),
 		       -ENODATA);
+	/* A CR3 (from a record) is enough to read a process's memory. */
+	TEST_ASSERT_EQ(vmt_guest_read_cr3(g, VMT_PAGING_4L, synth_cr3(s, task) | 0x805,
+					  0x8048010, &v, 8, &done), 0);
+	TEST_ASSERT_EQ(v, 0xabcdef);
+	TEST_ASSERT_EQ(vmt_guest_read_virt(g, 7, 0x8048010, &v, 8, &done), -ENODATA);
 	vmt_guest_close(g);
 
 	/* A VMM that is gone: reads fail, counted, nothing fatal. */

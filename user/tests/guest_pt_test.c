@@ -226,6 +226,25 @@ static void test_record_modes(void)
 		       0xffff800000000000ULL);
 }
 
+/* script prints these names, peek --paging takes them back. */
+static void test_paging_args(void)
+{
+	static const char *const names[] = { "32", "pae", "4", "5" };
+	enum vmt_paging mode = VMT_PAGING_NONE;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+		TEST_ASSERT_EQ(vmt_paging_parse(names[i], &mode), 0);
+		TEST_ASSERT_EQ(mode, VMT_PAGING_32 + i);
+		TEST_ASSERT(!strcmp(vmt_paging_arg(mode), names[i]), "%s", names[i]);
+	}
+	TEST_ASSERT(!strcmp(vmt_paging_arg(VMT_PAGING_NONE), "off"), "off");
+	/* No page tables to walk with paging off; no other spellings. */
+	TEST_ASSERT_EQ(vmt_paging_parse("off", &mode), -EINVAL);
+	TEST_ASSERT_EQ(vmt_paging_parse("PAE", &mode), -EINVAL);
+	TEST_ASSERT_EQ(vmt_paging_parse("", &mode), -EINVAL);
+	TEST_ASSERT_EQ(mode, VMT_PAGING_5L);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(long_mode),
 	TAP_TEST(five_level),
@@ -233,6 +252,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(non_pae),
 	TAP_TEST(hostile_tables),
 	TAP_TEST(record_modes),
+	TAP_TEST(paging_args),
 };
 
 int main(int argc, char **argv)

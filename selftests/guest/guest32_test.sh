@@ -22,8 +22,10 @@
 #           exit 1 with the reason
 #
 # The 686-pae kernel (PAE paging) halts before its first console line as
-# an L2 guest here (Documentation/guest-introspection.rst, "32-bit
-# guests"): GUEST32_FLAVOURS="686-pae 686" tries both, booted at once (one
+# an L2 guest here: QEMU 7.2's TCG sets the Accessed bit in its PAE PDPTEs
+# under nested paging, and KVM injects #GP at its first CR4 write
+# (Documentation/guest-introspection.rst, "32-bit guests").
+# GUEST32_FLAVOURS="686-pae 686" tries both, booted at once (one
 # vCPU each; the test host has two).  The kernels and the guest's busybox
 # come from scripts/fetch-i386-guest (run by scripts/deps) into
 # build/i386: without them every check fails (make check must have them);

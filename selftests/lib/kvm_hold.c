@@ -10,17 +10,66 @@
  * text with int3.  The test host runs under QEMU TCG, which now and then
  * executes a stale int3 of such a patch on another CPU: the test host dies
  * with "Oops: int3" and "Fatal exception in interrupt" (on 6.12, within a
- * few runs of lib_test without this; none in 60 runs with it).  While a VM
- * and a vCPU are held those keys stay on, so the tests' VMs patch nothing.
- * The held vCPU never runs: it causes no exits and no guest samples.
+ * few runs of lib_test without this; none in 60 runs with it), or a CPU
+ * spins for ever at a patched site (a soft lockup).  While a VM and a vCPU
+ * are held those keys stay on, so the tests' VMs patch nothing.
+ *
+ * A vCPU with an in-kernel local APIC flips two more: apic_sw_disabled
+ * (on at its creation, off a second after the guest enables its APIC) and
+ * apic_hw_disabled (while its APIC base MSR says disabled).  Every L2
+ * Linux guest the selftests boot flips the first twice: a soft lockup was
+ * seen at that very site in __apic_accept_irq.  So a second VM holds a
+ * vCPU with an in-kernel irqchip whose APIC is software-disabled (it never
+ * runs, so its SPIV is never written) and hardware-disabled (its APIC base
+ * set without the enable bit).
+ * The held vCPUs never run: they cause no exits and no guest samples.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
 #include "kvm_util.h"
 
 #define HOLD_READY_NAME "kvm_hold-ready"
+#define MSR_IA32_APICBASE 0x1b
+#define APIC_DEFAULT_BASE 0xfee00000ULL
+
+/* The VM with an irqchip and a vCPU whose local APIC is disabled both
+ * ways.  0 or -1 (what failed is printed). */
+static int hold_disabled_apic(void)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} msrs;
+	int kvm, vm, vcpu;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0)) {
+		perror("kvm_hold: a VM with an irqchip");
+		return -1;
+	}
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	if (vcpu < 0) {
+		perror("kvm_hold: KVM_CREATE_VCPU");
+		return -1;
+	}
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.entry.index = MSR_IA32_APICBASE;
+	msrs.entry.data = APIC_DEFAULT_BASE;	/* no MSR_IA32_APICBASE_ENABLE */
+	if (ioctl(vcpu, KVM_SET_MSRS, &msrs) != 1) {
+		perror("kvm_hold: KVM_SET_MSRS APIC base");
+		return -1;
+	}
+	return 0;
+}
 
 int main(void)
 {
@@ -31,6 +80,8 @@ int main(void)
 		return 1;
 	vm = vm_create_with_mem(GUEST_ALLOC_GPA + GUEST_LARGE_PAGE_SIZE);
 	vm_vcpu_add(vm);
+	if (hold_disabled_apic())
+		return 1;
 	prctl(PR_SET_NAME, HOLD_READY_NAME);
 	for (;;)
 		pause();

@@ -68,7 +68,7 @@ check:
 	@scripts/tap-summary build/check/unit.tap build/check/harness.tap build/check/selftests.tap
 
 demo: user
-	$(MAKE) -C selftests vmtrace/guest_exits
+	$(MAKE) -C selftests vmtrace/guest_exits lib/kvm_hold
 	scripts/vmtest -- scripts/demo
 
 bench: user

@@ -298,8 +298,6 @@ void vv_recorder_poll(struct vv_recorder *r)
 
 void vv_recorder_close(struct vv_recorder *r, struct vv_recorder_stats *st)
 {
-	size_t i;
-
 	if (r->thread_started) {
 		pthread_mutex_lock(&r->lock);
 		r->stop = true;
@@ -307,11 +305,10 @@ void vv_recorder_close(struct vv_recorder *r, struct vv_recorder_stats *st)
 		pthread_mutex_unlock(&r->lock);
 		pthread_join(r->thread, NULL);
 	}
+	/* The thread has ended: this writes every snapshot it left. */
 	write_done(r);
 	if (st)
 		*st = r->st;
-	for (i = 0; i < r->nr_done; i++)
-		vv_snapshot_free(&r->done[i]);
 	bl_free(r->bl);
 	vvs_close(r->s);
 	free(r->queue);

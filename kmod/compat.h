@@ -27,11 +27,35 @@
 #define VMT_KVM_ISA_SVM 2
 
 /*
- * KVM's "was this interrupt taken while the vCPU ran guest code" test.
- * 6.12 also checks that an NMI-window flag is only trusted in NMI context,
- * and the macro does that itself; 6.1's is the plain flag test.
+ * KVM's "was this interrupt taken while the vCPU ran guest code" test,
+ * with 6.12's check that the window KVM opened is for this kind of
+ * interrupt (an NMI window only in NMI context, an IRQ window only outside
+ * it).  6.1's kvm_arch_pmi_in_guest() is the plain flag test, which an NMI
+ * landing in an IRQ window would trust.  2 is KVM_HANDLING_NMI of KVM's
+ * internal enum kvm_intr_type (arch/x86/kvm/x86.h, 6.1 and 6.12).
  */
-#define vmt_interrupted_guest(vcpu) kvm_arch_pmi_in_guest(vcpu)
+#define VMT_KVM_HANDLING_NMI 2
+#define vmt_interrupted_guest(vcpu)					\
+	((vcpu) && (vcpu)->arch.handling_intr_from_guest &&		\
+	 (!!in_nmi() ==							\
+	  ((vcpu)->arch.handling_intr_from_guest == VMT_KVM_HANDLING_NMI)))
+
+/*
+ * A START refused for the ring memory cap: name the cap where extack can
+ * carry a formatted message (6.2+), else say where to find it.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define vmt_set_err_cap(extack, ring_size, cpus, cap)			\
+	NL_SET_ERR_MSG_FMT(extack,					\
+			   "rings %u KiB x %u CPUs over the cap of %llu KiB (max_ring_mb)", \
+			   (ring_size) >> 10, (cpus), (unsigned long long)(cap) >> 10)
+#else
+#define vmt_set_err_cap(extack, ring_size, cpus, cap)			\
+	do {								\
+		NL_SET_ERR_MSG(extack, "ring size x online CPUs is above the ring memory cap (module parameter max_ring_mb; GET_STATUS reports the cap)"); \
+		(void)(ring_size); (void)(cpus); (void)(cap);		\
+	} while (0)
+#endif
 
 /* KVM_ADDRESS_SPACE_NUM became KVM_MAX_NR_ADDRESS_SPACES in 6.8. */
 #ifdef KVM_MAX_NR_ADDRESS_SPACES

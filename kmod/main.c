@@ -80,4 +80,7 @@ module_exit(vmt_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Host-side tracing of KVM guests");
 MODULE_VERSION(VMT_VERSION);
-MODULE_ALIAS_GENL_FAMILY(VMTRACE_GENL_NAME);
+/*
+ * No MODULE_ALIAS_GENL_FAMILY: resolving the family name must not let any
+ * process load a module that hooks KVM's run loop.  The operator loads it.
+ */

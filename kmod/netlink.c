@@ -151,46 +151,104 @@ static int vmt_put_config(struct sk_buff *skb, const struct vmt_session *s)
 	return 0;
 }
 
-static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_cpu *vc)
+/* A CPU's figures, or their sum over CPUs. */
+struct vmt_cpu_figures {
+	u64 produced, drained, host_samples, queued, cost_cycles, cost_events;
+	u64 lost[__VMTRACE_LOST_MAX];
+};
+
+/* Add @vc's figures to @f.  Under vmt_session_mutex (drained, tail). */
+static void vmt_cpu_figures_add(struct vmt_cpu_figures *f,
+				const struct vmt_cpu *vc)
 {
 	const struct vmt_ring *r = &vc->ring;
-	struct nlattr *nest, *lost;
 	int c;
 
-	nest = nla_nest_start(skb, 0);
-	if (!nest ||
-	    nla_put_u32(skb, VMTRACE_CPU_A_CPU, cpu) ||
-	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_PRODUCED,
-			      local64_read(&r->produced), VMTRACE_CPU_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_DRAINED, r->drained,
+	f->produced += local64_read(&r->produced);
+	f->drained += r->drained;
+	f->host_samples += local64_read(&r->host_samples);
+	f->queued += vmt_ring_queued(r);
+	f->cost_cycles += local64_read(&vc->cost_cycles);
+	f->cost_events += local64_read(&vc->cost_events);
+	for (c = 0; c < __VMTRACE_LOST_MAX; c++)
+		f->lost[c] += local64_read(&r->lost[c]);
+}
+
+/* The VMTRACE_CPU_A_* counters of @f, in the nest the caller opened. */
+static int vmt_put_cpu_figures(struct sk_buff *skb,
+			       const struct vmt_cpu_figures *f)
+{
+	struct nlattr *lost;
+	int c;
+
+	if (nla_put_u64_64bit(skb, VMTRACE_CPU_A_PRODUCED, f->produced,
+			      VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_DRAINED, f->drained,
 			      VMTRACE_CPU_A_PAD) ||
 	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_HOST_SAMPLES,
-			      local64_read(&r->host_samples),
+			      f->host_samples, VMTRACE_CPU_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_QUEUED, f->queued,
 			      VMTRACE_CPU_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_QUEUED, vmt_ring_queued(r),
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_CYCLES, f->cost_cycles,
 			      VMTRACE_CPU_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_CYCLES,
-			      local64_read(&vc->cost_cycles), VMTRACE_CPU_A_PAD) ||
-	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_EVENTS,
-			      local64_read(&vc->cost_events), VMTRACE_CPU_A_PAD))
+	    nla_put_u64_64bit(skb, VMTRACE_CPU_A_COST_EVENTS, f->cost_events,
+			      VMTRACE_CPU_A_PAD))
 		return -EMSGSIZE;
 	lost = nla_nest_start(skb, VMTRACE_CPU_A_LOST);
 	if (!lost)
 		return -EMSGSIZE;
 	for (c = 0; c < __VMTRACE_LOST_MAX; c++)
-		if (nla_put_u64_64bit(skb, c, local64_read(&r->lost[c]),
-				      VMTRACE_CPU_A_PAD))
+		if (nla_put_u64_64bit(skb, c, f->lost[c], VMTRACE_CPU_A_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, lost);
+	return 0;
+}
+
+/* Ring memory of a CPU; 0 if it has none (a CPU that was never online). */
+static u32 vmt_ring_bytes(const struct vmt_ring *r)
+{
+	/* Pairs with the release that publishes recs once mask is set. */
+	if (!smp_load_acquire(&r->recs))
+		return 0;
+	return (r->mask + 1) * VMTRACE_RECORD_SIZE;
+}
+
+/* One CPU's nest in VMTRACE_A_CPUS.  On failure the caller trims it. */
+static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_cpu *vc)
+{
+	struct vmt_cpu_figures f = {};
+	struct nlattr *nest;
+
+	vmt_cpu_figures_add(&f, vc);
+	nest = nla_nest_start(skb, 0);
+	if (!nest ||
+	    nla_put_u32(skb, VMTRACE_CPU_A_CPU, cpu) ||
+	    vmt_put_cpu_figures(skb, &f) ||
+	    nla_put_u32(skb, VMTRACE_CPU_A_RING_BYTES,
+			vmt_ring_bytes(&vc->ring)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The counters summed over every possible CPU: a few hundred bytes. */
+static int vmt_put_totals(struct sk_buff *skb, const struct vmt_session *s)
+{
+	struct vmt_cpu_figures f = {};
+	struct nlattr *nest;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		vmt_cpu_figures_add(&f, per_cpu_ptr(s->cpus, cpu));
+	nest = nla_nest_start(skb, VMTRACE_A_TOTALS);
+	if (!nest || vmt_put_cpu_figures(skb, &f))
+		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
 
 static int vmt_fill_status(struct sk_buff *skb, const struct vmt_session *s)
 {
-	struct nlattr *cpus;
-	int cpu;
-
 	if (nla_put_string(skb, VMTRACE_A_VERSION, VMT_VERSION) ||
 	    nla_put_u32(skb, VMTRACE_A_FORMAT_VERSION, VMTRACE_FORMAT_VERSION) ||
 	    nla_put_u32(skb, VMTRACE_A_NR_CPUS, num_possible_cpus()) ||
@@ -201,15 +259,8 @@ static int vmt_fill_status(struct sk_buff *skb, const struct vmt_session *s)
 	if (!s)
 		return 0;
 	if (nla_put_u32(skb, VMTRACE_A_SAMPLE_SOURCE, s->sample_source) ||
-	    vmt_put_config(skb, s))
+	    vmt_put_config(skb, s) || vmt_put_totals(skb, s))
 		return -EMSGSIZE;
-	cpus = nla_nest_start(skb, VMTRACE_A_CPUS);
-	if (!cpus)
-		return -EMSGSIZE;
-	for_each_possible_cpu(cpu)
-		if (vmt_put_cpu(skb, cpu, per_cpu_ptr(s->cpus, cpu)))
-			return -EMSGSIZE;
-	nla_nest_end(skb, cpus);
 	return 0;
 }
 
@@ -222,8 +273,8 @@ static int vmt_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 	err = vmt_check_admin(skb, info->extack);
 	if (err)
 		return err;
-	msg = genlmsg_new(NLMSG_GOODSIZE + num_possible_cpus() * 160,
-			  GFP_KERNEL);
+	/* Globals, config (filters: 2 KiB at most) and totals: one page. */
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &vmt_genl_family, 0,
@@ -243,6 +294,90 @@ static int vmt_nl_get_status(struct sk_buff *skb, struct genl_info *info)
 err_free:
 	nlmsg_free(msg);
 	return err;
+}
+
+/*
+ * GET_CPUS cursor in cb->args: [0] the next CPU to report, [1] the
+ * session generation the dump started on.  Each step looks the session
+ * up again under the mutex, as READ does: a session that ended or was
+ * replaced ends the dump.  Such a dump is incomplete, and says so: the
+ * core sets NLM_F_DUMP_INTR on the closing message when cb->seq differs
+ * from cb->prev_seq, which .start makes equal (non-zero, so that a dump
+ * cut short before its first message is flagged too).
+ */
+static int vmt_nl_cpus_start(struct netlink_callback *cb)
+{
+	int err;
+
+	err = vmt_check_admin(cb->skb, cb->extack);
+	if (err)
+		return err;
+	mutex_lock(&vmt_session_mutex);
+	if (!vmt_session) {
+		NL_SET_ERR_MSG(cb->extack, "no vmtrace session");
+		err = -ENOENT;
+	} else {
+		cb->args[0] = cpumask_first(cpu_possible_mask);
+		cb->args[1] = vmt_session->generation;
+		cb->seq = 1;
+		cb->prev_seq = 1;
+	}
+	mutex_unlock(&vmt_session_mutex);
+	return err;
+}
+
+/* One message of as many CPUs as fit in @skb, from the cursor on. */
+static int vmt_nl_cpus_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct vmt_session *s;
+	struct nlattr *cpus;
+	int cpu = cb->args[0], n = 0, err = 0;
+	void *hdr;
+
+	if (cpu >= nr_cpu_ids)
+		return 0;		/* complete, whatever came after */
+	mutex_lock(&vmt_session_mutex);
+	s = vmt_session;
+	if (!s || s->generation != cb->args[1]) {
+		cb->seq = 2;		/* incomplete: NLM_F_DUMP_INTR */
+		goto out;
+	}
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &vmt_genl_family, NLM_F_MULTI, VMTRACE_CMD_GET_CPUS);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	cpus = nla_nest_start(skb, VMTRACE_A_CPUS);
+	if (!cpus) {
+		genlmsg_cancel(skb, hdr);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	while (cpu < nr_cpu_ids) {
+		const void *mark = skb_tail_pointer(skb);
+
+		/* Also within the 64 KiB a nest can hold, whatever the skb. */
+		if (vmt_put_cpu(skb, cpu, per_cpu_ptr(s->cpus, cpu)) ||
+		    skb_tail_pointer(skb) - (unsigned char *)cpus > U16_MAX) {
+			nlmsg_trim(skb, mark);
+			break;
+		}
+		n++;
+		cpu = cpumask_next(cpu, cpu_possible_mask);
+	}
+	if (!n) {
+		/* Not even one CPU fits in an empty message: cannot be. */
+		genlmsg_cancel(skb, hdr);
+		err = -EMSGSIZE;
+		goto out;
+	}
+	nla_nest_end(skb, cpus);
+	genlmsg_end(skb, hdr);
+	cb->args[0] = cpu;
+out:
+	mutex_unlock(&vmt_session_mutex);
+	return err ?: skb->len;
 }
 
 static int vmt_nl_start(struct sk_buff *skb, struct genl_info *info)
@@ -431,6 +566,12 @@ static const struct genl_ops vmt_genl_ops[] = {
 		.cmd = VMTRACE_CMD_GET_VMS,
 		.start = vmt_nl_vms_start,
 		.dumpit = vmt_nl_vms_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_GET_CPUS,
+		.start = vmt_nl_cpus_start,
+		.dumpit = vmt_nl_cpus_dump,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

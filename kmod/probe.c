@@ -12,6 +12,7 @@
 #include <linux/hrtimer.h>
 #include <linux/smp.h>
 #include <linux/cpu.h>
+#include <linux/sched/isolation.h>
 #include <asm/irq_regs.h>
 #include <asm/tsc.h>
 #include "vmtrace.h"
@@ -20,9 +21,14 @@
 extern struct tracepoint __tracepoint_kvm_entry;
 extern struct tracepoint __tracepoint_kvm_exit;
 
-/* Host TSC of the last guest entry on this CPU, and of which vCPU. */
+/*
+ * Host TSC of the last guest entry on this CPU, and of which vCPU of which
+ * VM (a vCPU freed with its VM can be reallocated at the same address by
+ * another VM; the VM's destroy hook also forgets its stamps).
+ */
 struct vmt_entry_stamp {
 	struct kvm_vcpu *vcpu;
+	struct kvm *kvm;
 	u64 tsc;
 };
 static DEFINE_PER_CPU(struct vmt_entry_stamp, vmt_entry_stamp);
@@ -48,21 +54,25 @@ static __always_inline void vmt_cost(struct vmt_session *s, u64 start,
 		local64_inc(&c->cost_events);
 }
 
-static __always_inline void vmt_read_state(struct kvm_vcpu *vcpu,
-					   struct vmtrace_record *rec)
+/* Whether the vendor's guest state can be read for @vcpu (first sight). */
+static bool vmt_state_readable(struct kvm_vcpu *vcpu)
 {
 	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
-		vmt_svm_read_state(vcpu, rec);
-	else
-		vmt_vmx_read_state(vcpu, rec);
-	if (vcpu->arch.hflags & HF_GUEST_MASK)
-		rec->mode |= VMTRACE_MODE_NESTED;
+		return vmt_svm_vmcb_sane(vcpu);
+	return true;
 }
 
+/*
+ * Fill @rec for @vcpu, stopped in an exit on this CPU.  Every field is
+ * written (the record is zeroed first), so nothing of the slot's previous
+ * record, possibly another VM's, survives; a VM whose layout check failed
+ * gets no guest state at all.
+ */
 static __always_inline void vmt_fill(struct vmtrace_record *rec,
 				     struct kvm_vcpu *vcpu,
 				     const struct vmt_vm *vm, u64 tsc, u8 kind)
 {
+	memset(rec, 0, sizeof(*rec));
 	rec->host_tsc = tsc;
 	rec->guest_tsc = kvm_read_l1_tsc(vcpu, tsc);
 	rec->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
@@ -72,33 +82,98 @@ static __always_inline void vmt_fill(struct vmtrace_record *rec,
 	rec->vcpu = vcpu->vcpu_idx;
 	rec->kind = kind;
 	rec->vendor = vmt_host_vendor;
-	rec->mode = 0;
-	rec->flags = 0;
-	vmt_read_state(vcpu, rec);
+	if (unlikely(!vm->state_ok)) {
+		rec->exit_reason = VMTRACE_EXIT_REASON_UNKNOWN;
+		rec->flags = VMTRACE_REC_F_NO_STATE;
+		return;
+	}
+	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
+		vmt_svm_read_state(vcpu, rec);
+	else
+		vmt_vmx_read_state(vcpu, rec);
+	if (vcpu->arch.hflags & HF_GUEST_MASK) {
+		/*
+		 * The vCPU runs its own (L2) guest.  On SVM, KVM VMSAVEs the
+		 * GS bases into vmcb01 while the current VMCB is vmcb02; on
+		 * VMX they would be L2's.  Either way they are not the L1
+		 * kernel's per-CPU base the collector wants: leave them out.
+		 */
+		rec->mode |= VMTRACE_MODE_NESTED;
+		rec->u.g.guest_gs_base = 0;
+		rec->flags &= ~VMTRACE_REC_F_GS_USER;
+	}
 }
 
-/* The VM of a running vCPU, tracking it if new; NULL if not recordable. */
-static __always_inline struct vmt_vm *vmt_vm_of(struct vmt_session *s,
-						struct vmt_ring *ring,
+/* One VM_NEW or VM_GONE marker into @ring. */
+static void vmt_emit_vm(struct vmt_ring *ring, u32 id, u32 pid, u32 nr_vcpus,
+			u8 kind)
+{
+	struct vmtrace_record *rec = vmt_ring_reserve(ring);
+
+	if (!rec)
+		return;
+	memset(rec, 0, sizeof(*rec));
+	rec->host_tsc = rdtsc();
+	rec->kind = kind;
+	rec->vendor = vmt_host_vendor;
+	rec->vm_id = id;
+	rec->vmm_pid = pid;
+	rec->host_cpu = smp_processor_id();
+	rec->exit_reason = nr_vcpus;
+	rec->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	vmt_ring_commit(ring);
+}
+
+/*
+ * The VM of a running vCPU, tracking it if new (and then recording
+ * VM_NEW); NULL, counted as lost, if it cannot be tracked.  The caller has
+ * applied the VM filter already: excluded VMs are never tracked.
+ */
+static __always_inline struct vmt_vm *vmt_vm_of(struct vmt_ring *ring,
 						struct kvm_vcpu *vcpu)
 {
 	struct vmt_vm *vm = vmt_vm_lookup(vcpu->kvm);
+	bool is_new;
 
-	if (unlikely(!vm)) {
-		/* The layout is checked before the first VMCB access. */
-		if (vmt_host_vendor == VMTRACE_VENDOR_SVM &&
-		    !vmt_svm_vmcb_sane(vcpu)) {
-			pr_warn_once("vmtrace: VMCB not where expected; not tracing SVM guests\n");
-			vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
-			return NULL;
-		}
-		vm = vmt_vm_track(s, vcpu->kvm);
-		if (!vm) {
-			vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
-			return NULL;
-		}
+	if (likely(vm))
+		return vm;
+	if (in_nmi()) {
+		/* Inserting takes a lock: leave it to the next exit. */
+		vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
+		return NULL;
 	}
-	return vmt_vm_wanted(s, vm) ? vm : NULL;
+	vm = vmt_vm_track(vcpu, vmt_state_readable(vcpu), &is_new);
+	if (!vm) {
+		vmt_ring_drop(ring, VMTRACE_LOST_VM_TABLE);
+		return NULL;
+	}
+	if (is_new) {
+		if (!vm->state_ok)
+			pr_warn_ratelimited("vmtrace: VM %u (pid %u): guest state not where expected; its records carry none\n",
+					    vm->id, vm->pid);
+		vmt_emit_vm(ring, vm->id, vm->pid,
+			    atomic_read(&vcpu->kvm->online_vcpus),
+			    VMTRACE_KIND_VM_NEW);
+	}
+	return vm;
+}
+
+void vmt_probes_vm_gone(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus)
+{
+	struct vmt_session *s = READ_ONCE(vmt_recording);
+	int cpu;
+
+	/* No vCPU of @kvm runs: its stamps can only mislead a later VM. */
+	for_each_possible_cpu(cpu) {
+		struct vmt_entry_stamp *stamp = per_cpu_ptr(&vmt_entry_stamp,
+							    cpu);
+
+		if (READ_ONCE(stamp->kvm) == kvm)
+			WRITE_ONCE(stamp->vcpu, NULL);
+	}
+	if (s)
+		vmt_emit_vm(&this_cpu_ptr(s->cpus)->ring, id, pid, nr_vcpus,
+			    VMTRACE_KIND_VM_GONE);
 }
 
 static void vmt_probe_entry(void *data, VMT_KVM_ENTRY_PROTO)
@@ -112,6 +187,7 @@ static void vmt_probe_entry(void *data, VMT_KVM_ENTRY_PROTO)
 	tsc = rdtsc();
 	stamp = this_cpu_ptr(&vmt_entry_stamp);
 	stamp->vcpu = vcpu;
+	stamp->kvm = vcpu->kvm;
 	stamp->tsc = tsc;
 	if (unlikely(s->cfg.flags & VMTRACE_CFG_F_COST))
 		vmt_cost(s, tsc, false);
@@ -128,17 +204,25 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 
 	if (s->cfg.flags & VMTRACE_CFG_F_NO_EXITS)
 		return;
-	if (s->exit_filter) {
+	/* Excluded VMs cost this and nothing more. */
+	if (!vmt_session_wants_pid(s, current->tgid))
+		return;
+	ring = &this_cpu_ptr(s->cpus)->ring;
+	vm = vmt_vm_of(ring, vcpu);
+	if (!vm)
+		return;
+	/*
+	 * The exit-reason filter reads the VMCB only for a VM that passed
+	 * the layout check; the exits of one that did not are all kept
+	 * (reason unknown), rather than dropped unseen.
+	 */
+	if (s->exit_filter && vm->state_ok) {
 		u32 reason = vmt_host_vendor == VMTRACE_VENDOR_SVM ?
 			     vmt_svm_exit_reason(vcpu) : vmt_vmx_exit_reason();
 
 		if (!vmt_session_wants_exit(s, reason))
 			return;
 	}
-	ring = &this_cpu_ptr(s->cpus)->ring;
-	vm = vmt_vm_of(s, ring, vcpu);
-	if (!vm)
-		return;
 	rec = vmt_ring_reserve(ring);
 	if (!rec)
 		return;
@@ -149,7 +233,8 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 	 * kvm_exit with preemption enabled) and the delta is unknown.
 	 */
 	stamp = this_cpu_ptr(&vmt_entry_stamp);
-	if (stamp->vcpu == vcpu && tsc - stamp->tsc < VMTRACE_ENTRY_DELTA_UNKNOWN)
+	if (stamp->vcpu == vcpu && stamp->kvm == vcpu->kvm &&
+	    tsc - stamp->tsc < VMTRACE_ENTRY_DELTA_UNKNOWN)
 		rec->entry_delta = tsc - stamp->tsc;
 	vmt_ring_commit(ring);
 }
@@ -177,7 +262,9 @@ static void vmt_record_sample(struct vmt_cpu *c, struct pt_regs *regs,
 	struct vmt_vm *vm;
 
 	if (vcpu && vmt_interrupted_guest(vcpu)) {
-		vm = vmt_vm_of(s, &c->ring, vcpu);
+		if (!vmt_session_wants_pid(s, current->tgid))
+			return;
+		vm = vmt_vm_of(&c->ring, vcpu);
 		if (!vm)
 			return;
 		rec = vmt_ring_reserve(&c->ring);
@@ -248,7 +335,13 @@ static struct perf_event *vmt_pmu_create(int cpu, u32 hz, struct vmt_cpu *c)
 		.type = PERF_TYPE_HARDWARE,
 		.config = PERF_COUNT_HW_CPU_CYCLES,
 		.size = sizeof(attr),
-		.pinned = 1,
+		/*
+		 * Not pinned: where the NMI watchdog (itself a pinned
+		 * cycles counter) or the guests' vPMU events leave no
+		 * counter free, this one waits for one instead of taking
+		 * it or going into error state.
+		 */
+		.pinned = 0,
 		/* One overflow per 1/hz of a TSC-rate clock. */
 		.sample_period = max_t(u64, (u64)tsc_khz * 1000 / max(hz, 1U),
 				       10000),
@@ -270,15 +363,55 @@ u32 vmt_pmu_available(void)
 	return VMTRACE_SAMPLE_PMU;
 }
 
+/*
+ * Whether @cpu is sampled: not the CPUs the operator isolated from the
+ * scheduler tick or from load balancing (nohz_full=, isolcpus=), unless the
+ * session asks for them.
+ */
+static bool vmt_cpu_sampled(const struct vmt_session *s, int cpu)
+{
+	if (s->cfg.flags & VMTRACE_CFG_F_SAMPLE_ISOLATED)
+		return true;
+	return housekeeping_test_cpu(cpu, HK_TYPE_TICK) &&
+	       housekeeping_test_cpu(cpu, HK_TYPE_DOMAIN);
+}
+
 static void vmt_timer_start_here(void *info)
 {
 	struct vmt_session *s = info;
 	struct vmt_cpu *c = this_cpu_ptr(s->cpus);
 
-	hrtimer_start(&c->timer, s->sample_period,
-		      HRTIMER_MODE_REL_PINNED_HARD);
+	if (vmt_cpu_sampled(s, smp_processor_id()))
+		hrtimer_start(&c->timer, s->sample_period,
+			      HRTIMER_MODE_REL_PINNED_HARD);
 }
 
+static int vmt_pmu_start_cpu(struct vmt_session *s, int cpu)
+{
+	struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+	struct perf_event *event;
+
+	if (!vmt_cpu_sampled(s, cpu))
+		return 0;
+	event = vmt_pmu_create(cpu, s->cfg.sample_hz, c);
+	if (IS_ERR(event))
+		return PTR_ERR(event);
+	c->pmu_event = event;
+	return 0;
+}
+
+static void vmt_sampling_stop_cpu(struct vmt_session *s, int cpu)
+{
+	struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+
+	if (c->pmu_event) {
+		perf_event_release_kernel(c->pmu_event);
+		c->pmu_event = NULL;
+	}
+	hrtimer_cancel(&c->timer);
+}
+
+/* Start sampling on the online CPUs; the CPU hotplug lock is held. */
 int vmt_sampling_start(struct vmt_session *s)
 {
 	int cpu, err = 0;
@@ -298,21 +431,14 @@ int vmt_sampling_start(struct vmt_session *s)
 	s->sample_period = ns_to_ktime(NSEC_PER_SEC / s->cfg.sample_hz);
 
 	if (s->cfg.sample_source != VMTRACE_SAMPLE_TIMER) {
-		cpus_read_lock();
 		for_each_online_cpu(cpu) {
-			struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
-			struct perf_event *event;
-
-			event = vmt_pmu_create(cpu, s->cfg.sample_hz, c);
-			if (IS_ERR(event)) {
-				err = PTR_ERR(event);
+			err = vmt_pmu_start_cpu(s, cpu);
+			if (err)
 				break;
-			}
-			c->pmu_event = event;
 		}
-		cpus_read_unlock();
 		if (!err) {
 			s->sample_source = VMTRACE_SAMPLE_PMU;
+			WRITE_ONCE(s->sampling, true);
 			return 0;
 		}
 		vmt_sampling_stop(s);
@@ -322,9 +448,7 @@ int vmt_sampling_start(struct vmt_session *s)
 
 	/* The timer: started on each CPU, since it is pinned there. */
 	WRITE_ONCE(s->sampling, true);
-	cpus_read_lock();
 	on_each_cpu(vmt_timer_start_here, s, 1);
-	cpus_read_unlock();
 	return 0;
 }
 
@@ -335,15 +459,28 @@ void vmt_sampling_stop(struct vmt_session *s)
 
 	/* A timer that fires meanwhile does not re-arm. */
 	WRITE_ONCE(s->sampling, false);
-	for_each_possible_cpu(cpu) {
-		struct vmt_cpu *c = per_cpu_ptr(s->cpus, cpu);
+	for_each_possible_cpu(cpu)
+		vmt_sampling_stop_cpu(s, cpu);
+}
 
-		if (c->pmu_event) {
-			perf_event_release_kernel(c->pmu_event);
-			c->pmu_event = NULL;
-		}
-		hrtimer_cancel(&c->timer);
+/* @cpu came online during the session; called on it. */
+void vmt_sampling_cpu_online(struct vmt_session *s, unsigned int cpu)
+{
+	if (!READ_ONCE(s->sampling))
+		return;
+	if (s->sample_source == VMTRACE_SAMPLE_PMU) {
+		if (vmt_pmu_start_cpu(s, cpu))
+			pr_warn_ratelimited("vmtrace: CPU %u came online; no PMU sampling event for it\n",
+					    cpu);
+		return;
 	}
+	vmt_timer_start_here(s);
+}
+
+/* @cpu is going offline; called on it.  Its ring stays readable. */
+void vmt_sampling_cpu_offline(struct vmt_session *s, unsigned int cpu)
+{
+	vmt_sampling_stop_cpu(s, cpu);
 }
 
 /* Probes record into @s from now on. */

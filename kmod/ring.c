@@ -11,18 +11,11 @@
 #include <asm/msr.h>
 #include "ring.h"
 
-int vmt_ring_init(struct vmt_ring *ring, int cpu, u32 bytes)
+void vmt_ring_init(struct vmt_ring *ring, int cpu)
 {
-	u64 slots = bytes / sizeof(struct vmtrace_record);
 	int c;
 
-	if (!is_power_of_2(slots))
-		return -EINVAL;
 	memset(ring, 0, sizeof(*ring));
-	ring->recs = vzalloc_node(bytes, cpu_to_node(cpu));
-	if (!ring->recs)
-		return -ENOMEM;
-	ring->mask = slots - 1;
 	ring->cpu = cpu;
 	local_set(&ring->nesting, 0);
 	for (c = 0; c < __VMTRACE_LOST_MAX; c++) {
@@ -31,6 +24,26 @@ int vmt_ring_init(struct vmt_ring *ring, int cpu, u32 bytes)
 	}
 	local64_set(&ring->produced, 0);
 	local64_set(&ring->host_samples, 0);
+}
+
+/*
+ * Give the ring its memory, on its CPU's node.  The ring may be in use
+ * meanwhile (a CPU coming online): producers and READ see either no
+ * memory or all of it.
+ */
+int vmt_ring_alloc(struct vmt_ring *ring, u32 bytes)
+{
+	u64 slots = bytes / sizeof(struct vmtrace_record);
+	struct vmtrace_record *recs;
+
+	if (!is_power_of_2(slots))
+		return -EINVAL;
+	recs = vzalloc_node(bytes, cpu_to_node(ring->cpu));
+	if (!recs)
+		return -ENOMEM;
+	ring->mask = slots - 1;
+	/* Pairs with the acquire in vmt_ring_has_memory(). */
+	smp_store_release(&ring->recs, recs);
 	return 0;
 }
 
@@ -71,6 +84,11 @@ struct vmtrace_record *vmt_ring_reserve_slow(struct vmt_ring *ring, u64 head,
 	bool owed = false;
 	int c;
 
+	if (!ring->recs) {
+		vmt_ring_lose(ring, VMTRACE_LOST_RING_FULL);
+		local_dec(&ring->nesting);
+		return NULL;
+	}
 	for (c = 0; c < __VMTRACE_LOST_MAX; c++)
 		owed |= local_read(&ring->pending[c]) != 0;
 
@@ -104,11 +122,16 @@ static u32 vmt_count_events(const struct vmtrace_record *recs, u32 n)
 u32 vmt_ring_read(struct vmt_ring *ring, struct vmtrace_record *dst, u32 max,
 		  bool final)
 {
-	u64 tail = ring->tail;
-	u64 head = smp_load_acquire(&ring->head);
-	u64 slots = ring->mask + 1;
-	u32 n = min_t(u64, head - tail, max);
-	u32 first = min_t(u64, n, slots - (tail & ring->mask));
+	u64 tail = ring->tail, head, slots;
+	u32 n, first;
+
+	/* No memory: nothing queued; its loss is in the counters only. */
+	if (!vmt_ring_has_memory(ring))
+		return 0;
+	head = smp_load_acquire(&ring->head);
+	slots = ring->mask + 1;
+	n = min_t(u64, head - tail, max);
+	first = min_t(u64, n, slots - (tail & ring->mask));
 
 	memcpy(dst, &ring->recs[tail & ring->mask], first * sizeof(*dst));
 	memcpy(dst + first, ring->recs, (n - first) * sizeof(*dst));

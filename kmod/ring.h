@@ -40,8 +40,20 @@ struct vmt_ring {
 	u64 drained;			/* records read, but LOST markers */
 };
 
-int vmt_ring_init(struct vmt_ring *ring, int cpu, u32 bytes);
+/*
+ * A ring's counters exist for every possible CPU; its memory (recs) only
+ * once vmt_ring_alloc() gave it some.  A ring without memory counts every
+ * event offered to it as lost (ring_full), so accounting stays exact.
+ */
+void vmt_ring_init(struct vmt_ring *ring, int cpu);
+int vmt_ring_alloc(struct vmt_ring *ring, u32 bytes);
 void vmt_ring_free(struct vmt_ring *ring);
+
+static inline bool vmt_ring_has_memory(const struct vmt_ring *ring)
+{
+	/* Pairs with the release in vmt_ring_alloc(): mask is set. */
+	return smp_load_acquire(&ring->recs) != NULL;
+}
 
 void vmt_ring_lose(struct vmt_ring *ring, enum vmtrace_lost_cause cause);
 struct vmtrace_record *vmt_ring_reserve_slow(struct vmt_ring *ring, u64 head,
@@ -66,7 +78,8 @@ vmt_ring_reserve(struct vmt_ring *ring)
 	head = ring->head;
 	/* Pairs with the consumer's release of tail: the slot is free. */
 	tail = smp_load_acquire(&ring->tail);
-	if (unlikely(local_read(&ring->pending[0]) |
+	if (unlikely(!ring->recs ||
+		     local_read(&ring->pending[0]) |
 		     local_read(&ring->pending[1]) |
 		     local_read(&ring->pending[2]) ||
 		     head - tail > ring->mask))

@@ -5,19 +5,55 @@
  * IDLE (owner's socket closed, or the next START).  A STOPPED session
  * keeps its rings so the owner can drain what is left.
  *
- * Everything here runs in process context under vmt_session_mutex.
+ * Everything here runs in process context under vmt_session_mutex, but
+ * the CPU hotplug callbacks, which run under the hotplug lock and see the
+ * running session through vmt_hp_session (changed only with the hotplug
+ * lock held for reading, so never under their feet).
+ *
+ * Ring memory: one ring per online CPU, allocated on its node; a CPU that
+ * comes online during a session gets one then, one that goes offline keeps
+ * its ring until the session ends, so READ still drains it.  The total is
+ * capped (max_ring_mb; by default 1/16 of RAM): a START that would go over
+ * is refused, and a CPU that comes online with the cap reached gets no
+ * ring and counts its events as lost (ring_full).
  */
 #include <linux/kvm_host.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/bsearch.h>
 #include <linux/percpu.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
 #include <net/net_namespace.h>
 #include "vmtrace.h"
+#include "compat.h"
 
 DEFINE_MUTEX(vmt_session_mutex);
 struct vmt_session *vmt_session;
 static u32 vmt_session_generation;
+/* The session's owner socket, or 0; read without the mutex. */
+static u32 vmt_session_owner;
+/* The running session, for the hotplug callbacks. */
+static struct vmt_session *vmt_hp_session;
+static enum cpuhp_state vmt_hp_state;
+
+static unsigned int max_ring_mb;
+module_param(max_ring_mb, uint, 0644);
+MODULE_PARM_DESC(max_ring_mb,
+		 "cap on the ring memory of a session, all CPUs together, in MiB (0, the default: 1/16 of RAM)");
+
+u64 vmt_ring_cap(void)
+{
+	unsigned int mb = READ_ONCE(max_ring_mb);
+
+	if (mb)
+		return (u64)mb << 20;
+	return ((u64)totalram_pages() << PAGE_SHIFT) / 16;
+}
 
 static void vmt_session_free(struct vmt_session *s)
 {
@@ -31,12 +67,42 @@ static void vmt_session_free(struct vmt_session *s)
 	kfree(s);
 }
 
-static struct vmt_session *vmt_session_alloc(const struct vmt_config *cfg)
+static int vmt_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Give @cpu its ring if the cap allows; counted in s->ring_bytes. */
+static int vmt_session_add_ring(struct vmt_session *s, int cpu)
+{
+	struct vmt_ring *ring = &per_cpu_ptr(s->cpus, cpu)->ring;
+	int err;
+
+	if (vmt_ring_has_memory(ring))
+		return 0;
+	if (s->ring_bytes + s->cfg.ring_size > vmt_ring_cap())
+		return -ENOSPC;
+	err = vmt_ring_alloc(ring, s->cfg.ring_size);
+	if (!err)
+		s->ring_bytes += s->cfg.ring_size;
+	return err;
+}
+
+/* The session and its rings, for the online CPUs; cpus_read_lock held. */
+static struct vmt_session *vmt_session_alloc(const struct vmt_config *cfg,
+					     struct netlink_ext_ack *extack)
 {
 	struct vmt_session *s;
 	int cpu, err;
 	u32 i;
 
+	if ((u64)cfg->ring_size * num_online_cpus() > vmt_ring_cap()) {
+		vmt_set_err_cap(extack, cfg->ring_size, num_online_cpus(),
+				vmt_ring_cap());
+		return ERR_PTR(-ENOSPC);
+	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
@@ -47,6 +113,8 @@ static struct vmt_session *vmt_session_alloc(const struct vmt_config *cfg)
 	for (i = 0; i < cfg->nr_exits; i++)
 		if (cfg->exits[i] < VMT_EXIT_BITMAP_BITS)
 			__set_bit(cfg->exits[i], s->exit_bitmap);
+	/* Sorted, for the probes' binary search. */
+	sort(s->cfg.pids, s->cfg.nr_pids, sizeof(u32), vmt_cmp_u32, NULL);
 
 	s->cpus = alloc_percpu(struct vmt_cpu);
 	if (!s->cpus) {
@@ -58,13 +126,17 @@ static struct vmt_session *vmt_session_alloc(const struct vmt_config *cfg)
 
 		local64_set(&c->cost_cycles, 0);
 		local64_set(&c->cost_events, 0);
-		err = vmt_ring_init(&c->ring, cpu, cfg->ring_size);
+		vmt_ring_init(&c->ring, cpu);
+	}
+	for_each_online_cpu(cpu) {
+		err = vmt_session_add_ring(s, cpu);
 		if (err)
 			goto err_free;
 	}
 	return s;
 
 err_free:
+	NL_SET_ERR_MSG(extack, "cannot allocate the rings");
 	vmt_session_free(s);
 	return ERR_PTR(err);
 }
@@ -83,22 +155,19 @@ bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason)
 	return false;
 }
 
-bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid)
+bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid)
 {
-	u32 i;
-
-	if (!s->cfg.nr_pids)
-		return true;
-	for (i = 0; i < s->cfg.nr_pids; i++)
-		if (s->cfg.pids[i] == pid)
-			return true;
-	return false;
+	return bsearch(&pid, s->cfg.pids, s->cfg.nr_pids, sizeof(u32),
+		       vmt_cmp_u32) != NULL;
 }
 
 /* Producers off; returns with no probe or sampling handler running. */
 static void vmt_session_quiesce(struct vmt_session *s)
 {
+	cpus_read_lock();
+	WRITE_ONCE(vmt_hp_session, NULL);
 	vmt_sampling_stop(s);
+	cpus_read_unlock();
 	vmt_probes_stop();
 	s->state = VMTRACE_STATE_STOPPED;
 }
@@ -114,9 +183,19 @@ int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 		NL_SET_ERR_MSG(extack, "a vmtrace session is already running");
 		return -EBUSY;
 	}
-	s = vmt_session_alloc(cfg);
+	/*
+	 * A stopped session's records are discarded by the next START: free
+	 * them first, so that the two never hold ring memory together.
+	 */
+	if (vmt_session) {
+		vmt_session_free(vmt_session);
+		vmt_session = NULL;
+		WRITE_ONCE(vmt_session_owner, 0);
+	}
+	cpus_read_lock();
+	s = vmt_session_alloc(cfg, extack);
 	if (IS_ERR(s)) {
-		NL_SET_ERR_MSG(extack, "cannot allocate the rings");
+		cpus_read_unlock();
 		return PTR_ERR(s);
 	}
 	s->owner_portid = portid;
@@ -124,13 +203,14 @@ int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 
 	err = vmt_sampling_start(s);
 	if (err) {
+		cpus_read_unlock();
 		NL_SET_ERR_MSG(extack, "cannot start the PMU sampling counters");
 		goto err_free;
 	}
-	/* Only now that nothing can fail: the old session's data goes. */
-	if (vmt_session)
-		vmt_session_free(vmt_session);
+	WRITE_ONCE(vmt_hp_session, s);
+	cpus_read_unlock();
 	vmt_session = s;
+	WRITE_ONCE(vmt_session_owner, portid);
 	vmt_probes_start(s);
 	return 0;
 
@@ -164,6 +244,7 @@ void vmt_session_destroy(void)
 		vmt_session_quiesce(vmt_session);
 	vmt_session_free(vmt_session);
 	vmt_session = NULL;
+	WRITE_ONCE(vmt_session_owner, 0);
 }
 
 /*
@@ -178,6 +259,13 @@ static int vmt_netlink_notify(struct notifier_block *nb, unsigned long event,
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC ||
 	    !net_eq(n->net, &init_net))
 		return NOTIFY_DONE;
+	/*
+	 * Every generic netlink socket on the host closes through here:
+	 * only the owner's may wait for the mutex.  The owner is published
+	 * before START returns, so its own close cannot miss it.
+	 */
+	if (READ_ONCE(vmt_session_owner) != n->portid)
+		return NOTIFY_DONE;
 	mutex_lock(&vmt_session_mutex);
 	if (vmt_session && vmt_session->owner_portid == n->portid)
 		vmt_session_destroy();
@@ -189,9 +277,46 @@ static struct notifier_block vmt_netlink_notifier = {
 	.notifier_call = vmt_netlink_notify,
 };
 
+/*
+ * CPU hotplug, on the CPU concerned.  Coming online: its ring (if the cap
+ * allows) and its sampling.  Going offline: its sampling stops; its ring
+ * stays, with whatever it holds, for READ.
+ */
+static int vmt_cpu_online(unsigned int cpu)
+{
+	struct vmt_session *s = vmt_hp_session;
+
+	if (!s)
+		return 0;
+	if (vmt_session_add_ring(s, cpu))
+		pr_warn_ratelimited("vmtrace: CPU %u came online with no ring (cap %llu bytes reached): its events are counted as lost\n",
+				    cpu, vmt_ring_cap());
+	vmt_sampling_cpu_online(s, cpu);
+	return 0;
+}
+
+static int vmt_cpu_offline(unsigned int cpu)
+{
+	struct vmt_session *s = vmt_hp_session;
+
+	if (s)
+		vmt_sampling_cpu_offline(s, cpu);
+	return 0;
+}
+
 int vmt_session_init(void)
 {
-	return netlink_register_notifier(&vmt_netlink_notifier);
+	int err;
+
+	err = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "vmtrace:online",
+					vmt_cpu_online, vmt_cpu_offline);
+	if (err < 0)
+		return err;
+	vmt_hp_state = err;
+	err = netlink_register_notifier(&vmt_netlink_notifier);
+	if (err)
+		cpuhp_remove_state_nocalls(vmt_hp_state);
+	return err;
 }
 
 void vmt_session_exit(void)
@@ -200,4 +325,5 @@ void vmt_session_exit(void)
 	mutex_lock(&vmt_session_mutex);
 	vmt_session_destroy();
 	mutex_unlock(&vmt_session_mutex);
+	cpuhp_remove_state_nocalls(vmt_hp_state);
 }

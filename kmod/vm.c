@@ -1,179 +1,173 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VM identity and lifetime.
+ * VM identity, without owning the VM.
  *
- * A VM is tracked from the first time one of its vCPUs enters the guest
- * while a session runs.  It gets an id that is never reused while the
- * module is loaded, and vmtrace holds a reference on it (kvm_get_kvm), so
- * the struct kvm cannot be freed, and its address reused by another VM,
- * while it is in the table.  A reaper notices when vmtrace's reference is
- * the last one (the VMM closed the VM and all vCPU fds), records VM_GONE
- * and drops it: destruction is delayed by at most VMT_VM_REAP_INTERVAL.
+ * A VM gets an entry the first time one of its vCPUs is seen in a probe
+ * while a session records it, and an id that is never reused while the
+ * module is loaded.  vmtrace holds no reference on the struct kvm: KVM
+ * destroys a VM when and where it always does (the VMM's last close), and
+ * vmtrace hears of it from a hook on kvm_destroy_vm()'s entry, which drops
+ * the entry and records VM_GONE there.  Why that hook is enough:
  *
- * Lookups happen in probes and sampling interrupts, so they are lock-free:
- * an open-addressed table whose slots are published with release stores.
- * Inserts take a raw spinlock (never from NMI: a VM first seen in NMI
- * context is counted as lost and tracked at its next entry).  Removals
- * happen only in the reaper, under vmt_vm_mutex, which also keeps the
- * table stable for GET_VMS.
+ *  - kvm_destroy_vm() runs once users_count has reached zero, i.e. after
+ *    every vCPU fd is closed: no vCPU of that VM runs, so no probe or
+ *    sampling interrupt can look the VM up any more (kvm_put_kvm(),
+ *    virt/kvm/kvm_main.c, 6.1 and 6.12).
+ *  - The struct kvm is freed only at the end of kvm_destroy_vm(), after
+ *    the hook removed the entry: an entry's kvm pointer is valid for as
+ *    long as the entry is in the table, and a new VM that gets the same
+ *    address gets a new entry and a new id.
+ *
+ * The hook is an ftrace_ops on kvm_destroy_vm (a static function of kvm.ko
+ * with an fentry call on every supported kernel), registered PERMANENT so
+ * that ftrace_enabled cannot be switched off under it.  If it cannot be
+ * registered, the module does not load.
+ *
+ * Entries come from a pool allocated at load (module parameter max_vms), so
+ * probes never allocate.  Lookups happen in probes and sampling interrupts,
+ * NMI included: an RCU hash table (hlist per bucket; the callers run with
+ * preemption disabled, which is an RCU read-side section).  Inserts and
+ * removals take vmt_vm_lock (raw, IRQ-safe; never taken in NMI: a VM first
+ * seen in NMI is counted lost and tracked at its next exit).  A removed
+ * entry returns to the pool after a grace period.  Since entries really
+ * leave the table, a lookup costs the same after a million VMs as after
+ * one.
  */
 #include <linux/kvm_host.h>
 #include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/moduleparam.h>
+#include <linux/rculist.h>
 #include <linux/sched.h>
-#include <linux/workqueue.h>
+#include <linux/slab.h>
+#include <linux/ftrace.h>
 #include <net/genetlink.h>
 #include "vmtrace.h"
 #include "compat.h"
 
-#define VMT_VM_BITS 10
-#define VMT_VM_SLOTS (1U << VMT_VM_BITS)
-#define VMT_VM_TOMBSTONE ((struct kvm *)1UL)
-#define VMT_VM_REAP_INTERVAL (HZ / 5)
+static unsigned int max_vms = 1024;
+module_param(max_vms, uint, 0444);
+MODULE_PARM_DESC(max_vms,
+		 "VMs tracked at once (16 to 65536; default 1024); events of further VMs are counted as lost (vm_table)");
 
-static struct vmt_vm vmt_vms[VMT_VM_SLOTS];
+static bool fail_layout_check;
+module_param(fail_layout_check, bool, 0644);
+MODULE_PARM_DESC(fail_layout_check,
+		 "fault injection for the selftests: treat every newly seen VM as failing the vendor layout check (its records carry no guest state)");
+
+static struct vmt_vm *vmt_vm_pool;
+static struct vmt_vm *vmt_vm_free_list;	/* under vmt_vm_lock */
+static struct hlist_head *vmt_vm_buckets;
+static u32 vmt_vm_hash_bits;
 static DEFINE_RAW_SPINLOCK(vmt_vm_lock);
-static DEFINE_MUTEX(vmt_vm_mutex);
-static atomic_t vmt_vm_next_id = ATOMIC_INIT(0);
-static bool vmt_vm_exiting;
+static u32 vmt_vm_next_id;		/* under vmt_vm_lock */
+static atomic_t vmt_vm_count = ATOMIC_INIT(0);
 
-static void vmt_vm_reap(struct work_struct *work);
-static DECLARE_DELAYED_WORK(vmt_vm_reaper, vmt_vm_reap);
-
-static inline bool vmt_vm_live(const struct kvm *kvm)
+static inline struct hlist_head *vmt_vm_bucket(const struct kvm *kvm)
 {
-	return kvm && kvm != VMT_VM_TOMBSTONE;
+	return &vmt_vm_buckets[hash_ptr(kvm, vmt_vm_hash_bits)];
 }
 
+/* Any context, with preemption disabled or vmt_vm_lock held. */
 struct vmt_vm *vmt_vm_lookup(struct kvm *kvm)
 {
-	u32 h = hash_ptr(kvm, VMT_VM_BITS), i;
+	struct vmt_vm *vm;
 
-	for (i = 0; i < VMT_VM_SLOTS; i++) {
-		struct vmt_vm *vm = &vmt_vms[(h + i) & (VMT_VM_SLOTS - 1)];
-		/* Pairs with the release in vmt_vm_track(): fields are set. */
-		struct kvm *k = smp_load_acquire(&vm->kvm);
-
-		if (k == kvm)
+	hlist_for_each_entry_rcu(vm, vmt_vm_bucket(kvm), node,
+				 lockdep_is_held(&vmt_vm_lock))
+		if (READ_ONCE(vm->kvm) == kvm)
 			return vm;
-		if (!k)
-			return NULL;
-	}
 	return NULL;
 }
 
-static void vmt_vm_emit(struct vmt_session *s, const struct vmt_vm *vm,
-			struct kvm *kvm, u8 kind)
-{
-	struct vmt_ring *ring = &this_cpu_ptr(s->cpus)->ring;
-	struct vmtrace_record *rec = vmt_ring_reserve(ring);
-
-	if (!rec)
-		return;
-	memset(rec, 0, sizeof(*rec));
-	rec->host_tsc = rdtsc();
-	rec->kind = kind;
-	rec->vendor = vmt_host_vendor;
-	rec->vm_id = vm->id;
-	rec->vmm_pid = vm->pid;
-	rec->host_cpu = smp_processor_id();
-	rec->exit_reason = atomic_read(&kvm->online_vcpus);
-	rec->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
-	vmt_ring_commit(ring);
-}
-
 /*
- * Find or start tracking @kvm.  Called with preemption disabled, from a
- * probe or a sampling interrupt of one of its vCPUs (so it is alive), in
- * the current task, the vCPU thread.  Returns NULL if it cannot be tracked.
+ * Start tracking the VM of @vcpu, which is running on this CPU and stopped
+ * in an exit.  @state_ok: the vendor layout check passed for it.  Not from
+ * NMI.  Returns the entry (*@is_new true if this call made it), or NULL if
+ * the pool is empty.
  */
-struct vmt_vm *vmt_vm_track(struct vmt_session *s, struct kvm *kvm)
+struct vmt_vm *vmt_vm_track(struct kvm_vcpu *vcpu, bool state_ok,
+			    bool *is_new)
 {
-	struct vmt_vm *vm, *free_slot = NULL;
+	struct kvm *kvm = vcpu->kvm;
+	struct vmt_vm *vm;
 	unsigned long flags;
-	u32 h, i;
 
-	vm = vmt_vm_lookup(kvm);
-	if (vm || in_nmi())
-		return vm;
-
+	*is_new = false;
 	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
 	vm = vmt_vm_lookup(kvm);
-	if (vm || vmt_vm_exiting) {
-		raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-		return vm;
-	}
-	h = hash_ptr(kvm, VMT_VM_BITS);
-	for (i = 0; i < VMT_VM_SLOTS && !free_slot; i++) {
-		vm = &vmt_vms[(h + i) & (VMT_VM_SLOTS - 1)];
-		if (!vmt_vm_live(vm->kvm))
-			free_slot = vm;
-	}
-	if (!free_slot) {
-		raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-		return NULL;
-	}
-	vm = free_slot;
-	vm->id = atomic_inc_return(&vmt_vm_next_id);
+	if (vm || !vmt_vm_free_list)
+		goto out;
+	vm = vmt_vm_free_list;
+	vmt_vm_free_list = vm->next_free;
+	vm->kvm = kvm;
+	vm->id = ++vmt_vm_next_id ?: ++vmt_vm_next_id;
 	vm->pid = current->tgid;
-	vm->filter_generation = 0;
-	vm->wanted = false;
-	kvm_get_kvm(kvm);
-	smp_store_release(&vm->kvm, kvm);
+	vm->state_ok = state_ok && !READ_ONCE(fail_layout_check);
+	/* Pairs with the lookups' rcu_dereference: fields are set. */
+	hlist_add_head_rcu(&vm->node, vmt_vm_bucket(kvm));
+	atomic_inc(&vmt_vm_count);
+	*is_new = true;
+out:
 	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-
-	vmt_vm_emit(s, vm, kvm, VMTRACE_KIND_VM_NEW);
-	/* Not from NMI (returned above): queueing work is IRQ-safe. */
-	schedule_delayed_work(&vmt_vm_reaper, VMT_VM_REAP_INTERVAL);
 	return vm;
 }
 
-bool vmt_vm_wanted(struct vmt_session *s, struct vmt_vm *vm)
+static void vmt_vm_free_rcu(struct rcu_head *head)
 {
-	/* Racing CPUs compute the same answer: plain stores suffice. */
-	if (READ_ONCE(vm->filter_generation) != s->generation) {
-		WRITE_ONCE(vm->wanted, vmt_session_wants_pid(s, vm->pid));
-		WRITE_ONCE(vm->filter_generation, s->generation);
-	}
-	return READ_ONCE(vm->wanted);
+	struct vmt_vm *vm = container_of(head, struct vmt_vm, rcu);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
+	vm->next_free = vmt_vm_free_list;
+	vmt_vm_free_list = vm;
+	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
 }
 
-static void vmt_vm_reap(struct work_struct *work)
+/*
+ * kvm_destroy_vm(@kvm) is starting: forget the VM, record VM_GONE.  Runs in
+ * whatever task drops the last reference (normally the VMM, in close()),
+ * with preemption disabled; it must not sleep and does not.
+ */
+static void vmt_vm_forget(struct kvm *kvm)
 {
-	bool live = false;
-	u32 i;
+	struct vmt_vm *vm;
+	unsigned long flags;
 
-	mutex_lock(&vmt_session_mutex);
-	mutex_lock(&vmt_vm_mutex);
-	for (i = 0; i < VMT_VM_SLOTS; i++) {
-		struct vmt_vm *vm = &vmt_vms[i];
-		struct kvm *kvm = vm->kvm;
-		unsigned long flags;
-
-		if (!vmt_vm_live(kvm))
-			continue;
-		/*
-		 * Only vmtrace holds it: no fd, no vCPU thread, no probe can
-		 * reach it any more.
-		 */
-		if (refcount_read(&kvm->users_count) != 1) {
-			live = true;
-			continue;
-		}
-		raw_spin_lock_irqsave(&vmt_vm_lock, flags);
-		WRITE_ONCE(vm->kvm, VMT_VM_TOMBSTONE);
-		raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-		if (vmt_session && vmt_session->state == VMTRACE_STATE_RUNNING) {
-			preempt_disable();
-			vmt_vm_emit(vmt_session, vm, kvm, VMTRACE_KIND_VM_GONE);
-			preempt_enable();
-		}
-		kvm_put_kvm(kvm);
+	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
+	vm = vmt_vm_lookup(kvm);
+	if (vm) {
+		hlist_del_rcu(&vm->node);
+		atomic_dec(&vmt_vm_count);
 	}
-	mutex_unlock(&vmt_vm_mutex);
-	mutex_unlock(&vmt_session_mutex);
-	if (live && !READ_ONCE(vmt_vm_exiting))
-		schedule_delayed_work(&vmt_vm_reaper, VMT_VM_REAP_INTERVAL);
+	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
+	if (!vm)
+		return;
+	/* The entry is ours until call_rcu: its id and pid are stable. */
+	vmt_probes_vm_gone(kvm, vm->id, vm->pid,
+			   atomic_read(&kvm->online_vcpus));
+	call_rcu(&vm->rcu, vmt_vm_free_rcu);
 }
+
+static void notrace vmt_vm_destroy_hook(unsigned long ip,
+					unsigned long parent_ip,
+					struct ftrace_ops *op,
+					struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (regs)
+		vmt_vm_forget((struct kvm *)regs_get_kernel_argument(regs, 0));
+}
+
+static struct ftrace_ops vmt_vm_destroy_ops = {
+	.func = vmt_vm_destroy_hook,
+	/*
+	 * SAVE_REGS for the argument; PERMANENT so that nobody can turn
+	 * ftrace off (sysctl ftrace_enabled) while vmtrace relies on it.
+	 */
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT,
+};
 
 static int vmt_vm_put_memslots(struct sk_buff *skb, struct kvm *kvm)
 {
@@ -225,11 +219,17 @@ static bool vmt_vm_state_protected(struct kvm *kvm)
 }
 
 static int vmt_vm_put(struct sk_buff *skb, u32 portid, u32 seq,
-		      const struct vmt_vm *vm, struct kvm *kvm)
+		      const struct vmt_vm *vm)
 {
+	struct kvm *kvm = vm->kvm;
 	struct nlattr *nest;
+	u32 flags = 0;
 	void *hdr;
 
+	if (vmt_vm_state_protected(kvm))
+		flags |= VMTRACE_VM_F_STATE_PROTECTED;
+	if (!vm->state_ok)
+		flags |= VMTRACE_VM_F_NO_STATE;
 	hdr = vmt_genlmsg_put(skb, portid, seq, NLM_F_MULTI,
 			      VMTRACE_CMD_GET_VMS);
 	if (!hdr)
@@ -241,9 +241,7 @@ static int vmt_vm_put(struct sk_buff *skb, u32 portid, u32 seq,
 	    nla_put_u32(skb, VMTRACE_VM_A_NR_VCPUS,
 			atomic_read(&kvm->online_vcpus)) ||
 	    nla_put_u32(skb, VMTRACE_VM_A_VENDOR, vmt_host_vendor) ||
-	    nla_put_u32(skb, VMTRACE_VM_A_FLAGS,
-			vmt_vm_state_protected(kvm) ?
-			VMTRACE_VM_F_STATE_PROTECTED : 0) ||
+	    nla_put_u32(skb, VMTRACE_VM_A_FLAGS, flags) ||
 	    vmt_vm_put_memslots(skb, kvm)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -253,50 +251,115 @@ static int vmt_vm_put(struct sk_buff *skb, u32 portid, u32 seq,
 	return 0;
 }
 
-/* GET_VMS dump step: one message per live VM from slot *cursor on. */
+/*
+ * GET_VMS dump step.  Cursor: cursor[0] the bucket, cursor[1] 0 or the id
+ * of the last VM put from that bucket.  A bucket lists its VMs newest
+ * (highest id) first, so "the next one" is the first with a lower id, and
+ * VMs added meanwhile (at the head) are not repeated.
+ *
+ * Each VM is put under vmt_vm_lock, which keeps kvm_destroy_vm() from
+ * getting past the hook and freeing the struct kvm meanwhile: that costs a
+ * VM being destroyed at most the time to put one VM's memslots, and holds
+ * no reference that could make vmtrace the one to destroy it.
+ */
 int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
 		     unsigned long *cursor)
 {
+	u32 nr_buckets = 1U << vmt_vm_hash_bits;
 	int err = 0;
 
-	mutex_lock(&vmt_vm_mutex);
-	for (; *cursor < VMT_VM_SLOTS; (*cursor)++) {
-		struct vmt_vm *vm = &vmt_vms[*cursor];
-		struct kvm *kvm = smp_load_acquire(&vm->kvm);
+	for (; cursor[0] < nr_buckets; cursor[0]++, cursor[1] = 0) {
+		for (;;) {
+			u32 bound = cursor[1] ? cursor[1] : U32_MAX;
+			struct vmt_vm *vm, *next = NULL;
+			unsigned long flags;
 
-		if (!vmt_vm_live(kvm))
-			continue;
-		err = vmt_vm_put(skb, portid, seq, vm, kvm);
-		if (err)
-			break;
+			raw_spin_lock_irqsave(&vmt_vm_lock, flags);
+			hlist_for_each_entry(vm, &vmt_vm_buckets[cursor[0]],
+					     node) {
+				if (vm->id < bound) {
+					next = vm;
+					break;
+				}
+			}
+			if (next)
+				err = vmt_vm_put(skb, portid, seq, next);
+			raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
+			if (!next)
+				break;
+			if (err)
+				goto out;
+			cursor[1] = next->id;
+		}
 	}
-	mutex_unlock(&vmt_vm_mutex);
+out:
 	/* A VM that does not fit in an empty message is an error. */
 	if (err && !skb->len)
 		return err;
 	return skb->len;
 }
 
-int vmt_vm_init(void)
+u32 vmt_vm_tracked(void)
 {
-	vmt_vm_exiting = false;
-	return 0;
+	return atomic_read(&vmt_vm_count);
 }
 
-/* Drop every reference.  Probes are unregistered: no more tracks. */
+int vmt_vm_init(void)
+{
+	u32 i, nr_buckets;
+	int err;
+
+	if (max_vms < 16 || max_vms > 65536) {
+		pr_err("vmtrace: max_vms=%u is outside 16..65536\n", max_vms);
+		return -EINVAL;
+	}
+	vmt_vm_hash_bits = ilog2(roundup_pow_of_two(max_vms));
+	nr_buckets = 1U << vmt_vm_hash_bits;
+	vmt_vm_buckets = kvcalloc(nr_buckets, sizeof(*vmt_vm_buckets),
+				  GFP_KERNEL);
+	vmt_vm_pool = kvcalloc(max_vms, sizeof(*vmt_vm_pool), GFP_KERNEL);
+	if (!vmt_vm_buckets || !vmt_vm_pool) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < nr_buckets; i++)
+		INIT_HLIST_HEAD(&vmt_vm_buckets[i]);
+	vmt_vm_free_list = NULL;
+	for (i = max_vms; i-- > 0;) {
+		vmt_vm_pool[i].next_free = vmt_vm_free_list;
+		vmt_vm_free_list = &vmt_vm_pool[i];
+	}
+
+	err = ftrace_set_filter(&vmt_vm_destroy_ops, "kvm_destroy_vm",
+				strlen("kvm_destroy_vm"), 1);
+	if (err) {
+		pr_err("vmtrace: cannot hook kvm_destroy_vm (ftrace filter: %d)\n",
+		       err);
+		goto err_free;
+	}
+	err = register_ftrace_function(&vmt_vm_destroy_ops);
+	if (err) {
+		pr_err("vmtrace: cannot hook kvm_destroy_vm (ftrace: %d)\n",
+		       err);
+		goto err_filter;
+	}
+	return 0;
+
+err_filter:
+	ftrace_free_filter(&vmt_vm_destroy_ops);
+err_free:
+	kvfree(vmt_vm_pool);
+	kvfree(vmt_vm_buckets);
+	return err;
+}
+
+/* Probes are detached: nothing adds entries any more. */
 void vmt_vm_exit(void)
 {
-	u32 i;
-
-	WRITE_ONCE(vmt_vm_exiting, true);
-	cancel_delayed_work_sync(&vmt_vm_reaper);
-	mutex_lock(&vmt_vm_mutex);
-	for (i = 0; i < VMT_VM_SLOTS; i++) {
-		struct kvm *kvm = vmt_vms[i].kvm;
-
-		vmt_vms[i].kvm = NULL;
-		if (vmt_vm_live(kvm))
-			kvm_put_kvm(kvm);
-	}
-	mutex_unlock(&vmt_vm_mutex);
+	unregister_ftrace_function(&vmt_vm_destroy_ops);
+	ftrace_free_filter(&vmt_vm_destroy_ops);
+	/* Entries on their way back to the pool. */
+	rcu_barrier();
+	kvfree(vmt_vm_pool);
+	kvfree(vmt_vm_buckets);
 }

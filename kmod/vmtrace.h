@@ -18,6 +18,8 @@
 #include <linux/mutex.h>
 #include <linux/hrtimer.h>
 #include <linux/netlink.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
 #include <uapi/linux/vmtrace.h>
 #include "ring.h"
 
@@ -66,6 +68,7 @@ struct vmt_session {
 	bool sampling;			/* timers re-arm while true */
 	DECLARE_BITMAP(exit_bitmap, VMT_EXIT_BITMAP_BITS);
 	bool exit_filter;
+	u64 ring_bytes;			/* ring memory, all CPUs */
 	struct vmt_cpu __percpu *cpus;
 };
 
@@ -80,7 +83,14 @@ int vmt_session_stop(u32 portid, struct netlink_ext_ack *extack);
 void vmt_session_destroy(void);
 void vmt_session_release_portid(u32 portid);
 bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason);
-bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid);
+bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid);
+u64 vmt_ring_cap(void);
+
+/* Whether the VM filter lets the VMs of process @pid through. */
+static inline bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid)
+{
+	return !s->cfg.nr_pids || vmt_session_wants_pid_slow(s, pid);
+}
 int vmt_session_init(void);
 void vmt_session_exit(void);
 
@@ -92,21 +102,30 @@ void vmt_probes_start(struct vmt_session *s);
 void vmt_probes_stop(void);
 int vmt_sampling_start(struct vmt_session *s);
 void vmt_sampling_stop(struct vmt_session *s);
+void vmt_sampling_cpu_online(struct vmt_session *s, unsigned int cpu);
+void vmt_sampling_cpu_offline(struct vmt_session *s, unsigned int cpu);
 u32 vmt_pmu_available(void);
+/* From the kvm_destroy_vm hook: record VM_GONE if a session records. */
+void vmt_probes_vm_gone(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus);
 
 /* ---- VMs (vm.c) ---- */
 
 struct vmt_vm {
-	struct kvm *kvm;		/* NULL: free; VMT_VM_TOMBSTONE: freed */
-	u32 id;
+	struct hlist_node node;		/* in its bucket while tracked */
+	union {
+		struct vmt_vm *next_free;	/* in the pool */
+		struct rcu_head rcu;		/* on its way back to it */
+	};
+	struct kvm *kvm;		/* valid while in the table */
+	u32 id;				/* never reused while loaded */
 	u32 pid;			/* VMM tgid */
-	u32 filter_generation;		/* session generation of `wanted` */
-	bool wanted;			/* passes the session's VM filter */
+	bool state_ok;			/* vendor layout check passed */
 };
 
 struct vmt_vm *vmt_vm_lookup(struct kvm *kvm);
-struct vmt_vm *vmt_vm_track(struct vmt_session *s, struct kvm *kvm);
-bool vmt_vm_wanted(struct vmt_session *s, struct vmt_vm *vm);
+struct vmt_vm *vmt_vm_track(struct kvm_vcpu *vcpu, bool state_ok,
+			    bool *is_new);
+u32 vmt_vm_tracked(void);
 int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
 		     unsigned long *cursor);
 int vmt_vm_init(void);

@@ -12,7 +12,7 @@
  * VMTRACE_CMD_GET_STATUS
  * ----------------------
  *   Request: no attributes.
- *   Reply:
+ *   Reply (one small message, whatever the number of CPUs):
  *     VMTRACE_A_VERSION: NLA_NUL_STRING, the module version
  *     VMTRACE_A_FORMAT_VERSION: NLA_U32, VMTRACE_FORMAT_VERSION
  *     VMTRACE_A_NR_CPUS: NLA_U32, number of possible CPUs
@@ -21,8 +21,16 @@
  *     VMTRACE_A_TSC_KHZ: NLA_U32, host TSC frequency in kHz
  *     VMTRACE_A_CONFIG: NLA_NESTED, the running configuration, as START
  *                       takes it (present unless state is IDLE)
+ *     VMTRACE_A_TOTALS: NLA_NESTED, the per-CPU figures of GET_CPUS
+ *                       summed over all possible CPUs, without
+ *                       VMTRACE_CPU_A_CPU (present unless state is IDLE)
+ *
+ * VMTRACE_CMD_GET_CPUS (dump)
+ * ---------------------------
+ *   Request: no attributes.  -ENOENT if there is no session.  Every
+ *   possible CPU once, in ascending order, several per message:
  *     VMTRACE_A_CPUS: NLA_NESTED
- *       0: NLA_NESTED (one per possible CPU; the type is ignored)
+ *       0: NLA_NESTED (one per CPU; the type is ignored)
  *         VMTRACE_CPU_A_CPU: NLA_U32
  *         VMTRACE_CPU_A_PRODUCED: NLA_U64, records offered to the ring
  *                                 (all kinds but the ring's own LOST)
@@ -36,7 +44,13 @@
  *                                    TSC cycles spent in vmtrace's probes
  *                                    and sampling handlers
  *         VMTRACE_CPU_A_COST_EVENTS: NLA_U64, the events those cycles made
- *     For every CPU, once drained: PRODUCED == DRAINED + sum(LOST).
+ *         VMTRACE_CPU_A_RING_BYTES: NLA_U32, the CPU's ring memory; 0 if
+ *                                   the CPU has no ring
+ *   For every CPU, once drained: PRODUCED == DRAINED + sum(LOST).  The
+ *   figures of one CPU are read together; different CPUs (and TOTALS)
+ *   are read at different times while the session runs.  If the session
+ *   ends or is replaced during the dump, the dump ends early and its last
+ *   message carries NLM_F_DUMP_INTR: ask again.
  *
  * VMTRACE_CMD_START
  * -----------------
@@ -93,7 +107,7 @@
 #include <linux/types.h>
 
 #define VMTRACE_GENL_NAME "vmtrace"
-#define VMTRACE_GENL_VERSION 1
+#define VMTRACE_GENL_VERSION 2
 
 /* Version of struct vmtrace_record and of the meaning of its fields. */
 #define VMTRACE_FORMAT_VERSION 1
@@ -112,6 +126,7 @@ enum vmtrace_cmd {
 	VMTRACE_CMD_STOP,
 	VMTRACE_CMD_READ,
 	VMTRACE_CMD_GET_VMS,
+	VMTRACE_CMD_GET_CPUS,
 	__VMTRACE_CMD_MAX
 };
 #define VMTRACE_CMD_MAX (__VMTRACE_CMD_MAX - 1)
@@ -130,6 +145,7 @@ enum vmtrace_attr {
 	VMTRACE_A_RECORDS,
 	VMTRACE_A_VM,
 	VMTRACE_A_PAD,
+	VMTRACE_A_TOTALS,
 	__VMTRACE_A_LAST
 };
 #define VMTRACE_A_MAX (__VMTRACE_A_LAST - 1)
@@ -150,8 +166,10 @@ enum vmtrace_cfg_attr {
 #define VMTRACE_CFG_F_NO_EXITS (1U << 0)     /* do not record VM-exits */
 #define VMTRACE_CFG_F_HOST_SAMPLES (1U << 1) /* record samples of host code */
 #define VMTRACE_CFG_F_COST (1U << 2)	      /* measure the probes' own cost */
+#define VMTRACE_CFG_F_SAMPLE_ISOLATED (1U << 3) /* sample nohz_full= and
+						 * isolcpus= CPUs too */
 #define VMTRACE_CFG_F_ALL (VMTRACE_CFG_F_NO_EXITS | VMTRACE_CFG_F_HOST_SAMPLES | \
-			   VMTRACE_CFG_F_COST)
+			   VMTRACE_CFG_F_COST | VMTRACE_CFG_F_SAMPLE_ISOLATED)
 
 enum vmtrace_cpu_attr {
 	VMTRACE_CPU_A_UNSPEC,
@@ -164,6 +182,7 @@ enum vmtrace_cpu_attr {
 	VMTRACE_CPU_A_COST_CYCLES,
 	VMTRACE_CPU_A_COST_EVENTS,
 	VMTRACE_CPU_A_PAD,
+	VMTRACE_CPU_A_RING_BYTES,
 	__VMTRACE_CPU_A_LAST
 };
 #define VMTRACE_CPU_A_MAX (__VMTRACE_CPU_A_LAST - 1)
@@ -182,6 +201,9 @@ enum vmtrace_vm_attr {
 
 /* VMTRACE_VM_A_FLAGS */
 #define VMTRACE_VM_F_STATE_PROTECTED (1U << 0) /* SEV-ES/SNP: no RIP/CR3 */
+#define VMTRACE_VM_F_NO_STATE (1U << 1)	/* the vendor layout check failed
+					 * for this VM: its records carry
+					 * no guest state (NO_STATE) */
 
 enum vmtrace_slot_attr {
 	VMTRACE_SLOT_A_UNSPEC,
@@ -241,13 +263,19 @@ enum vmtrace_lost_cause {
 #define VMTRACE_MODE_NESTED 0x80	/* the vCPU ran a nested (L2) guest */
 
 /* vmtrace_record.flags */
-#define VMTRACE_REC_F_NO_STATE 0x01	/* rip/cr3/gs_base/mode unknown:
-					 * SEV-ES/SNP state is protected */
+#define VMTRACE_REC_F_NO_STATE 0x01	/* rip/cr3/gs_base/mode unknown (and
+					 * zero): SEV-ES/SNP state is
+					 * protected, the vendor layout
+					 * check failed, or no VMCS was
+					 * current; exit_reason is
+					 * VMTRACE_EXIT_REASON_UNKNOWN if
+					 * it could not be read either */
 #define VMTRACE_REC_F_GS_USER 0x02	/* CPL 3: gs_base is MSR_KERNEL_GS_BASE
 					 * (the swapped-out kernel base) */
 #define VMTRACE_REC_F_HOST 0x04		/* a sample of host code */
 
 #define VMTRACE_ENTRY_DELTA_UNKNOWN 0xffffffffU
+#define VMTRACE_EXIT_REASON_UNKNOWN 0xffffffffU
 
 /*
  * One event, 64 bytes, little-endian, no implicit padding.

@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 	struct vmt_ring ring;
 	uint64_t drained = 0;
 
-	if (vmt_ring_init(&ring, 0, 1 << 20))
+	vmt_ring_init(&ring, 0);
+	if (vmt_ring_alloc(&ring, 1 << 20))
 		return 1;
 	for (long i = 0; i < n; i++) {
 		produce_exit(&ring, &v, 1000000 + i * 300, 1000000 + i * 300 - 200);

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/netlink.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -824,6 +827,65 @@ static void test_no_autoload_alias(void)
 	TEST_ASSERT(!n, "vmtrace.ko has aliases: %s", out);
 }
 
+/*
+ * Closing a generic netlink socket that is not the session owner's never
+ * waits for vmtrace's session mutex (NetworkManager, iw, systemd-networkd
+ * close such sockets all day).  START holds the mutex while it allocates
+ * and zeroes its rings, which takes a long while for large rings: another
+ * process closes sockets in a loop meanwhile, and counts the closes that
+ * began and ended while one START was in progress.  Were close() to take
+ * the mutex, none could (bar those in the microseconds before START takes
+ * it).
+ */
+static void test_release_does_not_block(void)
+{
+	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 16;
+	struct vmt_start_config cfg = { .ring_size = 4096 };
+	volatile uint64_t *shared;
+	struct vmt_client *c = vmt_open();
+	uint64_t inside;
+	int status;
+	pid_t pid;
+
+	while ((uint64_t)cfg.ring_size * 2 * online_cpus() <= cap &&
+	       cfg.ring_size < VMTRACE_RING_SIZE_MAX)
+		cfg.ring_size *= 2;
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(shared != MAP_FAILED, "mmap");
+	shared[0] = 0;	/* odd while a START is in progress */
+	shared[1] = 0;	/* closes inside one START */
+	shared[2] = 0;	/* the child is to stop */
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		while (!shared[2]) {
+			uint64_t before = shared[0];
+			int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+
+			TEST_ASSERT_SYSCALL(fd, "socket");
+			close(fd);
+			if ((before & 1) && shared[0] == before)
+				shared[1]++;
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < 20; i++) {
+		__atomic_fetch_add(&shared[0], 1, __ATOMIC_SEQ_CST);
+		TEST_ASSERT(!vmt_client_start(c, &cfg), "START: %s", vmt_client_error(c));
+		__atomic_fetch_add(&shared[0], 1, __ATOMIC_SEQ_CST);
+		TEST_ASSERT(!vmt_client_stop(c), "STOP");
+	}
+	shared[2] = 1;
+	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "child status %d", status);
+	inside = shared[1];
+	test_diag("%llu socket closes began and ended inside one of 20 STARTs of %u KiB rings",
+		  (unsigned long long)inside, cfg.ring_size >> 10);
+	TEST_ASSERT(inside >= 20, "only %llu closes inside a START", (unsigned long long)inside);
+	munmap((void *)shared, 4096);
+	vmt_client_close(c);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(vm_gone),
 	TAP_TEST(rmmod_during_storm),
@@ -837,6 +899,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST_TIMEOUT(cpu_hotplug, 120),
 	TAP_TEST(layout_check_failed),
 	TAP_TEST(no_autoload_alias),
+	TAP_TEST_TIMEOUT(release_does_not_block, 300),
 };
 
 int main(int argc, char **argv)

@@ -52,7 +52,7 @@
 #else
 #define vmt_set_err_cap(extack, ring_size, cpus, cap)			\
 	do {								\
-		NL_SET_ERR_MSG(extack, "ring size x online CPUs is above the ring memory cap (module parameter max_ring_mb; GET_STATUS reports the cap)"); \
+		NL_SET_ERR_MSG(extack, "ring size x online CPUs is above the ring memory cap (module parameter max_ring_mb; GET_STATUS ring_cap)"); \
 		(void)(ring_size); (void)(cpus); (void)(cap);		\
 	} while (0)
 #endif

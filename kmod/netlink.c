@@ -204,11 +204,10 @@ static int vmt_put_cpu_figures(struct sk_buff *skb,
 	return 0;
 }
 
-/* Ring memory of a CPU; 0 if it has none (a CPU that was never online). */
+/* A CPU's ring memory; 0 if it has none (never online, or over the cap). */
 static u32 vmt_ring_bytes(const struct vmt_ring *r)
 {
-	/* Pairs with the release that publishes recs once mask is set. */
-	if (!smp_load_acquire(&r->recs))
+	if (!vmt_ring_has_memory(r))
 		return 0;
 	return (r->mask + 1) * VMTRACE_RECORD_SIZE;
 }
@@ -231,7 +230,10 @@ static int vmt_put_cpu(struct sk_buff *skb, int cpu, const struct vmt_cpu *vc)
 	return 0;
 }
 
-/* The counters summed over every possible CPU: a few hundred bytes. */
+/*
+ * The counters summed over every possible CPU: a few hundred bytes.  Not
+ * RING_BYTES, whose sum a u32 cannot hold.
+ */
 static int vmt_put_totals(struct sk_buff *skb, const struct vmt_session *s)
 {
 	struct vmt_cpu_figures f = {};
@@ -254,7 +256,9 @@ static int vmt_fill_status(struct sk_buff *skb, const struct vmt_session *s)
 	    nla_put_u32(skb, VMTRACE_A_NR_CPUS, num_possible_cpus()) ||
 	    nla_put_u32(skb, VMTRACE_A_STATE,
 			s ? s->state : VMTRACE_STATE_IDLE) ||
-	    nla_put_u32(skb, VMTRACE_A_TSC_KHZ, tsc_khz))
+	    nla_put_u32(skb, VMTRACE_A_TSC_KHZ, tsc_khz) ||
+	    nla_put_u64_64bit(skb, VMTRACE_A_RING_CAP, vmt_ring_cap(),
+			      VMTRACE_A_PAD))
 		return -EMSGSIZE;
 	if (!s)
 		return 0;
@@ -335,7 +339,7 @@ static int vmt_nl_cpus_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	void *hdr;
 
 	if (cpu >= nr_cpu_ids)
-		return 0;		/* complete, whatever came after */
+		return 0;		/* every CPU was sent: done */
 	mutex_lock(&vmt_session_mutex);
 	s = vmt_session;
 	if (!s || s->generation != cb->args[1]) {

@@ -188,18 +188,14 @@ static struct nl_msg *vmt_msg(struct vmt_client *c, uint8_t cmd, int flags)
 	return msg;
 }
 
-/* ---- GET_STATUS ---- */
+/* ---- GET_STATUS, GET_CPUS ---- */
 
-static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
+/* The VMTRACE_CPU_A_* figures in @tb (absent ones stay 0). */
+static void vmt_parse_figures(struct nlattr **tb, struct vmt_cpu_status *cs)
 {
-	struct nlattr *tb[VMTRACE_CPU_A_MAX + 1], *lost;
+	struct nlattr *lost;
 	int rem;
 
-	memset(cs, 0, sizeof(*cs));
-	if (nla_parse_nested(tb, VMTRACE_CPU_A_MAX, nest, NULL) < 0 ||
-	    !tb[VMTRACE_CPU_A_CPU])
-		return -EPROTO;
-	cs->cpu = nla_get_u32(tb[VMTRACE_CPU_A_CPU]);
 	if (tb[VMTRACE_CPU_A_PRODUCED])
 		cs->produced = nla_get_u64(tb[VMTRACE_CPU_A_PRODUCED]);
 	if (tb[VMTRACE_CPU_A_DRAINED])
@@ -212,10 +208,24 @@ static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
 		cs->cost_cycles = nla_get_u64(tb[VMTRACE_CPU_A_COST_CYCLES]);
 	if (tb[VMTRACE_CPU_A_COST_EVENTS])
 		cs->cost_events = nla_get_u64(tb[VMTRACE_CPU_A_COST_EVENTS]);
+	if (tb[VMTRACE_CPU_A_RING_BYTES])
+		cs->ring_bytes = nla_get_u32(tb[VMTRACE_CPU_A_RING_BYTES]);
 	if (tb[VMTRACE_CPU_A_LOST])
 		nla_for_each_nested(lost, tb[VMTRACE_CPU_A_LOST], rem)
 			if (nla_type(lost) < __VMTRACE_LOST_MAX)
 				cs->lost[nla_type(lost)] = nla_get_u64(lost);
+}
+
+static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
+{
+	struct nlattr *tb[VMTRACE_CPU_A_MAX + 1];
+
+	memset(cs, 0, sizeof(*cs));
+	if (nla_parse_nested(tb, VMTRACE_CPU_A_MAX, nest, NULL) < 0 ||
+	    !tb[VMTRACE_CPU_A_CPU])
+		return -EPROTO;
+	cs->cpu = nla_get_u32(tb[VMTRACE_CPU_A_CPU]);
+	vmt_parse_figures(tb, cs);
 	return 0;
 }
 
@@ -223,8 +233,7 @@ static int vmt_parse_status(struct nl_msg *msg, void *arg)
 {
 	struct vmt_status *st = arg;
 	struct nlattr *tb[VMTRACE_A_MAX + 1], *cfg[VMTRACE_CFG_A_MAX + 1];
-	struct nlattr *cpu;
-	int rem;
+	struct nlattr *totals[VMTRACE_CPU_A_MAX + 1];
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VMTRACE_A_MAX, NULL) < 0)
 		return NL_SKIP;
@@ -239,6 +248,8 @@ static int vmt_parse_status(struct nl_msg *msg, void *arg)
 		st->state = nla_get_u32(tb[VMTRACE_A_STATE]);
 	if (tb[VMTRACE_A_TSC_KHZ])
 		st->tsc_khz = nla_get_u32(tb[VMTRACE_A_TSC_KHZ]);
+	if (tb[VMTRACE_A_RING_CAP])
+		st->ring_cap = nla_get_u64(tb[VMTRACE_A_RING_CAP]);
 	if (tb[VMTRACE_A_SAMPLE_SOURCE])
 		st->sample_source = nla_get_u32(tb[VMTRACE_A_SAMPLE_SOURCE]);
 	if (tb[VMTRACE_A_CONFIG] &&
@@ -256,20 +267,10 @@ static int vmt_parse_status(struct nl_msg *msg, void *arg)
 		if (cfg[VMTRACE_CFG_A_VM_PIDS])
 			st->nr_pids = nla_len(cfg[VMTRACE_CFG_A_VM_PIDS]) / 4;
 	}
-	if (tb[VMTRACE_A_CPUS]) {
-		size_t n = 0;
-
-		nla_for_each_nested(cpu, tb[VMTRACE_A_CPUS], rem)
-			n++;
-		free(st->cpu_stats);
-		st->cpu_stats = calloc(n ? n : 1, sizeof(*st->cpu_stats));
-		if (!st->cpu_stats)
-			return NL_STOP;
-		st->nr_cpu_stats = 0;
-		nla_for_each_nested(cpu, tb[VMTRACE_A_CPUS], rem)
-			if (!vmt_parse_cpu(cpu, &st->cpu_stats[st->nr_cpu_stats]))
-				st->nr_cpu_stats++;
-	}
+	if (tb[VMTRACE_A_TOTALS] &&
+	    nla_parse_nested(totals, VMTRACE_CPU_A_MAX, tb[VMTRACE_A_TOTALS],
+			     NULL) == 0)
+		vmt_parse_figures(totals, &st->totals);
 	return NL_OK;
 }
 
@@ -284,16 +285,69 @@ int vmt_client_status(struct vmt_client *c, struct vmt_status *st)
 	err = vmt_transact(c, msg, vmt_parse_status, st);
 	if (!err && !st->version[0])
 		err = -EPROTO;
-	if (err)
-		vmt_status_free(st);
 	return err;
 }
 
-void vmt_status_free(struct vmt_status *st)
+struct vmt_cpus_ctx {
+	struct vmt_cpu_status *cpus;
+	size_t nr, cap;
+	int err;
+};
+
+/* One message of the dump: a VMTRACE_A_CPUS nest of one or more CPUs. */
+static int vmt_parse_cpus(struct nl_msg *msg, void *arg)
 {
-	free(st->cpu_stats);
-	st->cpu_stats = NULL;
-	st->nr_cpu_stats = 0;
+	struct vmt_cpus_ctx *ctx = arg;
+	struct nlattr *tb[VMTRACE_A_MAX + 1], *cpu;
+	int rem;
+
+	if (ctx->err)
+		return NL_SKIP;		/* read the rest of the dump */
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VMTRACE_A_MAX, NULL) < 0 ||
+	    !tb[VMTRACE_A_CPUS]) {
+		ctx->err = -EPROTO;
+		return NL_SKIP;
+	}
+	nla_for_each_nested(cpu, tb[VMTRACE_A_CPUS], rem) {
+		if (ctx->nr == ctx->cap) {
+			size_t cap = ctx->cap ? ctx->cap * 2 : 64;
+			struct vmt_cpu_status *p;
+
+			p = realloc(ctx->cpus, cap * sizeof(*p));
+			if (!p) {
+				ctx->err = -ENOMEM;
+				return NL_SKIP;
+			}
+			ctx->cpus = p;
+			ctx->cap = cap;
+		}
+		ctx->err = vmt_parse_cpu(cpu, &ctx->cpus[ctx->nr]);
+		if (ctx->err)
+			return NL_SKIP;
+		ctx->nr++;
+	}
+	return NL_OK;
+}
+
+int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
+			size_t *nr)
+{
+	struct vmt_cpus_ctx ctx = { 0 };
+	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_GET_CPUS, NLM_F_DUMP);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = vmt_transact(c, msg, vmt_parse_cpus, &ctx);
+	if (!err)
+		err = ctx.err;
+	if (err) {
+		free(ctx.cpus);
+		return err;
+	}
+	*cpus = ctx.cpus;
+	*nr = ctx.nr;
+	return 0;
 }
 
 /* ---- START / STOP ---- */

@@ -26,8 +26,9 @@ struct vmt_start_config {
 	const uint32_t *pids;
 };
 
+/* A CPU's figures (GET_CPUS), or their sum over CPUs (vmt_status.totals). */
 struct vmt_cpu_status {
-	uint32_t cpu;
+	uint32_t cpu;			/* not in totals */
 	uint64_t produced;
 	uint64_t drained;
 	uint64_t lost[__VMTRACE_LOST_MAX];
@@ -35,19 +36,20 @@ struct vmt_cpu_status {
 	uint64_t queued;
 	uint64_t cost_cycles;		/* VMTRACE_CFG_F_COST */
 	uint64_t cost_events;
+	uint32_t ring_bytes;		/* 0: no ring on this CPU; not in totals */
 };
 
 struct vmt_status {
 	char version[32];
 	uint32_t format_version;
-	uint32_t nr_cpus;
+	uint32_t nr_cpus;		/* possible CPUs */
 	uint32_t state;			/* enum vmtrace_state */
 	uint32_t tsc_khz;
+	uint64_t ring_cap;		/* bytes, all CPUs of a session */
 	bool has_session;		/* fields below are valid */
 	uint32_t sample_source;		/* the source in use */
 	uint32_t ring_size, sample_hz, flags, nr_exits, nr_pids;
-	size_t nr_cpu_stats;
-	struct vmt_cpu_status *cpu_stats;
+	struct vmt_cpu_status totals;	/* over all CPUs */
 };
 
 struct vmt_memslot {
@@ -68,8 +70,16 @@ void vmt_client_close(struct vmt_client *c);
 /* The kernel's explanation of the last failure, or "". */
 const char *vmt_client_error(const struct vmt_client *c);
 
+/* GET_STATUS: one small message, whatever the number of CPUs. */
 int vmt_client_status(struct vmt_client *c, struct vmt_status *st);
-void vmt_status_free(struct vmt_status *st);
+/*
+ * GET_CPUS: the session's figures of every possible CPU, in CPU order, in
+ * *@cpus (malloc'd: free() it) and their number in *@nr.  -ENOENT: no
+ * session; -EINTR: the session ended or was replaced during the dump (the
+ * list would be incomplete): ask again.
+ */
+int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
+			size_t *nr);
 int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg);
 int vmt_client_stop(struct vmt_client *c);
 

@@ -550,7 +550,6 @@ int record_main(int argc, char *argv[])
 	info.tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
 	info.nr_cpus = st.nr_cpus;
 	snprintf(info.module_version, sizeof(info.module_version), "%.31s", st.version);
-	vmt_status_free(&st);
 	snprintf(info.collector, sizeof(info.collector), "vmtrace-collect %d",
 		 VMT_TRACE_VERSION);
 	info.sample_hz = cfg.sample_hz;
@@ -689,15 +688,12 @@ int record_main(int argc, char *argv[])
 
 	/* The end frame: what the module counted, to check against. */
 	end.end_tsc = host_tsc();
-	if (!vmt_client_status(c, &st)) {
+	if (!vmt_client_status(c, &st) && st.has_session) {
 		end.have_module_totals = true;
-		for (size_t i = 0; i < st.nr_cpu_stats; i++) {
-			end.produced += st.cpu_stats[i].produced;
-			end.drained += st.cpu_stats[i].drained;
-			for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
-				end.module_lost += st.cpu_stats[i].lost[k];
-		}
-		vmt_status_free(&st);
+		end.produced = st.totals.produced;
+		end.drained = st.totals.drained;
+		for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
+			end.module_lost += st.totals.lost[k];
 	}
 	{
 		struct vmt_clock_pair pair;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmtrace-collect status: the module's version, state and counters. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "vmtrace-collect.h"
 
@@ -12,12 +14,39 @@ static void status_usage(FILE *file)
 		"produced = drained + lost + queued.\n", prog_name);
 }
 
+/*
+ * GET_STATUS, then with a session GET_CPUS.  A session that ends or is
+ * replaced in between (-ENOENT, -EINTR) is asked about again.
+ */
+static int status_get(struct vmt_client *c, struct vmt_status *st,
+		      struct vmt_cpu_status **cpus, size_t *nr)
+{
+	int err, tries = 5;
+
+	*cpus = NULL;
+	*nr = 0;
+	do {
+		err = vmt_client_status(c, st);
+		if (err) {
+			collect_error(c, "status", err);
+			return err;
+		}
+		if (!st->has_session)
+			return 0;
+		err = vmt_client_get_cpus(c, cpus, nr);
+	} while ((err == -ENOENT || err == -EINTR) && --tries);
+	if (err)
+		collect_error(c, "status", err);
+	return err;
+}
+
 int status_main(int argc, char *argv[])
 {
+	struct vmt_cpu_status *cpus;
 	struct vmt_client *c;
 	struct vmt_status st;
-	int err, cause;
-	size_t i;
+	int cause;
+	size_t i, nr;
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		status_usage(stdout);
@@ -29,9 +58,7 @@ int status_main(int argc, char *argv[])
 	}
 	if (collect_connect(&c))
 		return 1;
-	err = vmt_client_status(c, &st);
-	if (err) {
-		collect_error(c, "status", err);
+	if (status_get(c, &st, &cpus, &nr)) {
 		vmt_client_close(c);
 		return 1;
 	}
@@ -39,6 +66,7 @@ int status_main(int argc, char *argv[])
 	printf("format: %u\n", st.format_version);
 	printf("cpus: %u\n", st.nr_cpus);
 	printf("tsc_khz: %u\n", st.tsc_khz);
+	printf("ring_cap: %llu\n", (unsigned long long)st.ring_cap);
 	printf("state: %s\n", vmt_state_name(st.state));
 	if (st.has_session) {
 		printf("sampling: %u Hz (%s)\n", st.sample_hz,
@@ -50,8 +78,8 @@ int status_main(int argc, char *argv[])
 		for (cause = 0; cause < __VMTRACE_LOST_MAX; cause++)
 			printf(" %12s", vmt_lost_cause_name(cause));
 		printf(" %12s\n", "host_samples");
-		for (i = 0; i < st.nr_cpu_stats; i++) {
-			const struct vmt_cpu_status *cs = &st.cpu_stats[i];
+		for (i = 0; i < nr; i++) {
+			const struct vmt_cpu_status *cs = &cpus[i];
 
 			printf("%4u %12llu %12llu %12llu", cs->cpu,
 			       (unsigned long long)cs->produced,
@@ -62,7 +90,7 @@ int status_main(int argc, char *argv[])
 			printf(" %12llu\n", (unsigned long long)cs->host_samples);
 		}
 	}
-	vmt_status_free(&st);
+	free(cpus);
 	vmt_client_close(c);
 	return 0;
 }

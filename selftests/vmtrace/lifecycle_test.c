@@ -587,6 +587,8 @@ static void test_ring_cap(void)
 		    vmt_client_error(c));
 	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
 	TEST_ASSERT_EQ(st.state, VMTRACE_STATE_IDLE);
+	/* sysinfo's totalram is the kernel's totalram_pages, in bytes. */
+	TEST_ASSERT_EQ(st.ring_cap, cap);
 	cfg.ring_size = size / 2;
 	TEST_ASSERT(!vmt_client_start(c, &cfg), "START at %u bytes: %s", size / 2,
 		    vmt_client_error(c));
@@ -596,6 +598,8 @@ static void test_ring_cap(void)
 	/* 1 MiB: 512 KiB rings on 2 CPUs fit, 1 MiB rings do not. */
 	set_param("max_ring_mb", "1");
 	c = vmt_open();
+	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	TEST_ASSERT_EQ(st.ring_cap, 1 << 20);
 	cfg.ring_size = (1 << 20) / cpus;
 	TEST_ASSERT(!vmt_client_start(c, &cfg), "START within max_ring_mb=1: %s",
 		    vmt_client_error(c));

@@ -54,7 +54,6 @@ static uint32_t vmt_state(struct vmt_client *c)
 	int err = vmt_client_status(c, &st);
 
 	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
-	vmt_status_free(&st);
 	return st.state;
 }
 
@@ -85,8 +84,9 @@ static void test_unknown_commands(void)
 	TEST_ASSERT_EQ(vmt_client_send_raw(c, 99, 0, NULL, 0), -EOPNOTSUPP);
 	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_UNSPEC, 0, NULL, 0), -EOPNOTSUPP);
 	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_MAX + 1, 0, NULL, 0), -EOPNOTSUPP);
-	/* READ and GET_VMS are dumps only; GET_STATUS has no dump. */
+	/* READ, GET_VMS and GET_CPUS are dumps only; GET_STATUS has no dump. */
 	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_VMS, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_CPUS, 0, NULL, 0), -EOPNOTSUPP);
 	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0x300, NULL, 0),
 		       -EOPNOTSUPP);
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
@@ -174,7 +174,7 @@ static void test_random_bytes(void)
 {
 	static const uint8_t cmds[] = {
 		VMTRACE_CMD_GET_STATUS, VMTRACE_CMD_START, VMTRACE_CMD_STOP,
-		VMTRACE_CMD_READ, VMTRACE_CMD_GET_VMS,
+		VMTRACE_CMD_READ, VMTRACE_CMD_GET_VMS, VMTRACE_CMD_GET_CPUS,
 	};
 	struct vmt_client *c = vmt_open();
 	unsigned int accepted = 0, rejected = 0;
@@ -182,8 +182,8 @@ static void test_random_bytes(void)
 	srandom(0x766d74);
 	for (int i = 0; i < 3000; i++) {
 		uint8_t cmd = cmds[i % ARRAY_SIZE(cmds)];
-		uint16_t flags = (cmd == VMTRACE_CMD_READ || cmd == VMTRACE_CMD_GET_VMS) ?
-				 0x300 : 0;
+		uint16_t flags = (cmd == VMTRACE_CMD_READ || cmd == VMTRACE_CMD_GET_VMS ||
+				  cmd == VMTRACE_CMD_GET_CPUS) ? 0x300 : 0;
 		struct attrs msg = { .len = 0 };
 		int err;
 
@@ -294,13 +294,16 @@ static void test_unprivileged(void)
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
 		struct vmt_start_config cfg = { 0 };
+		struct vmt_cpu_status *cpus;
 		struct vmt_status st;
 		struct vmt_client *u;
+		size_t nr;
 
 		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
 		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
 		TEST_ASSERT_EQ(vmt_client_open(&u), 0);
 		TEST_ASSERT_EQ(vmt_client_status(u, &st), -EPERM);
+		TEST_ASSERT_EQ(vmt_client_get_cpus(u, &cpus, &nr), -EPERM);
 		TEST_ASSERT_EQ(vmt_client_start(u, &cfg), -EPERM);
 		TEST_ASSERT_EQ(vmt_client_stop(u), -EPERM);
 		TEST_ASSERT_EQ(vmt_client_read(u, NULL, NULL), -EPERM);

@@ -92,19 +92,14 @@ void vmt_totals(struct vmt_client *c, struct vmt_totals *t)
 
 	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
 	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < st.nr_cpu_stats; i++) {
-		const struct vmt_cpu_status *cs = &st.cpu_stats[i];
-
-		t->produced += cs->produced;
-		t->drained += cs->drained;
-		t->queued += cs->queued;
-		t->host_samples += cs->host_samples;
-		for (int k = 0; k < __VMTRACE_LOST_MAX; k++) {
-			t->lost += cs->lost[k];
-			t->lost_cause[k] += cs->lost[k];
-		}
+	t->produced = st.totals.produced;
+	t->drained = st.totals.drained;
+	t->queued = st.totals.queued;
+	t->host_samples = st.totals.host_samples;
+	for (int k = 0; k < __VMTRACE_LOST_MAX; k++) {
+		t->lost += st.totals.lost[k];
+		t->lost_cause[k] = st.totals.lost[k];
 	}
-	vmt_status_free(&st);
 }
 
 uint32_t vm_id_of_pid(const struct rec_buf *buf, uint32_t pid, size_t nth)

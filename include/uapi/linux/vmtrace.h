@@ -19,11 +19,16 @@
  *     VMTRACE_A_STATE: NLA_U32, enum vmtrace_state
  *     VMTRACE_A_SAMPLE_SOURCE: NLA_U32, enum vmtrace_sample_source
  *     VMTRACE_A_TSC_KHZ: NLA_U32, host TSC frequency in kHz
+ *     VMTRACE_A_RING_CAP: NLA_U64, bytes of ring memory a session may take
+ *                         over all its CPUs (module parameter max_ring_mb,
+ *                         by default 1/16 of RAM); START refuses more with
+ *                         -ENOSPC
  *     VMTRACE_A_CONFIG: NLA_NESTED, the running configuration, as START
  *                       takes it (present unless state is IDLE)
- *     VMTRACE_A_TOTALS: NLA_NESTED, the per-CPU figures of GET_CPUS
- *                       summed over all possible CPUs, without
- *                       VMTRACE_CPU_A_CPU (present unless state is IDLE)
+ *     VMTRACE_A_TOTALS: NLA_NESTED, the per-CPU counters of GET_CPUS
+ *                       summed over all possible CPUs (all but
+ *                       VMTRACE_CPU_A_CPU and VMTRACE_CPU_A_RING_BYTES;
+ *                       present unless state is IDLE)
  *
  * VMTRACE_CMD_GET_CPUS (dump)
  * ---------------------------
@@ -45,7 +50,9 @@
  *                                    and sampling handlers
  *         VMTRACE_CPU_A_COST_EVENTS: NLA_U64, the events those cycles made
  *         VMTRACE_CPU_A_RING_BYTES: NLA_U32, the CPU's ring memory; 0 if
- *                                   the CPU has no ring
+ *                                   it has no ring (it was not online
+ *                                   during the session, or came online
+ *                                   with the ring memory cap reached)
  *   For every CPU, once drained: PRODUCED == DRAINED + sum(LOST).  The
  *   figures of one CPU are read together; different CPUs (and TOTALS)
  *   are read at different times while the session runs.  If the session
@@ -146,6 +153,7 @@ enum vmtrace_attr {
 	VMTRACE_A_VM,
 	VMTRACE_A_PAD,
 	VMTRACE_A_TOTALS,
+	VMTRACE_A_RING_CAP,
 	__VMTRACE_A_LAST
 };
 #define VMTRACE_A_MAX (__VMTRACE_A_LAST - 1)
@@ -287,7 +295,10 @@ enum vmtrace_lost_cause {
  * (EXIT only; VMTRACE_ENTRY_DELTA_UNKNOWN if not known or too large), so the
  * time KVM spent handling the previous exit of this vCPU is
  *     (host_tsc - entry_delta) - previous_exit.host_tsc.
- * guest_tsc is the guest's TSC (L1 offset and scaling applied).
+ * guest_tsc is the guest's TSC (L1 offset and scaling applied).  With
+ * VMTRACE_MODE_NESTED (the vCPU ran its own L2 guest) rip, cr3 and mode are
+ * L2's and gs_base is 0.  With VMTRACE_REC_F_NO_STATE the guest fields and
+ * mode are 0.  Every byte of a record not named here is 0.
  *
  * LOST: u.lost[cause] records were dropped on host_cpu since the previous
  * record on that CPU; vm_id and the guest fields are zero.

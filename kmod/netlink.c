@@ -397,9 +397,7 @@ static int vmt_nl_start(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	err = vmt_parse_config(info, cfg);
 	if (!err) {
-		mutex_lock(&vmt_session_mutex);
 		err = vmt_session_start(cfg, info->snd_portid, info->extack);
-		mutex_unlock(&vmt_session_mutex);
 	}
 	kfree(cfg);
 	return err;
@@ -412,9 +410,7 @@ static int vmt_nl_stop(struct sk_buff *skb, struct genl_info *info)
 	err = vmt_check_admin(skb, info->extack);
 	if (err)
 		return err;
-	mutex_lock(&vmt_session_mutex);
 	err = vmt_session_stop(info->snd_portid, info->extack);
-	mutex_unlock(&vmt_session_mutex);
 	return err;
 }
 

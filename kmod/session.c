@@ -5,8 +5,12 @@
  * IDLE (owner's socket closed, or the next START).  A STOPPED session
  * keeps its rings so the owner can drain what is left.
  *
- * Everything here runs in process context under vmt_session_mutex, but
- * the CPU hotplug callbacks, which run under the hotplug lock and see the
+ * Everything here runs in process context.  vmt_session_mutex guards what
+ * the session is (vmt_session, its state and owner) and is held only for
+ * that, never across a wait for other CPUs: START and STOP check and change
+ * the state under it, then do their slow part (allocating rings, starting
+ * or cancelling timers on every CPU, waiting for probes in flight) without
+ * it.  The CPU hotplug callbacks run under the hotplug lock and see the
  * running session through vmt_hp_session (changed only with the hotplug
  * lock held for reading, so never under their feet).
  *
@@ -37,6 +41,8 @@ struct vmt_session *vmt_session;
 static u32 vmt_session_generation;
 /* The session's owner socket, or 0; read without the mutex. */
 static u32 vmt_session_owner;
+/* A START is allocating its session (under the mutex). */
+static bool vmt_session_starting;
 /* The running session, for the hotplug callbacks. */
 static struct vmt_session *vmt_hp_session;
 static enum cpuhp_state vmt_hp_state;
@@ -161,25 +167,47 @@ bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid)
 		       vmt_cmp_u32) != NULL;
 }
 
-/* Producers off; returns with no probe or sampling handler running. */
+/*
+ * Producers off, for a session that vmt_session_detach_producers() took
+ * out of the probes' hands: returns with no probe or sampling handler
+ * using @s.  Waits for other CPUs (timer callbacks, an RCU grace period),
+ * so it is called without vmt_session_mutex.
+ */
 static void vmt_session_quiesce(struct vmt_session *s)
 {
 	cpus_read_lock();
-	WRITE_ONCE(vmt_hp_session, NULL);
+	if (vmt_hp_session == s)
+		WRITE_ONCE(vmt_hp_session, NULL);
 	vmt_sampling_stop(s);
 	cpus_read_unlock();
-	vmt_probes_stop();
-	s->state = VMTRACE_STATE_STOPPED;
+	vmt_probes_sync();
 }
 
+/* Under the mutex: the probes stop taking @s (they may still be in it). */
+static void vmt_session_detach_producers(struct vmt_session *s)
+{
+	lockdep_assert_held(&vmt_session_mutex);
+	s->stopping = true;
+	vmt_probes_unpublish();
+}
+
+/*
+ * START.  The mutex is held only to check and change what the session is;
+ * the slow part (freeing the old rings, allocating and zeroing the new
+ * ones, starting the timers on every CPU) runs without it, with
+ * vmt_session_starting keeping a second START out.  The caller's socket
+ * cannot close meanwhile (its START is still in progress).
+ */
 int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 		      struct netlink_ext_ack *extack)
 {
-	struct vmt_session *s;
-	int err;
+	struct vmt_session *s, *old;
+	int err = 0;
 
-	lockdep_assert_held(&vmt_session_mutex);
-	if (vmt_session && vmt_session->state == VMTRACE_STATE_RUNNING) {
+	mutex_lock(&vmt_session_mutex);
+	if (vmt_session_starting ||
+	    (vmt_session && vmt_session->state != VMTRACE_STATE_STOPPED)) {
+		mutex_unlock(&vmt_session_mutex);
 		NL_SET_ERR_MSG(extack, "a vmtrace session is already running");
 		return -EBUSY;
 	}
@@ -187,64 +215,99 @@ int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 	 * A stopped session's records are discarded by the next START: free
 	 * them first, so that the two never hold ring memory together.
 	 */
-	if (vmt_session) {
-		vmt_session_free(vmt_session);
-		vmt_session = NULL;
-		WRITE_ONCE(vmt_session_owner, 0);
-	}
+	old = vmt_session;
+	vmt_session = NULL;
+	WRITE_ONCE(vmt_session_owner, 0);
+	vmt_session_starting = true;
+	mutex_unlock(&vmt_session_mutex);
+	if (old)
+		vmt_session_free(old);
+
 	cpus_read_lock();
 	s = vmt_session_alloc(cfg, extack);
 	if (IS_ERR(s)) {
-		cpus_read_unlock();
-		return PTR_ERR(s);
+		err = PTR_ERR(s);
+	} else {
+		s->owner_portid = portid;
+		s->state = VMTRACE_STATE_RUNNING;
+		err = vmt_sampling_start(s);
+		if (err)
+			NL_SET_ERR_MSG(extack, "cannot start the PMU sampling counters");
+		else
+			WRITE_ONCE(vmt_hp_session, s);
 	}
-	s->owner_portid = portid;
-	s->state = VMTRACE_STATE_RUNNING;
-
-	err = vmt_sampling_start(s);
-	if (err) {
-		cpus_read_unlock();
-		NL_SET_ERR_MSG(extack, "cannot start the PMU sampling counters");
-		goto err_free;
-	}
-	WRITE_ONCE(vmt_hp_session, s);
 	cpus_read_unlock();
-	vmt_session = s;
-	WRITE_ONCE(vmt_session_owner, portid);
-	vmt_probes_start(s);
-	return 0;
+	if (err && !IS_ERR(s))
+		vmt_session_free(s);
 
-err_free:
-	vmt_session_free(s);
+	mutex_lock(&vmt_session_mutex);
+	vmt_session_starting = false;
+	if (!err) {
+		vmt_session = s;
+		WRITE_ONCE(vmt_session_owner, portid);
+		vmt_probes_publish(s);
+	}
+	mutex_unlock(&vmt_session_mutex);
 	return err;
 }
 
+/* STOP: the same split as START; READ keeps draining meanwhile. */
 int vmt_session_stop(u32 portid, struct netlink_ext_ack *extack)
 {
-	lockdep_assert_held(&vmt_session_mutex);
-	if (!vmt_session || vmt_session->state != VMTRACE_STATE_RUNNING) {
+	struct vmt_session *s;
+
+	mutex_lock(&vmt_session_mutex);
+	s = vmt_session;
+	if (!s || s->state != VMTRACE_STATE_RUNNING || s->stopping) {
+		mutex_unlock(&vmt_session_mutex);
 		NL_SET_ERR_MSG(extack, "no vmtrace session is running");
 		return -ENOENT;
 	}
-	if (vmt_session->owner_portid != portid) {
+	if (s->owner_portid != portid) {
+		mutex_unlock(&vmt_session_mutex);
 		NL_SET_ERR_MSG(extack, "the session belongs to another socket");
 		return -EPERM;
 	}
-	vmt_session_quiesce(vmt_session);
+	vmt_session_detach_producers(s);
+	mutex_unlock(&vmt_session_mutex);
+
+	/*
+	 * Only the owner stops its session, and its socket cannot close
+	 * while this STOP runs: @s stays until STOPPED is set below.
+	 */
+	vmt_session_quiesce(s);
+
+	mutex_lock(&vmt_session_mutex);
+	s->state = VMTRACE_STATE_STOPPED;
+	mutex_unlock(&vmt_session_mutex);
 	return 0;
 }
 
-/* End the session, whatever its state; for module exit. */
-void vmt_session_destroy(void)
+/*
+ * End the session owned by @portid (any owner if @portid is 0, for module
+ * exit), whatever its state, and free it.
+ */
+static void vmt_session_end(u32 portid)
 {
-	lockdep_assert_held(&vmt_session_mutex);
-	if (!vmt_session)
+	struct vmt_session *s;
+	bool running;
+
+	mutex_lock(&vmt_session_mutex);
+	s = vmt_session;
+	if (!s || (portid && s->owner_portid != portid)) {
+		mutex_unlock(&vmt_session_mutex);
 		return;
-	if (vmt_session->state == VMTRACE_STATE_RUNNING)
-		vmt_session_quiesce(vmt_session);
-	vmt_session_free(vmt_session);
+	}
 	vmt_session = NULL;
 	WRITE_ONCE(vmt_session_owner, 0);
+	running = s->state == VMTRACE_STATE_RUNNING;
+	if (running)
+		vmt_session_detach_producers(s);
+	mutex_unlock(&vmt_session_mutex);
+
+	if (running)
+		vmt_session_quiesce(s);
+	vmt_session_free(s);
 }
 
 /*
@@ -266,10 +329,7 @@ static int vmt_netlink_notify(struct notifier_block *nb, unsigned long event,
 	 */
 	if (READ_ONCE(vmt_session_owner) != n->portid)
 		return NOTIFY_DONE;
-	mutex_lock(&vmt_session_mutex);
-	if (vmt_session && vmt_session->owner_portid == n->portid)
-		vmt_session_destroy();
-	mutex_unlock(&vmt_session_mutex);
+	vmt_session_end(n->portid);
 	return NOTIFY_DONE;
 }
 
@@ -322,8 +382,6 @@ int vmt_session_init(void)
 void vmt_session_exit(void)
 {
 	netlink_unregister_notifier(&vmt_netlink_notifier);
-	mutex_lock(&vmt_session_mutex);
-	vmt_session_destroy();
-	mutex_unlock(&vmt_session_mutex);
+	vmt_session_end(0);
 	cpuhp_remove_state_nocalls(vmt_hp_state);
 }

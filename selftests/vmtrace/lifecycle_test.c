@@ -834,12 +834,13 @@ static void test_no_autoload_alias(void)
 /*
  * Closing a generic netlink socket that is not the session owner's never
  * waits for vmtrace's session mutex (NetworkManager, iw, systemd-networkd
- * close such sockets all day).  START holds the mutex while it allocates
- * and zeroes its rings, which takes a long while for large rings: another
- * process closes sockets in a loop meanwhile, and counts the closes that
- * began and ended while one START was in progress.  Were close() to take
- * the mutex, none could (bar those in the microseconds before START takes
- * it).
+ * close such sockets all day), and START does not hold that mutex while it
+ * allocates and zeroes its rings and starts timers on every CPU, which
+ * takes a long while for large rings.  Another process closes sockets and
+ * asks GET_STATUS in a loop meanwhile, and counts those that began and
+ * ended while one START was in progress.  Were close() to take the mutex,
+ * or START to hold it throughout, none could (bar those in the
+ * microseconds before START takes it).
  */
 static void test_release_does_not_block(void)
 {
@@ -859,18 +860,27 @@ static void test_release_does_not_block(void)
 	shared[0] = 0;	/* odd while a START is in progress */
 	shared[1] = 0;	/* closes inside one START */
 	shared[2] = 0;	/* the child is to stop */
+	shared[3] = 0;	/* GET_STATUS inside one START */
 	pid = fork();
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
+		struct vmt_client *other = vmt_open();
+
 		while (!shared[2]) {
 			uint64_t before = shared[0];
 			int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+			struct vmt_status st;
 
 			TEST_ASSERT_SYSCALL(fd, "socket");
 			close(fd);
 			if ((before & 1) && shared[0] == before)
 				shared[1]++;
+			before = shared[0];
+			TEST_ASSERT(!vmt_client_status(other, &st), "GET_STATUS");
+			if ((before & 1) && shared[0] == before)
+				shared[3]++;
 		}
+		vmt_client_close(other);
 		_exit(0);
 	}
 	for (int i = 0; i < 20; i++) {
@@ -883,9 +893,11 @@ static void test_release_does_not_block(void)
 	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "child status %d", status);
 	inside = shared[1];
-	test_diag("%llu socket closes began and ended inside one of 20 STARTs of %u KiB rings",
-		  (unsigned long long)inside, cfg.ring_size >> 10);
+	test_diag("inside one of 20 STARTs of %u KiB rings began and ended: %llu socket closes, %llu GET_STATUS",
+		  cfg.ring_size >> 10, (unsigned long long)inside, (unsigned long long)shared[3]);
 	TEST_ASSERT(inside >= 20, "only %llu closes inside a START", (unsigned long long)inside);
+	TEST_ASSERT(shared[3] >= 20, "only %llu GET_STATUS inside a START",
+		    (unsigned long long)shared[3]);
 	munmap((void *)shared, 4096);
 	vmt_client_close(c);
 }

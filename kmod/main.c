@@ -41,6 +41,8 @@ static int __init vmt_init(void)
 		pr_err("vmtrace: this CPU has neither SVM nor VMX\n");
 		return -ENODEV;
 	}
+	if (vmt_host_vendor == VMTRACE_VENDOR_VMX)
+		vmt_vmx_init();
 	err = vmt_vm_init();
 	if (err)
 		goto err_out;

@@ -59,8 +59,11 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
 {
 	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
 		return vmt_svm_vmcb_sane(vcpu);
-	return true;
+	return vmt_vmx_state_readable();
 }
+
+/* vmt_fill()'s @exit_reason when the exit filter has not read it. */
+#define VMT_EXIT_REASON_UNREAD 0xfffffffeU
 
 /*
  * Fill @rec for @vcpu, stopped in an exit on this CPU.  Every field is
@@ -70,7 +73,8 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
  */
 static __always_inline void vmt_fill(struct vmtrace_record *rec,
 				     struct kvm_vcpu *vcpu,
-				     const struct vmt_vm *vm, u64 tsc, u8 kind)
+				     const struct vmt_vm *vm, u64 tsc, u8 kind,
+				     u32 exit_reason)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->host_tsc = tsc;
@@ -89,6 +93,8 @@ static __always_inline void vmt_fill(struct vmtrace_record *rec,
 	}
 	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
 		vmt_svm_read_state(vcpu, rec);
+	else if (exit_reason != VMT_EXIT_REASON_UNREAD)
+		vmt_vmx_read_state_reason(vcpu, rec, exit_reason);
 	else
 		vmt_vmx_read_state(vcpu, rec);
 	if (vcpu->arch.hflags & HF_GUEST_MASK) {
@@ -201,6 +207,7 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 	struct vmtrace_record *rec;
 	struct vmt_ring *ring;
 	struct vmt_vm *vm;
+	u32 reason = VMT_EXIT_REASON_UNREAD;
 
 	if (s->cfg.flags & VMTRACE_CFG_F_NO_EXITS)
 		return;
@@ -217,16 +224,16 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 	 * (reason unknown), rather than dropped unseen.
 	 */
 	if (s->exit_filter && vm->state_ok) {
-		u32 reason = vmt_host_vendor == VMTRACE_VENDOR_SVM ?
-			     vmt_svm_exit_reason(vcpu) : vmt_vmx_exit_reason();
-
+		/* Read once: on VMX each read may trap to a hypervisor. */
+		reason = vmt_host_vendor == VMTRACE_VENDOR_SVM ?
+			 vmt_svm_exit_reason(vcpu) : vmt_vmx_exit_reason();
 		if (!vmt_session_wants_exit(s, reason))
 			return;
 	}
 	rec = vmt_ring_reserve(ring);
 	if (!rec)
 		return;
-	vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_EXIT);
+	vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_EXIT, reason);
 	/*
 	 * Entry and exit of one guest run happen on one CPU with preemption
 	 * off; a mismatch means this vCPU was migrated since (6.1 SVM fires
@@ -270,7 +277,8 @@ static void vmt_record_sample(struct vmt_cpu *c, struct pt_regs *regs,
 		rec = vmt_ring_reserve(&c->ring);
 		if (!rec)
 			return;
-		vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_SAMPLE);
+		vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_SAMPLE,
+			 VMT_EXIT_REASON_UNREAD);
 		vmt_ring_commit(&c->ring);
 		return;
 	}
@@ -483,8 +491,8 @@ void vmt_sampling_cpu_offline(struct vmt_session *s, unsigned int cpu)
 	vmt_sampling_stop_cpu(s, cpu);
 }
 
-/* Probes record into @s from now on. */
-void vmt_probes_start(struct vmt_session *s)
+/* Probes record into @s from now on.  No waiting. */
+void vmt_probes_publish(struct vmt_session *s)
 {
 	int cpu;
 
@@ -499,10 +507,19 @@ void vmt_probes_start(struct vmt_session *s)
 	smp_store_release(&vmt_recording, s);
 }
 
-/* Probes stop recording; none is still using the session on return. */
-void vmt_probes_stop(void)
+/* Probes stop taking the session; some may still be in it. */
+void vmt_probes_unpublish(void)
 {
 	WRITE_ONCE(vmt_recording, NULL);
+}
+
+/*
+ * Wait until no probe, and no kvm_destroy_vm hook, that took the session
+ * before vmt_probes_unpublish() is still running: both run with
+ * preemption disabled, within what this waits for.
+ */
+void vmt_probes_sync(void)
+{
 	tracepoint_synchronize_unregister();
 }
 

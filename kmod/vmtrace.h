@@ -66,13 +66,14 @@ struct vmt_session {
 					 * filter caching */
 	ktime_t sample_period;
 	bool sampling;			/* timers re-arm while true */
+	bool stopping;			/* STOP or the end is quiescing it */
 	DECLARE_BITMAP(exit_bitmap, VMT_EXIT_BITMAP_BITS);
 	bool exit_filter;
 	u64 ring_bytes;			/* ring memory, all CPUs */
 	struct vmt_cpu __percpu *cpus;
 };
 
-/* Serialises control commands, READ, socket release and module exit. */
+/* Guards vmt_session and its state; never held across a wait. */
 extern struct mutex vmt_session_mutex;
 /* The session, or NULL.  Changes only under vmt_session_mutex. */
 extern struct vmt_session *vmt_session;
@@ -80,8 +81,6 @@ extern struct vmt_session *vmt_session;
 int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 		      struct netlink_ext_ack *extack);
 int vmt_session_stop(u32 portid, struct netlink_ext_ack *extack);
-void vmt_session_destroy(void);
-void vmt_session_release_portid(u32 portid);
 bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason);
 bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid);
 u64 vmt_ring_cap(void);
@@ -98,8 +97,9 @@ void vmt_session_exit(void);
 
 int vmt_probes_attach(void);
 void vmt_probes_detach(void);
-void vmt_probes_start(struct vmt_session *s);
-void vmt_probes_stop(void);
+void vmt_probes_publish(struct vmt_session *s);
+void vmt_probes_unpublish(void);
+void vmt_probes_sync(void);
 int vmt_sampling_start(struct vmt_session *s);
 void vmt_sampling_stop(struct vmt_session *s);
 void vmt_sampling_cpu_online(struct vmt_session *s, unsigned int cpu);
@@ -143,9 +143,22 @@ extern u8 vmt_host_vendor;
  */
 void vmt_svm_read_state(struct kvm_vcpu *vcpu, struct vmtrace_record *rec);
 void vmt_vmx_read_state(struct kvm_vcpu *vcpu, struct vmtrace_record *rec);
-/* The vendor's exit code alone, for the exit-reason filter. */
+/*
+ * The vendor's exit code alone, for the exit-reason filter;
+ * VMTRACE_EXIT_REASON_UNKNOWN if it cannot be read.
+ */
 u32 vmt_svm_exit_reason(struct kvm_vcpu *vcpu);
 u32 vmt_vmx_exit_reason(void);
+/*
+ * vmt_vmx_read_state() in the kvm_exit probe once the filter has read
+ * @exit_reason with vmt_vmx_exit_reason(): no VMX check or read repeated.
+ */
+void vmt_vmx_read_state_reason(struct kvm_vcpu *vcpu,
+			       struct vmtrace_record *rec, u32 exit_reason);
+/* False if no VMCS state can be read on this host (Hyper-V eVMCS). */
+bool vmt_vmx_state_readable(void);
+/* Once at load on a VMX host: logs what vmx.c will not be able to read. */
+void vmt_vmx_init(void);
 /* Run-time check of the VMCB location, before trusting it for a VM. */
 bool vmt_svm_vmcb_sane(struct kvm_vcpu *vcpu);
 

@@ -210,8 +210,10 @@ enum vmtrace_vm_attr {
 /* VMTRACE_VM_A_FLAGS */
 #define VMTRACE_VM_F_STATE_PROTECTED (1U << 0) /* SEV-ES/SNP: no RIP/CR3 */
 #define VMTRACE_VM_F_NO_STATE (1U << 1)	/* the vendor layout check failed
-					 * for this VM: its records carry
-					 * no guest state (NO_STATE) */
+					 * for this VM, or (VMX) the host's
+					 * KVM may use Hyper-V's enlightened
+					 * VMCS: its records carry no guest
+					 * state (NO_STATE) */
 
 enum vmtrace_slot_attr {
 	VMTRACE_SLOT_A_UNSPEC,

@@ -43,9 +43,14 @@ static int __init vmt_init(void)
 	}
 	if (vmt_host_vendor == VMTRACE_VENDOR_VMX)
 		vmt_vmx_init();
+	if (vmt_host_vendor == VMTRACE_VENDOR_SVM) {
+		err = vmt_svm_layout_init();
+		if (err)
+			goto err_out;
+	}
 	err = vmt_vm_init();
 	if (err)
-		goto err_out;
+		goto err_svm;
 	err = vmt_session_init();
 	if (err)
 		goto err_vm;
@@ -65,6 +70,9 @@ err_session:
 	vmt_session_exit();
 err_vm:
 	vmt_vm_exit();
+err_svm:
+	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
+		vmt_svm_layout_exit();
 err_out:
 	return err;
 }
@@ -75,6 +83,8 @@ static void __exit vmt_exit(void)
 	vmt_session_exit();
 	vmt_probes_detach();
 	vmt_vm_exit();
+	if (vmt_host_vendor == VMTRACE_VENDOR_SVM)
+		vmt_svm_layout_exit();
 }
 
 module_init(vmt_init);

@@ -12,8 +12,9 @@
  * The VMCB is found through struct vcpu_svm, which is internal to
  * kvm-amd: it starts with struct kvm_vcpu followed by the VMCB pointer.
  * That is checked at build time against the BTF of the kvm-amd.ko the
- * module is built for (kvm_layout.h, made by scripts/kvm-layout), and once
- * at run time before the first dereference.
+ * module is built for (kvm_layout.h, made by scripts/kvm-layout), at load
+ * and at each kvm-amd load against the running kvm-amd's BTF
+ * (svm_layout.c), and for each VM before the first dereference.
  */
 #include <linux/kvm_host.h>
 #include <asm/svm.h>
@@ -40,8 +41,11 @@ static inline struct vmcb *vmt_svm_vmcb(struct kvm_vcpu *vcpu)
  */
 bool vmt_svm_vmcb_sane(struct kvm_vcpu *vcpu)
 {
-	struct vmcb *vmcb = vmt_svm_vmcb(vcpu);
+	struct vmcb *vmcb;
 
+	if (!vmt_svm_layout_ok())
+		return false;
+	vmcb = vmt_svm_vmcb(vcpu);
 	if (!virt_addr_valid(vmcb) || !PAGE_ALIGNED(vmcb))
 		return false;
 	if (vcpu->arch.guest_state_protected)

@@ -9,6 +9,7 @@
  *   ring.c     per-CPU lock-free rings
  *   vm.c       VM identity: ids, VMM pid, lifetime, memslots
  *   svm.c      AMD: guest state from the VMCB
+ *   svm_layout.c  AMD: kvm-amd's struct vcpu_svm checked at load
  *   vmx.c      Intel: guest state from the current VMCS
  */
 #ifndef _VMT_VMTRACE_H
@@ -161,6 +162,14 @@ bool vmt_vmx_state_readable(void);
 void vmt_vmx_init(void);
 /* Run-time check of the VMCB location, before trusting it for a VM. */
 bool vmt_svm_vmcb_sane(struct kvm_vcpu *vcpu);
+/*
+ * kvm-amd's struct vcpu_svm against the build's (svm_layout.c): refuses
+ * the load (-ENOEXEC) if the loaded kvm-amd's differs; a kvm-amd loaded
+ * later that differs makes vmt_svm_layout_ok() false.
+ */
+int vmt_svm_layout_init(void);
+void vmt_svm_layout_exit(void);
+bool vmt_svm_layout_ok(void);
 
 /* ---- netlink ---- */
 

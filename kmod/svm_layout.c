@@ -28,7 +28,7 @@
  * sizes and refuses what it does not understand.
  */
 #include <linux/kernel.h>
-#include <linux/kernel_read_file.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
@@ -156,6 +156,41 @@ static int vmt_btf_find_vcpu_svm(const void *data, size_t size, u32 base_len,
 }
 
 /*
+ * Read up to @max bytes of @path into a new vmalloc buffer.  Plain
+ * filp_open/kernel_read, not kernel_read_file_from_path(): that one runs
+ * the LSMs' kernel-file hooks, and 6.12's IPE WARNs on READING_UNKNOWN.
+ */
+static ssize_t vmt_read_path(const char *path, void **out, size_t max)
+{
+	struct file *f = filp_open(path, O_RDONLY, 0);
+	loff_t pos = 0, size;
+	ssize_t n;
+	void *buf;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	size = i_size_read(file_inode(f));
+	if (size <= 0 || size > max)
+		size = max;
+	buf = vmalloc(size);
+	if (!buf) {
+		filp_close(f, NULL);
+		return -ENOMEM;
+	}
+	/* sysfs hands out a page per read: loop to the end. */
+	do {
+		n = kernel_read(f, buf + pos, size - pos, &pos);
+	} while (n > 0 && pos < size);
+	filp_close(f, NULL);
+	if (n < 0) {
+		vfree(buf);
+		return n;
+	}
+	*out = buf;
+	return pos;
+}
+
+/*
  * Compare the running kvm-amd's layout with the build's.  0: the same;
  * -ENOEXEC: different (logged); another error: nothing to compare with.
  */
@@ -165,21 +200,25 @@ static int vmt_svm_layout_compare(void)
 	return -EOPNOTSUPP;
 #else
 	struct btf_header base_hdr;
-	void *base_buf = &base_hdr, *data = NULL;
+	void *base_buf = NULL, *data = NULL;
 	struct vmt_btf_layout l = {};
 	u32 want_vmcb = (VMT_SVM_VMCB_OFFSET + layout_offset_bias) * 8;
-	size_t base_size, size;
 	ssize_t n;
 	int err;
 
-	n = kernel_read_file_from_path("/sys/kernel/btf/vmlinux", 0, &base_buf,
-				       sizeof(base_hdr), &base_size,
-				       READING_UNKNOWN);
-	if (n < (ssize_t)sizeof(base_hdr) || base_hdr.magic != BTF_MAGIC)
-		return n < 0 ? n : -EINVAL;
-	n = kernel_read_file_from_path("/sys/kernel/btf/kvm_amd", 0, &data,
-				       VMT_BTF_MAX_SIZE, &size,
-				       READING_UNKNOWN);
+	n = vmt_read_path("/sys/kernel/btf/vmlinux", &base_buf,
+			  sizeof(base_hdr));
+	if (n < 0)
+		return n;
+	if (n < (ssize_t)sizeof(base_hdr)) {
+		vfree(base_buf);
+		return -EINVAL;
+	}
+	memcpy(&base_hdr, base_buf, sizeof(base_hdr));
+	vfree(base_buf);
+	if (base_hdr.magic != BTF_MAGIC)
+		return -EINVAL;
+	n = vmt_read_path("/sys/kernel/btf/kvm_amd", &data, VMT_BTF_MAX_SIZE);
 	if (n < 0)
 		return n;
 	err = vmt_btf_find_vcpu_svm(data, n, base_hdr.str_len, &l);

@@ -8,6 +8,9 @@
  *              interleaved rounds, ratio of the medians
  *   cost       host TSC cycles per event in vmtrace's probes
  *              (VMTRACE_CFG_F_COST), over all exits of a storm
+ *   lookup     the same cost with a fresh module (reloaded), after 2,000
+ *              VMs came and went in one session, and with 500 VMs alive:
+ *              the VM table's lookup must not grow with VMs destroyed
  *   drain      READ throughput: records/s drained from full rings
  *   loss       with the default ring size and a draining collector: the
  *              exit rate reached by 1 and 2 storming vCPUs, and what was lost
@@ -19,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
 
 #include "kvm_util.h"
 #include "client.h"
@@ -194,6 +200,287 @@ static void bench_cost(void)
 	       (unsigned long long)produced);
 }
 
+/*
+ * VM lookup cost stays flat.  The probes find a vCPU's VM in an RCU hash
+ * table (kmod/vm.c) whose entries leave when kvm_destroy_vm() runs, so the
+ * probe cost per event must not depend on how many VMs came and went.
+ * Each round reloads vmtrace.ko (a fresh VM table, no VM ever seen), then
+ * measures the cost per event of one exit-storm VM:
+ *   after_0        first, with nothing else seen since the load;
+ *   destroyed      after LOOKUP_CHURN VMs were created, ran one exit each
+ *                  and were destroyed, all in one session (never more than
+ *                  LOOKUP_THREADS alive at once);
+ *   live           with LOOKUP_LIVE VMs tracked and alive (each ran one
+ *                  exit while recording), if max_vms has room for them.
+ * TCG's noise is large and drifts with the host's load: the conditions are
+ * interleaved, one of each per round, and the medians compared.
+ */
+#define LOOKUP_ROUNDS 5
+#define LOOKUP_CHURN 2000
+#define LOOKUP_THREADS 4
+#define LOOKUP_LIVE 500
+#define LOOKUP_STORM_S 1.0
+/* Before each storm: what the churn left to do (RCU callbacks, KVM's
+ * deferred frees) would otherwise run inside the measurement. */
+#define LOOKUP_SETTLE_S 3
+
+/* The vmtrace.ko loaded: $VMTRACE_KO, $VMTEST_MODULE, else the one
+ * scripts/build-module made for this kernel (build/<release>/kmod/). */
+static const char *vmtrace_ko(char *buf, size_t size)
+{
+	const char *ko = getenv("VMTRACE_KO");
+	struct utsname u;
+	ssize_t len;
+
+	if (!ko || !*ko)
+		ko = getenv("VMTEST_MODULE");
+	if (ko && *ko)
+		return access(ko, R_OK) ? NULL : ko;
+	/* bench/capture_bench -> the tree's top */
+	len = readlink("/proc/self/exe", buf, size - 1);
+	if (len <= 0)
+		return NULL;
+	buf[len] = '\0';
+	for (int i = 0; i < 2; i++)
+		*strrchr(buf, '/') = '\0';
+	uname(&u);
+	if (strlen(buf) + strlen(u.release) + 32 > size)
+		return NULL;
+	strcat(buf, "/build/");
+	strcat(buf, u.release);
+	strcat(buf, "/kmod/vmtrace.ko");
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+static void reload_vmtrace(const char *ko)
+{
+	char cmd[4352];
+	int i;
+
+	/* A socket just closed can hold the module for a moment. */
+	for (i = 0; i < 100 && system("rmmod vmtrace 2>/dev/null"); i++)
+		usleep(100000);
+	TEST_ASSERT(i < 100, "cannot unload vmtrace");
+	snprintf(cmd, sizeof(cmd), "insmod '%s'", ko);
+	TEST_ASSERT(!system(cmd), "%s failed", cmd);
+}
+
+static unsigned long vmtrace_param(const char *name)
+{
+	char path[128];
+	unsigned long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vmtrace/parameters/%s", name);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "%s: %m", path);
+	TEST_ASSERT(fscanf(f, "%lu", &v) == 1, "%s: not a number", path);
+	fclose(f);
+	return v;
+}
+
+/* A VM with one vCPU that has made one port-write exit, left at its HLT. */
+static struct kvm_vm *vm_one_exit(void)
+{
+	struct kvm_vm *vm = vm_create();
+	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+
+	vcpu_set_entry(vcpu, vm_code_va(vm, guest_port_writes), TEST_PORT, 1, 0);
+	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 0);
+	vcpu_run(vcpu);
+	vcpu_assert_done(vcpu);
+	return vm;
+}
+
+static void *churn_run(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < LOOKUP_CHURN / LOOKUP_THREADS; i++)
+		vm_free(vm_one_exit());
+	return NULL;
+}
+
+struct kind_count {
+	uint64_t vm_new, vm_gone;
+};
+
+static int count_kinds(void *arg, uint32_t cpu, const struct vmtrace_record *r, size_t n)
+{
+	struct kind_count *k = arg;
+
+	(void)cpu;
+	for (size_t i = 0; i < n; i++) {
+		k->vm_new += r[i].kind == VMTRACE_KIND_VM_NEW;
+		k->vm_gone += r[i].kind == VMTRACE_KIND_VM_GONE;
+	}
+	return 0;
+}
+
+/* Stop the session of @c, drain it; VM_NEW and VM_GONE records read, and
+ * what was lost to the VM table.  Closes @c. */
+static struct kind_count stop_count(struct vmt_client *c, uint64_t *lost_vm_table)
+{
+	struct kind_count k = { 0 };
+	struct vmt_status st;
+
+	TEST_ASSERT(!vmt_client_stop(c), "STOP");
+	TEST_ASSERT(vmt_client_read(c, count_kinds, &k) >= 0, "READ");
+	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	*lost_vm_table = st.totals.lost[VMTRACE_LOST_VM_TABLE];
+	vmt_client_close(c);
+	return k;
+}
+
+/* Probe cycles per event over an exit storm of one VM. */
+struct cost_rounds {
+	double cycles[LOOKUP_ROUNDS];
+	uint64_t min_events, max_events;
+};
+
+static void lookup_cost(struct cost_rounds *cr, int round)
+{
+	const struct vmt_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
+	uint64_t events;
+
+	sleep(LOOKUP_SETTLE_S);
+	storm_rate(1, LOOKUP_STORM_S, &cfg, NULL, &events, &cr->cycles[round]);
+	if (!round || events < cr->min_events)
+		cr->min_events = events;
+	if (!round || events > cr->max_events)
+		cr->max_events = events;
+}
+
+static double median(const struct cost_rounds *cr)
+{
+	double v[LOOKUP_ROUNDS];
+
+	memcpy(v, cr->cycles, sizeof(v));
+	qsort(v, LOOKUP_ROUNDS, sizeof(*v), cmp_double);
+	return LOOKUP_ROUNDS % 2 ? v[LOOKUP_ROUNDS / 2] :
+	       (v[LOOKUP_ROUNDS / 2 - 1] + v[LOOKUP_ROUNDS / 2]) / 2;
+}
+
+static void print_rounds(const char *what, const struct cost_rounds *cr)
+{
+	printf("probe_cycles_per_event_%s: %.0f (median of %d rounds:", what, median(cr),
+	       LOOKUP_ROUNDS);
+	for (int i = 0; i < LOOKUP_ROUNDS; i++)
+		printf(" %.0f", cr->cycles[i]);
+	printf("; %llu to %llu events a round)\n", (unsigned long long)cr->min_events,
+	       (unsigned long long)cr->max_events);
+}
+
+/* START a session that holds every record of what follows undrained. */
+static struct vmt_client *start_undrained(void)
+{
+	const struct vmt_start_config cfg = { .ring_size = 8u << 20 };
+	struct vmt_client *c = open_client();
+
+	TEST_ASSERT(!vmt_client_start(c, &cfg), "START: %s", vmt_client_error(c));
+	return c;
+}
+
+static void bench_lookup(void)
+{
+	static struct cost_rounds fresh, gone, live;
+	static struct kvm_vm *live_vms[LOOKUP_LIVE];
+	char path[4096], gone_name[64], live_name[64];
+	const char *ko = vmtrace_ko(path, sizeof(path));
+	uint64_t start = test_now_ns();
+	unsigned long max_vms;
+	bool with_live;
+	struct rlimit rl;
+
+	snprintf(gone_name, sizeof(gone_name), "after_%d_destroyed_vms", LOOKUP_CHURN);
+	snprintf(live_name, sizeof(live_name), "with_%d_live_vms", LOOKUP_LIVE);
+	if (!ko) {
+		printf("probe_cycles_per_event_after_0_vms: skipped: no vmtrace.ko to reload "
+		       "(set VMTRACE_KO)\n");
+		return;
+	}
+	reload_vmtrace(ko);
+	/* Room for the live VMs, the storm VM and entries of destroyed VMs
+	 * that wait for their grace period. */
+	max_vms = vmtrace_param("max_vms");
+	with_live = max_vms >= LOOKUP_LIVE + 16;
+	/*
+	 * Every VM of the test library touches its first 4 MiB of guest
+	 * memory: with THP always on (Debian) that is 4 MiB of huge pages
+	 * each, more than the test host has for 500 VMs.  Small pages for
+	 * every condition alike.
+	 */
+	TEST_ASSERT(!prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0), "PR_SET_THP_DISABLE: %m");
+	/* Three descriptors per live VM: /dev/kvm, the VM, its vCPU. */
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+	if (rl.rlim_cur < 3 * LOOKUP_LIVE + 256) {
+		rl.rlim_cur = 3 * LOOKUP_LIVE + 256;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		TEST_ASSERT(!setrlimit(RLIMIT_NOFILE, &rl), "setrlimit NOFILE: %m");
+	}
+
+	for (int r = 0; r < LOOKUP_ROUNDS; r++) {
+		pthread_t threads[LOOKUP_THREADS];
+		struct vmt_client *c;
+		struct kind_count k;
+		uint64_t lost, t0 = test_now_ns(), t1;
+
+		if (r)
+			reload_vmtrace(ko);
+		lookup_cost(&fresh, r);
+
+		c = start_undrained();
+		for (int i = 0; i < LOOKUP_THREADS; i++)
+			TEST_ASSERT(!pthread_create(&threads[i], NULL, churn_run, NULL), "pthread");
+		for (int i = 0; i < LOOKUP_THREADS; i++)
+			pthread_join(threads[i], NULL);
+		k = stop_count(c, &lost);
+		/* Every VM was tracked, and left the table. */
+		TEST_ASSERT(k.vm_new == LOOKUP_CHURN && k.vm_gone == LOOKUP_CHURN && !lost,
+			    "churn: %llu VM_NEW, %llu VM_GONE, %llu lost to the VM table",
+			    (unsigned long long)k.vm_new, (unsigned long long)k.vm_gone,
+			    (unsigned long long)lost);
+		t1 = test_now_ns();
+		lookup_cost(&gone, r);
+
+		if (!with_live) {
+			printf("lookup_round_%d: after_0 %.0f, destroyed %.0f cycles/event "
+			       "(churn %.0f s)\n", r + 1, fresh.cycles[r], gone.cycles[r],
+			       (t1 - t0) / 1e9);
+			continue;
+		}
+		c = start_undrained();
+		for (int i = 0; i < LOOKUP_LIVE; i++)
+			live_vms[i] = vm_one_exit();
+		k = stop_count(c, &lost);
+		TEST_ASSERT(k.vm_new == LOOKUP_LIVE && !k.vm_gone && !lost,
+			    "live: %llu VM_NEW, %llu VM_GONE, %llu lost to the VM table",
+			    (unsigned long long)k.vm_new, (unsigned long long)k.vm_gone,
+			    (unsigned long long)lost);
+		lookup_cost(&live, r);
+		for (int i = 0; i < LOOKUP_LIVE; i++)
+			vm_free(live_vms[i]);
+		printf("lookup_round_%d: after_0 %.0f, destroyed %.0f, live %.0f cycles/event "
+		       "(round %.0f s, of which churn %.0f s)\n", r + 1, fresh.cycles[r],
+		       gone.cycles[r], live.cycles[r], (test_now_ns() - t0) / 1e9,
+		       (t1 - t0) / 1e9);
+	}
+	TEST_ASSERT(!prctl(PR_SET_THP_DISABLE, 0, 0, 0, 0), "PR_SET_THP_DISABLE: %m");
+
+	print_rounds("after_0_vms", &fresh);
+	print_rounds(gone_name, &gone);
+	printf("probe_cycles_per_event_ratio_%s_over_after_0: %.3f\n", gone_name,
+	       median(&gone) / median(&fresh));
+	if (with_live) {
+		print_rounds(live_name, &live);
+		printf("probe_cycles_per_event_ratio_%s_over_after_0: %.3f\n", live_name,
+		       median(&live) / median(&fresh));
+	} else {
+		printf("probe_cycles_per_event_%s: skipped: max_vms=%lu\n", live_name, max_vms);
+	}
+	printf("lookup_rounds_took: %.0f s\n", (test_now_ns() - start) / 1e9);
+}
+
 static void bench_drain(void)
 {
 	/* 32 MiB x 2 CPUs: within the default cap (1/16 of the 2 GiB test host). */
@@ -234,15 +521,30 @@ static void bench_loss(void)
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
+	struct kvm_vm *hold;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * One VM with one vCPU held open throughout, which never runs (never
+	 * tracked, no exits), as selftests/run's lib/kvm_hold does: without
+	 * it the first VM and the last one flip static keys in KVM, which
+	 * live-patches kernel text, and QEMU's multi-threaded TCG now and then
+	 * runs a stale copy of such a patch on the other CPU (lib/kvm_hold.c):
+	 * without it, the test host hung for good, without a word on its
+	 * console, in two of three runs of the lookup phase.
+	 */
+	hold = vm_create();
+	vm_vcpu_add(hold);
 	if (!only || !strcmp(only, "storm"))
 		bench_storm();
 	if (!only || !strcmp(only, "cost"))
 		bench_cost();
+	if (!only || !strcmp(only, "lookup"))
+		bench_lookup();
 	if (!only || !strcmp(only, "drain"))
 		bench_drain();
 	if (!only || !strcmp(only, "loss"))
 		bench_loss();
+	vm_free(hold);
 	return 0;
 }

@@ -324,11 +324,11 @@ static void record_usage(FILE *file)
 {
 	fprintf(file,
 		"Usage: %s record [-o FILE] [-d SECONDS] [--vm PID]... [--sample-hz N]\n"
-		"         [--sample-source auto|pmu|timer] [--host-samples] [--no-exits]\n"
-		"         [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL] [--all-vms]\n"
-		"         [--profile-dir DIR] [--guest-profile VMPID=PROFILE]... [--no-guest]\n"
-		"         [--metrics-interval SECONDS] [--admin-uids LIST] [--guest-btf FILE]\n"
-		"         [--guest-symbols FILE] [-- COMMAND [ARGS...]]\n\n"
+		"         [--sample-source auto|pmu|timer] [--host-samples] [--sample-isolated]\n"
+		"         [--no-exits] [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL]\n"
+		"         [--all-vms] [--profile-dir DIR] [--guest-profile VMPID=PROFILE]...\n"
+		"         [--no-guest] [--metrics-interval SECONDS] [--admin-uids LIST]\n"
+		"         [--guest-btf FILE] [--guest-symbols FILE] [-- COMMAND [ARGS...]]\n\n"
 		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
 		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
 		"SIGINT/SIGTERM arrives.  With COMMAND, only the VMs that COMMAND and\n"
@@ -336,6 +336,8 @@ static void record_usage(FILE *file)
 		"LIST: exit reasons, comma-separated, as codes\n"
 		"(decimal or 0x hex) or names of this host's vendor (io,hlt or\n"
 		"IO_INSTRUCTION,HLT).  SIZE: bytes per CPU, a power of two, k/M suffix.\n"
+		"CPUs isolated with isolcpus= or nohz_full= are sampled only with\n"
+		"--sample-isolated.\n"
 		"LEVEL: zstd level 1-19 (default 3).\n"
 		"Guest processes, threads and kernel functions are named from guest\n"
 		"memory with the Linux profile matching each guest's kernel (from DIR,\n"
@@ -405,6 +407,7 @@ int record_main(int argc, char *argv[])
 		{ "sample-hz", required_argument, NULL, 'F' },
 		{ "sample-source", required_argument, NULL, 'S' },
 		{ "host-samples", no_argument, NULL, 'H' },
+		{ "sample-isolated", no_argument, NULL, 'I' },
 		{ "no-exits", no_argument, NULL, 'N' },
 		{ "exit-reasons", required_argument, NULL, 'e' },
 		{ "ring-size", required_argument, NULL, 'r' },
@@ -481,6 +484,9 @@ int record_main(int argc, char *argv[])
 			break;
 		case 'H':
 			cfg.flags |= VMTRACE_CFG_F_HOST_SAMPLES;
+			break;
+		case 'I':
+			cfg.flags |= VMTRACE_CFG_F_SAMPLE_ISOLATED;
 			break;
 		case 'N':
 			cfg.flags |= VMTRACE_CFG_F_NO_EXITS;

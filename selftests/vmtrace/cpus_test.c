@@ -5,12 +5,17 @@
  * accounting after a drained session, `vmtrace-collect status`, and a dump
  * that the session's end cuts short saying so.
  *
+ * Sampling stays off the CPUs the operator isolated, unless asked for.
+ *
  * It runs in every test host; `make check` also boots one with more than
  * 1024 possible CPUs (possible_cpus=, a 6.1 kernel parameter) for it, where
- * the old one-message status overflowed its 16-bit attribute length.  A
+ * the old one-message status overflowed its 16-bit attribute length, and
+ * with CPU 1 isolated (isolcpus=1), which isolated_not_sampled needs.  A
  * possible_cpus= on the kernel command line must have taken effect.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,11 +412,129 @@ static void test_dump_cut_short(void)
 	vmt_client_close(c);
 }
 
+/* A vCPU spinning in guest code on its own thread, pinned to a CPU. */
+struct spinner {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	int cpu;
+	volatile int on_cpu;	/* where it runs once pinned; -1 before */
+	volatile bool stop;
+};
+
+static void *spinner_run(void *arg)
+{
+	struct spinner *s = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(s->cpu, &set);
+	TEST_ASSERT_SYSCALL(sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity");
+	s->on_cpu = sched_getcpu();
+	while (!s->stop) {
+		vcpu_set_entry(s->vcpu, vm_code_va(s->vm, guest_spin), 2000000, TEST_PORT);
+		vcpu_run_expect_out(s->vcpu, TEST_PORT, 4, 2000000);
+		vcpu_run(s->vcpu);
+		vcpu_assert_done(s->vcpu);
+	}
+	return NULL;
+}
+
+/* Records of @kind on host CPU @cpu, of VM @vm_id (0: of any VM). */
+static size_t count_on_cpu(const struct rec_buf *buf, uint8_t kind, uint32_t vm_id,
+			   uint32_t cpu)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < buf->n; i++) {
+		const struct vmtrace_record *r = &buf->recs[i];
+
+		n += r->kind == kind && r->host_cpu == cpu && (!vm_id || r->vm_id == vm_id);
+	}
+	return n;
+}
+
+/*
+ * CPUs isolated with isolcpus= or nohz_full= are not sampled: a vCPU
+ * spinning in guest code on isolated CPU 1 through half a second of
+ * sampling at 1 kHz gets no SAMPLE record there, and no sampling
+ * interrupt fires there at all (no host samples counted on CPU 1 either),
+ * while its VM-exits on CPU 1 are recorded.  With
+ * VMTRACE_CFG_F_SAMPLE_ISOLATED the same vCPU is sampled on CPU 1.  Needs
+ * a test host booted with isolcpus=1 (make check's many-CPUs boot).
+ */
+static void test_isolated_not_sampled(void)
+{
+	static bool isolated[MAX_CPUS], online[MAX_CPUS];
+	struct vmt_start_config cfg = { .ring_size = 1u << 20, .sample_hz = 1000 };
+	struct spinner sp = { .cpu = 1, .on_cpu = -1 };
+	struct vmt_client *c;
+	uint32_t id = 0;
+
+	read_cpu_list("isolated", isolated);
+	if (!isolated[1])
+		tap_skip("CPU 1 is not isolated (boot with isolcpus=1)");
+	read_cpu_list("online", online);
+	TEST_ASSERT(online[1], "isolated CPU 1 is offline");
+
+	c = vmt_open();
+	sp.vm = vm_create();
+	sp.vcpu = vm_vcpu_add(sp.vm);
+	TEST_ASSERT(!pthread_create(&sp.thread, NULL, spinner_run, &sp), "pthread_create");
+	while (sp.on_cpu < 0)
+		usleep(1000);
+	TEST_ASSERT(sp.on_cpu == 1, "the vCPU thread runs on CPU %d, not CPU 1", sp.on_cpu);
+
+	for (int pass = 0; pass < 2; pass++) {
+		struct rec_buf buf = { 0 };
+		struct vmt_cpu_status *cpus;
+		uint64_t host_samples_1 = UINT64_MAX;
+		size_t nr, samples_1, samples_0, exits_1;
+
+		cfg.flags = pass ? VMTRACE_CFG_F_SAMPLE_ISOLATED : 0;
+		vmt_start(c, &cfg);
+		usleep(500000);
+		vmt_stop_drain(c, &buf);
+		TEST_ASSERT_EQ(vmt_client_get_cpus(c, &cpus, &nr), 0);
+		for (size_t i = 0; i < nr; i++)
+			if (cpus[i].cpu == 1)
+				host_samples_1 = cpus[i].host_samples;
+		free(cpus);
+		if (!id)
+			id = vm_id_of_pid(&buf, getpid(), 0);
+		TEST_ASSERT(id, "pass %d: no VM_NEW record of the spinning VM", pass);
+		samples_1 = count_on_cpu(&buf, VMTRACE_KIND_SAMPLE, 0, 1);
+		samples_0 = count_on_cpu(&buf, VMTRACE_KIND_SAMPLE, 0, 0);
+		exits_1 = count_on_cpu(&buf, VMTRACE_KIND_EXIT, id, 1);
+		test_diag("%s: CPU 1: %zu samples (%zu of the VM), %llu host samples, %zu exits; "
+			  "CPU 0: %zu samples", pass ? "SAMPLE_ISOLATED" : "default", samples_1,
+			  count_on_cpu(&buf, VMTRACE_KIND_SAMPLE, id, 1),
+			  (unsigned long long)host_samples_1, exits_1, samples_0);
+		TEST_ASSERT(exits_1 > 0, "pass %d: no exit of the VM recorded on CPU 1", pass);
+		if (!pass) {
+			TEST_ASSERT(samples_1 == 0, "isolated CPU 1 sampled: %zu samples", samples_1);
+			TEST_ASSERT(host_samples_1 == 0,
+				    "isolated CPU 1 sampled: %llu host samples",
+				    (unsigned long long)host_samples_1);
+		} else {
+			TEST_ASSERT(count_on_cpu(&buf, VMTRACE_KIND_SAMPLE, id, 1) >= 5,
+				    "SAMPLE_ISOLATED: %zu samples of the VM on CPU 1",
+				    count_on_cpu(&buf, VMTRACE_KIND_SAMPLE, id, 1));
+		}
+		rec_buf_free(&buf);
+	}
+	sp.stop = true;
+	pthread_join(sp.thread, NULL);
+	vm_free(sp.vm);
+	vmt_client_close(c);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(nr_cpus),
 	TAP_TEST(cpu_figures),
 	TAP_TEST(status_command),
 	TAP_TEST(dump_cut_short),
+	TAP_TEST(isolated_not_sampled),
 };
 
 int main(int argc, char **argv)

@@ -563,6 +563,15 @@ static void test_usage(void)
 		TEST_ASSERT(r.status == 0 && strstr(r.out, "Usage"), "%s --help: %d", *cmd,
 			    r.status);
 	}
+	/* Flags without a value parse: what follows needs the module (0 or 1). */
+	for (const char *const *flag = (const char *[]){ "--host-samples", "--no-exits",
+							 "--sample-isolated", NULL };
+	     *flag; flag++) {
+		run(&r, (const char *[]){ "record", *flag, "-d", "0.1", "-o",
+					  path_of("flag.vmt"), NULL });
+		TEST_ASSERT(r.status <= 1 && !strstr(r.err, "Usage"), "record %s: %d: %s", *flag,
+			    r.status, r.err);
+	}
 }
 
 static const struct tap_test tests[] = {

@@ -127,7 +127,7 @@ static void vmt_vm_free_rcu(struct rcu_head *head)
 /*
  * kvm_destroy_vm(@kvm) is starting: forget the VM, record VM_GONE.  Runs in
  * whatever task drops the last reference (normally the VMM, in close()),
- * with preemption disabled; it must not sleep and does not.
+ * with preemption disabled by the hook; it must not sleep and does not.
  */
 static void vmt_vm_forget(struct kvm *kvm)
 {
@@ -156,8 +156,17 @@ static void notrace vmt_vm_destroy_hook(unsigned long ip,
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 
+	/*
+	 * ftrace calls an ops without FTRACE_OPS_FL_RECURSION directly from
+	 * the trampoline, preemptible (ftrace_ops_get_func(), 6.1 and 6.12).
+	 * VM_GONE goes to this CPU's ring and the session pointer is read
+	 * here: both need what the probes have, preemption off, which is
+	 * also the read-side section that STOP's synchronize waits for.
+	 */
+	preempt_disable_notrace();
 	if (regs)
 		vmt_vm_forget((struct kvm *)regs_get_kernel_argument(regs, 0));
+	preempt_enable_notrace();
 }
 
 static struct ftrace_ops vmt_vm_destroy_ops = {

@@ -103,7 +103,7 @@ echo "guest: newcomer \$!"
 exec sleep 100000
 EOF
 chmod +x "$dir/init"
-append=pti=on
+append="pti=on ${VMVIEW_L2_APPEND:-}"
 case $(uname -r) in 6.1.*) append="$append no5lvl" ;; esac
 qemu_pid=$("$top/scripts/l2guest" --log "$dir/console.log" --init "$dir/init" \
 	--append "$append" --qemu-arg -name --qemu-arg "$NAME,debug-threads=on" \

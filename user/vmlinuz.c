@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 #include <sys/stat.h>
@@ -76,6 +77,14 @@ static int grow(uint8_t **out, size_t *cap, size_t need, size_t max)
 	return 0;
 }
 
+/* The output is full after @done bytes: grow it, or -EFBIG at the cap. */
+static int more_room(uint8_t **out, size_t *cap, size_t done, size_t in_len)
+{
+	int err = grow(out, cap, *cap + 1, max_output(in_len));
+
+	return err ?: *cap == done ? -EFBIG : 0;
+}
+
 static int unxz(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
@@ -101,15 +110,11 @@ static int unxz(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 		if (r == LZMA_STREAM_END)
 			break;
 		if (r == LZMA_OK && !s.avail_out) {
-			size_t done = s.total_out;
-
-			err = grow(out, &cap, cap + 1, max_output(len));
-			if (err || cap == done) {
-				err = err ?: -EFBIG;
+			err = more_room(out, &cap, s.total_out, len);
+			if (err)
 				break;
-			}
-			s.next_out = *out + done;
-			s.avail_out = cap - done;
+			s.next_out = *out + s.total_out;
+			s.avail_out = cap - s.total_out;
 			continue;
 		}
 		/* Truncated input or corrupt data (LZMA_BUF_ERROR, _DATA_ERROR). */
@@ -155,6 +160,61 @@ static int unzstd(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	return 0;
 }
 
+/*
+ * gzip: the default of x86_64_defconfig and of the kernels some
+ * distributions ship.  The kernel's payload is one gzip member whose
+ * trailer ends the payload; 16 + MAX_WBITS makes zlib expect that header.
+ */
+static int ungzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
+{
+	z_stream s = { 0 };
+	size_t cap = 0;
+	int err, r;
+
+	*out = NULL;
+	err = grow(out, &cap, size_hint(in, len) ?: 4 * len, max_output(len));
+	if (err)
+		return err;
+	if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {
+		free(*out);
+		*out = NULL;
+		return -ENOMEM;
+	}
+	/* zlib counts in uInt: a payload past 4 GiB is not a kernel. */
+	if (len > UINT32_MAX) {
+		err = -EFBIG;
+		goto out;
+	}
+	s.next_in = (Bytef *)in;
+	s.avail_in = len;
+	s.next_out = *out;
+	s.avail_out = cap;
+	for (;;) {
+		r = inflate(&s, Z_FINISH);
+		if (r == Z_STREAM_END)
+			break;
+		if ((r == Z_OK || r == Z_BUF_ERROR) && !s.avail_out) {
+			err = more_room(out, &cap, s.total_out, len);
+			if (err)
+				break;
+			s.next_out = *out + s.total_out;
+			s.avail_out = cap - s.total_out;
+			continue;
+		}
+		/* Truncated input (Z_BUF_ERROR with output room) or corrupt data. */
+		err = r == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
+		break;
+	}
+out:
+	*out_len = s.total_out;
+	inflateEnd(&s);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 /* Decompress a payload by its magic: 0, -ENOTSUP, -ENOEXEC or -errno. */
 static int decompress(const uint8_t *p, size_t len, struct vmt_kimage *img)
 {
@@ -162,7 +222,7 @@ static int decompress(const uint8_t *p, size_t len, struct vmt_kimage *img)
 		const char *name, *magic;
 		size_t len;
 	} unsupported[] = {
-		{ "gzip", "\x1f\x8b", 2 }, { "bzip2", "BZh", 3 },
+		{ "bzip2", "BZh", 3 },
 		{ "lzma", "\x5d\x00\x00", 3 }, { "lzo", "\x89LZO", 4 },
 		{ "lz4", "\x02\x21\x4c\x18", 4 },
 	};
@@ -172,6 +232,9 @@ static int decompress(const uint8_t *p, size_t len, struct vmt_kimage *img)
 	if (has_magic(p, len, "\xfd" "7zXZ\0", 6)) {
 		img->compression = "xz";
 		err = unxz(p, len, &img->data, &img->size);
+	} else if (has_magic(p, len, "\x1f\x8b\x08", 3)) {
+		img->compression = "gzip";
+		err = ungzip(p, len, &img->data, &img->size);
 	} else if (has_magic(p, len, "\x28\xb5\x2f\xfd", 4)) {
 		img->compression = "zstd";
 		err = unzstd(p, len, &img->data, &img->size);

@@ -32,7 +32,7 @@ FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c .
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \
 	$(shell pkg-config --cflags libnl-genl-3.0)
-FUZZ_LDLIBS := $(shell pkg-config --libs libzstd) -llzma
+FUZZ_LDLIBS := $(shell pkg-config --libs libzstd zlib) -llzma
 
 fuzz/%: %.c $(FUZZ_SRCS) $(wildcard ../*.h) synth_guest.h
 	@mkdir -p fuzz

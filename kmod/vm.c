@@ -18,10 +18,15 @@
  *    long as the entry is in the table, and a new VM that gets the same
  *    address gets a new entry and a new id.
  *
- * The hook is an ftrace_ops on kvm_destroy_vm (a static function of kvm.ko
- * with an fentry call on every supported kernel), registered PERMANENT so
- * that ftrace_enabled cannot be switched off under it.  If it cannot be
- * registered, the module does not load.
+ * The hook is an ftrace_ops on kvm_destroy_vm (a static function of
+ * kvm.ko, with an fentry call in Debian's 6.1 and 6.12), registered
+ * PERMANENT so that ftrace_enabled cannot be switched off under it.  A
+ * compiler may inline kvm_destroy_vm into kvm_put_kvm (it did in a 6.1
+ * x86_64_defconfig + KASAN build); then the hook sits on
+ * kvm_arch_pre_destroy_vm, a global function of x86.c that kvm_destroy_vm
+ * alone calls, after the VM left vm_list and before its memslots, buses
+ * and vCPUs are freed (6.1 and 6.12), which the argument above needs.  If
+ * neither can be hooked, the module does not load.
  *
  * Entries come from a pool allocated at load (module parameter max_vms), so
  * probes never allocate.  Lookups happen in probes and sampling interrupts,
@@ -178,6 +183,11 @@ static struct ftrace_ops vmt_vm_destroy_ops = {
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT,
 };
 
+/* Where VM teardown is hooked, in order of preference (see the top). */
+static const char *const vmt_vm_destroy_funcs[] = {
+	"kvm_destroy_vm", "kvm_arch_pre_destroy_vm",
+};
+
 static int vmt_vm_put_memslots(struct sk_buff *skb, struct kvm *kvm)
 {
 	struct nlattr *slots_nest, *slot_nest;
@@ -315,6 +325,7 @@ u32 vmt_vm_tracked(void)
 
 int vmt_vm_init(void)
 {
+	const char *hooked = NULL;
 	u32 i, nr_buckets;
 	int err;
 
@@ -339,19 +350,27 @@ int vmt_vm_init(void)
 		vmt_vm_free_list = &vmt_vm_pool[i];
 	}
 
-	err = ftrace_set_filter(&vmt_vm_destroy_ops, "kvm_destroy_vm",
-				strlen("kvm_destroy_vm"), 1);
+	/* -EINVAL: no such traceable function (inlined, say): the next. */
+	for (i = 0; i < ARRAY_SIZE(vmt_vm_destroy_funcs); i++) {
+		hooked = vmt_vm_destroy_funcs[i];
+		err = ftrace_set_filter(&vmt_vm_destroy_ops, (unsigned char *)hooked,
+					strlen(hooked), 1);
+		if (err != -EINVAL)
+			break;
+	}
 	if (err) {
-		pr_err("vmtrace: cannot hook kvm_destroy_vm (ftrace filter: %d)\n",
+		pr_err("vmtrace: cannot hook kvm_destroy_vm or kvm_arch_pre_destroy_vm (ftrace filter: %d)\n",
 		       err);
 		goto err_free;
 	}
 	err = register_ftrace_function(&vmt_vm_destroy_ops);
 	if (err) {
-		pr_err("vmtrace: cannot hook kvm_destroy_vm (ftrace: %d)\n",
-		       err);
+		pr_err("vmtrace: cannot hook %s (ftrace: %d)\n", hooked, err);
 		goto err_filter;
 	}
+	if (i)
+		pr_info("vmtrace: kvm_destroy_vm is not traceable here (inlined?): VM teardown hooked at %s\n",
+			hooked);
 	return 0;
 
 err_filter:

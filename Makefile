@@ -7,6 +7,7 @@
 #                 (out of the source tree, so several kernels can coexist)
 # make check      native unit tests, then the selftests in the test host
 # make demo       boot the test host and show vmtrace at work
+# make stress     the soak suite on the debug and stock test hosts (not in check)
 # make bench      benchmarks (figures, not pass/fail)
 
 TOP := $(CURDIR)
@@ -38,7 +39,7 @@ MANY_CPUS_RUN = VMTEST_APPEND="$${VMTEST_APPEND:-} possible_cpus=$(MANY_CPUS) is
 	selftests/run selftests/vmtrace/cpus_test
 
 .PHONY: all module module-for user unit check check-unit check-harness \
-	check-selftests demo bench clean
+	check-selftests demo stress bench clean
 
 all: module user
 
@@ -94,6 +95,12 @@ check:
 	rc=$$?; [ $$rc -eq 0 ] || echo "not ok - cpus_test with $(MANY_CPUS) possible CPUs: vmtest exit status $$rc"; \
 	} | tee build/check/selftests.tap
 	@scripts/tap-summary build/check/unit.tap build/check/harness.tap build/check/selftests.tap
+
+# The soak suite (scripts/stress; STRESS_KERNELS, STRESS_ROUNDS, STRESS_TCG):
+# not part of check; about 30 minutes by default.
+stress: user
+	$(MAKE) -C selftests
+	scripts/stress
 
 demo: user
 	$(MAKE) -C selftests vmtrace/guest_exits lib/kvm_hold

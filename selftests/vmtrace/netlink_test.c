@@ -168,34 +168,79 @@ static void test_bad_config(void)
 	vmt_client_close(c);
 }
 
-/* Random attribute bytes to every command: always a clean answer (0 or a
- * negative errno), never a stuck or broken module. */
-static void test_random_bytes(void)
+/* One random request: random bytes, half of them shaped like an attribute
+ * to get past the header, to a command taken in turn (so every order of
+ * commands occurs: READ before START, STOP twice, ...). */
+static int random_request(struct vmt_client *c, unsigned int i, uint8_t *cmd)
 {
 	static const uint8_t cmds[] = {
 		VMTRACE_CMD_GET_STATUS, VMTRACE_CMD_START, VMTRACE_CMD_STOP,
 		VMTRACE_CMD_READ, VMTRACE_CMD_GET_VMS, VMTRACE_CMD_GET_CPUS,
 	};
+	uint16_t flags;
+	struct attrs msg = { .len = 0 };
+
+	*cmd = cmds[(i + random() % 2) % ARRAY_SIZE(cmds)];
+	flags = (*cmd == VMTRACE_CMD_READ || *cmd == VMTRACE_CMD_GET_VMS ||
+		 *cmd == VMTRACE_CMD_GET_CPUS) ? 0x300 : 0;
+	msg.len = random() % 64;
+	for (size_t k = 0; k < msg.len; k++)
+		msg.buf[k] = random();
+	if (i % 2 && msg.len >= 8) {
+		((uint16_t *)msg.buf)[0] = 4 + random() % (msg.len - 3);
+		((uint16_t *)msg.buf)[1] = random() % (VMTRACE_A_MAX + 2);
+	}
+	return vmt_client_send_raw(c, *cmd, flags, msg.buf, msg.len);
+}
+
+/* A number from the environment, or @def. */
+static unsigned long env_ulong(const char *name, unsigned long def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoul(v, NULL, 0) : def;
+}
+
+/* Random attribute bytes to every command, from a privileged socket and
+ * (a quarter of them) an unprivileged one: always a clean answer (0 or a
+ * negative errno; EPERM for every unprivileged one), never a stuck or
+ * broken module, and a normal session afterwards counts exactly.
+ * VMT_FUZZ_REQUESTS (default 3000) and VMT_FUZZ_SEED (default fixed) are
+ * for the stress suite, which sends 100,000 with a new seed each round. */
+static void test_random_bytes(void)
+{
+	unsigned long total = env_ulong("VMT_FUZZ_REQUESTS", 3000);
+	unsigned long seed = env_ulong("VMT_FUZZ_SEED", 0x766d74);
+	unsigned long unpriv = total / 4, priv = total - unpriv;
 	struct vmt_client *c = vmt_open();
 	unsigned int accepted = 0, rejected = 0;
+	int status;
+	pid_t pid;
+	uint8_t cmd;
 
-	srandom(0x766d74);
-	for (int i = 0; i < 3000; i++) {
-		uint8_t cmd = cmds[i % ARRAY_SIZE(cmds)];
-		uint16_t flags = (cmd == VMTRACE_CMD_READ || cmd == VMTRACE_CMD_GET_VMS ||
-				  cmd == VMTRACE_CMD_GET_CPUS) ? 0x300 : 0;
-		struct attrs msg = { .len = 0 };
-		int err;
+	test_diag("seed %lu, %lu privileged and %lu unprivileged requests", seed, priv,
+		  unpriv);
+	pid = fork();
+	TEST_ASSERT_SYSCALL(pid, "fork");
+	if (!pid) {
+		struct vmt_client *u;
 
-		msg.len = random() % 64;
-		for (size_t k = 0; k < msg.len; k++)
-			msg.buf[k] = random();
-		/* Half of them shaped like an attribute, to get past the header. */
-		if (i % 2 && msg.len >= 8) {
-			((uint16_t *)msg.buf)[0] = 4 + random() % (msg.len - 3);
-			((uint16_t *)msg.buf)[1] = random() % (VMTRACE_A_MAX + 2);
+		srandom(seed + 1);
+		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
+		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
+		TEST_ASSERT_EQ(vmt_client_open(&u), 0);
+		for (unsigned long i = 0; i < unpriv; i++) {
+			int err = random_request(u, i, &cmd);
+
+			TEST_ASSERT(err == -EPERM, "unprivileged command %u: %d", cmd, err);
 		}
-		err = vmt_client_send_raw(c, cmd, flags, msg.buf, msg.len);
+		exit(0);
+	}
+
+	srandom(seed);
+	for (unsigned long i = 0; i < priv; i++) {
+		int err = random_request(c, i, &cmd);
+
 		TEST_ASSERT(err <= 0 && err > -4096, "command %u: %d", cmd, err);
 		if (err) {
 			rejected++;
@@ -205,8 +250,10 @@ static void test_random_bytes(void)
 		if (cmd == VMTRACE_CMD_START)
 			TEST_ASSERT_EQ(vmt_client_stop(c), 0);
 	}
+	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "unprivileged child failed");
 	test_diag("random requests: %u accepted, %u rejected", accepted, rejected);
-	TEST_ASSERT(rejected > 1000, "only %u rejected", rejected);
+	TEST_ASSERT(rejected > priv / 3, "only %u of %lu rejected", rejected, priv);
 	if (vmt_state(c) == VMTRACE_STATE_RUNNING)
 		vmt_client_stop(c);
 	assert_module_records(c);

@@ -262,7 +262,7 @@ static void setup(void)
 		return setup_fail("no profile for %s (%d)", u.release, rc);
 	printf("# setup: profile made at +%.1f s\n", now_s() - t0);
 	rc = run(&out, "%s/../../scripts/l2guest --log %s --pid %d --wait-for "
-		 "'^guest: ready' --within 240 2>&1", prog_dir, log_path, qemu_pid);
+		 "'^guest: ready' --within 480 2>&1", prog_dir, log_path, qemu_pid);
 	if (rc) {
 		printf("# l2guest: %s", out);
 		free(out);

@@ -110,7 +110,7 @@ qemu_pid=$("$top/scripts/l2guest" --log "$dir/console.log" --init "$dir/init" \
 	--qemu-arg -uuid --qemu-arg "$UUID" \
 	--qemu-arg -netdev --qemu-arg user,id=n0 \
 	--qemu-arg -device --qemu-arg "virtio-net-pci,netdev=n0,mac=$MAC" \
-	--wait-for '^guest: ready' --within 240 2>"$dir/l2guest.err")
+	--wait-for '^guest: ready' --within 480 2>"$dir/l2guest.err")
 rc=$?
 if [ $rc -ne 0 ] || [ -z "$qemu_pid" ]; then
 	sed 's/^/# /' "$dir/l2guest.err"

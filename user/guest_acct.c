@@ -122,6 +122,7 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 
 	memset(l, 0, sizeof(*l));
 	l->signal_utime = l->signal_stime = l->signal_runtime = l->task_runtime = -1;
+	l->task_exec_start = -1;
 	l->mm_file = l->mm_anon = l->mm_shmem = l->nr_free_pages = -1;
 	l->page_size = 4096;
 	if (!btf) {
@@ -147,6 +148,8 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 		l->signal_utime = l->signal_stime = -1;
 	if (member_path(btf, "task_struct", "se.sum_exec_runtime", &l->task_runtime))
 		l->task_runtime = -1;
+	if (member_path(btf, "task_struct", "se.exec_start", &l->task_exec_start))
+		l->task_exec_start = -1;
 	if (struct_member(btf, "signal_struct", "sum_sched_runtime", &l->signal_runtime,
 			  NULL))
 		l->signal_runtime = -1;
@@ -219,6 +222,8 @@ int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 		err = read_u64(g, task + l->task_stime, &out->stime_ns);
 	if (!err && l->task_runtime >= 0)
 		err = read_u64(g, task + l->task_runtime, &out->runtime_ns);
+	if (!err && l->task_exec_start >= 0)
+		err = read_u64(g, task + l->task_exec_start, &out->exec_start_ns);
 	if (!err)
 		err = read_u64(g, task + l->task_mm, &out->mm);
 	if (!err)
@@ -242,6 +247,18 @@ int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
 	if (!err && l->signal_runtime >= 0)
 		err = read_u64(g, signal + l->signal_runtime, runtime_ns);
 	return err;
+}
+
+double gacct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
+			 uint64_t guest_prev_ns, uint64_t guest_now_ns)
+{
+	uint64_t host = host_now_ns > host_prev_ns && host_prev_ns ? host_now_ns - host_prev_ns : 0;
+	uint64_t guest = 0;
+
+	/* A guest clock that went back (the guest rebooted) says nothing. */
+	if (guest_prev_ns && guest_now_ns > guest_prev_ns)
+		guest = guest_now_ns - guest_prev_ns;
+	return (double)(guest > host ? guest : host) / 1e9;
 }
 
 void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,

@@ -29,6 +29,10 @@ struct gacct_layout {
 	int32_t task_utime, task_stime;		/* u64 ns, tick-sampled */
 	int32_t task_runtime;			/* se.sum_exec_runtime: u64 ns,
 						 * exact; -1 if absent */
+	int32_t task_exec_start;		/* se.exec_start: the guest
+						 * scheduler's clock at the
+						 * task's last accounting;
+						 * -1 if absent */
 	int32_t task_mm, task_signal;		/* pointers */
 	/* signal_struct: time of the group's exited threads; -1 if absent */
 	int32_t signal_utime, signal_stime, signal_runtime;
@@ -64,6 +68,7 @@ struct gacct_task {
 	bool cpu_valid;
 	uint64_t utime_ns, stime_ns;		/* tick-sampled split */
 	uint64_t runtime_ns;			/* exact total; 0 if unknown */
+	uint64_t exec_start_ns;			/* 0 if unknown */
 	uint64_t mm;				/* guest VA; 0 for kthreads */
 	uint64_t signal;			/* guest VA */
 };
@@ -71,6 +76,26 @@ struct gacct_task {
 /* A task's CPU time and pointers: 0 or -errno of the read. */
 int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 		    uint64_t task, struct gacct_task *out);
+
+/*
+ * The interval, in seconds, that run-time deltas between two reads of a
+ * guest's tasks are rates over: the guest scheduler's clock from one read
+ * to the next (@guest_prev_ns, @guest_now_ns: the latest se.exec_start of
+ * all tasks at each read, 0 if unknown), or the host's (@host_prev_ns,
+ * @host_now_ns, CLOCK_MONOTONIC) if that is longer.
+ *
+ * Why both: the guest accounts a running task's time only at its own
+ * ticks and context switches, so a read sees the time up to the latest
+ * of those, which can lie long before the read when the host made the
+ * vCPU wait (or the guest was just opened).  Over the guest's clock a
+ * vCPU's run time can never exceed 100 % of the interval; over the host's
+ * alone a stale first read gave 106-148 % on one vCPU.  The host's span
+ * is the longer one when the guest's clock stood still (an idle guest
+ * accounts nothing until its next event): then the rate is over the real
+ * interval, not over the last event's.  0 if there is no interval.
+ */
+double gacct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
+			 uint64_t guest_prev_ns, uint64_t guest_now_ns);
 
 /* The exited threads' CPU time of a thread group (runtime 0 if the
  * kernel has no sum_sched_runtime): 0 or -errno. */

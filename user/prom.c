@@ -138,16 +138,17 @@ static bool cpu_gap(const struct vv_vm *vm, double *v)
 	return vm->gap_valid;
 }
 
+/* Unknown (no vCPU thread found): no series, not a -1. */
 static bool vcpu_cpu(const struct vv_vm *vm, double *v)
 {
 	*v = vm->hv_vcpu_pct;
-	return vm->hv_valid;
+	return vm->hv_valid && vm->hv_vcpu_pct >= 0;
 }
 
 static bool run_delay(const struct vv_vm *vm, double *v)
 {
 	*v = vm->hv_run_delay_pct;
-	return vm->hv_valid;
+	return vm->hv_valid && vm->hv_run_delay_pct >= 0;
 }
 
 static bool hv_mem(const struct vv_vm *vm, double *v)
@@ -201,6 +202,19 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 	FAMILY(f, s, "vmtrace_vm_cpu_gap_percent",
 	       "Hypervisor minus guest CPU %: VMM overhead and CPU the guest did not account.",
 	       { NULL, cpu_gap });
+	any = false;
+	for (i = 0; i < s->nr_vms; i++) {
+		enum vv_gap_cause c = vv_vm_gap_cause(&s->vms[i]);
+
+		if (c == VV_GAP_UNKNOWN || !s->vms[i].gap_valid)
+			continue;
+		if (!any)
+			header(f, "vmtrace_vm_cpu_gap_cause", "gauge",
+			       "What explains the CPU gap (1 on the cause): none, contention (vCPUs waited for a host CPU), vmm-threads, vcpu-overhead, unexplained.");
+		any = true;
+		vm_series(f, "vmtrace_vm_cpu_gap_cause", &s->vms[i], "cause",
+			  vv_gap_cause_name(c), 1);
+	}
 	FAMILY(f, s, "vmtrace_vm_vcpu_cpu_percent",
 	       "CPU of the VM's vCPU threads, % of one CPU.", { "hypervisor", vcpu_cpu });
 	FAMILY(f, s, "vmtrace_vm_run_delay_percent",

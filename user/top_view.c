@@ -298,8 +298,14 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 		tv_pct(vm->guest_kernel_pct, b, sizeof(b));
 		tv_bytes(vm->guest_mem_used, c, sizeof(c));
 		tv_bytes(vm->guest_mem_total, d, sizeof(d));
-		snprintf(lines[n], 256, "guest: cpu %s%% (kernel %s) mem used %s of %s, %zu procs",
-			 a, b, c, d, vm->nr_procs);
+		used = (size_t)snprintf(lines[n], 256,
+					"guest: cpu %s%% (kernel %s) mem used %s of %s, %zu procs",
+					a, b, c, d, vm->nr_procs);
+		/* The gap and what explains it (vv_gap_cause), with or
+		 * without a session. */
+		if (vm->gap_valid && used < 200)
+			snprintf(lines[n] + used, 256 - used, "  gap %.1f pp (%s)", vm->cpu_gap_pct,
+				 vv_gap_cause_name(vv_vm_gap_cause(vm)));
 	} else {
 		snprintf(lines[n], 256, "guest: %s", vm->guest_status[0] ?
 			 vm->guest_status : "unknown");
@@ -312,8 +318,6 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 			used += (size_t)snprintf(lines[n] + used, 256 - used, " %s %.0f",
 						 vm->exit_rates[i].name,
 						 vm->exit_rates[i].per_s);
-		if (vm->gap_valid && used < 200)
-			snprintf(lines[n] + used, 256 - used, "  gap %.1f pp", vm->cpu_gap_pct);
 	} else {
 		snprintf(lines[n], 256, "exits: - (no session)");
 	}

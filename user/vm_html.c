@@ -120,6 +120,7 @@ static const char page_head[] =
 	"tr.sel{background:#ffe8d9 !important}.flag{color:#c00;font-weight:bold}\n"
 	"</style></head>\n<body>\n"
 	"<h1 id=\"title\">VM</h1><div class=\"id\" id=\"ident\"></div>\n"
+	"<div class=\"id\" id=\"gap\"></div>\n"
 	"<div class=\"charts\">\n"
 	"<svg id=\"cpu-chart\" width=\"560\" height=\"260\" role=\"img\"></svg>\n"
 	"<svg id=\"mem-chart\" width=\"560\" height=\"260\" role=\"img\"></svg>\n"
@@ -211,6 +212,10 @@ static const char page_script[] =
 	"  document.getElementById('ident').textContent = 'uuid ' + (vm.uuid || '-') +\n"
 	"    ', VMM pid ' + vm.pid + ', MAC ' + (vm.macs.join(', ') || '-') + ', ' +\n"
 	"    D.t.length + ' intervals from ' + D.start;\n"
+	"  const g = D.gap, pc = v => v === null ? '-' : v.toFixed(1) + '%';\n"
+	"  document.getElementById('gap').textContent = 'Means: hypervisor CPU ' + pc(g.hv_cpu_pct) +\n"
+	"    ' (vCPU threads ' + pc(g.vcpu_cpu_pct) + ', their run-queue wait ' + pc(g.run_delay_pct) +\n"
+	"    '), guest CPU ' + pc(g.guest_cpu_pct) + '; gap cause: ' + g.cause;\n"
 	"  const tb = document.querySelector('#procs tbody');\n"
 	"  D.procs.forEach((p, i) => {\n"
 	"    const tr = document.createElement('tr');\n"
@@ -234,6 +239,25 @@ static const char page_script[] =
 	"init();\n"
 	"</script>\n</body></html>\n";
 
+/* A plain mean of the known (>= 0) values; -1 if none. */
+struct mean {
+	double sum;
+	size_t n;
+};
+
+static void mean_add(struct mean *m, double v)
+{
+	if (v >= 0 && !isnan(v)) {
+		m->sum += v;
+		m->n++;
+	}
+}
+
+static double mean_of(const struct mean *m)
+{
+	return m->n ? m->sum / (double)m->n : -1;
+}
+
 static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid)
 {
 	struct hproc *procs = NULL, *np;
@@ -241,6 +265,7 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 	size_t nr = 0, n = 0, i, j, k, t0 = 0;
 	double *vm_cpu, *vm_mem, *times;
 	char flags[64], start[64];
+	struct mean gap_hv = { 0 }, gap_vcpu = { 0 }, gap_wait = { 0 }, gap_guest = { 0 };
 	int err = -ENOMEM;
 
 	vm_cpu = calloc(s->nr ? s->nr : 1, sizeof(double));
@@ -265,6 +290,13 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 		ident = vm;
 		times[n] = (snap->mono_ns - s->snaps[t0].mono_ns) / 1e9;
 		vm_cpu[n] = vm->hv_valid ? vm->hv_cpu_pct : NAN;
+		if (vm->hv_valid) {
+			mean_add(&gap_hv, vm->hv_cpu_pct);
+			mean_add(&gap_vcpu, vm->hv_vcpu_pct);
+			mean_add(&gap_wait, vm->hv_run_delay_pct);
+		}
+		if (vm->guest_valid)
+			mean_add(&gap_guest, vm->guest_cpu_pct);
 		vm_mem[n] = vm->hv_rss_bytes ? (double)vm->hv_rss_bytes : NAN;
 		for (k = 0; k < vm->nr_procs; k++) {
 			const struct vv_proc *p = &vm->procs[k];
@@ -329,7 +361,18 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 			fputc(',', f);
 		vm_json_str(f, ident->id.macs[k]);
 	}
-	fputs("]},\"start\":", f);
+	fputs("]},\"gap\":{\"hv_cpu_pct\":", f);
+	vm_json_num(f, mean_of(&gap_hv));
+	fputs(",\"vcpu_cpu_pct\":", f);
+	vm_json_num(f, mean_of(&gap_vcpu));
+	fputs(",\"run_delay_pct\":", f);
+	vm_json_num(f, mean_of(&gap_wait));
+	fputs(",\"guest_cpu_pct\":", f);
+	vm_json_num(f, mean_of(&gap_guest));
+	fputs(",\"cause\":", f);
+	vm_json_str(f, vv_gap_cause_name(vv_gap_cause(mean_of(&gap_hv), mean_of(&gap_vcpu),
+						       mean_of(&gap_wait), mean_of(&gap_guest))));
+	fputs("},\"start\":", f);
 	vm_json_str(f, start);
 	fputs(",\n\"t\":", f);
 	json_series(f, times, n);

@@ -2,6 +2,7 @@
 /* The both-sides view of the host's VMs: helpers (vmview.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,57 @@ size_t vv_utf8_len(const unsigned char *s)
 	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
 		return 0;
 	return n;
+}
+
+static bool known(double v)
+{
+	return !isnan(v) && v >= 0;
+}
+
+enum vv_gap_cause vv_gap_cause(double hv_cpu, double hv_vcpu, double run_delay,
+			       double guest_cpu)
+{
+	const double tol = VV_GAP_TOLERANCE_PP;
+	double gap;
+
+	if (!known(hv_cpu) || !known(guest_cpu))
+		return VV_GAP_UNKNOWN;
+	gap = hv_cpu - guest_cpu;
+	if (fabs(gap) <= tol)
+		return VV_GAP_NONE;
+	if (gap < 0) {
+		/* The vCPU threads' own CPU where known, else the VMM's. */
+		double ran = known(hv_vcpu) ? hv_vcpu : hv_cpu;
+
+		if (known(run_delay) && ran + run_delay >= guest_cpu - tol)
+			return VV_GAP_CONTENTION;
+		return VV_GAP_UNEXPLAINED;
+	}
+	if (!known(hv_vcpu))
+		return VV_GAP_UNEXPLAINED;
+	/* hv = vCPU threads + the rest: whichever holds more of the excess. */
+	return hv_cpu - hv_vcpu >= hv_vcpu - guest_cpu ? VV_GAP_VMM_THREADS :
+							 VV_GAP_VCPU_OVERHEAD;
+}
+
+const char *vv_gap_cause_name(enum vv_gap_cause c)
+{
+	static const char *const names[] = {
+		[VV_GAP_UNKNOWN] = "-",
+		[VV_GAP_NONE] = "none",
+		[VV_GAP_CONTENTION] = "contention",
+		[VV_GAP_VMM_THREADS] = "vmm-threads",
+		[VV_GAP_VCPU_OVERHEAD] = "vcpu-overhead",
+		[VV_GAP_UNEXPLAINED] = "unexplained",
+	};
+
+	return (unsigned int)c < sizeof(names) / sizeof(names[0]) ? names[c] : "-";
+}
+
+enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm)
+{
+	if (!vm->hv_valid || !vm->guest_valid)
+		return VV_GAP_UNKNOWN;
+	return vv_gap_cause(vm->hv_cpu_pct, vm->hv_vcpu_pct, vm->hv_run_delay_pct,
+			    vm->guest_cpu_pct);
 }

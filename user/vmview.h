@@ -122,6 +122,39 @@ void vv_snapshot_free(struct vv_snapshot *s);
 /* Deep copy: 0 or -ENOMEM. */
 int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src);
 
+/*
+ * What explains a VM's gap between hypervisor and guest CPU (gap = hv -
+ * guest, % of one CPU), from the hypervisor's figures beside it:
+ *
+ *   none           |gap| within VV_GAP_TOLERANCE_PP
+ *   contention     the guest accounted more than the VMM got, and its
+ *                  vCPU threads' CPU plus their run-queue wait covers the
+ *                  guest's figure: the guest's clock ran on while its
+ *                  vCPUs waited for a host CPU
+ *   vmm-threads    the VMM used more than the guest accounted, mostly in
+ *                  threads other than the vCPUs' (I/O, device emulation)
+ *   vcpu-overhead  more than the guest accounted, mostly on the vCPU
+ *                  threads themselves (exit handling, halt polling)
+ *   unexplained    a gap none of these figures covers
+ *   -              a figure is unknown
+ *
+ * @hv_vcpu and @run_delay < 0 (or NaN) when unknown.
+ */
+enum vv_gap_cause {
+	VV_GAP_UNKNOWN,
+	VV_GAP_NONE,
+	VV_GAP_CONTENTION,
+	VV_GAP_VMM_THREADS,
+	VV_GAP_VCPU_OVERHEAD,
+	VV_GAP_UNEXPLAINED,
+};
+#define VV_GAP_TOLERANCE_PP 10.0
+enum vv_gap_cause vv_gap_cause(double hv_cpu, double hv_vcpu, double run_delay,
+			       double guest_cpu);
+const char *vv_gap_cause_name(enum vv_gap_cause c);
+/* The same for one snapshot's VM. */
+enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm);
+
 /* A label for the VM: its name, else its UUID, else "pid N". */
 const char *vv_vm_label(const struct vv_vm *vm, char *buf, size_t len);
 

@@ -58,6 +58,7 @@ struct vvs_vm {
 	size_t nr_prev;
 	uint64_t guest_prev_ns;			/* when prev[] was read */
 	bool guest_warm;			/* prev[] is not the first read */
+	uint64_t guest_prev_clock;		/* the guest's clock then, or 0 */
 	/* Since the last snapshot, from the records. */
 	uint64_t exits, samples, unnamed_samples;
 	struct exit_count exit_counts[MAX_EXIT_CODES];
@@ -510,6 +511,24 @@ static uint64_t delta(uint64_t a, uint64_t b)
 	return b >= a ? b - a : 0;
 }
 
+/*
+ * A process's run time since the previous read (@dt, ns) and its user and
+ * system parts (@du + @ds == @dt).  The total is the exact run time's
+ * delta; the split comes from re-splitting each read's total in its tick
+ * ratio (gacct_adjust), so one part can go back while the other jumps:
+ * summing the parts clipped at zero would count more than ran.
+ */
+static void run_deltas(const struct prev_cpu *pr, const struct vv_proc *p, double *du,
+		       double *ds, double *dt)
+{
+	double u = (double)delta(pr->utime_ns, p->utime_ns);
+	double s = (double)delta(pr->stime_ns, p->stime_ns);
+
+	*dt = (double)delta(pr->utime_ns + pr->stime_ns, p->utime_ns + p->stime_ns);
+	*du = u + s > 0 ? *dt * u / (u + s) : 0;
+	*ds = *dt - *du;
+}
+
 /* The guest's processes (threads summed) with their accounting. */
 static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		      double interval_s)
@@ -521,7 +540,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		uint64_t utime, stime, runtime;
 		bool no_runtime;	/* a thread without one: use ticks */
 	} *rt = NULL;
-	uint64_t total, free_b, gnow;
+	uint64_t total, free_b, gnow, gclock = 0;
 	double sample_interval_s = interval_s;
 	size_t nr = 0, i, np = 0;
 	int err;
@@ -544,18 +563,12 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
 		return 0;
 	}
-	/* The guest side's own interval: from the previous accounting read
-	 * to this one (opening a guest or walking its tasks takes seconds
-	 * under emulation, and varies). */
+	/* The guest side's own interval, from the previous accounting read
+	 * to this one: the host's time of the reads (opening a guest or
+	 * walking its tasks takes seconds under emulation, and varies) and
+	 * the guest scheduler's clock (gclock, below), the rates over
+	 * whichever is longer (gacct_rate_span_s() says why). */
 	gnow = mono_ns();
-	/* The first reads after opening a guest are not a rate's start: the
-	 * guest kernel updates a running task's run time at its ticks, and
-	 * those come late while the host is busy opening it (seen: 148 %
-	 * for a process that is at 100 % in every later interval). */
-	if (v->guest_prev_ns && v->layout_ok && v->guest_warm)
-		interval_s = (gnow - v->guest_prev_ns) / 1e9;
-	else
-		interval_s = 0;
 	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
 	next = calloc(nr ? nr : 1, sizeof(*next));
 	if (!out->procs || !next) {
@@ -605,6 +618,8 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 			p->acct_valid = false;
 			continue;
 		}
+		if (acct.exec_start_ns > gclock)
+			gclock = acct.exec_start_ns;
 		rt[np - 1].utime += acct.utime_ns;
 		rt[np - 1].stime += acct.stime_ns;
 		rt[np - 1].runtime += acct.runtime_ns;
@@ -624,6 +639,16 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 				p->rss_valid = true;
 		}
 	}
+	/* Without the guest's clock, the first read after opening a guest
+	 * is no rate's start: the guest updates a running task's run time
+	 * at its ticks, and those come late while the host is busy opening
+	 * it (seen: 148 % over the host's interval alone, for a process at
+	 * 100 % in every later one). */
+	if (v->layout_ok && ((gclock && v->guest_prev_clock) || v->guest_warm))
+		interval_s = gacct_rate_span_s(v->guest_prev_ns, gnow,
+					       v->guest_prev_clock, gclock);
+	else
+		interval_s = 0;
 	for (i = 0; i < np; i++)
 		gacct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
 			     &out->procs[i].utime_ns, &out->procs[i].stime_ns);
@@ -651,11 +676,12 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		/* A process first seen now, or a pid reused, has no rate:
 		 * it started within the interval. */
 		if (pr && !strcmp(pr->comm, p->comm) && interval_s > 0) {
-			double pct = 100.0 / (interval_s * 1e9);
+			double pct = 100.0 / (interval_s * 1e9), du, ds, dt;
 
-			p->guest_user_pct = delta(pr->utime_ns, p->utime_ns) * pct;
-			p->guest_sys_pct = delta(pr->stime_ns, p->stime_ns) * pct;
-			p->guest_cpu_pct = p->guest_user_pct + p->guest_sys_pct;
+			run_deltas(pr, p, &du, &ds, &dt);
+			p->guest_user_pct = du * pct;
+			p->guest_sys_pct = ds * pct;
+			p->guest_cpu_pct = dt * pct;
 		}
 	}
 	if (v->layout_ok && interval_s > 0) {
@@ -676,11 +702,13 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 							      p->stime_ns);
 				continue;
 			}
-			sum += (double)(delta(pr->utime_ns, p->utime_ns) +
-					delta(pr->stime_ns, p->stime_ns));
-			ksum += (double)(p->kthread ? delta(pr->utime_ns, p->utime_ns) +
-						      delta(pr->stime_ns, p->stime_ns) :
-						      delta(pr->stime_ns, p->stime_ns));
+			{
+				double du, ds, dt;
+
+				run_deltas(pr, p, &du, &ds, &dt);
+				sum += dt;
+				ksum += p->kthread ? dt : ds;
+			}
 		}
 		out->guest_cpu_pct = sum * 100.0 / (interval_s * 1e9);
 		out->guest_kernel_pct = ksum * 100.0 / (interval_s * 1e9);
@@ -698,6 +726,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		v->nr_prev = j;
 		v->guest_warm = v->guest_prev_ns != 0;
 		v->guest_prev_ns = gnow;
+		v->guest_prev_clock = gclock;
 		next = NULL;
 	}
 	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,

@@ -30,6 +30,32 @@ static void test_adjust(void)
 	TEST_ASSERT(u + s == UINT64_MAX - 1, "sum kept");
 }
 
+/* Exact: the spans are whole nanoseconds divided by 1e9, rounded once. */
+#define SPAN_IS(expr, want) do {					\
+		double __got = (expr);					\
+		TEST_ASSERT(__got == (want), "%s is %g, not %g", #expr, __got, (double)(want)); \
+	} while (0)
+
+/* Run-time rates over the guest's clock, or the host's if longer. */
+static void test_rate_span(void)
+{
+	const uint64_t s = 1000000000;
+
+	/* The first read's accounting was 0.2 s stale: the guest's 1.2 s,
+	 * over which a CPU-bound task ran 1.2 s (100 %, not 120 %). */
+	SPAN_IS(gacct_rate_span_s(5 * s, 6 * s, 100 * s, 101 * s + s / 5), 1.2);
+	/* The guest's clock stood still part of the interval (idle): the
+	 * host's 1 s. */
+	SPAN_IS(gacct_rate_span_s(5 * s, 6 * s, 100 * s, 100 * s + s / 4), 1.0);
+	SPAN_IS(gacct_rate_span_s(5 * s, 6 * s, 100 * s, 100 * s), 1.0);
+	/* Unknown, or gone back (the guest rebooted): the host's. */
+	SPAN_IS(gacct_rate_span_s(5 * s, 7 * s, 0, 0), 2.0);
+	SPAN_IS(gacct_rate_span_s(5 * s, 7 * s, 0, 3 * s), 2.0);
+	SPAN_IS(gacct_rate_span_s(5 * s, 7 * s, 100 * s, 3 * s), 2.0);
+	/* No previous read: no interval. */
+	SPAN_IS(gacct_rate_span_s(0, 7 * s, 0, 3 * s), 0.0);
+}
+
 /* The running kernel's own BTF: every offset found and plausible. */
 static void test_layout_from_host_btf(void)
 {
@@ -42,6 +68,9 @@ static void test_layout_from_host_btf(void)
 					     sizeof(why)), 0);
 	TEST_ASSERT(l.task_utime > 0 && l.task_stime == l.task_utime + 8, "utime/stime");
 	TEST_ASSERT(l.task_runtime > 0 && l.signal_runtime > 0, "run times");
+	/* struct sched_entity: u64 exec_start just before sum_exec_runtime
+	 * (6.1 and 6.12 alike). */
+	TEST_ASSERT_EQ(l.task_exec_start, l.task_runtime - 8);
 	TEST_ASSERT(l.task_mm > 0 && l.task_signal > 0, "pointers");
 	TEST_ASSERT(l.nr_mm_counters >= 3 && l.mm_file == 0 && l.mm_anon == 1, "rss");
 	TEST_ASSERT(l.rss_stride == 8 || l.rss_count_off > 0, "rss element");
@@ -52,6 +81,7 @@ static void test_layout_from_host_btf(void)
 
 static const struct tap_test tests[] = {
 	TAP_TEST(adjust),
+	TAP_TEST(rate_span),
 	TAP_TEST(layout_from_host_btf),
 };
 

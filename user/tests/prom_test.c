@@ -53,6 +53,16 @@ static void test_series(void)
 	expect(t, "vmtrace_process_flag{" WEB1
 	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",flag=\"uid\"} 1");
 	expect(t, "vmtrace_process_uid{" WEB1 ",guest_pid=\"2\",comm=\"kthreadd\",kind=\"kernel\"} 0");
+	expect(t, "vmtrace_vm_cpu_gap_cause{" WEB1 ",cause=\"none\"} 1");
+	expect(t, "vmtrace_vm_run_delay_percent{" WEB1 ",source=\"hypervisor\"} 0.5");
+	/* Unknown figures are absent, not -1: VM 5000's vCPU threads were
+	 * not found, and its guest is unknown (no gap, no cause). */
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_vcpu_cpu_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
+		    "vcpu series of VM 5000");
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_run_delay_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
+		    "run delay series of VM 5000");
+	TEST_ASSERT(!strstr(t, "cause=\"-\""), "a cause for an unknown gap");
+	TEST_ASSERT(!strstr(t, "} -1\n"), "a -1 value");
 	/* The VM whose guest is unknown has no guest-side series. */
 	TEST_ASSERT(!strstr(t, "pid=\"5000\",source=\"guest\""), "no guest series");
 	/* One HELP and TYPE per family, never repeated. */

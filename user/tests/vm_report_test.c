@@ -5,12 +5,14 @@
  * both lines drawn, the screenshot kept in build/vmview/ as an artifact.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tap.h"
+#include "top_view.h"
 #include "vm_report.h"
 #include "vmview_cmds.h"
 #include "vv_fixture.h"
@@ -99,6 +101,8 @@ static void test_text_csv_json(void)
 		 * the VM 5 above it (90), the guest 1 above (86), gap 4. */
 		TEST_ASSERT(strstr(text, "web1"), "vm: %s", text);
 		TEST_ASSERT(strstr(text, "  90.0   86.0    4.0"), "vm figures: %s", text);
+		/* vCPU threads and their wait: the gap is within tolerance. */
+		TEST_ASSERT(strstr(text, "  88.0    0.5  none\n"), "vm gap cause: %s", text);
 		TEST_ASSERT(strstr(text, "NU...      77   1000       1   83.0   85.0   -2.0"),
 			    "process figures: %s", text);
 		free(text);
@@ -111,8 +115,8 @@ static void test_text_csv_json(void)
 		TEST_ASSERT_EQ(rc, 0);
 		TEST_ASSERT(strstr(text, "vm,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,,,,"
 				   "90.000,86.000,4.000,,1500.000,228589568,83886080,,"
-				   "\"new,uid,gap\"\n"), "csv vm: %s", text);
-		TEST_ASSERT(strstr(text, ",4242,77,\"spin \"\"x\"\"\\\n\",1000,,85.000,,83.000,,,12582912,\"new,uid\"\n"),
+				   "\"new,uid,gap\",88.000,0.500,none\n"), "csv vm: %s", text);
+		TEST_ASSERT(strstr(text, ",4242,77,\"spin \"\"x\"\"\\\n\",1000,,85.000,,83.000,,,12582912,\"new,uid\",,,\n"),
 			    "csv process: %s", text);
 		free(text);
 	}
@@ -126,11 +130,63 @@ static void test_text_csv_json(void)
 		TEST_ASSERT(!strstr(text, "\"vmm_pid\":5000"), "--vm filter: %s", text);
 		TEST_ASSERT(strstr(text, "\"comm\":\"spin \\\"x\\\"\\\\\\u000a\""),
 			    "json escaping: %s", text);
+		TEST_ASSERT(strstr(text, "\"vcpu_cpu_pct\":88.000,\"run_delay_pct\":0.500,"
+				   "\"gap_cause\":\"none\""), "json gap cause: %s", text);
 		TEST_ASSERT(strstr(text, "\"exit_reasons\":{\"npf\":1000.000,\"hlt\":500.000}"),
 			    "exit reasons: %s", text);
 		free(text);
 	}
 	unlink(path);
+}
+
+/* What explains the gap: each cause at and across its boundary. */
+static void test_gap_cause(void)
+{
+#define CAUSE(hv, vcpu, wait, guest) vv_gap_cause_name(vv_gap_cause(hv, vcpu, wait, guest))
+	/* The contended VM of the test bed: half a CPU, the guest at 100 %. */
+	TEST_ASSERT(!strcmp(CAUSE(52.0, 50.0, 48.0, 100.0), "contention"), "contended");
+	/* The wait falls 10 points short, and then 10.5: */
+	TEST_ASSERT(!strcmp(CAUSE(52.0, 50.0, 40.0, 100.0), "contention"), "at tolerance");
+	TEST_ASSERT(!strcmp(CAUSE(52.0, 50.0, 39.5, 100.0), "unexplained"), "beyond");
+	/* No vCPU figure: the VMM's CPU stands in; no wait figure: unexplained. */
+	TEST_ASSERT(!strcmp(CAUSE(52.0, -1, 48.0, 100.0), "contention"), "no vcpu");
+	TEST_ASSERT(!strcmp(CAUSE(52.0, 50.0, -1, 100.0), "unexplained"), "no wait");
+	/* Within 10 points either way: none. */
+	TEST_ASSERT(!strcmp(CAUSE(90.0, 88.0, 0.5, 80.0), "none"), "+10");
+	TEST_ASSERT(!strcmp(CAUSE(70.0, 68.0, 0.5, 80.0), "none"), "-10");
+	/* The VMM above the guest: its I/O threads, or its vCPU threads. */
+	TEST_ASSERT(!strcmp(CAUSE(60.0, 30.0, 0.0, 25.0), "vmm-threads"), "io threads");
+	TEST_ASSERT(!strcmp(CAUSE(60.0, 55.0, 0.0, 25.0), "vcpu-overhead"), "halt polling");
+	TEST_ASSERT(!strcmp(CAUSE(60.0, -1, 0.0, 25.0), "unexplained"), "no vcpu figure");
+	/* Either side unknown: no cause. */
+	TEST_ASSERT(!strcmp(CAUSE(-1, 50.0, 0.0, 25.0), "-"), "no hv");
+	TEST_ASSERT(!strcmp(CAUSE(60.0, 50.0, 0.0, NAN), "-"), "no guest");
+#undef CAUSE
+}
+
+/* top's detail lines: the gap and its cause, without a session too. */
+static void test_top_details(void)
+{
+	struct vv_vm vm = { 0 };
+	char lines[4][256];
+	int n;
+
+	strcpy(vm.id.name, "busy");
+	vm.hv_valid = vm.guest_valid = vm.gap_valid = true;
+	vm.hv_cpu_pct = 50.0;
+	vm.hv_vcpu_pct = 49.9;
+	vm.hv_other_pct = 0.1;
+	vm.hv_run_delay_pct = 50.2;
+	vm.guest_cpu_pct = 99.8;
+	vm.guest_kernel_pct = 1.0;
+	vm.cpu_gap_pct = -49.8;
+	vm.exits_per_s = -1;		/* no session */
+	n = tv_vm_details(&vm, lines, 4, 200);
+	TEST_ASSERT_EQ(n, 4);
+	TEST_ASSERT(!strcmp(lines[1], "hypervisor: cpu 50.0% (vcpus 49.9, vmm 0.1) run-delay "
+			    "50.2% rss - of -"), "%s", lines[1]);
+	TEST_ASSERT(strstr(lines[2], ", 0 procs  gap -49.8 pp (contention)"), "%s", lines[2]);
+	TEST_ASSERT(!strcmp(lines[3], "exits: - (no session)"), "%s", lines[3]);
 }
 
 static char *slurp(const char *path)
@@ -174,6 +230,10 @@ static void test_html_in_chromium(void)
 		    "external resource");
 	/* The guest's comm cannot close the script: it is escaped. */
 	TEST_ASSERT(!strstr(html, "spin \"x\""), "raw comm in the page");
+	/* Both sides' means and what explains their gap. */
+	TEST_ASSERT(strstr(html, "\"gap\":{\"hv_cpu_pct\":90.000,\"vcpu_cpu_pct\":88.000,"
+			   "\"run_delay_pct\":0.500,\"guest_cpu_pct\":86.000,\"cause\":\"none\"}"),
+		    "gap data: %.3000s", html);
 	free(html);
 
 	if (system("command -v chromium >/dev/null 2>&1"))
@@ -193,6 +253,8 @@ static void test_html_in_chromium(void)
 	 * points: the VM (solid) and the selected process (dashed). */
 	TEST_ASSERT(strstr(dom, "data-ready=\"1\""), "script did not finish: %.2000s", dom);
 	TEST_ASSERT(strstr(dom, "data-selected-pid=\"77\""), "busiest process selected");
+	TEST_ASSERT(strstr(dom, "Means: hypervisor CPU 90.0% (vCPU threads 88.0%, their run-queue "
+			   "wait 0.5%), guest CPU 86.0%; gap cause: none"), "gap line");
 	TEST_ASSERT(strstr(dom, "id=\"cpu-vm\" data-series=\"vm\" data-points=\"9\""),
 		    "cpu vm line");
 	TEST_ASSERT(strstr(dom, "id=\"cpu-proc\" data-series=\"process\" data-points=\"9\""),
@@ -219,6 +281,8 @@ static void test_html_in_chromium(void)
 
 static const struct tap_test tests[] = {
 	TAP_TEST(text_csv_json),
+	TAP_TEST(gap_cause),
+	TAP_TEST(top_details),
 	TAP_TEST_TIMEOUT(html_in_chromium, 300),
 };
 

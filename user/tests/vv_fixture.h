@@ -74,6 +74,8 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[1].hv_valid = true;
 	vms[1].hv_cpu_pct = 3;
 	vms[1].hv_rss_bytes = 64ULL << 20;
+	/* A VMM whose vCPU threads were not found (unnamed threads). */
+	vms[1].hv_vcpu_pct = vms[1].hv_run_delay_pct = -1;
 	vms[1].exits_per_s = -1;
 	vms[1].samples_per_s = -1;
 	vms[1].guest_cpu_pct = -1;

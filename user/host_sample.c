@@ -179,6 +179,75 @@ static int read_thread(int taskfd, pid_t tid, long clk_tck, struct hv_thread *t)
 	return 0;
 }
 
+/* VM directories of one VMM, and vCPUs per VM, read at most. */
+#define HV_MAX_VM_DIRS 64
+#define HV_MAX_DEBUGFS_VCPUS 4096
+
+int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s)
+{
+	char prefix[32], path[4096], buf[64];
+	struct dirent *de, *ve;
+	size_t i, nr_dirs = 0;
+	int marked = 0;
+	DIR *dir, *vdir;
+
+	for (i = 0; i < s->nr_threads; i++)
+		if (s->threads[i].vcpu >= 0)
+			return 0;	/* named: the names are the truth */
+	dir = opendir(kvm_debugfs);
+	if (!dir)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%d-", (int)s->pid);
+	while ((de = readdir(dir)) && nr_dirs < HV_MAX_VM_DIRS) {
+		size_t nr_vcpus = 0;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		nr_dirs++;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", kvm_debugfs, de->d_name) >=
+		    sizeof(path))
+			continue;
+		vdir = opendir(path);
+		if (!vdir)
+			continue;
+		while ((ve = readdir(vdir)) && nr_vcpus++ < HV_MAX_DEBUGFS_VCPUS) {
+			char *end;
+			long idx, tid;
+			ssize_t n;
+			int fd;
+
+			if (strncmp(ve->d_name, "vcpu", 4))
+				continue;
+			idx = strtol(ve->d_name + 4, &end, 10);
+			if (end == ve->d_name + 4 || *end || idx < 0 || idx > INT32_MAX)
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s/pid", kvm_debugfs,
+					     de->d_name, ve->d_name) >= sizeof(path))
+				continue;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = 0;
+			tid = strtol(buf, &end, 10);
+			if (tid <= 0 || (*end && *end != '\n'))
+				continue;	/* 0: the vCPU never ran */
+			/* Only a thread of this VMM: a stale pid may be anyone's. */
+			for (i = 0; i < s->nr_threads; i++)
+				if (s->threads[i].tid == (pid_t)tid && s->threads[i].vcpu < 0) {
+					s->threads[i].vcpu = (int)idx;
+					marked++;
+				}
+		}
+		closedir(vdir);
+	}
+	closedir(dir);
+	return marked;
+}
+
 static int cmp_tid(const void *a, const void *b)
 {
 	const struct hv_thread *x = a, *y = b;

@@ -51,6 +51,17 @@ struct hv_proc_sample {
 int hv_vcpu_index(const char *comm);
 
 /*
+ * The vCPU threads of a VMM that does not name them (QEMU without
+ * -name ...,debug-threads=on: every thread is "qemu-system-x86"), from
+ * KVM's debugfs under @kvm_debugfs (normally /sys/kernel/debug/kvm): each
+ * VM's directory "PID-FD" holds vcpuN/pid, the thread that last ran vCPU
+ * N.  Sets threads[].vcpu in @s where no thread has a vCPU name already.
+ * Returns the number of vCPU threads marked (0 when debugfs is not mounted
+ * or not readable: the split stays unknown), or -errno.
+ */
+int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s);
+
+/*
  * Parse a /proc/.../stat line: the name inside the parentheses (which may
  * itself hold ')' or spaces: the last ')' ends it), utime and stime in
  * clock ticks.  0 or -EINVAL.

@@ -293,7 +293,11 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 	snprintf(lines[n] + used, 256 - used, " rss %s of %s", a, b);
 	cut(lines[n++], width);
 
-	if (vm->guest_valid) {
+	if (vm->guest_valid && vm->guest_status[0] && strcmp(vm->guest_status, "ok")) {
+		/* Processes read, accounting not: say why, not "-". */
+		snprintf(lines[n], 256, "guest: %zu procs, no accounting: %s", vm->nr_procs,
+			 vm->guest_status);
+	} else if (vm->guest_valid) {
 		tv_pct(vm->guest_cpu_pct, a, sizeof(a));
 		tv_pct(vm->guest_kernel_pct, b, sizeof(b));
 		tv_bytes(vm->guest_mem_used, c, sizeof(c));

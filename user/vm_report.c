@@ -75,6 +75,7 @@ struct rep_exit {
 struct rep_vm {
 	struct vmt_vm_meta id;
 	struct wmean hv_cpu, guest_cpu, gap, exits, run_delay, vcpu;
+	char guest_status[VV_STATUS_LEN];	/* the latest: "ok" or why not */
 	uint64_t hv_rss_max, guest_used_max, guest_total, mem_bytes;
 	double secs;
 	unsigned int flags, proc_flags;
@@ -138,6 +139,8 @@ static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_
 				memset(v, 0, sizeof(*v));
 			}
 			v->id = vm->id;		/* the latest identity */
+			memcpy(v->guest_status, vm->guest_status, sizeof(v->guest_status));
+			v->guest_status[sizeof(v->guest_status) - 1] = 0;
 			v->secs += secs;
 			wm_add(&v->hv_cpu, vm->hv_valid ? vm->hv_cpu_pct : -1, secs);
 			wm_add(&v->guest_cpu, vm->guest_valid ? vm->guest_cpu_pct : -1, secs);
@@ -479,6 +482,8 @@ static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		vm_json_num(f, wm_get(&v->run_delay));
 		fprintf(f, ",\"gap_cause\":");
 		vm_json_str(f, cause_of(v));
+		fprintf(f, ",\"guest_status\":");
+		vm_json_str(f, v->guest_status);
 		fprintf(f, ",\"exits_per_s\":");
 		vm_json_num(f, wm_get(&v->exits));
 		fprintf(f, ",\"exit_reasons\":{");

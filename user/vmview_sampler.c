@@ -71,6 +71,7 @@ struct vvs_vm {
 struct vv_sampler {
 	struct vvs_opts o;
 	const char *proc_root;
+	const char *kvm_debugfs;
 	long clk_tck;
 	struct vmt_client *c;
 	bool session;
@@ -122,6 +123,7 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 		return -ENOMEM;
 	s->o = *opts;
 	s->proc_root = opts->proc_root ? opts->proc_root : "/proc";
+	s->kvm_debugfs = opts->kvm_debugfs ? opts->kvm_debugfs : "/sys/kernel/debug/kvm";
 	s->clk_tck = sysconf(_SC_CLK_TCK);
 	if (s->clk_tck <= 0)
 		s->clk_tck = 100;
@@ -420,13 +422,16 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		return;
 	}
 	out->hv_rss_bytes = cur.rss_bytes;
+	/* Unnamed vCPU threads: KVM's debugfs says which they are. */
+	hv_vcpus_from_debugfs(s->kvm_debugfs, &cur);
 	if (v->have_hv_prev && !hv_rates(&v->hv_prev, &cur, &r)) {
 		out->hv_valid = true;
 		out->hv_cpu_pct = r.cpu_pct;
 		out->hv_user_pct = r.user_pct;
 		out->hv_sys_pct = r.sys_pct;
 		/* QEMU names its vCPU threads only with -name ...,debug-threads=on
-		 * (libvirt sets it): without names, the split is unknown. */
+		 * (libvirt sets it); without names, KVM's debugfs tells them
+		 * (root, debugfs mounted); without either the split is unknown. */
 		out->hv_vcpu_pct = r.nr_vcpus ? r.vcpu_pct : -1;
 		out->hv_other_pct = r.nr_vcpus ? r.other_pct : -1;
 		out->hv_run_delay_pct = r.nr_vcpus ? r.run_delay_pct : -1;

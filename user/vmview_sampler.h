@@ -26,6 +26,7 @@
 
 struct vvs_opts {
 	const char *proc_root;		/* NULL: "/proc" */
+	const char *kvm_debugfs;	/* NULL: "/sys/kernel/debug/kvm" */
 	const char *libvirt_dir;	/* NULL: LIBVIRT_RUN_DIR */
 	const char *profile_dir;	/* NULL: the guest decoder's default */
 	/* The guest kernel's BTF and symbols (guest_acct.h).  NULL: the

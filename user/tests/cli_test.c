@@ -344,7 +344,7 @@ static void test_report_metrics(void)
 			  "\"macs\":[\"52:54:00:ab:cd:01\",\"52:54:00:ab:cd:02\"],"
 			  "\"seconds\":2.000,\"hv_cpu_pct\":88.000,\"guest_cpu_pct\":84.000,"
 			  "\"gap_pct\":4.000,\"vcpu_cpu_pct\":86.000,\"run_delay_pct\":0.500,"
-			    "\"gap_cause\":\"none\",\"exits_per_s\":1500.000,"
+			    "\"gap_cause\":\"none\",\"guest_status\":\"ok\",\"exits_per_s\":1500.000,"
 			  "\"exit_reasons\":{\"npf\":1000.000,\"hlt\":500.000},"
 			  "\"hv_rss_max_bytes\":209715200,\"guest_mem_used_max_bytes\":83886080,"
 			  "\"guest_mem_total_bytes\":241172480,\"mem_given_bytes\":268435456,"

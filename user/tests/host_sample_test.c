@@ -163,6 +163,57 @@ static void test_read_fake_proc(void)
 	cleanup();
 }
 
+/* QEMU without debug-threads: KVM's debugfs names the vCPU threads. */
+static void test_vcpus_from_debugfs(void)
+{
+	struct hv_proc_sample s;
+	char kvm[128];
+
+	make_vmm(1);
+	/* Every thread unnamed, as QEMU leaves them. */
+	put_stat("100/task/102/stat", 102, "qemu-system-x86", 50, 10);
+	put_stat("100/task/103/stat", 103, "qemu-system-x86", 100, 20);
+	dir("kvm");
+	dir("kvm/100-12");
+	dir("kvm/100-12/vcpu0");
+	dir("kvm/100-12/vcpu1");
+	dir("kvm/100-12/vcpu2");	/* never ran: pid 0 */
+	put("kvm/100-12/vcpu0/pid", "102\n");
+	put("kvm/100-12/vcpu1/pid", "103\n");
+	put("kvm/100-12/vcpu2/pid", "0\n");
+	/* Another VMM's VM (its prefix starts like ours) and a stale pid. */
+	dir("kvm/1000-5");
+	dir("kvm/1000-5/vcpu0");
+	put("kvm/1000-5/vcpu0/pid", "104\n");
+	dir("kvm/100-13");
+	dir("kvm/100-13/vcpu0");
+	put("kvm/100-13/vcpu0/pid", "99999\n");
+	snprintf(kvm, sizeof(kvm), "%s/kvm", root);
+
+	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT(s.threads[2].vcpu == -1 && s.threads[3].vcpu == -1, "unnamed");
+	TEST_ASSERT_EQ(hv_vcpus_from_debugfs(kvm, &s), 2);
+	TEST_ASSERT_EQ(s.threads[2].tid, 102);
+	TEST_ASSERT_EQ(s.threads[2].vcpu, 0);
+	TEST_ASSERT_EQ(s.threads[3].vcpu, 1);
+	TEST_ASSERT_EQ(s.threads[4].vcpu, -1);	/* 104: the other VMM's */
+	TEST_ASSERT_EQ(s.threads[0].vcpu, -1);
+	hv_sample_free(&s);
+	/* No debugfs (not mounted, not root): nothing marked, no error. */
+	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(hv_vcpus_from_debugfs("/nonexistent/kvm", &s), 0);
+	hv_sample_free(&s);
+	/* Named threads are left as named. */
+	put_stat("100/task/102/stat", 102, "CPU 0/KVM", 50, 10);
+	put("kvm/100-12/vcpu0/pid", "103\n");
+	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(hv_vcpus_from_debugfs(kvm, &s), 0);
+	TEST_ASSERT_EQ(s.threads[2].vcpu, 0);
+	TEST_ASSERT_EQ(s.threads[3].vcpu, -1);
+	hv_sample_free(&s);
+	cleanup();
+}
+
 static void test_rates(void)
 {
 	struct hv_proc_sample a, b;
@@ -217,6 +268,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(parse_stat),
 	TAP_TEST(parse_schedstat),
 	TAP_TEST(read_fake_proc),
+	TAP_TEST(vcpus_from_debugfs),
 	TAP_TEST(rates),
 	TAP_TEST(real_self),
 };

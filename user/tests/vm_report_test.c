@@ -187,6 +187,13 @@ static void test_top_details(void)
 			    "50.2% rss - of -"), "%s", lines[1]);
 	TEST_ASSERT(strstr(lines[2], ", 0 procs  gap -49.8 pp (contention)"), "%s", lines[2]);
 	TEST_ASSERT(!strcmp(lines[3], "exits: - (no session)"), "%s", lines[3]);
+	/* Processes read, accounting not: the reason, not a "-". */
+	vm.gap_valid = false;
+	vm.nr_procs = 53;
+	strcpy(vm.guest_status, "no BTF for guest kernel 6.12.118+deb12-amd64 (--guest-btf)");
+	n = tv_vm_details(&vm, lines, 4, 200);
+	TEST_ASSERT(!strcmp(lines[2], "guest: 53 procs, no accounting: no BTF for guest kernel "
+			    "6.12.118+deb12-amd64 (--guest-btf)"), "%s", lines[2]);
 }
 
 static char *slurp(const char *path)

@@ -102,12 +102,9 @@ stress: user
 	$(MAKE) -C selftests
 	scripts/stress
 
-# The demo's test host runs on single-threaded TCG: multi-threaded TCG
-# livelocks at live-patched kernel jumps without vmtrace too
-# (scripts/tcg-patch-race; Documentation/testing.rst, "Why QEMU TCG").
 demo: user
 	$(MAKE) -C selftests vmtrace/guest_exits lib/kvm_hold
-	VMTEST_TCG_OPTS=$${VMTEST_TCG_OPTS-thread=single} scripts/vmtest -- scripts/demo
+	scripts/vmtest -- scripts/demo
 
 bench: user
 	bench/run

@@ -8,6 +8,7 @@
 #include "btf_profile.h"
 #include "guest_acct.h"
 #include "ksyms.h"
+#include "profile.h"
 
 /* A member path "se.sum_exec_runtime" of struct @st: its byte offset. */
 static int member_path(const struct btf *btf, const char *st, const char *path,
@@ -114,27 +115,23 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	return 0;
 }
 
-int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
-			  char *why, size_t why_len)
+static void layout_init(struct gacct_layout *l)
 {
-	struct btf *btf = btf__parse(btf_path, NULL);
-	int err = 0;
-
 	memset(l, 0, sizeof(*l));
 	l->signal_utime = l->signal_stime = l->signal_runtime = l->task_runtime = -1;
 	l->task_exec_start = -1;
 	l->mm_file = l->mm_anon = l->mm_shmem = l->nr_free_pages = -1;
 	l->page_size = 4096;
-	if (!btf) {
-		err = -errno ? -errno : -EINVAL;
-		snprintf(why, why_len, "%s: cannot read BTF", btf_path);
-		return err;
-	}
+}
+
+int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
+			      char *why, size_t why_len)
+{
+	layout_init(l);
 #define NEED(st, m, field) do {							\
 		if (struct_member(btf, st, m, &l->field, NULL)) {		\
 			snprintf(why, why_len, "%s.%s not in the BTF", st, m);	\
-			err = -ENOENT;						\
-			goto out;						\
+			return -ENOENT;						\
 		}								\
 	} while (0)
 	NEED("task_struct", "utime", task_utime);
@@ -159,9 +156,86 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 	l->mm_anon = enum_value(btf, "MM_ANONPAGES");
 	l->mm_shmem = enum_value(btf, "MM_SHMEMPAGES");
 	l->nr_free_pages = enum_value(btf, "NR_FREE_PAGES");
-out:
+	return 0;
+}
+
+int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
+			  char *why, size_t why_len)
+{
+	struct btf *btf = btf__parse(btf_path, NULL);
+	int err;
+
+	if (!btf) {
+		err = errno ? -errno : -EINVAL;
+		layout_init(l);
+		snprintf(why, why_len, "%s: cannot read BTF", btf_path);
+		return err;
+	}
+	err = gacct_layout_from_btf_obj(btf, l, why, why_len);
 	btf__free(btf);
 	return err;
+}
+
+/* The layout's members and the profile's "acct" entries, one to one. */
+#define ACCT_MAP(X)							\
+	X(VMT_ACCT_TASK_UTIME, task_utime)				\
+	X(VMT_ACCT_TASK_STIME, task_stime)				\
+	X(VMT_ACCT_TASK_RUNTIME, task_runtime)				\
+	X(VMT_ACCT_TASK_EXEC_START, task_exec_start)			\
+	X(VMT_ACCT_TASK_MM, task_mm)					\
+	X(VMT_ACCT_TASK_SIGNAL, task_signal)				\
+	X(VMT_ACCT_SIGNAL_UTIME, signal_utime)				\
+	X(VMT_ACCT_SIGNAL_STIME, signal_stime)				\
+	X(VMT_ACCT_SIGNAL_RUNTIME, signal_runtime)			\
+	X(VMT_ACCT_MM_RSS_STAT, mm_rss_stat)				\
+	X(VMT_ACCT_RSS_STRIDE, rss_stride)				\
+	X(VMT_ACCT_RSS_COUNT_OFF, rss_count_off)			\
+	X(VMT_ACCT_NR_MM_COUNTERS, nr_mm_counters)			\
+	X(VMT_ACCT_MM_FILE, mm_file)					\
+	X(VMT_ACCT_MM_ANON, mm_anon)					\
+	X(VMT_ACCT_MM_SHMEM, mm_shmem)					\
+	X(VMT_ACCT_NR_FREE_PAGES, nr_free_pages)
+
+void gacct_layout_to_profile(const struct gacct_layout *l, struct vmt_profile *p)
+{
+#define TO(a, m) p->acct[a] = l->m >= 0 && l->m < VMT_PROF_OFFSET_MAX ? (int32_t)l->m : \
+						       VMT_PROF_ABSENT;
+	ACCT_MAP(TO)
+#undef TO
+	/* No memory counters: none of their layout either. */
+	if (l->nr_mm_counters <= 0)
+		p->acct[VMT_ACCT_MM_RSS_STAT] = p->acct[VMT_ACCT_RSS_STRIDE] =
+			p->acct[VMT_ACCT_RSS_COUNT_OFF] = p->acct[VMT_ACCT_NR_MM_COUNTERS] =
+			VMT_PROF_ABSENT;
+}
+
+int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *l,
+			      char *why, size_t why_len)
+{
+	static const enum vmt_prof_acct needed[] = {
+		VMT_ACCT_TASK_UTIME, VMT_ACCT_TASK_STIME, VMT_ACCT_TASK_MM,
+		VMT_ACCT_TASK_SIGNAL,
+	};
+	size_t i;
+
+	layout_init(l);
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+		if (p->acct[needed[i]] == VMT_PROF_ABSENT) {
+			/* Short: it ends up in a 64-byte status line. */
+			snprintf(why, why_len, "profile lacks %s: create it again",
+				 vmt_prof_acct_name(needed[i]));
+			return -ENOENT;
+		}
+#define FROM(a, m) l->m = p->acct[a];
+	ACCT_MAP(FROM)
+#undef FROM
+	if (l->nr_mm_counters < 0 || l->nr_mm_counters > GACCT_MAX_MM_COUNTERS ||
+	    l->rss_stride <= 0 || l->mm_rss_stat < 0 || l->rss_count_off < 0)
+		l->nr_mm_counters = 0;
+	/* Link addresses already (profile.h). */
+	l->totalram_pages = p->sym[VMT_SYM_TOTALRAM_PAGES];
+	l->vm_zone_stat = p->sym[VMT_SYM_VM_ZONE_STAT];
+	return 0;
 }
 
 int gacct_layout_symbols(const char *path, uint64_t text_link, struct gacct_layout *l)

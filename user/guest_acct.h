@@ -6,9 +6,9 @@
  * memory (mm_struct rss_stat counters), guest-wide memory (totalram pages
  * and the free-pages zone counter).
  *
- * The guest profile (profile.h) does not carry these members and
- * symbols, so they come from the guest kernel's BTF and symbol table here
- * (the same files a profile is made from).  Where the guest runs the
+ * They come from the guest kernel's BTF and symbol table (the same files
+ * a profile is made from), or from a profile that carries them ("acct"
+ * entries, written by profile create).  Where the guest runs the
  * host's own kernel build, /sys/kernel/btf/vmlinux and /proc/kallsyms do.
  *
  * Reads go through vmt_guest_read_virt() in the kernel's address space:
@@ -55,6 +55,22 @@ struct gacct_layout {
  */
 int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 			  char *why, size_t why_len);
+
+/* The same from a parsed BTF object (a kernel image's .BTF, say). */
+struct btf;
+int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
+			      char *why, size_t why_len);
+
+/*
+ * Into and out of a guest profile's "acct" entries (profile.h), so that a
+ * profile made from a vmlinuz alone carries the accounting layout too.
+ * From a profile: 0, or -ENOENT and @why when it lacks a needed member;
+ * the memory symbols come from the profile's symbols.
+ */
+struct vmt_profile;
+void gacct_layout_to_profile(const struct gacct_layout *l, struct vmt_profile *p);
+int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *l,
+			      char *why, size_t why_len);
 
 /*
  * Symbols from a System.map or a kallsyms copy (@path), converted to link

@@ -58,11 +58,38 @@ static const char *const sym_names[__VMT_PROF_SYMS] = {
 	[VMT_SYM_EINITTEXT] = "_einittext",
 	[VMT_SYM_INIT_STACK] = "init_stack",
 	[VMT_SYM_PER_CPU_OFFSET] = "__per_cpu_offset",
+	[VMT_SYM_TOTALRAM_PAGES] = "_totalram_pages",
+	[VMT_SYM_VM_ZONE_STAT] = "vm_zone_stat",
+};
+
+static const char *const acct_names[__VMT_PROF_ACCT] = {
+	[VMT_ACCT_TASK_UTIME] = "task_struct.utime",
+	[VMT_ACCT_TASK_STIME] = "task_struct.stime",
+	[VMT_ACCT_TASK_RUNTIME] = "task_struct.se.sum_exec_runtime",
+	[VMT_ACCT_TASK_EXEC_START] = "task_struct.se.exec_start",
+	[VMT_ACCT_TASK_MM] = "task_struct.mm",
+	[VMT_ACCT_TASK_SIGNAL] = "task_struct.signal",
+	[VMT_ACCT_SIGNAL_UTIME] = "signal_struct.utime",
+	[VMT_ACCT_SIGNAL_STIME] = "signal_struct.stime",
+	[VMT_ACCT_SIGNAL_RUNTIME] = "signal_struct.sum_sched_runtime",
+	[VMT_ACCT_MM_RSS_STAT] = "mm_struct.rss_stat",
+	[VMT_ACCT_RSS_STRIDE] = "rss_stat.stride",
+	[VMT_ACCT_RSS_COUNT_OFF] = "rss_stat.count",
+	[VMT_ACCT_NR_MM_COUNTERS] = "rss_stat.nr",
+	[VMT_ACCT_MM_FILE] = "MM_FILEPAGES",
+	[VMT_ACCT_MM_ANON] = "MM_ANONPAGES",
+	[VMT_ACCT_MM_SHMEM] = "MM_SHMEMPAGES",
+	[VMT_ACCT_NR_FREE_PAGES] = "NR_FREE_PAGES",
 };
 
 const char *vmt_prof_field_name(enum vmt_prof_field f)
 {
 	return (unsigned int)f < __VMT_PROF_FIELDS ? field_names[f] : "?";
+}
+
+const char *vmt_prof_acct_name(enum vmt_prof_acct a)
+{
+	return (unsigned int)a < __VMT_PROF_ACCT ? acct_names[a] : "?";
 }
 
 const char *vmt_prof_sym_name(enum vmt_prof_sym s)
@@ -93,6 +120,8 @@ struct vmt_profile *vmt_profile_new(void)
 		return NULL;
 	for (i = 0; i < __VMT_PROF_FIELDS; i++)
 		p->field[i] = VMT_PROF_ABSENT;
+	for (i = 0; i < __VMT_PROF_ACCT; i++)
+		p->acct[i] = VMT_PROF_ABSENT;
 	p->pointer_size = 8;
 	return p;
 }
@@ -185,6 +214,9 @@ int vmt_profile_write(FILE *f, const struct vmt_profile *p)
 	for (i = 0; i < __VMT_PROF_SYMS; i++)
 		if (p->sym[i])
 			fprintf(f, "symbol %s 0x%" PRIx64 "\n", sym_names[i], p->sym[i]);
+	for (i = 0; i < __VMT_PROF_ACCT; i++)
+		if (p->acct[i] != VMT_PROF_ABSENT)
+			fprintf(f, "acct %s %d\n", acct_names[i], p->acct[i]);
 	fprintf(f, "code %zu\n", nr);
 	for (i = 0; i < nr; i++) {
 		const struct vmt_ksym *s = vmt_ksyms_at(p->code, i);
@@ -258,6 +290,24 @@ static int parse_field(struct vmt_profile *p, char *arg)
 		return 0;
 	}
 	return 0;	/* a field this collector does not use */
+}
+
+static int parse_acct(struct vmt_profile *p, char *arg)
+{
+	const char *name;
+	uint64_t v;
+	int i;
+
+	if (split_name_value(arg, &name, &v))
+		return -EBADMSG;
+	for (i = 0; i < __VMT_PROF_ACCT; i++) {
+		if (strcmp(name, acct_names[i]))
+			continue;
+		if (v >= VMT_PROF_OFFSET_MAX)
+			return -EBADMSG;
+		p->acct[i] = (int32_t)v;
+	}
+	return 0;	/* unknown names: a newer collector's */
 }
 
 static int parse_symbol(struct vmt_profile *p, char *arg)
@@ -402,6 +452,8 @@ int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
 			err = parse_field(p, arg);
 		} else if (!strcmp(line, "symbol")) {
 			err = parse_symbol(p, arg);
+		} else if (!strcmp(line, "acct")) {
+			err = parse_acct(p, arg);
 		} else if (!strcmp(line, "code")) {
 			err = header_only ? 0 : read_code(f, p, arg, line, lineno);
 			break;

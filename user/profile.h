@@ -85,7 +85,38 @@ enum vmt_prof_sym {
 	VMT_SYM_EINITTEXT,
 	VMT_SYM_INIT_STACK,
 	VMT_SYM_PER_CPU_OFFSET,		/* __per_cpu_offset[]: each CPU's GS base */
+	VMT_SYM_TOTALRAM_PAGES,		/* _totalram_pages: guest accounting */
+	VMT_SYM_VM_ZONE_STAT,		/* vm_zone_stat[]: free pages */
 	__VMT_PROF_SYMS
+};
+
+/*
+ * The guest kernel's own accounting (guest_acct.h: per-task CPU times,
+ * memory counters), so that a guest known only through its profile (made
+ * from a vmlinuz, say) is accounted too.  "acct NAME VALUE" lines; -1
+ * (VMT_PROF_ABSENT) where the kernel has none, or the profile predates
+ * them.  Offsets, a stride and small indexes, all below
+ * VMT_PROF_OFFSET_MAX.
+ */
+enum vmt_prof_acct {
+	VMT_ACCT_TASK_UTIME,
+	VMT_ACCT_TASK_STIME,
+	VMT_ACCT_TASK_RUNTIME,		/* se.sum_exec_runtime */
+	VMT_ACCT_TASK_EXEC_START,	/* se.exec_start */
+	VMT_ACCT_TASK_MM,
+	VMT_ACCT_TASK_SIGNAL,
+	VMT_ACCT_SIGNAL_UTIME,
+	VMT_ACCT_SIGNAL_STIME,
+	VMT_ACCT_SIGNAL_RUNTIME,	/* sum_sched_runtime */
+	VMT_ACCT_MM_RSS_STAT,		/* the counters' array in mm_struct */
+	VMT_ACCT_RSS_STRIDE,
+	VMT_ACCT_RSS_COUNT_OFF,
+	VMT_ACCT_NR_MM_COUNTERS,
+	VMT_ACCT_MM_FILE,		/* enum indexes: MM_FILEPAGES, ... */
+	VMT_ACCT_MM_ANON,
+	VMT_ACCT_MM_SHMEM,
+	VMT_ACCT_NR_FREE_PAGES,		/* enum zone_stat_item */
+	__VMT_PROF_ACCT
 };
 
 struct vmt_profile {
@@ -98,12 +129,14 @@ struct vmt_profile {
 	uint64_t kernel_map;	/* __START_KERNEL_map (x86-64), PAGE_OFFSET (i386) */
 	int32_t field[__VMT_PROF_FIELDS];
 	uint64_t sym[__VMT_PROF_SYMS];
+	int32_t acct[__VMT_PROF_ACCT];
 	struct vmt_ksyms *code;	/* code symbols, link addresses; may be NULL */
 };
 
 /* Names as they appear in profile files ("task_struct.tasks", "init_task"). */
 const char *vmt_prof_field_name(enum vmt_prof_field f);
 const char *vmt_prof_sym_name(enum vmt_prof_sym s);
+const char *vmt_prof_acct_name(enum vmt_prof_acct a);
 
 /* An empty profile: every field absent, every symbol 0.  NULL if no memory. */
 struct vmt_profile *vmt_profile_new(void);

@@ -15,8 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 #include "vmtrace-collect.h"
+#include <bpf/btf.h>
 #include "btf_profile.h"
+#include "guest_acct.h"
 #include "guest_cmds.h"
+#include "vmlinuz.h"
 
 static void profile_usage(FILE *f)
 {
@@ -35,6 +38,46 @@ static void profile_usage(FILE *f)
 		"found by banner.  (Debian's /boot/System.map is a stub: leave it out.)\n"
 		"show: prints what a profile holds.\n",
 		prog_name, prog_name, VMT_PROFILE_DIR_DEFAULT);
+}
+
+/*
+ * The guest accounting layout (guest_acct.h) from the same BTF the profile
+ * was made from, into the profile: then a guest known by this profile
+ * alone has its processes' CPU and memory accounted.  0 or -errno and
+ * @why; a profile without it still works for everything else.
+ */
+static int add_accounting(const struct vmt_profile_sources *src, struct vmt_profile *p,
+			  char *why, size_t why_len)
+{
+	struct gacct_layout l;
+	struct vmt_kimage img = { 0 };
+	struct btf *btf = NULL;
+	const void *raw;
+	size_t len;
+	int err;
+
+	if (src->btf_path || src->vmlinux_path) {
+		/* Raw BTF, or an ELF with .BTF: libbpf reads both. */
+		err = gacct_layout_from_btf(src->btf_path ?: src->vmlinux_path, &l, why,
+					    why_len);
+	} else {
+		err = vmt_kimage_load(src->vmlinuz_path, &img);
+		if (!err)
+			err = vmt_kimage_btf(&img, &raw, &len);
+		if (!err) {
+			btf = btf__new(raw, len);
+			err = btf ? 0 : errno ? -errno : -EBADMSG;
+		}
+		if (err)
+			snprintf(why, why_len, "%s: no BTF", src->vmlinuz_path);
+		else
+			err = gacct_layout_from_btf_obj(btf, &l, why, why_len);
+		btf__free(btf);
+		vmt_kimage_free(&img);
+	}
+	if (!err)
+		gacct_layout_to_profile(&l, p);
+	return err;
 }
 
 static int profile_create(int argc, char *argv[])
@@ -81,6 +124,10 @@ static int profile_create(int argc, char *argv[])
 			*why ? why : strerror(-err));
 		return 1;
 	}
+	if (add_accounting(&src, p, why, sizeof(why)))
+		fprintf(stderr, "%s: profile create: no guest accounting layout (%s): "
+			"the profile names processes, the guest's own CPU and memory figures "
+			"stay unknown\n", prog_name, why);
 	/* Written aside and renamed: a profile directory never holds half a file. */
 	if (asprintf(&tmp, "%s.tmp.%d", output, (int)getpid()) < 0) {
 		vmt_profile_free(p);
@@ -137,6 +184,12 @@ static int profile_show(int argc, char *argv[])
 	for (i = 0; i < __VMT_PROF_SYMS; i++)
 		printf("symbol %s: 0x%llx\n", vmt_prof_sym_name(i),
 		       (unsigned long long)p->sym[i]);
+	for (i = 0; i < __VMT_PROF_ACCT; i++) {
+		if (p->acct[i] == VMT_PROF_ABSENT)
+			printf("acct %s: absent\n", vmt_prof_acct_name(i));
+		else
+			printf("acct %s: %d\n", vmt_prof_acct_name(i), p->acct[i]);
+	}
 	printf("code symbols: %zu\n", p->code ? vmt_ksyms_count(p->code) : 0);
 	vmt_profile_free(p);
 	return 0;

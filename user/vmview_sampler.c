@@ -302,33 +302,43 @@ static void load_layout(struct vv_sampler *s, struct vvs_vm *v,
 	struct vmt_profile *p = NULL;
 	char why[160] = "", path[4096];
 	bool same_kernel = gi->release && !strcmp(gi->release, s->host_release);
+	int err;
 
 	v->layout_tried = true;
 	if (!btf && same_kernel)
 		btf = HOST_BTF;
 	if (!syms && same_kernel)
 		syms = HOST_KALLSYMS;
-	if (!btf) {
-		snprintf(v->acct_status, sizeof(v->acct_status),
-			 "no BTF for guest kernel %s (--guest-btf)",
-			 gi->release ? gi->release : "?");
-		return;
+	if (gi->profile && s->o.profile_dir) {
+		snprintf(path, sizeof(path), "%s/%s", s->o.profile_dir, gi->profile);
+		if (vmt_profile_load(path, 1, &p))
+			p = NULL;
 	}
-	if (gacct_layout_from_btf(btf, &v->layout, why, sizeof(why))) {
+	/* The layout: from --guest-btf if given, else from the guest's
+	 * profile (profile create writes it there from the BTF it reads, a
+	 * vmlinuz's included), else, for a profile made before that, from
+	 * the host's BTF where the guest runs the host's kernel. */
+	if (s->o.guest_btf || (btf && (!p || p->acct[VMT_ACCT_TASK_UTIME] == VMT_PROF_ABSENT))) {
+		err = gacct_layout_from_btf(btf, &v->layout, why, sizeof(why));
+	} else if (p) {
+		err = gacct_layout_from_profile(p, &v->layout, why, sizeof(why));
+	} else {
+		snprintf(why, sizeof(why), "no BTF for guest kernel %s (--guest-btf)",
+			 gi->release ? gi->release : "?");
+		err = -ENOENT;
+	}
+	if (err) {
 		snprintf(v->acct_status, sizeof(v->acct_status), "%s", why);
-		return;
+		goto out;
 	}
 	v->layout_ok = true;
 	snprintf(v->acct_status, sizeof(v->acct_status), "ok");
-	if (gi->profile && s->o.profile_dir) {
-		snprintf(path, sizeof(path), "%s/%s", s->o.profile_dir, gi->profile);
-		if (!vmt_profile_load(path, 1, &p)) {
-			text_link = p->text_link;
-			vmt_profile_free(p);
-		}
-	}
+	if (p)
+		text_link = p->text_link;
 	if (syms)
 		gacct_layout_symbols(syms, text_link, &v->layout);
+out:
+	vmt_profile_free(p);
 }
 
 static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)

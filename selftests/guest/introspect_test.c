@@ -434,6 +434,50 @@ static void test_ps(void)
 	free(out);
 }
 
+/*
+ * The guest's own accounting, its layout from the profile made from the
+ * vmlinuz alone: top --batch (no session) for 3 intervals.  In the last,
+ * the guest's CPU (its one vCPU: at most 100 %) is 90 % or more, as two
+ * CPU-bound processes share it: vmtburn and vmtduo (whose two threads spin
+ * in turn), each with 25 - 75 %; and the guest's memory is known.
+ */
+static void test_accounting(void)
+{
+	char *out, *last, *p, comm[32], gst[16], mem[128] = "";
+	double burn = -1, duo = -1, vm = -1;
+	int rc;
+
+	need_setup();
+	rc = run(&out, "%s top --batch --no-session --interval 2 --count 3 --procs 40 "
+		 "--vm %d --profile-dir %s 2>&1", collect, qemu_pid, profile_dir);
+	TEST_ASSERT(!rc, "top failed (%d):\n%s", rc, out);
+	last = out;
+	for (p = out; (p = strstr(p, "vmtrace-collect top ")); p++)
+		last = p;
+	TEST_ASSERT(!strstr(last, "no accounting"), "accounting unknown:\n%s", last);
+	for (p = last; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		/* FLAGS PID PPID UID S SMP% GST% RSS THR COMM */
+		if (sscanf(p, "%*s %*u %*u %*u %*s %*s %15s %*s %*u %31s", gst, comm) == 2 &&
+		    strcmp(gst, "-")) {
+			if (!strcmp(comm, "vmtburn"))
+				burn = atof(gst);
+			if (!strcmp(comm, "vmtduo"))
+				duo = atof(gst);
+		}
+		if (sscanf(p, "guest: cpu %15[0-9.]%% (kernel %*[^)]) mem used %127[^,]", gst,
+			   mem) == 2)
+			vm = atof(gst);
+	}
+	TEST_ASSERT(mem[0] && !strstr(mem, "- of -"), "guest memory unknown:\n%s", last);
+	TEST_ASSERT(vm >= 90 && vm <= 100.0, "the guest's CPU %.1f%% on one vCPU:\n%s", vm,
+		    last);
+	TEST_ASSERT(burn >= 25 && burn <= 75 && duo >= 25 && duo <= 75,
+		    "vmtburn %.1f%%, vmtduo %.1f%%:\n%s", burn, duo, last);
+	printf("# guest-accounted (layout from the profile): VM %.1f%%, vmtburn %.1f%%, "
+	       "vmtduo %.1f%%, memory used %s\n", vm, burn, duo, mem);
+	free(out);
+}
+
 static void test_threads(void)
 {
 	char *out, want[96];
@@ -677,6 +721,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(vms),
 	TAP_TEST(ps),
 	TAP_TEST(threads),
+	TAP_TEST(accounting),
 	TAP_TEST(no_profile),
 	TAP_TEST_TIMEOUT(record_report, 90),
 	TAP_TEST(peek),

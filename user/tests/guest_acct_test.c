@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The guest accounting layout and the user/system split. */
 #include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/btf.h>
 #include "guest_acct.h"
+#include "profile.h"
 #include "tap.h"
+#include "vmlinuz.h"
 
 static void test_adjust(void)
 {
@@ -79,9 +85,90 @@ static void test_layout_from_host_btf(void)
 	TEST_ASSERT(strstr(why, "/nonexistent"), "why: %s", why);
 }
 
+/*
+ * A profile carries the accounting layout: for every installed Debian
+ * image (6.1 and 6.12 lay these out differently), the layout read back
+ * from a written and reloaded profile equals the one from the image's BTF.
+ */
+static void test_layout_in_profile(void)
+{
+	glob_t g;
+	size_t i, n = 0;
+
+	if (glob("/boot/vmlinuz-*", 0, NULL, &g) || !g.gl_pathc)
+		tap_skip("no /boot/vmlinuz-*");
+	for (i = 0; i < g.gl_pathc; i++) {
+		struct gacct_layout a, b;
+		struct vmt_profile *p = vmt_profile_new(), *q = NULL;
+		struct vmt_kimage k;
+		char why[160] = "", path[] = "/tmp/guest_acct_test.XXXXXX";
+		const void *raw;
+		struct btf *btf;
+		size_t len;
+		FILE *f;
+		int fd;
+
+		TEST_ASSERT_EQ(vmt_kimage_load(g.gl_pathv[i], &k), 0);
+		TEST_ASSERT_EQ(vmt_kimage_btf(&k, &raw, &len), 0);
+		btf = btf__new(raw, len);
+		TEST_ASSERT(btf, "%s: BTF", g.gl_pathv[i]);
+		TEST_ASSERT_EQ(gacct_layout_from_btf_obj(btf, &a, why, sizeof(why)), 0);
+		/* struct sched_entity: exec_start, then sum_exec_runtime. */
+		TEST_ASSERT_EQ(a.task_exec_start + 8, a.task_runtime);
+		TEST_ASSERT_EQ(a.task_stime, a.task_utime + 8);
+		TEST_ASSERT(a.nr_mm_counters == 4 && a.mm_file == 0 && a.mm_anon == 1 &&
+			    a.mm_shmem == 3, "%s: mm counters", g.gl_pathv[i]);
+		/* atomic_long_t count[] up to 6.1, struct percpu_counter after. */
+		TEST_ASSERT((a.rss_stride == 8 && a.rss_count_off == 0) ||
+			    (a.rss_stride == 40 && a.rss_count_off == 8),
+			    "%s: rss stride %d count at %d", g.gl_pathv[i], a.rss_stride,
+			    a.rss_count_off);
+		free(p->release);
+		p->release = strdup("test");
+		p->sym[VMT_SYM_TOTALRAM_PAGES] = 0xffffffff82c3dea8ULL;
+		gacct_layout_to_profile(&a, p);
+		fd = mkstemp(path);
+		f = fdopen(fd, "w");
+		TEST_ASSERT_EQ(vmt_profile_write(f, p), 0);
+		fclose(f);
+		TEST_ASSERT_EQ(vmt_profile_load(path, 1, &q), 0);
+		TEST_ASSERT_EQ(gacct_layout_from_profile(q, &b, why, sizeof(why)), 0);
+		a.totalram_pages = 0xffffffff82c3dea8ULL;
+		TEST_ASSERT(!memcmp(&a, &b, sizeof(a)), "%s: layout differs after the round trip",
+			    g.gl_pathv[i]);
+		test_diag("%s: utime %d runtime %d exec_start %d rss_stat %d stride %d",
+			  g.gl_pathv[i], a.task_utime, a.task_runtime, a.task_exec_start,
+			  a.mm_rss_stat, a.rss_stride);
+		unlink(path);
+		btf__free(btf);
+		vmt_kimage_free(&k);
+		vmt_profile_free(p);
+		vmt_profile_free(q);
+		n++;
+	}
+	globfree(&g);
+	TEST_ASSERT(n > 0, "no image");
+}
+
+/* A profile from before the accounting entries: refused with a reason. */
+static void test_profile_without_layout(void)
+{
+	struct vmt_profile *p = vmt_profile_new();
+	struct gacct_layout l;
+	char why[160] = "";
+
+	TEST_ASSERT_EQ(gacct_layout_from_profile(p, &l, why, sizeof(why)), -ENOENT);
+	TEST_ASSERT(!strcmp(why, "profile lacks task_struct.utime: create it again"), "%s",
+		    why);
+	TEST_ASSERT(strlen(why) < 64, "too long for a status line");
+	vmt_profile_free(p);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(adjust),
 	TAP_TEST(rate_span),
+	TAP_TEST_TIMEOUT(layout_in_profile, 120),
+	TAP_TEST(profile_without_layout),
 	TAP_TEST(layout_from_host_btf),
 };
 

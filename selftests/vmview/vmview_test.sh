@@ -31,8 +31,8 @@
 #              Prometheus text (promtool, if installed), 404 elsewhere
 #              (exits per second are checked in top's output instead)
 #   tmux       top in an 80x24 tmux: the VM row, then Enter: md5sum
-#   contention a CPU hog pinned with the vCPU thread, whose name is taken
-#              away (found through KVM's debugfs): md5sum's guest CPU
+#   contention a CPU hog pinned with the vCPU thread (KVM's debugfs names
+#              the same thread as QEMU's name does): md5sum's guest CPU
 #              at most 100 % in every interval, the vCPU thread's CPU plus
 #              its run-queue wait within 10 points of it, top names the
 #              gap's cause "contention" in most intervals
@@ -371,9 +371,8 @@ else
 fi
 
 # ---- contention: a CPU hog beside the vCPU thread ----
-# The vCPU thread ("CPU 0/KVM", renamed "qemu-system-x86" meanwhile, as
-# QEMU leaves it without debug-threads=on: the collector then finds it in
-# KVM's debugfs) and a busy loop pinned to CPU 1 of the test host: the VM gets about half a CPU while the guest's clock, and so
+# The vCPU thread ("CPU 0/KVM") and a busy loop pinned to CPU 1 of the
+# test host: the VM gets about half a CPU while the guest's clock, and so
 # its accounting of md5sum, runs on.  top --batch (no session) for 8
 # intervals: every interval's guest CPU of md5sum, the first included, is
 # at most 100 % (one vCPU; rates over the guest scheduler's clock), the
@@ -392,9 +391,6 @@ elif [ "$debugfs_tid" != "$vcpu_tid" ]; then
 elif ! taskset -p -c 1 "$vcpu_tid" >/dev/null; then
 	why="taskset of the vCPU thread $vcpu_tid failed"
 else
-	# And the collector must find it that way: the thread loses its
-	# name, as in a QEMU run without debug-threads=on.
-	printf 'qemu-system-x86' >/proc/"$qemu_pid"/task/"$vcpu_tid"/comm
 	taskset -c 1 sh -c 'while :; do :; done' &
 	hog_pid=$!
 	timeout 180 "$collect" top --batch --no-session --interval 2 --count 8 --procs 8 \
@@ -403,7 +399,6 @@ else
 	kill "$hog_pid" 2>/dev/null
 	wait "$hog_pid" 2>/dev/null
 	taskset -p -c 0,1 "$vcpu_tid" >/dev/null 2>&1
-	printf 'CPU 0/KVM' >/proc/"$qemu_pid"/task/"$vcpu_tid"/comm
 	# Per interval: md5sum's GST% (column 7); the VM's vCPU CPU and
 	# run-delay from its "hypervisor:" lines.
 	read -r gmax gmean gn <<<"$(awk '/ md5sum$/ && $7 != "-" {

@@ -132,6 +132,10 @@ struct vmt_guest_stats {
 	uint64_t watches;	/* vCPUs (GS bases) watched */
 	uint64_t pt_faults;	/* page walks that failed */
 	uint64_t mem_errors;	/* guest memory reads that failed */
+	uint64_t scans;		/* whole-RAM banner scans */
+	uint64_t scan_bytes;	/* ... bytes they read */
+	uint64_t scan_pages_skipped; /* pages not read: not resident in the
+				 * VMM (never touched by the guest) */
 };
 
 /*

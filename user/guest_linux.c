@@ -372,6 +372,23 @@ static uint64_t image_pa(const struct vmt_guest *g, uint64_t link)
 /* ------------------------------------------------------------------ */
 /* Finding the kernel */
 
+/*
+ * Is the page at @gpa in the VMM's memory?  A page that is not holds
+ * zeros, and reading it would map the zero page into the VMM (see
+ * vmt_gmem_resident()).  Without pagemap, every page counts as resident.
+ */
+static int page_resident(struct vmt_guest *g, uint64_t gpa)
+{
+	uint64_t map;
+	long n = vmt_gmem_resident(g->mem, gpa & ~(VMT_GMEM_PAGE - 1), 1, &map);
+
+	if (n == -EOPNOTSUPP)
+		return 1;
+	if (n == 0)
+		g->stats.scan_pages_skipped++;
+	return n > 0;
+}
+
 /* The banner at @pa, NUL-terminated into @buf: its length, or -errno. */
 static long read_banner(struct vmt_guest *g, uint64_t pa, char *buf, size_t len)
 {
@@ -458,7 +475,9 @@ static int find_load(struct vmt_guest *g, const struct vmt_profile *p,
 		return -ENOENT;
 	/* One candidate per 2 MiB of RAM: bounded by the RAM size. */
 	for (l = 0; l < end - off; l += SZ_2M) {
-		if (vmt_gmem_read(g->mem, l + off, head, sizeof(head)) ||
+		if (!vmt_gmem_contains(g->mem, l + off, sizeof(head)) ||
+		    !page_resident(g, l + off) ||
+		    vmt_gmem_read(g->mem, l + off, head, sizeof(head)) ||
 		    memcmp(head, "Linux version ", sizeof(head)))
 			continue;
 		if (check_load(g, p, l)) {
@@ -469,55 +488,98 @@ static int find_load(struct vmt_guest *g, const struct vmt_profile *p,
 	return -ENOENT;
 }
 
+#define SCAN_PAGES 256		/* pages looked up and read at a time: 1 MiB */
+
 /*
- * Scan all of RAM for banners (when no profile matched at an aligned
+ * Search [@gpa, @gpa + @len) (read into @buf, @len + @keep bytes with the
+ * lookahead) for banners starting in it: as scan_banners().
+ */
+static int scan_run(struct vmt_guest *g, struct vmt_profile **profiles, size_t nr,
+		    uint64_t gpa, size_t len, size_t keep, char *buf,
+		    unsigned int *hits, uint64_t *load)
+{
+	static const char prefix[] = "Linux version ";
+	const size_t plen = sizeof(prefix) - 1;
+	char text[VMT_PROF_BANNER_MAX];
+	const char *p, *base = buf;
+	size_t i, have = len + keep;
+	uint64_t off;
+
+	if (vmt_gmem_read(g->mem, gpa, buf, have))
+		return -ENOENT;
+	g->stats.scan_bytes += have;
+	while (*hits < BANNER_HITS_MAX &&
+	       (p = memmem(base, have - (base - buf), prefix, plen)) &&
+	       (size_t)(p - buf) < len) {
+		uint64_t hit = gpa + (p - buf);
+		long n = read_banner(g, hit, text, sizeof(text));
+
+		base = p + 1;
+		if (n <= 0 || text[n - 1] != '\n')
+			continue;	/* a log line, not linux_banner */
+		(*hits)++;
+		if (!g->banner[0])
+			snprintf(g->banner, sizeof(g->banner), "%s", text);
+		for (i = 0; i < nr; i++) {
+			off = profiles[i]->sym[VMT_SYM_LINUX_BANNER] - profiles[i]->text_link;
+			if (hit >= off && check_load(g, profiles[i], hit - off)) {
+				*load = hit - off;
+				return i;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Scan the guest's RAM for banners (when no profile matched at an aligned
  * address): remember the first for the status, and try each hit with
- * every profile at any alignment.  Returns the index of the profile that
- * matched and sets *load, or -ENOENT.
+ * every profile at any alignment.  Only pages the VMM holds are read: a
+ * guest that is not Linux, or not booted yet, costs a pagemap lookup per
+ * page it never touched, and the scan leaves its memory as it found it.
+ * Returns the index of the profile that matched and sets *load, or
+ * -ENOENT.
  */
 static int scan_banners(struct vmt_guest *g, struct vmt_profile **profiles,
 			size_t nr, uint64_t *load)
 {
-	static const char prefix[] = "Linux version ";
-	const size_t chunk = 1 << 20, keep = sizeof(prefix) - 1;
-	uint64_t gpa, size, at, off;
+	const size_t keep = VMT_PROF_BANNER_MAX;
+	uint64_t gpa, size, at, map[(SCAN_PAGES + 1 + 63) / 64];
 	unsigned int hits = 0;
-	char *buf = malloc(chunk + keep);
-	char text[VMT_PROF_BANNER_MAX];
-	size_t r, i, have;
+	char *buf = malloc(SCAN_PAGES * VMT_GMEM_PAGE + keep);
+	size_t r, i, j, npages, lookup;
 	int ret = -ENOENT;
+	long n;
 
 	if (!buf)
 		return -ENOMEM;
+	g->stats.scans++;
 	for (r = 0; !vmt_gmem_range(g->mem, r, &gpa, &size) && ret < 0 &&
 	     hits < BANNER_HITS_MAX; r++) {
 		for (at = 0; at < size && ret < 0 && hits < BANNER_HITS_MAX;
-		     at += chunk) {
-			const char *p, *base = buf;
+		     at += SCAN_PAGES * VMT_GMEM_PAGE) {
+			npages = (size - at) / VMT_GMEM_PAGE < SCAN_PAGES ?
+				 (size - at) / VMT_GMEM_PAGE : SCAN_PAGES;
+			/* One page more: may a banner run on into it? */
+			lookup = npages + (at + npages * VMT_GMEM_PAGE < size);
+			n = vmt_gmem_resident(g->mem, gpa + at, lookup, map);
+			if (n < 0)
+				memset(map, 0xff, sizeof(map));
+			for (i = 0; i < npages && ret < 0; i = j) {
+				size_t run_keep = 0;
 
-			have = size - at < chunk + keep ? size - at : chunk + keep;
-			if (vmt_gmem_read(g->mem, gpa + at, buf, have))
-				continue;
-			while ((p = memmem(base, have - (base - buf), prefix, keep)) &&
-			       p - buf < (long)chunk && hits < BANNER_HITS_MAX) {
-				uint64_t hit = gpa + at + (p - buf);
-				long n = read_banner(g, hit, text, sizeof(text));
-
-				base = p + 1;
-				if (n <= 0 || text[n - 1] != '\n')
-					continue;	/* a log line, not linux_banner */
-				hits++;
-				if (!g->banner[0])
-					snprintf(g->banner, sizeof(g->banner), "%s", text);
-				for (i = 0; i < nr; i++) {
-					off = profiles[i]->sym[VMT_SYM_LINUX_BANNER] -
-					      profiles[i]->text_link;
-					if (hit >= off && check_load(g, profiles[i], hit - off)) {
-						*load = hit - off;
-						ret = i;
-						break;
-					}
+				if (!(map[i / 64] >> (i % 64) & 1)) {
+					g->stats.scan_pages_skipped++;
+					j = i + 1;
+					continue;
 				}
+				for (j = i; j < npages && map[j / 64] >> (j % 64) & 1; j++)
+					;
+				if (j < lookup && map[j / 64] >> (j % 64) & 1)
+					run_keep = keep;
+				ret = scan_run(g, profiles, nr, gpa + at + i * VMT_GMEM_PAGE,
+					       (j - i) * VMT_GMEM_PAGE, run_keep, buf,
+					       &hits, load);
 			}
 		}
 	}

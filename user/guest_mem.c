@@ -19,6 +19,7 @@ struct gmem_slot {
 struct vmt_gmem {
 	pid_t pid;
 	int mem_fd;			/* /proc/PID/mem, or -1 */
+	int pagemap_fd;			/* /proc/PID/pagemap, or -1 */
 	size_t nr_slots;
 	struct gmem_slot *slots;	/* sorted by gpa, not overlapping */
 	struct vmt_gmem_stats stats;
@@ -42,6 +43,7 @@ int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
 	if (!m)
 		return -ENOMEM;
 	m->pid = pid;
+	m->mem_fd = m->pagemap_fd = -1;	/* closed on the error path below */
 	m->slots = calloc(nr ? nr : 1, sizeof(*m->slots));
 	if (!m->slots) {
 		free(m);
@@ -66,6 +68,8 @@ int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
 	}
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	m->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	m->pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
 	*out = m;
 	return 0;
 }
@@ -76,6 +80,8 @@ void vmt_gmem_close(struct vmt_gmem *m)
 		return;
 	if (m->mem_fd >= 0)
 		close(m->mem_fd);
+	if (m->pagemap_fd >= 0)
+		close(m->pagemap_fd);
 	free(m->slots);
 	free(m);
 }
@@ -148,6 +154,50 @@ int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len)
 		len -= chunk;
 	}
 	return 0;
+}
+
+/* Pagemap entries: present in RAM, or swapped out (the guest wrote it). */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_BATCH 512
+
+long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
+		       uint64_t *map)
+{
+	uint64_t pm[PM_BATCH];
+	size_t done = 0, i, n;
+	long resident = 0;
+
+	if (gpa % VMT_GMEM_PAGE || !vmt_gmem_contains(m, gpa, (uint64_t)npages * VMT_GMEM_PAGE))
+		return -EFAULT;
+	if (m->pagemap_fd < 0)
+		return -EOPNOTSUPP;
+	memset(map, 0, (npages + 63) / 64 * sizeof(*map));
+	while (done < npages) {
+		const struct gmem_slot *s = find_slot(m, gpa + done * VMT_GMEM_PAGE);
+		uint64_t hva = s->hva + (gpa + done * VMT_GMEM_PAGE - s->gpa);
+		uint64_t in_slot = (s->gpa + s->size - (gpa + done * VMT_GMEM_PAGE)) /
+				   VMT_GMEM_PAGE;
+
+		n = npages - done;
+		if (n > PM_BATCH)
+			n = PM_BATCH;
+		if (n > in_slot)
+			n = in_slot;
+		if (!n || pread(m->pagemap_fd, pm, n * sizeof(*pm),
+				(off_t)(hva / VMT_GMEM_PAGE * sizeof(*pm))) !=
+			  (ssize_t)(n * sizeof(*pm))) {
+			m->stats.pagemap_errors++;
+			return -EIO;
+		}
+		for (i = 0; i < n; i++, done++) {
+			if (pm[i] & (PM_PRESENT | PM_SWAPPED)) {
+				map[done / 64] |= 1ULL << (done % 64);
+				resident++;
+			}
+		}
+	}
+	return resident;
 }
 
 int vmt_gmem_read_u32(struct vmt_gmem *m, uint64_t gpa, uint32_t *v)

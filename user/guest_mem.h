@@ -35,7 +35,10 @@ struct vmt_gmem_stats {
 	uint64_t bytes;		/* bytes read successfully */
 	uint64_t unmapped;	/* reads (partly) outside guest RAM: -EFAULT */
 	uint64_t io_errors;	/* reads the VMM's memory refused: -EIO */
+	uint64_t pagemap_errors; /* vmt_gmem_resident() lookups that failed */
 };
+
+#define VMT_GMEM_PAGE 4096ULL
 
 /*
  * A guest-memory reader for the VMM process @pid with the memslots @slots
@@ -50,6 +53,25 @@ void vmt_gmem_close(struct vmt_gmem *m);
 
 /* Read @len bytes at @gpa, possibly across memslots.  0 or -errno. */
 int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len);
+
+/*
+ * Which of the @npages pages from @gpa (page-aligned) the VMM holds in
+ * memory, present or swapped out: bit i of @map (an array of
+ * (@npages + 63) / 64 words) for page i.  Read from /proc/PID/pagemap.
+ *
+ * Why a scan asks first: reading a page the guest never touched maps the
+ * shared zero page into the VMM, and the guest's first write there then
+ * breaks copy-on-write: an extra fault and exit per page, for as long as
+ * the guest keeps touching new memory (and a page that userfaultfd
+ * serves would be faulted in by the reader).  A page that is not resident
+ * holds nothing but zeros: nothing to find there.
+ *
+ * The number of resident pages, or -errno: -EFAULT (not all guest RAM,
+ * or @gpa unaligned), -EOPNOTSUPP (no pagemap: the caller reads as if all
+ * were resident), -EIO (the VMM is gone).
+ */
+long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
+		       uint64_t *map);
 
 /* Little-endian loads; 0 or -errno as vmt_gmem_read(). */
 int vmt_gmem_read_u32(struct vmt_gmem *m, uint64_t gpa, uint32_t *v);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "exit_names.h"
@@ -75,7 +76,20 @@ struct recorder {
 	bool tty;
 	uint64_t start_ns, last_status_ns, last_status_records;
 	uint64_t last_clock_ns;
+	uint64_t cpu_start_ns;		/* this process's CPU time at start */
+	uint32_t ring_records;		/* records a ring holds */
 };
+
+/* CPU time of this process, all its threads (not COMMAND's). */
+static uint64_t own_cpu_ns(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
+}
 
 static uint64_t now_ns(void)
 {
@@ -286,6 +300,7 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		    const struct vv_recorder_stats *metrics)
 {
 	uint64_t raw = st->records * VMTRACE_RECORD_SIZE;
+	double cpu_s = (own_cpu_ns() - rec->cpu_start_ns) / 1e9;
 
 	fprintf(stderr, "%s: %llu records (%llu exits, %llu samples, %llu other) in %.1f s to %s\n",
 		prog_name, (unsigned long long)st->records,
@@ -318,6 +333,18 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		prog_name, (unsigned long long)st->file_bytes,
 		st->records ? (double)st->file_bytes / st->records : 0,
 		st->file_bytes ? (double)raw / st->file_bytes : 0);
+	/* What the recording cost this host, beside what it recorded. */
+	fprintf(stderr, "%s: collector CPU %.2f s (%.1f %% of one CPU)",
+		prog_name, cpu_s, seconds > 0 ? 100.0 * cpu_s / seconds : 0);
+	if (st->records)
+		fprintf(stderr, ", %.2f s per million records", cpu_s * 1e6 / st->records);
+	fputc('\n', stderr);
+	if (st->lost[VMTRACE_LOST_RING_FULL])
+		fprintf(stderr, "%s: %llu records lost to full rings: the drain fell "
+			"behind the module (%.0f records/s kept on average; a ring holds "
+			"%u records per CPU: --ring-size raises it)\n", prog_name,
+			(unsigned long long)st->lost[VMTRACE_LOST_RING_FULL],
+			seconds > 0 ? st->records / seconds : 0, rec->ring_records);
 }
 
 static void record_usage(FILE *file)
@@ -562,6 +589,7 @@ int record_main(int argc, char *argv[])
 	info.sample_source = cfg.sample_source;
 	info.cfg_flags = cfg.flags;
 	info.ring_size = cfg.ring_size ? cfg.ring_size : VMTRACE_RING_SIZE_DEFAULT;
+	rec.ring_records = info.ring_size / VMTRACE_RECORD_SIZE;
 	info.nr_exit_filters = cfg.nr_exits;
 	host_clock_pair(&info.clock);
 	rec.reorder_margin = info.tsc_hz / 1000 * REORDER_MARGIN_MS;
@@ -616,6 +644,7 @@ int record_main(int argc, char *argv[])
 
 	rec.tty = isatty(STDERR_FILENO);
 	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = now_ns();
+	rec.cpu_start_ns = own_cpu_ns();
 	/*
 	 * After the session started (and COMMAND): its first snapshot opens
 	 * guest decoders, seconds under emulation, and the session must not

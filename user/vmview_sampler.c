@@ -21,9 +21,15 @@
 #define HOST_KALLSYMS "/proc/kallsyms"
 /* x86-64's __START_KERNEL: _text's link address unless a profile says. */
 #define X86_64_TEXT_LINK 0xffffffff81000000ULL
-/* A guest whose kernel cannot be read yet (booting) is opened again this
- * often. */
+/*
+ * A guest whose kernel cannot be read yet (booting) is opened again after
+ * 3 s, then after twice as long each time, up to 5 minutes: a guest that
+ * is not Linux at all is looked at a few times an hour, not scanned every
+ * few seconds.  (A scan reads only the pages the guest touched, but those
+ * can be gigabytes.)
+ */
 #define GUEST_RETRY_NS 3000000000ULL
+#define GUEST_RETRY_MAX_NS 300000000000ULL
 #define MAX_EXIT_CODES 64
 
 struct exit_count {
@@ -51,6 +57,7 @@ struct vvs_vm {
 	bool have_hv_prev;
 	struct vmt_guest *guest;
 	uint64_t guest_opened_ns;
+	uint64_t guest_retry_ns;		/* the wait before the next open */
 	bool layout_tried, layout_ok;
 	struct gacct_layout layout;
 	char acct_status[VV_STATUS_LEN];
@@ -350,10 +357,14 @@ static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
 		return;
 	if (v->guest) {
 		vmt_guest_info(v->guest, &gi);
-		if (gi.ready || now - v->guest_opened_ns < GUEST_RETRY_NS)
+		if (gi.ready || now - v->guest_opened_ns < v->guest_retry_ns)
 			return;
 		vmt_guest_close(v->guest);
 		v->guest = NULL;
+		v->guest_retry_ns = v->guest_retry_ns * 2 < GUEST_RETRY_MAX_NS ?
+				    v->guest_retry_ns * 2 : GUEST_RETRY_MAX_NS;
+	} else {
+		v->guest_retry_ns = GUEST_RETRY_NS;
 	}
 	v->guest_opened_ns = now;
 	if (vmt_guest_open(&v->info, &go, &v->guest))

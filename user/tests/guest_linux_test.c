@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include "guest.h"
 #include "guest_poll.h"
 #include "synth_guest.h"
@@ -702,6 +703,57 @@ static void test_hostile_page_tables(void)
 	synth_free(s);
 }
 
+/* Pages of the synthetic guest's RAM this process holds (mincore). */
+static size_t resident_pages(const struct synth_guest *s)
+{
+	size_t n = s->ram_size / 4096, i, count = 0;
+	unsigned char *vec = malloc(n);
+
+	TEST_ASSERT(vec && !mincore(s->ram, s->ram_size, vec), "mincore: %m");
+	for (i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+/*
+ * A guest no profile matches is scanned for a banner over all its RAM,
+ * and the scan reads only the pages the VMM holds: it maps nothing (no
+ * zero pages that the guest's first writes would have to copy), skips
+ * exactly the pages never touched, and still finds a banner that runs
+ * across the boundary of two scan chunks.
+ */
+static void test_scan_reads_resident_only(void)
+{
+	static const char fake[] = "Linux version 9.9.9-straddle (a@b) #1 SMP\n";
+	struct synth_guest *s = synth_new(NULL);
+	struct vmt_guest_opts o = { .profile_dir = "/nonexistent-vmtrace-profiles" };
+	const struct vmt_guest_stats *st;
+	struct vmt_guest_info info;
+	struct vmt_guest *g;
+	size_t before, total = s->ram_size / 4096;
+
+	/* Lower than the kernel's: found first.  20 bytes before 1 MiB. */
+	synth_write(s, (1 << 20) - 20, fake, sizeof(fake));
+	before = resident_pages(s);
+	TEST_ASSERT(before > 2 && before < total / 2, "resident %zu of %zu", before, total);
+
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(!info.ready, "ready without a profile");
+	TEST_ASSERT(strstr(info.status, "Linux 9.9.9-straddle"), "status: %s", info.status);
+	st = vmt_guest_stats(g);
+	TEST_ASSERT_EQ(st->scans, 1);
+	TEST_ASSERT_EQ(st->scan_pages_skipped, total - before);
+	TEST_ASSERT(st->scan_bytes >= before * 4096 &&
+		    st->scan_bytes < (before + 64) * 4096,
+		    "scan read %llu bytes of %zu resident pages",
+		    (unsigned long long)st->scan_bytes, before);
+	TEST_ASSERT_EQ(resident_pages(s), before);
+	vmt_guest_close(g);
+	synth_free(s);
+}
+
 static void test_no_profile(void)
 {
 	struct synth_guest *s = synth_new(NULL);
@@ -762,6 +814,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(hostile_variables),
 	TAP_TEST(hostile_page_tables),
 	TAP_TEST(no_profile),
+	TAP_TEST(scan_reads_resident_only),
 };
 
 int main(int argc, char **argv)

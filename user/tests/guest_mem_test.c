@@ -44,6 +44,46 @@ static struct vmt_gmem *three_slots(uint8_t **a, uint8_t **b, uint8_t **c)
 	return m;
 }
 
+/*
+ * Residency from pagemap: exactly the pages written, across two slots;
+ * the lookup itself maps nothing; unaligned or outside RAM refused.
+ */
+static void test_resident(void)
+{
+	uint8_t *a = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *b = region(8 * 4096, 0x5a);
+	struct vmt_memslot slots[2] = {
+		{ .id = 0, .gpa = 0, .size = 64 * 4096, .hva = (uintptr_t)a },
+		{ .id = 1, .gpa = 64 * 4096, .size = 8 * 4096, .hva = (uintptr_t)b },
+	};
+	unsigned char vec[64];
+	uint64_t map[2];
+	struct vmt_gmem *m;
+	int i, count = 0;
+
+	TEST_ASSERT(a != MAP_FAILED, "mmap: %m");
+	a[3 * 4096] = 1;
+	a[40 * 4096 + 100] = 1;
+	TEST_ASSERT_EQ(vmt_gmem_open(getpid(), slots, 2, &m), 0);
+	TEST_ASSERT_EQ(vmt_gmem_resident(m, 0, 72, map), 10);
+	TEST_ASSERT_EQ(map[0], 1ULL << 3 | 1ULL << 40);
+	TEST_ASSERT_EQ(map[1], 0xffULL);
+	TEST_ASSERT_EQ(vmt_gmem_resident(m, 40 * 4096, 1, map), 1);
+	TEST_ASSERT_EQ(vmt_gmem_resident(m, 41 * 4096, 1, map), 0);
+	TEST_ASSERT_EQ(map[0], 0);
+	TEST_ASSERT(!mincore(a, 64 * 4096, vec), "mincore: %m");
+	for (i = 0; i < 64; i++)
+		count += vec[i] & 1;
+	TEST_ASSERT_EQ(count, 2);
+	TEST_ASSERT_EQ(vmt_gmem_resident(m, 100, 1, map), -EFAULT);
+	TEST_ASSERT_EQ(vmt_gmem_resident(m, 70 * 4096, 3, map), -EFAULT);
+	TEST_ASSERT_EQ(vmt_gmem_stats(m)->pagemap_errors, 0);
+	vmt_gmem_close(m);
+	munmap(a, 64 * 4096);
+	munmap(b, 8 * 4096);
+}
+
 static void test_read_across_slots(void)
 {
 	uint8_t *a, *b, *c, buf[16];
@@ -122,6 +162,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(outside_ram),
 	TAP_TEST(unreadable_vmm_memory),
 	TAP_TEST(overlapping_slots),
+	TAP_TEST(resident),
 };
 
 int main(int argc, char **argv)

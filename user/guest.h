@@ -67,6 +67,10 @@ struct vmt_guest_opts {
 	unsigned int poll_us;		/* poll each vCPU's current task this
 					 * often in a thread of its own (see
 					 * vmt_guest_task_for_record()); 0: no */
+	int no_scan;			/* look for a profile's kernel at 2 MiB
+					 * aligned addresses only, no whole-RAM
+					 * banner scan (a guest looked at again:
+					 * its first open scanned) */
 };
 
 /* vmt_guest_task.flags */

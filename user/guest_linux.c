@@ -1152,7 +1152,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 	for (i = 0; i < nr && idx < 0; i++)
 		if (profile_usable(list[i]) && !find_load(g, list[i], &load))
 			idx = i;
-	if (idx < 0) {
+	if (idx < 0 && !o->no_scan) {
 		/* Unaligned, or no profile at all: scan for any banner. */
 		idx = scan_banners(g, list, nr, &load);
 		if (idx < 0 || !profile_usable(list[idx]))
@@ -1168,6 +1168,8 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 			 !vmt_banner_release(g->banner, release, sizeof(release)))
 			set_status(g, "no profile in %s matches this guest's kernel, "
 				   "Linux %s (see profile create --help)", dir, release);
+		else if (o->no_scan)
+			set_status(g, "no profile's kernel at an aligned address in guest memory");
 		else
 			set_status(g, "no Linux kernel banner found in guest memory");
 		err = -ENOENT;

@@ -24,9 +24,12 @@
 /*
  * A guest whose kernel cannot be read yet (booting) is opened again after
  * 3 s, then after twice as long each time, up to 5 minutes: a guest that
- * is not Linux at all is looked at a few times an hour, not scanned every
- * few seconds.  (A scan reads only the pages the guest touched, but those
- * can be gigabytes.)
+ * is not Linux at all is looked at a few times an hour.  Only the first
+ * open scans all its RAM for a banner (reading the pages the guest
+ * touched: gigabytes, for a guest that fills its memory); later ones look
+ * for a profile's kernel at the 2 MiB aligned addresses where it loads
+ * (a pagemap lookup and a 14-byte read per 2 MiB), which finds a Linux
+ * guest that has booted since.
  */
 #define GUEST_RETRY_NS 3000000000ULL
 #define GUEST_RETRY_MAX_NS 300000000000ULL
@@ -352,23 +355,34 @@ static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
 {
 	struct vmt_guest_opts go = { .profile_dir = s->o.profile_dir };
 	struct vmt_guest_info gi;
+	struct vmt_guest *fresh;
 
 	if (s->o.no_guest)
 		return;
-	if (v->guest) {
-		vmt_guest_info(v->guest, &gi);
-		if (gi.ready || now - v->guest_opened_ns < v->guest_retry_ns)
-			return;
-		vmt_guest_close(v->guest);
-		v->guest = NULL;
-		v->guest_retry_ns = v->guest_retry_ns * 2 < GUEST_RETRY_MAX_NS ?
-				    v->guest_retry_ns * 2 : GUEST_RETRY_MAX_NS;
-	} else {
+	if (!v->guest) {
 		v->guest_retry_ns = GUEST_RETRY_NS;
+		v->guest_opened_ns = now;
+		if (vmt_guest_open(&v->info, &go, &v->guest))
+			v->guest = NULL;
+		return;
 	}
+	vmt_guest_info(v->guest, &gi);
+	if (gi.ready || now - v->guest_opened_ns < v->guest_retry_ns)
+		return;
 	v->guest_opened_ns = now;
-	if (vmt_guest_open(&v->info, &go, &v->guest))
-		v->guest = NULL;
+	v->guest_retry_ns = v->guest_retry_ns * 2 < GUEST_RETRY_MAX_NS ?
+			    v->guest_retry_ns * 2 : GUEST_RETRY_MAX_NS;
+	go.no_scan = 1;
+	if (vmt_guest_open(&v->info, &go, &fresh))
+		return;
+	vmt_guest_info(fresh, &gi);
+	if (!gi.ready) {
+		/* The first open's status (from its scan) says more. */
+		vmt_guest_close(fresh);
+		return;
+	}
+	vmt_guest_close(v->guest);
+	v->guest = fresh;
 }
 
 /* GET_VMS: keep known VMs, add new ones, drop the gone. */

@@ -751,6 +751,25 @@ static void test_scan_reads_resident_only(void)
 		    (unsigned long long)st->scan_bytes, before);
 	TEST_ASSERT_EQ(resident_pages(s), before);
 	vmt_guest_close(g);
+
+	/* Looked at again (no_scan): the aligned probes alone, no scan. */
+	o.no_scan = 1;
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(!info.ready, "ready without a profile");
+	TEST_ASSERT(strstr(info.status, "no profile's kernel at an aligned address"),
+		    "status: %s", info.status);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->scans, 0);
+	vmt_guest_close(g);
+	/* ... which find a profile's kernel at its 2 MiB aligned load. */
+	o = (struct vmt_guest_opts){ .profile = s->prof, .no_scan = 1 };
+	TEST_ASSERT_EQ(vmt_guest_open(&s->vm, &o, &g), 0);
+	vmt_guest_info(g, &info);
+	TEST_ASSERT(info.ready, "not ready: %s", info.status);
+	TEST_ASSERT_EQ(info.phys_load, s->o.phys_load);
+	TEST_ASSERT_EQ(vmt_guest_stats(g)->scans, 0);
+	TEST_ASSERT_EQ(resident_pages(s), before);
+	vmt_guest_close(g);
 	synth_free(s);
 }
 

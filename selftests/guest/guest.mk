@@ -4,11 +4,15 @@
 #                           vms, ps, live attribution and peek against it
 #   guest/vmtguest          the guest's programs (static, non-PIE: the test
 #                           reads its loop addresses with nm)
+#   guest/introspect_cross_test  the same with the other stock kernel as the
+#                           guest (6.12 in the 6.1 test host and the reverse),
+#                           known from its vmlinuz-made profile alone
 #   guest/guest32_test      boots Debian's i386 kernels (686-pae and 686, from
 #                           scripts/fetch-i386-guest) and reads their memory
 #                           by CR3 (a shell script: built by copying)
 #   guest/vmt32             its guest program: i386, static, no C library
 TEST_PROGS += guest/introspect_test
+TEST_PROGS += guest/introspect_cross_test
 TEST_PROGS += guest/guest32_test
 
 # The test drives user/vmtrace-collect (make user builds it).
@@ -29,6 +33,9 @@ guest/vmtguest: guest/vmtguest.c
 	$(CC) -O2 -g -Wall -Wextra -Werror -static -no-pie -pthread -o $@ $<
 
 guest/guest32_test: guest/guest32_test.sh | guest/vmt32
+	install -m 0755 $< $@
+
+guest/introspect_cross_test: guest/introspect_cross_test.sh | guest/introspect_test $(GUEST_PROFILES)
 	install -m 0755 $< $@
 
 # i386 without a 32-bit C library (no gcc-multilib needed): system calls

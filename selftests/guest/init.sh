@@ -9,6 +9,7 @@ for n in vmtburn vmtidle vmtduo vmtpeek vmtps; do ln -s /bin/vmtguest /bin/$n; d
 echo "guest: flags $(grep -o -w -E 'la57|pti' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "guest: text $(grep -w _text /proc/kallsyms | cut -d' ' -f1)"
 echo "guest: phys $(grep 'Kernel code' /proc/iomem | cut -d- -f1 | tr -d ' ')"
+echo "guest: banner $(cat /proc/version)"
 vmtburn &
 vmtidle &
 vmtduo &

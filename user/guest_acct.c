@@ -10,6 +10,10 @@
 #include "ksyms.h"
 #include "profile.h"
 
+/* Zero-based per-CPU symbols (x86-64 up to 6.14) are offsets below this;
+ * later ones are addresses in the kernel image. */
+#define PERCPU_OFFSET_MAX (1ULL << 32)
+
 /* A member path "se.sum_exec_runtime" of struct @st: its byte offset. */
 static int member_path(const struct btf *btf, const char *st, const char *path,
 		       int32_t *off)
@@ -121,6 +125,7 @@ static void layout_init(struct gacct_layout *l)
 	l->signal_utime = l->signal_stime = l->signal_runtime = l->task_runtime = -1;
 	l->task_exec_start = -1;
 	l->mm_file = l->mm_anon = l->mm_shmem = l->nr_free_pages = -1;
+	l->cputime_steal = -1;
 	l->page_size = 4096;
 }
 
@@ -156,6 +161,13 @@ int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
 	l->mm_anon = enum_value(btf, "MM_ANONPAGES");
 	l->mm_shmem = enum_value(btf, "MM_SHMEMPAGES");
 	l->nr_free_pages = enum_value(btf, "NR_FREE_PAGES");
+	/* struct kernel_cpustat { u64 cpustat[NR_STATS]; }: the array at 0. */
+	{
+		int32_t off;
+
+		if (!struct_member(btf, "kernel_cpustat", "cpustat", &off, NULL) && !off)
+			l->cputime_steal = enum_value(btf, "CPUTIME_STEAL");
+	}
 	return 0;
 }
 
@@ -194,7 +206,8 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 	X(VMT_ACCT_MM_FILE, mm_file)					\
 	X(VMT_ACCT_MM_ANON, mm_anon)					\
 	X(VMT_ACCT_MM_SHMEM, mm_shmem)					\
-	X(VMT_ACCT_NR_FREE_PAGES, nr_free_pages)
+	X(VMT_ACCT_NR_FREE_PAGES, nr_free_pages)				\
+	X(VMT_ACCT_CPUTIME_STEAL, cputime_steal)
 
 void gacct_layout_to_profile(const struct gacct_layout *l, struct vmt_profile *p)
 {
@@ -235,6 +248,8 @@ int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *
 	/* Link addresses already (profile.h). */
 	l->totalram_pages = p->sym[VMT_SYM_TOTALRAM_PAGES];
 	l->vm_zone_stat = p->sym[VMT_SYM_VM_ZONE_STAT];
+	l->per_cpu_offset = p->sym[VMT_SYM_PER_CPU_OFFSET];
+	l->kernel_cpustat = p->sym[VMT_SYM_KERNEL_CPUSTAT];
 	return 0;
 }
 
@@ -268,6 +283,11 @@ int gacct_layout_symbols(const char *path, uint64_t text_link, struct gacct_layo
 		l->totalram_pages = addr - text + text_link;
 	if (!vmt_ksyms_lookup(k, "vm_zone_stat", &addr) && addr)
 		l->vm_zone_stat = addr - text + text_link;
+	if (!vmt_ksyms_lookup(k, "__per_cpu_offset", &addr) && addr)
+		l->per_cpu_offset = addr - text + text_link;
+	/* Per-CPU symbols below the image are offsets, not slid. */
+	if (!vmt_ksyms_lookup(k, "kernel_cpustat", &addr) && addr)
+		l->kernel_cpustat = addr < PERCPU_OFFSET_MAX ? addr : addr - text + text_link;
 out:
 	vmt_ksyms_free(k);
 	return err;
@@ -399,5 +419,30 @@ int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
 		f = 0;
 	*total = t * l->page_size;
 	*free_bytes = f * l->page_size;
+	return 0;
+}
+
+int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
+		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns)
+{
+	uint64_t sym = l->kernel_cpustat, sum = 0, base, v;
+	uint32_t cpu;
+	int err;
+
+	if (!sym || !l->per_cpu_offset || l->cputime_steal < 0)
+		return -ENOENT;
+	if (!nr_cpus || nr_cpus > GACCT_MAX_CPUS)
+		return -EINVAL;
+	if (sym >= PERCPU_OFFSET_MAX)
+		sym += (uint64_t)virt_slide;
+	for (cpu = 0; cpu < nr_cpus; cpu++) {
+		err = read_u64(g, l->per_cpu_offset + (uint64_t)virt_slide + 8ULL * cpu, &base);
+		if (!err)
+			err = read_u64(g, base + sym + 8ULL * (uint64_t)l->cputime_steal, &v);
+		if (err)
+			return err;
+		sum += v;
+	}
+	*steal_ns = sum;
 	return 0;
 }

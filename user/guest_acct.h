@@ -44,8 +44,15 @@ struct gacct_layout {
 	int nr_mm_counters;
 	int mm_file, mm_anon, mm_shmem;		/* indexes; -1 if absent */
 	int nr_free_pages;			/* enum zone_stat_item */
+	int cputime_steal;			/* enum cpu_usage_stat: the
+						 * index of steal time in
+						 * kernel_cpustat.cpustat[] */
 	/* Symbols, link addresses (KASLR undone); 0 if unknown. */
 	uint64_t totalram_pages, vm_zone_stat;
+	uint64_t per_cpu_offset;		/* __per_cpu_offset[] */
+	uint64_t kernel_cpustat;		/* per-CPU: an offset from each
+						 * CPU's base up to 6.14, an
+						 * image address after */
 	uint64_t page_size;
 };
 
@@ -140,5 +147,17 @@ int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
  */
 int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
 		      int64_t virt_slide, uint64_t *total, uint64_t *free_bytes);
+
+/*
+ * The guest's steal time, summed over its CPUs 0 .. @nr_cpus - 1: the
+ * time its vCPUs were runnable on the host but not running, as the guest
+ * learnt it from the hypervisor (KVM's steal-time MSR) and accounted it at
+ * its ticks (kernel_cpustat.cpustat[CPUTIME_STEAL], ns; /proc/stat's
+ * "steal").  0 where the guest has no steal clock.  -ENOENT without the
+ * symbols or the enum, -EINVAL for a bad @nr_cpus, or the read's error.
+ */
+#define GACCT_MAX_CPUS 4096
+int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
+		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns);
 
 #endif

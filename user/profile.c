@@ -60,6 +60,7 @@ static const char *const sym_names[__VMT_PROF_SYMS] = {
 	[VMT_SYM_PER_CPU_OFFSET] = "__per_cpu_offset",
 	[VMT_SYM_TOTALRAM_PAGES] = "_totalram_pages",
 	[VMT_SYM_VM_ZONE_STAT] = "vm_zone_stat",
+	[VMT_SYM_KERNEL_CPUSTAT] = "kernel_cpustat",
 };
 
 static const char *const acct_names[__VMT_PROF_ACCT] = {
@@ -80,6 +81,7 @@ static const char *const acct_names[__VMT_PROF_ACCT] = {
 	[VMT_ACCT_MM_ANON] = "MM_ANONPAGES",
 	[VMT_ACCT_MM_SHMEM] = "MM_SHMEMPAGES",
 	[VMT_ACCT_NR_FREE_PAGES] = "NR_FREE_PAGES",
+	[VMT_ACCT_CPUTIME_STEAL] = "CPUTIME_STEAL",
 };
 
 const char *vmt_prof_field_name(enum vmt_prof_field f)

@@ -87,6 +87,7 @@ enum vmt_prof_sym {
 	VMT_SYM_PER_CPU_OFFSET,		/* __per_cpu_offset[]: each CPU's GS base */
 	VMT_SYM_TOTALRAM_PAGES,		/* _totalram_pages: guest accounting */
 	VMT_SYM_VM_ZONE_STAT,		/* vm_zone_stat[]: free pages */
+	VMT_SYM_KERNEL_CPUSTAT,		/* per-CPU: the guest's steal time */
 	__VMT_PROF_SYMS
 };
 
@@ -116,6 +117,7 @@ enum vmt_prof_acct {
 	VMT_ACCT_MM_ANON,
 	VMT_ACCT_MM_SHMEM,
 	VMT_ACCT_NR_FREE_PAGES,		/* enum zone_stat_item */
+	VMT_ACCT_CPUTIME_STEAL,		/* enum cpu_usage_stat */
 	__VMT_PROF_ACCT
 };
 

@@ -151,6 +151,19 @@ static bool run_delay(const struct vv_vm *vm, double *v)
 	return vm->hv_valid && vm->hv_run_delay_pct >= 0;
 }
 
+/* The same wait as the guest learnt it: its steal time. */
+static bool guest_steal(const struct vv_vm *vm, double *v)
+{
+	*v = vm->guest_steal_pct;
+	return vm->guest_valid && vm->guest_steal_pct >= 0;
+}
+
+static bool exit_handling(const struct vv_vm *vm, double *v)
+{
+	*v = vm->hv_exit_pct;
+	return vm->hv_exit_pct >= 0;
+}
+
 static bool hv_mem(const struct vv_vm *vm, double *v)
 {
 	*v = (double)vm->hv_rss_bytes;
@@ -218,8 +231,11 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 	FAMILY(f, s, "vmtrace_vm_vcpu_cpu_percent",
 	       "CPU of the VM's vCPU threads, % of one CPU.", { "hypervisor", vcpu_cpu });
 	FAMILY(f, s, "vmtrace_vm_run_delay_percent",
-	       "Time the VM's vCPU threads were runnable but waiting for a host CPU, %.",
-	       { "hypervisor", run_delay });
+	       "Time the VM's vCPUs were runnable but waiting for a host CPU, % of one CPU: the vCPU threads' run-queue wait (hypervisor), the guest's steal time (guest).",
+	       { "hypervisor", run_delay }, { "guest", guest_steal });
+	FAMILY(f, s, "vmtrace_vm_exit_handling_percent",
+	       "Time the host spent handling the VM's exits, from each exit to its vCPU's next entry, halts excluded, % of one CPU.",
+	       { "hypervisor", exit_handling });
 	FAMILY(f, s, "vmtrace_vm_memory_bytes",
 	       "Memory of the VM: the VMM's resident memory (hypervisor), memory in use in the guest (guest).",
 	       { "hypervisor", hv_mem }, { "guest", guest_mem });

@@ -298,13 +298,16 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 		snprintf(lines[n], 256, "guest: %zu procs, no accounting: %s", vm->nr_procs,
 			 vm->guest_status);
 	} else if (vm->guest_valid) {
+		char st[16];
+
 		tv_pct(vm->guest_cpu_pct, a, sizeof(a));
 		tv_pct(vm->guest_kernel_pct, b, sizeof(b));
+		tv_pct(vm->guest_steal_pct, st, sizeof(st));
 		tv_bytes(vm->guest_mem_used, c, sizeof(c));
 		tv_bytes(vm->guest_mem_total, d, sizeof(d));
 		used = (size_t)snprintf(lines[n], 256,
-					"guest: cpu %s%% (kernel %s) mem used %s of %s, %zu procs",
-					a, b, c, d, vm->nr_procs);
+					"guest: cpu %s%% (kernel %s) steal %s%% mem used %s of %s, "
+					"%zu procs", a, b, st, c, d, vm->nr_procs);
 		/* The gap and what explains it (vv_gap_cause), with or
 		 * without a session. */
 		if (vm->gap_valid && used < 200)
@@ -317,7 +320,9 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 	cut(lines[n++], width);
 
 	if (vm->exits_per_s >= 0) {
-		used = (size_t)snprintf(lines[n], 256, "exits: %.0f/s", vm->exits_per_s);
+		tv_pct(vm->hv_exit_pct, a, sizeof(a));
+		used = (size_t)snprintf(lines[n], 256, "exits: %.0f/s, handling %s%%:",
+					vm->exits_per_s, a);
 		for (i = 0; i < vm->nr_exit_rates && i < 6 && used < 200; i++)
 			used += (size_t)snprintf(lines[n] + used, 256 - used, " %s %.0f",
 						 vm->exit_rates[i].name,

@@ -215,7 +215,8 @@ static const char page_script[] =
 	"  const g = D.gap, pc = v => v === null ? '-' : v.toFixed(1) + '%';\n"
 	"  document.getElementById('gap').textContent = 'Means: hypervisor CPU ' + pc(g.hv_cpu_pct) +\n"
 	"    ' (vCPU threads ' + pc(g.vcpu_cpu_pct) + ', their run-queue wait ' + pc(g.run_delay_pct) +\n"
-	"    '), guest CPU ' + pc(g.guest_cpu_pct) + '; gap cause: ' + g.cause;\n"
+	"    ', exits\\' handling ' + pc(g.exit_handling_pct) + '), guest CPU ' + pc(g.guest_cpu_pct) +\n"
+	"    ' (its steal time ' + pc(g.guest_steal_pct) + '); gap cause: ' + g.cause;\n"
 	"  const tb = document.querySelector('#procs tbody');\n"
 	"  D.procs.forEach((p, i) => {\n"
 	"    const tr = document.createElement('tr');\n"
@@ -266,6 +267,7 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 	double *vm_cpu, *vm_mem, *times;
 	char flags[64], start[64];
 	struct mean gap_hv = { 0 }, gap_vcpu = { 0 }, gap_wait = { 0 }, gap_guest = { 0 };
+	struct mean gap_exit = { 0 }, gap_steal = { 0 };
 	int err = -ENOMEM;
 
 	vm_cpu = calloc(s->nr ? s->nr : 1, sizeof(double));
@@ -295,8 +297,11 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 			mean_add(&gap_vcpu, vm->hv_vcpu_pct);
 			mean_add(&gap_wait, vm->hv_run_delay_pct);
 		}
-		if (vm->guest_valid)
+		mean_add(&gap_exit, vm->hv_exit_pct);
+		if (vm->guest_valid) {
 			mean_add(&gap_guest, vm->guest_cpu_pct);
+			mean_add(&gap_steal, vm->guest_steal_pct);
+		}
 		vm_mem[n] = vm->hv_rss_bytes ? (double)vm->hv_rss_bytes : NAN;
 		for (k = 0; k < vm->nr_procs; k++) {
 			const struct vv_proc *p = &vm->procs[k];
@@ -369,9 +374,20 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 	vm_json_num(f, mean_of(&gap_wait));
 	fputs(",\"guest_cpu_pct\":", f);
 	vm_json_num(f, mean_of(&gap_guest));
+	fputs(",\"exit_handling_pct\":", f);
+	vm_json_num(f, mean_of(&gap_exit));
+	fputs(",\"guest_steal_pct\":", f);
+	vm_json_num(f, mean_of(&gap_steal));
 	fputs(",\"cause\":", f);
-	vm_json_str(f, vv_gap_cause_name(vv_gap_cause(mean_of(&gap_hv), mean_of(&gap_vcpu),
-						       mean_of(&gap_wait), mean_of(&gap_guest))));
+	{
+		struct vv_gap_figures g = {
+			.hv_cpu = mean_of(&gap_hv), .hv_vcpu = mean_of(&gap_vcpu),
+			.run_delay = mean_of(&gap_wait), .exit_handling = mean_of(&gap_exit),
+			.guest_cpu = mean_of(&gap_guest), .guest_steal = mean_of(&gap_steal),
+		};
+
+		vm_json_str(f, vv_gap_cause_name(vv_gap_cause(&g)));
+	}
 	fputs("},\"start\":", f);
 	vm_json_str(f, start);
 	fputs(",\n\"t\":", f);

@@ -74,7 +74,7 @@ struct rep_exit {
 
 struct rep_vm {
 	struct vmt_vm_meta id;
-	struct wmean hv_cpu, guest_cpu, gap, exits, run_delay, vcpu;
+	struct wmean hv_cpu, guest_cpu, gap, exits, run_delay, vcpu, exit_handling, steal;
 	char guest_status[VV_STATUS_LEN];	/* the latest: "ok" or why not */
 	uint64_t hv_rss_max, guest_used_max, guest_total, mem_bytes;
 	double secs;
@@ -149,6 +149,8 @@ static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_
 			wm_add(&v->exits, vm->exits_per_s, secs);
 			wm_add(&v->run_delay, vm->hv_valid ? vm->hv_run_delay_pct : -1, secs);
 			wm_add(&v->vcpu, vm->hv_valid ? vm->hv_vcpu_pct : -1, secs);
+			wm_add(&v->exit_handling, vm->hv_exit_pct, secs);
+			wm_add(&v->steal, vm->guest_valid ? vm->guest_steal_pct : -1, secs);
 			if (vm->hv_rss_bytes > v->hv_rss_max)
 				v->hv_rss_max = vm->hv_rss_bytes;
 			if (vm->guest_mem_used > v->guest_used_max)
@@ -214,8 +216,13 @@ nomem:
 /* What explains the gap, over the whole report (means). */
 static const char *cause_of(const struct rep_vm *v)
 {
-	return vv_gap_cause_name(vv_gap_cause(wm_get(&v->hv_cpu), wm_get(&v->vcpu),
-					      wm_get(&v->run_delay), wm_get(&v->guest_cpu)));
+	struct vv_gap_figures f = {
+		.hv_cpu = wm_get(&v->hv_cpu), .hv_vcpu = wm_get(&v->vcpu),
+		.run_delay = wm_get(&v->run_delay), .exit_handling = wm_get(&v->exit_handling),
+		.guest_cpu = wm_get(&v->guest_cpu), .guest_steal = wm_get(&v->steal),
+	};
+
+	return vv_gap_cause_name(vv_gap_cause(&f));
 }
 
 static double gap_of(const struct rep_vm *v)
@@ -259,9 +266,9 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 	char a[16], b[16], c[16], d[16], e[16], flags[6], label[64], exits[64];
 	size_t i, j, k, used;
 
-	fprintf(f, "%-5s %-14s %7s %6s %6s %6s %8s %-16s %7s %7s %6s %6s  %s\n", "FLAGS", "VM",
-		"VMM-PID", "HV%", "GST%", "GAP", "EXITS/s", "TOP-EXITS", "VMM-RSS", "G-USED",
-		"VCPU%", "WAIT%", "GAP-CAUSE");
+	fprintf(f, "%-5s %-14s %7s %6s %6s %6s %8s %-16s %7s %7s %6s %6s %6s %6s  %s\n",
+		"FLAGS", "VM", "VMM-PID", "HV%", "GST%", "GAP", "EXITS/s", "TOP-EXITS", "VMM-RSS",
+		"G-USED", "VCPU%", "WAIT%", "EXIT%", "STEAL%", "GAP-CAUSE");
 	for (i = 0; i < nr; i++) {
 		const struct rep_vm *v = &vms[i];
 		double gap = gap_of(v);
@@ -284,15 +291,17 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		tv_bytes(v->hv_rss_max, e, sizeof(e));
 		tv_bytes(v->guest_used_max, label, sizeof(label));
 		{
-			char vc[16], w[16];
+			char vc[16], w[16], x[16], st[16];
 
 			pct_or_dash(vc, sizeof(vc), wm_get(&v->vcpu));
 			pct_or_dash(w, sizeof(w), wm_get(&v->run_delay));
-			fprintf(f, "%-5s %-14.14s %7u %6s %6s %6s %8s %-16.16s %7s %7s %6s %6s  %s\n",
-				flags,
+			pct_or_dash(x, sizeof(x), wm_get(&v->exit_handling));
+			pct_or_dash(st, sizeof(st), wm_get(&v->steal));
+			fprintf(f, "%-5s %-14.14s %7u %6s %6s %6s %8s %-16.16s %7s %7s %6s %6s %6s %6s"
+				"  %s\n", flags,
 				v->id.name[0] ? v->id.name : v->id.uuid[0] ? v->id.uuid : "-",
 				v->id.vmm_pid, a, b, c, d, exits[0] ? exits : "-", e, label, vc, w,
-				cause_of(v));
+				x, st, cause_of(v));
 		}
 		if (!by_process)
 			continue;
@@ -321,8 +330,10 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 	}
 	fprintf(f, "\nHV%%: the VMM process as the host sees it; GST%%: the guest kernel's own\n"
 		"accounting; GAP = HV%% - GST%%; VCPU%%: the VMM's vCPU threads; WAIT%%: their\n"
-		"run-queue wait; GAP-CAUSE: contention (VCPU%% + WAIT%% covers GST%%), vmm-threads,\n"
-		"vcpu-overhead, unexplained or none (within %.0f points).\n"
+		"run-queue wait; EXIT%%: exits' handling time (exit to next entry, halts\n"
+		"excluded); STEAL%%: the guest's own steal time; GAP-CAUSE: contention (VCPU%% +\n"
+		"WAIT%% covers GST%%), vmm-threads, vcpu-overhead, unexplained or none (within %.0f\n"
+		"points).\n"
 		"SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n", VV_GAP_TOLERANCE_PP);
 	fprintf(f, "Flags: N new process, U uid outside the admin list, C cpu / M memory outside\n"
 		"baseline, G hypervisor/guest CPU gap.  CPU %% of one CPU, averaged.\n");
@@ -368,7 +379,7 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 
 	fprintf(f, "level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
 		"sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags,"
-		"vcpu_cpu_pct,run_delay_pct,gap_cause\n");
+		"vcpu_cpu_pct,run_delay_pct,gap_cause,exit_handling_pct,guest_steal_pct\n");
 	for (i = 0; i < nr; i++) {
 		const struct rep_vm *v = &vms[i];
 
@@ -390,6 +401,8 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 		csv_num(f, wm_get(&v->run_delay));
 		fputc(',', f);
 		csv_str(f, cause_of(v));
+		csv_num(f, wm_get(&v->exit_handling));
+		csv_num(f, wm_get(&v->steal));
 		fputc('\n', f);
 		if (!by_process)
 			continue;
@@ -413,7 +426,8 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 			fprintf(f, ",,,%llu,", (unsigned long long)p->rss_max);
 			vv_flags_string(p->flags, flags, sizeof(flags));
 			csv_str(f, flags);
-			fputs(",,,\n", f);			/* vcpu, run_delay, cause */
+			/* vcpu, run_delay, cause, exit_handling, steal */
+			fputs(",,,,,\n", f);
 		}
 	}
 }
@@ -480,6 +494,10 @@ static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		vm_json_num(f, wm_get(&v->vcpu));
 		fprintf(f, ",\"run_delay_pct\":");
 		vm_json_num(f, wm_get(&v->run_delay));
+		fprintf(f, ",\"exit_handling_pct\":");
+		vm_json_num(f, wm_get(&v->exit_handling));
+		fprintf(f, ",\"guest_steal_pct\":");
+		vm_json_num(f, wm_get(&v->steal));
 		fprintf(f, ",\"gap_cause\":");
 		vm_json_str(f, cause_of(v));
 		fprintf(f, ",\"guest_status\":");

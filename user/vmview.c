@@ -194,30 +194,32 @@ static bool known(double v)
 	return !isnan(v) && v >= 0;
 }
 
-enum vv_gap_cause vv_gap_cause(double hv_cpu, double hv_vcpu, double run_delay,
-			       double guest_cpu)
+enum vv_gap_cause vv_gap_cause(const struct vv_gap_figures *f)
 {
 	const double tol = VV_GAP_TOLERANCE_PP;
 	double gap;
 
-	if (!known(hv_cpu) || !known(guest_cpu))
+	if (!known(f->hv_cpu) || !known(f->guest_cpu))
 		return VV_GAP_UNKNOWN;
-	gap = hv_cpu - guest_cpu;
+	gap = f->hv_cpu - f->guest_cpu;
 	if (fabs(gap) <= tol)
 		return VV_GAP_NONE;
 	if (gap < 0) {
-		/* The vCPU threads' own CPU where known, else the VMM's. */
-		double ran = known(hv_vcpu) ? hv_vcpu : hv_cpu;
+		/* The vCPU threads' own CPU where known, else the VMM's; the
+		 * host's view of the wait where known, else the guest's. */
+		double ran = known(f->hv_vcpu) ? f->hv_vcpu : f->hv_cpu;
+		double wait = known(f->run_delay) ? f->run_delay : f->guest_steal;
 
-		if (known(run_delay) && ran + run_delay >= guest_cpu - tol)
+		if (known(wait) && ran + wait >= f->guest_cpu - tol)
 			return VV_GAP_CONTENTION;
 		return VV_GAP_UNEXPLAINED;
 	}
-	if (!known(hv_vcpu))
-		return VV_GAP_UNEXPLAINED;
+	if (!known(f->hv_vcpu))
+		return known(f->exit_handling) && f->exit_handling >= gap - tol ?
+		       VV_GAP_VCPU_OVERHEAD : VV_GAP_UNEXPLAINED;
 	/* hv = vCPU threads + the rest: whichever holds more of the excess. */
-	return hv_cpu - hv_vcpu >= hv_vcpu - guest_cpu ? VV_GAP_VMM_THREADS :
-							 VV_GAP_VCPU_OVERHEAD;
+	return f->hv_cpu - f->hv_vcpu >= f->hv_vcpu - f->guest_cpu ? VV_GAP_VMM_THREADS :
+								     VV_GAP_VCPU_OVERHEAD;
 }
 
 const char *vv_gap_cause_name(enum vv_gap_cause c)
@@ -238,6 +240,11 @@ enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm)
 {
 	if (!vm->hv_valid || !vm->guest_valid)
 		return VV_GAP_UNKNOWN;
-	return vv_gap_cause(vm->hv_cpu_pct, vm->hv_vcpu_pct, vm->hv_run_delay_pct,
-			    vm->guest_cpu_pct);
+	struct vv_gap_figures f = {
+		.hv_cpu = vm->hv_cpu_pct, .hv_vcpu = vm->hv_vcpu_pct,
+		.run_delay = vm->hv_run_delay_pct, .exit_handling = vm->hv_exit_pct,
+		.guest_cpu = vm->guest_cpu_pct, .guest_steal = vm->guest_steal_pct,
+	};
+
+	return vv_gap_cause(&f);
 }

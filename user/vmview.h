@@ -85,6 +85,11 @@ struct vv_vm {
 	uint64_t hv_rss_bytes;		/* the VMM's resident memory */
 	/* From the module's records; < 0 without a session. */
 	double exits_per_s;
+	/* Exits' handling time, from each exit to its vCPU's next entry
+	 * (what `perf kvm stat` times), halts excluded (a halted vCPU
+	 * sleeps, it does not use the CPU), summed over the vCPUs: % of one
+	 * host CPU; < 0 unknown. */
+	double hv_exit_pct;
 	double samples_per_s;		/* guest samples */
 	size_t nr_exit_rates;		/* sorted by per_s, highest first */
 	struct vv_exit_rate exit_rates[VV_MAX_EXIT_REASONS];
@@ -94,6 +99,10 @@ struct vv_vm {
 	char guest_status[VV_STATUS_LEN];	/* "ok" or why not */
 	double guest_cpu_pct;		/* every task's utime+stime; < 0 unknown */
 	double guest_kernel_pct;	/* stime of all + kernel threads' time */
+	/* The guest's own steal time (its vCPUs runnable on the host, not
+	 * running, as the hypervisor told it: KVM steal time), summed over
+	 * its CPUs, % of one CPU; < 0 unknown. */
+	double guest_steal_pct;
 	uint64_t guest_mem_total;	/* totalram, bytes; 0 unknown */
 	uint64_t guest_mem_free;	/* free pages, bytes */
 	uint64_t guest_mem_used;	/* total - free */
@@ -124,21 +133,23 @@ int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src);
 
 /*
  * What explains a VM's gap between hypervisor and guest CPU (gap = hv -
- * guest, % of one CPU), from the hypervisor's figures beside it:
+ * guest, % of one CPU), from the figures beside it:
  *
  *   none           |gap| within VV_GAP_TOLERANCE_PP
  *   contention     the guest accounted more than the VMM got, and its
  *                  vCPU threads' CPU plus their run-queue wait covers the
  *                  guest's figure: the guest's clock ran on while its
- *                  vCPUs waited for a host CPU
+ *                  vCPUs waited for a host CPU.  The wait is the host's
+ *                  (schedstat), else the guest's own steal time (the same
+ *                  wait, as KVM tells it to the guest)
  *   vmm-threads    the VMM used more than the guest accounted, mostly in
  *                  threads other than the vCPUs' (I/O, device emulation)
  *   vcpu-overhead  more than the guest accounted, mostly on the vCPU
- *                  threads themselves (exit handling, halt polling)
+ *                  threads themselves (exit handling, halt polling); with
+ *                  the vCPU threads' CPU unknown, when the exits' handling
+ *                  time covers the gap
  *   unexplained    a gap none of these figures covers
  *   -              a figure is unknown
- *
- * @hv_vcpu and @run_delay < 0 (or NaN) when unknown.
  */
 enum vv_gap_cause {
 	VV_GAP_UNKNOWN,
@@ -149,8 +160,16 @@ enum vv_gap_cause {
 	VV_GAP_UNEXPLAINED,
 };
 #define VV_GAP_TOLERANCE_PP 10.0
-enum vv_gap_cause vv_gap_cause(double hv_cpu, double hv_vcpu, double run_delay,
-			       double guest_cpu);
+/* % of one CPU each; < 0 (or NaN) when unknown. */
+struct vv_gap_figures {
+	double hv_cpu;			/* the VMM's CPU */
+	double hv_vcpu;			/* its vCPU threads' */
+	double run_delay;		/* their run-queue wait */
+	double exit_handling;		/* exits' handling time, no halts */
+	double guest_cpu;		/* what the guest accounted */
+	double guest_steal;		/* the guest's steal time */
+};
+enum vv_gap_cause vv_gap_cause(const struct vv_gap_figures *f);
 const char *vv_gap_cause_name(enum vv_gap_cause c);
 /* The same for one snapshot's VM. */
 enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm);

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include "client.h"
 #include "exit_names.h"
+#include "exit_timing.h"
 #include "guest.h"
 #include "guest_acct.h"
 #include "host_sample.h"
@@ -69,11 +70,16 @@ struct vvs_vm {
 	uint64_t guest_prev_ns;			/* when prev[] was read */
 	bool guest_warm;			/* prev[] is not the first read */
 	uint64_t guest_prev_clock;		/* the guest's clock then, or 0 */
+	uint64_t steal_prev_ns;			/* its steal time then */
+	bool have_steal_prev;
 	/* Since the last snapshot, from the records. */
 	uint64_t exits, samples, unnamed_samples;
 	struct exit_count exit_counts[MAX_EXIT_CODES];
 	size_t nr_exit_counts;
 	uint64_t other_exits;			/* codes past MAX_EXIT_CODES */
+	uint64_t exit_cycles;			/* handling time of timed exits */
+	uint32_t hlt_code;			/* this vendor's halt exit */
+	bool have_hlt_code;
 	struct pid_count *sample_pids;
 	size_t nr_sample_pids, cap_sample_pids;
 };
@@ -92,6 +98,8 @@ struct vv_sampler {
 	size_t nr_vms;
 	uint64_t seq;
 	uint64_t last_ns;			/* previous snapshot */
+	struct vmt_exit_timer *exit_timer;	/* exits' handling times */
+	uint64_t tsc_hz;			/* 0: handling times unknown */
 };
 
 static uint64_t mono_ns(void)
@@ -126,6 +134,7 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 {
 	struct vv_sampler *s = calloc(1, sizeof(*s));
 	struct vmt_start_config cfg = { 0 };
+	struct vmt_status st;
 	struct utsname u;
 	int err;
 
@@ -144,6 +153,11 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 		free(s);
 		return err;
 	}
+	/* Handling times are TSC cycles: without the module's TSC rate, or
+	 * the memory to time them, they stay unknown. */
+	if (!vmt_client_status(s->c, &st) && st.tsc_khz &&
+	    !vmt_exit_timer_new(&s->exit_timer))
+		s->tsc_hz = st.tsc_khz * 1000ULL;
 	snprintf(s->status, sizeof(s->status), "no session (--no-session)");
 	if (!opts->no_session) {
 		cfg.sample_hz = opts->sample_hz;
@@ -192,6 +206,7 @@ void vvs_close(struct vv_sampler *s)
 	for (i = 0; i < s->nr_vms; i++)
 		vm_release(&s->vms[i]);
 	free(s->vms);
+	vmt_exit_timer_free(s->exit_timer);
 	vmt_client_close(s->c);
 	free(s);
 }
@@ -252,6 +267,39 @@ static void count_sample_pid(struct vvs_vm *v, uint32_t pid)
 	v->sample_pids[v->nr_sample_pids++] = (struct pid_count){ pid, 1 };
 }
 
+/*
+ * Exits' handling times: each exit is timed when its vCPU's next exit
+ * arrives (exit_timing.h), and counted to the VM it belongs to then,
+ * unless it was a halt.  A LOST marker leaves the exits pending then
+ * untimed.  Records come as drained, one host CPU's ring after the other
+ * (top's and serve's drain, and record's before it sorts them): an exit
+ * that comes after a later one of its vCPU (the vCPU moved between host
+ * CPUs while the drain was between them) is left untimed, and the exit
+ * before it is timed up to the later one's entry, long by the guest time
+ * and the handling between.  That takes a migration inside one drain's
+ * window (milliseconds); `report --by exit` on a trace times every exit
+ * from sorted records.
+ */
+static void time_exit(struct vv_sampler *s, const struct vmtrace_record *r)
+{
+	struct vmt_timed_exit done;
+	struct vvs_vm *v;
+
+	if (!s->exit_timer || !vmt_exit_timer_feed(s->exit_timer, r, NULL, &done) ||
+	    !done.timed)
+		return;
+	v = find_vm(s, done.exit.vm_id);
+	if (!v)
+		return;
+	if (!v->have_hlt_code) {
+		v->have_hlt_code = true;
+		if (vmt_exit_code(v->info.vendor, "hlt", &v->hlt_code))
+			v->hlt_code = UINT32_MAX;
+	}
+	if (done.exit.exit_reason != v->hlt_code)
+		v->exit_cycles += done.cycles;
+}
+
 static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
 		      size_t n)
 {
@@ -264,6 +312,8 @@ static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs
 		struct vmt_guest_task t;
 		struct vvs_vm *v;
 
+		if (r->kind == VMTRACE_KIND_LOST)
+			time_exit(s, r);
 		if (r->kind != VMTRACE_KIND_EXIT && r->kind != VMTRACE_KIND_SAMPLE)
 			continue;
 		v = find_vm(s, r->vm_id);
@@ -271,6 +321,7 @@ static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs
 			continue;	/* new: counted from the next refresh on */
 		if (r->kind == VMTRACE_KIND_EXIT) {
 			count_exit(v, r->exit_reason);
+			time_exit(s, r);
 			continue;
 		}
 		if (r->flags & VMTRACE_REC_F_HOST)
@@ -491,10 +542,13 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 {
 	size_t i;
 
-	out->exits_per_s = out->samples_per_s = -1;
+	out->exits_per_s = out->samples_per_s = out->hv_exit_pct = -1;
 	if ((!s->session && !s->fed) || interval_s <= 0)
 		return;
 	out->exits_per_s = v->exits / interval_s;
+	if (s->tsc_hz)
+		out->hv_exit_pct = 100.0 * (double)v->exit_cycles /
+				   ((double)s->tsc_hz * interval_s);
 	out->samples_per_s = v->samples / interval_s;
 	for (i = 0; i < v->nr_exit_counts && out->nr_exit_rates < VV_MAX_EXIT_REASONS; i++) {
 		struct vv_exit_rate *e = &out->exit_rates[out->nr_exit_rates++];
@@ -569,6 +623,28 @@ static void run_deltas(const struct prev_cpu *pr, const struct vv_proc *p, doubl
 	*ds = *dt - *du;
 }
 
+/*
+ * The guest's steal time over the guest side's interval (@interval_s: the
+ * same span its processes' rates are over, 0 for none).  A failed read
+ * forgets the previous one: the next interval starts afresh.
+ */
+static void steal_side(struct vvs_vm *v, struct vv_vm *out,
+		       const struct vmt_guest_info *gi, double interval_s)
+{
+	uint64_t steal;
+
+	if (!v->layout_ok ||
+	    gacct_read_steal(v->guest, &v->layout, gi->virt_slide, v->info.nr_vcpus, &steal)) {
+		v->have_steal_prev = false;
+		return;
+	}
+	if (v->have_steal_prev && interval_s > 0)
+		out->guest_steal_pct = 100.0 * (double)delta(v->steal_prev_ns, steal) /
+				       (interval_s * 1e9);
+	v->steal_prev_ns = steal;
+	v->have_steal_prev = true;
+}
+
 /* The guest's processes (threads summed) with their accounting. */
 static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		      double interval_s)
@@ -585,7 +661,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	size_t nr = 0, i, np = 0;
 	int err;
 
-	out->guest_cpu_pct = out->guest_kernel_pct = -1;
+	out->guest_cpu_pct = out->guest_kernel_pct = out->guest_steal_pct = -1;
 	if (!v->guest) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
 			 s->o.no_guest ? "not read (--no-guest)" : "guest not opened");
@@ -769,6 +845,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		v->guest_prev_clock = gclock;
 		next = NULL;
 	}
+	steal_side(v, out, &gi, interval_s);
 	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,
 					       &total, &free_b) && total) {
 		out->guest_mem_total = total;
@@ -786,6 +863,7 @@ out:
 static void reset_counts(struct vvs_vm *v)
 {
 	v->exits = v->samples = v->unnamed_samples = v->other_exits = 0;
+	v->exit_cycles = 0;
 	v->nr_exit_counts = 0;
 	v->nr_sample_pids = 0;
 }

@@ -11,6 +11,7 @@
 
 #define V_FIELDS 31
 #define E_FIELDS 3
+#define G_FIELDS 2
 #define P_FIELDS 17
 
 int vv_escape(const char *s, char *out, size_t len)
@@ -143,6 +144,12 @@ int vv_file_write(FILE *f, const struct vv_snapshot *s)
 			vm->guest_rss_bytes, vm->gap_valid);
 		put_d(f, vm->cpu_gap_pct);
 		fprintf(f, " %u %u %u\n", vm->flags, vm->proc_flags, vm->id.nr_vcpus);
+		/* Added after version 1's V line: a line of its own, which
+		 * older readers skip. */
+		fputs("G", f);
+		put_d(f, vm->guest_steal_pct);
+		put_d(f, vm->hv_exit_pct);
+		fputc('\n', f);
 		for (j = 0; j < vm->nr_exit_rates; j++) {
 			fprintf(f, "E %u", vm->exit_rates[j].reason);
 			put_str(f, vm->exit_rates[j].name);
@@ -397,8 +404,19 @@ int vv_file_read(FILE *f, struct vv_series *out)
 			snap->vms = np;
 			vm = &snap->vms[snap->nr_vms++];
 			*vm = v;
+			/* Unknown unless a G line follows (older writers). */
+			vm->guest_steal_pct = vm->hv_exit_pct = -1;
 			break;
 		}
+		case 'G':
+			n = split(line + 2, tok, G_FIELDS);
+			if (!vm || n != G_FIELDS || !get_d(tok[0], &vm->guest_steal_pct) ||
+			    !get_d(tok[1], &vm->hv_exit_pct)) {
+				if (vm)
+					vm->guest_steal_pct = vm->hv_exit_pct = -1;
+				out->bad_lines++;
+			}
+			break;
 		case 'E': {
 			struct vv_exit_rate *e;
 

@@ -7,6 +7,7 @@
  *   vmtrace-metrics 1
  *   S <seq> <mono_ns> <real_ns> <interval_s>
  *   V <VM fields...>                      one per VM of the snapshot
+ *   G <guest_steal_pct> <hv_exit_pct>     its gap figures (newer than V's)
  *   E <reason> <name> <per_s>             its exit rates
  *   P <process fields...>                 its guest processes
  *

@@ -42,7 +42,7 @@
 #include "tap.h"
 
 #define PEEK_BASE 0x5eed000000000000ULL
-#define OUT_MAX (1 << 20)
+#define OUT_MAX (16 << 20)
 #define MAX_PROCS 512
 
 static char dir[64], profile_dir[96], log_path[96], setup_error[256];
@@ -123,6 +123,14 @@ static int run(char **out, const char *fmt, ...)
 	TEST_ASSERT(p, "popen %s: %m", cmd);
 	while (len < OUT_MAX && (n = fread(buf + len, 1, OUT_MAX - len, p)) > 0)
 		len += n;
+	/* Read to the end: a command cut off by SIGPIPE would fail for us. */
+	if (len == OUT_MAX) {
+		char sink[4096];
+
+		while (fread(sink, 1, sizeof(sink), p) > 0)
+			;
+		printf("# %.60s...: output cut at %d bytes\n", cmd, OUT_MAX);
+	}
 	status = pclose(p);
 	free(cmd);
 	*out = buf;

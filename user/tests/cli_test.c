@@ -295,26 +295,26 @@ static void test_report_metrics(void)
 		"\n"
 		"level,vm,uuid,vmm_pid,guest_pid,comm,uid,hv_cpu_pct,guest_cpu_pct,gap_pct,"
 		"sample_cpu_pct,exits_per_s,hv_rss_bytes,guest_mem_used_bytes,rss_bytes,flags,"
-		"vcpu_cpu_pct,run_delay_pct,gap_cause\n"
+		"vcpu_cpu_pct,run_delay_pct,gap_cause,exit_handling_pct,guest_steal_pct\n"
 		"vm,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,,,,88.000,84.000,4.000,,"
-		"1500.000,209715200,83886080,,\"new,uid,gap\",86.000,0.500,none\n"
+		"1500.000,209715200,83886080,,\"new,uid,gap\",86.000,0.500,none,1.500,0.300\n"
 		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,77,\"spin \"\"x\"\"\\\n\","
-		"1000,,83.000,,81.000,,,3145728,\"new,uid\",,,\n"
+		"1000,,83.000,,81.000,,,3145728,\"new,uid\",,,,,\n"
 		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,1,init,0,,0.000,,0.000,,,"
-		"1048576,,,,\n"
-		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,2,kthreadd,0,,0.000,,,,,0,,,,\n"
-		"vm,,,5000,,,,3.000,,,,,67108864,0,,,,,-\n";
+		"1048576,,,,,,\n"
+		"process,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,2,kthreadd,0,,0.000,,,,,0,,,,,,\n"
+		"vm,,,5000,,,,3.000,,,,,67108864,0,,,,,-,,\n";
 	const char *text_lines[] = {
 		"\n# Both sides, from the trace's interval metrics (3 snapshots):\n"
 		"FLAGS VM             VMM-PID    HV%   GST%    GAP  EXITS/s TOP-EXITS        "
-		"VMM-RSS  G-USED  VCPU%  WAIT%  GAP-CAUSE\n",
+		"VMM-RSS  G-USED  VCPU%  WAIT%  EXIT% STEAL%  GAP-CAUSE\n",
 		"NU..G web1              4242   88.0   84.0    4.0     1500 npf,hlt           "
-		"  200M     80M   86.0    0.5  none\n",
+		"  200M     80M   86.0    0.5    1.5    0.3  none\n",
 		"      NU...      77   1000       1   81.0   83.0   -2.0    3.0M  spin \"x\"\\\n\n",
 		"      .....       1      0       0    0.0    0.0    0.0    1.0M  init\n",
 		"      .....       2      0       0      -    0.0      -       -  [kthreadd]\n",
 		"..... -                 5000    3.0      -      -        -"
-		" -                    64M       -      -      -  -\n",
+		" -                    64M       -      -      -      -      -  -\n",
 	};
 	struct run r;
 	char *page;
@@ -344,7 +344,8 @@ static void test_report_metrics(void)
 			  "\"macs\":[\"52:54:00:ab:cd:01\",\"52:54:00:ab:cd:02\"],"
 			  "\"seconds\":2.000,\"hv_cpu_pct\":88.000,\"guest_cpu_pct\":84.000,"
 			  "\"gap_pct\":4.000,\"vcpu_cpu_pct\":86.000,\"run_delay_pct\":0.500,"
-			    "\"gap_cause\":\"none\",\"guest_status\":\"ok\",\"exits_per_s\":1500.000,"
+			  "\"exit_handling_pct\":1.500,\"guest_steal_pct\":0.300,"
+			  "\"gap_cause\":\"none\",\"guest_status\":\"ok\",\"exits_per_s\":1500.000,"
 			  "\"exit_reasons\":{\"npf\":1000.000,\"hlt\":500.000},"
 			  "\"hv_rss_max_bytes\":209715200,\"guest_mem_used_max_bytes\":83886080,"
 			  "\"guest_mem_total_bytes\":241172480,\"mem_given_bytes\":268435456,"

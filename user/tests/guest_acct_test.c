@@ -81,6 +81,9 @@ static void test_layout_from_host_btf(void)
 	TEST_ASSERT(l.nr_mm_counters >= 3 && l.mm_file == 0 && l.mm_anon == 1, "rss");
 	TEST_ASSERT(l.rss_stride == 8 || l.rss_count_off > 0, "rss element");
 	TEST_ASSERT_EQ(l.nr_free_pages, 0);
+	/* enum cpu_usage_stat: USER, NICE, SYSTEM, SOFTIRQ, IRQ, IDLE,
+	 * IOWAIT, STEAL. */
+	TEST_ASSERT_EQ(l.cputime_steal, 7);
 	TEST_ASSERT_EQ(gacct_layout_from_btf("/nonexistent", &l, why, sizeof(why)) < 0, 1);
 	TEST_ASSERT(strstr(why, "/nonexistent"), "why: %s", why);
 }
@@ -116,6 +119,7 @@ static void test_layout_in_profile(void)
 		/* struct sched_entity: exec_start, then sum_exec_runtime. */
 		TEST_ASSERT_EQ(a.task_exec_start + 8, a.task_runtime);
 		TEST_ASSERT_EQ(a.task_stime, a.task_utime + 8);
+		TEST_ASSERT_EQ(a.cputime_steal, 7);
 		TEST_ASSERT(a.nr_mm_counters == 4 && a.mm_file == 0 && a.mm_anon == 1 &&
 			    a.mm_shmem == 3, "%s: mm counters", g.gl_pathv[i]);
 		/* atomic_long_t count[] up to 6.1, struct percpu_counter after. */
@@ -126,6 +130,8 @@ static void test_layout_in_profile(void)
 		free(p->release);
 		p->release = strdup("test");
 		p->sym[VMT_SYM_TOTALRAM_PAGES] = 0xffffffff82c3dea8ULL;
+		p->sym[VMT_SYM_PER_CPU_OFFSET] = 0xffffffff82a1b980ULL;
+		p->sym[VMT_SYM_KERNEL_CPUSTAT] = 0x1d3c0;
 		gacct_layout_to_profile(&a, p);
 		fd = mkstemp(path);
 		f = fdopen(fd, "w");
@@ -134,6 +140,8 @@ static void test_layout_in_profile(void)
 		TEST_ASSERT_EQ(vmt_profile_load(path, 1, &q), 0);
 		TEST_ASSERT_EQ(gacct_layout_from_profile(q, &b, why, sizeof(why)), 0);
 		a.totalram_pages = 0xffffffff82c3dea8ULL;
+		a.per_cpu_offset = 0xffffffff82a1b980ULL;
+		a.kernel_cpustat = 0x1d3c0;
 		TEST_ASSERT(!memcmp(&a, &b, sizeof(a)), "%s: layout differs after the round trip",
 			    g.gl_pathv[i]);
 		test_diag("%s: utime %d runtime %d exec_start %d rss_stat %d stride %d",

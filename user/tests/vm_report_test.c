@@ -102,7 +102,8 @@ static void test_text_csv_json(void)
 		TEST_ASSERT(strstr(text, "web1"), "vm: %s", text);
 		TEST_ASSERT(strstr(text, "  90.0   86.0    4.0"), "vm figures: %s", text);
 		/* vCPU threads and their wait: the gap is within tolerance. */
-		TEST_ASSERT(strstr(text, "  88.0    0.5  none\n"), "vm gap cause: %s", text);
+		TEST_ASSERT(strstr(text, "  88.0    0.5    1.5    0.3  none\n"), "vm gap cause: %s",
+			    text);
 		TEST_ASSERT(strstr(text, "NU...      77   1000       1   83.0   85.0   -2.0"),
 			    "process figures: %s", text);
 		free(text);
@@ -115,8 +116,9 @@ static void test_text_csv_json(void)
 		TEST_ASSERT_EQ(rc, 0);
 		TEST_ASSERT(strstr(text, "vm,web1,6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c,4242,,,,"
 				   "90.000,86.000,4.000,,1500.000,228589568,83886080,,"
-				   "\"new,uid,gap\",88.000,0.500,none\n"), "csv vm: %s", text);
-		TEST_ASSERT(strstr(text, ",4242,77,\"spin \"\"x\"\"\\\n\",1000,,85.000,,83.000,,,12582912,\"new,uid\",,,\n"),
+				   "\"new,uid,gap\",88.000,0.500,none,1.500,0.300\n"), "csv vm: %s",
+			    text);
+		TEST_ASSERT(strstr(text, ",4242,77,\"spin \"\"x\"\"\\\n\",1000,,85.000,,83.000,,,12582912,\"new,uid\",,,,,\n"),
 			    "csv process: %s", text);
 		free(text);
 	}
@@ -131,6 +133,7 @@ static void test_text_csv_json(void)
 		TEST_ASSERT(strstr(text, "\"comm\":\"spin \\\"x\\\"\\\\\\u000a\""),
 			    "json escaping: %s", text);
 		TEST_ASSERT(strstr(text, "\"vcpu_cpu_pct\":88.000,\"run_delay_pct\":0.500,"
+				   "\"exit_handling_pct\":1.500,\"guest_steal_pct\":0.300,"
 				   "\"gap_cause\":\"none\""), "json gap cause: %s", text);
 		TEST_ASSERT(strstr(text, "\"exit_reasons\":{\"npf\":1000.000,\"hlt\":500.000}"),
 			    "exit reasons: %s", text);
@@ -142,7 +145,11 @@ static void test_text_csv_json(void)
 /* What explains the gap: each cause at and across its boundary. */
 static void test_gap_cause(void)
 {
-#define CAUSE(hv, vcpu, wait, guest) vv_gap_cause_name(vv_gap_cause(hv, vcpu, wait, guest))
+#define CAUSE_ALL(hv, vcpu, wait, exit, guest, steal)					\
+	vv_gap_cause_name(vv_gap_cause(&(struct vv_gap_figures){			\
+		.hv_cpu = hv, .hv_vcpu = vcpu, .run_delay = wait, .exit_handling = exit,	\
+		.guest_cpu = guest, .guest_steal = steal }))
+#define CAUSE(hv, vcpu, wait, guest) CAUSE_ALL(hv, vcpu, wait, -1, guest, -1)
 	/* The contended VM of the test bed: half a CPU, the guest at 100 %. */
 	TEST_ASSERT(!strcmp(CAUSE(52.0, 50.0, 48.0, 100.0), "contention"), "contended");
 	/* The wait falls 10 points short, and then 10.5: */
@@ -161,7 +168,21 @@ static void test_gap_cause(void)
 	/* Either side unknown: no cause. */
 	TEST_ASSERT(!strcmp(CAUSE(-1, 50.0, 0.0, 25.0), "-"), "no hv");
 	TEST_ASSERT(!strcmp(CAUSE(60.0, 50.0, 0.0, NAN), "-"), "no guest");
+	/* No host wait figure: the guest's steal time is the same wait. */
+	TEST_ASSERT(!strcmp(CAUSE_ALL(52.0, 50.0, -1, -1, 100.0, 48.0), "contention"),
+		    "steal");
+	TEST_ASSERT(!strcmp(CAUSE_ALL(52.0, 50.0, -1, -1, 100.0, 39.5), "unexplained"),
+		    "steal short");
+	/* The host's wait wins where both are known. */
+	TEST_ASSERT(!strcmp(CAUSE_ALL(52.0, 50.0, 20.0, -1, 100.0, 48.0), "unexplained"),
+		    "run delay first");
+	/* No vCPU figure: exits' handling time covering the excess. */
+	TEST_ASSERT(!strcmp(CAUSE_ALL(60.0, -1, 0.0, 26.0, 25.0, 0.0), "vcpu-overhead"),
+		    "exit handling");
+	TEST_ASSERT(!strcmp(CAUSE_ALL(60.0, -1, 0.0, 24.5, 25.0, 0.0), "unexplained"),
+		    "exit handling short");
 #undef CAUSE
+#undef CAUSE_ALL
 }
 
 /* top's detail lines: the gap and its cause, without a session too. */
@@ -239,7 +260,8 @@ static void test_html_in_chromium(void)
 	TEST_ASSERT(!strstr(html, "spin \"x\""), "raw comm in the page");
 	/* Both sides' means and what explains their gap. */
 	TEST_ASSERT(strstr(html, "\"gap\":{\"hv_cpu_pct\":90.000,\"vcpu_cpu_pct\":88.000,"
-			   "\"run_delay_pct\":0.500,\"guest_cpu_pct\":86.000,\"cause\":\"none\"}"),
+			   "\"run_delay_pct\":0.500,\"guest_cpu_pct\":86.000,"
+			   "\"exit_handling_pct\":1.500,\"guest_steal_pct\":0.300,\"cause\":\"none\"}"),
 		    "gap data: %.3000s", html);
 	free(html);
 
@@ -261,7 +283,8 @@ static void test_html_in_chromium(void)
 	TEST_ASSERT(strstr(dom, "data-ready=\"1\""), "script did not finish: %.2000s", dom);
 	TEST_ASSERT(strstr(dom, "data-selected-pid=\"77\""), "busiest process selected");
 	TEST_ASSERT(strstr(dom, "Means: hypervisor CPU 90.0% (vCPU threads 88.0%, their run-queue "
-			   "wait 0.5%), guest CPU 86.0%; gap cause: none"), "gap line");
+			   "wait 0.5%, exits' handling 1.5%), guest CPU 86.0% (its steal time "
+			   "0.3%); gap cause: none"), "gap line");
 	TEST_ASSERT(strstr(dom, "id=\"cpu-vm\" data-series=\"vm\" data-points=\"9\""),
 		    "cpu vm line");
 	TEST_ASSERT(strstr(dom, "id=\"cpu-proc\" data-series=\"process\" data-points=\"9\""),

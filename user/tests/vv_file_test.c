@@ -72,6 +72,8 @@ static void test_round_trip(void)
 	TEST_ASSERT_EQ(vm->id.nr_macs, 2);
 	TEST_ASSERT(!strcmp(vm->id.macs[1], "52:54:00:ab:cd:02"), "mac");
 	TEST_ASSERT(vm->hv_cpu_pct == 57 && vm->guest_cpu_pct == 53, "cpu");
+	TEST_ASSERT(vm->hv_exit_pct == 1.5 && vm->guest_steal_pct == 0.3, "G line: %g %g",
+		    vm->hv_exit_pct, vm->guest_steal_pct);
 	TEST_ASSERT_EQ(vm->hv_rss_bytes, 200ULL << 20);
 	TEST_ASSERT_EQ(vm->guest_mem_used, 80ULL << 20);
 	TEST_ASSERT_EQ(vm->flags, VV_F_CPU_GAP);
@@ -90,6 +92,7 @@ static void test_round_trip(void)
 	vm = &s.snaps[2].vms[1];
 	TEST_ASSERT(!vm->id.name[0] && !vm->id.uuid[0] && !vm->id.nr_macs, "empty");
 	TEST_ASSERT(vm->exits_per_s < 0 && !vm->guest_valid, "unknowns");
+	TEST_ASSERT(vm->hv_exit_pct < 0 && vm->guest_steal_pct < 0, "unknown G figures");
 	TEST_ASSERT(!strcmp(vm->guest_status, "no profile"), "status");
 	vv_series_free(&s);
 }
@@ -101,12 +104,15 @@ static void test_damage(void)
 		"S 0 1 2 1.0\n"
 		"V 1 42 vm1 % % qemu 0 1 10 5 5 9 1 0 100 -1 -1 0 % -1 -1 0 0 0 0 0 0 0 0 1\n"
 		"P 1 0 0 S 0 init 1 1 0 0 0 0 0 -1 0 0 0\n"
+		"G 1\n"
 		"P 2 0 0 S 0 bad-field-count\n"
 		"X a future line type\n"
 		"P 3 0 0 SS 0 two-letter-state 1 1 0 0 0 0 0 -1 0 0 0\n"
 		"P 4 0 0 S 0 flags 1 1 0 0 0 0 0 -1 0 0 999\n"
 		"S 1 2 3 1.0\n"
 		"V 1 42 vm1 % % qemu 0 1 10 5 5 9 1 0 100 -1 -1 0 % -1 -1 0 0 0 0 0 0 0 0 1\n"
+		"G 2.5 7\n"
+		"V 2 43 vm2 % % qemu 0 1 10 5 5 9 1 0 100 -1 -1 0 % -1 -1 0 0 0 0 0 0 0 0 1\n"
 		"P 5 1 0 R 0 torn 1 1 0";
 	struct vv_series s;
 	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
@@ -116,7 +122,15 @@ static void test_damage(void)
 	TEST_ASSERT_EQ(s.nr, 2);
 	TEST_ASSERT_EQ(s.snaps[0].vms[0].nr_procs, 1);
 	TEST_ASSERT_EQ(s.snaps[1].vms[0].nr_procs, 0);
-	TEST_ASSERT_EQ(s.bad_lines, 4);
+	TEST_ASSERT_EQ(s.bad_lines, 5);
+	/* A malformed G line leaves its figures unknown; a V line without
+	 * one (an older writer's) has them unknown; a good one sets them. */
+	TEST_ASSERT(s.snaps[0].vms[0].guest_steal_pct == -1 &&
+		    s.snaps[0].vms[0].hv_exit_pct == -1, "bad G");
+	TEST_ASSERT(s.snaps[1].vms[0].guest_steal_pct == 2.5 &&
+		    s.snaps[1].vms[0].hv_exit_pct == 7, "G");
+	TEST_ASSERT(s.snaps[1].vms[1].guest_steal_pct == -1 &&
+		    s.snaps[1].vms[1].hv_exit_pct == -1, "no G");
 	vv_series_free(&s);
 
 	f = fmemopen((void *)"hello\n", 6, "r");

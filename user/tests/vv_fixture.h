@@ -36,6 +36,7 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[0].hv_vcpu_pct = cpu_busy + 3;
 	vms[0].hv_other_pct = 2;
 	vms[0].hv_run_delay_pct = 0.5;
+	vms[0].hv_exit_pct = 1.5;
 	vms[0].hv_rss_bytes = 200ULL << 20;
 	vms[0].exits_per_s = 1500;
 	vms[0].samples_per_s = 100;
@@ -46,6 +47,7 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	strcpy(vms[0].guest_status, "ok");
 	vms[0].guest_cpu_pct = cpu_busy + 1;
 	vms[0].guest_kernel_pct = 1;
+	vms[0].guest_steal_pct = 0.3;
 	vms[0].guest_mem_total = 230ULL << 20;
 	vms[0].guest_mem_free = 150ULL << 20;
 	vms[0].guest_mem_used = 80ULL << 20;
@@ -76,7 +78,8 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[1].hv_rss_bytes = 64ULL << 20;
 	/* A VMM whose vCPU threads were not found (unnamed threads). */
 	vms[1].hv_vcpu_pct = vms[1].hv_run_delay_pct = -1;
-	vms[1].exits_per_s = -1;
+	vms[1].exits_per_s = vms[1].hv_exit_pct = -1;
+	vms[1].guest_steal_pct = -1;
 	vms[1].samples_per_s = -1;
 	vms[1].guest_cpu_pct = -1;
 	strcpy(vms[1].guest_status, "no profile");

@@ -489,11 +489,13 @@ static void test_ps(void)
  * vmlinuz alone: top --batch (no session) for 3 intervals.  In the last,
  * the guest's CPU (its one vCPU: at most 100 %) is 90 % or more, as two
  * CPU-bound processes share it: vmtburn and vmtduo (whose two threads spin
- * in turn), each with 25 - 75 %; and the guest's memory is known.
+ * in turn), each with 25 - 75 %; the guest's memory and its steal time
+ * (read through the profile's kernel_cpustat and __per_cpu_offset) are
+ * known, the steal time within 0 - 100 % of its one vCPU.
  */
 static void test_accounting(void)
 {
-	char *out, *last, *p, comm[32], gst[16], mem[128] = "";
+	char *out, *last, *p, comm[32], gst[16], steal[16] = "", mem[128] = "";
 	double burn = -1, duo = -1, vm = -1;
 	int rc;
 
@@ -514,17 +516,19 @@ static void test_accounting(void)
 			if (!strcmp(comm, "vmtduo"))
 				duo = atof(gst);
 		}
-		if (sscanf(p, "guest: cpu %15[0-9.]%% (kernel %*[^)]) mem used %127[^,]", gst,
-			   mem) == 2)
+		if (sscanf(p, "guest: cpu %15[0-9.]%% (kernel %*[^)]) steal %15[^%]%% mem used "
+			   "%127[^,]", gst, steal, mem) == 3)
 			vm = atof(gst);
 	}
 	TEST_ASSERT(mem[0] && !strstr(mem, "- of -"), "guest memory unknown:\n%s", last);
+	TEST_ASSERT(steal[0] && strcmp(steal, "-") && atof(steal) >= 0 && atof(steal) <= 100,
+		    "the guest's steal time '%s':\n%s", steal, last);
 	TEST_ASSERT(vm >= 90 && vm <= 100.0, "the guest's CPU %.1f%% on one vCPU:\n%s", vm,
 		    last);
 	TEST_ASSERT(burn >= 25 && burn <= 75 && duo >= 25 && duo <= 75,
 		    "vmtburn %.1f%%, vmtduo %.1f%%:\n%s", burn, duo, last);
 	printf("# guest-accounted (layout from the profile): VM %.1f%%, vmtburn %.1f%%, "
-	       "vmtduo %.1f%%, memory used %s\n", vm, burn, duo, mem);
+	       "vmtduo %.1f%%, steal %s%%, memory used %s\n", vm, burn, duo, steal, mem);
 	free(out);
 }
 

@@ -48,20 +48,15 @@ read -r -a FLAVOURS <<<"${GUEST32_FLAVOURS:-686}"
 declare -A PAGING=([686-pae]=pae [686]=32) WRONG=([686-pae]=32 [686]=pae)
 CHECKS=(boot record peek watch errors)
 
-n=0
-echo "TAP version 13"
 if [ ! -c /dev/kvm ]; then
+	echo "TAP version 13"
 	echo "1..0 # SKIP no /dev/kvm"
 	exit 4
 fi
-echo "1..$((${#FLAVOURS[@]} * ${#CHECKS[@]}))"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1))
-	echo "not ok $n - $1"
-	shift
-	for why in "$@"; do echo "# $why"; done
-}
+plan=$((${#FLAVOURS[@]} * ${#CHECKS[@]}))
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
+tap_start
 # Check $1 of flavour $2 passed if status $3 is 0, else failed; $4: what,
 # $5: a file with the reasons.
 check() {

@@ -4,7 +4,12 @@
 #   vmview/vmview_test   boots one L2 guest with scripts/l2guest and checks
 #                        top --batch, vmreport, serve (/metrics) and top in
 #                        tmux against it (a shell script: built by copying)
-TEST_PROGS += vmview/vmview_test
+#   vmview/libvirt_test  the same figures for a domain that libvirtd starts
+#                        in the test host (a shell script)
+TEST_PROGS += vmview/vmview_test vmview/libvirt_test
 
 vmview/vmview_test: vmview/vmview_test.sh
+	install -m 0755 $< $@
+
+vmview/libvirt_test: vmview/libvirt_test.sh
 	install -m 0755 $< $@

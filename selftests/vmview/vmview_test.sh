@@ -61,20 +61,13 @@ UUID=5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e6f
 MAC=52:54:00:76:6d:01
 PORT=19464
 
-n=0 failed=0 plan=9
-echo "TAP version 13"
-echo "1..$plan"
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)); failed=$((failed + 1))
-	echo "not ok $n - $1"
-	shift
-	for why in "$@"; do echo "# $why"; done
-}
-skip_all() {
-	while [ "$n" -lt "$plan" ]; do n=$((n + 1)); echo "not ok $n - no guest: $1"; done
-	exit 1
-}
+plan=9
+# shellcheck source=../lib/tap.sh
+. "$here/../lib/tap.sh"
+tap_start
+skip_all() { fail_rest "no guest: $1"; }
+# shellcheck source=top_figures.sh
+. "$here/top_figures.sh"
 
 dir=$(mktemp -d /tmp/vmview-test.XXXXXX)
 qemu_pid=
@@ -169,32 +162,7 @@ mean_col() {	# PATTERN COLUMN: mean of that column over matching lines, "-" skip
 }
 hv=$(mean_col "^[.A-Z][.A-Z][.A-Z][.A-Z][.A-Z] $NAME " 4)
 gst=$(mean_col ' md5sum$' 7)
-within10() { awk -v a="$1" -v b="$2" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(a!="-" && b!="-" && a+0>0 && d<=10)}'; }
-# What the guest accounts is what its vCPU thread ran plus what it waited
-# for a host CPU (the guest's clock runs on meanwhile): the checks below
-# compare md5sum's guest CPU with that sum, which holds on an idle test
-# host (wait about 0) and on a busy one alike.  From top's output: the
-# means of the "hypervisor:" lines' vcpus and run-delay figures.
-top_explained() {	# FILE
-	awk '/^hypervisor: cpu / && /vcpus [0-9.]+,/ && /run-delay [0-9.]+%/ {
-			match($0, /vcpus [0-9.]+/); vs += substr($0, RSTART + 6, RLENGTH - 6)
-			match($0, /run-delay [0-9.]+/); ds += substr($0, RSTART + 10, RLENGTH - 10)
-			n++
-		}
-		END { if (n) printf "%.1f %.1f %.1f %d\n", vs / n + ds / n, vs / n, ds / n, n
-		      else print "- - - 0" }' "$1"
-}
 read -r exp_top vcpu_top wait_top _ <<<"$(top_explained "$dir/top.out")"
-# Means of a "NAME 12.3%" figure over the lines that match PATTERN, and
-# how many had it ("-" and 0 if none).
-mean_figure() {	# FILE PATTERN NAME
-	awk -v pat="$2" -v name="$3" '$0 ~ pat {
-			if (match($0, name " [0-9.]+%")) {
-				s += substr($0, RSTART + length(name) + 1, RLENGTH - length(name) - 2); n++
-			}
-		}
-		END { if (n) printf "%.1f %d\n", s / n, n; else print "- 0" }' "$1"
-}
 # Exits' handling time ("exits: N/s, handling X%:"), the session's.
 read -r handling_top nhandling <<<"$(mean_figure "$dir/top.out" '^exits: ' 'handling')"
 

@@ -2,6 +2,7 @@
 /* The out-of-line parts of outbuf.h. */
 #include <errno.h>
 #include "outbuf.h"
+#include "utf8.h"
 
 void outbuf_init(struct outbuf *o, FILE *f)
 {
@@ -40,26 +41,12 @@ void out_csv_str(struct outbuf *o, const char *s)
 	out_char(o, '"');
 }
 
+static void put_out(void *arg, const char *p, size_t n)
+{
+	out_mem(arg, p, n);
+}
+
 void out_json_str(struct outbuf *o, const char *s)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	out_char(o, '"');
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\') {
-			out_char(o, '\\');
-			out_char(o, c);
-		} else if (c < 0x20 || c == 0x7f || c >= 0x80) {
-			/* Guest strings are bytes, not UTF-8: escape the rest
-			 * so the output is always valid JSON (as Latin-1). */
-			out_mem(o, "\\u00", 4);
-			out_char(o, hex[c >> 4]);
-			out_char(o, hex[c & 15]);
-		} else {
-			out_char(o, c);
-		}
-	}
-	out_char(o, '"');
+	vmt_json_escape(s, put_out, o);
 }

@@ -6,13 +6,14 @@
 #include <stdbool.h>
 #include <string.h>
 #include "prom.h"
+#include "utf8.h"
 
 void prom_write_label_value(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = vv_utf8_len(p);
+		size_t n = vmt_utf8_len(p);
 
 		if (*p == '\\')
 			fputs("\\\\", f);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "top_view.h"
+#include "utf8.h"
 #include "vm_report.h"
 #include "vmtrace-collect.h"
 #include "vmview_cmds.h"
@@ -432,26 +433,14 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 	}
 }
 
+static void put_file(void *arg, const char *p, size_t n)
+{
+	fwrite(p, 1, n, arg);
+}
+
 void vm_json_str(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	while (*p) {
-		size_t n = vv_utf8_len(p);
-
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&' || *p == 0x7f)
-			/* < > & too: the JSON may sit inside an HTML script. */
-			fprintf(f, "\\u%04x", *p);
-		else if (!n)
-			fputs("\\ufffd", f);
-		else
-			fwrite(p, 1, n, f);
-		p += n ? n : 1;
-	}
-	fputc('"', f);
+	vmt_json_escape(s, put_file, f);
 }
 
 void vm_json_num(FILE *f, double v)

@@ -183,10 +183,6 @@ const char *vv_vm_label(const struct vv_vm *vm, char *buf, size_t len);
  */
 bool vv_vm_matches(const struct vv_vm *vm, const char *key);
 
-/* Length of the valid UTF-8 sequence at @s (1..4), 0 if it is not one
- * (guest names are guest data: exports keep them valid text). */
-size_t vv_utf8_len(const unsigned char *s);
-
 /* The process with guest pid @pid in @vm, or NULL. */
 struct vv_proc *vv_find_proc(const struct vv_vm *vm, uint32_t pid);
 

@@ -17,6 +17,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* FNV-1a of a NUL-terminated string: the hash of the reports' string
+ * tables. */
+static inline uint64_t vmt_hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
 struct vmt_buf {
 	uint8_t *data;
 	size_t len, cap;

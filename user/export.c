@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "bytes.h"
 #include "exit_timing.h"
 #include "outbuf.h"
 #include "trace_input.h"
@@ -247,15 +248,6 @@ static void chrome_begin(struct export *ex)
 
 /* ---- folded ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 /* Frame names may not hold ';' (the separator) or end the line early. */
 static void frame_clean(char *s)
 {
@@ -277,7 +269,7 @@ static int folded_add(struct export *ex, const char *stack)
 		for (i = 0; i < ex->cap_stacks; i++) {
 			if (!ex->stacks[i].s)
 				continue;
-			size_t j = hash_str(ex->stacks[i].s) & (cap - 1);
+			size_t j = vmt_hash_str(ex->stacks[i].s) & (cap - 1);
 
 			while (stacks[j].s)
 				j = (j + 1) & (cap - 1);
@@ -287,7 +279,7 @@ static int folded_add(struct export *ex, const char *stack)
 		ex->stacks = stacks;
 		ex->cap_stacks = cap;
 	}
-	i = hash_str(stack) & (ex->cap_stacks - 1);
+	i = vmt_hash_str(stack) & (ex->cap_stacks - 1);
 	while (ex->stacks[i].s && strcmp(ex->stacks[i].s, stack))
 		i = (i + 1) & (ex->cap_stacks - 1);
 	if (!ex->stacks[i].s) {

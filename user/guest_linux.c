@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "guest.h"
 #include "guest_mem.h"
 #include "guest_poll.h"
@@ -137,14 +138,6 @@ struct vmt_guest {
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static uint64_t hash64(uint64_t x)
 {
@@ -1296,7 +1289,7 @@ int vmt_guest_open(const struct vmt_vm_info *vm, const struct vmt_guest_opts *o,
 	g->rewalk_ns = o->rewalk_ns ?: DEFAULT_REWALK_NS;
 	g->unknown_rewalk_ns = o->unknown_rewalk_ns ?: DEFAULT_UNKNOWN_REWALK_NS;
 	g->current_cache_ns = o->current_cache_ns ?: DEFAULT_CURRENT_CACHE_NS;
-	g->now_ns = o->now_ns ?: mono_ns;
+	g->now_ns = o->now_ns ?: vmt_mono_ns;
 	err = attach(g, vm, o);
 	if (err) {
 		vmt_guest_close(g);

@@ -6,19 +6,12 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include <x86intrin.h>
+#include "clock.h"
 #include "host_info.h"
 
 uint64_t host_tsc(void)
 {
 	return __rdtsc();
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 void host_clock_pair(struct vmt_clock_pair *pair)
@@ -27,8 +20,8 @@ void host_clock_pair(struct vmt_clock_pair *pair)
 
 	for (int i = 0; i < 8; i++) {
 		uint64_t t0 = host_tsc();
-		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
-		uint64_t real = clock_ns(CLOCK_REALTIME);
+		uint64_t mono = vmt_clock_ns(CLOCK_MONOTONIC);
+		uint64_t real = vmt_clock_ns(CLOCK_REALTIME);
 		uint64_t t1 = host_tsc();
 
 		/* The narrowest bracket; the clocks were read at its middle. */

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "http_server.h"
 
 int http_listen(const char *addr, int *fd, unsigned int *port)
@@ -124,14 +125,6 @@ int http_route(const char *head, size_t len, int *head_only)
 	return 404;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait for @events on @fd until @deadline: 1 ready, 0 timed out, -errno. */
 static int wait_fd(int fd, short events, int64_t deadline)
 {
@@ -140,7 +133,7 @@ static int wait_fd(int fd, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - vmt_mono_ms();
 		if (left <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
@@ -253,7 +246,7 @@ static ssize_t read_head(int fd, char *buf, size_t size, int64_t deadline, int *
  */
 static void linger_close(int fd, int64_t deadline)
 {
-	int64_t linger_end = now_ms() + 200;
+	int64_t linger_end = vmt_mono_ms() + 200;
 	size_t discarded = 0;
 	char sink[4096];
 	ssize_t n;
@@ -273,7 +266,7 @@ static void linger_close(int fd, int64_t deadline)
 int http_serve_one(int listen_fd, int timeout_ms, const char *content_type,
 		   http_body_fn fn, void *arg, int *status)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = vmt_mono_ms() + timeout_ms;
 	char req[HTTP_MAX_REQUEST + 1], *body = NULL;
 	int fd, head_only = 0, st = 0;
 	size_t len = 0;

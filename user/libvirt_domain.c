@@ -50,27 +50,6 @@ static void copy_text(const xmlNode *n, char *dst, size_t size)
 	xmlFree(text);
 }
 
-/* "52:54:00:AB:CD:EF" -> lowercase, appended if new and well-formed. */
-static void add_mac(struct vmt_vm_meta *vm, const char *s)
-{
-	char mac[VMT_MAC_LEN];
-	uint32_t i;
-
-	if (strlen(s) != VMT_MAC_LEN - 1)
-		return;
-	for (i = 0; i < VMT_MAC_LEN - 1; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-			return;
-		mac[i] = (char)tolower((unsigned char)s[i]);
-	}
-	mac[VMT_MAC_LEN - 1] = 0;
-	for (i = 0; i < vm->nr_macs; i++)
-		if (!strcmp(vm->macs[i], mac))
-			return;
-	if (vm->nr_macs < VMT_MAX_MACS)
-		memcpy(vm->macs[vm->nr_macs++], mac, VMT_MAC_LEN);
-}
-
 static void parse_domain(const xmlNode *domain, struct vmt_vm_meta *vm)
 {
 	const xmlNode *n, *devices = child(domain, "devices");
@@ -89,7 +68,7 @@ static void parse_domain(const xmlNode *domain, struct vmt_vm_meta *vm)
 			continue;
 		addr = xmlGetProp(mac, BAD_CAST "address");
 		if (addr) {
-			add_mac(vm, (const char *)addr);
+			vmm_identity_add_mac(vm, (const char *)addr);
 			xmlFree(addr);
 		}
 	}
@@ -214,7 +193,7 @@ int libvirt_lookup(const char *dir, pid_t pid, struct vmt_vm_meta *vm)
 			if (found.uuid[0])
 				memcpy(vm->uuid, found.uuid, sizeof(vm->uuid));
 			for (i = 0; i < found.nr_macs; i++)
-				add_mac(vm, found.macs[i]);
+				vmm_identity_add_mac(vm, found.macs[i]);
 			err = 0;
 		}
 		free(xml);

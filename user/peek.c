@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "vmtrace-collect.h"
 #include "guest.h"
 #include "guest_cmds.h"
@@ -103,14 +104,6 @@ static void print_read_error(uint64_t gpid, uint64_t cr3, uint64_t at, int err)
 	else
 		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
 			(unsigned long long)gpid, (unsigned long long)at, read_error(err));
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 int peek_main(int argc, char *argv[])
@@ -219,8 +212,8 @@ int peek_main(int argc, char *argv[])
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	start = now_s();
-	while (!peek_stop && now_s() - start < watch) {
+	start = vmt_mono_s();
+	while (!peek_stop && vmt_mono_s() - start < watch) {
 		usleep(interval * 1000);
 		memcpy(prev, buf, len);
 		err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
@@ -237,10 +230,10 @@ int peek_main(int argc, char *argv[])
 		if (!memcmp(prev, buf, len))
 			continue;
 		changes++;
-		printf("change %lu at +%.3f s\n", changes, now_s() - start);
+		printf("change %lu at +%.3f s\n", changes, vmt_mono_s() - start);
 		dump(va, buf, len, fmt, "");
 	}
-	printf("watched %.1f s: %lu changes\n", now_s() - start, changes);
+	printf("watched %.1f s: %lu changes\n", vmt_mono_s() - start, changes);
 out:
 	vmt_guest_close(g);
 out_free:

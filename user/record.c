@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include "clock.h"
 #include "exit_names.h"
 #include "guest_record.h"
 #include "host_info.h"
@@ -89,14 +90,6 @@ static uint64_t own_cpu_ns(void)
 		return 0;
 	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* The index of VM @vm_id in rec->vms, or -1. */
@@ -274,7 +267,7 @@ static void describe_live_vms(struct recorder *rec, struct vmt_client *c)
 static void status_line(struct recorder *rec, bool final)
 {
 	struct vmt_writer_stats st;
-	uint64_t now = now_ns(), lost = 0;
+	uint64_t now = vmt_mono_ns(), lost = 0;
 	double rate;
 
 	if (!rec->tty || (!final && now - rec->last_status_ns < STATUS_INTERVAL_NS))
@@ -643,7 +636,7 @@ int record_main(int argc, char *argv[])
 	}
 
 	rec.tty = isatty(STDERR_FILENO);
-	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = now_ns();
+	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = vmt_mono_ns();
 	rec.cpu_start_ns = own_cpu_ns();
 	/*
 	 * After the session started (and COMMAND): its first snapshot opens
@@ -679,7 +672,7 @@ int record_main(int argc, char *argv[])
 		flush_before(&rec, drain_start - rec.reorder_margin);
 		if (rec.metrics)
 			vv_recorder_poll(rec.metrics);
-		now = now_ns();
+		now = vmt_mono_ns();
 		if (now - rec.last_clock_ns >= 1000000000ull) {
 			struct vmt_clock_pair pair;
 
@@ -740,7 +733,7 @@ int record_main(int argc, char *argv[])
 	vmt_trace_writer_stats(rec.w, &wst);
 	end.records = wst.records;
 	memcpy(end.lost, wst.lost, sizeof(end.lost));
-	seconds = (now_ns() - rec.start_ns) / 1e9;
+	seconds = (vmt_mono_ns() - rec.start_ns) / 1e9;
 	status_line(&rec, true);
 	err = vmt_trace_close(rec.w, &end);
 	rec.w = NULL;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "exit_names.h"
+#include "bytes.h"
 #include "exit_timing.h"
 #include "hist.h"
 #include "options.h"
@@ -182,15 +183,6 @@ static long row_of(struct report *rep, const struct keytuple *k)
 	return rep->nr_rows++;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 /* The id of symbol name @name (interned), or -ENOMEM. */
 static long symbol_id(struct report *rep, const char *name)
 {
@@ -203,7 +195,7 @@ static long symbol_id(struct report *rep, const char *name)
 		if (!slots)
 			return -ENOMEM;
 		for (size_t s = 0; s < rep->nr_symbols; s++) {
-			i = hash_str(rep->symbols[s]) & (n - 1);
+			i = vmt_hash_str(rep->symbols[s]) & (n - 1);
 			while (slots[i])
 				i = (i + 1) & (n - 1);
 			slots[i] = s + 1;
@@ -212,7 +204,7 @@ static long symbol_id(struct report *rep, const char *name)
 		rep->sym_slots = slots;
 		rep->nr_sym_slots = n;
 	}
-	i = hash_str(name) & (rep->nr_sym_slots - 1);
+	i = vmt_hash_str(name) & (rep->nr_sym_slots - 1);
 	while (rep->sym_slots[i]) {
 		if (!strcmp(rep->symbols[rep->sym_slots[i] - 1], name))
 			return rep->sym_slots[i] - 1;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/uio.h>
+#include "clock.h"
 #include "crc32.h"
 #include "trace_format.h"
 #include "zstd_errno.h"
@@ -42,14 +43,6 @@ struct vmt_trace_writer {
 	struct vmt_buf raw, packed;	/* scratch: encoded, compressed */
 	struct vmt_writer_stats st;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int write_all(int fd, struct iovec *iov, int cnt)
 {
@@ -284,7 +277,7 @@ int vmt_trace_write_records(struct vmt_trace_writer *w,
 		const struct vmtrace_record *r = &recs[i];
 
 		if (!w->nr_recs)
-			w->recs_opened_ns = now_ns();
+			w->recs_opened_ns = vmt_mono_ns();
 		w->recs[w->nr_recs++] = *r;
 		w->st.records++;
 		w->st.by_kind[r->kind & 7]++;
@@ -301,7 +294,7 @@ int vmt_trace_write_records(struct vmt_trace_writer *w,
 static int meta_added(struct vmt_trace_writer *w)
 {
 	if (!w->nr_meta++)
-		w->meta_opened_ns = now_ns();
+		w->meta_opened_ns = vmt_mono_ns();
 	if (w->meta.len >= META_FRAME_MAX_BYTES)
 		return flush_meta(w);
 	return w->err;
@@ -341,7 +334,7 @@ int vmt_trace_write_metrics(struct vmt_trace_writer *w, const struct vv_snapshot
 
 int vmt_trace_poll(struct vmt_trace_writer *w)
 {
-	uint64_t now = now_ns(), max_age = w->opts.max_frame_ms * 1000000ull;
+	uint64_t now = vmt_mono_ns(), max_age = w->opts.max_frame_ms * 1000000ull;
 
 	if (w->nr_recs && now - w->recs_opened_ns >= max_age)
 		flush_records(w);

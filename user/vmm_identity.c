@@ -84,7 +84,7 @@ static bool normalise_mac(const char *s, char out[VMT_MAC_LEN])
 	return s[17] == '\0' || s[17] == '"';
 }
 
-static void add_mac(struct vmt_vm_meta *vm, const char *s)
+void vmm_identity_add_mac(struct vmt_vm_meta *vm, const char *s)
 {
 	char mac[VMT_MAC_LEN];
 
@@ -105,7 +105,7 @@ static void json_macs(const char *s, struct vmt_vm_meta *vm)
 		while (*s == ' ' || *s == ':')
 			s++;
 		if (*s == '"')
-			add_mac(vm, s + 1);
+			vmm_identity_add_mac(vm, s + 1);
 	}
 }
 
@@ -137,7 +137,7 @@ void vmm_identity_parse_cmdline(const char *args, size_t len, struct vmt_vm_meta
 		} else if (arg[0] != '-') {
 			if (qemuopts_get(arg, "mac", NULL, value, sizeof(value)) ||
 			    qemuopts_get(arg, "macaddr", NULL, value, sizeof(value)))
-				add_mac(vm, value);
+				vmm_identity_add_mac(vm, value);
 		}
 		prev = arg;
 		arg += n + 1;

@@ -23,4 +23,9 @@ void vmm_identity_parse_cmdline(const char *args, size_t len,
  * still has its comm, but no command line. */
 int vmm_identity_read(pid_t pid, struct vmt_vm_meta *vm);
 
+/* Append MAC address @s ("52:54:00:AB:cd:ef", dashes too; a '"' may end
+ * it, as in JSON) to vm->macs, lowercase with colons, unless malformed,
+ * already there or the list is full. */
+void vmm_identity_add_mac(struct vmt_vm_meta *vm, const char *s);
+
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/utsname.h>
 #include "client.h"
+#include "clock.h"
 #include "exit_names.h"
 #include "exit_timing.h"
 #include "guest.h"
@@ -101,22 +102,6 @@ struct vv_sampler {
 	struct vmt_exit_timer *exit_timer;	/* exits' handling times */
 	uint64_t tsc_hz;			/* 0: handling times unknown */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static bool wanted_pid(const struct vv_sampler *s, uint32_t pid)
 {
@@ -503,7 +488,7 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	/* Stamped with the time of the read itself: a snapshot's steps take
 	 * varying time (guest walks), and the rates must not inherit that. */
 	(void)now;
-	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, mono_ns(), &cur)) {
+	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, vmt_mono_ns(), &cur)) {
 		hv_sample_free(&cur);
 		return;
 	}
@@ -684,7 +669,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	 * walking its tasks takes seconds under emulation, and varies) and
 	 * the guest scheduler's clock (gclock, below), the rates over
 	 * whichever is longer (gacct_rate_span_s() says why). */
-	gnow = mono_ns();
+	gnow = vmt_mono_ns();
 	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
 	next = calloc(nr ? nr : 1, sizeof(*next));
 	if (!out->procs || !next) {
@@ -885,14 +870,14 @@ int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
 	memset(out, 0, sizeof(*out));
 	/* Records up to now belong to this interval. */
 	vvs_poll(s);
-	now = mono_ns();
+	now = vmt_mono_ns();
 	interval_s = s->last_ns ? (now - s->last_ns) / 1e9 : 0;
 	err = refresh_vms(s, now);
 	if (err)
 		return err;
 	out->seq = s->seq++;
 	out->mono_ns = now;
-	out->real_ns = real_ns();
+	out->real_ns = vmt_clock_ns(CLOCK_REALTIME);
 	out->interval_s = interval_s;
 	if (s->nr_vms) {
 		out->vms = calloc(s->nr_vms, sizeof(*out->vms));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "options.h"
 #include "profile.h"
 #include "vmtrace-collect.h"
@@ -163,14 +164,6 @@ void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap)
 	snap->nr_vms = j;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 {
 	struct vv_sampler *s = NULL;
@@ -205,10 +198,10 @@ int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	next = now_ms();
+	next = (uint64_t)vmt_mono_ms();
 	ret = 0;
 	while (!vv_stop) {
-		now = now_ms();
+		now = (uint64_t)vmt_mono_ms();
 		if (now < next) {
 			uint64_t wait = next - now < 50 ? next - now : 50;
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "vv_recorder.h"
 
 /* Records waiting for the sampling thread: 4 MiB.  More are counted as
@@ -51,14 +52,6 @@ struct vv_recorder {
 	struct vv_recorder_stats st;	/* failed/first_error/slowest/unfed */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void count_failure(struct vv_recorder_stats *st, int err)
 {
 	st->failed++;
@@ -85,11 +78,11 @@ static void keep_vms(struct vv_recorder *r, struct vv_snapshot *snap)
 /* Sampling thread: take one snapshot and hand it over (@keep) or not. */
 static void take(struct vv_recorder *r, bool keep)
 {
-	uint64_t start = now_ns(), took;
+	uint64_t start = vmt_mono_ns(), took;
 	struct vv_snapshot snap;
 	int err = vvs_snapshot(r->s, &snap);
 
-	took = now_ns() - start;
+	took = vmt_mono_ns() - start;
 	pthread_mutex_lock(&r->lock);
 	if (err) {
 		count_failure(&r->st, err);
@@ -132,7 +125,7 @@ static bool wait_until(struct vv_recorder *r, uint64_t deadline)
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
-		uint64_t now = now_ns();
+		uint64_t now = vmt_mono_ns();
 		uint64_t left = deadline > now ? deadline - now : 0;
 		/* Feed at least every 100 ms: the queue is bounded. */
 		uint64_t nap = left < 100000000ULL ? left : 100000000ULL;
@@ -167,7 +160,7 @@ static void *sampling_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	r->counting = true;
 	pthread_mutex_unlock(&r->lock);
-	next = now_ns() + r->interval_ns;
+	next = vmt_mono_ns() + r->interval_ns;
 	for (;;) {
 		bool stop = wait_until(r, next);
 
@@ -177,8 +170,8 @@ static void *sampling_thread(void *arg)
 		if (stop)
 			break;
 		next += r->interval_ns;
-		if (next <= now_ns())
-			next = now_ns() + r->interval_ns;
+		if (next <= vmt_mono_ns())
+			next = vmt_mono_ns() + r->interval_ns;
 	}
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "baseline.h"
+#include "sorted.h"
 
 /* Bounds on what one host's guests can make this keep. */
 #define BL_MAX_VMS 4096
@@ -121,7 +122,7 @@ bool bl_series_outside(const struct bl_series *s, double x, double k,
 }
 
 struct bl_proc {
-	uint32_t pid;
+	uint32_t pid;			/* first: sorted.h */
 	char comm[VV_COMM_LEN];
 	unsigned int new_left;		/* intervals "new" stays on */
 	struct bl_series cpu, mem;
@@ -279,19 +280,7 @@ static int learn_comm(struct bl_vm *v, const char *comm)
 
 static struct bl_proc *find_proc(const struct bl_vm *v, uint32_t pid)
 {
-	size_t lo = 0, hi = v->nr_procs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->procs[mid].pid == pid)
-			return &v->procs[mid];
-		if (v->procs[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return vmt_find_by_id(v->procs, v->nr_procs, sizeof(*v->procs), pid);
 }
 
 /* The VM's CPU and memory as its baseline follows them: the hypervisor's

@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "host_sample.h"
+#include "sorted.h"
 
 /* /proc/PID/status is ~1.5 KiB, stat ~300 bytes: this bounds every read. */
 #define PROC_FILE_MAX 8192
@@ -351,19 +353,9 @@ static uint64_t delta(uint64_t a, uint64_t b)
 
 static const struct hv_thread *find_thread(const struct hv_proc_sample *s, pid_t tid)
 {
-	size_t lo = 0, hi = s->nr_threads;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->threads[mid].tid == tid)
-			return &s->threads[mid];
-		if (s->threads[mid].tid < tid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	/* Sorted by tid, which leads the element (sorted.h). */
+	_Static_assert(offsetof(struct hv_thread, tid) == 0 && sizeof(pid_t) == 4, "tid");
+	return vmt_find_by_id(s->threads, s->nr_threads, sizeof(*s->threads), (uint32_t)tid);
 }
 
 int hv_rates(const struct hv_proc_sample *prev, const struct hv_proc_sample *cur,

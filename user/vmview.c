@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "sorted.h"
 #include "vmview.h"
 
 static const char *const flag_names[] = { "new", "uid", "cpu", "mem", "gap" };
@@ -149,19 +150,7 @@ bool vv_vm_matches(const struct vv_vm *vm, const char *key)
 
 struct vv_proc *vv_find_proc(const struct vv_vm *vm, uint32_t pid)
 {
-	size_t lo = 0, hi = vm->nr_procs;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (vm->procs[mid].pid == pid)
-			return &vm->procs[mid];
-		if (vm->procs[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return vmt_find_by_id(vm->procs, vm->nr_procs, sizeof(*vm->procs), pid);
 }
 
 static bool known(double v)

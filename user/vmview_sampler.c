@@ -17,6 +17,7 @@
 #include "host_sample.h"
 #include "libvirt_domain.h"
 #include "profile.h"
+#include "sorted.h"
 #include "vmview_sampler.h"
 
 #define HOST_BTF "/sys/kernel/btf/vmlinux"
@@ -551,19 +552,7 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 
 static const struct prev_cpu *find_prev(const struct vvs_vm *v, uint32_t pid)
 {
-	size_t lo = 0, hi = v->nr_prev;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->prev[mid].pid == pid)
-			return &v->prev[mid];
-		if (v->prev[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return vmt_find_by_id(v->prev, v->nr_prev, sizeof(*v->prev), pid);
 }
 
 static uint64_t sample_count(const struct vvs_vm *v, uint32_t pid)

@@ -20,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "exit_names.h"
 #include "bytes.h"
+#include "exit_names.h"
 #include "exit_timing.h"
 #include "hist.h"
 #include "options.h"
 #include "outbuf.h"
 #include "trace_input.h"
+#include "vm_html.h"
 #include "vm_report.h"
 #include "vmtrace-collect.h"
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "vm_html.h"
 #include "vm_report.h"
 #include "vmtrace-collect.h"
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The VM reports of interval metrics (vm_report.c, vm_html.c): a series
- * of both-sides snapshots, from a metrics file (vmreport) or a trace's
- * metrics entries (report), averaged per VM and per guest process.
+ * The VM reports of interval metrics (vm_report.c; one VM's HTML page is
+ * vm_html.h): a series of both-sides snapshots, from a metrics file
+ * (vmreport) or a trace's metrics entries (report), averaged per VM and
+ * per guest process.
  */
 #ifndef VMT_VM_REPORT_H
 #define VMT_VM_REPORT_H
@@ -34,12 +35,5 @@ int vm_report_write(FILE *f, const struct vv_series *s, enum vm_report_format fo
  * invalid UTF-8 replaced); negative or NaN numbers are null. */
 void vm_json_str(FILE *f, const char *s);
 void vm_json_num(FILE *f, double v);
-
-/*
- * The HTML report of one VM of @s (the busiest by hypervisor CPU when the
- * series holds several) to @path: a self-contained page, no network.
- * 0, or 1 after printing why not.
- */
-int vm_html_write(const struct vv_series *s, const char *path);
 
 #endif

@@ -3,7 +3,7 @@
 # included by user/Makefile and user/tests/Makefile.
 VMVIEW_OBJS := host_sample.o libvirt_domain.o vmview.o baseline.o prom.o http_server.o \
 	guest_acct.o vmview_sampler.o top_view.o vv_file.o vv_cli.o top.o serve.o \
-	vm_report.o vm_html.o vv_recorder.o
+	vm_report.o vm_html.o vmreport.o vv_recorder.o
 VMVIEW_PKGS := libxml-2.0 ncursesw
 # Include paths only: ncursesw's -D_XOPEN_SOURCE=600 would change what
 # every other file of the collector sees.

@@ -55,6 +55,11 @@ static void test_series(void)
 	expect(t, "vmtrace_process_uid{" WEB1 ",guest_pid=\"2\",comm=\"kthreadd\",kind=\"kernel\"} 0");
 	expect(t, "vmtrace_vm_cpu_gap_cause{" WEB1 ",cause=\"none\"} 1");
 	expect(t, "vmtrace_vm_run_delay_percent{" WEB1 ",source=\"hypervisor\"} 0.5");
+	/* The same wait as the guest accounts it, and the exits' handling. */
+	expect(t, "vmtrace_vm_run_delay_percent{" WEB1 ",source=\"guest\"} 0.3");
+	expect(t, "vmtrace_vm_exit_handling_percent{" WEB1 ",source=\"hypervisor\"} 1.5");
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_exit_handling_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
+		    "exit handling series of VM 5000");
 	/* Unknown figures are absent, not -1: VM 5000's vCPU threads were
 	 * not found, and its guest is unknown (no gap, no cause). */
 	TEST_ASSERT(!strstr(t, "vmtrace_vm_vcpu_cpu_percent{vm=\"\",uuid=\"\",pid=\"5000\""),

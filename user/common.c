@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* What every vmtrace-collect subcommand shares: the name, and connecting. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "vmtrace-collect.h"
@@ -27,4 +28,16 @@ void collect_error(struct vmt_client *c, const char *what, int err)
 		msg = "vmtrace needs CAP_SYS_ADMIN (run as root)";
 	fprintf(stderr, "%s: %s: %s%s%s\n", prog_name, what, strerror(-err),
 		*msg ? ": " : "", msg);
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", prog_name, cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s --help'.\n", prog_name, cmd);
+	return EXIT_USAGE;
 }

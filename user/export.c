@@ -407,7 +407,8 @@ int export_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "folded"))
 				format = FORMAT_FOLDED;
 			else
-				goto usage;
+				return usage_error("export", "--format %s: chrome-json or folded",
+						   optarg);
 			break;
 		case 'h':
 			export_usage(stdout);
@@ -416,8 +417,10 @@ int export_main(int argc, char *argv[])
 			goto usage;
 		}
 	}
-	if (optind != argc || format == FORMAT_NONE)
+	if (optind != argc)
 		goto usage;
+	if (format == FORMAT_NONE)
+		return usage_error("export", "which format? --format chrome-json or folded");
 	if (vmt_input_open(&in, input))
 		return EXIT_USAGE;
 	ex.in = &in;

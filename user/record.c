@@ -465,6 +465,8 @@ int record_main(int argc, char *argv[])
 	int opt, err, ret = 1, child_status = 0;
 	bool child_done = false, started = false, all_vms = false, guests = true;
 	uint64_t value;
+	char bad[192] = "";
+#define BAD(...) do { snprintf(bad, sizeof(bad), __VA_ARGS__); goto usage; } while (0)
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&gopts, 0, sizeof(gopts));
@@ -479,17 +481,19 @@ int record_main(int argc, char *argv[])
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &duration))
-				goto usage;
+				BAD("-d %s: not a number of seconds", optarg);
 			break;
 		case 'V':
-			if (cfg.nr_pids == VMTRACE_FILTER_MAX ||
-			    parse_u64(optarg, 1, INT_MAX, &value))
-				goto usage;
+			if (cfg.nr_pids == VMTRACE_FILTER_MAX)
+				BAD("--vm %s: at most %d VMs", optarg, VMTRACE_FILTER_MAX);
+			if (parse_u64(optarg, 1, INT_MAX, &value))
+				BAD("--vm %s: not a VMM pid", optarg);
 			pids[cfg.nr_pids++] = value;
 			break;
 		case 'F':
 			if (parse_u64(optarg, 0, VMTRACE_SAMPLE_HZ_MAX, &value))
-				goto usage;
+				BAD("--sample-hz %s: not a rate from 0 to %d", optarg,
+				    VMTRACE_SAMPLE_HZ_MAX);
 			cfg.sample_hz = value;
 			break;
 		case 'S':
@@ -500,7 +504,7 @@ int record_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "timer"))
 				cfg.sample_source = VMTRACE_SAMPLE_TIMER;
 			else
-				goto usage;
+				BAD("--sample-source %s: auto, pmu or timer", optarg);
 			break;
 		case 'H':
 			cfg.flags |= VMTRACE_CFG_F_HOST_SAMPLES;
@@ -517,12 +521,13 @@ int record_main(int argc, char *argv[])
 		case 'r':
 			if (parse_size(optarg, &value) || value > UINT32_MAX ||
 			    !value || (value & (value - 1)))
-				goto usage;
+				BAD("--ring-size %s: a power of two of bytes below 4G (64K, 2M, ...)",
+				    optarg);
 			cfg.ring_size = value;
 			break;
 		case 'z':
 			if (parse_u64(optarg, 1, 19, &value))
-				goto usage;
+				BAD("-z %s: a zstd level from 1 to 19", optarg);
 			wopts.level = value;
 			break;
 		case 'A':
@@ -533,7 +538,7 @@ int record_main(int argc, char *argv[])
 			break;
 		case 'P':
 			if (guest_rec_add_forced(&gopts, optarg))
-				goto usage;
+				BAD("--guest-profile %s: VMPID=PROFILE", optarg);
 			break;
 		case 'G':
 			guests = false;
@@ -541,11 +546,12 @@ int record_main(int argc, char *argv[])
 		case 'M':
 			if (parse_seconds(optarg, &metrics_interval) ||
 			    (metrics_interval > 0 && metrics_interval < 0.1))
-				goto usage;
+				BAD("--metrics-interval %s: 0 (none) or 0.1 seconds or more",
+				    optarg);
 			break;
 		case 'U':
 			if (bl_parse_uids(optarg, &baseline))
-				goto usage;
+				BAD("--admin-uids %s: uids and ranges, e.g. 0-999,1500", optarg);
 			break;
 		case 'B':
 			mopts.guest_btf = optarg;
@@ -564,7 +570,10 @@ int record_main(int argc, char *argv[])
 		goto usage;
 	host_info_fill(&info);
 	if (exit_list && parse_exit_list(exit_list, info.vendor, exits, &cfg.nr_exits))
-		goto usage;
+		BAD("--exit-reasons %s: exit names (as report prints them) or numbers of "
+		    "this host's %s", exit_list,
+		    info.vendor == VMTRACE_VENDOR_VMX ? "VMX" :
+		    info.vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
 
 	if (collect_connect(&c))
 		return 1;
@@ -776,6 +785,10 @@ out_close:
 	return ret;
 
 usage:
+	/* A bad value: say which, not the whole usage. */
+	if (bad[0])
+		return usage_error("record", "%s", bad);
 	record_usage(stderr);
 	return EXIT_USAGE;
+#undef BAD
 }

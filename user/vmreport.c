@@ -93,10 +93,11 @@ int vmreport_main(int argc, char *argv[])
 	if (optind != argc || (!strcmp(format, "html") != !!output))
 		goto usage;
 
+	/* An input that cannot be read is bad input (2), as for report. */
 	f = fopen(input, "re");
 	if (!f) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(errno));
-		return 1;
+		return EXIT_USAGE;
 	}
 	err = vv_file_read(f, &series);
 	fclose(f);
@@ -105,7 +106,7 @@ int vmreport_main(int argc, char *argv[])
 			err == -EMEDIUMTYPE ? "not a vmtrace metrics file" :
 			err == -EPROTONOSUPPORT ? "written by a newer vmtrace" :
 			strerror(-err));
-		return 1;
+		return err == -ENOMEM ? 1 : EXIT_USAGE;
 	}
 	if (series.bad_lines)
 		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,

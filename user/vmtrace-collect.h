@@ -25,4 +25,10 @@ int collect_connect(struct vmt_client **c);
 /* Print "<prog>: <what>: <strerror>[: <kernel message>]" to stderr. */
 void collect_error(struct vmt_client *c, const char *what, int err);
 
+/*
+ * A bad argument of subcommand @cmd: "<prog> <cmd>: <why>" and where its
+ * usage is, not the whole usage, to stderr.  Returns EXIT_USAGE.
+ */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

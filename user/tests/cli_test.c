@@ -557,8 +557,38 @@ static void test_usage(void)
 		run(&r, bad[i]);
 		TEST_ASSERT(r.status == 2, "%s %s: status %d", bad[i][0], bad[i][1] ? bad[i][1] : "",
 			    r.status);
-		TEST_ASSERT(strstr(r.err, "Usage") || strstr(r.err, "usage"), "%s: %s", bad[i][0],
-			    r.err);
+		TEST_ASSERT(strstr(r.err, "Usage") || strstr(r.err, "usage") ||
+			    strstr(r.err, " --help'."), "%s: %s", bad[i][0], r.err);
+	}
+	/* A bad value is named, in one line and a pointer to --help. */
+	{
+		static const struct {
+			const char *args[6];
+			const char *err;
+		} named[] = {
+			{ { "record", "-d", "abc", NULL },
+			  "vmtrace-collect record: -d abc: not a number of seconds\n"
+			  "Try 'vmtrace-collect record --help'.\n" },
+			{ { "record", "--ring-size", "3", NULL },
+			  "vmtrace-collect record: --ring-size 3: a power of two of bytes below 4G "
+			  "(64K, 2M, ...)\nTry 'vmtrace-collect record --help'.\n" },
+			{ { "record", "--sample-source", "x", NULL },
+			  "vmtrace-collect record: --sample-source x: auto, pmu or timer\n"
+			  "Try 'vmtrace-collect record --help'.\n" },
+			{ { "export", "-i", "t.vmt", NULL },
+			  "vmtrace-collect export: which format? --format chrome-json or folded\n"
+			  "Try 'vmtrace-collect export --help'.\n" },
+			{ { "export", "--format", "svg", NULL },
+			  "vmtrace-collect export: --format svg: chrome-json or folded\n"
+			  "Try 'vmtrace-collect export --help'.\n" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
+			run(&r, named[i].args);
+			TEST_ASSERT(r.status == 2 && !strcmp(r.err, named[i].err),
+				    "%s %s: status %d, said:\n%s", named[i].args[0],
+				    named[i].args[1], r.status, r.err);
+		}
 	}
 	for (const char *const *cmd = (const char *[]){ "record", "report", "script", "export",
 							NULL }; *cmd; cmd++) {

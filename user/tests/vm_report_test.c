@@ -140,6 +140,19 @@ static void test_text_csv_json(void)
 		free(text);
 	}
 	unlink(path);
+	/* Input that cannot be read is bad input: 2, as report says it. */
+	{
+		char *args[] = { "vmreport", "-i", "/nonexistent/vm.metrics", NULL };
+
+		free(run_report(args, 3, &rc));
+		TEST_ASSERT_EQ(rc, 2);
+	}
+	{
+		char *args[] = { "vmreport", "-i", "/proc/self/status", NULL };
+
+		free(run_report(args, 3, &rc));
+		TEST_ASSERT_EQ(rc, 2);
+	}
 }
 
 /* What explains the gap: each cause at and across its boundary. */

@@ -17,7 +17,10 @@
 #   bench/collector_linux.sh            boots the test host and runs it
 #   bench/collector_linux.sh --inside   the measuring part (in the test host)
 #
-# Environment: DURATION=20, ROUNDS=1, VMTEST_TCG_OPTS (scripts/vmtest; the
+# Environment: DURATION=20, ROUNDS=1, ARMS (default: all four, in the
+# order above), COLLECTORS ("NAME=PATH ...": collector binaries to compare
+# in one boot, each arm run with each in turn, round after round; default
+# this tree's), VMTEST_TCG_OPTS (scripts/vmtest; the
 # default here is one host thread per vCPU, as make demo: a nested Linux
 # guest does not boot in time single-threaded, see Documentation/testing.rst).
 # Output: one line per arm and round, and "name: value" lines as bench/run
@@ -30,7 +33,9 @@ vc=$top/user/vmtrace-collect
 if [ "${1:-}" != --inside ]; then
 	make -s -C "$top/user" && make -s -C "$top/selftests" lib/kvm_hold guest/vmtguest || exit 1
 	VMTEST_TCG_OPTS=${VMTEST_TCG_OPTS-} exec "$top/scripts/vmtest" --kernel 6.1 --timeout 1800 \
-		-- env DURATION="${DURATION:-20}" ROUNDS="${ROUNDS:-1}" "$0" --inside
+		-- env DURATION="${DURATION:-20}" ROUNDS="${ROUNDS:-1}" \
+		ARMS="${ARMS:-bare sampling guest default}" COLLECTORS="${COLLECTORS:-}" \
+		"$0" --inside
 fi
 
 duration=${DURATION:-20} rounds=${ROUNDS:-1}
@@ -55,19 +60,27 @@ declare -A args=(
 	[guest]="--sample-hz 1000 --metrics-interval 0"
 	[default]="--sample-hz 1000"
 )
-printf '%-9s %5s %9s %9s %8s %12s\n' arm round records "cpu s" "% cpu" "s/M records"
+read -r -a arms <<<"${ARMS:-bare sampling guest default}"
+read -r -a collectors <<<"${COLLECTORS:-}"
+[ ${#collectors[@]} -gt 0 ] || collectors=("=$vc")
+printf '%-18s %5s %9s %9s %8s %12s\n' arm round records "cpu s" "% cpu" "s/M records"
 for r in $(seq "$rounds"); do
-	for arm in bare sampling guest default; do
-		# shellcheck disable=SC2086 # the arm's options, word by word
-		"$vc" record -o "$out/c.vmt" -d "$duration" --vm "$qpid" \
-			--profile-dir "$out/profiles" ${args[$arm]} 2>"$out/$arm-$r.err" >/dev/null
-		recs=$(grep -o -m1 '[0-9]* records (' "$out/$arm-$r.err" | cut -d' ' -f1)
-		read -r cpu pct <<<"$(sed -n 's/.*collector CPU \([0-9.]*\) s (\([0-9.]*\) %.*/\1 \2/p' \
-			"$out/$arm-$r.err")"
-		per=$(awk -v c="$cpu" -v n="$recs" 'BEGIN { printf "%.1f", n ? c * 1e6 / n : 0 }')
-		printf '%-9s %5d %9s %9s %8s %12s\n' "$arm" "$r" "$recs" "$cpu" "$pct" "$per"
-		echo "collector_linux_${arm}_cpu_pct: $pct %" >>"$out/names"
-		rm -f "$out/c.vmt"
+	for arm in "${arms[@]}"; do
+		for c in "${collectors[@]}"; do
+			name=${c%%=*} bin=${c#*=}
+			label=$arm${name:+/$name}
+			# shellcheck disable=SC2086 # the arm's options, word by word
+			"$bin" record -o "$out/c.vmt" -d "$duration" --vm "$qpid" \
+				--profile-dir "$out/profiles" ${args[$arm]} \
+				2>"$out/${label//\//-}-$r.err" >/dev/null
+			recs=$(grep -o -m1 '[0-9]* records (' "$out/${label//\//-}-$r.err" | cut -d' ' -f1)
+			read -r cpu pct <<<"$(sed -n 's/.*collector CPU \([0-9.]*\) s (\([0-9.]*\) %.*/\1 \2/p' \
+				"$out/${label//\//-}-$r.err")"
+			per=$(awk -v c="$cpu" -v n="$recs" 'BEGIN { printf "%.1f", n ? c * 1e6 / n : 0 }')
+			printf '%-18s %5d %9s %9s %8s %12s\n' "$label" "$r" "$recs" "$cpu" "$pct" "$per"
+			echo "collector_linux_${label//\//_}_cpu_pct: $pct %" >>"$out/names"
+			rm -f "$out/c.vmt"
+		done
 	done
 done
 cat "$out/names"

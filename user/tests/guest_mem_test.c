@@ -5,10 +5,12 @@
  * failures counted, a VMM that is gone.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "guest_mem.h"
 #include "tap.h"
 
@@ -146,6 +148,46 @@ static void test_unreadable_vmm_memory(void)
 	vmt_gmem_close(m);
 }
 
+/*
+ * Another process's memory, as a VMM's: read through its pid (with a
+ * pidfd that says whether it still lives), its own copy of the page and
+ * not ours; once it is gone and reaped, reads fail.
+ */
+static void test_other_process(void)
+{
+	uint8_t *mem = region(1 << 20, 0x5a), buf[8];
+	struct vmt_memslot slot = { .gpa = 0, .size = 1 << 20, .hva = (uintptr_t)mem };
+	struct vmt_gmem *m;
+	int ready[2];
+	pid_t child;
+	char c;
+
+	TEST_ASSERT_EQ(pipe(ready), 0);
+	child = fork();
+	TEST_ASSERT(child >= 0, "fork");
+	if (!child) {
+		memset(mem, 0x77, 8);		/* its copy, not the parent's */
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	TEST_ASSERT_EQ(read(ready[0], &c, 1), 1);
+	TEST_ASSERT_EQ(vmt_gmem_open(child, &slot, 1, &m), 0);
+	TEST_ASSERT(!strcmp(vmt_gmem_method(m), "process_vm_readv+pidfd"), "%s",
+		    vmt_gmem_method(m));
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 0, buf, 8), 0);
+	TEST_ASSERT(buf[0] == 0x77 && buf[7] == 0x77, "read %#x, not the child's 0x77", buf[0]);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 8, buf, 8), 0);
+	TEST_ASSERT_EQ(buf[0], 0x5a);
+	kill(child, SIGKILL);
+	TEST_ASSERT_EQ(waitpid(child, NULL, 0), child);
+	TEST_ASSERT_EQ(vmt_gmem_read(m, 0, buf, 8), -EIO);
+	vmt_gmem_close(m);
+	close(ready[0]);
+	close(ready[1]);
+}
+
 static void test_overlapping_slots(void)
 {
 	struct vmt_memslot slots[2] = {
@@ -161,6 +203,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(read_across_slots),
 	TAP_TEST(outside_ram),
 	TAP_TEST(unreadable_vmm_memory),
+	TAP_TEST(other_process),
 	TAP_TEST(overlapping_slots),
 	TAP_TEST(resident),
 };

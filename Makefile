@@ -72,6 +72,9 @@ check-selftests: user
 	$(MANY_CPUS_RUN)
 
 # Every part runs even if an earlier one failed; the summary counts all.
+# Each test-host boot keeps its console, dmesg and artifacts in a folder of
+# its own under build/check/ (a failure's console is not overwritten by the
+# next boot's).
 check:
 	@rm -rf build/check && mkdir -p build/check
 	@$(MAKE) --no-print-directory user
@@ -84,10 +87,12 @@ check:
 	} | tee build/check/harness.tap
 	@-{ for k in $(CHECK_KERNELS); do \
 		echo "# selftests on kernel $$k"; \
-		scripts/vmtest --kernel $$k --timeout 1800 -- selftests/run --held 2>&1; \
+		VMTEST_OUT_DIR=$(CURDIR)/build/check/held-$$k scripts/vmtest --kernel $$k --timeout 1800 -- \
+			selftests/run --held 2>&1; \
 		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - selftests on kernel $$k: vmtest exit status $$rc"; \
 		echo "# selftests that unload KVM, on kernel $$k, single-threaded TCG"; \
-		$(UNHELD_RUN) $$k --timeout 900 -- selftests/run --unheld 2>&1; \
+		VMTEST_OUT_DIR=$(CURDIR)/build/check/unheld-$$k $(UNHELD_RUN) $$k --timeout 900 -- \
+			selftests/run --unheld 2>&1; \
 		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - unheld selftests on kernel $$k: vmtest exit status $$rc"; \
 	done; \
 	echo "# selftests/vmtrace/cpus_test with $(MANY_CPUS) possible CPUs and CPU 1 isolated on kernel $(MANY_CPUS_KERNEL)"; \

@@ -80,8 +80,8 @@ struct vvs_vm {
 	size_t nr_exit_counts;
 	uint64_t other_exits;			/* codes past MAX_EXIT_CODES */
 	uint64_t exit_cycles;			/* handling time of timed exits */
-	uint32_t hlt_code;			/* this vendor's halt exit */
-	bool have_hlt_code;
+	uint32_t hlt_code;			/* this vendor's halt exit, or
+						 * UINT32_MAX */
 	struct pid_count *sample_pids;
 	size_t nr_sample_pids, cap_sample_pids;
 };
@@ -277,11 +277,6 @@ static void time_exit(struct vv_sampler *s, const struct vmtrace_record *r)
 	v = find_vm(s, done.exit.vm_id);
 	if (!v)
 		return;
-	if (!v->have_hlt_code) {
-		v->have_hlt_code = true;
-		if (vmt_exit_code(v->info.vendor, "hlt", &v->hlt_code))
-			v->hlt_code = UINT32_MAX;
-	}
 	if (done.exit.exit_reason != v->hlt_code)
 		v->exit_cycles += done.cycles;
 }
@@ -464,6 +459,8 @@ static int refresh_vms(struct vv_sampler *s, uint64_t now)
 		vm_identity_read(s->o.libvirt_dir, v->info.id, (pid_t)v->info.pid, &v->id);
 		v->id.vendor = v->info.vendor;
 		v->id.nr_vcpus = v->info.nr_vcpus;
+		if (vmt_exit_code(v->info.vendor, "hlt", &v->hlt_code))
+			v->hlt_code = UINT32_MAX;
 	}
 	vmt_vms_free(list, nr);
 	for (i = 0, j = 0; i < s->nr_vms; i++) {

@@ -14,6 +14,9 @@
  *   drain      READ throughput: records/s drained from full rings
  *   loss       with the default ring size and a draining collector: the
  *              exit rate reached by 1 and 2 storming vCPUs, and what was lost
+ *   task_read  probe cycles per event with the guest's current task copied
+ *              into each record (a task slot set, SET_TASK_SLOT) and without,
+ *              the same storm, interleaved rounds
  *
  * Figures, not pass/fail: printed as "name: value unit" lines.
  */
@@ -39,6 +42,9 @@ struct storm {
 	uint64_t exits;
 };
 
+/* The guest kernel GS base of the storms' vCPUs (0: left as created). */
+static uint64_t storm_gs_base;
+
 static void *storm_run(void *arg)
 {
 	struct storm *s = arg;
@@ -58,6 +64,13 @@ static void storms_start(struct storm *s, int n)
 		s[i].vcpu = vm_vcpu_add(s[i].vm);
 		vcpu_set_entry(s[i].vcpu, vm_code_va(s[i].vm, guest_port_writes),
 			       TEST_PORT, 1u << 31, 0);
+		if (storm_gs_base) {
+			struct kvm_sregs sregs;
+
+			vcpu_sregs_get(s[i].vcpu, &sregs);
+			sregs.gs.base = storm_gs_base;
+			vcpu_sregs_set(s[i].vcpu, &sregs);
+		}
 		TEST_ASSERT(!pthread_create(&s[i].thread, NULL, storm_run, &s[i]),
 			    "pthread_create");
 	}
@@ -518,6 +531,69 @@ static void bench_loss(void)
 	}
 }
 
+/*
+ * One storm of 2 s with VMTRACE_CFG_F_COST, its vCPU's task slot set
+ * (@slot) or not: probe cycles per event over the second half.  The slot
+ * points at a word of this process (the VMM), as record points it at the
+ * guest's current-task word.
+ */
+static double task_read_round(bool slot)
+{
+	static volatile uint64_t word __attribute__((aligned(8))) = 0xffff888001230000ULL;
+	const struct vmt_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
+	struct vmt_client *status = open_client();
+	struct vmt_vm_info *vms;
+	struct drainer d = { 0 };
+	struct storm s;
+	uint64_t p, l, cc0, ce0, cc1, ce1;
+	size_t nr;
+
+	d.c = open_client();
+	TEST_ASSERT(!vmt_client_start(d.c, &cfg), "START: %s", vmt_client_error(d.c));
+	storms_start(&s, 1);
+	usleep(100000);
+	/* The storm's VM is the only one of this process that ran. */
+	TEST_ASSERT(!vmt_client_get_vms(d.c, &vms, &nr), "GET_VMS");
+	for (size_t i = 0; slot && i < nr; i++)
+		if (vms[i].pid == (uint32_t)getpid())
+			TEST_ASSERT(!vmt_client_set_task_slot(d.c, vms[i].id, 0, storm_gs_base,
+							      (uintptr_t)&word),
+				    "SET_TASK_SLOT: %s", vmt_client_error(d.c));
+	vmt_vms_free(vms, nr);
+	TEST_ASSERT(!pthread_create(&d.thread, NULL, drain_run, &d), "pthread");
+	usleep(1000000);
+	totals(status, &p, &l, &cc0, &ce0);
+	usleep(1000000);
+	totals(status, &p, &l, &cc1, &ce1);
+	storms_stop(&s, 1);
+	d.stop = true;
+	pthread_join(d.thread, NULL);
+	TEST_ASSERT(!vmt_client_stop(d.c), "STOP");
+	vmt_client_read(d.c, count_records, &d);
+	vmt_client_close(d.c);
+	vmt_client_close(status);
+	return ce1 > ce0 ? (double)(cc1 - cc0) / (ce1 - ce0) : 0;
+}
+
+static void bench_task_read(void)
+{
+	double with[5], without[5];
+
+	storm_gs_base = 0xffff888007e00000ULL;
+	for (int i = 0; i < 5; i++) {
+		without[i] = task_read_round(false);
+		with[i] = task_read_round(true);
+	}
+	storm_gs_base = 0;
+	qsort(without, 5, sizeof(double), cmp_double);
+	qsort(with, 5, sizeof(double), cmp_double);
+	printf("task_read_cycles_per_event_without: %.0f (median of 5; %.0f to %.0f)\n",
+	       without[2], without[0], without[4]);
+	printf("task_read_cycles_per_event_with: %.0f (median of 5; %.0f to %.0f)\n",
+	       with[2], with[0], with[4]);
+	printf("task_read_cycles_per_event_added: %.0f\n", with[2] - without[2]);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -545,6 +621,8 @@ int main(int argc, char **argv)
 		bench_drain();
 	if (!only || !strcmp(only, "loss"))
 		bench_loss();
+	if (!only || !strcmp(only, "task_read"))
+		bench_task_read();
 	vm_free(hold);
 	return 0;
 }

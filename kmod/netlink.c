@@ -25,8 +25,16 @@ static const struct nla_policy vmt_cfg_policy[VMTRACE_CFG_A_MAX + 1] = {
 	[VMTRACE_CFG_A_VM_PIDS] = { .type = NLA_BINARY },
 };
 
+static const struct nla_policy vmt_tslot_policy[VMTRACE_TSLOT_A_MAX + 1] = {
+	[VMTRACE_TSLOT_A_VM_ID] = { .type = NLA_U32 },
+	[VMTRACE_TSLOT_A_VCPU] = { .type = NLA_U32 },
+	[VMTRACE_TSLOT_A_GS_BASE] = { .type = NLA_U64 },
+	[VMTRACE_TSLOT_A_HVA] = { .type = NLA_U64 },
+};
+
 static const struct nla_policy vmt_policy[VMTRACE_A_MAX + 1] = {
 	[VMTRACE_A_CONFIG] = NLA_POLICY_NESTED(vmt_cfg_policy),
+	[VMTRACE_A_TASK_SLOT] = NLA_POLICY_NESTED(vmt_tslot_policy),
 };
 
 void *vmt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
@@ -415,6 +423,66 @@ static int vmt_nl_stop(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
+ * SET_TASK_SLOT: checked whole before anything changes.  The address is
+ * only ever read by the probes with copy_from_user_nofault() from the VM's
+ * own vCPU threads, so a wrong one costs a flagged record, nothing else;
+ * it must still be a user address, 8-byte aligned (one page, one read).
+ */
+static int vmt_nl_set_task_slot(struct sk_buff *skb, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[VMTRACE_TSLOT_A_MAX + 1];
+	struct vmt_session *s;
+	u64 gs_base, hva;
+	u32 vm_id, vcpu;
+	int err;
+
+	err = vmt_check_admin(skb, extack);
+	if (err)
+		return err;
+	if (!info->attrs[VMTRACE_A_TASK_SLOT]) {
+		NL_SET_ERR_MSG(extack, "VMTRACE_A_TASK_SLOT missing");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, VMTRACE_TSLOT_A_MAX,
+			       info->attrs[VMTRACE_A_TASK_SLOT],
+			       vmt_tslot_policy, extack);
+	if (err)
+		return err;
+	if (!tb[VMTRACE_TSLOT_A_VM_ID] || !tb[VMTRACE_TSLOT_A_VCPU] ||
+	    !tb[VMTRACE_TSLOT_A_GS_BASE] || !tb[VMTRACE_TSLOT_A_HVA]) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VMTRACE_A_TASK_SLOT],
+				    "VM id, vCPU, GS base and address are all needed");
+		return -EINVAL;
+	}
+	vm_id = nla_get_u32(tb[VMTRACE_TSLOT_A_VM_ID]);
+	vcpu = nla_get_u32(tb[VMTRACE_TSLOT_A_VCPU]);
+	gs_base = nla_get_u64(tb[VMTRACE_TSLOT_A_GS_BASE]);
+	hva = nla_get_u64(tb[VMTRACE_TSLOT_A_HVA]);
+	if (hva && (!IS_ALIGNED(hva, sizeof(u64)) ||
+		    hva > TASK_SIZE_MAX - sizeof(u64))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_TSLOT_A_HVA],
+				    "not an 8-byte aligned user address");
+		return -EINVAL;
+	}
+
+	mutex_lock(&vmt_session_mutex);
+	s = vmt_session;
+	if (!s || s->state != VMTRACE_STATE_RUNNING) {
+		NL_SET_ERR_MSG(extack, "no running vmtrace session");
+		err = -ENOENT;
+	} else if (s->owner_portid != info->snd_portid) {
+		NL_SET_ERR_MSG(extack, "not the session's owner");
+		err = -EPERM;
+	} else {
+		err = vmt_vm_set_task_slot(vm_id, vcpu, gs_base, hva,
+					   s->generation, extack);
+	}
+	mutex_unlock(&vmt_session_mutex);
+	return err;
+}
+
+/*
  * READ cursor in cb->args: [0] the CPU being drained, [1] the session
  * generation the dump started on (a new session ends the dump), [2] 1 +
  * the ring position to drain the current CPU up to, 0 if not yet taken.
@@ -572,6 +640,11 @@ static const struct genl_ops vmt_genl_ops[] = {
 		.cmd = VMTRACE_CMD_GET_CPUS,
 		.start = vmt_nl_cpus_start,
 		.dumpit = vmt_nl_cpus_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = VMTRACE_CMD_SET_TASK_SLOT,
+		.doit = vmt_nl_set_task_slot,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -3,8 +3,9 @@
  * The producers: the kvm_entry/kvm_exit tracepoint probes and the
  * sampling interrupt (PMU cycles overflow in NMI, or a per-CPU hard-IRQ
  * hrtimer where the host has no PMU).  Each turns one event into one
- * record in this CPU's ring; nothing here sleeps, locks (but for the
- * first sight of a VM outside NMI) or touches guest memory.
+ * record in this CPU's ring; nothing here sleeps or locks (but for the
+ * first sight of a VM outside NMI).  Guest memory is touched at one word
+ * only, the current-task slot the collector set (vmt_read_task()).
  */
 #include <linux/kvm_host.h>
 #include <linux/tracepoint.h>
@@ -13,6 +14,7 @@
 #include <linux/smp.h>
 #include <linux/cpu.h>
 #include <linux/sched/isolation.h>
+#include <linux/uaccess.h>
 #include <asm/irq_regs.h>
 #include <asm/tsc.h>
 #include "vmtrace.h"
@@ -62,6 +64,52 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
 	return vmt_vmx_state_readable();
 }
 
+/*
+ * The guest's current task, from the slot the collector set for this vCPU
+ * and GS base (SET_TASK_SLOT), in place of the GS base in @rec.
+ *
+ * Why this is safe where the probes run (kvm_exit: preemption off, IRQs
+ * off on 6.12 and on 6.1 VMX, on in 6.1's svm_handle_exit; the sampling
+ * hrtimer in hard IRQ; the PMU overflow in NMI):
+ *  - The slot's address is in the VMM's address space, and current is one
+ *    of that VM's vCPU threads (KVM runs a vCPU only from a task of the
+ *    VM's mm: kvm_vcpu_ioctl() refuses others), checked again below.
+ *  - copy_from_user_nofault() (mm/maccess.c, exported, 6.1 and 6.12)
+ *    checks the range, refuses NMI contexts whose loaded mm is not
+ *    current's (nmi_uaccess_okay()), and copies with page faults disabled:
+ *    a page that is not present fails the read through the exception
+ *    table; nothing sleeps, nothing is faulted in, nothing is retried.
+ *  - The slot is read only while the record's kernel GS base is the one
+ *    the collector translated it for: a guest that rebooted, or a record
+ *    taken before SWAPGS, carries its GS base as before.
+ * Cost: one 8-byte user read of a page the vCPU's own guest keeps hot.
+ */
+static __always_inline void vmt_read_task(const struct vmt_session *s,
+					  const struct vmt_vm *vm,
+					  struct kvm_vcpu *vcpu,
+					  struct vmtrace_record *rec)
+{
+	const struct vmt_task_slots *slots;
+	const struct vmt_task_slot *slot;
+	u64 task;
+
+	slots = rcu_dereference_sched(vm->task_slots);
+	if (likely(!slots) || slots->generation != s->generation ||
+	    vcpu->vcpu_idx >= slots->nr)
+		return;
+	slot = &slots->slot[vcpu->vcpu_idx];
+	if (!slot->hva || slot->gs_base != rec->u.g.guest_gs_base ||
+	    current->mm != vcpu->kvm->mm)
+		return;
+	if (copy_from_user_nofault(&task, (const void __user *)slot->hva,
+				   sizeof(task))) {
+		rec->flags |= VMTRACE_REC_F_TASK_FAULT;
+		return;
+	}
+	rec->u.g.guest_task = task;
+	rec->flags |= VMTRACE_REC_F_TASK;
+}
+
 /* vmt_fill()'s @exit_reason when the exit filter has not read it. */
 #define VMT_EXIT_REASON_UNREAD 0xfffffffeU
 
@@ -71,7 +119,8 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
  * record, possibly another VM's, survives; a VM whose layout check failed
  * gets no guest state at all.
  */
-static __always_inline void vmt_fill(struct vmtrace_record *rec,
+static __always_inline void vmt_fill(const struct vmt_session *s,
+				     struct vmtrace_record *rec,
 				     struct kvm_vcpu *vcpu,
 				     const struct vmt_vm *vm, u64 tsc, u8 kind,
 				     u32 exit_reason)
@@ -107,7 +156,10 @@ static __always_inline void vmt_fill(struct vmtrace_record *rec,
 		rec->mode |= VMTRACE_MODE_NESTED;
 		rec->u.g.guest_gs_base = 0;
 		rec->flags &= ~VMTRACE_REC_F_GS_USER;
+		return;
 	}
+	if (!(rec->flags & VMTRACE_REC_F_NO_STATE) && rec->u.g.guest_gs_base)
+		vmt_read_task(s, vm, vcpu, rec);
 }
 
 /* One VM_NEW or VM_GONE marker into @ring. */
@@ -233,7 +285,7 @@ static __always_inline void vmt_record_exit(struct vmt_session *s,
 	rec = vmt_ring_reserve(ring);
 	if (!rec)
 		return;
-	vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_EXIT, reason);
+	vmt_fill(s, rec, vcpu, vm, tsc, VMTRACE_KIND_EXIT, reason);
 	/*
 	 * Entry and exit of one guest run happen on one CPU with preemption
 	 * off; a mismatch means this vCPU was migrated since (6.1 SVM fires
@@ -277,7 +329,7 @@ static void vmt_record_sample(struct vmt_cpu *c, struct pt_regs *regs,
 		rec = vmt_ring_reserve(&c->ring);
 		if (!rec)
 			return;
-		vmt_fill(rec, vcpu, vm, tsc, VMTRACE_KIND_SAMPLE,
+		vmt_fill(s, rec, vcpu, vm, tsc, VMTRACE_KIND_SAMPLE,
 			 VMT_EXIT_REASON_UNREAD);
 		vmt_ring_commit(&c->ring);
 		return;

@@ -109,6 +109,7 @@ struct vmt_vm *vmt_vm_track(struct kvm_vcpu *vcpu, bool state_ok,
 	vm->id = ++vmt_vm_next_id ?: ++vmt_vm_next_id;
 	vm->pid = current->tgid;
 	vm->state_ok = state_ok && !READ_ONCE(fail_layout_check);
+	RCU_INIT_POINTER(vm->task_slots, NULL);
 	/* Pairs with the lookups' rcu_dereference: fields are set. */
 	hlist_add_head_rcu(&vm->node, vmt_vm_bucket(kvm));
 	atomic_inc(&vmt_vm_count);
@@ -122,6 +123,10 @@ static void vmt_vm_free_rcu(struct rcu_head *head)
 {
 	struct vmt_vm *vm = container_of(head, struct vmt_vm, rcu);
 	unsigned long flags;
+
+	/* Out of the table a grace period ago: no probe sees the slots. */
+	kfree(rcu_dereference_protected(vm->task_slots, 1));
+	RCU_INIT_POINTER(vm->task_slots, NULL);
 
 	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
 	vm->next_free = vmt_vm_free_list;
@@ -318,6 +323,78 @@ out:
 	return skb->len;
 }
 
+/* The tracked VM with id @id, or NULL.  Under vmt_vm_lock. */
+static struct vmt_vm *vmt_vm_find_id(u32 id)
+{
+	u32 b, nr_buckets = 1U << vmt_vm_hash_bits;
+	struct vmt_vm *vm;
+
+	lockdep_assert_held(&vmt_vm_lock);
+	for (b = 0; b < nr_buckets; b++)
+		hlist_for_each_entry(vm, &vmt_vm_buckets[b], node)
+			if (vm->id == id)
+				return vm;
+	return NULL;
+}
+
+/*
+ * SET_TASK_SLOT for VM @vm_id, vCPU @vcpu, for the session @generation.
+ * The slots are copied and replaced whole under vmt_vm_lock, so two
+ * callers never lose each other's slot and a probe reads a consistent
+ * pair.  Memory: 16 bytes per vCPU of the VM (charged to the caller's
+ * memory cgroup), freed with the VM or at unload.  Sleeps (allocation):
+ * process context, no lock of the caller's held but vmt_session_mutex.
+ */
+int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
+			 u32 generation, struct netlink_ext_ack *extack)
+{
+	struct vmt_task_slots *old, *fresh;
+	struct vmt_vm *vm;
+	unsigned long flags;
+	u32 nr_vcpus = 0;
+
+	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
+	vm = vmt_vm_find_id(vm_id);
+	/* Its struct kvm lives while the entry is in the table. */
+	if (vm)
+		nr_vcpus = atomic_read(&vm->kvm->online_vcpus);
+	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
+	if (!vm) {
+		NL_SET_ERR_MSG(extack, "no such VM (not tracked, or destroyed)");
+		return -ENOENT;
+	}
+	if (vcpu >= nr_vcpus) {
+		NL_SET_ERR_MSG(extack, "no such vCPU in that VM");
+		return -EINVAL;
+	}
+	fresh = kzalloc(struct_size(fresh, slot, nr_vcpus), GFP_KERNEL_ACCOUNT);
+	if (!fresh)
+		return -ENOMEM;
+	fresh->generation = generation;
+	fresh->nr = nr_vcpus;
+
+	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
+	vm = vmt_vm_find_id(vm_id);
+	if (!vm) {
+		raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
+		kfree(fresh);
+		NL_SET_ERR_MSG(extack, "no such VM (destroyed meanwhile)");
+		return -ENOENT;
+	}
+	old = rcu_dereference_protected(vm->task_slots,
+					lockdep_is_held(&vmt_vm_lock));
+	if (old && old->generation == generation)
+		memcpy(fresh->slot, old->slot,
+		       min(old->nr, fresh->nr) * sizeof(fresh->slot[0]));
+	fresh->slot[vcpu].gs_base = gs_base;
+	fresh->slot[vcpu].hva = hva;
+	rcu_assign_pointer(vm->task_slots, fresh);
+	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
 u32 vmt_vm_tracked(void)
 {
 	return atomic_read(&vmt_vm_count);
@@ -384,10 +461,15 @@ err_free:
 /* Probes are detached: nothing adds entries any more. */
 void vmt_vm_exit(void)
 {
+	u32 i;
+
 	unregister_ftrace_function(&vmt_vm_destroy_ops);
 	ftrace_free_filter(&vmt_vm_destroy_ops);
-	/* Entries on their way back to the pool. */
+	/* Entries on their way back to the pool, and replaced slots. */
 	rcu_barrier();
+	/* The slots of VMs still alive (those back in the pool have none). */
+	for (i = 0; i < max_vms; i++)
+		kfree(rcu_dereference_protected(vmt_vm_pool[i].task_slots, 1));
 	kvfree(vmt_vm_pool);
 	kvfree(vmt_vm_buckets);
 }

@@ -111,6 +111,21 @@ void vmt_probes_vm_gone(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus);
 
 /* ---- VMs (vm.c) ---- */
 
+/*
+ * Where each vCPU's guest current-task word is in the VMM (SET_TASK_SLOT),
+ * for the session @generation.  Replaced whole (RCU), never edited in
+ * place: a probe sees one vCPU's gs_base and hva together.
+ */
+struct vmt_task_slots {
+	struct rcu_head rcu;
+	u32 generation;
+	u32 nr;				/* vCPU indexes covered */
+	struct vmt_task_slot {
+		u64 gs_base;
+		u64 hva;		/* 0: none */
+	} slot[];
+};
+
 struct vmt_vm {
 	struct hlist_node node;		/* in its bucket while tracked */
 	union {
@@ -121,12 +136,15 @@ struct vmt_vm {
 	u32 id;				/* never reused while loaded */
 	u32 pid;			/* VMM tgid */
 	bool state_ok;			/* vendor layout check passed */
+	struct vmt_task_slots __rcu *task_slots; /* or NULL */
 };
 
 struct vmt_vm *vmt_vm_lookup(struct kvm *kvm);
 struct vmt_vm *vmt_vm_track(struct kvm_vcpu *vcpu, bool state_ok,
 			    bool *is_new);
 u32 vmt_vm_tracked(void);
+int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
+			 u32 generation, struct netlink_ext_ack *extack);
 int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
 		     unsigned long *cursor);
 int vmt_vm_init(void);

@@ -388,6 +388,29 @@ int vmt_client_stop(struct vmt_client *c)
 	return vmt_transact(c, msg, NULL, NULL);
 }
 
+/* ---- SET_TASK_SLOT ---- */
+
+int vmt_client_set_task_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu,
+			     uint64_t gs_base, uint64_t hva)
+{
+	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_SET_TASK_SLOT, 0);
+	struct nlattr *nest;
+
+	if (!msg)
+		return -ENOMEM;
+	nest = nla_nest_start(msg, VMTRACE_A_TASK_SLOT);
+	if (!nest ||
+	    nla_put_u32(msg, VMTRACE_TSLOT_A_VM_ID, vm_id) ||
+	    nla_put_u32(msg, VMTRACE_TSLOT_A_VCPU, vcpu) ||
+	    nla_put_u64(msg, VMTRACE_TSLOT_A_GS_BASE, gs_base) ||
+	    nla_put_u64(msg, VMTRACE_TSLOT_A_HVA, hva)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return vmt_transact(c, msg, NULL, NULL);
+}
+
 /* ---- READ ---- */
 
 struct vmt_read_ctx {

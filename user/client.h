@@ -84,6 +84,15 @@ int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg);
 int vmt_client_stop(struct vmt_client *c);
 
 /*
+ * SET_TASK_SLOT: from now on the module copies the 8 bytes at @hva of the
+ * VMM into each record of VM @vm_id's vCPU @vcpu taken with kernel GS base
+ * @gs_base (VMTRACE_REC_F_TASK); @hva 0 forgets it.  The session owner's
+ * socket only.  0 or -errno (-ENOENT: no session or no such VM).
+ */
+int vmt_client_set_task_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu,
+			     uint64_t gs_base, uint64_t hva);
+
+/*
  * One READ dump: @fn gets every batch of records drained, with its CPU.
  * A non-zero return from @fn aborts the read and is returned.  Returns
  * the number of records read.

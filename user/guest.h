@@ -133,6 +133,15 @@ struct vmt_guest_stats {
 	uint64_t timeline_nearest; /* ... named after the nearest poll that
 				 * saw a thread of the record's process */
 	uint64_t polls, poll_failures; /* the poller's rounds, failed reads */
+	uint64_t task_exact;	/* records whose own task pointer
+				 * (VMTRACE_REC_F_TASK) named their thread */
+	uint64_t task_mismatch;	/* ... named a task that does not fit the
+				 * record (taken inside a context switch) */
+	uint64_t task_unknown;	/* ... named no task */
+	uint64_t task_reused;	/* task_structs found holding another
+				 * thread than the walk said */
+	uint64_t watches_paused; /* vCPUs no longer polled: the module reads
+				 * their current task */
 	uint64_t watches;	/* vCPUs (GS bases) watched */
 	uint64_t pt_faults;	/* page walks that failed */
 	uint64_t mem_errors;	/* guest memory reads that failed */
@@ -171,6 +180,29 @@ int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
  */
 int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
 			      struct vmt_guest_task *out);
+
+/*
+ * Where the current-task word of the per-CPU area at kernel GS base
+ * @gs_base is in the VMM's address space, for SET_TASK_SLOT: 0 and *@hva;
+ * -ENODATA (not ready, or the profile does not say where current is),
+ * -EINVAL (not a kernel address), or a translation error.
+ */
+int vmt_guest_task_slot(struct vmt_guest *g, uint64_t gs_base, uint64_t *hva);
+
+/*
+ * The kernel GS base of guest CPU @cpu (__per_cpu_offset[cpu], x86-64): 0
+ * and *@gs_base, -ENODATA (not ready, no such symbol), or a read error.
+ * Not checked against anything: a hint, as vCPU i is usually CPU i.
+ */
+int vmt_guest_cpu_gs_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs_base);
+
+/*
+ * The module now copies that GS base's current task into the records
+ * (SET_TASK_SLOT succeeded): the poller stops polling that vCPU, which
+ * was there for records without the pointer; the few that still come
+ * (before SWAPGS, say) are named after the task current at decode time.
+ */
+void vmt_guest_task_slot_set(struct vmt_guest *g, uint64_t gs_base);
 
 /*
  * Kernel RIP -> "function+0xoff" (or "0xADDR" with -ENOENT).  0, -ENOENT,

@@ -48,6 +48,7 @@
 #define I386_LOWMEM_MAX (896ULL << 20)
 #define PF_KTHREAD 0x00200000U
 #define PF_IDLE 0x00000002U
+#define PF_EXITING 0x00000004U
 
 #define DEFAULT_MAX_TASKS 32768U
 #define DEFAULT_REWALK_NS 1000000000ULL
@@ -59,6 +60,7 @@
 #define SEEN_KEYS_MAX 65536U
 #define SEEN_SYMS_MAX 262144U
 #define CURRENT_CACHE_SLOTS 64U
+#define TASK_CHECK_SLOTS 256U
 /* Value changes looked at either side of a record for its process's thread. */
 #define NEAREST_MAX 32U
 /* Banner copies looked at when no profile matched. */
@@ -123,6 +125,10 @@ struct vmt_guest {
 	struct {
 		uint64_t gs, task, at_ns;
 	} current_cache[CURRENT_CACHE_SLOTS];
+	struct {
+		uint64_t task, at_ns;
+		uint32_t tid;
+	} task_check[TASK_CHECK_SLOTS];	/* task_of_record()'s pid checks */
 
 	struct vmt_gpoll *poll;	/* current-task timelines, or NULL */
 	unsigned int poll_us;
@@ -852,7 +858,9 @@ static int decode_task(struct vmt_guest *g, uint64_t task, struct task_rec *r,
 	r->leader = span_ptr(g, VMT_OFF_TASK_GROUP_LEADER);
 	r->real_parent = span_ptr(g, VMT_OFF_TASK_REAL_PARENT);
 	r->cred = span_ptr(g, VMT_OFF_TASK_REAL_CRED);
-	if (flags & PF_KTHREAD || !r->mm)
+	/* A user thread that has exited has no mm any more, but is no
+	 * kernel thread: a record taken while it ran still names it. */
+	if (flags & PF_KTHREAD || (!r->mm && !(flags & PF_EXITING)))
 		r->t.flags |= VMT_GTASK_KTHREAD;
 	if (flags & PF_IDLE || (!r->t.pid && !r->t.tid))
 		r->t.flags |= VMT_GTASK_IDLE;
@@ -1373,16 +1381,14 @@ static uint64_t current_task(struct vmt_guest *g, uint64_t gs, uint64_t now)
 	return task;
 }
 
-/* A task by VA: from the walk, else decoded now (and kept till the next). */
-static struct task_rec *task_by_va(struct vmt_guest *g, uint64_t task)
+/*
+ * Decode @task now, on the side (kept till the next walk), over a stale
+ * copy there if any.  NULL if it is not a task.
+ */
+static struct task_rec *decode_on_side(struct vmt_guest *g, uint64_t task)
 {
-	struct task_rec *r = set_find(&g->cur, task), tmp, *leader;
+	struct task_rec tmp, *r, *leader;
 
-	if (r)
-		return r;
-	r = set_find(&g->extra, task);
-	if (r)
-		return r;
 	if (g->extra.nr >= EXTRA_TASKS_MAX)
 		set_free(&g->extra);
 	memset(&tmp, 0, sizeof(tmp));
@@ -1397,9 +1403,59 @@ static struct task_rec *task_by_va(struct vmt_guest *g, uint64_t task)
 		tmp.t.ppid = leader->t.ppid;
 		tmp.t.uid = leader->t.uid;
 	}
-	r = set_add(&g->extra, task);
+	r = set_find(&g->extra, task);
+	if (!r)
+		r = set_add(&g->extra, task);
 	if (r)
 		*r = tmp;
+	return r;
+}
+
+/* A task by VA: from the walk, else decoded now (and kept till the next). */
+static struct task_rec *task_by_va(struct vmt_guest *g, uint64_t task)
+{
+	struct task_rec *r = set_find(&g->cur, task);
+
+	if (r)
+		return r;
+	r = set_find(&g->extra, task);
+	if (r)
+		return r;
+	return decode_on_side(g, task);
+}
+
+/*
+ * The task a record's own task pointer names (VMTRACE_REC_F_TASK).  A
+ * thread that exited since the walk may have left its task_struct to a
+ * new one: the pid in guest memory is compared with the walk's at most
+ * once per current_cache_ns per task, and a task found reused is decoded
+ * afresh.  NULL if the pointer names no task.
+ */
+static struct task_rec *task_of_record(struct vmt_guest *g, uint64_t task, uint64_t now)
+{
+	unsigned int slot = hash64(task) % TASK_CHECK_SLOTS;
+	struct task_rec *r;
+	uint8_t pid[4];
+
+	if (!is_kernel_pointer(g, task))
+		return NULL;
+	r = task_by_va(g, task);
+	if (!r)
+		return NULL;
+	if (g->task_check[slot].task == task && g->task_check[slot].tid == r->t.tid &&
+	    now - g->task_check[slot].at_ns < g->current_cache_ns)
+		return r;
+	if (field(g, VMT_OFF_TASK_PID) >= 0 &&
+	    !kread(g, task + field(g, VMT_OFF_TASK_PID), pid, sizeof(pid)) &&
+	    get_le(pid, 4) != r->t.tid) {
+		g->stats.task_reused++;
+		r = decode_on_side(g, task);
+		if (!r)
+			return NULL;
+	}
+	g->task_check[slot].task = task;
+	g->task_check[slot].tid = r->t.tid;
+	g->task_check[slot].at_ns = now;
 	return r;
 }
 
@@ -1517,6 +1573,9 @@ static int thread_fits(struct vmt_guest *g, const struct task_rec *th,
 {
 	if (th->mm)
 		return th->t.cr3 == key || ((th->t.cr3 + PAGE_SIZE) & g->addr_mask) == key;
+	/* Exited since (read after the record): of the record's process. */
+	if (!(th->t.flags & VMT_GTASK_KTHREAD))
+		return proc && th->t.pid == proc->t.pid;
 	/* A kernel thread never runs user code. */
 	if (user == 1)
 		return 0;
@@ -1566,6 +1625,10 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 
 	if (g->poll && tsc)
 		idx = watch_for(g, gs);
+	/* Not polled any more (the module reads this vCPU's current task):
+	 * its timeline has nothing for this record; what is current now. */
+	if (idx >= 0 && vmt_gpoll_paused(g->poll, idx))
+		idx = -1;
 	if (idx >= 0) {
 		ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
 		/* Not polled since the record: a few intervals at most. */
@@ -1621,7 +1684,35 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 	return NULL;
 }
 
-static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
+/*
+ * The thread of a record that carries its task pointer (@task): exact when
+ * that task fits the record.  One that does not (a record taken inside a
+ * context switch, between the switch of page tables and that of the
+ * current task; or a guest writing nonsense there) names the process only.
+ */
+static struct task_rec *record_thread(struct vmt_guest *g, const struct task_rec *proc,
+				      uint64_t key, uint64_t task, int user, uint64_t now)
+{
+	struct task_rec *th = task_of_record(g, task, now);
+
+	if (!th) {
+		g->stats.task_unknown++;
+		return NULL;
+	}
+	if (!thread_fits(g, th, proc, key, user, 1)) {
+		g->stats.task_mismatch++;
+		return NULL;
+	}
+	g->stats.task_exact++;
+	return th;
+}
+
+/*
+ * @key2: the record's third guest word, the GS base, or with @task_ptr the
+ * guest's current task (VMTRACE_REC_F_TASK).  VMT_GTASK_CHANGED is per
+ * (cr3, key2) either way.
+ */
+static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_ptr,
 		   uint64_t tsc, int user, struct vmt_guest_task *out)
 {
 	uint64_t key, now;
@@ -1641,8 +1732,10 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		walk_tasks(g);
 		proc = process_by_cr3(g, key);
 	}
-	if (gs_base && g->current_off)
-		th = pick_thread(g, proc, key, gs_base, tsc, user, now);
+	if (task_ptr)
+		th = record_thread(g, proc, key, key2, user, now);
+	else if (key2 && g->current_off)
+		th = pick_thread(g, proc, key, key2, tsc, user, now);
 	/* The poller's own counts, as of this record. */
 	if (g->poll)
 		vmt_gpoll_counts(g->poll, &g->stats.polls, &g->stats.poll_failures);
@@ -1659,7 +1752,7 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		g->stats.unknown_cr3++;
 		return -ENOENT;
 	}
-	if (note_seen(g, key, gs_base, out))
+	if (note_seen(g, key, key2, out))
 		out->flags |= VMT_GTASK_CHANGED;
 	return 0;
 }
@@ -1667,7 +1760,7 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		       struct vmt_guest_task *out)
 {
-	return resolve(g, cr3, gs_base, 0, -1, out);
+	return resolve(g, cr3, gs_base, 0, 0, -1, out);
 }
 
 int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
@@ -1677,8 +1770,48 @@ int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *
 		g->stats.lookups++;
 		return -ENODATA;
 	}
-	return resolve(g, rec->u.g.guest_cr3, rec->u.g.guest_gs_base, rec->host_tsc,
+	return resolve(g, rec->u.g.guest_cr3, rec->u.g.guest_gs_base,
+		       !!(rec->flags & VMTRACE_REC_F_TASK), rec->host_tsc,
 		       (rec->mode & VMTRACE_MODE_CPL_MASK) == 3, out);
+}
+
+int vmt_guest_cpu_gs_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs_base)
+{
+	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET];
+
+	if (!g->ready || !off || g->prof->pointer_size != 8)
+		return -ENODATA;
+	return vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8ULL * cpu, gs_base);
+}
+
+void vmt_guest_task_slot_set(struct vmt_guest *g, uint64_t gs_base)
+{
+	int idx;
+
+	if (!g->poll || !g->ready || !g->current_off)
+		return;
+	idx = watch_for(g, gs_base);
+	if (idx >= 0) {
+		vmt_gpoll_pause(g->poll, idx, 1);
+		g->stats.watches_paused++;
+	}
+}
+
+int vmt_guest_task_slot(struct vmt_guest *g, uint64_t gs_base, uint64_t *hva)
+{
+	uint64_t pa, contig;
+	int err;
+
+	if (!g->ready || !g->current_off)
+		return -ENODATA;
+	if (!is_kernel_pointer(g, gs_base))
+		return -EINVAL;
+	err = kva_to_pa(g, gs_base + g->current_off, &pa, &contig);
+	if (err)
+		return err;
+	if (contig < 8 || (pa & 7))
+		return -EFAULT;
+	return vmt_gmem_hva(g->mem, pa, 8, hva);
 }
 
 int vmt_guest_symbolize(struct vmt_guest *g, uint64_t rip, char *buf, size_t len)

@@ -122,6 +122,16 @@ static const struct gmem_slot *find_slot(const struct vmt_gmem *m, uint64_t gpa)
 	return NULL;
 }
 
+int vmt_gmem_hva(const struct vmt_gmem *m, uint64_t gpa, uint64_t len, uint64_t *hva)
+{
+	const struct gmem_slot *s = find_slot(m, gpa);
+
+	if (!s || len > s->size - (gpa - s->gpa))
+		return -EFAULT;
+	*hva = s->hva + (gpa - s->gpa);
+	return 0;
+}
+
 /* One read from the VMM's address space; 0 or -EIO. */
 static int read_hva(struct vmt_gmem *m, uint64_t hva, void *buf, size_t len)
 {

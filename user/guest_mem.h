@@ -80,6 +80,12 @@ int vmt_gmem_read_u64(struct vmt_gmem *m, uint64_t gpa, uint64_t *v);
 /* True if [gpa, gpa + len) is entirely guest RAM. */
 int vmt_gmem_contains(const struct vmt_gmem *m, uint64_t gpa, uint64_t len);
 
+/*
+ * Where [gpa, gpa + len) is in the VMM's address space: 0 and *@hva, or
+ * -EFAULT if it is not guest RAM of one memslot.
+ */
+int vmt_gmem_hva(const struct vmt_gmem *m, uint64_t gpa, uint64_t len, uint64_t *hva);
+
 /* The end of the highest memslot: no guest RAM at or above it. */
 uint64_t vmt_gmem_end(const struct vmt_gmem *m);
 

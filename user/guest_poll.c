@@ -13,6 +13,8 @@
 /* The newest entries a reader never uses: the poller may be writing them
  * over the oldest while the reader searches. */
 #define RING_MARGIN 64
+/* How often a poller with nothing to poll looks again. */
+#define IDLE_NS 100000000L
 
 struct entry {
 	uint64_t first_tsc;
@@ -22,6 +24,7 @@ struct entry {
 
 struct watch {
 	uint64_t gpa;
+	int paused;		/* atomic: not polled */
 	uint64_t head;		/* atomic: entries ever written */
 	struct entry ring[VMT_GPOLL_RING];
 };
@@ -41,15 +44,19 @@ uint64_t vmt_gpoll_tsc(void)
 	return __rdtsc();
 }
 
-static void poll_once(struct vmt_gpoll *p)
+/* One round over the watches; how many were polled. */
+static int poll_once(struct vmt_gpoll *p)
 {
-	int i, n = __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE);
+	int i, n = __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE), polled = 0;
 	struct entry *e;
 	uint64_t tsc, v, h;
 
 	for (i = 0; i < n; i++) {
 		struct watch *w = p->w[i];
 
+		if (__atomic_load_n(&w->paused, __ATOMIC_RELAXED))
+			continue;
+		polled++;
 		tsc = __rdtsc();
 		if (vmt_gmem_read_u64(p->mem, w->gpa, &v)) {
 			__atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
@@ -67,7 +74,9 @@ static void poll_once(struct vmt_gpoll *p)
 		__atomic_store_n(&e->last_tsc, tsc, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->head, h + 1, __ATOMIC_RELEASE);
 	}
-	__atomic_add_fetch(&p->polls, 1, __ATOMIC_RELAXED);
+	if (polled)
+		__atomic_add_fetch(&p->polls, 1, __ATOMIC_RELAXED);
+	return polled;
 }
 
 static void *poller(void *arg)
@@ -77,9 +86,14 @@ static void *poller(void *arg)
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
-		poll_once(p);
+		/* Every word paused: look again in IDLE_NS, not at every
+		 * interval.  (With none watched yet, the first may come any
+		 * moment: the interval.) */
+		long ns = poll_once(p) || !__atomic_load_n(&p->nr, __ATOMIC_ACQUIRE) ?
+			  step.tv_nsec : IDLE_NS;
+
 		/* Absolute deadlines: the interval does not drift with the work. */
-		next.tv_nsec += step.tv_nsec;
+		next.tv_nsec += ns;
 		while (next.tv_nsec >= 1000000000L) {
 			next.tv_nsec -= 1000000000L;
 			next.tv_sec++;
@@ -145,6 +159,18 @@ int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa)
 	/* Published after it is filled in: the poller sees it whole. */
 	__atomic_store_n(&p->nr, p->nr + 1, __ATOMIC_RELEASE);
 	return p->nr - 1;
+}
+
+void vmt_gpoll_pause(struct vmt_gpoll *p, int idx, int paused)
+{
+	if (idx >= 0 && idx < __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&p->w[idx]->paused, !!paused, __ATOMIC_RELAXED);
+}
+
+int vmt_gpoll_paused(struct vmt_gpoll *p, int idx)
+{
+	return idx >= 0 && idx < __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&p->w[idx]->paused, __ATOMIC_RELAXED);
 }
 
 static void copy_entry(const struct watch *w, uint64_t i, struct vmt_gpoll_span *s)

@@ -45,6 +45,13 @@ void vmt_gpoll_stop(struct vmt_gpoll *p);
 int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa);
 
 /*
+ * Stop (@paused) or resume polling word @idx: its timeline ends (resumes)
+ * there.  A poller with every word paused wakes ten times a second only.
+ */
+void vmt_gpoll_pause(struct vmt_gpoll *p, int idx, int paused);
+int vmt_gpoll_paused(struct vmt_gpoll *p, int idx);
+
+/*
  * What word @idx held at host TSC @tsc:
  *   2  within *before (polls saw before->value just before and after @tsc)
  *   1  between *before and *after (the value changed between two polls)

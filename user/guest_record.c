@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "client.h"
+#include "clock.h"
 #include "guest.h"
 #include "guest_record.h"
 #include "options.h"
@@ -13,6 +14,17 @@
 #include "vmtrace-collect.h"
 
 #define DEFAULT_POLL_US 1000
+/* vCPUs whose current-task slot is set in the module, per VM. */
+#define SLOT_VCPUS_MAX 4096U
+/* A vCPU's slot is looked up again at most this often (a guest that keeps
+ * changing its GS base costs one translation and one request per second). */
+#define SLOT_RETRY_NS 1000000000ULL
+
+/* A SET_TASK_SLOT to send once the READ dump is over. */
+struct slot_request {
+	uint32_t vm_id, vcpu;
+	uint64_t gs_base, hva;
+};
 
 enum rec_vm_state { VM_NOTED, VM_OPEN, VM_FAILED };
 
@@ -25,6 +37,12 @@ struct rec_vm {
 	uint64_t named;		/* ... whose task the decoder named */
 	uint64_t tasks, symbols; /* metadata entries written */
 	char why[256];		/* VM_FAILED, or not ready: why */
+	/* Per vCPU: the GS base whose slot was set (or asked for), when. */
+	struct {
+		uint64_t gs_base, at_ns;
+	} *slots;
+	uint64_t slots_set, slot_failures;
+	uint64_t task_faults;	/* records whose task read would have faulted */
 };
 
 struct guest_recorder {
@@ -33,6 +51,9 @@ struct guest_recorder {
 	size_t nr, cap;
 	size_t noted;		/* VMs in VM_NOTED */
 	size_t last;		/* the last VM looked up */
+	struct slot_request *requests;	/* SET_TASK_SLOTs not sent yet */
+	size_t nr_requests, cap_requests;
+	int slots_refused;	/* the module refused: -errno, no more asked */
 };
 
 int guest_rec_add_forced(struct guest_rec_opts *o, const char *arg)
@@ -139,6 +160,8 @@ static void describe_guest(struct rec_vm *v, const struct vmt_guest_info *info)
 				      info->virt_slide), vmt_paging_name(info->paging));
 }
 
+static void guess_slots(struct guest_recorder *gr, struct rec_vm *v, uint32_t nr_vcpus);
+
 static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
 		       const struct vmt_vm_info *vm)
 {
@@ -162,6 +185,8 @@ static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
 	vmt_guest_info(v->g, &info);
 	if (!info.ready)
 		snprintf(v->why, sizeof(v->why), "%s", info.status);
+	else
+		guess_slots(gr, v, vm->nr_vcpus);
 	describe_guest(v, &info);
 	if (gr->o.quiet)
 		return;
@@ -250,6 +275,110 @@ static int write_symbol(struct vmt_trace_writer *w, struct rec_vm *v, uint64_t r
 	return vmt_trace_write_symbol(w, &m);
 }
 
+/*
+ * Ask for vCPU @vcpu's current-task slot for kernel GS base @gs (sent by
+ * guest_rec_set_slots()), unless asked already, at most once per
+ * SLOT_RETRY_NS per vCPU.
+ */
+static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcpu,
+		       uint64_t gs)
+{
+	struct slot_request *q;
+	uint64_t hva, now;
+
+	if (gr->slots_refused || !gs || vcpu >= SLOT_VCPUS_MAX)
+		return;
+	if (!v->slots) {
+		v->slots = calloc(SLOT_VCPUS_MAX, sizeof(*v->slots));
+		if (!v->slots)
+			return;
+	}
+	if (v->slots[vcpu].gs_base == gs)
+		return;
+	now = vmt_mono_ns();
+	if (v->slots[vcpu].at_ns && now - v->slots[vcpu].at_ns < SLOT_RETRY_NS)
+		return;
+	v->slots[vcpu].at_ns = now;
+	if (vmt_guest_task_slot(v->g, gs, &hva)) {
+		v->slot_failures++;
+		return;
+	}
+	if (gr->nr_requests == gr->cap_requests) {
+		size_t cap = gr->cap_requests ? 2 * gr->cap_requests : 16;
+
+		q = realloc(gr->requests, cap * sizeof(*q));
+		if (!q)
+			return;
+		gr->requests = q;
+		gr->cap_requests = cap;
+	}
+	v->slots[vcpu].gs_base = gs;
+	gr->requests[gr->nr_requests++] = (struct slot_request){
+		.vm_id = v->vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
+	};
+}
+
+/* A record that does not carry its task: its vCPU's slot, for its GS base. */
+static void want_slot(struct guest_recorder *gr, struct rec_vm *v,
+		      const struct vmtrace_record *r)
+{
+	if ((r->flags & (VMTRACE_REC_F_TASK | VMTRACE_REC_F_TASK_FAULT)) ||
+	    (r->mode & VMTRACE_MODE_NESTED))
+		return;
+	queue_slot(gr, v, r->vcpu, r->u.g.guest_gs_base);
+}
+
+/*
+ * A guest just opened: each vCPU's slot at once, for guest CPU i's GS base
+ * on vCPU i (which is how Linux numbers the CPUs QEMU and libvirt give
+ * it), so that records carry their task from the start rather than from
+ * the first decoded record of each vCPU.  A wrong guess costs nothing: the
+ * module reads a slot only under its own GS base, and the records of a
+ * vCPU under another one ask for theirs.
+ */
+static void guess_slots(struct guest_recorder *gr, struct rec_vm *v, uint32_t nr_vcpus)
+{
+	uint64_t gs;
+
+	for (uint32_t cpu = 0; cpu < nr_vcpus && cpu < SLOT_VCPUS_MAX; cpu++)
+		if (!vmt_guest_cpu_gs_base(v->g, cpu, &gs))
+			queue_slot(gr, v, cpu, gs);
+}
+
+int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < gr->nr_requests && !gr->slots_refused; i++) {
+		struct slot_request *q = &gr->requests[i];
+		struct rec_vm *v = find_vm(gr, q->vm_id);
+
+		err = vmt_client_set_task_slot(c, q->vm_id, q->vcpu, q->gs_base, q->hva);
+		if (!err) {
+			if (v) {
+				v->slots_set++;
+				if (v->g)
+					vmt_guest_task_slot_set(v->g, q->gs_base);
+			}
+			continue;
+		}
+		if (v)
+			v->slot_failures++;
+		/* The VM is gone, or the vCPU not there yet: that one only. */
+		if (err == -ENOENT || err == -EINVAL)
+			continue;
+		/* A module without the command (-EOPNOTSUPP), or not the
+		 * session's owner: threads are named by polling alone. */
+		gr->slots_refused = err;
+		if (!gr->o.quiet)
+			fprintf(stderr, "%s: the module does not read guest current tasks (%s): "
+				"threads named by polling\n", prog_name, strerror(-err));
+	}
+	gr->nr_requests = 0;
+	return 0;
+}
+
 int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
 		     const struct vmtrace_record *recs, size_t n)
 {
@@ -268,8 +397,10 @@ int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
 		if (!v)
 			continue;
 		v->records++;
+		v->task_faults += !!(r->flags & VMTRACE_REC_F_TASK_FAULT);
 		if (v->state != VM_OPEN)
 			continue;
+		want_slot(gr, v, r);
 		if (vmt_guest_task_for_record(v->g, r, &t))
 			continue;
 		v->named++;
@@ -302,24 +433,35 @@ void guest_rec_free(struct guest_recorder *gr)
 			const struct vmt_guest_stats *st = vmt_guest_stats(v->g);
 
 			fprintf(stderr, "%s: vm %u: %llu of %llu guest records named "
-				"(%llu task and %llu symbol entries); threads: %llu polled, "
+				"(%llu task and %llu symbol entries); threads: %llu by the "
+				"record's task (%llu not fitting, %llu unknown; %llu vCPU "
+				"slots set, %llu reads faulted), %llu polled, "
 				"%llu between polls, %llu nearest, %llu read late (%llu vCPUs "
-				"watched, %llu polls, %llu failed)\n", prog_name,
+				"watched, %llu no longer polled, %llu polls, %llu failed)\n",
+				prog_name,
 				v->vm_id, (unsigned long long)v->named,
 				(unsigned long long)v->records, (unsigned long long)v->tasks,
 				(unsigned long long)v->symbols,
+				(unsigned long long)st->task_exact,
+				(unsigned long long)st->task_mismatch,
+				(unsigned long long)st->task_unknown,
+				(unsigned long long)v->slots_set,
+				(unsigned long long)v->task_faults,
 				(unsigned long long)st->timeline_hits,
 				(unsigned long long)st->timeline_between,
 				(unsigned long long)st->timeline_nearest,
 				(unsigned long long)st->timeline_misses,
-				(unsigned long long)st->watches, (unsigned long long)st->polls,
+				(unsigned long long)st->watches,
+				(unsigned long long)st->watches_paused, (unsigned long long)st->polls,
 				(unsigned long long)st->poll_failures);
 		}
 		else if (!gr->o.quiet && v->records)
 			fprintf(stderr, "%s: vm %u: %llu guest records, none named: %s\n",
 				prog_name, v->vm_id, (unsigned long long)v->records, v->why);
 		vmt_guest_close(v->g);
+		free(v->slots);
 	}
+	free(gr->requests);
 	free(gr->vms);
 	free(gr);
 }

@@ -69,4 +69,12 @@ int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vm
 int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
 		     const struct vmtrace_record *recs, size_t n);
 
+/*
+ * Ask the module (SET_TASK_SLOT on @c, outside a dump) to copy the guest's
+ * current task into the records of the vCPUs decoded since, so that their
+ * threads are named exactly rather than by polling.  Returns 0: a module
+ * that refuses is said once and not asked again.
+ */
+int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c);
+
 #endif /* VMT_GUEST_RECORD_H */

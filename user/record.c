@@ -679,6 +679,8 @@ int record_main(int argc, char *argv[])
 		    !rec.err)
 			rec.err = err;
 		flush_before(&rec, drain_start - rec.reorder_margin);
+		if (rec.guests)
+			guest_rec_set_slots(rec.guests, c);
 		if (rec.metrics)
 			vv_recorder_poll(rec.metrics);
 		now = vmt_mono_ns();

@@ -311,7 +311,7 @@ static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs
 		/* Which guest process: named now, from the CR3 (the process
 		 * lives on for a sample taken milliseconds ago). */
 		if (v->guest && !(r->flags & VMTRACE_REC_F_NO_STATE) &&
-		    !vmt_guest_task_for(v->guest, r->u.g.guest_cr3, r->u.g.guest_gs_base, &t))
+		    !vmt_guest_task_for_record(v->guest, r, &t))
 			count_sample_pid(v, (t.flags & VMT_GTASK_IDLE) ? 0 : t.pid);
 		else
 			v->unnamed_samples++;

@@ -5,7 +5,7 @@
 # programs of vmtguest.c under their names, the guest's own view of itself
 # for the test to compare with (its CPU flags, where its kernel is, its
 # process list), then "guest: ready".
-for n in vmtburn vmtidle vmtduo vmtpeek vmtps; do ln -s /bin/vmtguest /bin/$n; done
+for n in vmtburn vmtidle vmtduo vmtchurn vmtmix vmtpeek vmtps; do ln -s /bin/vmtguest /bin/$n; done
 echo "guest: flags $(grep -o -w -E 'la57|pti' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "guest: text $(grep -w _text /proc/kallsyms | cut -d' ' -f1)"
 echo "guest: phys $(grep 'Kernel code' /proc/iomem | cut -d- -f1 | tr -d ' ')"
@@ -13,6 +13,8 @@ echo "guest: banner $(cat /proc/version)"
 vmtburn &
 vmtidle &
 vmtduo &
+vmtchurn &
+vmtmix &
 vmtpeek &
 sleep 1
 vmtps

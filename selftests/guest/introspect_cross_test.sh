@@ -22,4 +22,4 @@ if [ -z "$other" ]; then
 	exit 4
 fi
 echo "# guest kernel $other in test host $self"
-VMT_L2_KERNEL=$other exec "$here/introspect_test"
+VMT_L2_SMP=${VMT_L2_SMP:-2} VMT_L2_KERNEL=$other exec "$here/introspect_test"

@@ -8,6 +8,13 @@
  *   vmtidle   sleeps for ever
  *   vmtduo    two threads, duo-a and duo-b, spinning in turn (about a
  *             second each) in duo_spin_a() and duo_spin_b()
+ *   vmtchurn  threads made one after another, each living about 0.2 s and
+ *             spinning in churn_spin_even() or churn_spin_odd() by the
+ *             parity of its number, then exiting: threads come and go
+ *             while a recording runs
+ *   vmtmix    two threads at once: mix-user spins in mix_spin() (user
+ *             mode), mix-kern reads /dev/zero 1 MiB at a time (kernel
+ *             mode nearly all the time)
  *   vmtpeek   changes a variable every 2 s and prints its address and
  *             value after each change
  *   vmtps     prints the guest's own process list (pid, comm) from /proc
@@ -19,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,30 +47,25 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Spin @n iterations; noinline so that its code is its own symbol. */
-__attribute__((noinline)) void burn_loop(uint64_t n)
-{
-	uint64_t i;
+/*
+ * A function that spins @n iterations; noinline and global, so that its
+ * code is a symbol of its own: a sample whose RIP is inside it was taken
+ * while the one thread that calls it ran.
+ */
+#define SPIN_FUNCTION(name)						\
+	__attribute__((noinline)) void name(uint64_t n);		\
+	__attribute__((noinline)) void name(uint64_t n)			\
+	{								\
+		for (uint64_t i = 0; i < n; i++)			\
+			__asm__ volatile("" ::: "memory");		\
+	}
 
-	for (i = 0; i < n; i++)
-		__asm__ volatile("" ::: "memory");
-}
-
-__attribute__((noinline)) void duo_spin_a(uint64_t n)
-{
-	uint64_t i;
-
-	for (i = 0; i < n; i++)
-		__asm__ volatile("" ::: "memory");
-}
-
-__attribute__((noinline)) void duo_spin_b(uint64_t n)
-{
-	uint64_t i;
-
-	for (i = 0; i < n; i++)
-		__asm__ volatile("" ::: "memory");
-}
+SPIN_FUNCTION(burn_loop)
+SPIN_FUNCTION(duo_spin_a)
+SPIN_FUNCTION(duo_spin_b)
+SPIN_FUNCTION(churn_spin_even)
+SPIN_FUNCTION(churn_spin_odd)
+SPIN_FUNCTION(mix_spin)
 
 static __attribute__((noreturn)) int burn_main(void)
 {
@@ -133,6 +136,75 @@ static int duo_main(void)
 
 static volatile uint64_t peek_value;
 
+/* Thread @k of vmtchurn: says its tid before it spins, so the log holds
+ * every thread a sample can name. */
+static void *churn_thread(void *arg)
+{
+	unsigned long k = (unsigned long)arg;
+	void (*spin)(uint64_t) = k & 1 ? churn_spin_odd : churn_spin_even;
+	char name[16];
+	double start;
+
+	snprintf(name, sizeof(name), "churn-%lu", k % 100000);
+	prctl(PR_SET_NAME, name);
+	printf("vmtchurn: thread %lu tid %ld\n", k, (long)syscall(SYS_gettid));
+	fflush(stdout);
+	start = now();
+	while (now() - start < 0.2)
+		spin(1 << 16);
+	return NULL;
+}
+
+static int churn_main(void)
+{
+	unsigned long k;
+	pthread_t t;
+
+	printf("vmtchurn: pid %d\n", getpid());
+	fflush(stdout);
+	for (k = 0;; k++) {
+		if (pthread_create(&t, NULL, churn_thread, (void *)k))
+			return 1;
+		pthread_join(t, NULL);
+	}
+}
+
+static void *mix_user(void *arg)
+{
+	(void)arg;
+	prctl(PR_SET_NAME, "mix-user");
+	printf("vmtmix: pid %d mix-user tid %ld\n", getpid(), (long)syscall(SYS_gettid));
+	fflush(stdout);
+	for (;;)
+		mix_spin(1 << 20);
+	return NULL;
+}
+
+static void *mix_kern(void *arg)
+{
+	static char buf[1 << 20];
+	int fd = open("/dev/zero", O_RDONLY);
+
+	(void)arg;
+	prctl(PR_SET_NAME, "mix-kern");
+	printf("vmtmix: pid %d mix-kern tid %ld\n", getpid(), (long)syscall(SYS_gettid));
+	fflush(stdout);
+	for (;;)
+		if (read(fd, buf, sizeof(buf)) < 0)
+			return NULL;
+}
+
+static int mix_main(void)
+{
+	pthread_t t[2];
+
+	if (pthread_create(&t[0], NULL, mix_user, NULL) ||
+	    pthread_create(&t[1], NULL, mix_kern, NULL))
+		return 1;
+	pthread_join(t[0], NULL);
+	return 0;
+}
+
 static __attribute__((noreturn)) int peek_main(void)
 {
 	uint64_t seq;
@@ -189,10 +261,15 @@ int main(int argc, char **argv)
 		return idle_main();
 	if (!strcmp(name, "vmtduo"))
 		return duo_main();
+	if (!strcmp(name, "vmtchurn"))
+		return churn_main();
+	if (!strcmp(name, "vmtmix"))
+		return mix_main();
 	if (!strcmp(name, "vmtpeek"))
 		return peek_main();
 	if (!strcmp(name, "vmtps"))
 		return ps_main();
-	fprintf(stderr, "vmtguest: run me as vmtburn, vmtidle, vmtduo, vmtpeek or vmtps\n");
+	fprintf(stderr, "vmtguest: run me as vmtburn, vmtidle, vmtduo, vmtchurn, vmtmix, "
+		"vmtpeek or vmtps\n");
 	return 2;
 }

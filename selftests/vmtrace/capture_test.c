@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "kvm_util.h"
 #include "tap.h"
@@ -556,6 +557,179 @@ static void test_timestamps(void)
 	vmt_client_close(c);
 }
 
+/* The guest kernel's GS base (per-CPU area) in these tests' vCPUs. */
+#define GS_A 0xffff888007e00000ULL
+#define GS_B 0xffff888007e40000ULL
+#define TASK_MAGIC 0xffff888001230000ULL
+
+static void vcpu_set_gs_base(struct kvm_vcpu *vcpu, uint64_t gs)
+{
+	struct kvm_sregs sregs;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.gs.base = gs;
+	vcpu_sregs_set(vcpu, &sregs);
+}
+
+/* @count OUTs in kernel mode with GS base @gs, the word at *@word set to
+ * TASK_MAGIC + i before the run that makes OUT i (when @word). */
+static void run_outs_with_word(struct kvm_vcpu *vcpu, uint64_t gs, uint32_t count,
+			       volatile uint64_t *word)
+{
+	vcpu_set_entry(vcpu, vm_code_va(vcpu->vm, guest_port_writes), TEST_PORT, count, 0);
+	vcpu_set_gs_base(vcpu, gs);
+	for (uint32_t i = 0; i < count; i++) {
+		if (word)
+			*word = TASK_MAGIC + i;
+		vcpu_run_expect_out(vcpu, TEST_PORT, 4, i);
+	}
+	vcpu_run(vcpu);
+	vcpu_assert_done(vcpu);
+}
+
+/* The IO exits at @rip of VM @vm_id, in time order, into @out. */
+static size_t io_exits_sorted(const struct rec_buf *buf, uint32_t vm_id, uint64_t rip,
+			      struct vmtrace_record *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < buf->n; i++) {
+		const struct vmtrace_record *r = &buf->recs[i];
+
+		if (r->kind == VMTRACE_KIND_EXIT && r->vm_id == vm_id &&
+		    r->exit_reason == vmt_exit_codes()->io && r->u.g.guest_rip == rip &&
+		    n < max)
+			out[n++] = *r;
+	}
+	qsort(out, n, sizeof(*out), cmp_host_tsc);
+	return n;
+}
+
+/* Every one of @n IO exits carries @gs as GS base and no task (no slot). */
+static void assert_no_task(const struct vmtrace_record *io, size_t n, uint64_t gs,
+			   const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		TEST_ASSERT(!(io[i].flags & (VMTRACE_REC_F_TASK | VMTRACE_REC_F_TASK_FAULT)),
+			    "exit %zu flagged %#x %s", i, io[i].flags, why);
+		TEST_ASSERT_EQ(io[i].u.g.guest_gs_base, gs);
+	}
+}
+
+/*
+ * SET_TASK_SLOT, the module's side of exact thread attribution.  The word
+ * the collector points the module at (here: a variable of this process,
+ * the VMM) is copied into each record of that vCPU taken with that GS
+ * base, as it is at that moment: IO exit i carries TASK_MAGIC + i, the
+ * value stored just before the run that made it (VMTRACE_REC_F_TASK).
+ * Records with another GS base keep theirs, unflagged.  A word on a page
+ * that is not present is flagged (VMTRACE_REC_F_TASK_FAULT) and the page
+ * is still not present afterwards: the probes never fault a page in.
+ * Refused, changing nothing: another socket than the owner's (EPERM), a
+ * vCPU the VM does not have, an unaligned or kernel address (EINVAL), an
+ * unknown VM, or no running session (ENOENT).
+ */
+static void test_task_slot(void)
+{
+	const uint32_t count = 300;
+	struct vmt_start_config cfg = { 0 };
+	struct vmt_client *c = vmt_open(), *other = vmt_open();
+	struct kvm_vm *vm = vm_create();
+	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+	uint64_t out_rip = vm_code_va(vm, guest_port_writes_out);
+	static volatile uint64_t word __attribute__((aligned(64)));
+	struct vmtrace_record *io = calloc(count, sizeof(*io));
+	struct rec_buf buf = { 0 };
+	unsigned char resident = 1;
+	uint64_t hva = (uintptr_t)&word;
+	uint32_t vm_id;
+	void *untouched;
+	size_t n;
+
+	TEST_ASSERT(io, "no memory");
+	untouched = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	TEST_ASSERT(untouched != MAP_FAILED, "mmap: %m");
+	vmt_start(c, &cfg);
+	/* The module knows a VM once it has seen it run. */
+	run_outs_with_word(vcpu, GS_A, 1, NULL);
+	vmt_drain(c, &buf);
+	vm_id = vm_id_of_pid(&buf, getpid(), 0);
+	TEST_ASSERT(vm_id, "no VM_NEW record for this process");
+	rec_buf_free(&buf);
+
+	/* Refusals first: none of them may set anything. */
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(other, vm_id, 0, GS_A, hva), -EPERM);
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 1, GS_A, hva), -EINVAL);
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva + 4), -EINVAL);
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, 0xffff888000001000ULL),
+		       -EINVAL);
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id + 1000, 0, GS_A, hva), -ENOENT);
+
+	/* No slot: the records carry the GS base, nothing read. */
+	run_outs_with_word(vcpu, GS_A, count, &word);
+	vmt_drain(c, &buf);
+	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
+	TEST_ASSERT_EQ(n, count);
+	assert_no_task(io, n, GS_A, "with no slot set");
+	rec_buf_free(&buf);
+
+	/* The slot: each exit carries the word as it was then. */
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva), 0);
+	run_outs_with_word(vcpu, GS_A, count, &word);
+	vmt_drain(c, &buf);
+	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
+	TEST_ASSERT_EQ(n, count);
+	for (size_t i = 0; i < n; i++) {
+		TEST_ASSERT(io[i].flags & VMTRACE_REC_F_TASK, "exit %zu not flagged (%#x)", i,
+			    io[i].flags);
+		TEST_ASSERT(io[i].u.g.guest_task == TASK_MAGIC + i,
+			    "exit %zu carries %#llx, not %#llx", i,
+			    (unsigned long long)io[i].u.g.guest_task,
+			    (unsigned long long)(TASK_MAGIC + i));
+	}
+	rec_buf_free(&buf);
+
+	/* Another GS base (a guest that rebooted): not read. */
+	run_outs_with_word(vcpu, GS_B, count, &word);
+	vmt_drain(c, &buf);
+	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
+	TEST_ASSERT_EQ(n, count);
+	assert_no_task(io, n, GS_B, "under another GS base");
+	rec_buf_free(&buf);
+
+	/* A page never touched: flagged, and still not present. */
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, (uintptr_t)untouched + 64),
+		       0);
+	run_outs_with_word(vcpu, GS_A, count, &word);
+	vmt_drain(c, &buf);
+	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
+	TEST_ASSERT_EQ(n, count);
+	for (size_t i = 0; i < n; i++) {
+		TEST_ASSERT((io[i].flags & (VMTRACE_REC_F_TASK | VMTRACE_REC_F_TASK_FAULT)) ==
+			    VMTRACE_REC_F_TASK_FAULT, "exit %zu flags %#x", i, io[i].flags);
+		TEST_ASSERT_EQ(io[i].u.g.guest_gs_base, GS_A);
+	}
+	rec_buf_free(&buf);
+	TEST_ASSERT_EQ(mincore(untouched, 4096, &resident), 0);
+	TEST_ASSERT_EQ(resident & 1, 0);
+
+	/* Forgotten (address 0): plain records again. */
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, 0), 0);
+	run_outs_with_word(vcpu, GS_A, 10, &word);
+	vmt_stop_drain(c, &buf);
+	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
+	TEST_ASSERT_EQ(n, 10);
+	assert_no_task(io, n, GS_A, "after the slot was forgotten");
+	/* Stopped: no running session. */
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva), -ENOENT);
+	rec_buf_free(&buf);
+	munmap(untouched, 4096);
+	free(io);
+	vm_free(vm);
+	vmt_client_close(other);
+	vmt_client_close(c);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(port_writes),
 	TAP_TEST(cr3_switch),
@@ -566,6 +740,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(get_vms),
 	TAP_TEST(filters),
 	TAP_TEST(timestamps),
+	TAP_TEST(task_slot),
 };
 
 int main(int argc, char **argv)

@@ -168,6 +168,63 @@ static void test_bad_config(void)
 	vmt_client_close(c);
 }
 
+/*
+ * SET_TASK_SLOT with malformed attributes: missing nest or members, wrong
+ * sizes, an unknown member: EINVAL with a message, during a session
+ * (whose VM would otherwise be found); the session records on.
+ */
+static void test_bad_task_slot(void)
+{
+	struct vmt_start_config cfg = { 0 };
+	struct vmt_client *c = vmt_open();
+	struct {
+		const char *what;
+		int members;		/* bit i: put member i (VM id, vCPU, GS, HVA) */
+		int short_hva;		/* HVA as 4 bytes */
+		int extra;		/* an unknown member too */
+		int not_nested;		/* TASK_SLOT as a u32 */
+	} cases[] = {
+		{ "no nest", 0, 0, 0, 0 },
+		{ "no VM id", 0xe, 0, 0, 0 },
+		{ "no vCPU", 0xd, 0, 0, 0 },
+		{ "no GS base", 0xb, 0, 0, 0 },
+		{ "no address", 0x7, 0, 0, 0 },
+		{ "address of 4 bytes", 0xf, 1, 0, 0 },
+		{ "unknown member", 0xf, 0, 1, 0 },
+		{ "not nested", 0, 0, 0, 1 },
+	};
+
+	vmt_start(c, &cfg);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct attrs inner = { .len = 0 }, msg = { .len = 0 };
+		uint64_t gs = 0xffff888007e00000ULL, hva = 0x7f0000001000ULL;
+		int err;
+
+		if (cases[i].members & 1)
+			attr_put_u32(&inner, VMTRACE_TSLOT_A_VM_ID, 1);
+		if (cases[i].members & 2)
+			attr_put_u32(&inner, VMTRACE_TSLOT_A_VCPU, 0);
+		if (cases[i].members & 4)
+			attr_put(&inner, VMTRACE_TSLOT_A_GS_BASE, &gs, 8);
+		if (cases[i].members & 8)
+			attr_put(&inner, VMTRACE_TSLOT_A_HVA, &hva, cases[i].short_hva ? 4 : 8);
+		if (cases[i].extra)
+			attr_put_u32(&inner, VMTRACE_TSLOT_A_MAX + 1, 1);
+		if (cases[i].not_nested)
+			attr_put_u32(&msg, VMTRACE_A_TASK_SLOT, 1);
+		else if (cases[i].members)
+			attr_put(&msg, VMTRACE_A_TASK_SLOT | (1 << 15), inner.buf, inner.len);
+		err = vmt_client_send_raw(c, VMTRACE_CMD_SET_TASK_SLOT, 0, msg.buf, msg.len);
+		TEST_ASSERT(err == -EINVAL, "%s: got %d (%s), expected -EINVAL", cases[i].what,
+			    err, vmt_client_error(c));
+		TEST_ASSERT(*vmt_client_error(c), "%s: no extack message", cases[i].what);
+	}
+	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_RUNNING);
+	TEST_ASSERT_EQ(vmt_client_stop(c), 0);
+	assert_module_records(c);
+	vmt_client_close(c);
+}
+
 /* One random request: random bytes, half of them shaped like an attribute
  * to get past the header, to a command taken in turn (so every order of
  * commands occurs: READ before START, STOP twice, ...). */
@@ -176,6 +233,7 @@ static int random_request(struct vmt_client *c, unsigned int i, uint8_t *cmd)
 	static const uint8_t cmds[] = {
 		VMTRACE_CMD_GET_STATUS, VMTRACE_CMD_START, VMTRACE_CMD_STOP,
 		VMTRACE_CMD_READ, VMTRACE_CMD_GET_VMS, VMTRACE_CMD_GET_CPUS,
+		VMTRACE_CMD_SET_TASK_SLOT,
 	};
 	uint16_t flags;
 	struct attrs msg = { .len = 0 };
@@ -393,6 +451,7 @@ static void test_unprivileged(void)
 static const struct tap_test tests[] = {
 	TAP_TEST(unknown_commands),
 	TAP_TEST(bad_config),
+	TAP_TEST(bad_task_slot),
 	TAP_TEST(random_bytes),
 	TAP_TEST(ownership),
 	TAP_TEST(collector_dies),

@@ -68,7 +68,8 @@ static int seed(const char *path, int nr_frames, bool end)
 	for (int i = 0; i < nr_frames * 8; i++) {
 		struct vmtrace_record r = {
 			.host_tsc = tsc += 1000 + i * 7, .guest_tsc = tsc + 5,
-			.u.g = { 0xffffffff81000000ull + i % 3, 0x1000, 0xffff888000000000ull },
+			.u.g = { .guest_rip = 0xffffffff81000000ull + i % 3, .guest_cr3 = 0x1000,
+				 .guest_gs_base = 0xffff888000000000ull },
 			.entry_delta = i % 5 ? 300 : VMTRACE_ENTRY_DELTA_UNKNOWN,
 			.vm_id = 1, .vmm_pid = 42, .exit_reason = i % 2 ? 0x7b : 0x400,
 			.host_cpu = i % 2, .vcpu = i % 2, .kind = 1 + i % 5,

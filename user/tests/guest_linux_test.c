@@ -374,6 +374,123 @@ static void test_new_thread_and_idle(void)
 	synth_free(w.s);
 }
 
+/*
+ * Records that carry the guest's current task (VMTRACE_REC_F_TASK, read by
+ * the module at the record's moment): the thread exactly, whatever runs at
+ * decode time; a kernel thread in kernel mode; a task that does not fit the
+ * record (user mode, another process: a context switch in progress) or a
+ * pointer that is no task names the process alone, counted; a task_struct
+ * a new thread took over since the walk is read again.  And the slot the
+ * module is told to read is that GS base's current-task word in the VMM.
+ */
+static void test_record_task_pointer(void)
+{
+	const struct vmt_guest_stats *st;
+	struct vmtrace_record r, r2;
+	struct vmt_guest_task t;
+	struct world w;
+	struct vmt_guest *g;
+	uint64_t cr3, hva;
+
+	fake_now = 3000000000000ULL;
+	build_world(&w, NULL);
+	g = open_ready(w.s);
+	st = vmt_guest_stats(g);
+	cr3 = synth_cr3(w.s, w.duo);
+
+	TEST_ASSERT_EQ(vmt_guest_task_slot(g, w.s->percpu[1], &hva), 0);
+	synth_set_current(w.s, 1, w.duo_b);
+	TEST_ASSERT_EQ(*(const uint64_t *)(uintptr_t)hva, w.duo_b);
+	synth_set_current(w.s, 1, w.burner);
+	TEST_ASSERT_EQ(*(const uint64_t *)(uintptr_t)hva, w.burner);
+	TEST_ASSERT_EQ(vmt_guest_task_slot(g, 0x1234, &hva), -EINVAL);
+
+	/* duo-b ran then; the burner runs now. */
+	r = record_at(w.s, cr3, 1, 0, 1);
+	r.flags |= VMTRACE_REC_F_TASK;
+	r.u.g.guest_task = w.duo_b;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT_EQ(t.tid, 43);
+	TEST_ASSERT(t.flags & VMT_GTASK_THREAD, "not the exact thread");
+	TEST_ASSERT(!strcmp(t.thread_comm, "duo-b"), "%s", t.thread_comm);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "first answer not CHANGED");
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_CHANGED), "same thread CHANGED again");
+	/* The other thread: its own key, so its own answer. */
+	r.u.g.guest_task = w.duo;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 42);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "another thread not CHANGED");
+	TEST_ASSERT_EQ(st->task_exact, 3);
+	/* Nothing polled or read from the per-CPU area for these. */
+	TEST_ASSERT_EQ(st->current_reads, 0);
+
+	/* A kernel thread, in kernel mode on the process's page tables. */
+	r = record_at(w.s, cr3, 1, 0, 0);
+	r.flags |= VMTRACE_REC_F_TASK;
+	r.u.g.guest_task = w.worker;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 3);
+	TEST_ASSERT(t.flags & VMT_GTASK_KTHREAD, "kworker not a kthread");
+
+	/* User mode with another process's task: the process alone. */
+	r = record_at(w.s, cr3, 1, 0, 1);
+	r.flags |= VMTRACE_REC_F_TASK;
+	r.u.g.guest_task = w.burner;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT_EQ(t.tid, 42);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_THREAD), "a misfit task trusted");
+	TEST_ASSERT_EQ(st->task_mismatch, 1);
+	/* A pointer that is no task (out of RAM, or not kernel): the same. */
+	r.u.g.guest_task = 0xffff888000000000ULL + (1ULL << 40);
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 42);
+	r.u.g.guest_task = 0x4000;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT(!(t.flags & VMT_GTASK_THREAD), "garbage trusted");
+	TEST_ASSERT_EQ(st->task_unknown, 2);
+
+	/* A thread made and gone between two walks, decoded only after its
+	 * exit (no mm any more, PF_EXITING): still that thread. */
+	{
+		uint64_t gone = synth_add_thread(w.s, w.duo, 45, "duo-gone");
+
+		synth_w64(w.s, synth_pa(w.s, gone) + synth_off(w.s, VMT_OFF_TASK_MM), 0);
+		synth_w32(w.s, synth_pa(w.s, gone) + synth_off(w.s, VMT_OFF_TASK_FLAGS),
+			  0x4 /* PF_EXITING */);
+		r.u.g.guest_task = gone;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 45);
+		TEST_ASSERT_EQ(t.pid, 42);
+		TEST_ASSERT(!(t.flags & VMT_GTASK_KTHREAD), "an exited thread taken for a kthread");
+		TEST_ASSERT(!strcmp(t.thread_comm, "duo-gone"), "%s", t.thread_comm);
+		/* ... but not for another process's records. */
+		r2 = record_at(w.s, synth_cr3(w.s, w.burner), 1, 0, 1);
+		r2.flags |= VMTRACE_REC_F_TASK;
+		r2.u.g.guest_task = gone;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r2, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 41);
+		TEST_ASSERT_EQ(st->task_mismatch, 2);
+	}
+
+	/* duo-b exits; a new thread 44 gets its task_struct. */
+	synth_w32(w.s, synth_pa(w.s, w.duo_b) + synth_off(w.s, VMT_OFF_TASK_PID), 44);
+	synth_set_comm(w.s, w.duo_b, "duo-c");
+	fake_now += 2000000;	/* past the pid check's 1 ms */
+	r.u.g.guest_task = w.duo_b;
+	TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+	TEST_ASSERT_EQ(t.tid, 44);
+	TEST_ASSERT_EQ(t.pid, 42);
+	TEST_ASSERT(!strcmp(t.thread_comm, "duo-c"), "%s", t.thread_comm);
+	TEST_ASSERT(!strcmp(t.comm, "vmtduo"), "%s", t.comm);
+	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "the new thread not CHANGED");
+	TEST_ASSERT_EQ(st->task_reused, 1);
+	vmt_guest_close(g);
+	synth_free(w.s);
+}
+
 static void test_rewalk_exec_and_reuse(void)
 {
 	struct vmt_guest_task t;
@@ -820,6 +937,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(gs_base_thread),
 	TAP_TEST(timeline),
 	TAP_TEST(new_thread_and_idle),
+	TAP_TEST(record_task_pointer),
 	TAP_TEST(rewalk_exec_and_reuse),
 	TAP_TEST(symbols),
 	TAP_TEST(read_virt),

@@ -107,6 +107,27 @@
  *           VMTRACE_SLOT_A_SIZE: NLA_U64, bytes
  *           VMTRACE_SLOT_A_HVA: NLA_U64, VMM host-virtual base
  *           VMTRACE_SLOT_A_FLAGS: NLA_U32, KVM_MEM_* flags
+ *
+ * VMTRACE_CMD_SET_TASK_SLOT
+ * -------------------------
+ *   Request:
+ *     VMTRACE_A_TASK_SLOT: NLA_NESTED
+ *       VMTRACE_TSLOT_A_VM_ID: NLA_U32, a VM of GET_VMS
+ *       VMTRACE_TSLOT_A_VCPU: NLA_U32, its vCPU index (< its vCPUs)
+ *       VMTRACE_TSLOT_A_GS_BASE: NLA_U64, the guest kernel's GS base (its
+ *                                per-CPU area) the slot belongs to
+ *       VMTRACE_TSLOT_A_HVA: NLA_U64, where the guest's current-task word
+ *                            of that per-CPU area is in the VMM's address
+ *                            space (8-byte aligned); 0 forgets the slot
+ *   Owner socket of a running session only (-EPERM otherwise, -ENOENT
+ *   without a session or for a VM not tracked).  From then on, each EXIT
+ *   and SAMPLE record of that vCPU whose kernel GS base equals GS_BASE
+ *   carries the 8 bytes at HVA, read as the record is taken, in place of
+ *   the GS base (VMTRACE_REC_F_TASK); a read that would fault is not
+ *   retried (VMTRACE_REC_F_TASK_FAULT).  The module reads the VMM's memory
+ *   only from that VM's own vCPU threads, only these 8 bytes, never
+ *   faulting a page in.  Slots are forgotten when the session ends or the
+ *   VM is destroyed; one slot per vCPU, the last one set counts.
  */
 #ifndef _UAPI_LINUX_VMTRACE_H
 #define _UAPI_LINUX_VMTRACE_H
@@ -117,7 +138,7 @@
 #define VMTRACE_GENL_VERSION 2
 
 /* Version of struct vmtrace_record and of the meaning of its fields. */
-#define VMTRACE_FORMAT_VERSION 1
+#define VMTRACE_FORMAT_VERSION 2	/* 2: VMTRACE_REC_F_TASK, _TASK_FAULT */
 
 #define VMTRACE_RING_SIZE_MIN (4U << 10)
 #define VMTRACE_RING_SIZE_MAX (256U << 20)
@@ -134,6 +155,7 @@ enum vmtrace_cmd {
 	VMTRACE_CMD_READ,
 	VMTRACE_CMD_GET_VMS,
 	VMTRACE_CMD_GET_CPUS,
+	VMTRACE_CMD_SET_TASK_SLOT,
 	__VMTRACE_CMD_MAX
 };
 #define VMTRACE_CMD_MAX (__VMTRACE_CMD_MAX - 1)
@@ -154,6 +176,7 @@ enum vmtrace_attr {
 	VMTRACE_A_PAD,
 	VMTRACE_A_TOTALS,
 	VMTRACE_A_RING_CAP,
+	VMTRACE_A_TASK_SLOT,
 	__VMTRACE_A_LAST
 };
 #define VMTRACE_A_MAX (__VMTRACE_A_LAST - 1)
@@ -227,6 +250,17 @@ enum vmtrace_slot_attr {
 };
 #define VMTRACE_SLOT_A_MAX (__VMTRACE_SLOT_A_LAST - 1)
 
+enum vmtrace_tslot_attr {
+	VMTRACE_TSLOT_A_UNSPEC,
+	VMTRACE_TSLOT_A_VM_ID,
+	VMTRACE_TSLOT_A_VCPU,
+	VMTRACE_TSLOT_A_GS_BASE,
+	VMTRACE_TSLOT_A_HVA,
+	VMTRACE_TSLOT_A_PAD,
+	__VMTRACE_TSLOT_A_LAST
+};
+#define VMTRACE_TSLOT_A_MAX (__VMTRACE_TSLOT_A_LAST - 1)
+
 enum vmtrace_state {
 	VMTRACE_STATE_IDLE,	/* no session */
 	VMTRACE_STATE_RUNNING,	/* producers on */
@@ -283,6 +317,14 @@ enum vmtrace_lost_cause {
 #define VMTRACE_REC_F_GS_USER 0x02	/* CPL 3: gs_base is MSR_KERNEL_GS_BASE
 					 * (the swapped-out kernel base) */
 #define VMTRACE_REC_F_HOST 0x04		/* a sample of host code */
+#define VMTRACE_REC_F_TASK 0x08		/* guest_task, not gs_base: the
+					 * guest's current task, read at the
+					 * record's moment from the slot
+					 * set for this vCPU and GS base
+					 * (VMTRACE_CMD_SET_TASK_SLOT) */
+#define VMTRACE_REC_F_TASK_FAULT 0x10	/* a slot was set and the GS base
+					 * matched, but reading it would
+					 * have faulted: gs_base as usual */
 
 #define VMTRACE_ENTRY_DELTA_UNKNOWN 0xffffffffU
 #define VMTRACE_EXIT_REASON_UNKNOWN 0xffffffffU
@@ -300,7 +342,10 @@ enum vmtrace_lost_cause {
  * guest_tsc is the guest's TSC (L1 offset and scaling applied).  With
  * VMTRACE_MODE_NESTED (the vCPU ran its own L2 guest) rip, cr3 and mode are
  * L2's and gs_base is 0.  With VMTRACE_REC_F_NO_STATE the guest fields and
- * mode are 0.  Every byte of a record not named here is 0.
+ * mode are 0.  With VMTRACE_REC_F_TASK the third guest word is guest_task,
+ * the guest's current task_struct pointer at that moment (as the guest
+ * wrote it: untrusted), in place of the GS base, which then equals the
+ * one the slot was set for.  Every byte of a record not named here is 0.
  *
  * LOST: u.lost[cause] records were dropped on host_cpu since the previous
  * record on that CPU; vm_id and the guest fields are zero.
@@ -315,7 +360,10 @@ struct vmtrace_record {
 		struct {
 			__u64 guest_rip;
 			__u64 guest_cr3;
-			__u64 guest_gs_base;
+			union {
+				__u64 guest_gs_base;
+				__u64 guest_task; /* VMTRACE_REC_F_TASK */
+			};
 		} g;
 		__u64 lost[3];		/* indexed by enum vmtrace_lost_cause */
 	} u;

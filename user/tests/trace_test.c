@@ -840,6 +840,46 @@ static void test_bad_files(void)
 	unlink(path);
 }
 
+/*
+ * Files of every record format up to this reader's open and read the same
+ * (format 1, before VMTRACE_REC_F_TASK, has the same layout); one newer is
+ * refused, saying so.
+ */
+static void test_record_formats(void)
+{
+	struct layout l = { .nr_frames = 1, .per_frame = 10 };
+	struct vmt_file_header h;
+	struct readback rb;
+	char *path = temp_path(), why[160];
+	uint8_t *data;
+	size_t size;
+	int err;
+
+	write_layout(path, &l, true);
+	data = slurp(path, &size);
+	memcpy(&h, data, sizeof(h));
+	TEST_ASSERT_EQ(h.record_format, 2);
+	for (uint32_t f = 1; f <= VMTRACE_FORMAT_VERSION + 1; f++) {
+		h.record_format = f;
+		h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+		memcpy(data, &h, sizeof(h));
+		if (f > VMTRACE_FORMAT_VERSION) {
+			err = open_bytes(data, size, why, sizeof(why));
+			TEST_ASSERT(err == -EPROTONOSUPPORT, "record format %u: %d", f, err);
+			TEST_ASSERT(strstr(why, "newer"), "why: %s", why);
+			continue;
+		}
+		read_mem(data, size, &rb);
+		TEST_ASSERT_EQ(rb.n, 10);
+		TEST_ASSERT(!memcmp(rb.recs, l.recs, 10 * sizeof(*l.recs)),
+			    "record format %u: records differ", f);
+		readback_free(&rb);
+	}
+	free(data);
+	free(l.recs);
+	unlink(path);
+}
+
 /* A header written by a later minor change (longer, with fields this
  * reader does not know) still opens, and its frames read. */
 static void test_longer_header(void)
@@ -924,6 +964,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(corrupt_frame),
 	TAP_TEST(resync_and_gaps),
 	TAP_TEST(bad_files),
+	TAP_TEST(record_formats),
 	TAP_TEST(longer_header),
 	TAP_TEST(compact),
 };

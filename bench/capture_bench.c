@@ -531,6 +531,16 @@ static void bench_loss(void)
 	}
 }
 
+static int set_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
+		    uint64_t hva)
+{
+	struct vmt_task_slot slot = {
+		.vm_id = vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
+	};
+
+	return vmt_client_set_task_slot(c, &slot);
+}
+
 /*
  * One storm of 2 s with VMTRACE_CFG_F_COST, its vCPU's task slot set
  * (@slot) or not: probe cycles per event over the second half.  The slot
@@ -556,8 +566,7 @@ static double task_read_round(bool slot)
 	TEST_ASSERT(!vmt_client_get_vms(d.c, &vms, &nr), "GET_VMS");
 	for (size_t i = 0; slot && i < nr; i++)
 		if (vms[i].pid == (uint32_t)getpid())
-			TEST_ASSERT(!vmt_client_set_task_slot(d.c, vms[i].id, 0, storm_gs_base,
-							      (uintptr_t)&word),
+			TEST_ASSERT(!set_slot(d.c, vms[i].id, 0, storm_gs_base, (uintptr_t)&word),
 				    "SET_TASK_SLOT: %s", vmt_client_error(d.c));
 	vmt_vms_free(vms, nr);
 	TEST_ASSERT(!pthread_create(&d.thread, NULL, drain_run, &d), "pthread");

@@ -30,6 +30,9 @@ static const struct nla_policy vmt_tslot_policy[VMTRACE_TSLOT_A_MAX + 1] = {
 	[VMTRACE_TSLOT_A_VCPU] = { .type = NLA_U32 },
 	[VMTRACE_TSLOT_A_GS_BASE] = { .type = NLA_U64 },
 	[VMTRACE_TSLOT_A_HVA] = { .type = NLA_U64 },
+	[VMTRACE_TSLOT_A_DIRECT_MAP] = { .type = NLA_U64 },
+	/* A task_struct is a few KiB; checked against 64 KiB below. */
+	[VMTRACE_TSLOT_A_PID_OFFSET] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy vmt_policy[VMTRACE_A_MAX + 1] = {
@@ -432,9 +435,8 @@ static int vmt_nl_set_task_slot(struct sk_buff *skb, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *tb[VMTRACE_TSLOT_A_MAX + 1];
+	struct vmt_task_slot_req req = {};
 	struct vmt_session *s;
-	u64 gs_base, hva;
-	u32 vm_id, vcpu;
 	int err;
 
 	err = vmt_check_admin(skb, extack);
@@ -455,15 +457,30 @@ static int vmt_nl_set_task_slot(struct sk_buff *skb, struct genl_info *info)
 				    "VM id, vCPU, GS base and address are all needed");
 		return -EINVAL;
 	}
-	vm_id = nla_get_u32(tb[VMTRACE_TSLOT_A_VM_ID]);
-	vcpu = nla_get_u32(tb[VMTRACE_TSLOT_A_VCPU]);
-	gs_base = nla_get_u64(tb[VMTRACE_TSLOT_A_GS_BASE]);
-	hva = nla_get_u64(tb[VMTRACE_TSLOT_A_HVA]);
-	if (hva && (!IS_ALIGNED(hva, sizeof(u64)) ||
-		    hva > TASK_SIZE_MAX - sizeof(u64))) {
+	req.vm_id = nla_get_u32(tb[VMTRACE_TSLOT_A_VM_ID]);
+	req.vcpu = nla_get_u32(tb[VMTRACE_TSLOT_A_VCPU]);
+	req.gs_base = nla_get_u64(tb[VMTRACE_TSLOT_A_GS_BASE]);
+	req.hva = nla_get_u64(tb[VMTRACE_TSLOT_A_HVA]);
+	if (req.hva && (!IS_ALIGNED(req.hva, sizeof(u64)) ||
+			req.hva > TASK_SIZE_MAX - sizeof(u64))) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_TSLOT_A_HVA],
 				    "not an 8-byte aligned user address");
 		return -EINVAL;
+	}
+	if (!tb[VMTRACE_TSLOT_A_DIRECT_MAP] != !tb[VMTRACE_TSLOT_A_PID_OFFSET]) {
+		NL_SET_ERR_MSG_ATTR(extack, info->attrs[VMTRACE_A_TASK_SLOT],
+				    "direct map and pid offset go together");
+		return -EINVAL;
+	}
+	if (tb[VMTRACE_TSLOT_A_PID_OFFSET]) {
+		req.tid = true;
+		req.direct_map = nla_get_u64(tb[VMTRACE_TSLOT_A_DIRECT_MAP]);
+		req.pid_offset = nla_get_u32(tb[VMTRACE_TSLOT_A_PID_OFFSET]);
+		if (req.pid_offset >= SZ_64K || !IS_ALIGNED(req.pid_offset, 4)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[VMTRACE_TSLOT_A_PID_OFFSET],
+					    "pid offset not 4-byte aligned below 64 KiB");
+			return -EINVAL;
+		}
 	}
 
 	mutex_lock(&vmt_session_mutex);
@@ -475,8 +492,7 @@ static int vmt_nl_set_task_slot(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(extack, "not the session's owner");
 		err = -EPERM;
 	} else {
-		err = vmt_vm_set_task_slot(vm_id, vcpu, gs_base, hva,
-					   s->generation, extack);
+		err = vmt_vm_set_task_slot(&req, s->generation, extack);
 	}
 	mutex_unlock(&vmt_session_mutex);
 	return err;

@@ -65,6 +65,37 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * The pid of guest task @task (a SAMPLE's guest_tid, VMTRACE_REC_F_TID):
+ * @task in the guest's direct map, its guest-physical address in one of
+ * the VM's RAM slots as SET_TASK_SLOT saw them, read as vmt_read_task()
+ * reads the task.  A task_struct reused by a new thread after this sample
+ * cannot change what it says.  Nothing if the pointer is not in the direct
+ * map or the read would fault (the task alone is kept).
+ */
+static __always_inline void vmt_read_tid(const struct vmt_task_slots *slots,
+					 u64 task, struct vmtrace_record *rec)
+{
+	u64 gpa = task - slots->direct_map + slots->pid_offset;
+	u32 i, tid;
+
+	if (task < slots->direct_map)
+		return;
+	for (i = 0; i < slots->nr_ranges; i++) {
+		const struct vmt_tid_range *r = &slots->range[i];
+
+		if (gpa < r->gpa || gpa - r->gpa > r->size - sizeof(tid))
+			continue;
+		if (copy_from_user_nofault(&tid,
+					   (const void __user *)(r->hva + (gpa - r->gpa)),
+					   sizeof(tid)))
+			return;
+		rec->guest_tid = tid;
+		rec->flags |= VMTRACE_REC_F_TID;
+		return;
+	}
+}
+
+/*
  * The guest's current task, from the slot the collector set for this vCPU
  * and GS base (SET_TASK_SLOT), in place of the GS base in @rec.
  *
@@ -82,7 +113,8 @@ static bool vmt_state_readable(struct kvm_vcpu *vcpu)
  *  - The slot is read only while the record's kernel GS base is the one
  *    the collector translated it for: a guest that rebooted, or a record
  *    taken before SWAPGS, carries its GS base as before.
- * Cost: one 8-byte user read of a page the vCPU's own guest keeps hot.
+ * Cost: one 8-byte user read of a page the vCPU's own guest keeps hot;
+ * for a SAMPLE, with the pid asked for (vmt_read_tid()), a 4-byte one more.
  */
 static __always_inline void vmt_read_task(const struct vmt_session *s,
 					  const struct vmt_vm *vm,
@@ -108,6 +140,8 @@ static __always_inline void vmt_read_task(const struct vmt_session *s,
 	}
 	rec->u.g.guest_task = task;
 	rec->flags |= VMTRACE_REC_F_TASK;
+	if (rec->kind == VMTRACE_KIND_SAMPLE && slots->nr_ranges)
+		vmt_read_tid(slots, task, rec);
 }
 
 /* vmt_fill()'s @exit_reason when the exit filter has not read it. */

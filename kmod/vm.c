@@ -338,15 +338,47 @@ static struct vmt_vm *vmt_vm_find_id(u32 id)
 }
 
 /*
- * SET_TASK_SLOT for VM @vm_id, vCPU @vcpu, for the session @generation.
- * The slots are copied and replaced whole under vmt_vm_lock, so two
- * callers never lose each other's slot and a probe reads a consistent
- * pair.  Memory: 16 bytes per vCPU of the VM (charged to the caller's
- * memory cgroup), freed with the VM or at unload.  Sleeps (allocation):
- * process context, no lock of the caller's held but vmt_session_mutex.
+ * The VM's largest memslots of address space 0 (its RAM; ROMs and VGA are
+ * small) into @ts->range, for the probes' direct-map reads.  Under
+ * vmt_vm_lock, which keeps the struct kvm alive; memslots under kvm->srcu
+ * as GET_VMS reads them.
  */
-int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
-			 u32 generation, struct netlink_ext_ack *extack)
+static void vmt_vm_snapshot_ranges(struct kvm *kvm, struct vmt_task_slots *ts)
+{
+	struct kvm_memory_slot *slot;
+	int idx, bkt;
+	u32 i;
+
+	ts->nr_ranges = 0;
+	idx = srcu_read_lock(&kvm->srcu);
+	kvm_for_each_memslot(slot, bkt, __kvm_memslots(kvm, 0)) {
+		u64 size = slot->npages << PAGE_SHIFT;
+
+		/* Insertion by size, largest first, at most VMT_TID_RANGES. */
+		for (i = ts->nr_ranges; i > 0 && ts->range[i - 1].size < size; i--)
+			if (i < VMT_TID_RANGES)
+				ts->range[i] = ts->range[i - 1];
+		if (i >= VMT_TID_RANGES)
+			continue;
+		ts->range[i].gpa = slot->base_gfn << PAGE_SHIFT;
+		ts->range[i].size = size;
+		ts->range[i].hva = slot->userspace_addr;
+		if (ts->nr_ranges < VMT_TID_RANGES)
+			ts->nr_ranges++;
+	}
+	srcu_read_unlock(&kvm->srcu, idx);
+}
+
+/*
+ * SET_TASK_SLOT @req for the session @generation.  The slots are copied
+ * and replaced whole under vmt_vm_lock, so two callers never lose each
+ * other's slot and a probe reads a consistent set.  Memory: one struct
+ * and 16 bytes per vCPU of the VM (charged to the caller's memory
+ * cgroup), freed with the VM or at unload.  Sleeps (allocation): process
+ * context, no lock of the caller's held but vmt_session_mutex.
+ */
+int vmt_vm_set_task_slot(const struct vmt_task_slot_req *req, u32 generation,
+			 struct netlink_ext_ack *extack)
 {
 	struct vmt_task_slots *old, *fresh;
 	struct vmt_vm *vm;
@@ -354,7 +386,7 @@ int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
 	u32 nr_vcpus = 0;
 
 	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
-	vm = vmt_vm_find_id(vm_id);
+	vm = vmt_vm_find_id(req->vm_id);
 	/* Its struct kvm lives while the entry is in the table. */
 	if (vm)
 		nr_vcpus = atomic_read(&vm->kvm->online_vcpus);
@@ -363,7 +395,7 @@ int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
 		NL_SET_ERR_MSG(extack, "no such VM (not tracked, or destroyed)");
 		return -ENOENT;
 	}
-	if (vcpu >= nr_vcpus) {
+	if (req->vcpu >= nr_vcpus) {
 		NL_SET_ERR_MSG(extack, "no such vCPU in that VM");
 		return -EINVAL;
 	}
@@ -374,7 +406,7 @@ int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
 	fresh->nr = nr_vcpus;
 
 	raw_spin_lock_irqsave(&vmt_vm_lock, flags);
-	vm = vmt_vm_find_id(vm_id);
+	vm = vmt_vm_find_id(req->vm_id);
 	if (!vm) {
 		raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
 		kfree(fresh);
@@ -383,11 +415,21 @@ int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
 	}
 	old = rcu_dereference_protected(vm->task_slots,
 					lockdep_is_held(&vmt_vm_lock));
-	if (old && old->generation == generation)
+	if (old && old->generation == generation) {
 		memcpy(fresh->slot, old->slot,
 		       min(old->nr, fresh->nr) * sizeof(fresh->slot[0]));
-	fresh->slot[vcpu].gs_base = gs_base;
-	fresh->slot[vcpu].hva = hva;
+		fresh->direct_map = old->direct_map;
+		fresh->pid_offset = old->pid_offset;
+		fresh->nr_ranges = old->nr_ranges;
+		memcpy(fresh->range, old->range, sizeof(fresh->range));
+	}
+	fresh->slot[req->vcpu].gs_base = req->gs_base;
+	fresh->slot[req->vcpu].hva = req->hva;
+	if (req->tid) {
+		fresh->direct_map = req->direct_map;
+		fresh->pid_offset = req->pid_offset;
+		vmt_vm_snapshot_ranges(vm->kvm, fresh);
+	}
 	rcu_assign_pointer(vm->task_slots, fresh);
 	raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
 	if (old)

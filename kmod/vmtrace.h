@@ -116,10 +116,23 @@ void vmt_probes_vm_gone(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus);
  * for the session @generation.  Replaced whole (RCU), never edited in
  * place: a probe sees one vCPU's gs_base and hva together.
  */
+#define VMT_TID_RANGES 8
+
 struct vmt_task_slots {
 	struct rcu_head rcu;
 	u32 generation;
 	u32 nr;				/* vCPU indexes covered */
+	/*
+	 * For the task's pid (SAMPLE records): guest-virtual direct_map + x
+	 * is guest-physical x, which the VM's RAM slots (as they were at the
+	 * last SET_TASK_SLOT) put at hva + (x - gpa).  nr_ranges 0: no pid.
+	 */
+	u64 direct_map;
+	u32 pid_offset;
+	u32 nr_ranges;
+	struct vmt_tid_range {
+		u64 gpa, size, hva;
+	} range[VMT_TID_RANGES];
 	struct vmt_task_slot {
 		u64 gs_base;
 		u64 hva;		/* 0: none */
@@ -143,8 +156,15 @@ struct vmt_vm *vmt_vm_lookup(struct kvm *kvm);
 struct vmt_vm *vmt_vm_track(struct kvm_vcpu *vcpu, bool state_ok,
 			    bool *is_new);
 u32 vmt_vm_tracked(void);
-int vmt_vm_set_task_slot(u32 vm_id, u32 vcpu, u64 gs_base, u64 hva,
-			 u32 generation, struct netlink_ext_ack *extack);
+struct vmt_task_slot_req {
+	u32 vm_id, vcpu;
+	u64 gs_base, hva;
+	bool tid;			/* direct_map and pid_offset given */
+	u64 direct_map;
+	u32 pid_offset;
+};
+int vmt_vm_set_task_slot(const struct vmt_task_slot_req *req, u32 generation,
+			 struct netlink_ext_ack *extack);
 int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
 		     unsigned long *cursor);
 int vmt_vm_init(void);

@@ -390,8 +390,7 @@ int vmt_client_stop(struct vmt_client *c)
 
 /* ---- SET_TASK_SLOT ---- */
 
-int vmt_client_set_task_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu,
-			     uint64_t gs_base, uint64_t hva)
+int vmt_client_set_task_slot(struct vmt_client *c, const struct vmt_task_slot *s)
 {
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_SET_TASK_SLOT, 0);
 	struct nlattr *nest;
@@ -400,10 +399,12 @@ int vmt_client_set_task_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu
 		return -ENOMEM;
 	nest = nla_nest_start(msg, VMTRACE_A_TASK_SLOT);
 	if (!nest ||
-	    nla_put_u32(msg, VMTRACE_TSLOT_A_VM_ID, vm_id) ||
-	    nla_put_u32(msg, VMTRACE_TSLOT_A_VCPU, vcpu) ||
-	    nla_put_u64(msg, VMTRACE_TSLOT_A_GS_BASE, gs_base) ||
-	    nla_put_u64(msg, VMTRACE_TSLOT_A_HVA, hva)) {
+	    nla_put_u32(msg, VMTRACE_TSLOT_A_VM_ID, s->vm_id) ||
+	    nla_put_u32(msg, VMTRACE_TSLOT_A_VCPU, s->vcpu) ||
+	    nla_put_u64(msg, VMTRACE_TSLOT_A_GS_BASE, s->gs_base) ||
+	    nla_put_u64(msg, VMTRACE_TSLOT_A_HVA, s->hva) ||
+	    (s->tid && (nla_put_u64(msg, VMTRACE_TSLOT_A_DIRECT_MAP, s->direct_map) ||
+			nla_put_u32(msg, VMTRACE_TSLOT_A_PID_OFFSET, s->pid_offset)))) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

@@ -83,14 +83,24 @@ int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
 int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg);
 int vmt_client_stop(struct vmt_client *c);
 
+/* A SET_TASK_SLOT request (include/uapi/linux/vmtrace.h). */
+struct vmt_task_slot {
+	uint32_t vm_id, vcpu;
+	uint64_t gs_base;
+	uint64_t hva;		/* 0: forget the slot */
+	bool tid;		/* direct_map and pid_offset are given */
+	uint64_t direct_map;
+	uint32_t pid_offset;
+};
+
 /*
- * SET_TASK_SLOT: from now on the module copies the 8 bytes at @hva of the
- * VMM into each record of VM @vm_id's vCPU @vcpu taken with kernel GS base
- * @gs_base (VMTRACE_REC_F_TASK); @hva 0 forgets it.  The session owner's
- * socket only.  0 or -errno (-ENOENT: no session or no such VM).
+ * SET_TASK_SLOT: from now on the module copies the 8 bytes at @s->hva of
+ * the VMM into each record of VM @s->vm_id's vCPU @s->vcpu taken with
+ * kernel GS base @s->gs_base (VMTRACE_REC_F_TASK), and with @s->tid that
+ * task's pid into its SAMPLE records (VMTRACE_REC_F_TID).  The session
+ * owner's socket only.  0 or -errno (-ENOENT: no session or no such VM).
  */
-int vmt_client_set_task_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu,
-			     uint64_t gs_base, uint64_t hva);
+int vmt_client_set_task_slot(struct vmt_client *c, const struct vmt_task_slot *s);
 
 /*
  * One READ dump: @fn gets every batch of records drained, with its CPU.

@@ -139,7 +139,8 @@ struct vmt_guest_stats {
 				 * record (taken inside a context switch) */
 	uint64_t task_unknown;	/* ... named no task */
 	uint64_t task_reused;	/* task_structs found holding another
-				 * thread than the walk said */
+				 * thread than the walk said (or than the
+				 * sample's own pid, VMTRACE_REC_F_TID) */
 	uint64_t watches_paused; /* vCPUs no longer polled: the module reads
 				 * their current task */
 	uint64_t watches;	/* vCPUs (GS bases) watched */
@@ -188,6 +189,13 @@ int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *
  * -EINVAL (not a kernel address), or a translation error.
  */
 int vmt_guest_task_slot(struct vmt_guest *g, uint64_t gs_base, uint64_t *hva);
+
+/*
+ * What the module needs to read a sampled task's pid (SET_TASK_SLOT's
+ * DIRECT_MAP and PID_OFFSET): the guest's direct-map base and the offset
+ * of task_struct.pid.  0, or -ENODATA (not ready, or not known).
+ */
+int vmt_guest_tid_layout(struct vmt_guest *g, uint64_t *direct_map, uint32_t *pid_offset);
 
 /*
  * The kernel GS base of guest CPU @cpu (__per_cpu_offset[cpu], x86-64): 0

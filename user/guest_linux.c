@@ -61,6 +61,8 @@
 #define SEEN_SYMS_MAX 262144U
 #define CURRENT_CACHE_SLOTS 64U
 #define TASK_CHECK_SLOTS 256U
+/* Tasks whose task_struct another thread took over, kept for late samples. */
+#define RETIRED_TASKS 64U
 /* Value changes looked at either side of a record for its process's thread. */
 #define NEAREST_MAX 32U
 /* Banner copies looked at when no profile matched. */
@@ -129,6 +131,8 @@ struct vmt_guest {
 		uint64_t task, at_ns;
 		uint32_t tid;
 	} task_check[TASK_CHECK_SLOTS];	/* task_of_record()'s pid checks */
+	struct task_rec retired[RETIRED_TASKS];
+	uint32_t next_retired;
 
 	struct vmt_gpoll *poll;	/* current-task timelines, or NULL */
 	unsigned int poll_us;
@@ -1404,6 +1408,11 @@ static struct task_rec *decode_on_side(struct vmt_guest *g, uint64_t task)
 		tmp.t.uid = leader->t.uid;
 	}
 	r = set_find(&g->extra, task);
+	if (r && r->t.tid != tmp.t.tid) {
+		/* Another thread took this task_struct over: samples of the
+		 * one before may still come (task_of_sample()). */
+		g->retired[g->next_retired++ % RETIRED_TASKS] = *r;
+	}
 	if (!r)
 		r = set_add(&g->extra, task);
 	if (r)
@@ -1457,6 +1466,32 @@ static struct task_rec *task_of_record(struct vmt_guest *g, uint64_t task, uint6
 	g->task_check[slot].tid = r->t.tid;
 	g->task_check[slot].at_ns = now;
 	return r;
+}
+
+/*
+ * The task a SAMPLE names by its pointer and by the pid the module read
+ * with it (VMTRACE_REC_F_TID): no memory read when the decoded task has
+ * that pid; else the task_struct changed hands since one of the two was
+ * decoded: the thread with that pid, from the walk, the tasks retired from
+ * the side set, or decoded afresh if the pointer holds it now.  NULL if
+ * none of them is that thread.
+ */
+static struct task_rec *task_of_sample(struct vmt_guest *g, uint64_t task, uint32_t tid)
+{
+	struct task_rec *r;
+	uint32_t i;
+
+	if (!is_kernel_pointer(g, task))
+		return NULL;
+	r = task_by_va(g, task);
+	if (r && r->t.tid == tid)
+		return r;
+	g->stats.task_reused++;
+	for (i = 0; i < RETIRED_TASKS; i++)
+		if (g->retired[i].t.task == task && g->retired[i].t.tid == tid)
+			return &g->retired[i];
+	r = decode_on_side(g, task);
+	return r && r->t.tid == tid ? r : NULL;
 }
 
 /* Is kernel thread @th running on @mm right now (lazy TLB)? */
@@ -1691,9 +1726,10 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
  * current task; or a guest writing nonsense there) names the process only.
  */
 static struct task_rec *record_thread(struct vmt_guest *g, const struct task_rec *proc,
-				      uint64_t key, uint64_t task, int user, uint64_t now)
+				      uint64_t key, uint64_t task, uint32_t tid, int user,
+				      uint64_t now)
 {
-	struct task_rec *th = task_of_record(g, task, now);
+	struct task_rec *th = tid ? task_of_sample(g, task, tid) : task_of_record(g, task, now);
 
 	if (!th) {
 		g->stats.task_unknown++;
@@ -1709,11 +1745,12 @@ static struct task_rec *record_thread(struct vmt_guest *g, const struct task_rec
 
 /*
  * @key2: the record's third guest word, the GS base, or with @task_ptr the
- * guest's current task (VMTRACE_REC_F_TASK).  VMT_GTASK_CHANGED is per
- * (cr3, key2) either way.
+ * guest's current task (VMTRACE_REC_F_TASK), and then @tid that task's pid
+ * at the same moment (VMTRACE_REC_F_TID) or 0.  VMT_GTASK_CHANGED is per
+ * (cr3, key2, tid).
  */
 static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_ptr,
-		   uint64_t tsc, int user, struct vmt_guest_task *out)
+		   uint32_t tid, uint64_t tsc, int user, struct vmt_guest_task *out)
 {
 	uint64_t key, now;
 	struct task_rec *proc, *th = NULL;
@@ -1733,7 +1770,7 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_pt
 		proc = process_by_cr3(g, key);
 	}
 	if (task_ptr)
-		th = record_thread(g, proc, key, key2, user, now);
+		th = record_thread(g, proc, key, key2, tid, user, now);
 	else if (key2 && g->current_off)
 		th = pick_thread(g, proc, key, key2, tsc, user, now);
 	/* The poller's own counts, as of this record. */
@@ -1760,7 +1797,7 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_pt
 int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
 		       struct vmt_guest_task *out)
 {
-	return resolve(g, cr3, gs_base, 0, 0, -1, out);
+	return resolve(g, cr3, gs_base, 0, 0, 0, -1, out);
 }
 
 int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
@@ -1770,9 +1807,22 @@ int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *
 		g->stats.lookups++;
 		return -ENODATA;
 	}
-	return resolve(g, rec->u.g.guest_cr3, rec->u.g.guest_gs_base,
-		       !!(rec->flags & VMTRACE_REC_F_TASK), rec->host_tsc,
-		       (rec->mode & VMTRACE_MODE_CPL_MASK) == 3, out);
+	int task = !!(rec->flags & VMTRACE_REC_F_TASK);
+	/* A pid of 0 is the idle task's: no help telling threads apart. */
+	uint32_t tid = task && rec->kind == VMTRACE_KIND_SAMPLE &&
+		       (rec->flags & VMTRACE_REC_F_TID) ? rec->guest_tid : 0;
+
+	return resolve(g, rec->u.g.guest_cr3, rec->u.g.guest_gs_base, task, tid,
+		       rec->host_tsc, (rec->mode & VMTRACE_MODE_CPL_MASK) == 3, out);
+}
+
+int vmt_guest_tid_layout(struct vmt_guest *g, uint64_t *direct_map, uint32_t *pid_offset)
+{
+	if (!g->ready || !g->dm_size || field(g, VMT_OFF_TASK_PID) < 0)
+		return -ENODATA;
+	*direct_map = g->dm_base;
+	*pid_offset = field(g, VMT_OFF_TASK_PID);
+	return 0;
 }
 
 int vmt_guest_cpu_gs_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs_base)

@@ -20,11 +20,6 @@
  * changing its GS base costs one translation and one request per second). */
 #define SLOT_RETRY_NS 1000000000ULL
 
-/* A SET_TASK_SLOT to send once the READ dump is over. */
-struct slot_request {
-	uint32_t vm_id, vcpu;
-	uint64_t gs_base, hva;
-};
 
 enum rec_vm_state { VM_NOTED, VM_OPEN, VM_FAILED };
 
@@ -51,7 +46,7 @@ struct guest_recorder {
 	size_t nr, cap;
 	size_t noted;		/* VMs in VM_NOTED */
 	size_t last;		/* the last VM looked up */
-	struct slot_request *requests;	/* SET_TASK_SLOTs not sent yet */
+	struct vmt_task_slot *requests;	/* SET_TASK_SLOTs not sent yet */
 	size_t nr_requests, cap_requests;
 	int slots_refused;	/* the module refused: -errno, no more asked */
 };
@@ -283,8 +278,8 @@ static int write_symbol(struct vmt_trace_writer *w, struct rec_vm *v, uint64_t r
 static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcpu,
 		       uint64_t gs)
 {
-	struct slot_request *q;
-	uint64_t hva, now;
+	struct vmt_task_slot *q, slot = { .vm_id = v->vm_id, .vcpu = vcpu, .gs_base = gs };
+	uint64_t now;
 
 	if (gr->slots_refused || !gs || vcpu >= SLOT_VCPUS_MAX)
 		return;
@@ -299,10 +294,12 @@ static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcp
 	if (v->slots[vcpu].at_ns && now - v->slots[vcpu].at_ns < SLOT_RETRY_NS)
 		return;
 	v->slots[vcpu].at_ns = now;
-	if (vmt_guest_task_slot(v->g, gs, &hva)) {
+	if (vmt_guest_task_slot(v->g, gs, &slot.hva)) {
 		v->slot_failures++;
 		return;
 	}
+	/* And each sample's thread id with its task, where it can be read. */
+	slot.tid = !vmt_guest_tid_layout(v->g, &slot.direct_map, &slot.pid_offset);
 	if (gr->nr_requests == gr->cap_requests) {
 		size_t cap = gr->cap_requests ? 2 * gr->cap_requests : 16;
 
@@ -313,9 +310,7 @@ static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcp
 		gr->cap_requests = cap;
 	}
 	v->slots[vcpu].gs_base = gs;
-	gr->requests[gr->nr_requests++] = (struct slot_request){
-		.vm_id = v->vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
-	};
+	gr->requests[gr->nr_requests++] = slot;
 }
 
 /* A record that does not carry its task: its vCPU's slot, for its GS base. */
@@ -351,10 +346,10 @@ int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c)
 	int err;
 
 	for (i = 0; i < gr->nr_requests && !gr->slots_refused; i++) {
-		struct slot_request *q = &gr->requests[i];
+		struct vmt_task_slot *q = &gr->requests[i];
 		struct rec_vm *v = find_vm(gr, q->vm_id);
 
-		err = vmt_client_set_task_slot(c, q->vm_id, q->vcpu, q->gs_base, q->hva);
+		err = vmt_client_set_task_slot(c, q);
 		if (!err) {
 			if (v) {
 				v->slots_set++;

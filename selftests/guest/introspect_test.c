@@ -18,9 +18,10 @@
  *                >= 90 % of the user samples whose RIP is in the burner's
  *                loop name its pid and comm; >= 99 % of the samples in each
  *                thread's own loop name that thread (duo-a, duo-b, mix-user,
- *                and >= 98 % for the short-lived churn threads, whose tids
- *                the guest printed as they started), the module having
- *                copied the guest's current task into each record; >= 99 % of
+ *                and the short-lived churn threads, whose tids the guest
+ *                printed as they started), the module having copied the
+ *                guest's current task, and for a sample its pid, into each
+ *                record; >= 99 % of
  *                vmtmix's kernel-mode samples in the /dev/zero read path
  *                name mix-kern, the thread that reads it (mix-user runs
  *                beside it, in the kernel only for interrupts); kernel
@@ -708,6 +709,9 @@ static void test_record_report(void)
 	rc = run(&out, "%s script -i %s/t.vmt 2>&1", collect, dir);
 	TEST_ASSERT(!rc, "script failed (%d):\n%.2000s", rc, out);
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char line_copy[512];
+
+		snprintf(line_copy, sizeof(line_copy), "%s", line);
 		if (parse_script_line(line, &l) || strcmp(l.kind, "sample"))
 			continue;
 		if (!strcmp(l.mode, "kernel")) {
@@ -732,9 +736,15 @@ static void test_record_report(void)
 		} else if (l.rip >= duo_a_lo && l.rip < duo_a_hi) {
 			a++;
 			a_ok += l.tid == duo_a && l.pid == duo_pid;
+			if (!(l.tid == duo_a && l.pid == duo_pid) && a - a_ok <= 3)
+				printf("# duo-a sample named pid %ld tid %ld: %s\n", l.pid, l.tid,
+				       line_copy);
 		} else if (l.rip >= duo_b_lo && l.rip < duo_b_hi) {
 			b++;
 			b_ok += l.tid == duo_b && l.pid == duo_pid;
+			if (!(l.tid == duo_b && l.pid == duo_pid) && b - b_ok <= 3)
+				printf("# duo-b sample named pid %ld tid %ld: %s\n", l.pid, l.tid,
+				       line_copy);
 		} else if (l.rip >= mix_lo && l.rip < mix_hi) {
 			mixu++;
 			mixu_ok += l.tid == mix_user && l.pid == mix_pid;
@@ -781,13 +791,10 @@ static void test_record_report(void)
 	TEST_ASSERT(a_ok * 100 >= a * 99 && b_ok * 100 >= b * 99 && mixu_ok * 100 >= mixu * 99,
 		    "threads: duo-a %" PRIu64 "/%" PRIu64 ", duo-b %" PRIu64 "/%" PRIu64
 		    ", mix-user %" PRIu64 "/%" PRIu64, a_ok, a, b_ok, b, mixu_ok, mixu);
-	/*
-	 * A churn thread's task_struct may be taken over by the next churn
-	 * thread before the last samples of the first are decoded (tens of
-	 * milliseconds later): those name the newcomer (guest-introspection.rst,
-	 * Limits).  Measured: 0 to 0.8 % of churn samples; bound 2 %.
-	 */
-	TEST_ASSERT(churn_ok * 100 >= churn * 98, "short-lived threads: %" PRIu64 "/%" PRIu64,
+	/* The next churn thread may take the last one's task_struct over
+	 * before that one's last samples are decoded: their own pid, read
+	 * with the task, still names them. */
+	TEST_ASSERT(churn_ok * 100 >= churn * 99, "short-lived threads: %" PRIu64 "/%" PRIu64,
 		    churn_ok, churn);
 	TEST_ASSERT(mixk >= 20 && mixk_ok * 100 >= mixk * 99,
 		    "vmtmix's samples in the /dev/zero read path: %" PRIu64 " of %" PRIu64

@@ -562,6 +562,16 @@ static void test_timestamps(void)
 #define GS_B 0xffff888007e40000ULL
 #define TASK_MAGIC 0xffff888001230000ULL
 
+static int set_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
+		    uint64_t hva)
+{
+	struct vmt_task_slot slot = {
+		.vm_id = vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
+	};
+
+	return vmt_client_set_task_slot(c, &slot);
+}
+
 static void vcpu_set_gs_base(struct kvm_vcpu *vcpu, uint64_t gs)
 {
 	struct kvm_sregs sregs;
@@ -585,6 +595,23 @@ static void run_outs_with_word(struct kvm_vcpu *vcpu, uint64_t gs, uint32_t coun
 	}
 	vcpu_run(vcpu);
 	vcpu_assert_done(vcpu);
+}
+
+/* Start a session in which @vcpu's VM is known to the module (it has run
+ * once, with GS base GS_A): its id. */
+static uint32_t start_with_vm(struct vmt_client *c, const struct vmt_start_config *cfg,
+			      struct kvm_vcpu *vcpu)
+{
+	struct rec_buf buf = { 0 };
+	uint32_t vm_id;
+
+	vmt_start(c, cfg);
+	run_outs_with_word(vcpu, GS_A, 1, NULL);
+	vmt_drain(c, &buf);
+	vm_id = vm_id_of_pid(&buf, getpid(), 0);
+	TEST_ASSERT(vm_id, "no VM_NEW record for this process");
+	rec_buf_free(&buf);
+	return vm_id;
 }
 
 /* The IO exits at @rip of VM @vm_id, in time order, into @out. */
@@ -649,21 +676,16 @@ static void test_task_slot(void)
 	TEST_ASSERT(io, "no memory");
 	untouched = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(untouched != MAP_FAILED, "mmap: %m");
-	vmt_start(c, &cfg);
 	/* The module knows a VM once it has seen it run. */
-	run_outs_with_word(vcpu, GS_A, 1, NULL);
-	vmt_drain(c, &buf);
-	vm_id = vm_id_of_pid(&buf, getpid(), 0);
-	TEST_ASSERT(vm_id, "no VM_NEW record for this process");
-	rec_buf_free(&buf);
+	vm_id = start_with_vm(c, &cfg, vcpu);
 
 	/* Refusals first: none of them may set anything. */
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(other, vm_id, 0, GS_A, hva), -EPERM);
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 1, GS_A, hva), -EINVAL);
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva + 4), -EINVAL);
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, 0xffff888000001000ULL),
+	TEST_ASSERT_EQ(set_slot(other, vm_id, 0, GS_A, hva), -EPERM);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 1, GS_A, hva), -EINVAL);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, hva + 4), -EINVAL);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, 0xffff888000001000ULL),
 		       -EINVAL);
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id + 1000, 0, GS_A, hva), -ENOENT);
+	TEST_ASSERT_EQ(set_slot(c, vm_id + 1000, 0, GS_A, hva), -ENOENT);
 
 	/* No slot: the records carry the GS base, nothing read. */
 	run_outs_with_word(vcpu, GS_A, count, &word);
@@ -674,7 +696,7 @@ static void test_task_slot(void)
 	rec_buf_free(&buf);
 
 	/* The slot: each exit carries the word as it was then. */
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva), 0);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, hva), 0);
 	run_outs_with_word(vcpu, GS_A, count, &word);
 	vmt_drain(c, &buf);
 	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
@@ -698,7 +720,7 @@ static void test_task_slot(void)
 	rec_buf_free(&buf);
 
 	/* A page never touched: flagged, and still not present. */
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, (uintptr_t)untouched + 64),
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, (uintptr_t)untouched + 64),
 		       0);
 	run_outs_with_word(vcpu, GS_A, count, &word);
 	vmt_drain(c, &buf);
@@ -714,19 +736,101 @@ static void test_task_slot(void)
 	TEST_ASSERT_EQ(resident & 1, 0);
 
 	/* Forgotten (address 0): plain records again. */
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, 0), 0);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, 0), 0);
 	run_outs_with_word(vcpu, GS_A, 10, &word);
 	vmt_stop_drain(c, &buf);
 	n = io_exits_sorted(&buf, vm_id, out_rip, io, count);
 	TEST_ASSERT_EQ(n, 10);
 	assert_no_task(io, n, GS_A, "after the slot was forgotten");
 	/* Stopped: no running session. */
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, vm_id, 0, GS_A, hva), -ENOENT);
+	TEST_ASSERT_EQ(set_slot(c, vm_id, 0, GS_A, hva), -ENOENT);
 	rec_buf_free(&buf);
 	munmap(untouched, 4096);
 	free(io);
 	vm_free(vm);
 	vmt_client_close(other);
+	vmt_client_close(c);
+}
+
+/*
+ * The sampled task's pid (VMTRACE_REC_F_TID).  The slot's word holds
+ * "task" T = DIRECT_MAP + P (a guest page P of this VM), and guest memory
+ * at P + PID_OFFSET holds a pid: each timer sample of the spinning vCPU
+ * carries T and exactly that pid, read through the VM's memslots as the
+ * module saw them; the exits carry T and no pid (their entry_delta is
+ * theirs).  A T outside the direct map gets no pid, and a DIRECT_MAP
+ * without PID_OFFSET is refused.
+ */
+static void test_sample_tid(void)
+{
+	const uint64_t direct_map = 0xffff888000000000ULL, pid_offset = 0x9a8;
+	struct vmt_start_config cfg = { .sample_hz = 1000 };
+	struct vmt_client *c = vmt_open();
+	struct kvm_vm *vm = vm_create();
+	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+	uint64_t page = vm_alloc_pages(vm, 1), hva;
+	static volatile uint64_t word __attribute__((aligned(8)));
+	struct vmt_task_slot slot = { .vcpu = 0, .gs_base = GS_A, .tid = true,
+				      .direct_map = direct_map, .pid_offset = pid_offset };
+	struct rec_buf buf = { 0 };
+	size_t samples = 0, exits = 0;
+	uint32_t vm_id;
+
+	*(uint32_t *)((char *)addr_gpa2hva(vm, page) + pid_offset) = 4242;
+	word = direct_map + page;
+	hva = (uintptr_t)&word;
+	vm_id = start_with_vm(c, &cfg, vcpu);
+	slot.vm_id = vm_id;
+	slot.hva = hva;
+	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, &slot), 0);
+
+	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
+	vcpu_set_gs_base(vcpu, GS_A);
+	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
+	vmt_drain(c, &buf);
+	for (size_t i = 0; i < buf.n; i++) {
+		const struct vmtrace_record *r = &buf.recs[i];
+
+		if (r->vm_id != vm_id || (r->kind != VMTRACE_KIND_SAMPLE &&
+					  r->kind != VMTRACE_KIND_EXIT))
+			continue;
+		TEST_ASSERT(r->flags & VMTRACE_REC_F_TASK, "%s without its task (%#x)",
+			    r->kind == VMTRACE_KIND_EXIT ? "exit" : "sample", r->flags);
+		TEST_ASSERT_EQ(r->u.g.guest_task, direct_map + page);
+		if (r->kind == VMTRACE_KIND_EXIT) {
+			exits++;
+			TEST_ASSERT(!(r->flags & VMTRACE_REC_F_TID), "an exit with a pid");
+			continue;
+		}
+		samples++;
+		TEST_ASSERT(r->flags & VMTRACE_REC_F_TID, "a sample without the pid (%#x)",
+			    r->flags);
+		TEST_ASSERT_EQ(r->guest_tid, 4242);
+	}
+	test_diag("%zu samples with task and pid, %zu exits with the task", samples, exits);
+	TEST_ASSERT(samples >= 10, "only %zu samples", samples);
+	rec_buf_free(&buf);
+
+	/* A "task" outside the direct map: the task, no pid. */
+	word = 0xffffffff81000000ULL;
+	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
+	vcpu_set_gs_base(vcpu, GS_A);
+	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
+	vmt_stop_drain(c, &buf);
+	samples = 0;
+	for (size_t i = 0; i < buf.n; i++) {
+		const struct vmtrace_record *r = &buf.recs[i];
+
+		if (r->vm_id != vm_id || r->kind != VMTRACE_KIND_SAMPLE)
+			continue;
+		samples++;
+		TEST_ASSERT((r->flags & (VMTRACE_REC_F_TASK | VMTRACE_REC_F_TID)) ==
+			    VMTRACE_REC_F_TASK, "flags %#x", r->flags);
+		TEST_ASSERT_EQ(r->guest_tid, VMTRACE_ENTRY_DELTA_UNKNOWN);
+	}
+	TEST_ASSERT(samples >= 10, "only %zu samples", samples);
+	rec_buf_free(&buf);
+	vm_free(vm);
 	vmt_client_close(c);
 }
 
@@ -741,6 +845,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(filters),
 	TAP_TEST(timestamps),
 	TAP_TEST(task_slot),
+	TAP_TEST_TIMEOUT(sample_tid, 120),
 };
 
 int main(int argc, char **argv)

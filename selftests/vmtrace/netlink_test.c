@@ -179,7 +179,8 @@ static void test_bad_task_slot(void)
 	struct vmt_client *c = vmt_open();
 	struct {
 		const char *what;
-		int members;		/* bit i: put member i (VM id, vCPU, GS, HVA) */
+		int members;		/* bit i: put member i (VM id, vCPU, GS, HVA,
+					 * direct map, pid offset) */
 		int short_hva;		/* HVA as 4 bytes */
 		int extra;		/* an unknown member too */
 		int not_nested;		/* TASK_SLOT as a u32 */
@@ -192,6 +193,9 @@ static void test_bad_task_slot(void)
 		{ "address of 4 bytes", 0xf, 1, 0, 0 },
 		{ "unknown member", 0xf, 0, 1, 0 },
 		{ "not nested", 0, 0, 0, 1 },
+		{ "direct map without pid offset", 0x1f, 0, 0, 0 },
+		{ "pid offset without direct map", 0x2f, 0, 0, 0 },
+		{ "pid offset unaligned", 0x3f, 0, 0, 0 },
 	};
 
 	vmt_start(c, &cfg);
@@ -208,6 +212,10 @@ static void test_bad_task_slot(void)
 			attr_put(&inner, VMTRACE_TSLOT_A_GS_BASE, &gs, 8);
 		if (cases[i].members & 8)
 			attr_put(&inner, VMTRACE_TSLOT_A_HVA, &hva, cases[i].short_hva ? 4 : 8);
+		if (cases[i].members & 16)
+			attr_put(&inner, VMTRACE_TSLOT_A_DIRECT_MAP, &gs, 8);
+		if (cases[i].members & 32)
+			attr_put_u32(&inner, VMTRACE_TSLOT_A_PID_OFFSET, 0x9a9);
 		if (cases[i].extra)
 			attr_put_u32(&inner, VMTRACE_TSLOT_A_MAX + 1, 1);
 		if (cases[i].not_nested)

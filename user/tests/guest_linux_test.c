@@ -487,6 +487,41 @@ static void test_record_task_pointer(void)
 	TEST_ASSERT(!strcmp(t.comm, "vmtduo"), "%s", t.comm);
 	TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "the new thread not CHANGED");
 	TEST_ASSERT_EQ(st->task_reused, 1);
+
+	/*
+	 * Samples that carry the pid read with the task (VMTRACE_REC_F_TID):
+	 * named by that pid whatever the task_struct holds at decode time.
+	 * A thread decoded on the side, then its task_struct taken over by
+	 * 47: a late sample of 46 is still 46 (kept when it was replaced),
+	 * one of 47 is 47; no pid check read either way.
+	 */
+	{
+		uint64_t side = synth_add_thread(w.s, w.duo, 46, "duo-46");
+
+		r = record_at(w.s, cr3, 1, 0, 1);
+		r.kind = VMTRACE_KIND_SAMPLE;
+		r.flags |= VMTRACE_REC_F_TASK | VMTRACE_REC_F_TID;
+		r.u.g.guest_task = side;
+		r.guest_tid = 46;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 46);
+		synth_w32(w.s, synth_pa(w.s, side) + synth_off(w.s, VMT_OFF_TASK_PID), 47);
+		synth_set_comm(w.s, side, "duo-47");
+		r.guest_tid = 47;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 47);
+		TEST_ASSERT(!strcmp(t.thread_comm, "duo-47"), "%s", t.thread_comm);
+		r.guest_tid = 46;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 46);
+		TEST_ASSERT(!strcmp(t.thread_comm, "duo-46"), "%s", t.thread_comm);
+		TEST_ASSERT(t.flags & VMT_GTASK_CHANGED, "46 again not CHANGED");
+		/* A pid the pointer never held: the process alone. */
+		r.guest_tid = 99;
+		TEST_ASSERT_EQ(vmt_guest_task_for_record(g, &r, &t), 0);
+		TEST_ASSERT_EQ(t.tid, 42);
+		TEST_ASSERT(!(t.flags & VMT_GTASK_THREAD), "pid 99 named a thread");
+	}
 	vmt_guest_close(g);
 	synth_free(w.s);
 }

@@ -119,12 +119,22 @@
  *       VMTRACE_TSLOT_A_HVA: NLA_U64, where the guest's current-task word
  *                            of that per-CPU area is in the VMM's address
  *                            space (8-byte aligned); 0 forgets the slot
+ *       VMTRACE_TSLOT_A_DIRECT_MAP: NLA_U64 (optional, with PID_OFFSET),
+ *                            the guest's direct-map base: guest-virtual
+ *                            DIRECT_MAP + x is guest-physical x
+ *       VMTRACE_TSLOT_A_PID_OFFSET: NLA_U32 (optional), the offset of
+ *                            task_struct.pid in the guest kernel
  *   Owner socket of a running session only (-EPERM otherwise, -ENOENT
  *   without a session or for a VM not tracked).  From then on, each EXIT
  *   and SAMPLE record of that vCPU whose kernel GS base equals GS_BASE
  *   carries the 8 bytes at HVA, read as the record is taken, in place of
  *   the GS base (VMTRACE_REC_F_TASK); a read that would fault is not
- *   retried (VMTRACE_REC_F_TASK_FAULT).  The module reads the VMM's memory
+ *   retried (VMTRACE_REC_F_TASK_FAULT).  With DIRECT_MAP and PID_OFFSET,
+ *   each SAMPLE record with the task also carries that task's pid (the
+ *   thread id), read at the same moment through the direct map and the
+ *   VM's RAM memslots as they were at this request (VMTRACE_REC_F_TID):
+ *   a task_struct that a new thread takes over later cannot make the
+ *   sample name the newcomer.  The module reads the VMM's memory
  *   only from that VM's own vCPU threads, only these 8 bytes, never
  *   faulting a page in.  Slots are forgotten when the session ends or the
  *   VM is destroyed; one slot per vCPU, the last one set counts.
@@ -138,7 +148,8 @@
 #define VMTRACE_GENL_VERSION 2
 
 /* Version of struct vmtrace_record and of the meaning of its fields. */
-#define VMTRACE_FORMAT_VERSION 2	/* 2: VMTRACE_REC_F_TASK, _TASK_FAULT */
+#define VMTRACE_FORMAT_VERSION 2	/* 2: VMTRACE_REC_F_TASK, _TASK_FAULT,
+					 * _TID */
 
 #define VMTRACE_RING_SIZE_MIN (4U << 10)
 #define VMTRACE_RING_SIZE_MAX (256U << 20)
@@ -257,6 +268,8 @@ enum vmtrace_tslot_attr {
 	VMTRACE_TSLOT_A_GS_BASE,
 	VMTRACE_TSLOT_A_HVA,
 	VMTRACE_TSLOT_A_PAD,
+	VMTRACE_TSLOT_A_DIRECT_MAP,
+	VMTRACE_TSLOT_A_PID_OFFSET,
 	__VMTRACE_TSLOT_A_LAST
 };
 #define VMTRACE_TSLOT_A_MAX (__VMTRACE_TSLOT_A_LAST - 1)
@@ -325,6 +338,8 @@ enum vmtrace_lost_cause {
 #define VMTRACE_REC_F_TASK_FAULT 0x10	/* a slot was set and the GS base
 					 * matched, but reading it would
 					 * have faulted: gs_base as usual */
+#define VMTRACE_REC_F_TID 0x20		/* SAMPLE with _TASK: guest_tid, not
+					 * entry_delta: that task's pid */
 
 #define VMTRACE_ENTRY_DELTA_UNKNOWN 0xffffffffU
 #define VMTRACE_EXIT_REASON_UNKNOWN 0xffffffffU
@@ -345,7 +360,9 @@ enum vmtrace_lost_cause {
  * mode are 0.  With VMTRACE_REC_F_TASK the third guest word is guest_task,
  * the guest's current task_struct pointer at that moment (as the guest
  * wrote it: untrusted), in place of the GS base, which then equals the
- * one the slot was set for.  Every byte of a record not named here is 0.
+ * one the slot was set for.  A SAMPLE's entry_delta is always unknown; with
+ * VMTRACE_REC_F_TID that slot is guest_tid, the pid field of that task as
+ * read at the same moment.  Every byte of a record not named here is 0.
  *
  * LOST: u.lost[cause] records were dropped on host_cpu since the previous
  * record on that CPU; vm_id and the guest fields are zero.
@@ -367,7 +384,10 @@ struct vmtrace_record {
 		} g;
 		__u64 lost[3];		/* indexed by enum vmtrace_lost_cause */
 	} u;
-	__u32 entry_delta;
+	union {
+		__u32 entry_delta;
+		__u32 guest_tid;	/* VMTRACE_REC_F_TID */
+	};
 	__u32 vm_id;
 	__u32 vmm_pid;
 	__u32 exit_reason;

@@ -1210,6 +1210,16 @@ out:
 
 static int watch_for(struct vmt_guest *g, uint64_t gs);
 
+/* __per_cpu_offset[@cpu] (x86-64): 0 and *@gs, -ENODATA, or a read error. */
+static int percpu_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs)
+{
+	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET];
+
+	if (!off || g->prof->pointer_size != 8)
+		return -ENODATA;
+	return vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8ULL * cpu, gs);
+}
+
 /*
  * Poll every vCPU's current task from the start, not from its first
  * record: records are decoded a while after they are taken, and the first
@@ -1218,13 +1228,11 @@ static int watch_for(struct vmt_guest *g, uint64_t gs);
  */
 static void watch_all_cpus(struct vmt_guest *g, uint32_t nr_vcpus)
 {
-	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET], gs;
+	uint64_t gs;
 	uint32_t cpu;
 
-	if (!off || g->prof->pointer_size != 8)
-		return;
 	for (cpu = 0; cpu < nr_vcpus && cpu < VMT_GPOLL_MAX_WATCHES; cpu++) {
-		if (vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8 * cpu, &gs))
+		if (percpu_base(g, cpu, &gs))
 			break;
 		watch_for(g, gs);
 	}
@@ -1827,11 +1835,9 @@ int vmt_guest_tid_layout(struct vmt_guest *g, uint64_t *direct_map, uint32_t *pi
 
 int vmt_guest_cpu_gs_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs_base)
 {
-	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET];
-
-	if (!g->ready || !off || g->prof->pointer_size != 8)
+	if (!g->ready)
 		return -ENODATA;
-	return vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8ULL * cpu, gs_base);
+	return percpu_base(g, cpu, gs_base);
 }
 
 void vmt_guest_task_slot_set(struct vmt_guest *g, uint64_t gs_base)

@@ -3,7 +3,7 @@
  * kvm_flip: flip KVM's static keys in the host kernel as fast as possible,
  * while two processes switch tasks on every CPU; no vmtrace involved.
  *
- *   kvm_flip ROUNDS
+ *   kvm_flip [--quiesce] ROUNDS
  *
  * Each round creates a VM and a vCPU without an in-kernel irqchip and
  * closes both: kvm_create_vm() and kvm_destroy_vm() turn
@@ -17,6 +17,10 @@
  * exception in interrupt".  This is the reproducer without vmtrace that
  * scripts/tcg-patch-race runs with and without -accel tcg,thread=single.
  *
+ * --quiesce makes and destroys each round's VM with every other CPU offline
+ * (lib/cpu_quiesce.h), as lib/kvm_hold does: the workaround, shown to hold
+ * by the same reproducer.
+ *
  * Output: one line, "ROUNDS rounds, SWITCHES task switches".  Exit 0 when
  * all rounds ran, 1 on an error, 4 (KSFT_SKIP) without /dev/kvm.  Only
  * meaningful with nothing else holding a VM (no selftests/run holder).
@@ -25,12 +29,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+
+#include "cpu_quiesce.h"
 
 /*
  * Two processes that hand one byte back and forth: a task switch on each
@@ -64,12 +71,13 @@ static pid_t start_ping_pong(volatile unsigned long long *count)
 int main(int argc, char **argv)
 {
 	volatile unsigned long long *switches;
+	int quiesce = argc == 3 && !strcmp(argv[1], "--quiesce");
 	long rounds, i;
 	pid_t pp;
 	int kvm;
 
-	if (argc != 2 || (rounds = strtol(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: kvm_flip ROUNDS\n");
+	if (argc != 2 + quiesce || (rounds = strtol(argv[1 + quiesce], NULL, 10)) <= 0) {
+		fprintf(stderr, "usage: kvm_flip [--quiesce] ROUNDS\n");
 		return 1;
 	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -89,19 +97,38 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < rounds; i++) {
-		int vm = ioctl(kvm, KVM_CREATE_VM, 0);
-		int vcpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
+		struct cpu_quiesce q = { 0 };
+		int vm, vcpu, err;
 
+		if (quiesce && (err = cpu_quiesce(&q))) {
+			fprintf(stderr, "kvm_flip: taking CPUs offline: %s\n", strerror(-err));
+			kill(pp, SIGKILL);
+			return 1;
+		}
+		vm = ioctl(kvm, KVM_CREATE_VM, 0);
+		vcpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
 		if (vcpu < 0) {
 			perror("kvm_flip: KVM_CREATE_VM/VCPU");
+			cpu_unquiesce(&q);
 			kill(pp, SIGKILL);
 			return 1;
 		}
 		close(vcpu);
 		close(vm);
+		if (quiesce && !q.nr) {
+			fprintf(stderr, "kvm_flip: --quiesce: no other CPU to take offline\n");
+			kill(pp, SIGKILL);
+			return 1;
+		}
+		if (quiesce && (err = cpu_unquiesce(&q))) {
+			fprintf(stderr, "kvm_flip: bringing CPUs online: %s\n", strerror(-err));
+			kill(pp, SIGKILL);
+			return 1;
+		}
 	}
 	kill(pp, SIGKILL);
 	waitpid(pp, NULL, 0);
-	printf("%ld rounds, %llu task switches\n", rounds, *switches);
+	printf("%ld rounds%s, %llu task switches\n", rounds,
+	       quiesce ? " (each with the other CPUs offline)" : "", *switches);
 	return 0;
 }

@@ -23,6 +23,11 @@
  * runs, so its SPIV is never written) and hardware-disabled (its APIC base
  * set without the enable bit).
  * The held vCPUs never run: they cause no exits and no guest samples.
+ *
+ * Making and destroying the held VMs flips those keys once each way; that
+ * is done with every other CPU offline (lib/cpu_quiesce.h), so that no CPU
+ * runs a site while it is patched.  SIGTERM (also sent when the parent
+ * dies) destroys the VMs that way before exiting; SIGKILL cannot.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -33,15 +38,25 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "cpu_quiesce.h"
 #include "kvm_util.h"
 
 #define HOLD_READY_NAME "kvm_hold-ready"
 #define MSR_IA32_APICBASE 0x1b
 #define APIC_DEFAULT_BASE 0xfee00000ULL
 
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 /* The VM with an irqchip and a vCPU whose local APIC is disabled both
- * ways.  0 or -1 (what failed is printed). */
-static int hold_disabled_apic(void)
+ * ways, its fds in @fds (kvm, VM, vCPU).  0 or -1 (what failed is
+ * printed). */
+static int hold_disabled_apic(int fds[3])
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -49,13 +64,13 @@ static int hold_disabled_apic(void)
 	} msrs;
 	int kvm, vm, vcpu;
 
-	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
+	fds[0] = kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	fds[1] = vm = kvm < 0 ? -1 : ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0 || ioctl(vm, KVM_CREATE_IRQCHIP, 0)) {
 		perror("kvm_hold: a VM with an irqchip");
 		return -1;
 	}
-	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	fds[2] = vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0) {
 		perror("kvm_hold: KVM_CREATE_VCPU");
 		return -1;
@@ -73,16 +88,35 @@ static int hold_disabled_apic(void)
 
 int main(void)
 {
+	struct sigaction sa = { .sa_handler = on_term };
+	struct cpu_quiesce q;
+	int fds[3] = { -1, -1, -1 };
 	struct kvm_vm *vm;
+	int err;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)	/* the parent is gone already */
 		return 1;
+	/* Without hotplug (not root, one CPU) hold anyway, as before. */
+	if (cpu_quiesce(&q))
+		perror("kvm_hold: taking the other CPUs offline");
 	vm = vm_create_with_mem(GUEST_ALLOC_GPA + GUEST_LARGE_PAGE_SIZE);
 	vm_vcpu_add(vm);
-	if (hold_disabled_apic())
+	err = hold_disabled_apic(fds);
+	if (cpu_unquiesce(&q))
+		perror("kvm_hold: bringing the other CPUs back online");
+	if (err)
 		return 1;
 	prctl(PR_SET_NAME, HOLD_READY_NAME);
-	for (;;)
+	while (!stop)
 		pause();
+	if (cpu_quiesce(&q))
+		perror("kvm_hold: taking the other CPUs offline");
+	for (int i = 2; i >= 0; i--)
+		close(fds[i]);
+	vm_free(vm);
+	cpu_unquiesce(&q);
+	return 0;
 }

@@ -30,6 +30,8 @@ CHECK_KERNELS ?= 6.1 6.12
 # a boot of their own on single-threaded TCG: each KVM module load or first
 # VM flips static keys, i.e. patches kernel text, and multi-threaded TCG now
 # and then runs the stale text on the other CPU ("Oops: int3"; testing.rst).
+# So do those in SINGLE_TCG (beside the held VM there), whose concurrent
+# vCPUs meet another fault of multi-threaded TCG.
 UNHELD_RUN = VMTEST_TCG_OPTS=thread=single scripts/vmtest --kernel
 
 MANY_CPUS ?= 1100
@@ -65,7 +67,7 @@ check-selftests: user
 	@set -e; for k in $(CHECK_KERNELS); do \
 		echo "# selftests on kernel $$k"; \
 		scripts/vmtest --kernel $$k -- selftests/run --held; \
-		echo "# selftests that unload KVM, on kernel $$k, single-threaded TCG"; \
+		echo "# selftests that unload KVM or need single-threaded TCG (NO_KVM_HOLD, SINGLE_TCG), on kernel $$k"; \
 		$(UNHELD_RUN) $$k -- selftests/run --unheld; \
 	done
 	@echo "# selftests/vmtrace/cpus_test with $(MANY_CPUS) possible CPUs and CPU 1 isolated on kernel $(MANY_CPUS_KERNEL)"
@@ -90,7 +92,7 @@ check:
 		VMTEST_OUT_DIR=$(CURDIR)/build/check/held-$$k scripts/vmtest --kernel $$k --timeout 1800 -- \
 			selftests/run --held 2>&1; \
 		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - selftests on kernel $$k: vmtest exit status $$rc"; \
-		echo "# selftests that unload KVM, on kernel $$k, single-threaded TCG"; \
+		echo "# selftests that unload KVM or need single-threaded TCG (NO_KVM_HOLD, SINGLE_TCG), on kernel $$k"; \
 		VMTEST_OUT_DIR=$(CURDIR)/build/check/unheld-$$k $(UNHELD_RUN) $$k --timeout 900 -- \
 			selftests/run --unheld 2>&1; \
 		rc=$$?; [ $$rc -eq 0 ] || echo "not ok - unheld selftests on kernel $$k: vmtest exit status $$rc"; \

@@ -102,28 +102,24 @@ int main(int argc, char **argv)
 
 		if (quiesce && (err = cpu_quiesce(&q))) {
 			fprintf(stderr, "kvm_flip: taking CPUs offline: %s\n", strerror(-err));
-			kill(pp, SIGKILL);
-			return 1;
+			goto err_stop;
+		}
+		if (quiesce && !q.nr) {
+			fprintf(stderr, "kvm_flip: --quiesce: no other CPU to take offline\n");
+			goto err_stop;
 		}
 		vm = ioctl(kvm, KVM_CREATE_VM, 0);
 		vcpu = vm < 0 ? -1 : ioctl(vm, KVM_CREATE_VCPU, 0);
 		if (vcpu < 0) {
 			perror("kvm_flip: KVM_CREATE_VM/VCPU");
 			cpu_unquiesce(&q);
-			kill(pp, SIGKILL);
-			return 1;
+			goto err_stop;
 		}
 		close(vcpu);
 		close(vm);
-		if (quiesce && !q.nr) {
-			fprintf(stderr, "kvm_flip: --quiesce: no other CPU to take offline\n");
-			kill(pp, SIGKILL);
-			return 1;
-		}
-		if (quiesce && (err = cpu_unquiesce(&q))) {
+		if ((err = cpu_unquiesce(&q))) {
 			fprintf(stderr, "kvm_flip: bringing CPUs online: %s\n", strerror(-err));
-			kill(pp, SIGKILL);
-			return 1;
+			goto err_stop;
 		}
 	}
 	kill(pp, SIGKILL);
@@ -131,4 +127,8 @@ int main(int argc, char **argv)
 	printf("%ld rounds%s, %llu task switches\n", rounds,
 	       quiesce ? " (each with the other CPUs offline)" : "", *switches);
 	return 0;
+
+err_stop:
+	kill(pp, SIGKILL);
+	return 1;
 }

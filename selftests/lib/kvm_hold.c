@@ -26,8 +26,9 @@
  *
  * Making and destroying the held VMs flips those keys once each way; under
  * QEMU's TCG (the test host) that is done with every other CPU offline
- * (lib/cpu_quiesce.h), so that no CPU runs a site while it is patched.  SIGTERM (also sent when the parent
- * dies) destroys the VMs that way before exiting; SIGKILL cannot.
+ * (lib/cpu_quiesce.h), so that no CPU runs a site while it is patched.
+ * SIGTERM (also sent when the parent dies) destroys the VMs that way
+ * before exiting; SIGKILL cannot.
  */
 #include <fcntl.h>
 #include <signal.h>

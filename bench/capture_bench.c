@@ -30,7 +30,7 @@
 #include <sys/utsname.h>
 
 #include "kvm_util.h"
-#include "client.h"
+#include "client/client.h"
 
 #define TEST_PORT 0x5000
 

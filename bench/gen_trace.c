@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gen_trace: synthetic .vmt traces for the trace benchmarks, written
- * through the real writer (user/trace_write.c), in time order as the
+ * through the real writer (user/trace/write.c), in time order as the
  * collector writes them.
  *
  *   gen_trace storm|exits|samples|mixed N OUT [LEVEL]
@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "trace.h"
+#include "trace/trace.h"
 
 static uint64_t rng = 0x853c49e6748fea9bull;
 

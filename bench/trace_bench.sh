@@ -23,11 +23,9 @@ work=${TRACE_BENCH_DIR:-$top/build/bench}
 vc=$top/user/vmtrace-collect
 mkdir -p "$work"
 
-objs=
-for o in trace_write trace_codec bytes crc32; do objs="$objs $top/user/$o.o"; done
-# shellcheck disable=SC2086
 cc -O2 -std=gnu11 -Wall -Wextra -Werror -I"$top/user" -I"$top/include/uapi" \
-	-o "$work/gen_trace" "$here/gen_trace.c" $objs -lzstd -lm
+	-o "$work/gen_trace" "$here/gen_trace.c" "$top/user/trace/libvmttrace.a" \
+	"$top/user/util/libvmtutil.a" -lzstd -lm
 
 # run NAME CMD...: time CMD (stdout to /dev/null); sets wall and cpu (s).
 run() {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for the selftests of vmtrace.ko: sessions through the real
- * netlink client (user/client.c), records collected into memory, and the
+ * netlink client (user/client/), records collected into memory, and the
  * vendor's exit codes.
  */
 #ifndef VMT_TEST_UTIL_H
@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vmtrace.h>
-#include "client.h"
+#include "client/client.h"
 #include "kvm_util.h"
 
 struct rec_buf {

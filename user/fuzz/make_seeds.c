@@ -3,9 +3,9 @@
  * frames, with and without an end frame; written with the real writer. */
 #include <stdio.h>
 #include <string.h>
-#include "trace.h"
-#include "vmview.h"
-#include "vv_file.h"
+#include "trace/trace.h"
+#include "trace/snapshot.h"
+#include "trace/metrics_file.h"
 
 /* One interval's metrics: a VM with an exit rate and two processes, to
  * the trace @w, or as the text of a metrics entry to @f. */

@@ -8,12 +8,12 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "exit_timing.h"
-#include "trace.h"
-#include "trace_format.h"
-#include "trace_meta.h"
-#include "vmview.h"
-#include "vv_file.h"
+#include "trace/exit_timing.h"
+#include "trace/trace.h"
+#include "trace/format.h"
+#include "trace/meta.h"
+#include "trace/snapshot.h"
+#include "trace/metrics_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

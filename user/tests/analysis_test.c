@@ -7,13 +7,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "exit_names.h"
-#include "exit_timing.h"
-#include "hist.h"
-#include "reorder.h"
-#include "symbolize.h"
+#include "trace/names.h"
+#include "trace/exit_timing.h"
+#include "util/hist.h"
+#include "trace/reorder.h"
+#include "trace/symbolize.h"
 #include "tap.h"
-#include "trace_meta.h"
+#include "trace/meta.h"
 
 static struct vmt_meta *meta_with(const struct vmt_item *items, size_t n)
 {

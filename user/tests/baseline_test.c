@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "baseline.h"
+#include "view/baseline.h"
 #include "tap.h"
 
 /* A snapshot of one VM with the given processes (name, uid, cpu %, rss MiB). */

@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include "crc32.h"
+#include "util/crc32.h"
 #include "tap.h"
-#include "trace.h"
-#include "trace_format.h"
+#include "trace/trace.h"
+#include "trace/format.h"
 #include "vv_fixture.h"
 
 static char dir[64];

@@ -5,8 +5,8 @@
  * arbitrary bytes.
  */
 #include <stdint.h>
-#include "kallsyms_image.h"
-#include "vmlinuz.h"
+#include "guest/kallsyms_image.h"
+#include "guest/vmlinuz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include "guest_pt.h"
+#include "guest/pt.h"
 
 #define RAM (1 << 20)
 

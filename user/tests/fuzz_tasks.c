@@ -11,7 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "guest.h"
+#include "guest/guest.h"
 #include "synth_guest.h"
 
 struct region {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Guest introspection tests (user/guest.h), included at the end of
+# Guest introspection tests (user/guest/), included at the end of
 # user/tests/Makefile:
 #   guest_*_test, ksyms_test, profile_test   native unit tests (TAP)
 #   guest_bench                   decode ns/record, task-list walk (bench/guest.sh)
@@ -15,7 +15,7 @@ all: $(GUEST_TESTS) guest_bench
 
 # A synthetic Linux guest image shared by the tests, the benchmark and the
 # fuzz targets.
-synth_guest.o: synth_guest.c synth_guest.h ../profile.h ../guest_pt.h
+synth_guest.o: synth_guest.c synth_guest.h ../guest/profile.h ../guest/pt.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(GUEST_TESTS) guest_bench: %: %.c synth_guest.o $(TAP_OBJS) $(COLLECT_OBJS)
@@ -26,15 +26,14 @@ $(GUEST_TESTS) guest_bench: %: %.c synth_guest.o $(TAP_OBJS) $(COLLECT_OBJS)
 FUZZ_TARGETS := fuzz_pt fuzz_tasks fuzz_profile fuzz_kimage
 FUZZ_SECONDS ?= 5
 FUZZ_CC ?= clang
-FUZZ_SRCS := ../guest_mem.c ../guest_pt.c ../ksyms.c ../vmlinuz.c ../profile.c ../guest_poll.c \
-	../kallsyms_image.c \
-	../guest_linux.c synth_guest.c ../../selftests/lib/test_util.c
+FUZZ_SRCS := $(addprefix ../guest/,mem.c pt.c ksyms.c vmlinuz.c profile.c poll.c \
+	kallsyms_image.c linux.c) synth_guest.c ../../selftests/lib/test_util.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \
 	$(shell pkg-config --cflags libnl-genl-3.0)
 FUZZ_LDLIBS := $(shell pkg-config --libs libzstd zlib) -llzma
 
-fuzz/%: %.c $(FUZZ_SRCS) $(wildcard ../*.h) synth_guest.h
+fuzz/%: %.c $(FUZZ_SRCS) $(wildcard ../*/*.h) synth_guest.h
 	@mkdir -p fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_LDLIBS)
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/btf.h>
-#include "guest_acct.h"
-#include "profile.h"
+#include "guest/acct.h"
+#include "guest/profile.h"
 #include "tap.h"
-#include "vmlinuz.h"
+#include "guest/vmlinuz.h"
 
 static void test_adjust(void)
 {

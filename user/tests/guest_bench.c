@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-#include "guest.h"
-#include "guest_poll.h"
+#include "guest/guest.h"
+#include "guest/poll.h"
 #include "synth_guest.h"
 
 #define NR_PROCS 500

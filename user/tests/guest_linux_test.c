@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include "guest.h"
-#include "guest_poll.h"
+#include "guest/guest.h"
+#include "guest/poll.h"
 #include "synth_guest.h"
 #include "tap.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "guest_mem.h"
+#include "guest/mem.h"
 #include "tap.h"
 
 static uint8_t *region(size_t size, uint8_t fill)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
-#include "guest_pt.h"
+#include "guest/pt.h"
 #include "tap.h"
 
 #define RAM (8ULL << 20)

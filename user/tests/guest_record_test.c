@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * record's guest introspection (guest_record.h) without the module: a
+ * record's guest introspection (guest/record.h) without the module: a
  * synthetic guest (synth_guest.h) plays the VM, records are made up, and
  * the trace they go to is read back: the VM entry says what the guest is
  * (or why it is not named), task entries name the records' processes and
@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "guest_poll.h"
-#include "guest_record.h"
+#include "guest/poll.h"
+#include "guest/record.h"
 #include "synth_guest.h"
-#include "trace.h"
-#include "trace_meta.h"
+#include "trace/trace.h"
+#include "trace/meta.h"
 #include "tap.h"
 
 static char dir[64];

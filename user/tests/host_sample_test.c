@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "host_sample.h"
+#include "host/proc_sample.h"
 #include "tap.h"
 
 static char root[64];

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "http_server.h"
+#include "view/http_server.h"
 #include "tap.h"
 
 static void test_route(void)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "ksyms.h"
+#include "guest/ksyms.h"
 #include "tap.h"
 
 static struct vmt_ksyms *parse(const char *text, long *skipped)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "libvirt_domain.h"
+#include "host/libvirt_domain.h"
 #include "tap.h"
 
 static const char status_xml[] =

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The collector's command-line value parsers: exact values, strict errors. */
 #include <errno.h>
-#include "options.h"
+#include "util/options.h"
 #include "tap.h"
 
 static void test_parse_u64(void)

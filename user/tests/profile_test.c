@@ -17,9 +17,9 @@
 #include <zlib.h>
 #include <zstd.h>
 #include <bpf/btf.h>
-#include "btf_profile.h"
-#include "kallsyms_image.h"
-#include "vmlinuz.h"
+#include "guest/btf_profile.h"
+#include "guest/kallsyms_image.h"
+#include "guest/vmlinuz.h"
 #include "tap.h"
 
 #define TEXT 0xffffffff81000000ULL

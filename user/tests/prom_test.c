@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "prom.h"
+#include "view/prom.h"
 #include "tap.h"
 #include "vv_fixture.h"
 

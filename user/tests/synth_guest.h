@@ -18,9 +18,9 @@
 #define SYNTH_GUEST_H
 
 #include <stdint.h>
-#include "client.h"
-#include "guest_pt.h"
-#include "profile.h"
+#include "client/client.h"
+#include "guest/pt.h"
+#include "guest/profile.h"
 
 #define SYNTH_TEXT_LINK 0xffffffff81000000ULL
 #define SYNTH_NR_CPUS 4

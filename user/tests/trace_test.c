@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "crc32.h"
+#include "util/crc32.h"
 #include "tap.h"
-#include "trace.h"
-#include "trace_format.h"
-#include "trace_meta.h"
+#include "trace/trace.h"
+#include "trace/format.h"
+#include "trace/meta.h"
 #include "vv_fixture.h"
 
 /* ---- helpers ---- */

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "outbuf.h"
+#include "util/outbuf.h"
 #include "tap.h"
-#include "utf8.h"
-#include "vm_report.h"
+#include "util/utf8.h"
+#include "view/vm_report.h"
 
 /* @s through both JSON writers (a FILE and an outbuf): equal, returned. */
 static char *both(const char *s)

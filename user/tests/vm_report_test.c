@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tap.h"
-#include "top_view.h"
-#include "vm_report.h"
-#include "vmview_cmds.h"
+#include "view/top_view.h"
+#include "view/vm_report.h"
+#include "cmd/cmd.h"
 #include "vv_fixture.h"
 
 /* build/vmview of the source tree, wherever the test runs from. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "tap.h"
-#include "vmm_identity.h"
+#include "host/vmm_identity.h"
 
 /* "a\0b\0c\0" from a list of arguments. */
 static size_t cmdline(char *buf, size_t size, const char *const *args)

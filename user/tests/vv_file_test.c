@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tap.h"
-#include "vv_file.h"
+#include "trace/metrics_file.h"
 #include "vv_fixture.h"
 
 static struct vv_vm vms[2];

@@ -4,7 +4,7 @@
 #define VV_FIXTURE_H
 
 #include <string.h>
-#include "vmview.h"
+#include "trace/snapshot.h"
 
 /* VM "web1" (pid 4242) with three processes, and a VM with no name whose
  * guest side is unknown.  @cpu_busy: the CPU % of process "spin". */

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The vmtrace generic netlink client: every conversation with vmtrace.ko
+ * goes through here, for the collector and the selftests alike.  All
+ * functions return 0 (or a count) on success and -errno on failure; the
+ * kernel's extended-ack message, if any, is in vmt_client_error().
+ */
+#ifndef VMT_CLIENT_H
+#define VMT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vmtrace.h>
+
+struct vmt_client;
+
+struct vmt_start_config {
+	uint32_t ring_size;		/* 0: module default */
+	uint32_t sample_hz;		/* 0: no sampling */
+	uint32_t sample_source;		/* enum vmtrace_sample_source */
+	uint32_t flags;			/* VMTRACE_CFG_F_* */
+	uint32_t nr_exits;
+	const uint32_t *exits;
+	uint32_t nr_pids;
+	const uint32_t *pids;
+};
+
+/* A CPU's figures (GET_CPUS), or their sum over CPUs (vmt_status.totals). */
+struct vmt_cpu_status {
+	uint32_t cpu;			/* not in totals */
+	uint64_t produced;
+	uint64_t drained;
+	uint64_t lost[__VMTRACE_LOST_MAX];
+	uint64_t host_samples;
+	uint64_t queued;
+	uint64_t cost_cycles;		/* VMTRACE_CFG_F_COST */
+	uint64_t cost_events;
+	uint32_t ring_bytes;		/* 0: no ring on this CPU; not in totals */
+};
+
+struct vmt_status {
+	char version[32];
+	uint32_t format_version;
+	uint32_t nr_cpus;		/* possible CPUs */
+	uint32_t state;			/* enum vmtrace_state */
+	uint32_t tsc_khz;
+	uint64_t ring_cap;		/* bytes, all CPUs of a session */
+	bool has_session;		/* fields below are valid */
+	uint32_t sample_source;		/* the source in use */
+	uint32_t ring_size, sample_hz, flags, nr_exits, nr_pids;
+	struct vmt_cpu_status totals;	/* over all CPUs */
+};
+
+struct vmt_memslot {
+	uint32_t id;
+	uint32_t flags;
+	uint64_t gpa, size, hva;
+};
+
+struct vmt_vm_info {
+	uint32_t id, pid, nr_vcpus, vendor, flags;
+	size_t nr_slots;
+	struct vmt_memslot *slots;
+};
+
+/* -ENOENT: the family is not registered, i.e. vmtrace.ko is not loaded. */
+int vmt_client_open(struct vmt_client **out);
+void vmt_client_close(struct vmt_client *c);
+/* The kernel's explanation of the last failure, or "". */
+const char *vmt_client_error(const struct vmt_client *c);
+
+/* GET_STATUS: one small message, whatever the number of CPUs. */
+int vmt_client_status(struct vmt_client *c, struct vmt_status *st);
+/*
+ * GET_CPUS: the session's figures of every possible CPU, in CPU order, in
+ * *@cpus (malloc'd: free() it) and their number in *@nr.  -ENOENT: no
+ * session; -EINTR: the session ended or was replaced during the dump (the
+ * list would be incomplete): ask again.
+ */
+int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
+			size_t *nr);
+int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg);
+int vmt_client_stop(struct vmt_client *c);
+
+/* A SET_TASK_SLOT request (include/uapi/linux/vmtrace.h). */
+struct vmt_task_slot {
+	uint32_t vm_id, vcpu;
+	uint64_t gs_base;
+	uint64_t hva;		/* 0: forget the slot */
+	bool tid;		/* direct_map and pid_offset are given */
+	uint64_t direct_map;
+	uint32_t pid_offset;
+};
+
+/*
+ * SET_TASK_SLOT: from now on the module copies the 8 bytes at @s->hva of
+ * the VMM into each record of VM @s->vm_id's vCPU @s->vcpu taken with
+ * kernel GS base @s->gs_base (VMTRACE_REC_F_TASK), and with @s->tid that
+ * task's pid into its SAMPLE records (VMTRACE_REC_F_TID).  The session
+ * owner's socket only.  0 or -errno (-ENOENT: no session or no such VM).
+ */
+int vmt_client_set_task_slot(struct vmt_client *c, const struct vmt_task_slot *s);
+
+/*
+ * One READ dump: @fn gets every batch of records drained, with its CPU.
+ * A non-zero return from @fn aborts the read and is returned.  Returns
+ * the number of records read.
+ */
+typedef int (*vmt_records_fn)(void *arg, uint32_t cpu,
+			      const struct vmtrace_record *recs, size_t n);
+long vmt_client_read(struct vmt_client *c, vmt_records_fn fn, void *arg);
+
+int vmt_client_get_vms(struct vmt_client *c, struct vmt_vm_info **vms,
+		       size_t *nr);
+void vmt_vms_free(struct vmt_vm_info *vms, size_t nr);
+
+/*
+ * Send a request built by hand: genl command @cmd, netlink @flags (on top
+ * of NLM_F_REQUEST | NLM_F_ACK) and @len bytes of raw attributes.  For
+ * tests of the module's input validation.  Replies are discarded.
+ */
+int vmt_client_send_raw(struct vmt_client *c, uint8_t cmd, uint16_t flags,
+			const void *attrs, size_t len);
+
+/* Convert a libnl -NLE_* code to -errno. */
+int vmt_nle_to_errno(int nle);
+
+const char *vmt_state_name(uint32_t state);
+const char *vmt_sample_source_name(uint32_t source);
+
+#endif /* VMT_CLIENT_H */

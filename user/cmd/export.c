@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect export: a trace for other tools.
+ *
+ * chrome-json: the Trace Event Format that chrome://tracing, Perfetto UI
+ * and trace_processor read.  Each VM is a process (pid = VM id, named
+ * after the VM), each vCPU a thread of it (tid = vCPU index): an exit is
+ * a complete event ("X") lasting its handling time, or an instant if that
+ * is unknown; a sample is an instant named after its symbol.  Host
+ * samples go to process 0 ("host"), one thread per CPU; loss markers are
+ * global instants.  Times are CLOCK_MONOTONIC microseconds.
+ *
+ * folded: "vm;process;symbol count" per distinct guest sample stack,
+ * sorted, for flamegraph.pl and similar.
+ *
+ * The output goes to a temporary file renamed over OUT at the end, so a
+ * failure leaves no partial OUT behind.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "util/bytes.h"
+#include "trace/exit_timing.h"
+#include "util/outbuf.h"
+#include "trace/input.h"
+#include "cmd/cmd.h"
+
+enum export_format { FORMAT_NONE, FORMAT_CHROME, FORMAT_FOLDED };
+
+struct export {
+	struct vmt_input *in;
+	struct outbuf *out;
+	bool first_event;
+	/* (pid, tid) pairs named already: pid << 32 | tid, open hash. */
+	uint64_t *named;
+	size_t nr_named, cap_named;
+	/* folded: stack string -> count */
+	struct stack { char *s; uint64_t count; } *stacks;
+	size_t nr_stacks, cap_stacks;
+	uint64_t samples;
+};
+
+/* ---- chrome-json ---- */
+
+static void out_us(struct outbuf *o, uint64_t ns)
+{
+	char frac[4] = { '0' + ns / 100 % 10, '0' + ns / 10 % 10, '0' + ns % 10, 0 };
+
+	out_u64(o, ns / 1000);
+	out_char(o, '.');
+	out_str(o, frac);
+}
+
+static void event_start(struct export *ex)
+{
+	out_str(ex->out, ex->first_event ? "\n{" : ",\n{");
+	ex->first_event = false;
+}
+
+/* The process_name/thread_name metadata of (pid, tid), once each. */
+static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
+{
+	uint64_t key = (uint64_t)pid << 32 | tid, k;
+	struct outbuf *o = ex->out;
+	char name[200];
+	size_t i;
+
+	if (2 * (ex->nr_named + 1) > ex->cap_named) {
+		size_t cap = ex->cap_named ? 2 * ex->cap_named : 64;
+		uint64_t *named = calloc(cap, sizeof(*named));
+
+		if (!named)
+			return -ENOMEM;
+		for (i = 0; i < ex->cap_named; i++) {
+			if (!(k = ex->named[i]))
+				continue;
+			size_t j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+
+			while (named[j])
+				j = (j + 1) & (cap - 1);
+			named[j] = k;
+		}
+		free(ex->named);
+		ex->named = named;
+		ex->cap_named = cap;
+	}
+	/* Stored + 1 so that (0, 0) is not the empty slot. */
+	i = ((key + 1) * 0x9e3779b97f4a7c15ull >> 20) & (ex->cap_named - 1);
+	while (ex->named[i]) {
+		if (ex->named[i] == key + 1)
+			return 0;
+		i = (i + 1) & (ex->cap_named - 1);
+	}
+	ex->named[i] = key + 1;
+	ex->nr_named++;
+
+	if (host) {
+		snprintf(name, sizeof(name), "host");
+	} else {
+		const char *vm_name = vmt_vm_name(ex->in->meta, pid);
+
+		snprintf(name, sizeof(name), "VM %u%s%s", pid, *vm_name ? " " : "", vm_name);
+	}
+	/* A VM's process name comes with its first vCPU. */
+	event_start(ex);
+	out_str(o, "\"ph\":\"M\",\"pid\":");
+	out_u64(o, pid);
+	out_str(o, ",\"name\":\"process_name\",\"args\":{\"name\":");
+	out_json_str(o, name);
+	out_str(o, "}}");
+	snprintf(name, sizeof(name), host ? "CPU %u" : "vCPU %u", tid);
+	event_start(ex);
+	out_str(o, "\"ph\":\"M\",\"pid\":");
+	out_u64(o, pid);
+	out_str(o, ",\"tid\":");
+	out_u64(o, tid);
+	out_str(o, ",\"name\":\"thread_name\",\"args\":{\"name\":");
+	out_json_str(o, name);
+	out_str(o, "}}");
+	return 0;
+}
+
+/* An exit: complete event if @timed, else an instant. */
+static int chrome_exit(struct export *ex, const struct vmtrace_record *r,
+		       bool timed, uint64_t cycles)
+{
+	struct outbuf *o = ex->out;
+	struct vmt_event ev;
+	char code[32];
+	int err;
+
+	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	err = name_track(ex, r->vm_id, r->vcpu, false);
+	if (err)
+		return err;
+	event_start(ex);
+	out_str(o, timed ? "\"ph\":\"X\",\"cat\":\"exit\",\"name\":" :
+		"\"ph\":\"i\",\"s\":\"t\",\"cat\":\"exit\",\"name\":");
+	if (ev.exit_name) {
+		out_json_str(o, ev.exit_name);
+	} else {
+		snprintf(code, sizeof(code), "exit 0x%x", r->exit_reason);
+		out_json_str(o, code);
+	}
+	out_str(o, ",\"pid\":");
+	out_u64(o, r->vm_id);
+	out_str(o, ",\"tid\":");
+	out_u64(o, r->vcpu);
+	out_str(o, ",\"ts\":");
+	out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
+	if (timed) {
+		out_str(o, ",\"dur\":");
+		out_us(o, vmt_meta_cycles_ns(ex->in->meta, cycles));
+	}
+	out_str(o, ",\"args\":{\"exit_code\":");
+	out_u64(o, r->exit_reason);
+	vmt_event_json(o, r, &ev);
+	out_str(o, "}}");
+	return 0;
+}
+
+static int chrome_record(struct export *ex, struct vmt_exit_timer *timer,
+			 const struct vmtrace_record *r)
+{
+	struct outbuf *o = ex->out;
+	struct vmt_timed_exit done;
+	struct vmt_event ev;
+	int err;
+
+	if (vmt_exit_timer_feed(timer, r, NULL, &done)) {
+		err = chrome_exit(ex, &done.exit, done.timed, done.cycles);
+		if (err)
+			return err;
+	}
+	switch (r->kind) {
+	case VMTRACE_KIND_SAMPLE:
+		vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+		err = ev.guest ? name_track(ex, r->vm_id, r->vcpu, false) :
+				 name_track(ex, 0, r->host_cpu, true);
+		if (err)
+			return err;
+		event_start(ex);
+		out_str(o, "\"ph\":\"i\",\"s\":\"t\",\"cat\":\"sample\",\"name\":");
+		out_json_str(o, ev.have_sym ? ev.sym.name : "sample");
+		out_str(o, ",\"pid\":");
+		out_u64(o, ev.guest ? r->vm_id : 0);
+		out_str(o, ",\"tid\":");
+		out_u64(o, ev.guest ? r->vcpu : r->host_cpu);
+		out_str(o, ",\"ts\":");
+		out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
+		out_str(o, ",\"args\":{\"vm_pid\":");
+		out_u64(o, r->vmm_pid);
+		if (ev.guest) {
+			vmt_event_json(o, r, &ev);
+		} else {
+			out_str(o, ",\"host_rip\":\"");
+			out_hex(o, r->u.g.guest_rip);
+			out_char(o, '"');	/* a host sample: the RIP is the host's */
+		}
+		out_str(o, "}}");
+		break;
+	case VMTRACE_KIND_LOST:
+		event_start(ex);
+		out_str(o, "\"ph\":\"i\",\"s\":\"g\",\"cat\":\"lost\",\"name\":\"lost\",\"pid\":0,\"tid\":");
+		out_u64(o, r->host_cpu);
+		out_str(o, ",\"ts\":");
+		out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
+		out_str(o, ",\"args\":");
+		vmt_lost_json(o, r->u.lost);
+		out_char(o, '}');
+		break;
+	}
+	return 0;
+}
+
+struct pending_ctx {
+	struct export *ex;
+	int err;
+};
+
+static void chrome_pending(void *arg, const struct vmtrace_record *exit, void *cookie)
+{
+	struct pending_ctx *p = arg;
+
+	(void)cookie;
+	if (!p->err)
+		p->err = chrome_exit(p->ex, exit, false, 0);
+}
+
+static void chrome_begin(struct export *ex)
+{
+	const struct vmt_trace_info *info = vmt_meta_info(ex->in->meta);
+	struct outbuf *o = ex->out;
+
+	out_str(o, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
+	out_json_str(o, ex->in->path);
+	out_str(o, ",\"host\":");
+	out_json_str(o, info->hostname);
+	out_str(o, ",\"kernel\":");
+	out_json_str(o, info->host_kernel);
+	out_str(o, ",\"clock\":\"CLOCK_MONOTONIC\"},\"traceEvents\":[");
+	ex->first_event = true;
+}
+
+/* ---- folded ---- */
+
+/* Frame names may not hold ';' (the separator) or end the line early. */
+static void frame_clean(char *s)
+{
+	for (; *s; s++)
+		if (*s == ';' || *s == '\n' || *s == '\r')
+			*s = '_';
+}
+
+static int folded_add(struct export *ex, const char *stack)
+{
+	size_t i;
+
+	if (2 * (ex->nr_stacks + 1) > ex->cap_stacks) {
+		size_t cap = ex->cap_stacks ? 2 * ex->cap_stacks : 1024;
+		struct stack *stacks = calloc(cap, sizeof(*stacks));
+
+		if (!stacks)
+			return -ENOMEM;
+		for (i = 0; i < ex->cap_stacks; i++) {
+			if (!ex->stacks[i].s)
+				continue;
+			size_t j = vmt_hash_str(ex->stacks[i].s) & (cap - 1);
+
+			while (stacks[j].s)
+				j = (j + 1) & (cap - 1);
+			stacks[j] = ex->stacks[i];
+		}
+		free(ex->stacks);
+		ex->stacks = stacks;
+		ex->cap_stacks = cap;
+	}
+	i = vmt_hash_str(stack) & (ex->cap_stacks - 1);
+	while (ex->stacks[i].s && strcmp(ex->stacks[i].s, stack))
+		i = (i + 1) & (ex->cap_stacks - 1);
+	if (!ex->stacks[i].s) {
+		ex->stacks[i].s = strdup(stack);
+		if (!ex->stacks[i].s)
+			return -ENOMEM;
+		ex->nr_stacks++;
+	}
+	ex->stacks[i].count++;
+	return 0;
+}
+
+static int folded_record(struct export *ex, const struct vmtrace_record *r)
+{
+	char vm[160], process[64], symbol[300], stack[600];
+	struct vmt_event ev;
+
+	if (r->kind != VMTRACE_KIND_SAMPLE)
+		return 0;
+	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	if (ev.guest) {
+		const char *name = vmt_vm_name(ex->in->meta, r->vm_id);
+
+		snprintf(vm, sizeof(vm), "vm%u%s%s", r->vm_id, *name ? ":" : "", name);
+	} else {
+		snprintf(vm, sizeof(vm), "[host]");
+	}
+	if (ev.task)
+		snprintf(process, sizeof(process), "%s:%u", ev.task->comm, ev.task->pid);
+	else
+		snprintf(process, sizeof(process), "[unknown]");
+	if (ev.have_sym)
+		snprintf(symbol, sizeof(symbol), "%s", ev.sym.name);
+	else if (ev.state || !ev.guest)
+		snprintf(symbol, sizeof(symbol), "0x%" PRIx64, (uint64_t)r->u.g.guest_rip);
+	else
+		snprintf(symbol, sizeof(symbol), "[unknown]");
+	frame_clean(vm);
+	frame_clean(process);
+	frame_clean(symbol);
+	snprintf(stack, sizeof(stack), "%s;%s;%s", vm, process, symbol);
+	ex->samples++;
+	return folded_add(ex, stack);
+}
+
+static int cmp_stack(const void *pa, const void *pb)
+{
+	const struct stack *a = pa, *b = pb;
+
+	return strcmp(a->s, b->s);
+}
+
+static void folded_end(struct export *ex)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ex->cap_stacks; i++)
+		if (ex->stacks[i].s)
+			ex->stacks[n++] = ex->stacks[i];
+	if (n)
+		qsort(ex->stacks, n, sizeof(*ex->stacks), cmp_stack);
+	for (size_t i = 0; i < n; i++) {
+		out_str(ex->out, ex->stacks[i].s);
+		out_char(ex->out, ' ');
+		out_u64(ex->out, ex->stacks[i].count);
+		out_char(ex->out, '\n');
+	}
+	ex->cap_stacks = n;	/* what export_free() walks */
+}
+
+static void export_free(struct export *ex)
+{
+	for (size_t i = 0; i < ex->cap_stacks; i++)
+		free(ex->stacks[i].s);
+	free(ex->stacks);
+	free(ex->named);
+}
+
+static void export_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s export --format chrome-json|folded [-i FILE] [-o OUT]\n\n"
+		"Converts a trace (default vmtrace.vmt) for other tools, to OUT (default:\n"
+		"standard output):\n"
+		"  chrome-json  Trace Event JSON for Perfetto UI, trace_processor and\n"
+		"               chrome://tracing: one track per VM (process) and vCPU\n"
+		"               (thread); exits last their handling time.\n"
+		"  folded       \"vm;process;symbol count\" lines of the guest samples,\n"
+		"               for flamegraph.pl.\n"
+		"See Documentation/vmtrace-collect-export.rst.\n", prog_name);
+}
+
+int export_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static struct outbuf out;
+	enum export_format format = FORMAT_NONE;
+	const char *input = "vmtrace.vmt", *output = NULL;
+	struct vmt_exit_timer *timer = NULL;
+	struct export ex = { .out = &out };
+	char *tmp_path = NULL;
+	struct vmt_input in;
+	struct vmt_item it;
+	FILE *f = stdout;
+	int opt, err = 0, ret = 1;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'o':
+			output = strcmp(optarg, "-") ? optarg : NULL;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "chrome-json"))
+				format = FORMAT_CHROME;
+			else if (!strcmp(optarg, "folded"))
+				format = FORMAT_FOLDED;
+			else
+				return usage_error("export", "--format %s: chrome-json or folded",
+						   optarg);
+			break;
+		case 'h':
+			export_usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if (format == FORMAT_NONE)
+		return usage_error("export", "which format? --format chrome-json or folded");
+	if (cmd_input_open(&in, input))
+		return EXIT_USAGE;
+	ex.in = &in;
+	if (output) {
+		size_t len = strlen(output) + sizeof(".tmp-XXXXXX");
+		mode_t mask = umask(0);
+		int fd;
+
+		umask(mask);
+		tmp_path = malloc(len);
+		if (!tmp_path) {
+			err = -ENOMEM;
+			goto out;
+		}
+		snprintf(tmp_path, len, "%s.tmp-XXXXXX", output);
+		fd = mkstemp(tmp_path);
+		/* mkstemp makes it 0600: give OUT the mode a plain create would. */
+		if (fd >= 0)
+			fchmod(fd, 0666 & ~mask);
+		f = fd < 0 ? NULL : fdopen(fd, "w");
+		if (!f) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(tmp_path);
+			tmp_path = NULL;
+			goto out_close;
+		}
+	}
+	outbuf_init(&out, f);
+	if (vmt_exit_timer_new(&timer)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (format == FORMAT_CHROME)
+		chrome_begin(&ex);
+	while (!err && (err = vmt_trace_next(in.reader, &it)) > 0) {
+		err = 0;
+		if (it.type != VMT_ITEM_RECORDS)
+			continue;
+		for (size_t i = 0; i < it.records.n && !err; i++)
+			err = format == FORMAT_CHROME ?
+			      chrome_record(&ex, timer, &it.records.recs[i]) :
+			      folded_record(&ex, &it.records.recs[i]);
+		in.records += it.records.n;
+	}
+	if (!err && format == FORMAT_CHROME) {
+		struct pending_ctx p = { .ex = &ex };
+
+		vmt_exit_timer_pending(timer, chrome_pending, &p);
+		err = p.err;
+		out_str(&out, "\n]}\n");
+	} else if (!err) {
+		folded_end(&ex);
+	}
+out:
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
+		ret = 1;
+	} else {
+		ret = cmd_input_finish(&in);
+		if (!ret && (err = outbuf_finish(&out))) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name,
+				output ? output : "stdout", strerror(-err));
+			ret = 1;
+		}
+	}
+	if (tmp_path) {
+		if (fclose(f) && !ret) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			ret = 1;
+		}
+		if (!ret && rename(tmp_path, output)) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			ret = 1;
+		}
+		if (ret)
+			unlink(tmp_path);
+		free(tmp_path);
+	}
+out_close:
+	vmt_exit_timer_free(timer);
+	export_free(&ex);
+	vmt_input_close(&in);
+	return ret;
+
+usage:
+	export_usage(stderr);
+	return EXIT_USAGE;
+}

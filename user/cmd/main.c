@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmtrace-collect: the subcommand table. */
+#include <stdio.h>
+#include <string.h>
+#include "util/log.h"
+#include "cmd/cmd.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char *argv[]);
+	const char *description;
+} subcommands[] = {
+	{ "status", status_main, "Shows the module's version, state and counters" },
+	{ "record", record_main, "Records VM-exits and samples to a file" },
+	{ "report", report_main, "Counts a trace's exits and samples by VM, vCPU, exit, task, symbol" },
+	{ "script", script_main, "Prints a trace's records, one per line (CSV or JSON lines)" },
+	{ "export", export_main, "Converts a trace for Perfetto/Chrome or flame graphs" },
+	{ "vms", vms_main, "Lists the VMs the module has seen" },
+	{ "profile", profile_main, "Makes a Linux guest profile from a kernel's BTF and symbols" },
+	{ "ps", ps_main, "Lists a guest's processes, read from the host" },
+	{ "peek", peek_main, "Reads a guest process's memory from the host" },
+	{ "top", top_main, "Live view of the VMs: hypervisor and guest CPU, memory, exits, processes" },
+	{ "serve", serve_main, "Serves per-VM and per-process figures to Prometheus (/metrics)" },
+	{ "vmreport", vmreport_main, "Both sides of a metrics recording by VM and process (text, csv, json, html)" },
+};
+
+static void show_usage(FILE *file)
+{
+	size_t i;
+
+	fprintf(file, "Usage: %s <cmd> [<args>]\n\n", prog_name);
+	fprintf(file, "Available subcommands:\n");
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(file, "  %s: %s\n", subcommands[i].name,
+			subcommands[i].description);
+	fprintf(file, "You may pass `--help' to any of these subcommands to view usage.\n");
+}
+
+int main(int argc, char *argv[])
+{
+	size_t i;
+
+	vmt_log_set(cmd_log);
+	if (argc < 2) {
+		show_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		show_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmtrace-collect, trace format %d\n", VMTRACE_FORMAT_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: invalid subcommand: `%s'\n", prog_name, argv[1]);
+	show_usage(stderr);
+	return EXIT_USAGE;
+}

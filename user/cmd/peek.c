@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect peek: read a guest process's virtual memory from the host
+ * through the guest's page tables, once or watching for changes.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "util/clock.h"
+#include "cmd/cmd.h"
+#include "guest/guest.h"
+#include "cmd/guest_cmds.h"
+#include "util/options.h"
+
+#define PEEK_LEN_MAX (1U << 20)
+
+static volatile sig_atomic_t peek_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	peek_stop = 1;
+}
+
+static void peek_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s peek --vm PID (--guest-pid N | --cr3 CR3 --paging MODE)\n"
+		"          --addr VA [--len N] [--watch SECONDS] [--interval MS]\n"
+		"          [--format hex|u32|u64] [--profile-dir DIR] [--guest-profile PROFILE]\n\n"
+		"Reads LEN bytes (default 64, at most 1M) at virtual address VA of guest\n"
+		"process N (0: the kernel) of the VM whose VMM has pid PID, through the\n"
+		"guest's page tables, and prints them: a hex dump, or little-endian\n"
+		"unsigned numbers.  --watch: reads again every --interval ms (default\n"
+		"100) for SECONDS and prints the memory each time it changed.\n"
+		"--cr3 CR3 --paging 32|pae|4|5: through those page tables (a CR3 from a\n"
+		"record: script shows them), no profile needed (any guest, 32-bit too).\n",
+		prog_name);
+}
+
+enum peek_format { FMT_HEX, FMT_U32, FMT_U64 };
+
+static void dump(uint64_t va, const uint8_t *buf, size_t len, enum peek_format fmt,
+		 const char *prefix)
+{
+	size_t i, j, step = fmt == FMT_U64 ? 8 : fmt == FMT_U32 ? 4 : 16;
+
+	for (i = 0; i < len; i += step) {
+		printf("%s%016llx:", prefix, (unsigned long long)(va + i));
+		if (fmt != FMT_HEX) {
+			uint64_t v = 0;
+
+			for (j = step; j > 0; j--)
+				v = v << 8 | (i + j - 1 < len ? buf[i + j - 1] : 0);
+			printf(" %llu\n", (unsigned long long)v);
+			continue;
+		}
+		for (j = 0; j < 16; j++) {
+			if (i + j < len)
+				printf(" %02x", buf[i + j]);
+			else
+				printf("   ");
+		}
+		printf("  |");
+		for (j = 0; j < 16 && i + j < len; j++)
+			putchar(buf[i + j] >= 0x20 && buf[i + j] < 0x7f ? buf[i + j] : '.');
+		printf("|\n");
+	}
+	fflush(stdout);
+}
+
+static const char *read_error(int err)
+{
+	switch (err) {
+	case -ESRCH: return "no such guest process (or a kernel thread)";
+	case -ENOENT: return "not mapped in those page tables";
+	case -ERANGE: return "not a valid address in the guest's paging mode";
+	case -EFAULT: return "the guest's page tables point outside its memory";
+	default: return strerror(-err);
+	}
+}
+
+/* Through a guest process's page tables, or the CR3 given. */
+static int read_mem(struct vmt_guest *g, uint64_t gpid, uint64_t cr3,
+		    enum vmt_paging paging, uint64_t va, void *buf, size_t len,
+		    size_t *done)
+{
+	if (cr3)
+		return vmt_guest_read_cr3(g, paging, cr3, va, buf, len, done);
+	return vmt_guest_read_virt(g, gpid, va, buf, len, done);
+}
+
+static void print_read_error(uint64_t gpid, uint64_t cr3, uint64_t at, int err)
+{
+	if (cr3)
+		fprintf(stderr, "%s: cr3 0x%llx, 0x%llx: %s\n", prog_name,
+			(unsigned long long)cr3, (unsigned long long)at, read_error(err));
+	else
+		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
+			(unsigned long long)gpid, (unsigned long long)at, read_error(err));
+}
+
+int peek_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "vm", required_argument, NULL, 'V' },
+		{ "guest-pid", required_argument, NULL, 'p' },
+		{ "addr", required_argument, NULL, 'a' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "cr3", required_argument, NULL, 'c' },
+		{ "paging", required_argument, NULL, 'g' },
+		{ "profile-dir", required_argument, NULL, 'D' },
+		{ "guest-profile", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct vmt_guest_opts opts = { 0 };
+	uint64_t vm_pid = 0, gpid = UINT64_MAX, va = 0, len = 64, interval = 100, cr3 = 0;
+	enum vmt_paging paging = VMT_PAGING_NONE;
+	enum peek_format fmt = FMT_HEX;
+	uint8_t *buf = NULL, *prev = NULL;
+	double watch = -1, start;
+	struct vmt_guest *g;
+	int opt, err, have_addr = 0, ret = 1;
+	unsigned long changes = 0;
+	size_t done;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'V':
+			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
+				goto usage;
+			break;
+		case 'p':
+			if (parse_u64(optarg, 0, INT_MAX, &gpid))
+				goto usage;
+			break;
+		case 'a':
+			if (parse_u64(optarg, 0, UINT64_MAX, &va))
+				goto usage;
+			have_addr = 1;
+			break;
+		case 'l':
+			if (parse_size(optarg, &len) || !len || len > PEEK_LEN_MAX)
+				goto usage;
+			break;
+		case 'w':
+			if (parse_seconds(optarg, &watch))
+				goto usage;
+			break;
+		case 'i':
+			if (parse_u64(optarg, 1, 3600000, &interval))
+				goto usage;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "hex"))
+				fmt = FMT_HEX;
+			else if (!strcmp(optarg, "u32"))
+				fmt = FMT_U32;
+			else if (!strcmp(optarg, "u64"))
+				fmt = FMT_U64;
+			else
+				goto usage;
+			break;
+		case 'c':
+			if (parse_u64(optarg, 1, UINT64_MAX, &cr3))
+				goto usage;
+			break;
+		case 'g':
+			if (vmt_paging_parse(optarg, &paging))
+				goto usage;
+			break;
+		case 'D': opts.profile_dir = optarg; break;
+		case 'P': opts.profile_path = optarg; break;
+		case 'h': peek_usage(stdout); return 0;
+		default: goto usage;
+		}
+	}
+	/* One way to the page tables: a guest process, or a CR3 and its mode. */
+	if (optind != argc || !vm_pid || !have_addr || (gpid == UINT64_MAX) == !cr3 ||
+	    !cr3 != (paging == VMT_PAGING_NONE))
+		goto usage;
+	buf = malloc(len);
+	prev = malloc(len);
+	if (!buf || !prev) {
+		fprintf(stderr, "%s: out of memory\n", prog_name);
+		goto out_free;
+	}
+	if (guest_cmd_open(vm_pid, &opts, &g))
+		goto out_free;
+	if (!cr3 && !guest_cmd_ready(g))
+		goto out;
+	err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
+	if (err) {
+		print_read_error(gpid, cr3, va + done, err);
+		goto out;
+	}
+	dump(va, buf, len, fmt, "");
+	ret = 0;
+	if (watch < 0)
+		goto out;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	start = vmt_mono_s();
+	while (!peek_stop && vmt_mono_s() - start < watch) {
+		usleep(interval * 1000);
+		memcpy(prev, buf, len);
+		err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
+		if (!cr3 && (err == -ESRCH || err == -ENOENT)) {
+			/* The process exited or unmapped it: the task list says. */
+			vmt_guest_rewalk(g);
+			err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
+		}
+		if (err) {
+			print_read_error(gpid, cr3, va + done, err);
+			ret = 1;
+			break;
+		}
+		if (!memcmp(prev, buf, len))
+			continue;
+		changes++;
+		printf("change %lu at +%.3f s\n", changes, vmt_mono_s() - start);
+		dump(va, buf, len, fmt, "");
+	}
+	printf("watched %.1f s: %lu changes\n", vmt_mono_s() - start, changes);
+out:
+	vmt_guest_close(g);
+out_free:
+	free(buf);
+	free(prev);
+	return ret;
+usage:
+	peek_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect profile: make and inspect Linux guest profiles.
+ *   profile create (--btf FILE | --vmlinux FILE | --vmlinuz FILE)
+ *                  --system-map FILE -o PROFILE [--banner TEXT] [--release R]
+ *   profile show PROFILE
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* also given by the selftests' -D_GNU_SOURCE */
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cmd/cmd.h"
+#include <bpf/btf.h>
+#include "guest/btf_profile.h"
+#include "guest/acct.h"
+#include "cmd/guest_cmds.h"
+#include "guest/vmlinuz.h"
+
+static void profile_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s profile create (--btf FILE | --vmlinux FILE | --vmlinuz FILE)\n"
+		"                 [--system-map FILE] -o PROFILE [--banner TEXT] [--release R]\n"
+		"       %s profile show PROFILE\n\n"
+		"create: reads struct layouts from the guest kernel's BTF (raw BTF such as\n"
+		"/sys/kernel/btf/vmlinux, or the .BTF of a vmlinux, or of the vmlinux inside\n"
+		"a vmlinuz) and symbol addresses from its System.map or a copy of its\n"
+		"/proc/kallsyms read as root (KASLR is undone), or without those from the\n"
+		"kallsyms tables inside the vmlinux/vmlinuz itself; writes a profile.\n"
+		"The banner (\"Linux version ...\") that matches guests to the profile comes\n"
+		"from the image; with --btf give it: --banner \"$(cat /proc/version)\".\n"
+		"Put profiles in %s (or --profile-dir) to have them\n"
+		"found by banner.  (Debian's /boot/System.map is a stub: leave it out.)\n"
+		"show: prints what a profile holds.\n",
+		prog_name, prog_name, VMT_PROFILE_DIR_DEFAULT);
+}
+
+/*
+ * The guest accounting layout (guest/acct.h) from the same BTF the profile
+ * was made from, into the profile: then a guest known by this profile
+ * alone has its processes' CPU and memory accounted.  0 or -errno and
+ * @why; a profile without it still works for everything else.
+ */
+static int add_accounting(const struct vmt_profile_sources *src, struct vmt_profile *p,
+			  char *why, size_t why_len)
+{
+	struct gacct_layout l;
+	struct vmt_kimage img = { 0 };
+	struct btf *btf = NULL;
+	const void *raw;
+	size_t len;
+	int err;
+
+	if (src->btf_path || src->vmlinux_path) {
+		/* Raw BTF, or an ELF with .BTF: libbpf reads both. */
+		err = gacct_layout_from_btf(src->btf_path ?: src->vmlinux_path, &l, why,
+					    why_len);
+	} else {
+		err = vmt_kimage_load(src->vmlinuz_path, &img);
+		if (!err)
+			err = vmt_kimage_btf(&img, &raw, &len);
+		if (!err) {
+			btf = btf__new(raw, len);
+			err = btf ? 0 : errno ? -errno : -EBADMSG;
+		}
+		if (err)
+			snprintf(why, why_len, "%s: no BTF", src->vmlinuz_path);
+		else
+			err = gacct_layout_from_btf_obj(btf, &l, why, why_len);
+		btf__free(btf);
+		vmt_kimage_free(&img);
+	}
+	if (!err)
+		gacct_layout_to_profile(&l, p);
+	return err;
+}
+
+static int profile_create(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "btf", required_argument, NULL, 'b' },
+		{ "vmlinux", required_argument, NULL, 'x' },
+		{ "vmlinuz", required_argument, NULL, 'z' },
+		{ "system-map", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "banner", required_argument, NULL, 'B' },
+		{ "release", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct vmt_profile_sources src = { 0 };
+	struct vmt_profile *p;
+	const char *output = NULL;
+	char why[512] = "", *tmp = NULL;
+	int opt, err, nr_inputs = 0;
+	FILE *f;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'b': src.btf_path = optarg; nr_inputs++; break;
+		case 'x': src.vmlinux_path = optarg; nr_inputs++; break;
+		case 'z': src.vmlinuz_path = optarg; nr_inputs++; break;
+		case 'm': src.symbols_path = optarg; break;
+		case 'o': output = optarg; break;
+		case 'B': src.banner = optarg; break;
+		case 'r': src.release = optarg; break;
+		case 'h': profile_usage(stdout); return 0;
+		default: goto usage;
+		}
+	}
+	if (optind != argc || nr_inputs != 1 || !output ||
+	    (src.btf_path && !src.symbols_path))
+		goto usage;
+
+	err = vmt_profile_create(&src, &p, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "%s: profile create: %s\n", prog_name,
+			*why ? why : strerror(-err));
+		return 1;
+	}
+	if (add_accounting(&src, p, why, sizeof(why)))
+		fprintf(stderr, "%s: profile create: no guest accounting layout (%s): "
+			"the profile names processes, the guest's own CPU and memory figures "
+			"stay unknown\n", prog_name, why);
+	/* Written aside and renamed: a profile directory never holds half a file. */
+	if (asprintf(&tmp, "%s.tmp.%d", output, (int)getpid()) < 0) {
+		vmt_profile_free(p);
+		return 1;
+	}
+	f = fopen(tmp, "we");
+	err = f ? vmt_profile_write(f, p) : -errno;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, output))
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(-err));
+		unlink(tmp);
+	} else {
+		printf("profile %s: linux %s, %zu code symbols\n", output, p->release,
+		       p->code ? vmt_ksyms_count(p->code) : 0);
+	}
+	free(tmp);
+	vmt_profile_free(p);
+	return err ? 1 : 0;
+usage:
+	profile_usage(stderr);
+	return EXIT_USAGE;
+}
+
+static int profile_show(int argc, char *argv[])
+{
+	struct vmt_profile *p;
+	int err, i;
+
+	if (argc != 2)
+		goto usage;
+	err = vmt_profile_load(argv[1], 0, &p);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, argv[1],
+			err == -EBADMSG ? "not a valid profile" :
+			err == -EPROTO ? "made by a newer vmtrace" : strerror(-err));
+		return 1;
+	}
+	printf("release: %s\n", p->release);
+	printf("banner: %s", p->banner ? p->banner : "(none)\n");
+	if (p->banner && p->banner[strlen(p->banner) - 1] != '\n')
+		printf("\n");
+	printf("source: %s\n", p->source ? p->source : "?");
+	printf("pointer size: %u\n", p->pointer_size);
+	printf("text link: 0x%llx\n", (unsigned long long)p->text_link);
+	for (i = 0; i < __VMT_PROF_FIELDS; i++) {
+		if (p->field[i] == VMT_PROF_ABSENT)
+			printf("field %s: absent\n", vmt_prof_field_name(i));
+		else
+			printf("field %s: %d\n", vmt_prof_field_name(i), p->field[i]);
+	}
+	for (i = 0; i < __VMT_PROF_SYMS; i++)
+		printf("symbol %s: 0x%llx\n", vmt_prof_sym_name(i),
+		       (unsigned long long)p->sym[i]);
+	for (i = 0; i < __VMT_PROF_ACCT; i++) {
+		if (p->acct[i] == VMT_PROF_ABSENT)
+			printf("acct %s: absent\n", vmt_prof_acct_name(i));
+		else
+			printf("acct %s: %d\n", vmt_prof_acct_name(i), p->acct[i]);
+	}
+	printf("code symbols: %zu\n", p->code ? vmt_ksyms_count(p->code) : 0);
+	vmt_profile_free(p);
+	return 0;
+usage:
+	profile_usage(stderr);
+	return EXIT_USAGE;
+}
+
+int profile_main(int argc, char *argv[])
+{
+	if (argc >= 2 && !strcmp(argv[1], "create"))
+		return profile_create(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "show"))
+		return profile_show(argc - 1, argv + 1);
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		profile_usage(stdout);
+		return 0;
+	}
+	profile_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The sampling options and loop of top and serve (cmd/sample_loop.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "util/clock.h"
+#include "util/options.h"
+#include "guest/profile.h"
+#include "cmd/cmd.h"
+#include "cmd/sample_loop.h"
+#include "trace/metrics_file.h"
+
+static volatile sig_atomic_t vv_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vv_stop = 1;
+}
+
+void vv_cli_init(struct vv_cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_s = 2;
+	c->sampler.sample_hz = 100;
+	c->sampler.vm_pids = c->pids;
+	bl_config_default(&c->baseline);
+}
+
+void vv_cli_usage(FILE *f)
+{
+	fprintf(f,
+		"  --interval SECONDS   time between snapshots (default 2)\n"
+		"  --count N            stop after N snapshots with rates\n"
+		"  --vm KEY             only this VM: VMM pid, name, UUID, MAC or id:N\n"
+		"                       (repeatable)\n"
+		"  --sample-hz N        guest samples per host CPU (default 100; 0: none)\n"
+		"  --no-session         do not start a vmtrace session (no exits, samples)\n"
+		"  --no-guest           do not read guest memory\n"
+		"  --profile-dir DIR    guest profiles (default %s)\n"
+		"  --guest-btf FILE     the guests' kernel BTF (default: the host's, for\n"
+		"                       guests running the host's kernel release)\n"
+		"  --guest-symbols FILE their System.map or kallsyms (memory totals)\n"
+		"  --libvirt-dir DIR    libvirt's status XML (default /run/libvirt/qemu)\n"
+		"  --admin-uids LIST    uids of admins and services, e.g. 0-999: user\n"
+		"                       processes of other uids are flagged\n"
+		"  --baseline N,K       history of N intervals, flag beyond K std devs\n"
+		"                       (default 30,3)\n"
+		"  --gap PP             flag a hypervisor/guest CPU gap beyond PP points\n"
+		"                       (default 25)\n"
+		"  --metrics-out FILE   append every snapshot to FILE (for report)\n",
+		VMT_PROFILE_DIR_DEFAULT);
+}
+
+static int bad(const char *opt, const char *arg)
+{
+	fprintf(stderr, "%s: invalid --%s value: '%s'\n", prog_name, opt, arg);
+	return -EINVAL;
+}
+
+int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
+{
+	uint64_t v;
+	double d;
+	char *end;
+
+	switch (opt) {
+	case 0x1000:
+		if (parse_seconds(arg, &d) || d < 0.1 || d > 3600)
+			return bad("interval", arg);
+		c->interval_s = d;
+		return 1;
+	case 0x1001:
+		if (parse_u64(arg, 1, 1000000000, &v))
+			return bad("count", arg);
+		c->count = (unsigned long)v;
+		return 1;
+	case 0x1002:
+		if (!*arg)
+			return bad("vm", arg);
+		if (!parse_u64(arg, 1, INT32_MAX, &v)) {
+			if (c->sampler.nr_vm_pids == VV_MAX_VM_KEYS)
+				return bad("vm", arg);
+			c->pids[c->sampler.nr_vm_pids++] = (uint32_t)v;
+		} else {
+			if (c->nr_vm_keys == VV_MAX_VM_KEYS)
+				return bad("vm", arg);
+			c->vm_keys[c->nr_vm_keys++] = arg;
+		}
+		return 1;
+	case 0x1003:
+		if (parse_u64(arg, 0, VMTRACE_SAMPLE_HZ_MAX, &v))
+			return bad("sample-hz", arg);
+		c->sampler.sample_hz = (uint32_t)v;
+		return 1;
+	case 0x1004:
+		c->sampler.profile_dir = arg;
+		return 1;
+	case 0x1005:
+		c->sampler.guest_btf = arg;
+		return 1;
+	case 0x1006:
+		c->sampler.guest_symbols = arg;
+		return 1;
+	case 0x1007:
+		c->sampler.no_session = true;
+		return 1;
+	case 0x1008:
+		c->sampler.no_guest = true;
+		return 1;
+	case 0x1009:
+		if (bl_parse_uids(arg, &c->baseline))
+			return bad("admin-uids", arg);
+		return 1;
+	case 0x100a:
+		v = strtoul(arg, &end, 10);
+		if (end == arg || *end != ',' || v < 2 || v > BL_WINDOW_MAX)
+			return bad("baseline", arg);
+		d = strtod(end + 1, &end);
+		if (*end || !(d > 0) || d > 100)
+			return bad("baseline", arg);
+		c->baseline.window = (unsigned int)v;
+		if (c->baseline.min_history > v)
+			c->baseline.min_history = (unsigned int)v;
+		c->baseline.k = d;
+		return 1;
+	case 0x100b:
+		if (parse_seconds(arg, &d) || d > 10000)
+			return bad("gap", arg);
+		c->baseline.gap_pct = d;
+		return 1;
+	case 0x100c:
+		c->metrics_out = arg;
+		return 1;
+	case 0x100d:
+		c->sampler.libvirt_dir = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap)
+{
+	size_t i, j, k;
+
+	if (!c->nr_vm_keys)
+		return;
+	for (i = 0, j = 0; i < snap->nr_vms; i++) {
+		bool keep = false;
+
+		for (k = 0; k < c->nr_vm_keys && !keep; k++)
+			keep = vv_vm_matches(&snap->vms[i], c->vm_keys[k]);
+		if (!keep) {
+			free(snap->vms[i].procs);
+			continue;
+		}
+		snap->vms[j++] = snap->vms[i];
+	}
+	snap->nr_vms = j;
+}
+
+int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
+{
+	struct vv_sampler *s = NULL;
+	struct bl_state *bl = NULL;
+	struct vv_snapshot snap;
+	FILE *metrics = NULL;
+	uint64_t next, now;
+	unsigned long done = 0;
+	int err, ret = 1;
+
+	err = vvs_open(&c->sampler, &s);
+	if (err) {
+		if (err == -ENOENT)
+			fprintf(stderr, "%s: vmtrace.ko is not loaded\n", prog_name);
+		else
+			fprintf(stderr, "%s: cannot start: %s\n", prog_name, strerror(-err));
+		return 1;
+	}
+	if (bl_new(&c->baseline, &bl)) {
+		fprintf(stderr, "%s: bad baseline settings\n", prog_name);
+		goto out;
+	}
+	if (c->metrics_out) {
+		metrics = fopen(c->metrics_out, "ae");
+		if (!metrics || vv_file_write_header(metrics)) {
+			fprintf(stderr, "%s: %s: %s\n", prog_name, c->metrics_out,
+				strerror(errno));
+			goto out;
+		}
+	}
+	vv_stop = 0;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	next = (uint64_t)vmt_mono_ms();
+	ret = 0;
+	while (!vv_stop) {
+		now = (uint64_t)vmt_mono_ms();
+		if (now < next) {
+			uint64_t wait = next - now < 50 ? next - now : 50;
+
+			vvs_poll(s);
+			if (idle) {
+				ret = idle(arg, (int)wait);
+				if (ret)
+					break;
+			} else {
+				usleep((useconds_t)wait * 1000);
+			}
+			continue;
+		}
+		next += (uint64_t)(c->interval_s * 1000);
+		if (next < now)
+			next = now + (uint64_t)(c->interval_s * 1000);
+		err = vvs_snapshot(s, &snap);
+		if (err) {
+			fprintf(stderr, "%s: snapshot: %s\n", prog_name, strerror(-err));
+			ret = 1;
+			break;
+		}
+		vv_cli_filter(c, &snap);
+		bl_update(bl, &snap);
+		if (metrics && snap.interval_s > 0 &&
+		    (vv_file_write(metrics, &snap) || fflush(metrics))) {
+			fprintf(stderr, "%s: %s: write error\n", prog_name, c->metrics_out);
+			vv_snapshot_free(&snap);
+			ret = 1;
+			break;
+		}
+		ret = tick(arg, &snap, s);
+		vv_snapshot_free(&snap);
+		if (ret)
+			break;
+		if (snap.interval_s > 0 && c->count && ++done >= c->count)
+			break;
+	}
+out:
+	if (metrics && fclose(metrics) && !ret) {
+		fprintf(stderr, "%s: %s: write error\n", prog_name, c->metrics_out);
+		ret = 1;
+	}
+	bl_free(bl);
+	vvs_close(s);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	return ret < 0 ? 1 : ret;
+}

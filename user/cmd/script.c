@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect script: every exit, sample and loss marker of a trace,
+ * one line each, in file order (time order, as record writes it).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "guest/pt.h"
+#include "util/outbuf.h"
+#include "trace/input.h"
+#include "cmd/cmd.h"
+
+#define CSV_HEADER "time_ns,host_cpu,kind,vm_id,vm_pid,vcpu,exit_code,exit_name," \
+	"guest_rip,guest_cr3,guest_mode,guest_pid,guest_tid,guest_comm,symbol,guest_paging\n"
+
+enum script_format { FORMAT_CSV, FORMAT_JSONL };
+
+static void script_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s script [-i FILE] [--format csv|jsonl]\n\n"
+		"Prints one line per exit, sample and loss marker of a trace (default\n"
+		"vmtrace.vmt).  CSV columns:\n"
+		"  %s"
+		"time_ns is CLOCK_MONOTONIC in nanoseconds; kind is exit, sample or\n"
+		"lost; guest_mode is user or kernel; guest_paging is off, 32, pae, 4\n"
+		"or 5 (as peek --paging takes it); rip and cr3 are 0x hex; fields\n"
+		"are empty where unknown.  JSON lines have the same keys (unknown ones\n"
+		"left out), and lost lines a \"lost\" object of counts per cause.\n"
+		"See Documentation/vmtrace-collect-script.rst.\n",
+		prog_name, CSV_HEADER);
+}
+
+static void csv_line(struct outbuf *o, const struct vmt_input *in,
+		     const struct vmtrace_record *r, const struct vmt_event *ev)
+{
+	out_u64(o, vmt_meta_mono_ns(in->meta, r->host_tsc));
+	out_char(o, ',');
+	out_u64(o, r->host_cpu);
+	if (r->kind == VMTRACE_KIND_LOST) {
+		out_str(o, ",lost,,,,,,,,,,,,,\n");
+		return;
+	}
+	out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",exit," : ",sample,");
+	if (ev->guest) {
+		out_u64(o, r->vm_id);
+		out_char(o, ',');
+	} else {
+		out_char(o, ',');	/* a host sample: no VM */
+	}
+	out_u64(o, r->vmm_pid);
+	out_char(o, ',');
+	if (ev->guest)
+		out_u64(o, r->vcpu);
+	out_char(o, ',');
+	if (r->kind == VMTRACE_KIND_EXIT) {
+		out_u64(o, r->exit_reason);
+		out_char(o, ',');
+		if (ev->exit_name)
+			out_csv_str(o, ev->exit_name);
+	} else {
+		out_char(o, ',');
+	}
+	out_char(o, ',');
+	if (ev->state) {
+		out_hex(o, r->u.g.guest_rip);
+		out_char(o, ',');
+		out_hex(o, r->u.g.guest_cr3);
+		out_str(o, ev->user ? ",user," : ",kernel,");
+	} else {
+		out_str(o, ",,,");
+	}
+	if (ev->task) {
+		out_u64(o, ev->task->pid);
+		out_char(o, ',');
+		out_u64(o, ev->task->tid);
+		out_char(o, ',');
+		out_csv_str(o, ev->task->comm);
+		out_char(o, ',');
+	} else {
+		out_str(o, ",,,");
+	}
+	if (ev->have_sym) {
+		char offset[24];
+
+		out_csv_str(o, ev->sym.name);
+		if (ev->sym.offset) {
+			snprintf(offset, sizeof(offset), "+0x%llx",
+				 (unsigned long long)ev->sym.offset);
+			out_str(o, offset);
+		}
+	}
+	out_char(o, ',');
+	if (ev->state)
+		out_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
+	out_char(o, '\n');
+}
+
+static void jsonl_line(struct outbuf *o, const struct vmt_input *in,
+		       const struct vmtrace_record *r, const struct vmt_event *ev)
+{
+	out_str(o, "{\"time_ns\":");
+	out_u64(o, vmt_meta_mono_ns(in->meta, r->host_tsc));
+	out_json_key(o, "host_cpu");
+	out_u64(o, r->host_cpu);
+	if (r->kind == VMTRACE_KIND_LOST) {
+		out_str(o, ",\"kind\":\"lost\",\"lost\":");
+		vmt_lost_json(o, r->u.lost);
+		out_str(o, "}\n");
+		return;
+	}
+	out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",\"kind\":\"exit\"" :
+		   ",\"kind\":\"sample\"");
+	if (ev->guest) {
+		out_json_key(o, "vm_id");
+		out_u64(o, r->vm_id);
+	}
+	out_json_key(o, "vm_pid");
+	out_u64(o, r->vmm_pid);
+	if (ev->guest) {
+		out_json_key(o, "vcpu");
+		out_u64(o, r->vcpu);
+	}
+	if (r->kind == VMTRACE_KIND_EXIT) {
+		out_json_key(o, "exit_code");
+		out_u64(o, r->exit_reason);
+		if (ev->exit_name) {
+			out_json_key(o, "exit_name");
+			out_json_str(o, ev->exit_name);
+		}
+	}
+	vmt_event_json(o, r, ev);
+	if (ev->state) {
+		out_json_key(o, "guest_paging");
+		out_json_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
+	}
+	out_str(o, "}\n");
+}
+
+int script_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static struct outbuf out;
+	enum script_format format = FORMAT_CSV;
+	const char *input = "vmtrace.vmt";
+	struct vmt_input in;
+	struct vmt_item it;
+	int opt, err, ret = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "csv"))
+				format = FORMAT_CSV;
+			else if (!strcmp(optarg, "jsonl"))
+				format = FORMAT_JSONL;
+			else
+				goto usage;
+			break;
+		case 'h':
+			script_usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+	if (cmd_input_open(&in, input))
+		return EXIT_USAGE;
+
+	outbuf_init(&out, stdout);
+	if (format == FORMAT_CSV)
+		out_str(&out, CSV_HEADER);
+	while ((err = vmt_trace_next(in.reader, &it)) > 0) {
+		if (it.type != VMT_ITEM_RECORDS)
+			continue;
+		for (size_t i = 0; i < it.records.n; i++) {
+			const struct vmtrace_record *r = &it.records.recs[i];
+			struct vmt_event ev;
+
+			if (r->kind != VMTRACE_KIND_EXIT && r->kind != VMTRACE_KIND_SAMPLE &&
+			    r->kind != VMTRACE_KIND_LOST)
+				continue;
+			vmt_event_decode(&in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+			if (format == FORMAT_CSV)
+				csv_line(&out, &in, r, &ev);
+			else
+				jsonl_line(&out, &in, r, &ev);
+		}
+		in.records += it.records.n;
+		if (out.err)
+			break;
+	}
+	if (err < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
+		ret = 1;
+	}
+	if (outbuf_finish(&out) && ret == 0) {
+		/* A closed pipe (| head) is the reader's choice, not an error. */
+		if (out.err != -EPIPE)
+			fprintf(stderr, "%s: writing the output: %s\n", prog_name,
+				strerror(-out.err));
+		ret = out.err == -EPIPE ? 0 : 1;
+	}
+	if (!ret)
+		ret = cmd_input_finish(&in);
+	vmt_input_close(&in);
+	return ret;
+
+usage:
+	script_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace-collect vmreport: both sides of a metrics file (trace/metrics_file.h) per
+ * VM and per guest process, as text, CSV or JSON (view/vm_report.c) or as one
+ * VM's HTML page (view/vm_html.c).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "view/vm_html.h"
+#include "view/vm_report.h"
+#include "cmd/cmd.h"
+#include "cmd/cmd.h"
+#include "trace/metrics_file.h"
+
+static void vmreport_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s vmreport [-i FILE] [--by vm|vm,process] [--format text|csv|json]\n"
+		"                         [--vm KEY]... [--top N]\n"
+		"       %s vmreport [-i FILE] --format html -o OUT.html [--vm KEY]\n\n"
+		"Both sides of a metrics recording (top/serve --metrics-out FILE), per VM\n"
+		"and per guest process, with their differences.  KEY: a VM's name, UUID,\n"
+		"MAC, VMM pid or id:N.  html: CPU and memory over time for one VM (the\n"
+		"first KEY, else the busiest VM), the whole VM solid, the process picked\n"
+		"in the list dashed.  Default input: vmtrace.metrics.\n",
+		prog_name, prog_name);
+}
+
+int vmreport_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "input", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "vm", required_argument, NULL, 'V' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *input = "vmtrace.metrics", *output = NULL, *format = "text";
+	const char *keys[64];
+	struct vv_series series;
+	size_t nr_keys = 0;
+	bool by_process = false;
+	unsigned long top = 0;
+	int opt, err, ret;
+	FILE *f;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'b':
+			if (!strcmp(optarg, "vm"))
+				by_process = false;
+			else if (!strcmp(optarg, "vm,process"))
+				by_process = true;
+			else
+				goto usage;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "csv") &&
+			    strcmp(optarg, "json") && strcmp(optarg, "html"))
+				goto usage;
+			format = optarg;
+			break;
+		case 'V':
+			if (nr_keys == sizeof(keys) / sizeof(keys[0]))
+				goto usage;
+			keys[nr_keys++] = optarg;
+			break;
+		case 't':
+			top = strtoul(optarg, NULL, 10);
+			break;
+		case 'h':
+			vmreport_usage(stdout);
+			return 0;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || (!strcmp(format, "html") != !!output))
+		goto usage;
+
+	/* An input that cannot be read is bad input (2), as for report. */
+	f = fopen(input, "re");
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(errno));
+		return EXIT_USAGE;
+	}
+	err = vv_file_read(f, &series);
+	fclose(f);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, input,
+			err == -EMEDIUMTYPE ? "not a vmtrace metrics file" :
+			err == -EPROTONOSUPPORT ? "written by a newer vmtrace" :
+			strerror(-err));
+		return err == -ENOMEM ? 1 : EXIT_USAGE;
+	}
+	if (series.bad_lines)
+		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,
+			series.bad_lines);
+	vm_report_keep_vms(&series, keys, nr_keys);
+	if (!strcmp(format, "html")) {
+		char why[300];
+
+		ret = 0;
+		if (vm_html_write(&series, output, why, sizeof(why))) {
+			fprintf(stderr, "%s: %s\n", prog_name, why);
+			ret = 1;
+		}
+	} else {
+		err = vm_report_write(stdout, &series, vm_report_format(format), by_process, top);
+		if (err == -ENOMEM)
+			fprintf(stderr, "%s: out of memory\n", prog_name);
+		ret = err ? 1 : 0;
+	}
+	vv_series_free(&series);
+	return ret;
+
+usage:
+	vmreport_usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Interval metrics files (trace/metrics_file.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "trace/metrics_file.h"
+
+#define V_FIELDS 31
+#define E_FIELDS 3
+#define G_FIELDS 2
+#define P_FIELDS 17
+
+int vv_escape(const char *s, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (!*s) {
+		if (len < 2)
+			return -ENOSPC;
+		out[0] = '%';
+		out[1] = 0;
+		return 1;
+	}
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = c > 0x20 && c < 0x7f && c != '%' && c != ',';
+
+		if (o + (plain ? 1 : 3) >= len)
+			return -ENOSPC;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = 0;
+	return (int)o;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int vv_unescape(char *s)
+{
+	char *o = s;
+	int hi, lo;
+
+	if (!strcmp(s, "%")) {
+		*s = 0;
+		return 0;
+	}
+	while (*s) {
+		if (*s != '%') {
+			*o++ = *s++;
+			continue;
+		}
+		hi = hexval(s[1]);
+		lo = hi < 0 ? -1 : hexval(s[2]);
+		if (lo < 0 || (hi == 0 && lo == 0))
+			return -EINVAL;
+		*o++ = (char)(hi << 4 | lo);
+		s += 3;
+	}
+	*o = 0;
+	return 0;
+}
+
+static void put_str(FILE *f, const char *s)
+{
+	char buf[3 * 256 + 2];
+
+	if (vv_escape(s, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "%%");
+	fputc(' ', f);
+	fputs(buf, f);
+}
+
+static void put_d(FILE *f, double v)
+{
+	if (isnan(v) || isinf(v))
+		v = -1;
+	fprintf(f, " %.6g", v);
+}
+
+int vv_file_write_header(FILE *f)
+{
+	if (fseeko(f, 0, SEEK_END) == 0 && ftello(f) == 0)
+		fprintf(f, "%s %d\n", VV_FILE_MAGIC, VV_FILE_VERSION);
+	return ferror(f) ? -EIO : 0;
+}
+
+int vv_file_write(FILE *f, const struct vv_snapshot *s)
+{
+	size_t i, j;
+
+	fprintf(f, "S %" PRIu64 " %" PRIu64 " %" PRIu64 " %.6f\n", s->seq, s->mono_ns,
+		s->real_ns, s->interval_s);
+	for (i = 0; i < s->nr_vms; i++) {
+		const struct vv_vm *vm = &s->vms[i];
+		char macs[VMT_MAX_MACS * VMT_MAC_LEN + 1] = "";
+
+		for (j = 0; j < vm->id.nr_macs && j < VMT_MAX_MACS; j++) {
+			if (j)
+				strcat(macs, ",");
+			strcat(macs, vm->id.macs[j]);
+		}
+		fprintf(f, "V %u %u", vm->id.vm_id, vm->id.vmm_pid);
+		put_str(f, vm->id.name);
+		put_str(f, vm->id.uuid);
+		/* MACs are written raw: ',' joins them, nothing needs escaping. */
+		fprintf(f, " %s", macs[0] ? macs : "%");
+		put_str(f, vm->id.comm);
+		fprintf(f, " %" PRIu64 " %d", vm->mem_bytes, vm->hv_valid);
+		put_d(f, vm->hv_cpu_pct);
+		put_d(f, vm->hv_user_pct);
+		put_d(f, vm->hv_sys_pct);
+		put_d(f, vm->hv_vcpu_pct);
+		put_d(f, vm->hv_other_pct);
+		put_d(f, vm->hv_run_delay_pct);
+		fprintf(f, " %" PRIu64, vm->hv_rss_bytes);
+		put_d(f, vm->exits_per_s);
+		put_d(f, vm->samples_per_s);
+		fprintf(f, " %d", vm->guest_valid);
+		put_str(f, vm->guest_status);
+		put_d(f, vm->guest_cpu_pct);
+		put_d(f, vm->guest_kernel_pct);
+		fprintf(f, " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %d",
+			vm->guest_mem_total, vm->guest_mem_free, vm->guest_mem_used,
+			vm->guest_rss_bytes, vm->gap_valid);
+		put_d(f, vm->cpu_gap_pct);
+		fprintf(f, " %u %u %u\n", vm->flags, vm->proc_flags, vm->id.nr_vcpus);
+		/* Added after version 1's V line: a line of its own, which
+		 * older readers skip. */
+		fputs("G", f);
+		put_d(f, vm->guest_steal_pct);
+		put_d(f, vm->hv_exit_pct);
+		fputc('\n', f);
+		for (j = 0; j < vm->nr_exit_rates; j++) {
+			fprintf(f, "E %u", vm->exit_rates[j].reason);
+			put_str(f, vm->exit_rates[j].name);
+			put_d(f, vm->exit_rates[j].per_s);
+			fputc('\n', f);
+		}
+		for (j = 0; j < vm->nr_procs; j++) {
+			const struct vv_proc *p = &vm->procs[j];
+
+			fprintf(f, "P %u %u %u %c %d", p->pid, p->ppid, p->uid,
+				p->state > 0x20 && p->state < 0x7f ? p->state : '?',
+				p->kthread);
+			put_str(f, p->comm);
+			fprintf(f, " %u %d %" PRIu64 " %" PRIu64, p->nr_threads, p->acct_valid,
+				p->utime_ns, p->stime_ns);
+			put_d(f, p->guest_cpu_pct);
+			put_d(f, p->guest_user_pct);
+			put_d(f, p->guest_sys_pct);
+			put_d(f, p->sample_cpu_pct);
+			fprintf(f, " %d %" PRIu64 " %u\n", p->rss_valid, p->rss_bytes, p->flags);
+		}
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* Strict field parsers: false on anything but the whole token. */
+static bool get_u64(const char *t, uint64_t *v)
+{
+	char *end;
+
+	if (*t < '0' || *t > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(t, &end, 10);
+	return !*end && !errno;
+}
+
+static bool get_u32(const char *t, uint32_t *v)
+{
+	uint64_t x;
+
+	if (!get_u64(t, &x) || x > UINT32_MAX)
+		return false;
+	*v = (uint32_t)x;
+	return true;
+}
+
+static bool get_bool(const char *t, bool *v)
+{
+	if (strcmp(t, "0") && strcmp(t, "1"))
+		return false;
+	*v = t[0] == '1';
+	return true;
+}
+
+static bool get_d(const char *t, double *v)
+{
+	char *end;
+
+	if (!*t)
+		return false;
+	*v = strtod(t, &end);
+	return !*end && !isnan(*v) && !isinf(*v);
+}
+
+static bool get_str(char *t, char *dst, size_t size)
+{
+	if (vv_unescape(t) || strlen(t) >= size)
+		return false;
+	strcpy(dst, t);
+	return true;
+}
+
+/* Split @line at single spaces into at most @max tokens. */
+static size_t split(char *line, char **tok, size_t max)
+{
+	size_t n = 0;
+	char *p = line;
+
+	while (n < max) {
+		tok[n++] = p;
+		p = strchr(p, ' ');
+		if (!p)
+			break;
+		*p++ = 0;
+	}
+	return p ? max + 1 : n;
+}
+
+static bool parse_vm(char **t, struct vv_vm *vm)
+{
+	uint32_t flags, proc_flags;
+	char *mac, *save = NULL;
+
+	memset(vm, 0, sizeof(*vm));
+	if (!get_u32(t[0], &vm->id.vm_id) || !get_u32(t[1], &vm->id.vmm_pid) ||
+	    !get_str(t[2], vm->id.name, sizeof(vm->id.name)) ||
+	    !get_str(t[3], vm->id.uuid, sizeof(vm->id.uuid)))
+		return false;
+	if (strcmp(t[4], "%"))
+		for (mac = strtok_r(t[4], ",", &save); mac; mac = strtok_r(NULL, ",", &save)) {
+			if (vm->id.nr_macs == VMT_MAX_MACS || strlen(mac) != VMT_MAC_LEN - 1)
+				return false;
+			strcpy(vm->id.macs[vm->id.nr_macs++], mac);
+		}
+	return get_str(t[5], vm->id.comm, sizeof(vm->id.comm)) &&
+	       get_u64(t[6], &vm->mem_bytes) && get_bool(t[7], &vm->hv_valid) &&
+	       get_d(t[8], &vm->hv_cpu_pct) && get_d(t[9], &vm->hv_user_pct) &&
+	       get_d(t[10], &vm->hv_sys_pct) && get_d(t[11], &vm->hv_vcpu_pct) &&
+	       get_d(t[12], &vm->hv_other_pct) && get_d(t[13], &vm->hv_run_delay_pct) &&
+	       get_u64(t[14], &vm->hv_rss_bytes) && get_d(t[15], &vm->exits_per_s) &&
+	       get_d(t[16], &vm->samples_per_s) && get_bool(t[17], &vm->guest_valid) &&
+	       get_str(t[18], vm->guest_status, sizeof(vm->guest_status)) &&
+	       get_d(t[19], &vm->guest_cpu_pct) && get_d(t[20], &vm->guest_kernel_pct) &&
+	       get_u64(t[21], &vm->guest_mem_total) && get_u64(t[22], &vm->guest_mem_free) &&
+	       get_u64(t[23], &vm->guest_mem_used) && get_u64(t[24], &vm->guest_rss_bytes) &&
+	       get_bool(t[25], &vm->gap_valid) && get_d(t[26], &vm->cpu_gap_pct) &&
+	       get_u32(t[27], &flags) && get_u32(t[28], &proc_flags) &&
+	       get_u32(t[29], &vm->id.nr_vcpus) && flags <= VV_F_ALL &&
+	       proc_flags <= VV_F_ALL && (vm->flags = flags, vm->proc_flags = proc_flags, true);
+}
+
+static bool parse_proc(char **t, struct vv_proc *p)
+{
+	uint32_t flags;
+
+	memset(p, 0, sizeof(*p));
+	if (strlen(t[3]) != 1)
+		return false;
+	p->state = t[3][0];
+	return get_u32(t[0], &p->pid) && get_u32(t[1], &p->ppid) &&
+	       get_u32(t[2], &p->uid) && get_bool(t[4], &p->kthread) &&
+	       get_str(t[5], p->comm, sizeof(p->comm)) && get_u32(t[6], &p->nr_threads) &&
+	       get_bool(t[7], &p->acct_valid) && get_u64(t[8], &p->utime_ns) &&
+	       get_u64(t[9], &p->stime_ns) && get_d(t[10], &p->guest_cpu_pct) &&
+	       get_d(t[11], &p->guest_user_pct) && get_d(t[12], &p->guest_sys_pct) &&
+	       get_d(t[13], &p->sample_cpu_pct) && get_bool(t[14], &p->rss_valid) &&
+	       get_u64(t[15], &p->rss_bytes) && get_u32(t[16], &flags) &&
+	       flags <= VV_F_ALL && (p->flags = flags, true);
+}
+
+void vv_series_free(struct vv_series *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr; i++)
+		vv_snapshot_free(&s->snaps[i]);
+	free(s->snaps);
+	memset(s, 0, sizeof(*s));
+}
+
+static void *grow(void *p, size_t nr, size_t elem)
+{
+	/* Double at powers of two: amortised O(1) appends. */
+	if (nr & (nr - 1))
+		return p;
+	return realloc(p, (nr ? 2 * nr : 1) * elem);
+}
+
+int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap)
+{
+	void *np = grow(s->snaps, s->nr, sizeof(*s->snaps));
+
+	if (!np)
+		return -ENOMEM;
+	s->snaps = np;
+	if (vv_snapshot_copy(&s->snaps[s->nr], snap))
+		return -ENOMEM;
+	s->nr++;
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	const struct vv_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int vv_file_read(FILE *f, struct vv_series *out)
+{
+	char line[VV_FILE_MAX_LINE + 2], *tok[V_FIELDS + 2];
+	struct vv_snapshot *snap = NULL;
+	struct vv_vm *vm = NULL;
+	int version, err = 0;
+	size_t n;
+	void *np;
+
+	memset(out, 0, sizeof(*out));
+	if (!fgets(line, sizeof(line), f))
+		return ferror(f) ? -EIO : -EMEDIUMTYPE;
+	if (sscanf(line, VV_FILE_MAGIC " %d", &version) != 1)
+		return -EMEDIUMTYPE;
+	if (version > VV_FILE_VERSION)
+		return -EPROTONOSUPPORT;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		/* Over-long or torn (no newline: the writer died) lines. */
+		if (!len || line[len - 1] != '\n') {
+			out->bad_lines++;
+			while (len && line[len - 1] != '\n' && fgets(line, sizeof(line), f))
+				len = strlen(line);
+			continue;
+		}
+		line[len - 1] = 0;
+		if (line[0] && line[1] != ' ') {
+			out->bad_lines++;
+			continue;
+		}
+		switch (line[0]) {
+		case 'S': {
+			struct vv_snapshot s = { 0 };
+			uint64_t seq;
+
+			n = split(line + 2, tok, 4);
+			if (n != 4 || !get_u64(tok[0], &seq) || !get_u64(tok[1], &s.mono_ns) ||
+			    !get_u64(tok[2], &s.real_ns) || !get_d(tok[3], &s.interval_s) ||
+			    out->nr == VV_FILE_MAX_SNAPSHOTS) {
+				out->bad_lines++;
+				snap = NULL;
+				vm = NULL;
+				break;
+			}
+			s.seq = seq;
+			np = grow(out->snaps, out->nr, sizeof(*out->snaps));
+			if (!np) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			out->snaps = np;
+			snap = &out->snaps[out->nr++];
+			*snap = s;
+			vm = NULL;
+			break;
+		}
+		case 'V': {
+			struct vv_vm v;
+
+			n = split(line + 2, tok, V_FIELDS - 1);
+			if (!snap || n != V_FIELDS - 1 || !parse_vm(tok, &v) ||
+			    snap->nr_vms == VV_FILE_MAX_VMS) {
+				out->bad_lines++;
+				vm = NULL;
+				break;
+			}
+			np = grow(snap->vms, snap->nr_vms, sizeof(*snap->vms));
+			if (!np) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			snap->vms = np;
+			vm = &snap->vms[snap->nr_vms++];
+			*vm = v;
+			/* Unknown unless a G line follows (older writers). */
+			vm->guest_steal_pct = vm->hv_exit_pct = -1;
+			break;
+		}
+		case 'G':
+			n = split(line + 2, tok, G_FIELDS);
+			if (!vm || n != G_FIELDS || !get_d(tok[0], &vm->guest_steal_pct) ||
+			    !get_d(tok[1], &vm->hv_exit_pct)) {
+				if (vm)
+					vm->guest_steal_pct = vm->hv_exit_pct = -1;
+				out->bad_lines++;
+			}
+			break;
+		case 'E': {
+			struct vv_exit_rate *e;
+
+			n = split(line + 2, tok, E_FIELDS);
+			if (!vm || n != E_FIELDS || vm->nr_exit_rates == VV_MAX_EXIT_REASONS) {
+				out->bad_lines++;
+				break;
+			}
+			e = &vm->exit_rates[vm->nr_exit_rates];
+			if (!get_u32(tok[0], &e->reason) ||
+			    !get_str(tok[1], e->name, sizeof(e->name)) || !get_d(tok[2], &e->per_s)) {
+				out->bad_lines++;
+				break;
+			}
+			vm->nr_exit_rates++;
+			break;
+		}
+		case 'P': {
+			struct vv_proc p;
+
+			n = split(line + 2, tok, P_FIELDS);
+			if (!vm || n != P_FIELDS || !parse_proc(tok, &p) ||
+			    vm->nr_procs == VV_FILE_MAX_PROCS) {
+				out->bad_lines++;
+				break;
+			}
+			np = grow(vm->procs, vm->nr_procs, sizeof(*vm->procs));
+			if (!np) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			vm->procs = np;
+			vm->procs[vm->nr_procs++] = p;
+			break;
+		}
+		default:
+			break;	/* a later version's line */
+		}
+	}
+	if (ferror(f)) {
+		err = -EIO;
+		goto fail;
+	}
+	/* Lookups (vv_find_proc) want processes by pid, whatever the file
+	 * had them in. */
+	for (n = 0; n < out->nr; n++) {
+		size_t i;
+
+		for (i = 0; i < out->snaps[n].nr_vms; i++)
+			if (out->snaps[n].vms[i].nr_procs)
+				qsort(out->snaps[n].vms[i].procs, out->snaps[n].vms[i].nr_procs,
+				      sizeof(struct vv_proc), cmp_pid);
+	}
+	return 0;
+fail:
+	vv_series_free(out);
+	return err;
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The out-of-line parts of util/bytes.h: growth and the rarer readers. */
+#include <stdlib.h>
+#include "util/bytes.h"
+
+bool vmt_buf_reserve(struct vmt_buf *b, size_t extra)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	uint8_t *data;
+
+	if (b->oom)
+		return false;
+	if (b->cap - b->len >= extra)
+		return true;
+	while (cap - b->len < extra) {
+		if (cap > SIZE_MAX / 2)
+			goto oom;
+		cap *= 2;
+	}
+	data = realloc(b->data, cap);
+	if (!data)
+		goto oom;
+	b->data = data;
+	b->cap = cap;
+	return true;
+oom:
+	b->oom = true;
+	return false;
+}
+
+void vmt_buf_free(struct vmt_buf *b)
+{
+	free(b->data);
+	*b = (struct vmt_buf){ 0 };
+}
+
+void vmt_get_str(struct vmt_cursor *c, char *out, size_t size)
+{
+	uint64_t n = vmt_get_varint(c);
+	size_t keep;
+
+	out[0] = '\0';
+	if (c->bad || n > vmt_cursor_left(c)) {
+		c->bad = true;
+		return;
+	}
+	if (memchr(c->p, '\0', n)) {
+		c->bad = true;
+		return;
+	}
+	keep = n < size - 1 ? n : size - 1;
+	memcpy(out, c->p, keep);
+	out[keep] = '\0';
+	c->p += n;
+}
+
+struct vmt_cursor vmt_get_sub(struct vmt_cursor *c, size_t n)
+{
+	struct vmt_cursor sub = { .p = c->p, .end = c->p };
+
+	if (n > vmt_cursor_left(c)) {
+		c->bad = true;
+		sub.bad = true;
+		return sub;
+	}
+	sub.end = c->p + n;
+	c->p += n;
+	return sub;
+}

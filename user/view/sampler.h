@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live sampler behind top, serve and the metrics files: it keeps a
+ * vmtrace session (VM-exits, guest samples), the VM list, the guest
+ * decoders, and at each vvs_snapshot() turns what happened since the
+ * previous one into a struct vv_snapshot (trace/snapshot.h):
+ *
+ *   hypervisor side   /proc of each VMM (host/proc_sample.h), exits per reason
+ *                     and samples from the session's records
+ *   guest side        the guest's task list (guest/guest.h) with each task's
+ *                     own utime/stime and its mm's rss (guest/acct.h);
+ *                     the samples' CR3s named to processes
+ *
+ * If another collector owns the session (-EBUSY), the sampler runs
+ * without one: no exits and no sample CPU (shown as unknown), everything
+ * else as usual.  Single-threaded: vvs_poll() between snapshots drains
+ * the rings (call it every few tens of milliseconds).
+ */
+#ifndef VMT_VMVIEW_SAMPLER_H
+#define VMT_VMVIEW_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "trace/snapshot.h"
+
+struct vvs_opts {
+	const char *proc_root;		/* NULL: "/proc" */
+	const char *kvm_debugfs;	/* NULL: "/sys/kernel/debug/kvm" */
+	const char *libvirt_dir;	/* NULL: LIBVIRT_RUN_DIR */
+	const char *profile_dir;	/* NULL: the guest decoder's default */
+	/* The guest kernel's BTF and symbols (guest/acct.h).  NULL: the
+	 * host's own (/sys/kernel/btf/vmlinux, /proc/kallsyms) for guests
+	 * that run the host's kernel release. */
+	const char *guest_btf;
+	const char *guest_symbols;
+	uint32_t sample_hz;		/* guest samples per host CPU; 0: none */
+	bool no_session;		/* never start a session */
+	bool no_guest;			/* do not read guest memory */
+	size_t nr_vm_pids;		/* only these VMMs; 0: all */
+	const uint32_t *vm_pids;
+};
+
+struct vv_sampler;
+
+/* Connect to vmtrace.ko and start a session (unless told not to, or busy).
+ * 0, or -errno (-ENOENT: the module is not loaded). */
+int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out);
+void vvs_close(struct vv_sampler *s);
+
+/* Drain the session's records: 0 or -errno. */
+int vvs_poll(struct vv_sampler *s);
+
+/*
+ * Count records that another drain loop read (record's, which owns the
+ * session: open the sampler with no_session and the session's sample_hz),
+ * as vvs_poll() counts its own.
+ */
+void vvs_feed(struct vv_sampler *s, const struct vmtrace_record *recs, size_t n);
+
+/*
+ * Everything since the previous snapshot (the first has no rates:
+ * interval_s 0).  The snapshot is the caller's (vv_snapshot_free()).
+ * 0 or -errno (-ENOMEM; a VM that cannot be read is only shown so).
+ */
+int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out);
+
+/* "session, sampling at 100 Hz", "no session: another collector has it". */
+const char *vvs_session_status(const struct vv_sampler *s);
+
+#endif

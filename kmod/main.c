@@ -48,7 +48,7 @@ static int __init vmt_init(void)
 		if (err)
 			goto err_out;
 	}
-	err = vmt_vm_init();
+	err = vmt_vm_init(vmt_probes_vm_gone);
 	if (err)
 		goto err_svm;
 	err = vmt_session_init();

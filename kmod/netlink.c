@@ -40,12 +40,6 @@ static const struct nla_policy vmt_policy[VMTRACE_A_MAX + 1] = {
 	[VMTRACE_A_TASK_SLOT] = NLA_POLICY_NESTED(vmt_tslot_policy),
 };
 
-void *vmt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
-		      u8 cmd)
-{
-	return genlmsg_put(skb, portid, seq, &vmt_genl_family, flags, cmd);
-}
-
 /* GENL_ADMIN_PERM checks CAP_NET_ADMIN; vmtrace wants CAP_SYS_ADMIN too. */
 static int vmt_check_admin(const struct sk_buff *skb,
 			   struct netlink_ext_ack *extack)
@@ -618,10 +612,77 @@ static int vmt_nl_vms_start(struct netlink_callback *cb)
 	return vmt_check_admin(cb->skb, cb->extack);
 }
 
+static int vmt_nl_put_memslot(const struct vmt_memslot_info *slot, void *arg)
+{
+	struct sk_buff *skb = arg;
+	struct nlattr *nest = nla_nest_start(skb, 0);
+
+	if (!nest ||
+	    nla_put_u32(skb, VMTRACE_SLOT_A_ID, slot->id) ||
+	    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_GPA, slot->gpa,
+			      VMTRACE_SLOT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_SIZE, slot->size,
+			      VMTRACE_SLOT_A_PAD) ||
+	    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_HVA, slot->hva,
+			      VMTRACE_SLOT_A_PAD) ||
+	    nla_put_u32(skb, VMTRACE_SLOT_A_FLAGS, slot->flags))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+struct vmt_nl_dump {
+	struct sk_buff *skb;
+	u32 portid, seq;
+};
+
+/* One GET_VMS message: under vmt_vm_lock (vmt_vm_dump()), no allocation. */
+static int vmt_nl_put_vm(const struct vmt_vm_info *vm, void *arg)
+{
+	struct vmt_nl_dump *d = arg;
+	struct sk_buff *skb = d->skb;
+	struct nlattr *nest, *slots;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, d->portid, d->seq, &vmt_genl_family, NLM_F_MULTI,
+			  VMTRACE_CMD_GET_VMS);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, VMTRACE_A_VM);
+	if (!nest ||
+	    nla_put_u32(skb, VMTRACE_VM_A_ID, vm->id) ||
+	    nla_put_u32(skb, VMTRACE_VM_A_PID, vm->pid) ||
+	    nla_put_u32(skb, VMTRACE_VM_A_NR_VCPUS, vm->nr_vcpus) ||
+	    nla_put_u32(skb, VMTRACE_VM_A_VENDOR, vmt_host_vendor) ||
+	    nla_put_u32(skb, VMTRACE_VM_A_FLAGS, vm->flags))
+		goto err_cancel;
+	slots = nla_nest_start(skb, VMTRACE_VM_A_MEMSLOTS);
+	if (!slots || vmt_vm_for_each_memslot(vm, vmt_nl_put_memslot, skb))
+		goto err_cancel;
+	nla_nest_end(skb, slots);
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
 static int vmt_nl_vms_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	return vmt_vm_fill_dump(skb, NETLINK_CB(cb->skb).portid,
-				cb->nlh->nlmsg_seq, &cb->args[0]);
+	struct vmt_nl_dump d = {
+		.skb = skb,
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq,
+	};
+	int err;
+
+	err = vmt_vm_dump(&cb->args[0], vmt_nl_put_vm, &d);
+	/* A VM that does not fit in an empty message is an error. */
+	if (err && !skb->len)
+		return err;
+	return skb->len;
 }
 
 static const struct genl_ops vmt_genl_ops[] = {

@@ -28,7 +28,6 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/bsearch.h>
 #include <linux/percpu.h>
 #include <linux/netlink.h>
 #include <linux/notifier.h>
@@ -145,26 +144,6 @@ err_free:
 	NL_SET_ERR_MSG(extack, "cannot allocate the rings");
 	vmt_session_free(s);
 	return ERR_PTR(err);
-}
-
-bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason)
-{
-	u32 i;
-
-	if (!s->exit_filter)
-		return true;
-	if (exit_reason < VMT_EXIT_BITMAP_BITS)
-		return test_bit(exit_reason, s->exit_bitmap);
-	for (i = 0; i < s->cfg.nr_exits; i++)
-		if (s->cfg.exits[i] == exit_reason)
-			return true;
-	return false;
-}
-
-bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid)
-{
-	return bsearch(&pid, s->cfg.pids, s->cfg.nr_pids, sizeof(u32),
-		       vmt_cmp_u32) != NULL;
 }
 
 /*

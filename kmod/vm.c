@@ -46,9 +46,14 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/ftrace.h>
-#include <net/genetlink.h>
 #include "vmtrace.h"
 #include "compat.h"
+
+/*
+ * Told of each VM's end (probe.c's vmt_probes_vm_gone(), given by main.c
+ * at load): vm.c calls nothing above it.  Set before the hook is.
+ */
+static vmt_vm_gone_fn vmt_vm_gone;
 
 static unsigned int max_vms = 1024;
 module_param(max_vms, uint, 0444);
@@ -154,8 +159,7 @@ static void vmt_vm_forget(struct kvm *kvm)
 	if (!vm)
 		return;
 	/* The entry is ours until call_rcu: its id and pid are stable. */
-	vmt_probes_vm_gone(kvm, vm->id, vm->pid,
-			   atomic_read(&kvm->online_vcpus));
+	vmt_vm_gone(kvm, vm->id, vm->pid, atomic_read(&kvm->online_vcpus));
 	call_rcu(&vm->rcu, vmt_vm_free_rcu);
 }
 
@@ -193,46 +197,34 @@ static const char *const vmt_vm_destroy_funcs[] = {
 	"kvm_destroy_vm", "kvm_arch_pre_destroy_vm",
 };
 
-static int vmt_vm_put_memslots(struct sk_buff *skb, struct kvm *kvm)
+int vmt_vm_for_each_memslot(const struct vmt_vm_info *vm,
+			    int (*fn)(const struct vmt_memslot_info *slot, void *arg),
+			    void *arg)
 {
-	struct nlattr *slots_nest, *slot_nest;
+	struct kvm *kvm = vm->kvm;
 	struct kvm_memory_slot *slot;
 	int idx, as, bkt, err = 0;
 
-	slots_nest = nla_nest_start(skb, VMTRACE_VM_A_MEMSLOTS);
-	if (!slots_nest)
-		return -EMSGSIZE;
 	idx = srcu_read_lock(&kvm->srcu);
 	for (as = 0; as < VMT_KVM_NR_ADDRESS_SPACES(kvm) && !err; as++) {
 		struct kvm_memslots *slots = __kvm_memslots(kvm, as);
 
 		kvm_for_each_memslot(slot, bkt, slots) {
-			slot_nest = nla_nest_start(skb, 0);
-			if (!slot_nest ||
-			    nla_put_u32(skb, VMTRACE_SLOT_A_ID,
-					(as << 16) | slot->id) ||
-			    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_GPA,
-					      slot->base_gfn << PAGE_SHIFT,
-					      VMTRACE_SLOT_A_PAD) ||
-			    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_SIZE,
-					      slot->npages << PAGE_SHIFT,
-					      VMTRACE_SLOT_A_PAD) ||
-			    nla_put_u64_64bit(skb, VMTRACE_SLOT_A_HVA,
-					      slot->userspace_addr,
-					      VMTRACE_SLOT_A_PAD) ||
-			    nla_put_u32(skb, VMTRACE_SLOT_A_FLAGS,
-					slot->flags)) {
-				err = -EMSGSIZE;
+			struct vmt_memslot_info info = {
+				.id = (as << 16) | slot->id,
+				.gpa = slot->base_gfn << PAGE_SHIFT,
+				.size = slot->npages << PAGE_SHIFT,
+				.hva = slot->userspace_addr,
+				.flags = slot->flags,
+			};
+
+			err = fn(&info, arg);
+			if (err)
 				break;
-			}
-			nla_nest_end(skb, slot_nest);
 		}
 	}
 	srcu_read_unlock(&kvm->srcu, idx);
-	if (err)
-		return err;
-	nla_nest_end(skb, slots_nest);
-	return 0;
+	return err;
 }
 
 static bool vmt_vm_state_protected(struct kvm *kvm)
@@ -242,52 +234,20 @@ static bool vmt_vm_state_protected(struct kvm *kvm)
 	return vcpu && vcpu->arch.guest_state_protected;
 }
 
-static int vmt_vm_put(struct sk_buff *skb, u32 portid, u32 seq,
-		      const struct vmt_vm *vm)
-{
-	struct kvm *kvm = vm->kvm;
-	struct nlattr *nest;
-	u32 flags = 0;
-	void *hdr;
-
-	if (vmt_vm_state_protected(kvm))
-		flags |= VMTRACE_VM_F_STATE_PROTECTED;
-	if (!vm->state_ok)
-		flags |= VMTRACE_VM_F_NO_STATE;
-	hdr = vmt_genlmsg_put(skb, portid, seq, NLM_F_MULTI,
-			      VMTRACE_CMD_GET_VMS);
-	if (!hdr)
-		return -EMSGSIZE;
-	nest = nla_nest_start(skb, VMTRACE_A_VM);
-	if (!nest ||
-	    nla_put_u32(skb, VMTRACE_VM_A_ID, vm->id) ||
-	    nla_put_u32(skb, VMTRACE_VM_A_PID, vm->pid) ||
-	    nla_put_u32(skb, VMTRACE_VM_A_NR_VCPUS,
-			atomic_read(&kvm->online_vcpus)) ||
-	    nla_put_u32(skb, VMTRACE_VM_A_VENDOR, vmt_host_vendor) ||
-	    nla_put_u32(skb, VMTRACE_VM_A_FLAGS, flags) ||
-	    vmt_vm_put_memslots(skb, kvm)) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	nla_nest_end(skb, nest);
-	genlmsg_end(skb, hdr);
-	return 0;
-}
-
 /*
- * GET_VMS dump step.  Cursor: cursor[0] the bucket, cursor[1] 0 or the id
- * of the last VM put from that bucket.  A bucket lists its VMs newest
- * (highest id) first, so "the next one" is the first with a lower id, and
- * VMs added meanwhile (at the head) are not repeated.
+ * Cursor: cursor[0] the bucket, cursor[1] 0 or the id of the last VM
+ * @fill took from that bucket.  A bucket lists its VMs newest (highest id)
+ * first, so "the next one" is the first with a lower id, and VMs added
+ * meanwhile (at the head) are not repeated.
  *
- * Each VM is put under vmt_vm_lock, which keeps kvm_destroy_vm() from
- * getting past the hook and freeing the struct kvm meanwhile: that costs a
- * VM being destroyed at most the time to put one VM's memslots, and holds
- * no reference that could make vmtrace the one to destroy it.
+ * Each VM is handed to @fill under vmt_vm_lock, which keeps
+ * kvm_destroy_vm() from getting past the hook and freeing the struct kvm
+ * meanwhile: that costs a VM being destroyed at most the time to describe
+ * one VM, and holds no reference that could make vmtrace the one to
+ * destroy it.
  */
-int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
-		     unsigned long *cursor)
+int vmt_vm_dump(unsigned long *cursor,
+		int (*fill)(const struct vmt_vm_info *vm, void *arg), void *arg)
 {
 	u32 nr_buckets = 1U << vmt_vm_hash_bits;
 	int err = 0;
@@ -306,21 +266,27 @@ int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
 					break;
 				}
 			}
-			if (next)
-				err = vmt_vm_put(skb, portid, seq, next);
+			if (next) {
+				struct vmt_vm_info info = {
+					.kvm = next->kvm,
+					.id = next->id,
+					.pid = next->pid,
+					.nr_vcpus = atomic_read(&next->kvm->online_vcpus),
+				};
+
+				if (vmt_vm_state_protected(next->kvm))
+					info.flags |= VMTRACE_VM_F_STATE_PROTECTED;
+				if (!next->state_ok)
+					info.flags |= VMTRACE_VM_F_NO_STATE;
+				err = fill(&info, arg);
+			}
 			raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-			if (!next)
-				break;
-			if (err)
-				goto out;
+			if (!next || err)
+				return err;
 			cursor[1] = next->id;
 		}
 	}
-out:
-	/* A VM that does not fit in an empty message is an error. */
-	if (err && !skb->len)
-		return err;
-	return skb->len;
+	return 0;
 }
 
 /* The tracked VM with id @id, or NULL.  Under vmt_vm_lock. */
@@ -442,7 +408,7 @@ u32 vmt_vm_tracked(void)
 	return atomic_read(&vmt_vm_count);
 }
 
-int vmt_vm_init(void)
+int vmt_vm_init(vmt_vm_gone_fn gone)
 {
 	const char *hooked = NULL;
 	u32 i, nr_buckets;
@@ -452,6 +418,7 @@ int vmt_vm_init(void)
 		pr_err("vmtrace: max_vms=%u is outside 16..65536\n", max_vms);
 		return -EINVAL;
 	}
+	vmt_vm_gone = gone;
 	vmt_vm_hash_bits = ilog2(roundup_pow_of_two(max_vms));
 	nr_buckets = 1U << vmt_vm_hash_bits;
 	vmt_vm_buckets = kvcalloc(nr_buckets, sizeof(*vmt_vm_buckets),

@@ -16,6 +16,7 @@
 #define _VMT_VMTRACE_H
 
 #include <linux/types.h>
+#include <linux/bitops.h>
 #include <linux/mutex.h>
 #include <linux/hrtimer.h>
 #include <linux/netlink.h>
@@ -82,14 +83,48 @@ extern struct vmt_session *vmt_session;
 int vmt_session_start(const struct vmt_config *cfg, u32 portid,
 		      struct netlink_ext_ack *extack);
 int vmt_session_stop(u32 portid, struct netlink_ext_ack *extack);
-bool vmt_session_wants_exit(const struct vmt_session *s, u32 exit_reason);
-bool vmt_session_wants_pid_slow(const struct vmt_session *s, u32 pid);
 u64 vmt_ring_cap(void);
+
+/*
+ * The session's filters, asked by the probes on every event: inline, so
+ * that the probes call nothing in session.c.
+ */
+
+/* Whether the exit filter lets exit code @exit_reason through. */
+static inline bool vmt_session_wants_exit(const struct vmt_session *s,
+					  u32 exit_reason)
+{
+	u32 i;
+
+	if (!s->exit_filter)
+		return true;
+	if (exit_reason < VMT_EXIT_BITMAP_BITS)
+		return test_bit(exit_reason, s->exit_bitmap);
+	for (i = 0; i < s->cfg.nr_exits; i++)
+		if (s->cfg.exits[i] == exit_reason)
+			return true;
+	return false;
+}
 
 /* Whether the VM filter lets the VMs of process @pid through. */
 static inline bool vmt_session_wants_pid(const struct vmt_session *s, u32 pid)
 {
-	return !s->cfg.nr_pids || vmt_session_wants_pid_slow(s, pid);
+	u32 lo = 0, hi = s->cfg.nr_pids;
+
+	if (!hi)
+		return true;
+	/* cfg.pids is sorted (vmt_session_alloc()). */
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (s->cfg.pids[mid] == pid)
+			return true;
+		if (s->cfg.pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 int vmt_session_init(void);
 void vmt_session_exit(void);
@@ -106,7 +141,11 @@ void vmt_sampling_stop(struct vmt_session *s);
 void vmt_sampling_cpu_online(struct vmt_session *s, unsigned int cpu);
 void vmt_sampling_cpu_offline(struct vmt_session *s, unsigned int cpu);
 u32 vmt_pmu_available(void);
-/* From the kvm_destroy_vm hook: record VM_GONE if a session records. */
+/*
+ * A VM's end (vm.c's kvm_destroy_vm hook, through vmt_vm_init()'s
+ * argument): forget its vCPUs' entry stamps, record VM_GONE if a session
+ * records.  Preemption off.
+ */
 void vmt_probes_vm_gone(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus);
 
 /* ---- VMs (vm.c) ---- */
@@ -165,9 +204,35 @@ struct vmt_task_slot_req {
 };
 int vmt_vm_set_task_slot(const struct vmt_task_slot_req *req, u32 generation,
 			 struct netlink_ext_ack *extack);
-int vmt_vm_fill_dump(struct sk_buff *skb, u32 portid, u32 seq,
-		     unsigned long *cursor);
-int vmt_vm_init(void);
+
+/* A tracked VM as GET_VMS describes it (vmt_vm_dump()). */
+struct vmt_vm_info {
+	struct kvm *kvm;		/* for vmt_vm_for_each_memslot() */
+	u32 id, pid, nr_vcpus;
+	u32 flags;			/* VMTRACE_VM_F_* */
+};
+
+struct vmt_memslot_info {
+	u32 id;				/* address space << 16 | slot id */
+	u32 flags;			/* KVM_MEM_* */
+	u64 gpa, size, hva;
+};
+
+/*
+ * Hand each tracked VM from @cursor (two longs, zero at the start) on to
+ * @fill, under vmt_vm_lock (no sleeping, no allocation but GFP_ATOMIC),
+ * until @fill returns nonzero: that is returned, and the cursor names the
+ * same VM again for the next call.  0 once every VM was taken.
+ */
+int vmt_vm_dump(unsigned long *cursor,
+		int (*fill)(const struct vmt_vm_info *vm, void *arg), void *arg);
+/* Inside @fill: @fn for each memslot of @vm until it returns nonzero. */
+int vmt_vm_for_each_memslot(const struct vmt_vm_info *vm,
+			    int (*fn)(const struct vmt_memslot_info *slot, void *arg),
+			    void *arg);
+/* Called with each tracked VM's end, preemption off (vmt_probes_vm_gone). */
+typedef void (*vmt_vm_gone_fn)(struct kvm *kvm, u32 id, u32 pid, u32 nr_vcpus);
+int vmt_vm_init(vmt_vm_gone_fn gone);
 void vmt_vm_exit(void);
 
 /* ---- vendor code ---- */
@@ -211,8 +276,6 @@ bool vmt_svm_layout_ok(void);
 
 /* ---- netlink ---- */
 
-void *vmt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
-		      u8 cmd);
 int vmt_genl_init(void);
 void vmt_genl_exit(void);
 

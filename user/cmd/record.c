@@ -418,7 +418,28 @@ static bool child_exited(pid_t child)
 	       info.si_pid == child;
 }
 
-int record_main(int argc, char *argv[])
+/* What the command line asks for. */
+struct record_args {
+	struct vmt_start_config cfg;	/* pids and exits point below */
+	uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
+	struct vmt_writer_opts wopts;
+	struct guest_rec_opts gopts;
+	struct vvs_opts mopts;
+	struct bl_config baseline;
+	const char *output;
+	double duration;		/* 0: until stopped */
+	double metrics_interval;	/* 0: no interval metrics */
+	bool all_vms, guests;
+	int command;			/* argv index of COMMAND, or argc */
+};
+
+/*
+ * Parse record's options into @a, and the host's description into @info
+ * (the exit names depend on its vendor).  0, 1 after --help, or
+ * EXIT_USAGE after saying what is wrong.
+ */
+static int parse_args(int argc, char *argv[], struct record_args *a,
+		      struct vmt_trace_info *info)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -443,77 +464,61 @@ int record_main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
-	static struct recorder rec;
-	static struct guest_rec_opts gopts;
-	static struct vvs_opts mopts;
-	static struct bl_config baseline;
-	struct vv_recorder_stats mst = { 0 };
-	double metrics_interval = 1;
-	bool metrics_taken = false;
-	struct vmt_start_config cfg = { .pids = pids, .exits = exits };
-	struct vmt_trace_info info = { 0 };
-	struct vmt_writer_opts wopts = { 0 };
-	struct vmt_writer_stats wst;
-	struct vmt_end_meta end = { 0 };
-	struct vmt_client *c = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct vmt_start_config *cfg = &a->cfg;
 	const char *exit_list = NULL;
-	struct vmt_status st;
-	double duration = 0, seconds;
-	pid_t child = -1;
-	int opt, err, ret = 1, child_status = 0;
-	bool child_done = false, started = false, all_vms = false, guests = true;
 	uint64_t value;
 	char bad[192] = "";
+	int opt;
 #define BAD(...) do { snprintf(bad, sizeof(bad), __VA_ARGS__); goto usage; } while (0)
 
-	memset(&rec, 0, sizeof(rec));
-	memset(&gopts, 0, sizeof(gopts));
-	memset(&mopts, 0, sizeof(mopts));
-	bl_config_default(&baseline);
-	rec.output = "vmtrace.vmt";
+	memset(a, 0, sizeof(*a));
+	cfg->pids = a->pids;
+	cfg->exits = a->exits;
+	bl_config_default(&a->baseline);
+	a->output = "vmtrace.vmt";
+	a->metrics_interval = 1;
+	a->guests = true;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+o:d:z:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
-			rec.output = optarg;
+			a->output = optarg;
 			break;
 		case 'd':
-			if (parse_seconds(optarg, &duration))
+			if (parse_seconds(optarg, &a->duration))
 				BAD("-d %s: not a number of seconds", optarg);
 			break;
 		case 'V':
-			if (cfg.nr_pids == VMTRACE_FILTER_MAX)
+			if (cfg->nr_pids == VMTRACE_FILTER_MAX)
 				BAD("--vm %s: at most %d VMs", optarg, VMTRACE_FILTER_MAX);
 			if (parse_u64(optarg, 1, INT_MAX, &value))
 				BAD("--vm %s: not a VMM pid", optarg);
-			pids[cfg.nr_pids++] = value;
+			a->pids[cfg->nr_pids++] = value;
 			break;
 		case 'F':
 			if (parse_u64(optarg, 0, VMTRACE_SAMPLE_HZ_MAX, &value))
 				BAD("--sample-hz %s: not a rate from 0 to %d", optarg,
 				    VMTRACE_SAMPLE_HZ_MAX);
-			cfg.sample_hz = value;
+			cfg->sample_hz = value;
 			break;
 		case 'S':
 			if (!strcmp(optarg, "auto"))
-				cfg.sample_source = VMTRACE_SAMPLE_AUTO;
+				cfg->sample_source = VMTRACE_SAMPLE_AUTO;
 			else if (!strcmp(optarg, "pmu"))
-				cfg.sample_source = VMTRACE_SAMPLE_PMU;
+				cfg->sample_source = VMTRACE_SAMPLE_PMU;
 			else if (!strcmp(optarg, "timer"))
-				cfg.sample_source = VMTRACE_SAMPLE_TIMER;
+				cfg->sample_source = VMTRACE_SAMPLE_TIMER;
 			else
 				BAD("--sample-source %s: auto, pmu or timer", optarg);
 			break;
 		case 'H':
-			cfg.flags |= VMTRACE_CFG_F_HOST_SAMPLES;
+			cfg->flags |= VMTRACE_CFG_F_HOST_SAMPLES;
 			break;
 		case 'I':
-			cfg.flags |= VMTRACE_CFG_F_SAMPLE_ISOLATED;
+			cfg->flags |= VMTRACE_CFG_F_SAMPLE_ISOLATED;
 			break;
 		case 'N':
-			cfg.flags |= VMTRACE_CFG_F_NO_EXITS;
+			cfg->flags |= VMTRACE_CFG_F_NO_EXITS;
 			break;
 		case 'e':
 			exit_list = optarg;
@@ -523,92 +528,295 @@ int record_main(int argc, char *argv[])
 			    !value || (value & (value - 1)))
 				BAD("--ring-size %s: a power of two of bytes below 4G (64K, 2M, ...)",
 				    optarg);
-			cfg.ring_size = value;
+			cfg->ring_size = value;
 			break;
 		case 'z':
 			if (parse_u64(optarg, 1, 19, &value))
 				BAD("-z %s: a zstd level from 1 to 19", optarg);
-			wopts.level = value;
+			a->wopts.level = value;
 			break;
 		case 'A':
-			all_vms = true;
+			a->all_vms = true;
 			break;
 		case 'D':
-			gopts.profile_dir = optarg;
+			a->gopts.profile_dir = optarg;
 			break;
 		case 'P':
-			if (guest_rec_add_forced(&gopts, optarg))
+			if (guest_rec_add_forced(&a->gopts, optarg))
 				BAD("--guest-profile %s: VMPID=PROFILE", optarg);
 			break;
 		case 'G':
-			guests = false;
+			a->guests = false;
 			break;
 		case 'M':
-			if (parse_seconds(optarg, &metrics_interval) ||
-			    (metrics_interval > 0 && metrics_interval < 0.1))
+			if (parse_seconds(optarg, &a->metrics_interval) ||
+			    (a->metrics_interval > 0 && a->metrics_interval < 0.1))
 				BAD("--metrics-interval %s: 0 (none) or 0.1 seconds or more",
 				    optarg);
 			break;
 		case 'U':
-			if (bl_parse_uids(optarg, &baseline))
+			if (bl_parse_uids(optarg, &a->baseline))
 				BAD("--admin-uids %s: uids and ranges, e.g. 0-999,1500", optarg);
 			break;
 		case 'B':
-			mopts.guest_btf = optarg;
+			a->mopts.guest_btf = optarg;
 			break;
 		case 'Y':
-			mopts.guest_symbols = optarg;
+			a->mopts.guest_symbols = optarg;
 			break;
 		case 'h':
 			record_usage(stdout);
-			return 0;
+			return 1;
 		default:
 			goto usage;
 		}
 	}
 	if (optind < argc && strcmp(argv[optind - 1], "--"))
 		goto usage;
-	host_info_fill(&info);
-	if (exit_list && parse_exit_list(exit_list, info.vendor, exits, &cfg.nr_exits))
+	a->command = optind;
+	host_info_fill(info);
+	if (exit_list && parse_exit_list(exit_list, info->vendor, a->exits, &cfg->nr_exits))
 		BAD("--exit-reasons %s: exit names (as report prints them) or numbers of "
 		    "this host's %s", exit_list,
-		    info.vendor == VMTRACE_VENDOR_VMX ? "VMX" :
-		    info.vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
+		    info->vendor == VMTRACE_VENDOR_VMX ? "VMX" :
+		    info->vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
+	return 0;
 
-	if (collect_connect(&c))
-		return 1;
+usage:
+	/* A bad value: say which, not the whole usage. */
+	if (bad[0])
+		return usage_error("record", "%s", bad);
+	record_usage(stderr);
+	return EXIT_USAGE;
+#undef BAD
+}
+
+/* The trace's header: the host (parse_args()), the module, the session. */
+static int describe_session(struct vmt_client *c, const struct record_args *a,
+			    struct vmt_trace_info *info, struct recorder *rec)
+{
+	struct vmt_status st;
+	int err;
+
 	err = vmt_client_status(c, &st);
 	if (err) {
 		collect_error(c, "status", err);
-		goto out_close;
+		return err;
 	}
-	info.tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
-	info.nr_cpus = st.nr_cpus;
-	snprintf(info.module_version, sizeof(info.module_version), "%.31s", st.version);
-	snprintf(info.collector, sizeof(info.collector), "vmtrace-collect %d",
+	info->tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
+	info->nr_cpus = st.nr_cpus;
+	snprintf(info->module_version, sizeof(info->module_version), "%.31s", st.version);
+	snprintf(info->collector, sizeof(info->collector), "vmtrace-collect %d",
 		 VMT_TRACE_VERSION);
-	info.sample_hz = cfg.sample_hz;
-	info.sample_source = cfg.sample_source;
-	info.cfg_flags = cfg.flags;
-	info.ring_size = cfg.ring_size ? cfg.ring_size : VMTRACE_RING_SIZE_DEFAULT;
-	rec.ring_records = info.ring_size / VMTRACE_RECORD_SIZE;
-	info.nr_exit_filters = cfg.nr_exits;
-	host_clock_pair(&info.clock);
-	rec.reorder_margin = info.tsc_hz / 1000 * REORDER_MARGIN_MS;
+	info->sample_hz = a->cfg.sample_hz;
+	info->sample_source = a->cfg.sample_source;
+	info->cfg_flags = a->cfg.flags;
+	info->ring_size = a->cfg.ring_size ? a->cfg.ring_size : VMTRACE_RING_SIZE_DEFAULT;
+	rec->ring_records = info->ring_size / VMTRACE_RECORD_SIZE;
+	info->nr_exit_filters = a->cfg.nr_exits;
+	host_clock_pair(&info->clock);
+	rec->reorder_margin = info->tsc_hz / 1000 * REORDER_MARGIN_MS;
+	return 0;
+}
+
+/* Fork and exec COMMAND: its pid, or -1 (said; the recording stops). */
+static pid_t run_command(char *argv[], struct recorder *rec)
+{
+	pid_t child = fork();
+
+	if (child < 0) {
+		fprintf(stderr, "%s: fork: %s\n", prog_name, strerror(errno));
+		record_stop = 1;
+	} else if (child == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: %s: %s\n", prog_name, argv[0], strerror(errno));
+		_exit(127);
+	} else if (rec->scope) {
+		rec->scope = child;
+	}
+	return child;
+}
+
+/*
+ * Interval metrics, on a thread of their own (view/metrics_recorder.h).
+ * After the session started (and COMMAND): the first snapshot opens guest
+ * decoders, seconds under emulation, and the session must not start that
+ * much later than asked (the records wait in the rings meanwhile; losses
+ * would be counted).
+ */
+static void open_metrics(struct record_args *a, struct recorder *rec)
+{
+	int err;
+
+	a->mopts.profile_dir = a->gopts.profile_dir;
+	a->mopts.sample_hz = a->cfg.sample_hz;
+	a->mopts.no_guest = !a->guests;
+	a->mopts.vm_pids = a->pids;
+	a->mopts.nr_vm_pids = a->cfg.nr_pids;
+	err = vv_recorder_open(&a->mopts, &a->baseline, a->metrics_interval, rec->w,
+			       keep_vm_metrics, rec, &rec->metrics);
+	if (err)
+		fprintf(stderr, "%s: no interval metrics: %s\n", prog_name, strerror(-err));
+}
+
+static void write_clock(struct recorder *rec)
+{
+	struct vmt_clock_pair pair;
+
+	host_clock_pair(&pair);
+	vmt_trace_write_clock(rec->w, &pair);
+}
+
+/*
+ * Drain until stopped (signal), the duration ends or COMMAND (@child)
+ * exits; true in that last case.
+ */
+static bool drain_loop(struct recorder *rec, struct vmt_client *c, double duration,
+		       pid_t child)
+{
+	int err;
+
+	while (!record_stop && !rec->err) {
+		uint64_t drain_start = host_tsc();
+		long n = vmt_client_read(c, sink_records, rec);
+		uint64_t now;
+
+		if (n < 0) {
+			collect_error(c, "read", n);
+			break;
+		}
+		/* New VMs' decoders open before their records are written. */
+		if (rec->guests && (err = guest_rec_attach(rec->guests, c, rec->w)) &&
+		    !rec->err)
+			rec->err = err;
+		flush_before(rec, drain_start - rec->reorder_margin);
+		if (rec->guests)
+			guest_rec_set_slots(rec->guests, c);
+		if (rec->metrics)
+			vv_recorder_poll(rec->metrics);
+		now = vmt_mono_ns();
+		if (now - rec->last_clock_ns >= 1000000000ull) {
+			write_clock(rec);
+			rec->last_clock_ns = now;
+		}
+		err = vmt_trace_poll(rec->w);
+		if (err && !rec->err)
+			rec->err = err;
+		status_line(rec, false);
+		if (child > 0 && child_exited(child))
+			return true;
+		if (duration > 0 && now - rec->start_ns >= duration * 1e9)
+			break;
+		/* A busy ring is drained again at once; an idle one rests. */
+		if (n < DRAIN_BUSY)
+			usleep(DRAIN_IDLE_US);
+	}
+	return false;
+}
+
+/*
+ * Stop the session, drain what is left, write the end frame with what the
+ * module counted (to check against) and close the trace; the summary.
+ * 0, or 1 after saying why the trace is not whole.
+ */
+static int finish(struct recorder *rec, struct vmt_client *c, pid_t child,
+		  bool child_done, int *child_status)
+{
+	struct vv_recorder_stats mst = { 0 };
+	bool metrics_taken = false;
+	struct vmt_end_meta end = { 0 };
+	struct vmt_writer_stats wst;
+	struct vmt_status st;
+	struct stat sb;
+	double seconds;
+	int err;
+
+	err = vmt_client_stop(c);
+	if (err)
+		collect_error(c, "stop", err);
+	/* Stopped: one more READ drains all and flushes pending loss. */
+	if (vmt_client_read(c, sink_records, rec) < 0)
+		collect_error(c, "read", -EIO);
+	if (rec->guests && (err = guest_rec_attach(rec->guests, c, rec->w)) && !rec->err)
+		rec->err = err;
+	flush_before(rec, UINT64_MAX);
+	if (rec->metrics) {
+		vv_recorder_close(rec->metrics, &mst);
+		rec->metrics = NULL;
+		metrics_taken = true;
+	}
+	if (child > 0) {
+		if (!child_done)
+			kill(child, SIGTERM);
+		waitpid(child, child_status, 0);
+	}
+
+	end.end_tsc = host_tsc();
+	if (!vmt_client_status(c, &st) && st.has_session) {
+		end.have_module_totals = true;
+		end.produced = st.totals.produced;
+		end.drained = st.totals.drained;
+		for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
+			end.module_lost += st.totals.lost[k];
+	}
+	write_clock(rec);
+	vmt_trace_flush(rec->w);
+	vmt_trace_writer_stats(rec->w, &wst);
+	end.records = wst.records;
+	memcpy(end.lost, wst.lost, sizeof(end.lost));
+	seconds = (vmt_mono_ns() - rec->start_ns) / 1e9;
+	status_line(rec, true);
+	err = vmt_trace_close(rec->w, &end);
+	rec->w = NULL;
+	if (rec->err || err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, rec->output,
+			strerror(-(rec->err ? rec->err : err)));
+		return 1;
+	}
+	/* The close added the end frame. */
+	wst.file_bytes = !stat(rec->output, &sb) ? sb.st_size : 0;
+	summary(rec, &wst, &end, seconds, metrics_taken ? &mst : NULL);
+	return 0;
+}
+
+int record_main(int argc, char *argv[])
+{
+	static struct record_args args;
+	static struct recorder rec;
+	struct vmt_trace_info info = { 0 };
+	struct vmt_client *c = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool child_done = false, started = false;
+	bool command = false;
+	int err, ret = 1, child_status = 0;
+	pid_t child = -1;
+
+	err = parse_args(argc, argv, &args, &info);
+	if (err)
+		return err == 1 ? 0 : err;
+	command = args.command < argc;
+	memset(&rec, 0, sizeof(rec));
+	rec.output = args.output;
+	if (collect_connect(&c))
+		return 1;
+	if (describe_session(c, &args, &info, &rec))
+		goto out_close;
 
 	/* Guest decoders only for the VMs recorded (--vm), if it says. */
-	gopts.pids = pids;
-	gopts.nr_pids = cfg.nr_pids;
-	if (guests && guest_rec_new(&gopts, &rec.guests)) {
+	args.gopts.pids = args.pids;
+	args.gopts.nr_pids = args.cfg.nr_pids;
+	if (args.guests && guest_rec_new(&args.gopts, &rec.guests)) {
 		fprintf(stderr, "%s: out of memory\n", prog_name);
 		goto out_close;
 	}
-	err = vmt_trace_create(rec.output, &info, &wopts, &rec.w);
+	err = vmt_trace_create(rec.output, &info, &args.wopts, &rec.w);
 	if (err) {
 		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output, strerror(-err));
 		goto out_close;
 	}
-	if (optind < argc && !all_vms && !cfg.nr_pids)
+	if (command && !args.all_vms && !args.cfg.nr_pids)
 		rec.scope = -1;
 	/*
 	 * The VMs known from earlier sessions, before this one starts: their
@@ -617,7 +825,7 @@ int record_main(int argc, char *argv[])
 	describe_live_vms(&rec, c);
 	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
 		rec.err = err;
-	err = vmt_client_start(c, &cfg);
+	err = vmt_client_start(c, &args.cfg);
 	if (err) {
 		collect_error(c, "start", err);
 		goto out_remove;
@@ -627,143 +835,18 @@ int record_main(int argc, char *argv[])
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (optind < argc) {
-		child = fork();
-		if (child < 0) {
-			fprintf(stderr, "%s: fork: %s\n", prog_name, strerror(errno));
-			record_stop = 1;
-		} else if (child == 0) {
-			signal(SIGINT, SIG_DFL);
-			signal(SIGTERM, SIG_DFL);
-			execvp(argv[optind], argv + optind);
-			fprintf(stderr, "%s: %s: %s\n", prog_name, argv[optind],
-				strerror(errno));
-			_exit(127);
-		} else if (rec.scope) {
-			rec.scope = child;
-		}
-	}
-
+	if (command)
+		child = run_command(argv + args.command, &rec);
 	rec.tty = isatty(STDERR_FILENO);
 	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = vmt_mono_ns();
 	rec.cpu_start_ns = own_cpu_ns();
-	/*
-	 * After the session started (and COMMAND): its first snapshot opens
-	 * guest decoders, seconds under emulation, and the session must not
-	 * start that much later than asked (the records wait in the rings
-	 * meanwhile; losses would be counted).
-	 */
-	if (metrics_interval > 0 && !record_stop) {
-		mopts.profile_dir = gopts.profile_dir;
-		mopts.sample_hz = cfg.sample_hz;
-		mopts.no_guest = !guests;
-		mopts.vm_pids = pids;
-		mopts.nr_vm_pids = cfg.nr_pids;
-		err = vv_recorder_open(&mopts, &baseline, metrics_interval, rec.w,
-				       keep_vm_metrics, &rec, &rec.metrics);
-		if (err)
-			fprintf(stderr, "%s: no interval metrics: %s\n", prog_name,
-				strerror(-err));
-	}
-	while (!record_stop && !rec.err) {
-		uint64_t drain_start = host_tsc();
-		long n = vmt_client_read(c, sink_records, &rec);
-		uint64_t now;
-
-		if (n < 0) {
-			collect_error(c, "read", n);
-			break;
-		}
-		/* New VMs' decoders open before their records are written. */
-		if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) &&
-		    !rec.err)
-			rec.err = err;
-		flush_before(&rec, drain_start - rec.reorder_margin);
-		if (rec.guests)
-			guest_rec_set_slots(rec.guests, c);
-		if (rec.metrics)
-			vv_recorder_poll(rec.metrics);
-		now = vmt_mono_ns();
-		if (now - rec.last_clock_ns >= 1000000000ull) {
-			struct vmt_clock_pair pair;
-
-			host_clock_pair(&pair);
-			vmt_trace_write_clock(rec.w, &pair);
-			rec.last_clock_ns = now;
-		}
-		err = vmt_trace_poll(rec.w);
-		if (err && !rec.err)
-			rec.err = err;
-		status_line(&rec, false);
-		if (child > 0 && child_exited(child)) {
-			child_done = true;
-			break;
-		}
-		if (duration > 0 && now - rec.start_ns >= duration * 1e9)
-			break;
-		/* A busy ring is drained again at once; an idle one rests. */
-		if (n < DRAIN_BUSY)
-			usleep(DRAIN_IDLE_US);
-	}
-	err = vmt_client_stop(c);
-	if (err)
-		collect_error(c, "stop", err);
-	/* Stopped: one more READ drains all and flushes pending loss. */
-	if (vmt_client_read(c, sink_records, &rec) < 0)
-		collect_error(c, "read", -EIO);
-	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
-		rec.err = err;
-	flush_before(&rec, UINT64_MAX);
-	if (rec.metrics) {
-		vv_recorder_close(rec.metrics, &mst);
-		rec.metrics = NULL;
-		metrics_taken = true;
-	}
-	if (child > 0) {
-		if (!child_done)
-			kill(child, SIGTERM);
-		waitpid(child, &child_status, 0);
-	}
-
-	/* The end frame: what the module counted, to check against. */
-	end.end_tsc = host_tsc();
-	if (!vmt_client_status(c, &st) && st.has_session) {
-		end.have_module_totals = true;
-		end.produced = st.totals.produced;
-		end.drained = st.totals.drained;
-		for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
-			end.module_lost += st.totals.lost[k];
-	}
-	{
-		struct vmt_clock_pair pair;
-
-		host_clock_pair(&pair);
-		vmt_trace_write_clock(rec.w, &pair);
-	}
-	vmt_trace_flush(rec.w);
-	vmt_trace_writer_stats(rec.w, &wst);
-	end.records = wst.records;
-	memcpy(end.lost, wst.lost, sizeof(end.lost));
-	seconds = (vmt_mono_ns() - rec.start_ns) / 1e9;
-	status_line(&rec, true);
-	err = vmt_trace_close(rec.w, &end);
-	rec.w = NULL;
-	if (rec.err || err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output,
-			strerror(-(rec.err ? rec.err : err)));
+	if (args.metrics_interval > 0 && !record_stop)
+		open_metrics(&args, &rec);
+	child_done = drain_loop(&rec, c, args.duration, child);
+	if (finish(&rec, c, child, child_done, &child_status))
 		goto out_close;
-	}
-	/* The close added the end frame. */
-	wst.file_bytes = 0;
-	{
-		struct stat sb;
-
-		if (!stat(rec.output, &sb))
-			wst.file_bytes = sb.st_size;
-	}
-	summary(&rec, &wst, &end, seconds, metrics_taken ? &mst : NULL);
 	ret = 0;
-	if (optind < argc)
+	if (command)
 		ret = WIFEXITED(child_status) ? WEXITSTATUS(child_status) :
 		      128 + WTERMSIG(child_status);
 	goto out_close;
@@ -785,12 +868,4 @@ out_close:
 	guest_rec_free(rec.guests);
 	vmt_client_close(c);
 	return ret;
-
-usage:
-	/* A bad value: say which, not the whole usage. */
-	if (bad[0])
-		return usage_error("record", "%s", bad);
-	record_usage(stderr);
-	return EXIT_USAGE;
-#undef BAD
 }

@@ -617,60 +617,23 @@ static void steal_side(struct vvs_vm *v, struct vv_vm *out,
 }
 
 /* The guest's processes (threads summed) with their accounting. */
-static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
-		      double interval_s)
-{
-	struct vmt_guest_task *tasks = NULL;
-	struct vmt_guest_info gi;
-	struct prev_cpu *next = NULL;
-	struct {
-		uint64_t utime, stime, runtime;
-		bool no_runtime;	/* a thread without one: use ticks */
-	} *rt = NULL;
-	uint64_t total, free_b, gnow, gclock = 0;
-	double sample_interval_s = interval_s;
-	size_t nr = 0, i, np = 0;
-	int err;
+/* A process's times summed over its threads (fold_tasks()). */
+struct proc_times {
+	uint64_t utime, stime, runtime;
+	bool no_runtime;		/* a thread without one: use ticks */
+};
 
-	out->guest_cpu_pct = out->guest_kernel_pct = out->guest_steal_pct = -1;
-	if (!v->guest) {
-		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
-			 s->o.no_guest ? "not read (--no-guest)" : "guest not opened");
-		return 0;
-	}
-	vmt_guest_info(v->guest, &gi);
-	if (!gi.ready) {
-		snprintf(out->guest_status, sizeof(out->guest_status), "%s", gi.status);
-		return 0;
-	}
-	if (!v->layout_tried)
-		load_layout(s, v, &gi);
-	if (vmt_guest_rewalk(v->guest) ||
-	    vmt_guest_tasks(v->guest, 1, &tasks, &nr)) {
-		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
-		return 0;
-	}
-	/* The guest side's own interval, from the previous accounting read
-	 * to this one: the host's time of the reads (opening a guest or
-	 * walking its tasks takes seconds under emulation, and varies) and
-	 * the guest scheduler's clock (gclock, below), the rates over
-	 * whichever is longer (gacct_rate_span_s() says why). */
-	gnow = vmt_mono_ns();
-	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
-	next = calloc(nr ? nr : 1, sizeof(*next));
-	if (!out->procs || !next) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* Tasks come by pid, then tid: one process is a run of them.  The
-	 * tick-sampled utime/stime and the exact run time are summed over
-	 * the threads (rt[] by process), then split as the guest's tools
-	 * would show them. */
-	rt = calloc(nr ? nr : 1, sizeof(*rt));
-	if (!rt) {
-		err = -ENOMEM;
-		goto out;
-	}
+/*
+ * Tasks come by pid, then tid: one process is a run of them.  Fold them
+ * into out->procs (returns how many), with the tick-sampled utime/stime
+ * and the exact run time summed over the threads in @rt, and the guest
+ * scheduler's latest clock in @gclock.
+ */
+static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, size_t nr,
+			 struct vv_vm *out, struct proc_times *rt, uint64_t *gclock)
+{
+	size_t i, np = 0;
+
 	for (i = 0; i < nr; i++) {
 		const struct vmt_guest_task *t = &tasks[i];
 		struct vv_proc *p;
@@ -705,8 +668,8 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 			p->acct_valid = false;
 			continue;
 		}
-		if (acct.exec_start_ns > gclock)
-			gclock = acct.exec_start_ns;
+		if (acct.exec_start_ns > *gclock)
+			*gclock = acct.exec_start_ns;
 		rt[np - 1].utime += acct.utime_ns;
 		rt[np - 1].stime += acct.stime_ns;
 		rt[np - 1].runtime += acct.runtime_ns;
@@ -726,25 +689,21 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 				p->rss_valid = true;
 		}
 	}
-	/* Without the guest's clock, the first read after opening a guest
-	 * is no rate's start: the guest updates a running task's run time
-	 * at its ticks, and those come late while the host is busy opening
-	 * it (seen: 148 % over the host's interval alone, for a process at
-	 * 100 % in every later one). */
-	if (v->layout_ok && ((gclock && v->guest_prev_clock) || v->guest_warm))
-		interval_s = gacct_rate_span_s(v->guest_prev_ns, gnow,
-					       v->guest_prev_clock, gclock);
-	else
-		interval_s = 0;
-	for (i = 0; i < np; i++)
-		gacct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
-			     &out->procs[i].utime_ns, &out->procs[i].stime_ns);
-	out->nr_procs = np;
-	out->guest_valid = true;
-	snprintf(out->guest_status, sizeof(out->guest_status), "%s",
-		 v->layout_ok ? "ok" : v->acct_status);
+	return np;
+}
 
-	for (i = 0; i < np; i++) {
+/*
+ * Each process's rates over @interval_s (none for one first seen now, or
+ * a pid reused: it started within the interval) and its sampled share;
+ * @next gets the totals that the next snapshot's rates start from.
+ */
+static void proc_rates(const struct vv_sampler *s, const struct vvs_vm *v,
+		       struct vv_vm *out, struct prev_cpu *next, double interval_s,
+		       double sample_interval_s)
+{
+	size_t i;
+
+	for (i = 0; i < out->nr_procs; i++) {
 		struct vv_proc *p = &out->procs[i];
 		const struct prev_cpu *pr = find_prev(v, p->pid);
 
@@ -760,8 +719,6 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		memcpy(next[i].comm, p->comm, sizeof(next[i].comm));
 		next[i].utime_ns = p->utime_ns;
 		next[i].stime_ns = p->stime_ns;
-		/* A process first seen now, or a pid reused, has no rate:
-		 * it started within the interval. */
 		if (pr && !strcmp(pr->comm, p->comm) && interval_s > 0) {
 			double pct = 100.0 / (interval_s * 1e9), du, ds, dt;
 
@@ -771,51 +728,124 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 			p->guest_cpu_pct = dt * pct;
 		}
 	}
-	if (v->layout_ok && interval_s > 0) {
-		/* The VM's figure: every live process's time since the last
-		 * snapshot (those that exited in between are missed). */
-		double sum = 0, ksum = 0;
+}
 
-		for (i = 0; i < np; i++) {
-			const struct vv_proc *p = &out->procs[i];
-			const struct prev_cpu *pr = find_prev(v, p->pid);
+/*
+ * The VM's figure: every live process's time since the last snapshot
+ * (those that exited in between are missed), all of a new one's.
+ */
+static void vm_guest_cpu(const struct vvs_vm *v, struct vv_vm *out, double interval_s)
+{
+	double sum = 0, ksum = 0;
+	size_t i;
 
-			if (!p->acct_valid)
-				continue;
-			if (!pr || strcmp(pr->comm, p->comm)) {
-				/* New in this interval: all its time is. */
-				sum += (double)(p->utime_ns + p->stime_ns);
-				ksum += (double)(p->kthread ? p->utime_ns + p->stime_ns :
-							      p->stime_ns);
-				continue;
-			}
-			{
-				double du, ds, dt;
+	for (i = 0; i < out->nr_procs; i++) {
+		const struct vv_proc *p = &out->procs[i];
+		const struct prev_cpu *pr = find_prev(v, p->pid);
+		double du, ds, dt;
 
-				run_deltas(pr, p, &du, &ds, &dt);
-				sum += dt;
-				ksum += p->kthread ? dt : ds;
-			}
+		if (!p->acct_valid)
+			continue;
+		if (!pr || strcmp(pr->comm, p->comm)) {
+			sum += (double)(p->utime_ns + p->stime_ns);
+			ksum += (double)(p->kthread ? p->utime_ns + p->stime_ns : p->stime_ns);
+			continue;
 		}
-		out->guest_cpu_pct = sum * 100.0 / (interval_s * 1e9);
-		out->guest_kernel_pct = ksum * 100.0 / (interval_s * 1e9);
+		run_deltas(pr, p, &du, &ds, &dt);
+		sum += dt;
+		ksum += p->kthread ? dt : ds;
 	}
-	/* Keep this snapshot's totals for the next one (by pid; entries of
-	 * processes without accounting stay pid 0 and are dropped). */
-	{
-		size_t j = 0;
+	out->guest_cpu_pct = sum * 100.0 / (interval_s * 1e9);
+	out->guest_kernel_pct = ksum * 100.0 / (interval_s * 1e9);
+}
 
-		for (i = 0; i < np; i++)
-			if (next[i].pid)
-				next[j++] = next[i];
-		free(v->prev);
-		v->prev = next;
-		v->nr_prev = j;
-		v->guest_warm = v->guest_prev_ns != 0;
-		v->guest_prev_ns = gnow;
-		v->guest_prev_clock = gclock;
-		next = NULL;
+/*
+ * Keep this snapshot's totals for the next one (by pid; entries of
+ * processes without accounting stay pid 0 and are dropped).  Takes @next.
+ */
+static void keep_totals(struct vvs_vm *v, struct prev_cpu *next, size_t np, uint64_t gnow,
+			uint64_t gclock)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < np; i++)
+		if (next[i].pid)
+			next[j++] = next[i];
+	free(v->prev);
+	v->prev = next;
+	v->nr_prev = j;
+	v->guest_warm = v->guest_prev_ns != 0;
+	v->guest_prev_ns = gnow;
+	v->guest_prev_clock = gclock;
+}
+
+static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+		      double interval_s)
+{
+	struct vmt_guest_task *tasks = NULL;
+	struct vmt_guest_info gi;
+	struct prev_cpu *next = NULL;
+	struct proc_times *rt = NULL;
+	uint64_t total, free_b, gnow, gclock = 0;
+	double sample_interval_s = interval_s;
+	size_t nr = 0, i, np;
+	int err;
+
+	out->guest_cpu_pct = out->guest_kernel_pct = out->guest_steal_pct = -1;
+	if (!v->guest) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
+			 s->o.no_guest ? "not read (--no-guest)" : "guest not opened");
+		return 0;
 	}
+	vmt_guest_info(v->guest, &gi);
+	if (!gi.ready) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "%s", gi.status);
+		return 0;
+	}
+	if (!v->layout_tried)
+		load_layout(s, v, &gi);
+	if (vmt_guest_rewalk(v->guest) ||
+	    vmt_guest_tasks(v->guest, 1, &tasks, &nr)) {
+		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
+		return 0;
+	}
+	/* The guest side's own interval, from the previous accounting read
+	 * to this one: the host's time of the reads (opening a guest or
+	 * walking its tasks takes seconds under emulation, and varies) and
+	 * the guest scheduler's clock (gclock), the rates over whichever is
+	 * longer (gacct_rate_span_s() says why). */
+	gnow = vmt_mono_ns();
+	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
+	next = calloc(nr ? nr : 1, sizeof(*next));
+	rt = calloc(nr ? nr : 1, sizeof(*rt));
+	if (!out->procs || !next || !rt) {
+		err = -ENOMEM;
+		goto out;
+	}
+	np = fold_tasks(v, tasks, nr, out, rt, &gclock);
+	/* Without the guest's clock, the first read after opening a guest
+	 * is no rate's start: the guest updates a running task's run time
+	 * at its ticks, and those come late while the host is busy opening
+	 * it (seen: 148 % over the host's interval alone, for a process at
+	 * 100 % in every later one). */
+	if (v->layout_ok && ((gclock && v->guest_prev_clock) || v->guest_warm))
+		interval_s = gacct_rate_span_s(v->guest_prev_ns, gnow,
+					       v->guest_prev_clock, gclock);
+	else
+		interval_s = 0;
+	/* Split as the guest's tools would show them. */
+	for (i = 0; i < np; i++)
+		gacct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
+			     &out->procs[i].utime_ns, &out->procs[i].stime_ns);
+	out->nr_procs = np;
+	out->guest_valid = true;
+	snprintf(out->guest_status, sizeof(out->guest_status), "%s",
+		 v->layout_ok ? "ok" : v->acct_status);
+	proc_rates(s, v, out, next, interval_s, sample_interval_s);
+	if (v->layout_ok && interval_s > 0)
+		vm_guest_cpu(v, out, interval_s);
+	keep_totals(v, next, np, gnow, gclock);
+	next = NULL;
 	steal_side(v, out, &gi, interval_s);
 	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,
 					       &total, &free_b) && total) {

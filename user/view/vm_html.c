@@ -259,26 +259,72 @@ static double mean_of(const struct mean *m)
 	return m->n ? m->sum / (double)m->n : -1;
 }
 
-static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid)
-{
-	struct hproc *procs = NULL, *np;
-	const struct vv_vm *ident = NULL;
-	size_t nr = 0, n = 0, i, j, k, t0 = 0;
-	double *vm_cpu, *vm_mem, *times;
-	char flags[64], start[64];
-	struct mean gap_hv = { 0 }, gap_vcpu = { 0 }, gap_wait = { 0 }, gap_guest = { 0 };
-	struct mean gap_exit = { 0 }, gap_steal = { 0 };
-	int err = -ENOMEM;
+/* One VM's page, gathered from the series before any of it is written. */
+struct vm_page {
+	const struct vv_vm *ident;	/* the VM as last seen */
+	size_t n;			/* snapshots with rates it appears in */
+	size_t t0;			/* the first of them */
+	double *vm_cpu, *vm_mem, *times;	/* n each */
+	struct hproc *procs;
+	size_t nr_procs;
+	struct mean gap_hv, gap_vcpu, gap_wait, gap_guest, gap_exit, gap_steal;
+};
 
-	vm_cpu = calloc(s->nr ? s->nr : 1, sizeof(double));
-	vm_mem = calloc(s->nr ? s->nr : 1, sizeof(double));
-	times = calloc(s->nr ? s->nr : 1, sizeof(double));
-	if (!vm_cpu || !vm_mem || !times)
-		goto out;
-	/* The snapshots with rates in which the VM appears, in order. */
+static void page_free(struct vm_page *pg)
+{
+	size_t i;
+
+	for (i = 0; i < pg->nr_procs; i++) {
+		free(pg->procs[i].cpu);
+		free(pg->procs[i].mem);
+	}
+	free(pg->procs);
+	free(pg->vm_cpu);
+	free(pg->vm_mem);
+	free(pg->times);
+}
+
+/* @p's history on the page, added (all NaN) if new; NULL without memory. */
+static struct hproc *page_proc(struct vm_page *pg, const struct vv_proc *p, size_t nr_snaps)
+{
+	struct hproc *h, *np;
+	size_t m;
+
+	for (m = 0; m < pg->nr_procs; m++)
+		if (pg->procs[m].pid == p->pid && !strcmp(pg->procs[m].comm, p->comm))
+			return &pg->procs[m];
+	np = realloc(pg->procs, (pg->nr_procs + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	pg->procs = np;
+	h = &pg->procs[pg->nr_procs++];
+	memset(h, 0, sizeof(*h));
+	h->pid = p->pid;
+	memcpy(h->comm, p->comm, sizeof(h->comm));
+	h->cpu = malloc(nr_snaps * sizeof(double));
+	h->mem = malloc(nr_snaps * sizeof(double));
+	if (!h->cpu || !h->mem)
+		return NULL;
+	for (m = 0; m < nr_snaps; m++)
+		h->cpu[m] = h->mem[m] = NAN;
+	return h;
+}
+
+/* The snapshots with rates in which the VM appears, in order. */
+static int gather(const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid,
+		  struct vm_page *pg)
+{
+	size_t i, j, k;
+
+	pg->vm_cpu = calloc(s->nr ? s->nr : 1, sizeof(double));
+	pg->vm_mem = calloc(s->nr ? s->nr : 1, sizeof(double));
+	pg->times = calloc(s->nr ? s->nr : 1, sizeof(double));
+	if (!pg->vm_cpu || !pg->vm_mem || !pg->times)
+		return -ENOMEM;
 	for (i = 0; i < s->nr; i++) {
 		const struct vv_snapshot *snap = &s->snaps[i];
 		const struct vv_vm *vm = NULL;
+		size_t n = pg->n;
 
 		if (snap->interval_s <= 0)
 			continue;
@@ -288,47 +334,27 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 		if (!vm)
 			continue;
 		if (!n)
-			t0 = i;
-		ident = vm;
-		times[n] = (snap->mono_ns - s->snaps[t0].mono_ns) / 1e9;
-		vm_cpu[n] = vm->hv_valid ? vm->hv_cpu_pct : NAN;
+			pg->t0 = i;
+		pg->ident = vm;
+		pg->times[n] = (snap->mono_ns - s->snaps[pg->t0].mono_ns) / 1e9;
+		pg->vm_cpu[n] = vm->hv_valid ? vm->hv_cpu_pct : NAN;
 		if (vm->hv_valid) {
-			mean_add(&gap_hv, vm->hv_cpu_pct);
-			mean_add(&gap_vcpu, vm->hv_vcpu_pct);
-			mean_add(&gap_wait, vm->hv_run_delay_pct);
+			mean_add(&pg->gap_hv, vm->hv_cpu_pct);
+			mean_add(&pg->gap_vcpu, vm->hv_vcpu_pct);
+			mean_add(&pg->gap_wait, vm->hv_run_delay_pct);
 		}
-		mean_add(&gap_exit, vm->hv_exit_pct);
+		mean_add(&pg->gap_exit, vm->hv_exit_pct);
 		if (vm->guest_valid) {
-			mean_add(&gap_guest, vm->guest_cpu_pct);
-			mean_add(&gap_steal, vm->guest_steal_pct);
+			mean_add(&pg->gap_guest, vm->guest_cpu_pct);
+			mean_add(&pg->gap_steal, vm->guest_steal_pct);
 		}
-		vm_mem[n] = vm->hv_rss_bytes ? (double)vm->hv_rss_bytes : NAN;
+		pg->vm_mem[n] = vm->hv_rss_bytes ? (double)vm->hv_rss_bytes : NAN;
 		for (k = 0; k < vm->nr_procs; k++) {
 			const struct vv_proc *p = &vm->procs[k];
-			struct hproc *h = NULL;
-			size_t m;
+			struct hproc *h = page_proc(pg, p, s->nr);
 
-			for (m = 0; m < nr; m++)
-				if (procs[m].pid == p->pid && !strcmp(procs[m].comm, p->comm)) {
-					h = &procs[m];
-					break;
-				}
-			if (!h) {
-				np = realloc(procs, (nr + 1) * sizeof(*procs));
-				if (!np)
-					goto out;
-				procs = np;
-				h = &procs[nr++];
-				memset(h, 0, sizeof(*h));
-				h->pid = p->pid;
-				memcpy(h->comm, p->comm, sizeof(h->comm));
-				h->cpu = malloc(s->nr * sizeof(double));
-				h->mem = malloc(s->nr * sizeof(double));
-				if (!h->cpu || !h->mem)
-					goto out;
-				for (m = 0; m < s->nr; m++)
-					h->cpu[m] = h->mem[m] = NAN;
-			}
+			if (!h)
+				return -ENOMEM;
 			h->uid = p->uid;
 			h->kthread = p->kthread;
 			h->flags |= p->flags;
@@ -340,22 +366,22 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 			if (p->rss_valid)
 				h->mem[n] = (double)p->rss_bytes;
 		}
-		n++;
+		pg->n++;
 	}
-	if (!ident) {
-		err = -ENOENT;
-		goto out;
-	}
-	qsort(procs, nr, sizeof(*procs), cmp_hproc);
-	{
-		time_t sec = (time_t)(s->snaps[t0].real_ns / 1000000000ULL);
-		struct tm tm;
+	return pg->ident ? 0 : -ENOENT;
+}
 
-		localtime_r(&sec, &tm);
-		strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S %Z", &tm);
-	}
+/* The VM's identity and its gap means, as the page's "vm" and "gap". */
+static void write_vm_json(FILE *f, const struct vm_page *pg)
+{
+	const struct vv_vm *ident = pg->ident;
+	struct vv_gap_figures g = {
+		.hv_cpu = mean_of(&pg->gap_hv), .hv_vcpu = mean_of(&pg->gap_vcpu),
+		.run_delay = mean_of(&pg->gap_wait), .exit_handling = mean_of(&pg->gap_exit),
+		.guest_cpu = mean_of(&pg->gap_guest), .guest_steal = mean_of(&pg->gap_steal),
+	};
+	size_t k;
 
-	fputs(page_head, f);
 	fputs("{\"vm\":{\"name\":", f);
 	vm_json_str(f, ident->id.name);
 	fputs(",\"uuid\":", f);
@@ -367,41 +393,34 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 		vm_json_str(f, ident->id.macs[k]);
 	}
 	fputs("]},\"gap\":{\"hv_cpu_pct\":", f);
-	vm_json_num(f, mean_of(&gap_hv));
+	vm_json_num(f, g.hv_cpu);
 	fputs(",\"vcpu_cpu_pct\":", f);
-	vm_json_num(f, mean_of(&gap_vcpu));
+	vm_json_num(f, g.hv_vcpu);
 	fputs(",\"run_delay_pct\":", f);
-	vm_json_num(f, mean_of(&gap_wait));
+	vm_json_num(f, g.run_delay);
 	fputs(",\"guest_cpu_pct\":", f);
-	vm_json_num(f, mean_of(&gap_guest));
+	vm_json_num(f, g.guest_cpu);
 	fputs(",\"exit_handling_pct\":", f);
-	vm_json_num(f, mean_of(&gap_exit));
+	vm_json_num(f, g.exit_handling);
 	fputs(",\"guest_steal_pct\":", f);
-	vm_json_num(f, mean_of(&gap_steal));
+	vm_json_num(f, g.guest_steal);
 	fputs(",\"cause\":", f);
-	{
-		struct vv_gap_figures g = {
-			.hv_cpu = mean_of(&gap_hv), .hv_vcpu = mean_of(&gap_vcpu),
-			.run_delay = mean_of(&gap_wait), .exit_handling = mean_of(&gap_exit),
-			.guest_cpu = mean_of(&gap_guest), .guest_steal = mean_of(&gap_steal),
-		};
+	vm_json_str(f, vv_gap_cause_name(vv_gap_cause(&g)));
+	fputc('}', f);
+}
 
-		vm_json_str(f, vv_gap_cause_name(vv_gap_cause(&g)));
-	}
-	fputs("},\"start\":", f);
-	vm_json_str(f, start);
-	fputs(",\n\"t\":", f);
-	json_series(f, times, n);
-	fputs(",\n\"vm_cpu\":", f);
-	json_series(f, vm_cpu, n);
-	fputs(",\n\"vm_mem\":", f);
-	json_series(f, vm_mem, n);
+/* The busiest HTML_MAX_PROCS processes (sorted), as the page's "procs". */
+static void write_procs_json(FILE *f, const struct vm_page *pg)
+{
+	char flags[64];
+	size_t i, k;
+
 	fputs(",\n\"procs\":[", f);
-	for (i = 0; i < nr && i < HTML_MAX_PROCS; i++) {
-		const struct hproc *h = &procs[i];
+	for (i = 0; i < pg->nr_procs && i < HTML_MAX_PROCS; i++) {
+		const struct hproc *h = &pg->procs[i];
 		double max_mem = NAN;
 
-		for (k = 0; k < n; k++)
+		for (k = 0; k < pg->n; k++)
 			if (!isnan(h->mem[k]) && (isnan(max_mem) || h->mem[k] > max_mem))
 				max_mem = h->mem[k];
 		fprintf(f, "%s\n{\"pid\":%u,\"uid\":", i ? "," : "", h->pid);
@@ -419,23 +438,45 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 		fputs(",\"flags\":", f);
 		vm_json_str(f, flags);
 		fputs(",\"cpu\":", f);
-		json_series(f, h->cpu, n);
+		json_series(f, h->cpu, pg->n);
 		fputs(",\"mem\":", f);
-		json_series(f, h->mem, n);
+		json_series(f, h->mem, pg->n);
 		fputc('}', f);
 	}
 	fputs("]}", f);
+}
+
+static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid)
+{
+	struct vm_page pg = { 0 };
+	time_t sec;
+	struct tm tm;
+	char start[64];
+	int err;
+
+	err = gather(s, vm_id, vm_pid, &pg);
+	if (err)
+		goto out;
+	qsort(pg.procs, pg.nr_procs, sizeof(*pg.procs), cmp_hproc);
+	sec = (time_t)(s->snaps[pg.t0].real_ns / 1000000000ULL);
+	localtime_r(&sec, &tm);
+	strftime(start, sizeof(start), "%Y-%m-%d %H:%M:%S %Z", &tm);
+
+	fputs(page_head, f);
+	write_vm_json(f, &pg);
+	fputs(",\"start\":", f);
+	vm_json_str(f, start);
+	fputs(",\n\"t\":", f);
+	json_series(f, pg.times, pg.n);
+	fputs(",\n\"vm_cpu\":", f);
+	json_series(f, pg.vm_cpu, pg.n);
+	fputs(",\n\"vm_mem\":", f);
+	json_series(f, pg.vm_mem, pg.n);
+	write_procs_json(f, &pg);
 	fputs(page_script, f);
 	err = ferror(f) ? -EIO : 0;
 out:
-	for (i = 0; i < nr; i++) {
-		free(procs[i].cpu);
-		free(procs[i].mem);
-	}
-	free(procs);
-	free(vm_cpu);
-	free(vm_mem);
-	free(times);
+	page_free(&pg);
 	return err;
 }
 

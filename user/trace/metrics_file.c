@@ -329,14 +329,122 @@ static int cmp_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/*
+ * Where vv_file_read() is: the snapshot and VM that the next lines add
+ * to (NULL after a line that could not be read, so that what depends on
+ * it is not taken for part of another).  Each line reader returns 0, 1
+ * for a malformed line (counted) or -ENOMEM.
+ */
+struct file_reader {
+	struct vv_series *out;
+	struct vv_snapshot *snap;
+	struct vv_vm *vm;
+};
+
+/* "S seq mono_ns real_ns interval_s": a snapshot begins. */
+static int read_snapshot_line(struct file_reader *r, char *rest)
+{
+	char *tok[4];
+	struct vv_snapshot s = { 0 };
+	uint64_t seq;
+	void *np;
+
+	r->snap = NULL;
+	r->vm = NULL;
+	if (split(rest, tok, 4) != 4 || !get_u64(tok[0], &seq) ||
+	    !get_u64(tok[1], &s.mono_ns) || !get_u64(tok[2], &s.real_ns) ||
+	    !get_d(tok[3], &s.interval_s) || r->out->nr == VV_FILE_MAX_SNAPSHOTS)
+		return 1;
+	s.seq = seq;
+	np = grow(r->out->snaps, r->out->nr, sizeof(*r->out->snaps));
+	if (!np)
+		return -ENOMEM;
+	r->out->snaps = np;
+	r->snap = &r->out->snaps[r->out->nr++];
+	*r->snap = s;
+	return 0;
+}
+
+/* "V ...": a VM of the current snapshot. */
+static int read_vm_line(struct file_reader *r, char *rest)
+{
+	char *tok[V_FIELDS + 2];
+	struct vv_snapshot *snap = r->snap;
+	struct vv_vm v;
+	void *np;
+
+	r->vm = NULL;
+	if (!snap || split(rest, tok, V_FIELDS - 1) != V_FIELDS - 1 || !parse_vm(tok, &v) ||
+	    snap->nr_vms == VV_FILE_MAX_VMS)
+		return 1;
+	np = grow(snap->vms, snap->nr_vms, sizeof(*snap->vms));
+	if (!np)
+		return -ENOMEM;
+	snap->vms = np;
+	r->vm = &snap->vms[snap->nr_vms++];
+	*r->vm = v;
+	/* Unknown unless a G line follows (older writers). */
+	r->vm->guest_steal_pct = r->vm->hv_exit_pct = -1;
+	return 0;
+}
+
+/* "G steal exit_handling": more of the current VM. */
+static int read_guest_line(struct file_reader *r, char *rest)
+{
+	char *tok[G_FIELDS + 1];
+	struct vv_vm *vm = r->vm;
+
+	if (vm && split(rest, tok, G_FIELDS) == G_FIELDS &&
+	    get_d(tok[0], &vm->guest_steal_pct) && get_d(tok[1], &vm->hv_exit_pct))
+		return 0;
+	if (vm)
+		vm->guest_steal_pct = vm->hv_exit_pct = -1;
+	return 1;
+}
+
+/* "E reason name per_s": one exit reason's rate of the current VM. */
+static int read_exit_line(struct file_reader *r, char *rest)
+{
+	char *tok[E_FIELDS + 1];
+	struct vv_vm *vm = r->vm;
+	struct vv_exit_rate *e;
+
+	if (!vm || split(rest, tok, E_FIELDS) != E_FIELDS ||
+	    vm->nr_exit_rates == VV_MAX_EXIT_REASONS)
+		return 1;
+	e = &vm->exit_rates[vm->nr_exit_rates];
+	if (!get_u32(tok[0], &e->reason) || !get_str(tok[1], e->name, sizeof(e->name)) ||
+	    !get_d(tok[2], &e->per_s))
+		return 1;
+	vm->nr_exit_rates++;
+	return 0;
+}
+
+/* "P ...": a guest process of the current VM. */
+static int read_proc_line(struct file_reader *r, char *rest)
+{
+	char *tok[P_FIELDS + 1];
+	struct vv_vm *vm = r->vm;
+	struct vv_proc p;
+	void *np;
+
+	if (!vm || split(rest, tok, P_FIELDS) != P_FIELDS || !parse_proc(tok, &p) ||
+	    vm->nr_procs == VV_FILE_MAX_PROCS)
+		return 1;
+	np = grow(vm->procs, vm->nr_procs, sizeof(*vm->procs));
+	if (!np)
+		return -ENOMEM;
+	vm->procs = np;
+	vm->procs[vm->nr_procs++] = p;
+	return 0;
+}
+
 int vv_file_read(FILE *f, struct vv_series *out)
 {
-	char line[VV_FILE_MAX_LINE + 2], *tok[V_FIELDS + 2];
-	struct vv_snapshot *snap = NULL;
-	struct vv_vm *vm = NULL;
-	int version, err = 0;
+	char line[VV_FILE_MAX_LINE + 2];
+	struct file_reader r = { .out = out };
+	int version, ret;
 	size_t n;
-	void *np;
 
 	memset(out, 0, sizeof(*out));
 	if (!fgets(line, sizeof(line), f))
@@ -361,103 +469,19 @@ int vv_file_read(FILE *f, struct vv_series *out)
 			continue;
 		}
 		switch (line[0]) {
-		case 'S': {
-			struct vv_snapshot s = { 0 };
-			uint64_t seq;
-
-			n = split(line + 2, tok, 4);
-			if (n != 4 || !get_u64(tok[0], &seq) || !get_u64(tok[1], &s.mono_ns) ||
-			    !get_u64(tok[2], &s.real_ns) || !get_d(tok[3], &s.interval_s) ||
-			    out->nr == VV_FILE_MAX_SNAPSHOTS) {
-				out->bad_lines++;
-				snap = NULL;
-				vm = NULL;
-				break;
-			}
-			s.seq = seq;
-			np = grow(out->snaps, out->nr, sizeof(*out->snaps));
-			if (!np) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			out->snaps = np;
-			snap = &out->snaps[out->nr++];
-			*snap = s;
-			vm = NULL;
-			break;
+		case 'S': ret = read_snapshot_line(&r, line + 2); break;
+		case 'V': ret = read_vm_line(&r, line + 2); break;
+		case 'G': ret = read_guest_line(&r, line + 2); break;
+		case 'E': ret = read_exit_line(&r, line + 2); break;
+		case 'P': ret = read_proc_line(&r, line + 2); break;
+		default: ret = 0; break;	/* a later version's line */
 		}
-		case 'V': {
-			struct vv_vm v;
-
-			n = split(line + 2, tok, V_FIELDS - 1);
-			if (!snap || n != V_FIELDS - 1 || !parse_vm(tok, &v) ||
-			    snap->nr_vms == VV_FILE_MAX_VMS) {
-				out->bad_lines++;
-				vm = NULL;
-				break;
-			}
-			np = grow(snap->vms, snap->nr_vms, sizeof(*snap->vms));
-			if (!np) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			snap->vms = np;
-			vm = &snap->vms[snap->nr_vms++];
-			*vm = v;
-			/* Unknown unless a G line follows (older writers). */
-			vm->guest_steal_pct = vm->hv_exit_pct = -1;
-			break;
-		}
-		case 'G':
-			n = split(line + 2, tok, G_FIELDS);
-			if (!vm || n != G_FIELDS || !get_d(tok[0], &vm->guest_steal_pct) ||
-			    !get_d(tok[1], &vm->hv_exit_pct)) {
-				if (vm)
-					vm->guest_steal_pct = vm->hv_exit_pct = -1;
-				out->bad_lines++;
-			}
-			break;
-		case 'E': {
-			struct vv_exit_rate *e;
-
-			n = split(line + 2, tok, E_FIELDS);
-			if (!vm || n != E_FIELDS || vm->nr_exit_rates == VV_MAX_EXIT_REASONS) {
-				out->bad_lines++;
-				break;
-			}
-			e = &vm->exit_rates[vm->nr_exit_rates];
-			if (!get_u32(tok[0], &e->reason) ||
-			    !get_str(tok[1], e->name, sizeof(e->name)) || !get_d(tok[2], &e->per_s)) {
-				out->bad_lines++;
-				break;
-			}
-			vm->nr_exit_rates++;
-			break;
-		}
-		case 'P': {
-			struct vv_proc p;
-
-			n = split(line + 2, tok, P_FIELDS);
-			if (!vm || n != P_FIELDS || !parse_proc(tok, &p) ||
-			    vm->nr_procs == VV_FILE_MAX_PROCS) {
-				out->bad_lines++;
-				break;
-			}
-			np = grow(vm->procs, vm->nr_procs, sizeof(*vm->procs));
-			if (!np) {
-				err = -ENOMEM;
-				goto fail;
-			}
-			vm->procs = np;
-			vm->procs[vm->nr_procs++] = p;
-			break;
-		}
-		default:
-			break;	/* a later version's line */
-		}
+		if (ret < 0)
+			goto fail;
+		out->bad_lines += ret;
 	}
 	if (ferror(f)) {
-		err = -EIO;
+		ret = -EIO;
 		goto fail;
 	}
 	/* Lookups (vv_find_proc) want processes by pid, whatever the file
@@ -473,5 +497,5 @@ int vv_file_read(FILE *f, struct vv_series *out)
 	return 0;
 fail:
 	vv_series_free(out);
-	return err;
+	return ret;
 }

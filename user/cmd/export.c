@@ -13,6 +13,13 @@
  * folded: "vm;process;symbol count" per distinct guest sample stack,
  * sorted, for flamegraph.pl and similar.
  *
+ * pprof: the samples as a pprof profile (util/pprof.h) for go tool pprof,
+ * Grafana Pyroscope and Parca: frames VM -> guest process -> thread ->
+ * [kernel]|[user] -> symbol, labels vm, vm_uuid, vcpu, pid, comm, tid
+ * (strings all: Pyroscope keeps string labels only, and pprof drops a
+ * number label of 0); values samples/count and cpu/nanoseconds (one
+ * sampling period each).
+ *
  * The output goes to a temporary file renamed over OUT at the end, so a
  * failure leaves no partial OUT behind.
  */
@@ -26,10 +33,11 @@
 #include "util/bytes.h"
 #include "trace/exit_timing.h"
 #include "util/outbuf.h"
+#include "util/pprof.h"
 #include "trace/input.h"
 #include "cmd/cmd.h"
 
-enum export_format { FORMAT_NONE, FORMAT_CHROME, FORMAT_FOLDED };
+enum export_format { FORMAT_NONE, FORMAT_CHROME, FORMAT_FOLDED, FORMAT_PPROF };
 
 struct export {
 	struct vmt_input *in;
@@ -42,6 +50,10 @@ struct export {
 	struct stack { char *s; uint64_t count; } *stacks;
 	size_t nr_stacks, cap_stacks;
 	uint64_t samples;
+	/* pprof */
+	struct pprof *prof;
+	int64_t period_ns;
+	uint64_t first_tsc, last_tsc;
 };
 
 /* ---- chrome-json ---- */
@@ -350,18 +362,107 @@ static void folded_end(struct export *ex)
 	ex->cap_stacks = n;	/* what export_free() walks */
 }
 
+/* ---- pprof ---- */
+
+static int pprof_begin(struct export *ex)
+{
+	static const char *const types[][2] = {
+		{ "samples", "count" }, { "cpu", "nanoseconds" },
+	};
+	static const char *const period_type[2] = { "cpu", "nanoseconds" };
+	uint32_t hz = vmt_meta_info(ex->in->meta)->sample_hz;
+
+	ex->period_ns = hz ? 1000000000 / hz : 0;
+	return pprof_new(types, 2, period_type, ex->period_ns, &ex->prof);
+}
+
+static int pprof_record(struct export *ex, const struct vmtrace_record *r)
+{
+	char vm[160], process[80], thread[80], symbol[300];
+	char vcpu[12], pid[12], tid[12];
+	const struct vmt_vm_meta *vmm = NULL;
+	struct pprof_label labels[6];
+	int64_t values[2] = { 1, ex->period_ns };
+	uint64_t locs[5];
+	size_t nl = 0;
+	struct vmt_event ev;
+
+	if (r->kind != VMTRACE_KIND_SAMPLE)
+		return 0;
+	if (!ex->first_tsc)
+		ex->first_tsc = r->host_tsc;
+	ex->last_tsc = r->host_tsc;
+	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	if (ev.guest) {
+		const char *name = vmt_vm_name(ex->in->meta, r->vm_id);
+
+		vmm = vmt_meta_vm(ex->in->meta, r->vm_id);
+		snprintf(vm, sizeof(vm), "vm%u%s%s", r->vm_id, *name ? ":" : "", name);
+		labels[nl++] = (struct pprof_label){ .key = "vm", .str = vm };
+		if (vmm && vmm->uuid[0])
+			labels[nl++] = (struct pprof_label){ .key = "vm_uuid", .str = vmm->uuid };
+		snprintf(vcpu, sizeof(vcpu), "%u", r->vcpu);
+		labels[nl++] = (struct pprof_label){ .key = "vcpu", .str = vcpu };
+	} else {
+		snprintf(vm, sizeof(vm), "[host]");
+	}
+	if (ev.task) {
+		snprintf(process, sizeof(process), "%s (pid %u)", ev.task->comm, ev.task->pid);
+		snprintf(thread, sizeof(thread), "%s (tid %u)",
+			 ev.task->thread_comm[0] ? ev.task->thread_comm : ev.task->comm,
+			 ev.task->tid);
+		snprintf(pid, sizeof(pid), "%u", ev.task->pid);
+		snprintf(tid, sizeof(tid), "%u", ev.task->tid);
+		labels[nl++] = (struct pprof_label){ .key = "pid", .str = pid };
+		labels[nl++] = (struct pprof_label){ .key = "comm", .str = ev.task->comm };
+		labels[nl++] = (struct pprof_label){ .key = "tid", .str = tid };
+	} else if (ev.guest) {
+		snprintf(process, sizeof(process), "[unknown process]");
+		snprintf(thread, sizeof(thread), "[unknown thread]");
+	} else {
+		snprintf(process, sizeof(process), "[host]");
+		snprintf(thread, sizeof(thread), "cpu %u", r->host_cpu);
+	}
+	if (ev.have_sym)
+		snprintf(symbol, sizeof(symbol), "%s", ev.sym.name);
+	else if (ev.state || !ev.guest)
+		snprintf(symbol, sizeof(symbol), "0x%" PRIx64, (uint64_t)r->u.g.guest_rip);
+	else
+		snprintf(symbol, sizeof(symbol), "[unknown]");
+	/* Leaf first. */
+	locs[0] = pprof_frame(ex->prof, symbol);
+	locs[1] = pprof_frame(ex->prof, !ev.guest ? "[host]" : ev.user ? "[user]" : "[kernel]");
+	locs[2] = pprof_frame(ex->prof, thread);
+	locs[3] = pprof_frame(ex->prof, process);
+	locs[4] = pprof_frame(ex->prof, vm);
+	ex->samples++;
+	return pprof_add(ex->prof, locs, 5, labels, nl, values);
+}
+
+static int pprof_end(struct export *ex)
+{
+	const struct vmt_meta *m = ex->in->meta;
+
+	if (ex->first_tsc)
+		pprof_set_time(ex->prof, (int64_t)vmt_meta_real_ns(m, ex->first_tsc),
+			       (int64_t)(vmt_meta_real_ns(m, ex->last_tsc) -
+					 vmt_meta_real_ns(m, ex->first_tsc)) + ex->period_ns);
+	return pprof_write(ex->prof, ex->out);
+}
+
 static void export_free(struct export *ex)
 {
 	for (size_t i = 0; i < ex->cap_stacks; i++)
 		free(ex->stacks[i].s);
 	free(ex->stacks);
 	free(ex->named);
+	pprof_free(ex->prof);
 }
 
 static void export_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s export --format chrome-json|folded [-i FILE] [-o OUT]\n\n"
+		"Usage: %s export --format chrome-json|folded|pprof [-i FILE] [-o OUT]\n\n"
 		"Converts a trace (default vmtrace.vmt) for other tools, to OUT (default:\n"
 		"standard output):\n"
 		"  chrome-json  Trace Event JSON for Perfetto UI, trace_processor and\n"
@@ -369,6 +470,9 @@ static void export_usage(FILE *f)
 		"               (thread); exits last their handling time.\n"
 		"  folded       \"vm;process;symbol count\" lines of the guest samples,\n"
 		"               for flamegraph.pl.\n"
+		"  pprof        the guest samples as a gzip'd pprof profile (go tool pprof,\n"
+		"               Pyroscope, Parca): VM, process, thread, kernel|user,\n"
+		"               symbol frames; vm, vcpu, pid, comm, tid labels.\n"
 		"See Documentation/vmtrace-collect-export.rst.\n", prog_name);
 }
 
@@ -406,8 +510,10 @@ int export_main(int argc, char *argv[])
 				format = FORMAT_CHROME;
 			else if (!strcmp(optarg, "folded"))
 				format = FORMAT_FOLDED;
+			else if (!strcmp(optarg, "pprof"))
+				format = FORMAT_PPROF;
 			else
-				return usage_error("export", "--format %s: chrome-json or folded",
+				return usage_error("export", "--format %s: chrome-json, folded or pprof",
 						   optarg);
 			break;
 		case 'h':
@@ -420,7 +526,7 @@ int export_main(int argc, char *argv[])
 	if (optind != argc)
 		goto usage;
 	if (format == FORMAT_NONE)
-		return usage_error("export", "which format? --format chrome-json or folded");
+		return usage_error("export", "which format? --format chrome-json, folded or pprof");
 	if (cmd_input_open(&in, input))
 		return EXIT_USAGE;
 	ex.in = &in;
@@ -457,6 +563,8 @@ int export_main(int argc, char *argv[])
 	}
 	if (format == FORMAT_CHROME)
 		chrome_begin(&ex);
+	else if (format == FORMAT_PPROF)
+		err = pprof_begin(&ex);
 	while (!err && (err = vmt_trace_next(in.reader, &it)) > 0) {
 		err = 0;
 		if (it.type != VMT_ITEM_RECORDS)
@@ -464,6 +572,7 @@ int export_main(int argc, char *argv[])
 		for (size_t i = 0; i < it.records.n && !err; i++)
 			err = format == FORMAT_CHROME ?
 			      chrome_record(&ex, timer, &it.records.recs[i]) :
+			      format == FORMAT_PPROF ? pprof_record(&ex, &it.records.recs[i]) :
 			      folded_record(&ex, &it.records.recs[i]);
 		in.records += it.records.n;
 	}
@@ -473,6 +582,8 @@ int export_main(int argc, char *argv[])
 		vmt_exit_timer_pending(timer, chrome_pending, &p);
 		err = p.err;
 		out_str(&out, "\n]}\n");
+	} else if (!err && format == FORMAT_PPROF) {
+		err = pprof_end(&ex);
 	} else if (!err) {
 		folded_end(&ex);
 	}

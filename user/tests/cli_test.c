@@ -39,11 +39,11 @@ static void read_back(const char *path, char *buf, size_t size)
 		close(fd);
 }
 
-/* Run vmtrace-collect with @args (NULL-terminated), capturing output. */
-static void run(struct run *r, const char *const *args)
+/* Run @prog (found in PATH) with @args (NULL-terminated), capturing output. */
+static void run_prog(struct run *r, const char *prog, const char *const *args)
 {
 	char out_path[128], err_path[128];
-	const char *argv[32] = { collect };
+	const char *argv[32] = { prog };
 	int status, i;
 	pid_t pid;
 
@@ -60,13 +60,19 @@ static void run(struct run *r, const char *const *args)
 
 		dup2(o, 1);
 		dup2(e, 2);
-		execv(collect, (char *const *)argv);
+		execvp(prog, (char *const *)argv);
 		_exit(127);
 	}
 	TEST_ASSERT_SYSCALL(waitpid(pid, &status, 0), "waitpid");
 	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	read_back(out_path, r->out, sizeof(r->out));
 	read_back(err_path, r->err, sizeof(r->err));
+}
+
+/* Run vmtrace-collect with @args (NULL-terminated), capturing output. */
+static void run(struct run *r, const char *const *args)
+{
+	run_prog(r, collect, args);
 }
 
 static char *path_of(const char *name)
@@ -417,6 +423,168 @@ static void test_export(void)
 	TEST_ASSERT(strstr(buf, "\"cat\":\"sample\",\"name\":\"do_work\""), "%s", buf);
 }
 
+/*
+ * The pprof trace: sampling at 1 kHz, VM 3 "web" with guest tasks nginx
+ * (pid 40, thread "worker" 41, CR3 0x5000) and postgres (50, CR3 0x6000),
+ * kernel symbols do_work and do_io, and 15 samples: nginx 6 in do_work and
+ * 3 in user mode at 0x401000 on vCPU 0, 1 in do_io on vCPU 1; postgres 4 in
+ * do_io on vCPU 1; one under an unknown CR3 at 0xffffffff82000000 on
+ * vCPU 0.
+ */
+static void write_profiled(const char *path)
+{
+	struct vmt_trace_info info = {
+		.tsc_hz = TSC_HZ, .clock = { T0, MONO0, 1700000000000000000ull },
+		.nr_cpus = 2, .vendor = VMTRACE_VENDOR_SVM, .sample_hz = 1000,
+		.collector = "cli_test",
+	};
+	struct vmt_vm_meta vm = {
+		.vm_id = 3, .vmm_pid = 777, .vendor = VMTRACE_VENDOR_SVM, .nr_vcpus = 2,
+		.comm = "qemu-system-x86", .name = "web",
+		.uuid = "11111111-2222-3333-4444-555555555555",
+	};
+	struct vmt_task_meta tasks[] = {
+		{ .vm_id = 3, .pid = 40, .tid = 41, .cr3 = 0x5000, .valid_from_tsc = T0,
+		  .comm = "nginx", .thread_comm = "worker" },
+		{ .vm_id = 3, .pid = 50, .tid = 50, .cr3 = 0x6000, .valid_from_tsc = T0,
+		  .comm = "postgres" },
+	};
+	struct vmt_symbol_meta syms[] = {
+		{ .vm_id = 3, .start = 0xffffffff81000000ull, .size = 0x100, .name = "do_work" },
+		{ .vm_id = 3, .start = 0xffffffff81000100ull, .size = 0x100, .name = "do_io" },
+	};
+	static const struct { uint64_t cr3, rip; uint16_t vcpu; bool user; int n; } runs[] = {
+		{ 0x5000, 0xffffffff81000010ull, 0, false, 6 },
+		{ 0x5000, 0x401000, 0, true, 3 },
+		{ 0x5000, 0xffffffff81000110ull, 1, false, 1 },
+		{ 0x6000, 0xffffffff81000120ull, 1, false, 4 },
+		{ 0x9000, 0xffffffff82000000ull, 0, false, 1 },
+	};
+	struct vmtrace_record recs[16];
+	struct vmt_end_meta e = { 0 };
+	struct vmt_trace_writer *w;
+	uint64_t tsc = T0 + 1000;
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(runs); i++)
+		for (int k = 0; k < runs[i].n; k++, tsc += 1000000) {
+			recs[n] = exit_rec(tsc, runs[i].vcpu, 0, runs[i].rip, 0);
+			recs[n].kind = VMTRACE_KIND_SAMPLE;
+			recs[n].u.g.guest_cr3 = runs[i].cr3;
+			recs[n].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+			if (runs[i].user)
+				recs[n].mode |= 3 | VMTRACE_MODE_USER;
+			n++;
+		}
+	e.records = n;
+	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create %s", path);
+	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
+	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++)
+		TEST_ASSERT(!vmt_trace_write_task(w, &tasks[i]), "task");
+	for (size_t i = 0; i < ARRAY_SIZE(syms); i++)
+		TEST_ASSERT(!vmt_trace_write_symbol(w, &syms[i]), "symbol");
+	TEST_ASSERT(!vmt_trace_flush(w), "flush");
+	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "records");
+	TEST_ASSERT(!vmt_trace_close(w, &e), "close");
+}
+
+/* In `go tool pprof -top` output, the cum column of the row named @name. */
+static const char *pprof_cum(const char *out, const char *name)
+{
+	static char cum[32];
+	const char *line = out;
+
+	while (line && *line) {
+		const char *end = strchr(line, '\n');
+		char flat[32], fp[16], sp[16], cp[16], row[128];
+
+		if (sscanf(line, "%31s %15s %15s %31s %15s %127[^\n]", flat, fp, sp, cum, cp,
+			   row) == 6 && !strcmp(row, name))
+			return cum;
+		line = end ? end + 1 : NULL;
+	}
+	return "(none)";
+}
+
+/*
+ * In `go tool pprof -tags` output, the value of label @key = @value:
+ * " key: Total N" heads a block of "  N (P%): value" lines.  -1 if none.
+ */
+static double pprof_tag(const char *out, const char *key, const char *value)
+{
+	char head[64];
+	const char *line;
+
+	snprintf(head, sizeof(head), " %s: Total ", key);
+	line = strstr(out, head);
+	if (!line)
+		return -1;
+	for (line = strchr(line, '\n'); line && line[1] && line[1] != '\n';
+	     line = strchr(line + 1, '\n')) {
+		const char *colon = strstr(line + 1, "): ");
+		const char *end = strchr(line + 1, '\n');
+		size_t len = end ? (size_t)(end - colon - 3) : strlen(colon ? colon + 3 : "");
+		double v;
+
+		if (colon && (!end || colon < end) && len == strlen(value) &&
+		    !strncmp(colon + 3, value, len) && sscanf(line + 1, "%lf", &v) == 1)
+			return v;
+	}
+	return -1;
+}
+
+/*
+ * export --format pprof of the pprof trace, read by go tool pprof: the
+ * exact samples of each frame (VM, process, thread, kernel/user, symbol),
+ * the CPU time they stand for at 1 kHz, and the labels.
+ */
+static void test_export_pprof(void)
+{
+	static const struct { const char *frame, *cum; } expect[] = {
+		{ "vm3:web", "15" }, { "nginx (pid 40)", "10" }, { "worker (tid 41)", "10" },
+		{ "postgres (pid 50)", "4" }, { "postgres (tid 50)", "4" },
+		{ "[unknown process]", "1" }, { "[unknown thread]", "1" },
+		{ "[kernel]", "12" }, { "[user]", "3" }, { "do_work", "6" }, { "do_io", "5" },
+		{ "0x401000", "3" }, { "0xffffffff82000000", "1" },
+	};
+	const char *prof = path_of("prof.pb.gz");
+	struct run r;
+
+	run_prog(&r, "go", (const char *[]){ "version", NULL });
+	if (r.status)
+		tap_skip("no go tool (golang-go, scripts/deps installs it): %s", r.err);
+	write_profiled(path_of("prof.vmt"));
+	run(&r, (const char *[]){ "export", "-i", path_of("prof.vmt"), "--format", "pprof",
+				  "-o", prof, NULL });
+	TEST_ASSERT(r.status == 0 && !r.out[0], "status %d: %s", r.status, r.err);
+
+	run_prog(&r, "go", (const char *[]){ "tool", "pprof", "-top", "-cum",
+		 "-sample_index=samples", "-nodecount=100", prof, NULL });
+	TEST_ASSERT(r.status == 0, "go tool pprof: status %d: %s", r.status, r.err);
+	TEST_ASSERT(strstr(r.out, "Total samples = 15"), "%s", r.out);
+	for (size_t i = 0; i < ARRAY_SIZE(expect); i++)
+		TEST_ASSERT(!strcmp(pprof_cum(r.out, expect[i].frame), expect[i].cum),
+			    "%s: %s samples, not %s:\n%s", expect[i].frame,
+			    pprof_cum(r.out, expect[i].frame), expect[i].cum, r.out);
+
+	/* One 1 ms period per sample. */
+	run_prog(&r, "go", (const char *[]){ "tool", "pprof", "-top", "-cum",
+		 "-sample_index=cpu", "-nodecount=100", prof, NULL });
+	TEST_ASSERT(r.status == 0 && strstr(r.out, "Total samples = 15ms"), "%s", r.out);
+	TEST_ASSERT(!strcmp(pprof_cum(r.out, "nginx (pid 40)"), "10ms"), "%s", r.out);
+
+	run_prog(&r, "go", (const char *[]){ "tool", "pprof", "-tags", "-sample_index=samples",
+		 prof, NULL });
+	TEST_ASSERT(r.status == 0, "status %d: %s", r.status, r.err);
+	TEST_ASSERT(pprof_tag(r.out, "vcpu", "0") == 10 && pprof_tag(r.out, "vcpu", "1") == 5,
+		    "vcpu labels:\n%s", r.out);
+	TEST_ASSERT(pprof_tag(r.out, "comm", "nginx") == 10 &&
+		    pprof_tag(r.out, "comm", "postgres") == 4 && pprof_tag(r.out, "pid", "40") == 10 &&
+		    pprof_tag(r.out, "tid", "41") == 10, "task labels:\n%s", r.out);
+	TEST_ASSERT(pprof_tag(r.out, "vm_uuid", "11111111-2222-3333-4444-555555555555") == 15 &&
+		    pprof_tag(r.out, "vm", "vm3:web") == 15, "VM labels:\n%s", r.out);
+}
+
 /* A trace cut short, and one with a corrupt frame: the readable records,
  * a warning on stderr, status 0. */
 static void test_damaged(void)
@@ -576,10 +744,10 @@ static void test_usage(void)
 			  "vmtrace-collect record: --sample-source x: auto, pmu or timer\n"
 			  "Try 'vmtrace-collect record --help'.\n" },
 			{ { "export", "-i", "t.vmt", NULL },
-			  "vmtrace-collect export: which format? --format chrome-json or folded\n"
+			  "vmtrace-collect export: which format? --format chrome-json, folded or pprof\n"
 			  "Try 'vmtrace-collect export --help'.\n" },
 			{ { "export", "--format", "svg", NULL },
-			  "vmtrace-collect export: --format svg: chrome-json or folded\n"
+			  "vmtrace-collect export: --format svg: chrome-json, folded or pprof\n"
 			  "Try 'vmtrace-collect export --help'.\n" },
 		};
 
@@ -614,6 +782,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(report_keys),
 	TAP_TEST(report_metrics),
 	TAP_TEST(export),
+	TAP_TEST(export_pprof),
 	TAP_TEST(damaged),
 	TAP_TEST(bad_files),
 	TAP_TEST(usage),

@@ -423,6 +423,66 @@ static void test_export(void)
 	TEST_ASSERT(strstr(buf, "\"cat\":\"sample\",\"name\":\"do_work\""), "%s", buf);
 }
 
+static size_t count_of(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, what)); s += strlen(what))
+		n++;
+	return n;
+}
+
+/*
+ * export --format perfetto of the known trace, decoded by protoc against
+ * the schema subset in the tree: 16 packets, the exact tracks (VM 3 web of
+ * VMM 777, its exits/s counter, vCPU 0, nginx's samples track, lost), the
+ * three timed io exits as slices of their handling times, the HLT exit,
+ * two samples and the loss marker as instants, one exit-rate value.
+ */
+static void test_export_perfetto(void)
+{
+	char schema[sizeof(collect) + 8], buf[1 << 16];
+	struct run r;
+
+	/* util/ beside the program: ".../tests/../vmtrace-collect" -> ".../tests/../util". */
+	strcpy(schema, collect);
+	strcpy(strrchr(schema, '/'), "/util");
+	run_prog(&r, "protoc", (const char *[]){ "--version", NULL });
+	if (r.status)
+		tap_skip("no protoc (protobuf-compiler, scripts/deps installs it): %s", r.err);
+	write_known(path_of("known.vmt"), true);
+	run(&r, (const char *[]){ "export", "-i", path_of("known.vmt"), "--format", "perfetto",
+				  "-o", path_of("known.pftrace"), NULL });
+	TEST_ASSERT(r.status == 0 && !r.out[0], "status %d: %s", r.status, r.err);
+	/* protoc reads the trace on stdin: through sh for the redirection. */
+	snprintf(buf, sizeof(buf), "protoc --decode=perfetto.protos.Trace -I '%s' "
+		 "'%s/perfetto_trace.proto' < '%s'", schema, schema, path_of("known.pftrace"));
+	run_prog(&r, "sh", (const char *[]){ "-c", buf, NULL });
+	TEST_ASSERT(r.status == 0, "protoc: status %d: %s", r.status, r.err);
+	TEST_ASSERT_EQ(count_of(r.out, "packet {"), 16);
+	TEST_ASSERT_EQ(count_of(r.out, "track_descriptor {"), 5);
+	TEST_ASSERT(strstr(r.out, "process {\n      pid: 777\n      process_name: \"VM 3 web\""),
+		    "%s", r.out);
+	TEST_ASSERT(strstr(r.out, "name: \"vCPU 0\"") && strstr(r.out, "name: \"nginx (pid 40)\"") &&
+		    strstr(r.out, "name: \"lost\"") && strstr(r.out, "unit_name: \"exits/s\""),
+		    "%s", r.out);
+	TEST_ASSERT_EQ(count_of(r.out, "type: TYPE_SLICE_BEGIN"), 3);
+	TEST_ASSERT_EQ(count_of(r.out, "type: TYPE_SLICE_END"), 3);
+	TEST_ASSERT_EQ(count_of(r.out, "type: TYPE_INSTANT"), 4);
+	TEST_ASSERT_EQ(count_of(r.out, "type: TYPE_COUNTER"), 1);
+	/* The first io exit: from 5000001000 (MONO0 + 1000) for 1500 ns. */
+	TEST_ASSERT(strstr(r.out, "timestamp: 5000001000\n") &&
+		    strstr(r.out, "timestamp: 5000002500\n"), "%s", r.out);
+	/* Four exits in the one second: one rate value of 4. */
+	TEST_ASSERT(strstr(r.out, "counter_value: 4\n"), "%s", r.out);
+	/* Each name once in the interned data, then by number. */
+	TEST_ASSERT_EQ(count_of(r.out, "name: \"io\""), 1);
+	TEST_ASSERT_EQ(count_of(r.out, "name: \"hlt\""), 1);
+	TEST_ASSERT_EQ(count_of(r.out, "name: \"do_work\""), 1);
+	TEST_ASSERT_EQ(count_of(r.out, "name: \"ring_full\""), 1);
+	TEST_ASSERT(strstr(r.out, "uint_value: 4\n"), "ring_full 4: %s", r.out);
+}
+
 /*
  * The pprof trace: sampling at 1 kHz, VM 3 "web" with guest tasks nginx
  * (pid 40, thread "worker" 41, CR3 0x5000) and postgres (50, CR3 0x6000),
@@ -744,10 +804,10 @@ static void test_usage(void)
 			  "vmtrace-collect record: --sample-source x: auto, pmu or timer\n"
 			  "Try 'vmtrace-collect record --help'.\n" },
 			{ { "export", "-i", "t.vmt", NULL },
-			  "vmtrace-collect export: which format? --format chrome-json, folded or pprof\n"
+			  "vmtrace-collect export: which format? --format chrome-json, perfetto, folded or pprof\n"
 			  "Try 'vmtrace-collect export --help'.\n" },
 			{ { "export", "--format", "svg", NULL },
-			  "vmtrace-collect export: --format svg: chrome-json, folded or pprof\n"
+			  "vmtrace-collect export: --format svg: chrome-json, perfetto, folded or pprof\n"
 			  "Try 'vmtrace-collect export --help'.\n" },
 		};
 
@@ -783,6 +843,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(report_metrics),
 	TAP_TEST(export),
 	TAP_TEST(export_pprof),
+	TAP_TEST(export_perfetto),
 	TAP_TEST(damaged),
 	TAP_TEST(bad_files),
 	TAP_TEST(usage),

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The Perfetto trace writer of util/perfetto.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/bytes.h"
+#include "util/outbuf.h"
+#include "util/perfetto.h"
+
+/* Field numbers: util/perfetto_trace.proto. */
+enum {
+	TRACE_PACKET = 1,
+	PACKET_TIMESTAMP = 8, PACKET_SEQUENCE_ID = 10, PACKET_TRACK_EVENT = 11,
+	PACKET_INTERNED_DATA = 12, PACKET_SEQUENCE_FLAGS = 13, PACKET_TRACK_DESCRIPTOR = 60,
+	PACKET_FIRST_ON_SEQUENCE = 87,
+	SEQ_INCREMENTAL_STATE_CLEARED = 1, SEQ_NEEDS_INCREMENTAL_STATE = 2,
+	INTERNED_EVENT_CATEGORIES = 1, INTERNED_EVENT_NAMES = 2,
+	INTERNED_ANNOTATION_NAMES = 3, INTERNED_ANNOTATION_STRINGS = 29,
+	INTERNED_IID = 1, INTERNED_NAME = 2,	/* InternedString's str is 2 too */
+	TRACK_UUID = 1, TRACK_NAME = 2, TRACK_PROCESS = 3, TRACK_PARENT_UUID = 5,
+	TRACK_COUNTER = 8,
+	PROCESS_PID = 1, PROCESS_NAME = 6,
+	COUNTER_UNIT_NAME = 6,
+	ANNOTATION_NAME_IID = 1, ANNOTATION_UINT = 3, ANNOTATION_POINTER = 7,
+	ANNOTATION_STRING_IID = 17,
+	EVENT_CATEGORY_IIDS = 3, EVENT_ANNOTATIONS = 4, EVENT_TYPE = 9, EVENT_NAME_IID = 10,
+	EVENT_TRACK_UUID = 11, EVENT_COUNTER_VALUE = 30,
+	TYPE_SLICE_BEGIN = 1, TYPE_SLICE_END = 2, TYPE_INSTANT = 3, TYPE_COUNTER = 4,
+};
+
+/* Every packet's sequence: one writer, one sequence. */
+#define SEQUENCE_ID 1
+
+void pf_init(struct pf_writer *w, struct outbuf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	pb_init(&w->packet);
+	pb_init(&w->event);
+	pb_init(&w->sub);
+	pb_init(&w->arg);
+	pb_init(&w->interned);
+}
+
+static void intern_free(struct pf_intern *t)
+{
+	for (size_t i = 0; i < t->nr; i++)
+		free(t->strs[i]);
+	free(t->strs);
+	free(t->slots);
+	memset(t, 0, sizeof(*t));
+}
+
+int pf_finish(struct pf_writer *w)
+{
+	int err = w->err;
+
+	pb_free(&w->packet);
+	pb_free(&w->event);
+	pb_free(&w->sub);
+	pb_free(&w->arg);
+	pb_free(&w->interned);
+	intern_free(&w->names);
+	intern_free(&w->categories);
+	intern_free(&w->arg_names);
+	intern_free(&w->arg_strings);
+	return err;
+}
+
+/*
+ * The iid of @s in @t; if new, it goes into this packet's interned data
+ * as entry @field (EventName-like: iid, name).  0 if out of memory.
+ */
+static uint64_t intern(struct pf_writer *w, struct pf_intern *t, uint32_t field, const char *s)
+{
+	size_t i;
+
+	if (w->err)
+		return 0;
+	if (2 * (t->nr + 1) > t->cap_slots) {
+		size_t cap = t->cap_slots ? 2 * t->cap_slots : 64;
+		uint64_t *slots = calloc(cap, sizeof(*slots));
+
+		if (!slots)
+			goto oom;
+		for (i = 0; i < t->nr; i++) {
+			size_t j = vmt_hash_str(t->strs[i]) & (cap - 1);
+
+			while (slots[j])
+				j = (j + 1) & (cap - 1);
+			slots[j] = i + 1;
+		}
+		free(t->slots);
+		t->slots = slots;
+		t->cap_slots = cap;
+	}
+	for (i = vmt_hash_str(s) & (t->cap_slots - 1); t->slots[i]; i = (i + 1) & (t->cap_slots - 1))
+		if (!strcmp(t->strs[t->slots[i] - 1], s))
+			return t->slots[i];
+	if (t->nr == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		char **strs = realloc(t->strs, cap * sizeof(*strs));
+
+		if (!strs)
+			goto oom;
+		t->strs = strs;
+		t->cap = cap;
+	}
+	t->strs[t->nr] = strdup(s);
+	if (!t->strs[t->nr])
+		goto oom;
+	t->slots[i] = ++t->nr;
+	pb_reset(&w->sub);
+	pb_uint(&w->sub, INTERNED_IID, t->nr);
+	pb_string(&w->sub, INTERNED_NAME, s);
+	pb_message(&w->interned, field, &w->sub);
+	return t->nr;
+oom:
+	w->err = -ENOMEM;
+	return 0;
+}
+
+/* A packet; @interning: its event may refer to interned data. */
+static void packet_begin(struct pf_writer *w, bool interning)
+{
+	uint32_t flags = interning ? SEQ_NEEDS_INCREMENTAL_STATE : 0;
+
+	pb_reset(&w->packet);
+	pb_uint(&w->packet, PACKET_SEQUENCE_ID, SEQUENCE_ID);
+	if (!w->started) {
+		flags |= SEQ_INCREMENTAL_STATE_CLEARED;
+		pb_uint(&w->packet, PACKET_FIRST_ON_SEQUENCE, 1);
+		w->started = true;
+	}
+	pb_uint_nz(&w->packet, PACKET_SEQUENCE_FLAGS, flags);
+	if (w->interned.len)
+		pb_message(&w->packet, PACKET_INTERNED_DATA, &w->interned);
+	pb_reset(&w->interned);
+}
+
+/* The packet, as one Trace.packet field, out. */
+static void packet_end(struct pf_writer *w)
+{
+	uint8_t head[11];
+	size_t n = 0;
+	uint64_t len = w->packet.len;
+
+	if (w->err || pb_error(&w->packet) || pb_error(&w->event) || pb_error(&w->sub) ||
+	    pb_error(&w->arg) || pb_error(&w->interned)) {
+		w->err = -ENOMEM;
+		return;
+	}
+	head[n++] = TRACE_PACKET << 3 | PB_WIRE_LEN;
+	do {
+		head[n++] = (uint8_t)(len | (len >= 0x80 ? 0x80 : 0));
+		len >>= 7;
+	} while (len);
+	out_mem(w->out, (const char *)head, n);
+	out_mem(w->out, (const char *)w->packet.data, w->packet.len);
+	w->packets++;
+}
+
+static void descriptor(struct pf_writer *w, uint64_t uuid, uint64_t parent, const char *name)
+{
+	pb_reset(&w->event);
+	pb_uint(&w->event, TRACK_UUID, uuid);
+	pb_uint_nz(&w->event, TRACK_PARENT_UUID, parent);
+	if (name)
+		pb_string(&w->event, TRACK_NAME, name);
+}
+
+static void descriptor_end(struct pf_writer *w)
+{
+	packet_begin(w, false);
+	pb_message(&w->packet, PACKET_TRACK_DESCRIPTOR, &w->event);
+	packet_end(w);
+}
+
+void pf_process_track(struct pf_writer *w, uint64_t uuid, int32_t pid, const char *name)
+{
+	descriptor(w, uuid, 0, NULL);
+	pb_reset(&w->sub);
+	pb_uint(&w->sub, PROCESS_PID, (uint64_t)(int64_t)pid);
+	pb_string(&w->sub, PROCESS_NAME, name);
+	pb_message(&w->event, TRACK_PROCESS, &w->sub);
+	descriptor_end(w);
+}
+
+void pf_child_track(struct pf_writer *w, uint64_t uuid, uint64_t parent, const char *name)
+{
+	descriptor(w, uuid, parent, name);
+	descriptor_end(w);
+}
+
+void pf_counter_track(struct pf_writer *w, uint64_t uuid, uint64_t parent, const char *name,
+		      const char *unit_name)
+{
+	descriptor(w, uuid, parent, name);
+	pb_reset(&w->sub);
+	pb_string(&w->sub, COUNTER_UNIT_NAME, unit_name);
+	pb_message(&w->event, TRACK_COUNTER, &w->sub);
+	descriptor_end(w);
+}
+
+/* One TrackEvent packet at @ns; @name and @category NULL: left out. */
+static void event(struct pf_writer *w, uint64_t ns, unsigned int type, uint64_t track,
+		  const char *category, const char *name, const struct pf_arg *args,
+		  size_t nr_args)
+{
+	pb_reset(&w->event);
+	pb_uint(&w->event, EVENT_TYPE, type);
+	pb_uint(&w->event, EVENT_TRACK_UUID, track);
+	if (category)
+		pb_uint(&w->event, EVENT_CATEGORY_IIDS,
+			intern(w, &w->categories, INTERNED_EVENT_CATEGORIES, category));
+	if (name)
+		pb_uint(&w->event, EVENT_NAME_IID,
+			intern(w, &w->names, INTERNED_EVENT_NAMES, name));
+	for (size_t i = 0; i < nr_args; i++) {
+		pb_reset(&w->arg);
+		pb_uint(&w->arg, ANNOTATION_NAME_IID,
+			intern(w, &w->arg_names, INTERNED_ANNOTATION_NAMES, args[i].name));
+		if (args[i].str)
+			pb_uint(&w->arg, ANNOTATION_STRING_IID,
+				intern(w, &w->arg_strings, INTERNED_ANNOTATION_STRINGS, args[i].str));
+		else
+			pb_uint(&w->arg, args[i].ptr ? ANNOTATION_POINTER : ANNOTATION_UINT,
+				args[i].u);
+		pb_message(&w->event, EVENT_ANNOTATIONS, &w->arg);
+	}
+	packet_begin(w, category || name || nr_args);
+	pb_uint(&w->packet, PACKET_TIMESTAMP, ns);
+	pb_message(&w->packet, PACKET_TRACK_EVENT, &w->event);
+	packet_end(w);
+}
+
+void pf_slice(struct pf_writer *w, uint64_t track, uint64_t begin_ns, uint64_t end_ns,
+	      const char *category, const char *name, const struct pf_arg *args, size_t nr_args)
+{
+	event(w, begin_ns, TYPE_SLICE_BEGIN, track, category, name, args, nr_args);
+	event(w, end_ns, TYPE_SLICE_END, track, NULL, NULL, NULL, 0);
+}
+
+void pf_instant(struct pf_writer *w, uint64_t track, uint64_t ns, const char *category,
+		const char *name, const struct pf_arg *args, size_t nr_args)
+{
+	event(w, ns, TYPE_INSTANT, track, category, name, args, nr_args);
+}
+
+void pf_counter(struct pf_writer *w, uint64_t track, uint64_t ns, int64_t value)
+{
+	pb_reset(&w->event);
+	pb_uint(&w->event, EVENT_TYPE, TYPE_COUNTER);
+	pb_uint(&w->event, EVENT_TRACK_UUID, track);
+	pb_uint(&w->event, EVENT_COUNTER_VALUE, (uint64_t)value);
+	packet_begin(w, false);
+	pb_uint(&w->packet, PACKET_TIMESTAMP, ns);
+	pb_message(&w->packet, PACKET_TRACK_EVENT, &w->event);
+	packet_end(w);
+}

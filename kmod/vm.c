@@ -281,7 +281,9 @@ int vmt_vm_dump(unsigned long *cursor,
 				err = fill(&info, arg);
 			}
 			raw_spin_unlock_irqrestore(&vmt_vm_lock, flags);
-			if (!next || err)
+			if (!next)
+				break;		/* this bucket is done: the next */
+			if (err)
 				return err;
 			cursor[1] = next->id;
 		}

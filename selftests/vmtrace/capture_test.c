@@ -419,6 +419,53 @@ static void test_get_vms(void)
 	vmt_client_close(c);
 }
 
+/*
+ * GET_VMS lists every VM the module tracks, however they hash to its
+ * table's buckets: 32 VMs of this process, each run once in a session, are
+ * all listed, once each, each with its own memslot (the guest memory's
+ * exact range and host address).
+ */
+static void test_get_vms_many(void)
+{
+	enum { NR = 32 };
+	struct vmt_start_config cfg = { 0 };
+	struct vmt_client *c = vmt_open();
+	struct kvm_vm *vms[NR];
+	struct vmt_vm_info *info;
+	struct rec_buf buf = { 0 };
+	size_t nr, listed = 0, seen[NR] = { 0 };
+	int err;
+
+	vmt_start(c, &cfg);
+	for (int v = 0; v < NR; v++) {
+		vms[v] = vm_create();
+		run_port_writes(vm_vcpu_add(vms[v]), 1, false);
+	}
+	vmt_stop_drain(c, &buf);
+
+	err = vmt_client_get_vms(c, &info, &nr);
+	TEST_ASSERT(!err, "GET_VMS: %s", strerror(-err));
+	for (size_t i = 0; i < nr; i++) {
+		if (info[i].pid != (uint32_t)getpid())
+			continue;
+		listed++;
+		for (size_t s = 0; s < info[i].nr_slots; s++)
+			for (int v = 0; v < NR; v++)
+				if (info[i].slots[s].gpa == 0 &&
+				    info[i].slots[s].size == vms[v]->mem_size &&
+				    info[i].slots[s].hva == (uint64_t)vms[v]->mem)
+					seen[v]++;
+	}
+	TEST_ASSERT_EQ(listed, NR);
+	for (int v = 0; v < NR; v++)
+		TEST_ASSERT(seen[v] == 1, "VM %d listed %zu times", v, seen[v]);
+	vmt_vms_free(info, nr);
+	rec_buf_free(&buf);
+	for (int v = 0; v < NR; v++)
+		vm_free(vms[v]);
+	vmt_client_close(c);
+}
+
 /* Exit-reason and VM filters: only HLT exits recorded when asked, and
  * nothing from this VM when the filter names another VMM pid. */
 static void test_filters(void)
@@ -842,6 +889,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(loss_accounting),
 	TAP_TEST(two_vms),
 	TAP_TEST(get_vms),
+	TAP_TEST(get_vms_many),
 	TAP_TEST(filters),
 	TAP_TEST(timestamps),
 	TAP_TEST(task_slot),

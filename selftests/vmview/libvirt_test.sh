@@ -211,8 +211,8 @@ series=0
 for _ in $(seq 1 60); do
 	sleep 1
 	curl -s -m 10 "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt" 2>/dev/null || continue
-	if grep -q "^vmtrace_vm_vcpu_cpu_percent{vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\",source=\"hypervisor\"} " "$dir/metrics.txt" &&
-		grep -q "^vmtrace_vm_run_delay_percent{vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\",source=\"hypervisor\"} " "$dir/metrics.txt"; then
+	if grep -q "^vmtrace_vm_vcpu_cpu_seconds_total{vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\",source=\"hypervisor\"} " "$dir/metrics.txt" &&
+		grep -q "^vmtrace_vm_run_delay_seconds_total{vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\",source=\"hypervisor\"} " "$dir/metrics.txt"; then
 		series=1
 		break
 	fi

@@ -302,39 +302,69 @@ else
 fi
 
 # ---- serve ----
+# Two scrapes at least 3 s of snapshots apart (the md5sum burner keeps one
+# vCPU busy meanwhile): the counters grow by about one CPU-second per
+# second on each side.  Bounds 0.5 - 1.6: the guest accounts at its ticks,
+# and the VMM also runs its other threads.
 "$collect" serve --listen "127.0.0.1:$PORT" --interval 1 --no-session "${common[@]}" \
 	>"$dir/serve.out" 2>&1 &
 serve_pid=$!
+vmlabels="vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\""
+md5="^vmtrace_process_cpu_seconds_total{$vmlabels,guest_pid=\"[0-9]*\",comm=\"md5sum\""
+# metric FILE SERIES-REGEX: the value of the first series matching.
+metric() { grep "$2" "$1" | head -n 1 | awk '{ print $2 }'; }
 got=0
 for _ in $(seq 1 40); do
 	sleep 1
-	if curl -sf "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt" 2>/dev/null &&
-		grep -q 'vmtrace_process_cpu_percent{.*comm="md5sum",source="guest"}' "$dir/metrics.txt"; then
+	if curl -sf -m 10 "http://127.0.0.1:$PORT/metrics" >"$dir/metrics.txt" 2>/dev/null &&
+		grep -q "$md5,mode=\"user\"}" "$dir/metrics.txt"; then
 		got=1
 		break
 	fi
 done
+if [ $got -eq 1 ]; then
+	for _ in $(seq 1 30); do
+		sleep 1
+		curl -sf -m 10 "http://127.0.0.1:$PORT/metrics" >"$dir/metrics2.txt" 2>/dev/null || continue
+		span=$(awk -v a="$(metric "$dir/metrics.txt" '^vmtrace_snapshot_timestamp_seconds ')" \
+			-v b="$(metric "$dir/metrics2.txt" '^vmtrace_snapshot_timestamp_seconds ')" \
+			'BEGIN { print (b - a >= 3) ? b - a : 0 }')
+		[ "$span" = 0 ] || break
+	done
+fi
 code404=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
 promtool_ok=1 promtool_note="promtool not installed"
 if command -v promtool >/dev/null 2>&1; then
-	promtool_note="promtool check metrics passed"
+	promtool_note="promtool check metrics clean"
 	promtool check metrics <"$dir/metrics.txt" >"$dir/promtool.out" 2>&1 || promtool_ok=0
 fi
 kill "$serve_pid" 2>/dev/null
 wait "$serve_pid" 2>/dev/null
 serve_pid=
-vmlabels="vm=\"$NAME\",uuid=\"$UUID\",pid=\"$qemu_pid\""
+# rate SERIES-REGEX: its growth per second between the two scrapes.
+rate() {
+	awk -v a="$(metric "$dir/metrics.txt" "$1")" -v b="$(metric "$dir/metrics2.txt" "$1")" \
+		-v s="${span:-0}" 'BEGIN { if (a == "" || b == "" || s <= 0) print "none";
+			else printf "%.2f", (b - a) / s }'
+}
+in_band() { awk -v r="$1" 'BEGIN { exit !(r != "none" && r >= 0.5 && r <= 1.6) }'; }
+hv_rate=$(rate "^vmtrace_vm_cpu_seconds_total{$vmlabels,source=\"hypervisor\"} ")
+gst_rate=$(rate "^vmtrace_vm_cpu_seconds_total{$vmlabels,source=\"guest\"} ")
+md5_user=$(rate "$md5,mode=\"user\"} ")
+md5_sys=$(rate "$md5,mode=\"system\"} ")
+md5_rate=$(awk -v u="$md5_user" -v s="$md5_sys" 'BEGIN { if (u == "none" || s == "none") print "none"; else printf "%.2f", u + s }')
 if [ $got -eq 1 ] && [ "$code404" = 404 ] && [ $promtool_ok -eq 1 ] &&
-	grep -q "^vmtrace_vm_cpu_percent{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt" &&
-	grep -q "^vmtrace_vm_cpu_percent{$vmlabels,source=\"guest\"} " "$dir/metrics.txt" &&
+	in_band "$hv_rate" && in_band "$gst_rate" && in_band "$md5_rate" &&
 	grep -q "^vmtrace_vm_info{$vmlabels,mac=\"$MAC\"} 1" "$dir/metrics.txt" &&
 	grep -q "^vmtrace_process_memory_bytes{$vmlabels,guest_pid=\"[0-9]*\",comm=\"md5sum\",source=\"guest\"} " "$dir/metrics.txt" &&
-	grep -q "^vmtrace_vm_memory_bytes{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt"; then
-	ok "serve: /metrics has both sides' series for $NAME; 404 elsewhere; $promtool_note"
+	grep -q "^vmtrace_vm_memory_bytes{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt" &&
+	grep -q '^vmtrace_build_info{version="[0-9.]*",record_format="[0-9]*"} 1' "$dir/metrics.txt"; then
+	ok "serve: /metrics over ${span} s: CPU-seconds per second hypervisor $hv_rate, guest $gst_rate, md5sum $md5_rate; identity, memory and build info; 404 elsewhere; $promtool_note"
 else
-	notok "serve: /metrics" "md5sum series seen: $got, /other: $code404, promtool: $promtool_ok" \
+	notok "serve: /metrics" "md5sum series seen: $got, span ${span:-?} s, rates hypervisor $hv_rate guest $gst_rate md5sum $md5_rate (0.5 - 1.6 expected), /other: $code404, promtool: $promtool_ok" \
 		"$(head -c 400 "$dir/promtool.out" 2>/dev/null)" "$(head -c 300 "$dir/serve.out")"
-	grep -E '^vmtrace_vm_(cpu_percent|info)' "$dir/metrics.txt" 2>/dev/null | head -n 5 | sed 's/^/#   /'
+	grep -E '^vmtrace_(vm_cpu_seconds_total|vm_info|process_cpu_seconds_total)' "$dir/metrics.txt" \
+		2>/dev/null | head -n 8 | sed 's/^/#   /'
 fi
 
 # ---- top under tmux, 80x24 ----

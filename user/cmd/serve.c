@@ -16,7 +16,6 @@
 #include "view/http_server.h"
 #include "view/prom.h"
 #include "cmd/cmd.h"
-#include "cmd/cmd.h"
 #include "cmd/sample_loop.h"
 
 struct serve {

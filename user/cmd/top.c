@@ -18,7 +18,6 @@
 #include "util/options.h"
 #include "view/top_view.h"
 #include "cmd/cmd.h"
-#include "cmd/cmd.h"
 #include "cmd/sample_loop.h"
 
 #define LINE_MAX_COLS 256

@@ -14,7 +14,6 @@
 #include "view/vm_html.h"
 #include "view/vm_report.h"
 #include "cmd/cmd.h"
-#include "cmd/cmd.h"
 #include "trace/metrics_file.h"
 
 static void vmreport_usage(FILE *f)

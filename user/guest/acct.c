@@ -422,13 +422,15 @@ int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
 	return 0;
 }
 
-int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
-		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns)
+/* kernel_cpustat.cpustat[@idx[0..@n)] summed over CPUs 0 .. @nr_cpus - 1. */
+static int read_cpustat(struct vmt_guest *g, const struct gacct_layout *l, int64_t virt_slide,
+			uint32_t nr_cpus, const int *idx, size_t n, uint64_t *sum)
 {
-	uint64_t sym = l->kernel_cpustat, sum = 0, base, v;
+	uint64_t sym = l->kernel_cpustat, base, v;
 	uint32_t cpu;
 	int err;
 
+	*sum = 0;
 	if (!sym || !l->per_cpu_offset || l->cputime_steal < 0)
 		return -ENOENT;
 	if (!nr_cpus || nr_cpus > GACCT_MAX_CPUS)
@@ -437,12 +439,32 @@ int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
 		sym += (uint64_t)virt_slide;
 	for (cpu = 0; cpu < nr_cpus; cpu++) {
 		err = read_u64(g, l->per_cpu_offset + (uint64_t)virt_slide + 8ULL * cpu, &base);
-		if (!err)
-			err = read_u64(g, base + sym + 8ULL * (uint64_t)l->cputime_steal, &v);
+		for (size_t i = 0; !err && i < n; i++) {
+			err = read_u64(g, base + sym + 8ULL * (uint64_t)idx[i], &v);
+			*sum += v;
+		}
 		if (err)
 			return err;
-		sum += v;
 	}
-	*steal_ns = sum;
 	return 0;
+}
+
+int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
+		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns)
+{
+	int idx = l->cputime_steal;
+
+	return read_cpustat(g, l, virt_slide, nr_cpus, &idx, 1, steal_ns);
+}
+
+int gacct_read_busy(struct vmt_guest *g, const struct gacct_layout *l,
+		    int64_t virt_slide, uint32_t nr_cpus, uint64_t *busy_ns)
+{
+	/* USER, NICE, SYSTEM, SOFTIRQ, IRQ: enum cpu_usage_stat's first five
+	 * wherever CPUTIME_STEAL is 7 (every kernel since 2.6.37). */
+	static const int busy[] = { 0, 1, 2, 3, 4 };
+
+	if (l->cputime_steal != 7)
+		return -ENOENT;
+	return read_cpustat(g, l, virt_slide, nr_cpus, busy, 5, busy_ns);
 }

@@ -159,5 +159,13 @@ int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
 #define GACCT_MAX_CPUS 4096
 int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
 		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns);
+/*
+ * The guest's busy time the same way: user + nice + system + softirq + irq
+ * of kernel_cpustat (/proc/stat's first columns but idle and iowait; the
+ * time of the guest's own guests is inside user), in ns.  -ENOENT where
+ * enum cpu_usage_stat is not in its usual order (CPUTIME_STEAL not 7).
+ */
+int gacct_read_busy(struct vmt_guest *g, const struct gacct_layout *l,
+		    int64_t virt_slide, uint32_t nr_cpus, uint64_t *busy_ns);
 
 #endif

@@ -34,48 +34,61 @@ static void expect(const char *text, const char *line)
 
 #define WEB1 "vm=\"web1\",uuid=\"6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c\",pid=\"4242\""
 
+#define V5000 "vm=\"\",uuid=\"\",pid=\"5000\""
+#define SPIN ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\""
+
 static void test_series(void)
 {
 	char *t = render();
 
+	expect(t, "vmtrace_build_info{version=\"" VMT_TEST_RELEASE "\",record_format=\"2\"} 1");
 	expect(t, "vmtrace_vm_info{" WEB1 ",mac=\"52:54:00:ab:cd:02\"} 1");
-	expect(t, "vmtrace_vm_info{vm=\"\",uuid=\"\",pid=\"5000\",mac=\"\"} 1");
-	expect(t, "vmtrace_vm_cpu_percent{" WEB1 ",source=\"hypervisor\"} 95");
-	expect(t, "vmtrace_vm_cpu_percent{" WEB1 ",source=\"guest\"} 91");
-	expect(t, "vmtrace_vm_cpu_gap_percent{" WEB1 "} 4");
-	expect(t, "vmtrace_vm_memory_bytes{" WEB1 ",source=\"hypervisor\"} 2.09715e+08");
-	expect(t, "vmtrace_vm_exit_reason_per_second{" WEB1 ",reason=\"npf\"} 1000");
-	expect(t, "vmtrace_vm_flag{" WEB1 ",flag=\"gap\"} 1");
-	expect(t, "vmtrace_process_cpu_percent{" WEB1
-	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",source=\"guest\"} 90");
-	expect(t, "vmtrace_process_cpu_percent{" WEB1
-	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",source=\"hypervisor\"} 88");
-	expect(t, "vmtrace_process_flag{" WEB1
-	       ",guest_pid=\"77\",comm=\"spin \\\"x\\\"\\\\\\n\",flag=\"uid\"} 1");
-	expect(t, "vmtrace_process_uid{" WEB1 ",guest_pid=\"2\",comm=\"kthreadd\",kind=\"kernel\"} 0");
+	expect(t, "vmtrace_vm_info{" V5000 ",mac=\"\"} 1");
+	/* Counters in seconds, exact to the nanosecond. */
+	expect(t, "vmtrace_vm_cpu_seconds_total{" WEB1 ",source=\"hypervisor\"} 123.456789012");
+	expect(t, "vmtrace_vm_cpu_seconds_total{" WEB1 ",source=\"guest\"} 110");
+	expect(t, "vmtrace_vm_cpu_seconds_total{" V5000 ",source=\"hypervisor\"} 7");
+	expect(t, "vmtrace_vm_vcpu_cpu_seconds_total{" WEB1 ",source=\"hypervisor\"} 120");
+	expect(t, "vmtrace_vm_run_delay_seconds_total{" WEB1 ",source=\"hypervisor\"} 0.5");
+	expect(t, "vmtrace_vm_run_delay_seconds_total{" WEB1 ",source=\"guest\"} 0.3");
+	expect(t, "vmtrace_vm_exit_handling_seconds_total{" WEB1 ",source=\"hypervisor\"} 2.25");
+	expect(t, "vmtrace_vm_exits_total{" WEB1 ",reason=\"npf\"} 1000000");
+	expect(t, "vmtrace_vm_exits_total{" WEB1 ",reason=\"hlt\"} 500000");
+	expect(t, "vmtrace_process_cpu_seconds_total{" WEB1 SPIN ",mode=\"user\"} 90");
+	expect(t, "vmtrace_process_cpu_seconds_total{" WEB1 SPIN ",mode=\"system\"} 1.5");
+	/* Gauges in base units: ratios of one CPU, bytes. */
+	expect(t, "vmtrace_vm_cpu_gap_ratio{" WEB1 "} 0.04");
 	expect(t, "vmtrace_vm_cpu_gap_cause{" WEB1 ",cause=\"none\"} 1");
-	expect(t, "vmtrace_vm_run_delay_percent{" WEB1 ",source=\"hypervisor\"} 0.5");
-	/* The same wait as the guest accounts it, and the exits' handling. */
-	expect(t, "vmtrace_vm_run_delay_percent{" WEB1 ",source=\"guest\"} 0.3");
-	expect(t, "vmtrace_vm_exit_handling_percent{" WEB1 ",source=\"hypervisor\"} 1.5");
-	TEST_ASSERT(!strstr(t, "vmtrace_vm_exit_handling_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
-		    "exit handling series of VM 5000");
+	expect(t, "vmtrace_vm_memory_bytes{" WEB1 ",source=\"hypervisor\"} 209715200");
+	expect(t, "vmtrace_vm_memory_bytes{" WEB1 ",source=\"guest\"} 83886080");
+	expect(t, "vmtrace_vm_memory_given_bytes{" WEB1 ",source=\"hypervisor\"} 268435456");
+	expect(t, "vmtrace_vm_flag{" WEB1 ",flag=\"gap\"} 1");
+	expect(t, "vmtrace_process_sampled_cpu_ratio{" WEB1 SPIN "} 0.88");
+	expect(t, "vmtrace_process_memory_bytes{" WEB1 SPIN ",source=\"guest\"} 3145728");
+	expect(t, "vmtrace_process_flag{" WEB1 SPIN ",flag=\"uid\"} 1");
+	expect(t, "vmtrace_process_uid{" WEB1 ",guest_pid=\"2\",comm=\"kthreadd\",kind=\"kernel\"} 0");
+	expect(t, "vmtrace_snapshot_timestamp_seconds 1700000000.123");
 	/* Unknown figures are absent, not -1: VM 5000's vCPU threads were
-	 * not found, and its guest is unknown (no gap, no cause). */
-	TEST_ASSERT(!strstr(t, "vmtrace_vm_vcpu_cpu_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
-		    "vcpu series of VM 5000");
-	TEST_ASSERT(!strstr(t, "vmtrace_vm_run_delay_percent{vm=\"\",uuid=\"\",pid=\"5000\""),
-		    "run delay series of VM 5000");
+	 * not found, it has no session's exits, and its guest is unknown (no
+	 * gap, no cause, no guest series). */
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_vcpu_cpu_seconds_total{" V5000), "vcpu series of 5000");
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_run_delay_seconds_total{" V5000), "delay of 5000");
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_exit_handling_seconds_total{" V5000), "exits of 5000");
+	TEST_ASSERT(!strstr(t, "vmtrace_vm_exits_total{" V5000), "exits of 5000");
+	TEST_ASSERT(!strstr(t, V5000 ",source=\"guest\""), "guest series of 5000");
 	TEST_ASSERT(!strstr(t, "cause=\"-\""), "a cause for an unknown gap");
 	TEST_ASSERT(!strstr(t, "} -1\n"), "a -1 value");
-	/* The VM whose guest is unknown has no guest-side series. */
-	TEST_ASSERT(!strstr(t, "pid=\"5000\",source=\"guest\""), "no guest series");
-	/* One HELP and TYPE per family, never repeated. */
+	/* The old percent and per-second gauges are gone. */
+	TEST_ASSERT(!strstr(t, "_percent") && !strstr(t, "_per_second"), "old names:\n%s", t);
+	/* One HELP and TYPE per family, never repeated; counters say so. */
 	{
-		const char *first = strstr(t, "# TYPE vmtrace_vm_cpu_percent ");
+		const char *first = strstr(t, "# TYPE vmtrace_vm_cpu_seconds_total counter\n");
 
-		TEST_ASSERT(first && !strstr(first + 1, "# TYPE vmtrace_vm_cpu_percent "),
-			    "family header repeated");
+		TEST_ASSERT(first && !strstr(first + 1, "# TYPE vmtrace_vm_cpu_seconds_total "),
+			    "family header missing or repeated");
+		TEST_ASSERT(strstr(t, "# TYPE vmtrace_vm_exits_total counter\n") &&
+			    strstr(t, "# TYPE vmtrace_process_cpu_seconds_total counter\n") &&
+			    strstr(t, "# TYPE vmtrace_vm_memory_bytes gauge\n"), "types");
 	}
 	free(t);
 }
@@ -109,6 +122,7 @@ static void test_promtool(void)
 	f = fdopen(fd, "w");
 	fputs(t, f);
 	fclose(f);
+	/* Exit status 3 on any lint problem (a counter without _total, ...). */
 	snprintf(cmd, sizeof(cmd), "bash -c 'promtool check metrics < %s'", path);
 	rc = system(cmd);
 	unlink(path);

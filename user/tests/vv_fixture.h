@@ -53,6 +53,20 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[0].guest_mem_used = 80ULL << 20;
 	vms[0].gap_valid = true;
 	vms[0].cpu_gap_pct = 4;
+	/* Totals (live only: metrics files do not keep them). */
+	vms[0].hv_totals_valid = vms[0].hv_vcpu_totals_valid = true;
+	vms[0].hv_cpu_ns = 123456789012ULL;		/* 123.456789012 s */
+	vms[0].hv_vcpu_ns = 120000000000ULL;
+	vms[0].hv_run_delay_ns = 500000000ULL;
+	vms[0].exit_totals_valid = true;
+	vms[0].exits_total = 1500000;
+	vms[0].exit_handling_ns = 2250000000ULL;
+	vms[0].nr_exit_totals = 2;
+	vms[0].exit_totals[0] = (struct vv_exit_total){ 0x400, "npf", 1000000 };
+	vms[0].exit_totals[1] = (struct vv_exit_total){ 0x78, "hlt", 500000 };
+	vms[0].guest_totals_valid = true;
+	vms[0].guest_busy_ns = 110000000000ULL;
+	vms[0].guest_steal_ns = 300000000ULL;
 	vms[0].flags = VV_F_CPU_GAP;
 	vms[0].proc_flags = VV_F_NEW_PROCESS | VV_F_UID;
 	vms[0].procs = procs;
@@ -68,6 +82,7 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	procs[2] = (struct vv_proc){ .pid = 77, .ppid = 1, .uid = 1000, .state = 'R',
 		.comm = "spin \"x\"\\\n", .nr_threads = 1, .acct_valid = true,
 		.guest_cpu_pct = cpu_busy, .guest_user_pct = cpu_busy,
+		.utime_ns = 90000000000ULL, .stime_ns = 1500000000ULL,
 		.sample_cpu_pct = cpu_busy - 2, .rss_bytes = 3 << 20, .rss_valid = true,
 		.flags = VV_F_NEW_PROCESS | VV_F_UID };
 
@@ -76,6 +91,8 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[1].hv_valid = true;
 	vms[1].hv_cpu_pct = 3;
 	vms[1].hv_rss_bytes = 64ULL << 20;
+	vms[1].hv_totals_valid = true;
+	vms[1].hv_cpu_ns = 7000000000ULL;
 	/* A VMM whose vCPU threads were not found (unnamed threads). */
 	vms[1].hv_vcpu_pct = vms[1].hv_run_delay_pct = -1;
 	vms[1].exits_per_s = vms[1].hv_exit_pct = -1;

@@ -71,6 +71,13 @@ struct vv_exit_rate {
 	double per_s;
 };
 
+/* Exits of one reason since the sampler first saw the VM. */
+struct vv_exit_total {
+	uint32_t reason;
+	char name[VV_EXIT_NAME_LEN];
+	uint64_t n;
+};
+
 struct vv_vm {
 	/* Identity: vm_id, vmm_pid, comm, name, uuid, macs. */
 	struct vmt_vm_meta id;
@@ -112,6 +119,24 @@ struct vv_vm {
 	 * guest did not account; only with both sides known. */
 	bool gap_valid;
 	double cpu_gap_pct;
+
+	/*
+	 * Running totals, for counters (Prometheus): never stored in metrics
+	 * files (a file read back has them all unset).
+	 */
+	bool hv_totals_valid;
+	uint64_t hv_cpu_ns;		/* the VMM process: utime + stime */
+	bool hv_vcpu_totals_valid;	/* vCPU threads known */
+	uint64_t hv_vcpu_ns;		/* vCPU threads' run time */
+	uint64_t hv_run_delay_ns;	/* vCPU threads' runnable waits */
+	bool exit_totals_valid;		/* a session counts exits */
+	uint64_t exits_total;		/* since the sampler first saw it */
+	uint64_t exit_handling_ns;	/* handling time of those, halts out */
+	size_t nr_exit_totals;
+	struct vv_exit_total exit_totals[VV_MAX_EXIT_REASONS];
+	bool guest_totals_valid;
+	uint64_t guest_busy_ns;		/* guest CPUs' user+nice+system+irq+softirq */
+	uint64_t guest_steal_ns;	/* guest CPUs' steal */
 
 	unsigned int flags;		/* VV_F_* of the VM itself */
 	unsigned int proc_flags;	/* every process's flags ORed */

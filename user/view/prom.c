@@ -7,6 +7,7 @@
 #include <string.h>
 #include "view/prom.h"
 #include "util/utf8.h"
+#include <linux/vmtrace.h>
 
 void prom_write_label_value(FILE *f, const char *s)
 {
@@ -34,8 +35,9 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Doubles as Prometheus writes them: NaN/Inf spelled out, else %.17g-free
- * short form (%.6g loses nothing that matters for percentages). */
+/* Doubles as Prometheus writes them: NaN/Inf spelled out, else with 15
+ * significant digits, exact for counters of bytes, exits and nanoseconds
+ * up to 10^15 (what rate() needs: a counter that rounds steps). */
 static void value(FILE *f, double v)
 {
 	if (isnan(v))
@@ -43,7 +45,7 @@ static void value(FILE *f, double v)
 	else if (isinf(v))
 		fputs(v > 0 ? " +Inf\n" : " -Inf\n", f);
 	else
-		fprintf(f, " %.6g\n", v);
+		fprintf(f, " %.15g\n", v);
 }
 
 static void vm_labels(FILE *f, const struct vv_vm *vm)
@@ -98,7 +100,8 @@ struct vm_source {
 };
 
 static void vm_family(FILE *f, const struct vv_snapshot *s, const char *name,
-		      const char *help, const struct vm_source *src, size_t nr_src)
+		      const char *type, const char *help, const struct vm_source *src,
+		      size_t nr_src)
 {
 	bool any = false;
 	size_t i, j;
@@ -109,60 +112,64 @@ static void vm_family(FILE *f, const struct vv_snapshot *s, const char *name,
 			if (!src[j].get(&s->vms[i], &v))
 				continue;
 			if (!any)
-				header(f, name, "gauge", help);
+				header(f, name, type, help);
 			any = true;
 			vm_series(f, name, &s->vms[i], src[j].source ? "source" : NULL,
 				  src[j].source, v);
 		}
 }
 
-#define FAMILY(f, s, name, help, ...) do {					\
+#define FAMILY(f, s, name, type, help, ...) do {				\
 	static const struct vm_source src_[] = { __VA_ARGS__ };		\
-	vm_family(f, s, name, help, src_, sizeof(src_) / sizeof(src_[0]));	\
+	vm_family(f, s, name, type, help, src_, sizeof(src_) / sizeof(src_[0])); \
 } while (0)
 
-static bool hv_cpu(const struct vv_vm *vm, double *v)
+/* ---- counters: totals since the VMM started or the VM was first seen ---- */
+
+static bool hv_cpu_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->hv_cpu_pct;
-	return vm->hv_valid;
+	*v = vm->hv_cpu_ns / 1e9;
+	return vm->hv_totals_valid;
 }
 
-static bool guest_cpu(const struct vv_vm *vm, double *v)
+static bool guest_cpu_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->guest_cpu_pct;
-	return vm->guest_valid && vm->guest_cpu_pct >= 0;
+	*v = vm->guest_busy_ns / 1e9;
+	return vm->guest_totals_valid;
 }
 
-static bool cpu_gap(const struct vv_vm *vm, double *v)
+static bool vcpu_cpu_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->cpu_gap_pct;
-	return vm->gap_valid;
+	*v = vm->hv_vcpu_ns / 1e9;
+	return vm->hv_vcpu_totals_valid;
 }
 
-/* Unknown (no vCPU thread found): no series, not a -1. */
-static bool vcpu_cpu(const struct vv_vm *vm, double *v)
+static bool run_delay_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->hv_vcpu_pct;
-	return vm->hv_valid && vm->hv_vcpu_pct >= 0;
-}
-
-static bool run_delay(const struct vv_vm *vm, double *v)
-{
-	*v = vm->hv_run_delay_pct;
-	return vm->hv_valid && vm->hv_run_delay_pct >= 0;
+	*v = vm->hv_run_delay_ns / 1e9;
+	return vm->hv_vcpu_totals_valid;
 }
 
 /* The same wait as the guest learnt it: its steal time. */
-static bool guest_steal(const struct vv_vm *vm, double *v)
+static bool guest_steal_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->guest_steal_pct;
-	return vm->guest_valid && vm->guest_steal_pct >= 0;
+	*v = vm->guest_steal_ns / 1e9;
+	return vm->guest_totals_valid;
 }
 
-static bool exit_handling(const struct vv_vm *vm, double *v)
+static bool exit_handling_total(const struct vv_vm *vm, double *v)
 {
-	*v = vm->hv_exit_pct;
-	return vm->hv_exit_pct >= 0;
+	*v = vm->exit_handling_ns / 1e9;
+	return vm->exit_totals_valid;
+}
+
+/* ---- gauges: the last interval's figures, in base units ---- */
+
+/* Unknown (no vCPU thread found): no series, not a -1. */
+static bool cpu_gap(const struct vv_vm *vm, double *v)
+{
+	*v = vm->cpu_gap_pct / 100;
+	return vm->gap_valid;
 }
 
 static bool hv_mem(const struct vv_vm *vm, double *v)
@@ -189,35 +196,44 @@ static bool mem_given(const struct vv_vm *vm, double *v)
 	return vm->mem_bytes != 0;
 }
 
-static bool exits(const struct vv_vm *vm, double *v)
+/* Each VM's (or process's) bit flags, as label values of a gauge of 1. */
+static void vm_flags(FILE *f, const struct vv_snapshot *s)
 {
-	*v = vm->exits_per_s;
-	return vm->exits_per_s >= 0;
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_vms; i++)
+		for (size_t k = 0; k < 8 * sizeof(unsigned int); k++) {
+			if (!(s->vms[i].flags & (1U << k)))
+				continue;
+			if (!any)
+				header(f, "vmtrace_vm_flag", "gauge",
+				       "A notable change on the VM (cpu, mem: outside baseline; gap: hypervisor vs guest CPU).");
+			any = true;
+			vm_series(f, "vmtrace_vm_flag", &s->vms[i], "flag",
+				  vv_flag_name(1U << k), 1);
+		}
 }
 
-int prom_write(FILE *f, const struct vv_snapshot *s)
+static void vm_exits(FILE *f, const struct vv_snapshot *s)
 {
-	size_t i, j, k;
-	bool any;
+	bool any = false;
 
-	header(f, "vmtrace_vm_info", "gauge",
-	       "A VM on this host: its identity (one series per MAC address).");
-	for (i = 0; i < s->nr_vms; i++) {
-		const struct vv_vm *vm = &s->vms[i];
+	for (size_t i = 0; i < s->nr_vms; i++)
+		for (size_t j = 0; j < s->vms[i].nr_exit_totals; j++) {
+			if (!any)
+				header(f, "vmtrace_vm_exits_total", "counter",
+				       "VM-exits by exit reason since vmtrace first saw the VM (per second: rate()).");
+			any = true;
+			vm_series(f, "vmtrace_vm_exits_total", &s->vms[i], "reason",
+				  s->vms[i].exit_totals[j].name, (double)s->vms[i].exit_totals[j].n);
+		}
+}
 
-		if (!vm->id.nr_macs)
-			vm_series(f, "vmtrace_vm_info", vm, "mac", "", 1);
-		for (j = 0; j < vm->id.nr_macs && j < VMT_MAX_MACS; j++)
-			vm_series(f, "vmtrace_vm_info", vm, "mac", vm->id.macs[j], 1);
-	}
-	FAMILY(f, s, "vmtrace_vm_cpu_percent",
-	       "CPU of the VM, % of one CPU: the VMM process as the host sees it (hypervisor), its tasks' time as the guest kernel accounts it (guest).",
-	       { "hypervisor", hv_cpu }, { "guest", guest_cpu });
-	FAMILY(f, s, "vmtrace_vm_cpu_gap_percent",
-	       "Hypervisor minus guest CPU %: VMM overhead and CPU the guest did not account.",
-	       { NULL, cpu_gap });
-	any = false;
-	for (i = 0; i < s->nr_vms; i++) {
+static void vm_gap_cause(FILE *f, const struct vv_snapshot *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_vms; i++) {
 		enum vv_gap_cause c = vv_vm_gap_cause(&s->vms[i]);
 
 		if (c == VV_GAP_UNKNOWN || !s->vms[i].gap_valid)
@@ -229,66 +245,42 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 		vm_series(f, "vmtrace_vm_cpu_gap_cause", &s->vms[i], "cause",
 			  vv_gap_cause_name(c), 1);
 	}
-	FAMILY(f, s, "vmtrace_vm_vcpu_cpu_percent",
-	       "CPU of the VM's vCPU threads, % of one CPU.", { "hypervisor", vcpu_cpu });
-	FAMILY(f, s, "vmtrace_vm_run_delay_percent",
-	       "Time the VM's vCPUs were runnable but waiting for a host CPU, % of one CPU: the vCPU threads' run-queue wait (hypervisor), the guest's steal time (guest).",
-	       { "hypervisor", run_delay }, { "guest", guest_steal });
-	FAMILY(f, s, "vmtrace_vm_exit_handling_percent",
-	       "Time the host spent handling the VM's exits, from each exit to its vCPU's next entry, halts excluded, % of one CPU.",
-	       { "hypervisor", exit_handling });
-	FAMILY(f, s, "vmtrace_vm_memory_bytes",
-	       "Memory of the VM: the VMM's resident memory (hypervisor), memory in use in the guest (guest).",
-	       { "hypervisor", hv_mem }, { "guest", guest_mem });
-	FAMILY(f, s, "vmtrace_vm_guest_memory_total_bytes",
-	       "Memory the guest kernel manages (totalram).", { "guest", guest_total });
-	FAMILY(f, s, "vmtrace_vm_memory_given_bytes",
-	       "Guest RAM the VM was given (its memory slots).", { "hypervisor", mem_given });
-	FAMILY(f, s, "vmtrace_vm_exits_per_second",
-	       "VM-exits per second, all reasons.", { "hypervisor", exits });
+}
 
-	any = false;
+/* Per guest process: CPU from both sides, memory, identity, flags. */
+static void processes(FILE *f, const struct vv_snapshot *s)
+{
+	size_t i, j, k;
+	bool any = false;
+
 	for (i = 0; i < s->nr_vms; i++)
-		for (j = 0; j < s->vms[i].nr_exit_rates; j++) {
-			if (!any)
-				header(f, "vmtrace_vm_exit_reason_per_second", "gauge",
-				       "VM-exits per second by exit reason.");
-			any = true;
-			vm_series(f, "vmtrace_vm_exit_reason_per_second", &s->vms[i],
-				  "reason", s->vms[i].exit_rates[j].name,
-				  s->vms[i].exit_rates[j].per_s);
-		}
-	any = false;
-	for (i = 0; i < s->nr_vms; i++)
-		for (k = 0; k < 8 * sizeof(unsigned int); k++) {
-			if (!(s->vms[i].flags & (1U << k)))
+		for (j = 0; j < s->vms[i].nr_procs; j++) {
+			const struct vv_proc *p = &s->vms[i].procs[j];
+
+			if (!p->acct_valid)
 				continue;
 			if (!any)
-				header(f, "vmtrace_vm_flag", "gauge",
-				       "A notable change on the VM (cpu, mem: outside baseline; gap: hypervisor vs guest CPU).");
+				header(f, "vmtrace_process_cpu_seconds_total", "counter",
+				       "CPU time of a guest process as the guest kernel accounts it (its live threads and those it reaped), by mode.");
 			any = true;
-			vm_series(f, "vmtrace_vm_flag", &s->vms[i], "flag",
-				  vv_flag_name(1U << k), 1);
+			proc_series(f, "vmtrace_process_cpu_seconds_total", &s->vms[i], p, "mode",
+				    "user", p->utime_ns / 1e9);
+			proc_series(f, "vmtrace_process_cpu_seconds_total", &s->vms[i], p, "mode",
+				    "system", p->stime_ns / 1e9);
 		}
-
-	/* Per process: CPU from both sides, memory, identity, flags. */
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
 			const struct vv_proc *p = &s->vms[i].procs[j];
 
-			if (p->guest_cpu_pct < 0 && p->sample_cpu_pct < 0)
+			if (p->sample_cpu_pct < 0)
 				continue;
 			if (!any)
-				header(f, "vmtrace_process_cpu_percent", "gauge",
-				       "CPU of a guest process, % of one vCPU: from vmtrace's samples (hypervisor) or the guest kernel's accounting (guest).");
+				header(f, "vmtrace_process_sampled_cpu_ratio", "gauge",
+				       "Share of one vCPU that vmtrace's samples found running a guest process over the last interval (0-1), the hypervisor's view of it.");
 			any = true;
-			if (p->sample_cpu_pct >= 0)
-				proc_series(f, "vmtrace_process_cpu_percent", &s->vms[i], p,
-					    "source", "hypervisor", p->sample_cpu_pct);
-			if (p->guest_cpu_pct >= 0)
-				proc_series(f, "vmtrace_process_cpu_percent", &s->vms[i], p,
-					    "source", "guest", p->guest_cpu_pct);
+			proc_series(f, "vmtrace_process_sampled_cpu_ratio", &s->vms[i], p, NULL, NULL,
+				    p->sample_cpu_pct / 100);
 		}
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
@@ -308,14 +300,13 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
 			const struct vv_proc *p = &s->vms[i].procs[j];
-			char uid[16];
 
 			if (!any)
 				header(f, "vmtrace_process_uid", "gauge",
 				       "The real uid of a guest process (-1: unknown).");
 			any = true;
-			snprintf(uid, sizeof(uid), "%s", p->kthread ? "kernel" : "user");
-			proc_series(f, "vmtrace_process_uid", &s->vms[i], p, "kind", uid,
+			proc_series(f, "vmtrace_process_uid", &s->vms[i], p, "kind",
+				    p->kthread ? "kernel" : "user",
 				    p->uid == UINT32_MAX ? -1 : (double)p->uid);
 		}
 	any = false;
@@ -334,6 +325,51 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 					    "flag", vv_flag_name(1U << k), 1);
 			}
 		}
+}
+
+int prom_write(FILE *f, const struct vv_snapshot *s)
+{
+	size_t i, j;
+
+	header(f, "vmtrace_build_info", "gauge",
+	       "vmtrace-collect's release and the record format it reads, as labels (1).");
+	fprintf(f, "vmtrace_build_info{version=\"%s\",record_format=\"%d\"} 1\n", VMT_RELEASE,
+		VMTRACE_FORMAT_VERSION);
+	header(f, "vmtrace_vm_info", "gauge",
+	       "A VM on this host: its identity (one series per MAC address).");
+	for (i = 0; i < s->nr_vms; i++) {
+		const struct vv_vm *vm = &s->vms[i];
+
+		if (!vm->id.nr_macs)
+			vm_series(f, "vmtrace_vm_info", vm, "mac", "", 1);
+		for (j = 0; j < vm->id.nr_macs && j < VMT_MAX_MACS; j++)
+			vm_series(f, "vmtrace_vm_info", vm, "mac", vm->id.macs[j], 1);
+	}
+	FAMILY(f, s, "vmtrace_vm_cpu_seconds_total", "counter",
+	       "CPU time of the VM: the VMM process as the host accounts it since it started (hypervisor), the guest kernel's busy time of all its CPUs since it booted (guest; user, nice, system, irq, softirq).",
+	       { "hypervisor", hv_cpu_total }, { "guest", guest_cpu_total });
+	FAMILY(f, s, "vmtrace_vm_vcpu_cpu_seconds_total", "counter",
+	       "Time the VM's vCPU threads ran on a host CPU.", { "hypervisor", vcpu_cpu_total });
+	FAMILY(f, s, "vmtrace_vm_run_delay_seconds_total", "counter",
+	       "Time the VM's vCPUs were runnable but waiting for a host CPU: the vCPU threads' run-queue wait (hypervisor), the guest's steal time (guest).",
+	       { "hypervisor", run_delay_total }, { "guest", guest_steal_total });
+	FAMILY(f, s, "vmtrace_vm_exit_handling_seconds_total", "counter",
+	       "Time the host spent handling the VM's exits, from each exit to its vCPU's next entry, halts excluded, since vmtrace first saw the VM.",
+	       { "hypervisor", exit_handling_total });
+	vm_exits(f, s);
+	FAMILY(f, s, "vmtrace_vm_cpu_gap_ratio", "gauge",
+	       "Hypervisor minus guest CPU over the last interval, in CPUs (0.05: 5 % of one CPU): VMM overhead and CPU the guest did not account.",
+	       { NULL, cpu_gap });
+	vm_gap_cause(f, s);
+	FAMILY(f, s, "vmtrace_vm_memory_bytes", "gauge",
+	       "Memory of the VM: the VMM's resident memory (hypervisor), memory in use in the guest (guest).",
+	       { "hypervisor", hv_mem }, { "guest", guest_mem });
+	FAMILY(f, s, "vmtrace_vm_guest_memory_total_bytes", "gauge",
+	       "Memory the guest kernel manages (totalram).", { "guest", guest_total });
+	FAMILY(f, s, "vmtrace_vm_memory_given_bytes", "gauge",
+	       "Guest RAM the VM was given (its memory slots).", { "hypervisor", mem_given });
+	vm_flags(f, s);
+	processes(f, s);
 	header(f, "vmtrace_snapshot_timestamp_seconds", "gauge",
 	       "When the figures above were taken (CLOCK_REALTIME).");
 	fprintf(f, "vmtrace_snapshot_timestamp_seconds %.3f\n", s->real_ns / 1e9);

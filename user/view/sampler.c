@@ -80,6 +80,10 @@ struct vvs_vm {
 	size_t nr_exit_counts;
 	uint64_t other_exits;			/* codes past MAX_EXIT_CODES */
 	uint64_t exit_cycles;			/* handling time of timed exits */
+	/* The same since the VM was first seen (counters), per reason too. */
+	uint64_t exits_total, exit_cycles_total;
+	struct exit_count exit_totals[VV_MAX_EXIT_REASONS];
+	size_t nr_exit_totals;
 	uint32_t hlt_code;			/* this vendor's halt exit, or
 						 * UINT32_MAX */
 	struct pid_count *sample_pids;
@@ -216,6 +220,14 @@ static void count_exit(struct vvs_vm *v, uint32_t reason)
 {
 	size_t i;
 
+	v->exits_total++;
+	for (i = 0; i < v->nr_exit_totals; i++)
+		if (v->exit_totals[i].reason == reason)
+			break;
+	if (i < v->nr_exit_totals)
+		v->exit_totals[i].n++;
+	else if (i < VV_MAX_EXIT_REASONS)
+		v->exit_totals[v->nr_exit_totals++] = (struct exit_count){ reason, 1 };
 	v->exits++;
 	for (i = 0; i < v->nr_exit_counts; i++)
 		if (v->exit_counts[i].reason == reason) {
@@ -277,8 +289,10 @@ static void time_exit(struct vv_sampler *s, const struct vmtrace_record *r)
 	v = find_vm(s, done.exit.vm_id);
 	if (!v)
 		return;
-	if (done.exit.exit_reason != v->hlt_code)
+	if (done.exit.exit_reason != v->hlt_code) {
 		v->exit_cycles += done.cycles;
+		v->exit_cycles_total += done.cycles;
+	}
 }
 
 static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
@@ -493,6 +507,17 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	out->hv_rss_bytes = cur.rss_bytes;
 	/* Unnamed vCPU threads: KVM's debugfs says which they are. */
 	hv_vcpus_from_debugfs(s->kvm_debugfs, &cur);
+	out->hv_totals_valid = true;
+	out->hv_cpu_ns = cur.utime_ns + cur.stime_ns;
+	for (i = 0; i < cur.nr_threads; i++) {
+		const struct hv_thread *t = &cur.threads[i];
+
+		if (t->vcpu < 0)
+			continue;
+		out->hv_vcpu_totals_valid = true;
+		out->hv_vcpu_ns += t->have_schedstat ? t->run_ns : t->utime_ns + t->stime_ns;
+		out->hv_run_delay_ns += t->have_schedstat ? t->wait_ns : 0;
+	}
 	if (v->have_hv_prev && !hv_rates(&v->hv_prev, &cur, &r)) {
 		out->hv_valid = true;
 		out->hv_cpu_pct = r.cpu_pct;
@@ -526,7 +551,24 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 	size_t i;
 
 	out->exits_per_s = out->samples_per_s = out->hv_exit_pct = -1;
-	if ((!s->session && !s->fed) || interval_s <= 0)
+	if (!s->session && !s->fed)
+		return;
+	out->exit_totals_valid = true;
+	out->exits_total = v->exits_total;
+	out->exit_handling_ns = s->tsc_hz ? (uint64_t)((double)v->exit_cycles_total * 1e9 /
+						       (double)s->tsc_hz) : 0;
+	for (i = 0; i < v->nr_exit_totals; i++) {
+		struct vv_exit_total *t = &out->exit_totals[out->nr_exit_totals++];
+		const char *name = vmt_exit_name(v->info.vendor, v->exit_totals[i].reason);
+
+		t->reason = v->exit_totals[i].reason;
+		if (name)
+			snprintf(t->name, sizeof(t->name), "%s", name);
+		else
+			snprintf(t->name, sizeof(t->name), "0x%x", t->reason);
+		t->n = v->exit_totals[i].n;
+	}
+	if (interval_s <= 0)
 		return;
 	out->exits_per_s = v->exits / interval_s;
 	if (s->tsc_hz)
@@ -614,9 +656,11 @@ static void steal_side(struct vvs_vm *v, struct vv_vm *out,
 				       (interval_s * 1e9);
 	v->steal_prev_ns = steal;
 	v->have_steal_prev = true;
+	out->guest_steal_ns = steal;
+	out->guest_totals_valid = !gacct_read_busy(v->guest, &v->layout, gi->virt_slide,
+						   v->info.nr_vcpus, &out->guest_busy_ns);
 }
 
-/* The guest's processes (threads summed) with their accounting. */
 /* A process's times summed over its threads (fold_tasks()). */
 struct proc_times {
 	uint64_t utime, stime, runtime;
@@ -779,6 +823,7 @@ static void keep_totals(struct vvs_vm *v, struct prev_cpu *next, size_t np, uint
 	v->guest_prev_clock = gclock;
 }
 
+/* The guest's processes (threads summed) with their accounting. */
 static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		      double interval_s)
 {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Prometheus text format: the series, their labels, escaping, validity. */
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,10 +132,56 @@ static void test_promtool(void)
 	TEST_ASSERT_EQ(rc, 0);
 }
 
+/*
+ * The Grafana dashboard (Documentation/grafana/) is JSON, and every metric
+ * its queries name is a family that serve exports (a TYPE line of the
+ * fixture's exposition, which has every family).
+ */
+static void test_grafana(void)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64], cmd[PATH_MAX + 128], *json, *t, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t names = 0, len = 0;
+	FILE *f;
+
+	TEST_ASSERT(n > 0, "readlink");
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../../Documentation/grafana/vmtrace-both-sides.json",
+		 self);
+	snprintf(cmd, sizeof(cmd), "python3 -m json.tool '%s' >/dev/null", path);
+	TEST_ASSERT(!system(cmd), "%s is not JSON", path);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "%s", path);
+	TEST_ASSERT(getdelim(&json, &len, '\0', f) > 0, "read %s", path);
+	fclose(f);
+	t = render();
+	for (p = strstr(json, "vmtrace_"); p; p = strstr(p, "vmtrace_")) {
+		char name[96], type[128];
+		size_t k = 0;
+
+		while (k < sizeof(name) - 1 && (islower((unsigned char)p[k]) || p[k] == '_'))
+			name[k] = p[k], k++;
+		name[k] = '\0';
+		p += k;
+		/* "vmtrace-both-sides" and the like are not metrics. */
+		if (!strcmp(name, "vmtrace_"))
+			continue;
+		snprintf(type, sizeof(type), "# TYPE %s ", name);
+		TEST_ASSERT(strstr(t, type), "the dashboard queries %s, which serve does not export",
+			    name);
+		names++;
+	}
+	TEST_ASSERT(names >= 13, "%zu metric names in the dashboard", names);
+	free(json);
+	free(t);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(series),
 	TAP_TEST(label_escaping),
 	TAP_TEST(promtool),
+	TAP_TEST(grafana),
 };
 
 int main(int argc, char **argv)

@@ -302,7 +302,7 @@ else
 fi
 
 # ---- serve ----
-# Two scrapes at least 3 s of snapshots apart (the md5sum burner keeps one
+# Two scrapes at least 3 s of snapshots apart, within 30 s (the md5sum burner keeps one
 # vCPU busy meanwhile): the counters grow by about one CPU-second per
 # second on each side.  Bounds 0.5 - 1.6: the guest accounts at its ticks,
 # and the VMM also runs its other threads.
@@ -322,7 +322,14 @@ for _ in $(seq 1 40); do
 		break
 	fi
 done
+# 50 clients that connect and send nothing, held open across the two
+# scrapes: sampling goes on (the snapshots 3 s apart come on time) and the
+# scrape is answered (the server has its own thread).
+idle_fds=()
 if [ $got -eq 1 ]; then
+	for _ in $(seq 1 50); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && idle_fds+=("$fd")
+	done
 	for _ in $(seq 1 30); do
 		sleep 1
 		curl -sf -m 10 "http://127.0.0.1:$PORT/metrics" >"$dir/metrics2.txt" 2>/dev/null || continue
@@ -333,6 +340,7 @@ if [ $got -eq 1 ]; then
 	done
 fi
 code404=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/other")
+for fd in "${idle_fds[@]}"; do exec {fd}>&-; done
 promtool_ok=1 promtool_note="promtool not installed"
 if command -v promtool >/dev/null 2>&1; then
 	promtool_note="promtool check metrics clean"
@@ -353,15 +361,15 @@ gst_rate=$(rate "^vmtrace_vm_cpu_seconds_total{$vmlabels,source=\"guest\"} ")
 md5_user=$(rate "$md5,mode=\"user\"} ")
 md5_sys=$(rate "$md5,mode=\"system\"} ")
 md5_rate=$(awk -v u="$md5_user" -v s="$md5_sys" 'BEGIN { if (u == "none" || s == "none") print "none"; else printf "%.2f", u + s }')
-if [ $got -eq 1 ] && [ "$code404" = 404 ] && [ $promtool_ok -eq 1 ] &&
+if [ $got -eq 1 ] && [ "$code404" = 404 ] && [ $promtool_ok -eq 1 ] && [ ${#idle_fds[@]} -eq 50 ] &&
 	in_band "$hv_rate" && in_band "$gst_rate" && in_band "$md5_rate" &&
 	grep -q "^vmtrace_vm_info{$vmlabels,mac=\"$MAC\"} 1" "$dir/metrics.txt" &&
 	grep -q "^vmtrace_process_memory_bytes{$vmlabels,guest_pid=\"[0-9]*\",comm=\"md5sum\",source=\"guest\"} " "$dir/metrics.txt" &&
 	grep -q "^vmtrace_vm_memory_bytes{$vmlabels,source=\"hypervisor\"} " "$dir/metrics.txt" &&
 	grep -q '^vmtrace_build_info{version="[0-9.]*",record_format="[0-9]*"} 1' "$dir/metrics.txt"; then
-	ok "serve: /metrics over ${span} s: CPU-seconds per second hypervisor $hv_rate, guest $gst_rate, md5sum $md5_rate; identity, memory and build info; 404 elsewhere; $promtool_note"
+	ok "serve: /metrics over ${span} s beside ${#idle_fds[@]} idle clients: CPU-seconds per second hypervisor $hv_rate, guest $gst_rate, md5sum $md5_rate; identity, memory and build info; 404 elsewhere; $promtool_note"
 else
-	notok "serve: /metrics" "md5sum series seen: $got, span ${span:-?} s, rates hypervisor $hv_rate guest $gst_rate md5sum $md5_rate (0.5 - 1.6 expected), /other: $code404, promtool: $promtool_ok" \
+	notok "serve: /metrics" "md5sum series seen: $got, idle clients ${#idle_fds[@]} of 50, span ${span:-?} s, rates hypervisor $hv_rate guest $gst_rate md5sum $md5_rate (0.5 - 1.6 expected), /other: $code404, promtool: $promtool_ok" \
 		"$(head -c 400 "$dir/promtool.out" 2>/dev/null)" "$(head -c 300 "$dir/serve.out")"
 	grep -E '^vmtrace_(vm_cpu_seconds_total|vm_info|process_cpu_seconds_total)' "$dir/metrics.txt" \
 		2>/dev/null | head -n 8 | sed 's/^/#   /'

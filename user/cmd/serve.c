@@ -20,63 +20,89 @@
 
 struct serve {
 	struct vv_cli cli;
-	int listen_fd;
-	struct vv_snapshot last;
-	bool have_last;
-	unsigned long scrapes;
+	struct http_server *http;
+	unsigned long snapshots;
 };
 
 static void serve_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s serve [--listen ADDR:PORT] [options]\n\n"
+		"Usage: %s serve [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+		"                 [--basic-auth-file FILE] [options]\n\n"
 		"Serves the per-VM and per-process figures of both sides at\n"
-		"http://ADDR:PORT/metrics in the Prometheus text format.\n"
+		"http://ADDR:PORT/metrics in the Prometheus text format, from a thread\n"
+		"of its own (scrapes never hold up sampling).\n"
 		"  --listen ADDR:PORT  numeric address (default %s;\n"
-		"                      0.0.0.0:9464 or [::]:9464 for every interface)\n",
+		"                      0.0.0.0:9464 or [::]:9464 for every interface)\n"
+		"  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate\n"
+		"                      and key\n"
+		"  --basic-auth-file FILE  require HTTP basic authentication: FILE holds\n"
+		"                      one line USER:PASSWORD\n",
 		prog_name, HTTP_DEFAULT_LISTEN);
 	vv_cli_usage(f);
 }
 
-static int render(void *arg, char **body, size_t *len)
-{
-	struct serve *s = arg;
-	FILE *f = open_memstream(body, len);
-	static const struct vv_snapshot empty;
-	int err;
-
-	if (!f)
-		return -ENOMEM;
-	err = prom_write(f, s->have_last ? &s->last : &empty);
-	if (fclose(f) && !err)
-		err = -ENOMEM;
-	s->scrapes++;
-	return err;
-}
-
+/* Nothing to do between snapshots: the server has its own thread. */
 static int serve_idle(void *arg, int timeout_ms)
 {
-	struct serve *s = arg;
-	struct pollfd p = { .fd = s->listen_fd, .events = POLLIN };
-	int status;
-
-	if (poll(&p, 1, timeout_ms) == 1)
-		http_serve_one(s->listen_fd, HTTP_DEFAULT_TIMEOUT_MS, PROM_CONTENT_TYPE,
-			       render, s, &status);
+	(void)arg;
+	poll(NULL, 0, timeout_ms);
 	return 0;
 }
 
+/*
+ * Each snapshot, rendered once, becomes what /metrics answers.  The first
+ * has identities but no rates: it is served until the next, so that a
+ * scrape right after start sees the VMs.
+ */
 static int serve_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *sampler)
 {
 	struct serve *s = arg;
+	char *body = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	int err;
 
 	(void)sampler;
-	/* The first snapshot has identities but no rates: serve it until
-	 * the next, so that a scrape right after start sees the VMs. */
-	vv_snapshot_free(&s->last);
-	if (vv_snapshot_copy(&s->last, snap))
+	if (!f)
 		return 1;
-	s->have_last = true;
+	err = prom_write(f, snap);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err)
+		err = http_server_publish(s->http, body, len);
+	free(body);
+	if (err) {
+		fprintf(stderr, "%s: serve: %s\n", prog_name, strerror(-err));
+		return 1;
+	}
+	s->snapshots++;
+	return 0;
+}
+
+/* USER:PASSWORD from the first line of @path, in *out (malloc'd). */
+static int read_credentials(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	ssize_t n;
+
+	*out = NULL;
+	if (!f)
+		return -errno;
+	n = getline(out, &cap, f);
+	fclose(f);
+	if (n <= 0) {
+		free(*out);
+		*out = NULL;
+		return -ENODATA;
+	}
+	(*out)[strcspn(*out, "\r\n")] = '\0';
+	if (!strchr(*out, ':')) {
+		free(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -84,14 +110,19 @@ int serve_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "basic-auth-file", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		VV_CLI_OPTIONS,
 		{ 0 }
 	};
 	static struct serve s;
-	const char *listen = HTTP_DEFAULT_LISTEN;
+	struct http_server_opts hopts = { .content_type = PROM_CONTENT_TYPE };
+	const char *listen = HTTP_DEFAULT_LISTEN, *auth_file = NULL;
+	char *credentials = NULL, why[256] = "";
 	unsigned int port;
-	int opt, err, ret;
+	int opt, err, ret, fd;
 
 	memset(&s, 0, sizeof(s));
 	vv_cli_init(&s.cli);
@@ -100,6 +131,15 @@ int serve_main(int argc, char *argv[])
 		switch (opt) {
 		case 'l':
 			listen = optarg;
+			break;
+		case 'C':
+			hopts.tls_cert = optarg;
+			break;
+		case 'K':
+			hopts.tls_key = optarg;
+			break;
+		case 'A':
+			auth_file = optarg;
 			break;
 		case 'h':
 			serve_usage(stdout);
@@ -115,15 +155,32 @@ int serve_main(int argc, char *argv[])
 		serve_usage(stderr);
 		return EXIT_USAGE;
 	}
-	err = http_listen(listen, &s.listen_fd, &port);
+	if (auth_file) {
+		err = read_credentials(auth_file, &credentials);
+		if (err) {
+			fprintf(stderr, "%s: serve: %s: %s\n", prog_name, auth_file,
+				err == -EINVAL ? "no USER:PASSWORD line" : strerror(-err));
+			return EXIT_USAGE;
+		}
+		hopts.basic_auth = credentials;
+	}
+	err = http_listen(listen, &fd, &port);
 	if (err) {
 		fprintf(stderr, "%s: serve: cannot listen on %s: %s\n", prog_name, listen,
 			err == -EINVAL ? "not a numeric ADDR:PORT" : strerror(-err));
+		free(credentials);
 		return err == -EINVAL ? EXIT_USAGE : 1;
 	}
-	fprintf(stderr, "%s: serving http://%s/metrics (port %u)\n", prog_name, listen, port);
+	err = http_server_start(fd, &hopts, &s.http, why, sizeof(why));
+	free(credentials);
+	if (err) {
+		fprintf(stderr, "%s: serve: %s\n", prog_name, why);
+		return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : 1;
+	}
+	fprintf(stderr, "%s: serving %s://%s/metrics (port %u)%s\n", prog_name,
+		hopts.tls_cert ? "https" : "http", listen, port,
+		hopts.basic_auth ? ", basic authentication" : "");
 	ret = vv_run(&s.cli, serve_tick, serve_idle, &s);
-	close(s.listen_fd);
-	vv_snapshot_free(&s.last);
+	http_server_stop(s.http);
 	return ret;
 }

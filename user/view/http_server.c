@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* A minimal HTTP/1.1 server for GET /metrics (view/http_server.h). */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
+/* The HTTP server of view/http_server.h, on libmicrohttpd. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-#include "util/clock.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
 #include "view/http_server.h"
 
 int http_listen(const char *addr, int *fd, unsigned int *port)
@@ -65,7 +63,7 @@ int http_listen(const char *addr, int *fd, unsigned int *port)
 	if (s < 0)
 		return -errno;
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&ss, sslen) || listen(s, 16)) {
+	if (bind(s, (struct sockaddr *)&ss, sslen) || listen(s, 128)) {
 		err = -errno;
 		close(s);
 		return err;
@@ -83,222 +81,244 @@ int http_listen(const char *addr, int *fd, unsigned int *port)
 	return 0;
 }
 
-/* A token character of RFC 9110 (method names). */
-static bool tchar(char c)
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const char *content_type;
+	char *user, *password;		/* basic auth; NULL: none */
+	char *cert, *key;		/* PEM, for TLS */
+	pthread_mutex_t lock;		/* body, counts */
+	char *body;
+	size_t len;
+	unsigned long ok, other;
+};
+
+static void count(struct http_server *h, unsigned int status)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+	pthread_mutex_lock(&h->lock);
+	if (status == MHD_HTTP_OK)
+		h->ok++;
+	else
+		h->other++;
+	pthread_mutex_unlock(&h->lock);
 }
 
-int http_route(const char *head, size_t len, int *head_only)
+/* Queue @r with @status; it is released here. */
+static enum MHD_Result queue(struct http_server *h, struct MHD_Connection *c,
+			     unsigned int status, struct MHD_Response *r)
 {
-	const char *end = head + len, *p = head, *method, *target, *version;
-	size_t mlen, tlen, plen;
+	enum MHD_Result ret;
 
-	*head_only = 0;
-	for (method = p; p < end && tchar(*p); p++)
-		;
-	mlen = (size_t)(p - method);
-	if (!mlen || p == end || *p++ != ' ')
-		return 400;
-	for (target = p; p < end && *p > ' ' && *p < 0x7f; p++)
-		;
-	tlen = (size_t)(p - target);
-	if (!tlen || p == end || *p++ != ' ')
-		return 400;
-	version = p;
-	while (p < end && *p != '\r' && *p != '\n')
-		p++;
-	if ((size_t)(p - version) != 8 || strncmp(version, "HTTP/1.", 7))
-		return (size_t)(p - version) == 8 && !strncmp(version, "HTTP/", 5) ? 505 : 400;
-	if (version[7] != '0' && version[7] != '1')
-		return 505;
-	if (!(mlen == 3 && !strncmp(method, "GET", 3)) &&
-	    !(mlen == 4 && !strncmp(method, "HEAD", 4)))
-		return 405;
-	*head_only = mlen == 4;
-	plen = strcspn(target, "? ");
-	if (plen > tlen)
-		plen = tlen;
-	if (plen == 8 && !strncmp(target, "/metrics", 8))
-		return 200;
-	return 404;
+	if (!r)
+		return MHD_NO;
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ret = status == MHD_HTTP_UNAUTHORIZED ?
+	      MHD_queue_basic_auth_fail_response(c, "vmtrace", r) :
+	      MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	count(h, status);
+	return ret;
 }
 
-/* Wait for @events on @fd until @deadline: 1 ready, 0 timed out, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
+static struct MHD_Response *text(const char *s)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t left;
-	int n;
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), (void *)s,
+								 MHD_RESPMEM_PERSISTENT);
 
-	for (;;) {
-		left = deadline - vmt_mono_ms();
-		if (left <= 0)
-			return 0;
-		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 ? -errno : n;
-	}
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+	return r;
 }
 
-/* Write all of @buf before @deadline: 0 or -errno (-ETIMEDOUT). */
-static int write_all(int fd, const char *buf, size_t len, int64_t deadline)
+static bool authorized(struct http_server *h, struct MHD_Connection *c)
 {
-	ssize_t n;
-	int w;
+	char *pass = NULL, *user;
+	bool ok;
 
-	while (len) {
-		n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			return -errno;
-		w = wait_fd(fd, POLLOUT, deadline);
-		if (w <= 0)
-			return w ? w : -ETIMEDOUT;
-	}
-	return 0;
+	if (!h->user)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &pass);
+	ok = user && pass && !strcmp(user, h->user) && !strcmp(pass, h->password);
+	MHD_free(user);
+	MHD_free(pass);
+	return ok;
 }
 
-static const char *reason(int status)
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **state)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 431: return "Request Header Fields Too Large";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Internal Server Error";
-	}
+	struct http_server *h = cls;
+	struct MHD_Response *r;
+
+	(void)version;
+	(void)upload_data;
+	(void)upload_size;
+	(void)state;
+	/* Answered at the first call, from the headers alone: a request body
+	 * is never read (libmicrohttpd drops it and closes the connection). */
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return queue(h, c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     text("method not allowed: GET or HEAD\n"));
+	if (!authorized(h, c))
+		return queue(h, c, MHD_HTTP_UNAUTHORIZED, text("authentication required\n"));
+	if (strcmp(url, "/metrics"))
+		return queue(h, c, MHD_HTTP_NOT_FOUND, text("not found: try /metrics\n"));
+	pthread_mutex_lock(&h->lock);
+	r = MHD_create_response_from_buffer(h->len, h->body, MHD_RESPMEM_MUST_COPY);
+	pthread_mutex_unlock(&h->lock);
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type);
+	return queue(h, c, MHD_HTTP_OK, r);
 }
 
-static int answer(int fd, int status, const char *content_type, const char *body,
-		  size_t len, int head_only, int64_t deadline)
+/* The whole of @path, NUL-terminated, in *out.  0 or -errno. */
+static int read_file(const char *path, char **out)
 {
-	char head[512];
-	int n;
-
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-		     "%sCache-Control: no-store\r\nConnection: close\r\n\r\n",
-		     status, reason(status), content_type, len,
-		     status == 405 ? "Allow: GET, HEAD\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head))
-		return -EOVERFLOW;
-	if (write_all(fd, head, (size_t)n, deadline))
-		return -EIO;
-	if (!head_only && len && write_all(fd, body, len, deadline))
-		return -EIO;
-	return 0;
-}
-
-/* Read the request head: its length (up to the blank line), 0 if the
- * client closed or timed out first (*status 408 then), -E2BIG if it does
- * not fit. */
-static ssize_t read_head(int fd, char *buf, size_t size, int64_t deadline, int *status)
-{
-	size_t used = 0;
-	ssize_t n;
-	char *end;
-	int w;
-
-	for (;;) {
-		if (used == size)
-			return -E2BIG;
-		n = recv(fd, buf + used, size - used, MSG_DONTWAIT);
-		if (n > 0) {
-			used += (size_t)n;
-			buf[used] = 0;
-			/* A bare \n line ending is accepted, as RFC 9112 allows. */
-			if ((end = memmem(buf, used, "\r\n\r\n", 4)) ||
-			    (end = memmem(buf, used, "\n\n", 2)))
-				return end - buf;
-			continue;
-		}
-		if (n == 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return 0;
-		w = wait_fd(fd, POLLIN, deadline);
-		if (w <= 0) {
-			*status = 408;
-			return 0;
-		}
-	}
-}
-
-/*
- * Close after the answer without losing it: closing a socket with unread
- * input sends a reset, which can destroy the answer in the client's
- * receive queue (a 431 to a client still sending).  So: no more output,
- * then discard input, bounded in bytes and time, until the client closes.
- */
-static void linger_close(int fd, int64_t deadline)
-{
-	int64_t linger_end = vmt_mono_ms() + 200;
-	size_t discarded = 0;
-	char sink[4096];
-	ssize_t n;
-
-	if (linger_end > deadline)
-		linger_end = deadline;
-	shutdown(fd, SHUT_WR);
-	while (discarded < (64U << 10) && wait_fd(fd, POLLIN, linger_end) > 0) {
-		n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
-		if (n <= 0)
-			break;
-		discarded += (size_t)n;
-	}
-	close(fd);
-}
-
-int http_serve_one(int listen_fd, int timeout_ms, const char *content_type,
-		   http_body_fn fn, void *arg, int *status)
-{
-	int64_t deadline = vmt_mono_ms() + timeout_ms;
-	char req[HTTP_MAX_REQUEST + 1], *body = NULL;
-	int fd, head_only = 0, st = 0;
+	FILE *f = fopen(path, "re");
 	size_t len = 0;
-	ssize_t n;
+	char *buf = NULL;
+	int err = 0;
 
-	*status = 0;
-	fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return errno == EAGAIN || errno == ECONNABORTED || errno == EINTR ? 0 : -errno;
-	n = read_head(fd, req, HTTP_MAX_REQUEST, deadline, &st);
-	if (n == -E2BIG)
-		st = 431;
-	else if (n > 0)
-		st = http_route(req, (size_t)n, &head_only);
-	if (st == 200 && fn(arg, &body, &len)) {
-		st = 500;
-		free(body);
-		body = NULL;
-		len = 0;
-	}
-	if (st) {
-		if (st != 200) {
-			const char *msg = reason(st);
+	if (!f)
+		return -errno;
+	if (getdelim(&buf, &len, '\0', f) < 0)
+		err = ferror(f) ? -EIO : -ENODATA;
+	fclose(f);
+	if (err)
+		free(buf);
+	else
+		*out = buf;
+	return err;
+}
 
-			answer(fd, st, "text/plain; charset=utf-8", msg, strlen(msg),
-			       head_only, deadline);
-		} else {
-			answer(fd, st, content_type, body, len, head_only, deadline);
+/* libmicrohttpd's own complaints, for the caller's message. */
+static void mhd_log(void *arg, const char *fmt, va_list ap)
+{
+	char *why = arg;
+
+	if (!*why)
+		vsnprintf(why, 200, fmt, ap);
+}
+
+int http_server_start(int listen_fd, const struct http_server_opts *o,
+		      struct http_server **out, char *why, size_t why_len)
+{
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	struct http_server *h = calloc(1, sizeof(*h));
+	char mhd_why[200] = "";
+	const char *colon;
+	int err = -ENOMEM;
+
+	*out = NULL;
+	if (!h)
+		goto err_close;
+	pthread_mutex_init(&h->lock, NULL);
+	h->content_type = o->content_type;
+	h->body = strdup("");
+	if (!h->body)
+		goto err_free;
+	if (o->basic_auth) {
+		colon = strchr(o->basic_auth, ':');
+		if (!colon) {
+			err = -EINVAL;
+			snprintf(why, why_len, "basic auth: USER:PASSWORD expected");
+			goto err_free;
 		}
+		h->user = strndup(o->basic_auth, colon - o->basic_auth);
+		h->password = strdup(colon + 1);
+		if (!h->user || !h->password)
+			goto err_free;
 	}
-	*status = st;
-	free(body);
-	linger_close(fd, deadline);
+	if (o->tls_cert || o->tls_key) {
+		if (!o->tls_cert || !o->tls_key) {
+			err = -EINVAL;
+			snprintf(why, why_len, "TLS needs both a certificate and its key");
+			goto err_free;
+		}
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			err = -EOPNOTSUPP;
+			snprintf(why, why_len, "this libmicrohttpd has no TLS");
+			goto err_free;
+		}
+		err = read_file(o->tls_cert, &h->cert);
+		if (err) {
+			snprintf(why, why_len, "%s: %s", o->tls_cert, strerror(-err));
+			goto err_free;
+		}
+		err = read_file(o->tls_key, &h->key);
+		if (err) {
+			snprintf(why, why_len, "%s: %s", o->tls_key, strerror(-err));
+			goto err_free;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+				     MHD_OPTION_LISTEN_SOCKET, listen_fd,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, mhd_why,
+				     /* Without TLS the list ends here. */
+				     h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+				     MHD_OPTION_HTTPS_MEM_KEY, h->key,
+				     MHD_OPTION_END);
+	if (!h->daemon) {
+		err = -EINVAL;
+		snprintf(why, why_len, "the HTTP server did not start%s%s",
+			 mhd_why[0] ? ": " : "", mhd_why);
+		goto err_free;
+	}
+	*out = h;
 	return 0;
+
+err_free:
+	free(h->cert);
+	free(h->key);
+	free(h->user);
+	free(h->password);
+	free(h->body);
+	free(h);
+err_close:
+	close(listen_fd);
+	if (err == -ENOMEM && !why[0])
+		snprintf(why, why_len, "out of memory");
+	return err;
+}
+
+int http_server_publish(struct http_server *h, const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&h->lock);
+	free(h->body);
+	h->body = copy;
+	h->len = len;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+void http_server_counts(struct http_server *h, unsigned long *ok, unsigned long *other)
+{
+	pthread_mutex_lock(&h->lock);
+	*ok = h->ok;
+	*other = h->other;
+	pthread_mutex_unlock(&h->lock);
+}
+
+void http_server_stop(struct http_server *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->daemon);	/* closes the listening socket too */
+	free(h->cert);
+	free(h->key);
+	free(h->user);
+	free(h->password);
+	free(h->body);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
 }

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A minimal HTTP/1.1 server for one resource, GET /metrics, as Prometheus
- * scrapes it.  One connection at a time, each under a deadline for the
- * whole exchange (a client that sends slowly or not at all is dropped);
- * the request head is bounded (HTTP_MAX_REQUEST; larger: 431), the body
- * ignored and never read; every answer closes the connection.  Anything
- * but GET or HEAD is 405, any other path 404, a malformed request 400.
+ * The HTTP server of `serve`: one resource, GET (or HEAD) /metrics, on
+ * libmicrohttpd in a thread of its own, so that scrapes never hold up
+ * sampling and draining, and a client that connects and sends nothing
+ * holds up no other (one polling thread, epoll, up to
+ * HTTP_MAX_CONNECTIONS at once, idle ones dropped after
+ * HTTP_IDLE_TIMEOUT_S).  The body is whatever the caller last published;
+ * each answer copies it.  Anything but GET or HEAD is 405, any other path
+ * 404.  Optional: TLS from PEM files, HTTP basic authentication against
+ * one user:password (then 401 without it).
  */
 #ifndef VMT_HTTP_SERVER_H
 #define VMT_HTTP_SERVER_H
 
 #include <stddef.h>
 
-#define HTTP_MAX_REQUEST 8192
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:9464"
-#define HTTP_DEFAULT_TIMEOUT_MS 5000
+#define HTTP_MAX_CONNECTIONS 256
+#define HTTP_IDLE_TIMEOUT_S 10
 
 /*
  * Listen on "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464";
@@ -24,22 +27,26 @@
  */
 int http_listen(const char *addr, int *fd, unsigned int *port);
 
-/* Parse a request head (up to and excluding the blank line).  Returns the
- * HTTP status to answer: 200 for GET/HEAD /metrics (query ignored), 400,
- * 404, 405, 505; *head_only for HEAD. */
-int http_route(const char *head, size_t len, int *head_only);
+struct http_server_opts {
+	const char *content_type;
+	const char *tls_cert;		/* PEM file; with tls_key: HTTPS */
+	const char *tls_key;
+	const char *basic_auth;		/* "user:password"; NULL: none */
+};
 
-/* Make the body of a 200 answer: 0 and a malloc'd *body of *len bytes, or
- * -errno (answered with 500). */
-typedef int (*http_body_fn)(void *arg, char **body, size_t *len);
+struct http_server;
 
 /*
- * Accept one connection on @listen_fd (which poll() said is readable),
- * read its request and answer it, all within @timeout_ms.  0 when a
- * request was answered (whatever the status) or the client gave up, or
- * -errno of accept().  The status answered goes to *status (0: none).
+ * Serve on @listen_fd (http_listen(); the server owns it from now on).
+ * 0, or -errno with what is wrong in @why (a TLS file unreadable, TLS
+ * not built into libmicrohttpd, the daemon not starting).
  */
-int http_serve_one(int listen_fd, int timeout_ms, const char *content_type,
-		   http_body_fn fn, void *arg, int *status);
+int http_server_start(int listen_fd, const struct http_server_opts *o,
+		      struct http_server **out, char *why, size_t why_len);
+/* Answer /metrics with @body (@len bytes, copied) from now on. */
+int http_server_publish(struct http_server *h, const char *body, size_t len);
+/* Requests answered so far, by status 200 and others. */
+void http_server_counts(struct http_server *h, unsigned long *ok, unsigned long *other);
+void http_server_stop(struct http_server *h);
 
 #endif

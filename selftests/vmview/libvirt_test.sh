@@ -41,7 +41,7 @@ UUID=5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e70
 MAC=52:54:00:76:6d:02
 PORT=19465
 
-plan=3
+plan=4
 # shellcheck source=../lib/tap.sh
 . "$here/../lib/tap.sh"
 fail_all() { fail_rest "no domain: $1"; }
@@ -217,9 +217,36 @@ for _ in $(seq 1 60); do
 		break
 	fi
 done
+# 50 clients that connect and send nothing, for 5 s: serve's session goes
+# on draining (no record lost) and its snapshots on coming (4 s or more of
+# them between two scrapes), and a scrape is answered.
+idle_fds=() span=0 lost=none
+if [ $series -eq 1 ]; then
+	for _ in $(seq 1 50); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && idle_fds+=("$fd")
+	done
+	sleep 5
+	curl -s -m 10 "http://127.0.0.1:$PORT/metrics" >"$dir/metrics2.txt" 2>/dev/null
+	"$collect" status >"$dir/status.txt" 2>&1
+	for fd in "${idle_fds[@]}"; do exec {fd}>&-; done
+	span=$(awk -v a="$(grep '^vmtrace_snapshot_timestamp_seconds ' "$dir/metrics.txt" | awk '{ print $2 }')" \
+		-v b="$(grep '^vmtrace_snapshot_timestamp_seconds ' "$dir/metrics2.txt" | awk '{ print $2 }')" \
+		'BEGIN { printf "%.1f", (a != "" && b != "") ? b - a : 0 }')
+	# status per CPU: cpu produced drained queued ring_full nested vm_table ...
+	lost=$(awk '$1 ~ /^[0-9]+$/ && NF >= 8 { l += $5 + $6 + $7; p += $2 }
+		END { print (p > 0 ? l + 0 : "none") }' "$dir/status.txt")
+fi
 kill "$serve_pid" 2>/dev/null
 wait "$serve_pid" 2>/dev/null
 serve_pid=
+if [ "${#idle_fds[@]}" -eq 50 ] && [ "$lost" = 0 ] &&
+	awk -v s="$span" 'BEGIN { exit !(s >= 4) }'; then
+	ok "serve beside 50 idle clients: snapshots over ${span} s between two scrapes, nothing lost"
+else
+	notok "serve beside 50 idle clients" \
+		"${#idle_fds[@]} clients, ${span} s of snapshots between the scrapes (4 wanted), lost $lost" \
+		"$(head -c 300 "$dir/status.txt" 2>/dev/null)"
+fi
 if [ "$hn" -ge 4 ] && [ "$gn" -ge 3 ] && within10 "$explained" "$gmean" && [ $series -eq 1 ]; then
 	ok "both sides: vCPU CPU $vmean% + run-delay $dmean% = $explained% vs md5sum guest CPU $gmean% (means over $hn and $gn intervals); /metrics has the vCPU series"
 else

@@ -419,7 +419,8 @@ fi
 # test host: the VM gets about half a CPU while the guest's clock, and so
 # its accounting of md5sum, runs on.  top --batch (no session) for 8
 # intervals: every interval's guest CPU of md5sum, the first included, is
-# at most 100 % (one vCPU; rates over the guest scheduler's clock), the
+# at most 100 % (one vCPU; rates over the guest scheduler's clock; 1 point
+# of tolerance, below), the
 # vCPU threads' CPU plus their run-queue wait is within 10 points of it
 # (means over the intervals: that is what explains the gap), and the wait
 # is at least 20 % (the hog did contend).
@@ -458,7 +459,11 @@ else
 		why="top exit status $rc: $(head -c 300 "$dir/contention.err")"
 	elif [ "$gn" -lt 4 ] || [ "$hn" -lt 4 ]; then
 		why="$gn intervals with md5sum's guest CPU, $hn with the vCPU figures (want 4 or more)"
-	elif awk -v m="$gmax" 'BEGIN { exit !(m > 100.0) }'; then
+	# 1 point over 100 at most: the guest clock read with the tasks (the
+	# newest exec_start) lags the read by up to a tick (4 ms of a 2 s
+	# interval), and a task that ran all along reads 100.1 % (seen once,
+	# 2026-12-07); the fault this guards against read 148 %.
+	elif awk -v m="$gmax" 'BEGIN { exit !(m > 101.0) }'; then
 		why="md5sum's guest CPU reached $gmax% on one vCPU"
 	elif ! within10 "$explained" "$gmean"; then
 		why="vCPU CPU $vmean% + run-delay $dmean% = $explained%, guest $gmean%"

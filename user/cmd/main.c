@@ -2,6 +2,7 @@
 /* vmtrace-collect: the subcommand table. */
 #include <stdio.h>
 #include <string.h>
+#include "trace/trace.h"
 #include "util/log.h"
 #include "cmd/cmd.h"
 
@@ -51,7 +52,8 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("vmtrace-collect, trace format %d\n", VMTRACE_FORMAT_VERSION);
+		printf("vmtrace-collect %s (trace file format %d, record format %d)\n",
+		       VMT_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
 		return 0;
 	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {

@@ -645,6 +645,18 @@ static void test_export_pprof(void)
 		    pprof_tag(r.out, "vm", "vm3:web") == 15, "VM labels:\n%s", r.out);
 }
 
+/* --version: the release, the trace file format, the record format. */
+static void test_version(void)
+{
+	char want[128];
+	struct run r;
+
+	snprintf(want, sizeof(want), "vmtrace-collect %s (trace file format %d, record format %d)\n",
+		 VMT_TEST_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+	run(&r, (const char *[]){ "--version", NULL });
+	TEST_ASSERT(r.status == 0 && !strcmp(r.out, want), "status %d: %s", r.status, r.out);
+}
+
 /* A trace cut short, and one with a corrupt frame: the readable records,
  * a warning on stderr, status 0. */
 static void test_damaged(void)
@@ -844,6 +856,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(export),
 	TAP_TEST(export_pprof),
 	TAP_TEST(export_perfetto),
+	TAP_TEST(version),
 	TAP_TEST(damaged),
 	TAP_TEST(bad_files),
 	TAP_TEST(usage),

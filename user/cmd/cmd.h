@@ -44,6 +44,10 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 /* util/log.h's printer: "<prog>: <line>" to stderr. */
 void cmd_log(const char *fmt, va_list ap);
 
+struct vv_series;
+/* vm_html_write(), its reason said as "<prog>: <why>": 0, or 1 (failed). */
+int cmd_html_write(const struct vv_series *s, const char *path);
+
 struct vmt_input;
 /*
  * Open a trace for a reading subcommand: on failure, print the one line

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "view/vm_html.h"
 #include "cmd/cmd.h"
 
 const char *prog_name = "vmtrace-collect";
@@ -47,4 +48,14 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s %s --help'.\n", prog_name, cmd);
 	return EXIT_USAGE;
+}
+
+int cmd_html_write(const struct vv_series *s, const char *path)
+{
+	char why[300];
+
+	if (!vm_html_write(s, path, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "%s: %s\n", prog_name, why);
+	return 1;
 }

@@ -87,43 +87,73 @@ static void event_start(struct export *ex)
 	ex->first_event = false;
 }
 
-/* The process_name/thread_name metadata of (pid, tid), once each. */
-static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
+/*
+ * The track of key @key (not 0: chrome-json's (pid << 32 | tid) + 1,
+ * perfetto's PF_* keys): its uuid, small and dense (1, 2, ...) as varints
+ * like them; *@is_new if it was not named yet (then the caller names it).
+ * 0 or -ENOMEM.
+ */
+static int track_of(struct export *ex, uint64_t key, uint64_t *uuid, bool *is_new)
 {
-	uint64_t key = (uint64_t)pid << 32 | tid, k;
-	struct outbuf *o = ex->out;
-	char name[200];
 	size_t i;
 
 	if (2 * (ex->nr_named + 1) > ex->cap_named) {
 		size_t cap = ex->cap_named ? 2 * ex->cap_named : 64;
 		uint64_t *named = calloc(cap, sizeof(*named));
+		uint64_t *uuids = calloc(cap, sizeof(*uuids));
 
-		if (!named)
+		if (!named || !uuids) {
+			free(named);
+			free(uuids);
 			return -ENOMEM;
+		}
 		for (i = 0; i < ex->cap_named; i++) {
-			if (!(k = ex->named[i]))
-				continue;
-			size_t j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
+			uint64_t k = ex->named[i];
+			size_t j;
 
+			if (!k)
+				continue;
+			j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
 			while (named[j])
 				j = (j + 1) & (cap - 1);
 			named[j] = k;
+			uuids[j] = ex->uuids[i];
 		}
 		free(ex->named);
+		free(ex->uuids);
 		ex->named = named;
+		ex->uuids = uuids;
 		ex->cap_named = cap;
 	}
-	/* Stored + 1 so that (0, 0) is not the empty slot. */
-	i = ((key + 1) * 0x9e3779b97f4a7c15ull >> 20) & (ex->cap_named - 1);
+	i = (key * 0x9e3779b97f4a7c15ull >> 20) & (ex->cap_named - 1);
 	while (ex->named[i]) {
-		if (ex->named[i] == key + 1)
+		if (ex->named[i] == key) {
+			*uuid = ex->uuids[i];
+			*is_new = false;
 			return 0;
+		}
 		i = (i + 1) & (ex->cap_named - 1);
 	}
-	ex->named[i] = key + 1;
-	ex->nr_named++;
+	ex->named[i] = key;
+	ex->uuids[i] = ++ex->nr_named;
+	*uuid = ex->uuids[i];
+	*is_new = true;
+	return 0;
+}
 
+/* The process_name/thread_name metadata of (pid, tid), once each. */
+static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
+{
+	uint64_t key = (uint64_t)pid << 32 | tid, uuid;
+	struct outbuf *o = ex->out;
+	char name[200];
+	bool is_new;
+	int err;
+
+	/* + 1 so that (0, 0) is not the empty slot. */
+	err = track_of(ex, key + 1, &uuid, &is_new);
+	if (err || !is_new)
+		return err;
 	if (host) {
 		snprintf(name, sizeof(name), "host");
 	} else {
@@ -388,59 +418,6 @@ static void folded_end(struct export *ex)
 #define PF_RATE_NS		1000000000ull
 
 /*
- * The track of key @key (PF_*): its uuid, small and dense (1, 2, ...) as
- * varints like them; *@is_new if it was not described yet (then the
- * caller describes it).  0 or -ENOMEM.
- */
-static int pf_track(struct export *ex, uint64_t key, uint64_t *uuid, bool *is_new)
-{
-	size_t i;
-
-	if (2 * (ex->nr_named + 1) > ex->cap_named) {
-		size_t cap = ex->cap_named ? 2 * ex->cap_named : 64;
-		uint64_t *named = calloc(cap, sizeof(*named));
-		uint64_t *uuids = calloc(cap, sizeof(*uuids));
-
-		if (!named || !uuids) {
-			free(named);
-			free(uuids);
-			return -ENOMEM;
-		}
-		for (i = 0; i < ex->cap_named; i++) {
-			uint64_t k = ex->named[i];
-			size_t j;
-
-			if (!k)
-				continue;
-			j = (k * 0x9e3779b97f4a7c15ull >> 20) & (cap - 1);
-			while (named[j])
-				j = (j + 1) & (cap - 1);
-			named[j] = k;
-			uuids[j] = ex->uuids[i];
-		}
-		free(ex->named);
-		free(ex->uuids);
-		ex->named = named;
-		ex->uuids = uuids;
-		ex->cap_named = cap;
-	}
-	i = (key * 0x9e3779b97f4a7c15ull >> 20) & (ex->cap_named - 1);
-	while (ex->named[i]) {
-		if (ex->named[i] == key) {
-			*uuid = ex->uuids[i];
-			*is_new = false;
-			return 0;
-		}
-		i = (i + 1) & (ex->cap_named - 1);
-	}
-	ex->named[i] = key;
-	ex->uuids[i] = ++ex->nr_named;
-	*uuid = ex->uuids[i];
-	*is_new = true;
-	return 0;
-}
-
-/*
  * VM @r->vm_id's process track (and its exit-rate counter track), then the
  * track of its vCPU @vcpu (if not ~0u), described at first use: the
  * vCPU's uuid in *@track.
@@ -453,19 +430,19 @@ static int pf_vm_tracks(struct export *ex, const struct vmtrace_record *r, uint3
 	bool is_new;
 	int err;
 
-	err = pf_track(ex, PF_VM(r->vm_id), &vm_uuid, &is_new);
+	err = track_of(ex, PF_VM(r->vm_id), &vm_uuid, &is_new);
 	if (!err && is_new) {
 		const char *vm_name = vmt_vm_name(ex->in->meta, r->vm_id);
 
 		snprintf(name, sizeof(name), "VM %u%s%s", r->vm_id, *vm_name ? " " : "", vm_name);
 		pf_process_track(&ex->pf, vm_uuid, (int32_t)r->vmm_pid, name);
-		err = pf_track(ex, PF_RATE(r->vm_id), &uuid, &is_new);
+		err = track_of(ex, PF_RATE(r->vm_id), &uuid, &is_new);
 		if (!err)
 			pf_counter_track(&ex->pf, uuid, vm_uuid, "exits/s", "exits/s");
 	}
 	if (err || vcpu == ~0u)
 		return err;
-	err = pf_track(ex, PF_VCPU(r->vm_id, vcpu), track, &is_new);
+	err = track_of(ex, PF_VCPU(r->vm_id, vcpu), track, &is_new);
 	if (!err && is_new) {
 		snprintf(name, sizeof(name), "vCPU %u", vcpu);
 		pf_child_track(&ex->pf, *track, vm_uuid, name);
@@ -494,7 +471,7 @@ static int pf_rate(struct export *ex, uint32_t vm_id, uint64_t ns, uint64_t exit
 		b->start_ns = ns - ns % PF_RATE_NS;
 		b->exits = 0;
 		/* Described with the VM's process track (pf_vm_tracks()). */
-		if (pf_track(ex, PF_RATE(vm_id), &b->track, &is_new))
+		if (track_of(ex, PF_RATE(vm_id), &b->track, &is_new))
 			return -ENOMEM;
 	}
 	if (ns >= b->start_ns + PF_RATE_NS) {
@@ -573,7 +550,7 @@ static int pf_sample(struct export *ex, const struct vmtrace_record *r)
 
 	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
 	if (!ev.guest) {
-		err = pf_track(ex, PF_HOST_CPU(r->host_cpu), &track, &is_new);
+		err = track_of(ex, PF_HOST_CPU(r->host_cpu), &track, &is_new);
 		if (err)
 			return err;
 		if (is_new) {
@@ -587,9 +564,9 @@ static int pf_sample(struct export *ex, const struct vmtrace_record *r)
 	/* A guest process's samples on its own track, the others on the vCPU's. */
 	err = pf_vm_tracks(ex, r, r->vcpu, &track);
 	if (!err && ev.task) {
-		err = pf_track(ex, PF_VM(r->vm_id), &vm_uuid, &is_new);
+		err = track_of(ex, PF_VM(r->vm_id), &vm_uuid, &is_new);
 		if (!err)
-			err = pf_track(ex, PF_PROC(r->vm_id, ev.task->pid), &track, &is_new);
+			err = track_of(ex, PF_PROC(r->vm_id, ev.task->pid), &track, &is_new);
 		if (!err && is_new) {
 			snprintf(name, sizeof(name), "%s (pid %u)", ev.task->comm, ev.task->pid);
 			pf_child_track(&ex->pf, track, vm_uuid, name);
@@ -621,7 +598,7 @@ static int pf_record(struct export *ex, struct vmt_exit_timer *timer,
 		err = pf_sample(ex, r);
 		break;
 	case VMTRACE_KIND_LOST:
-		err = pf_track(ex, PF_LOST, &track, &is_new);
+		err = track_of(ex, PF_LOST, &track, &is_new);
 		if (err)
 			break;
 		if (is_new)

@@ -27,7 +27,6 @@
 #include "util/options.h"
 #include "util/outbuf.h"
 #include "trace/input.h"
-#include "view/vm_html.h"
 #include "view/vm_report.h"
 #include "cmd/cmd.h"
 
@@ -890,8 +889,6 @@ static bool parse_keys(const char *s, struct report *rep)
 static int write_html(struct report *rep, const char *input, const char *path,
 		      const char *const *vm_keys, size_t nr_vm_keys)
 {
-	char why[300];
-
 	if (!rep->metrics.nr) {
 		fprintf(stderr, "%s: %s: no interval metrics in this trace (recorded with "
 			"--metrics-interval 0, or by an older vmtrace-collect)\n",
@@ -899,11 +896,7 @@ static int write_html(struct report *rep, const char *input, const char *path,
 		return EXIT_USAGE;
 	}
 	vm_report_keep_vms(&rep->metrics, vm_keys, nr_vm_keys);
-	if (vm_html_write(&rep->metrics, path, why, sizeof(why))) {
-		fprintf(stderr, "%s: %s\n", prog_name, why);
-		return 1;
-	}
-	return 0;
+	return cmd_html_write(&rep->metrics, path);
 }
 
 static void report_usage(FILE *f)

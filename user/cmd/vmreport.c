@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "view/vm_html.h"
 #include "view/vm_report.h"
 #include "cmd/cmd.h"
 #include "trace/metrics_file.h"
@@ -112,13 +111,7 @@ int vmreport_main(int argc, char *argv[])
 			series.bad_lines);
 	vm_report_keep_vms(&series, keys, nr_keys);
 	if (!strcmp(format, "html")) {
-		char why[300];
-
-		ret = 0;
-		if (vm_html_write(&series, output, why, sizeof(why))) {
-			fprintf(stderr, "%s: %s\n", prog_name, why);
-			ret = 1;
-		}
+		ret = cmd_html_write(&series, output);
 	} else {
 		err = vm_report_write(stdout, &series, vm_report_format(format), by_process, top);
 		if (err == -ENOMEM)

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "util/bytes.h"
 #include "util/outbuf.h"
 #include "util/perfetto.h"
 
@@ -42,15 +41,6 @@ void pf_init(struct pf_writer *w, struct outbuf *out)
 	pb_init(&w->interned);
 }
 
-static void intern_free(struct pf_intern *t)
-{
-	for (size_t i = 0; i < t->nr; i++)
-		free(t->strs[i]);
-	free(t->strs);
-	free(t->slots);
-	memset(t, 0, sizeof(*t));
-}
-
 int pf_finish(struct pf_writer *w)
 {
 	int err = w->err;
@@ -60,10 +50,10 @@ int pf_finish(struct pf_writer *w)
 	pb_free(&w->sub);
 	pb_free(&w->arg);
 	pb_free(&w->interned);
-	intern_free(&w->names);
-	intern_free(&w->categories);
-	intern_free(&w->arg_names);
-	intern_free(&w->arg_strings);
+	strtab_free(&w->names);
+	strtab_free(&w->categories);
+	strtab_free(&w->arg_names);
+	strtab_free(&w->arg_strings);
 	return err;
 }
 
@@ -71,53 +61,24 @@ int pf_finish(struct pf_writer *w)
  * The iid of @s in @t; if new, it goes into this packet's interned data
  * as entry @field (EventName-like: iid, name).  0 if out of memory.
  */
-static uint64_t intern(struct pf_writer *w, struct pf_intern *t, uint32_t field, const char *s)
+static uint64_t intern(struct pf_writer *w, struct strtab *t, uint32_t field, const char *s)
 {
-	size_t i;
+	size_t index;
+	bool added;
 
 	if (w->err)
 		return 0;
-	if (2 * (t->nr + 1) > t->cap_slots) {
-		size_t cap = t->cap_slots ? 2 * t->cap_slots : 64;
-		uint64_t *slots = calloc(cap, sizeof(*slots));
-
-		if (!slots)
-			goto oom;
-		for (i = 0; i < t->nr; i++) {
-			size_t j = vmt_hash_str(t->strs[i]) & (cap - 1);
-
-			while (slots[j])
-				j = (j + 1) & (cap - 1);
-			slots[j] = i + 1;
-		}
-		free(t->slots);
-		t->slots = slots;
-		t->cap_slots = cap;
+	if (strtab_add(t, s, &index, &added)) {
+		w->err = -ENOMEM;
+		return 0;
 	}
-	for (i = vmt_hash_str(s) & (t->cap_slots - 1); t->slots[i]; i = (i + 1) & (t->cap_slots - 1))
-		if (!strcmp(t->strs[t->slots[i] - 1], s))
-			return t->slots[i];
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		char **strs = realloc(t->strs, cap * sizeof(*strs));
-
-		if (!strs)
-			goto oom;
-		t->strs = strs;
-		t->cap = cap;
+	if (added) {
+		pb_reset(&w->sub);
+		pb_uint(&w->sub, INTERNED_IID, index + 1);
+		pb_string(&w->sub, INTERNED_NAME, s);
+		pb_message(&w->interned, field, &w->sub);
 	}
-	t->strs[t->nr] = strdup(s);
-	if (!t->strs[t->nr])
-		goto oom;
-	t->slots[i] = ++t->nr;
-	pb_reset(&w->sub);
-	pb_uint(&w->sub, INTERNED_IID, t->nr);
-	pb_string(&w->sub, INTERNED_NAME, s);
-	pb_message(&w->interned, field, &w->sub);
-	return t->nr;
-oom:
-	w->err = -ENOMEM;
-	return 0;
+	return index + 1;
 }
 
 /* A packet; @interning: its event may refer to interned data. */

@@ -16,21 +16,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "util/protobuf.h"
+#include "util/strtab.h"
 
 struct outbuf;
-
-/* Interned strings of one kind: string -> iid (1, 2, ...). */
-struct pf_intern {
-	char **strs;			/* iid - 1 -> string */
-	size_t nr, cap;
-	uint64_t *slots;		/* open hash of iids */
-	size_t cap_slots;
-};
 
 struct pf_writer {
 	struct outbuf *out;
 	struct pb_buf packet, event, sub, arg, interned;
-	struct pf_intern names, categories, arg_names, arg_strings;
+	/* Interned strings of each kind: iid = number + 1. */
+	struct strtab names, categories, arg_names, arg_strings;
 	bool started;			/* the first packet is out */
 	uint64_t packets;
 	int err;			/* sticky: -ENOMEM */

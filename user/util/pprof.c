@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "util/bytes.h"
 #include "util/outbuf.h"
 #include "util/pprof.h"
 #include "util/protobuf.h"
+#include "util/strtab.h"
 
 /* profile.proto's field numbers. */
 enum {
@@ -34,12 +34,9 @@ struct sample {
 };
 
 struct pprof {
-	/* The string table: index 0 is "". */
-	char **strs;
-	size_t nr_strs, cap_strs;
-	uint64_t *str_slots;		/* hash table of index + 1 */
-	size_t cap_str_slots;
+	struct strtab strs;		/* the string table: number 0 is "" */
 	uint64_t *loc_of_str;		/* frame name's index -> location id */
+	size_t cap_loc_of_str;
 	uint64_t *fn_of_loc;		/* location id - 1 -> its name's index */
 	size_t nr_locs, cap_locs;
 	struct sample *samples;
@@ -82,51 +79,21 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 /* The string table's index of @s, added if new; 0 ("") on failure. */
 static uint64_t str_index(struct pprof *p, const char *s)
 {
-	size_t i, cap;
+	size_t index, cap = p->cap_loc_of_str;
+	bool added;
 
 	if (!s || !*s || p->err)
 		return 0;
-	if (2 * (p->nr_strs + 1) > p->cap_str_slots) {
-		uint64_t *slots;
-
-		cap = p->cap_str_slots ? 2 * p->cap_str_slots : 256;
-		slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			goto oom;
-		for (i = 1; i < p->nr_strs; i++) {
-			size_t j = vmt_hash_str(p->strs[i]) & (cap - 1);
-
-			while (slots[j])
-				j = (j + 1) & (cap - 1);
-			slots[j] = i + 1;
-		}
-		free(p->str_slots);
-		p->str_slots = slots;
-		p->cap_str_slots = cap;
-	}
-	cap = p->cap_str_slots;
-	for (i = vmt_hash_str(s) & (cap - 1); p->str_slots[i]; i = (i + 1) & (cap - 1))
-		if (!strcmp(p->strs[p->str_slots[i] - 1], s))
-			return p->str_slots[i] - 1;
-	{
-		size_t old_cap = p->cap_strs;
-
-		if (grow((void **)&p->strs, &p->cap_strs, p->nr_strs + 1, sizeof(*p->strs)))
-			goto oom;
-		if (p->cap_strs != old_cap) {
-			size_t c = old_cap;
-
-			if (grow((void **)&p->loc_of_str, &c, p->cap_strs, sizeof(uint64_t)))
-				goto oom;
-			memset(p->loc_of_str + old_cap, 0,
-			       (p->cap_strs - old_cap) * sizeof(uint64_t));
-		}
-	}
-	p->strs[p->nr_strs] = strdup(s);
-	if (!p->strs[p->nr_strs])
+	if (strtab_add(&p->strs, s, &index, &added))
 		goto oom;
-	p->str_slots[i] = p->nr_strs + 1;
-	return p->nr_strs++;
+	if (index >= cap) {
+		if (grow((void **)&p->loc_of_str, &cap, index + 1, sizeof(uint64_t)))
+			goto oom;
+		memset(p->loc_of_str + p->cap_loc_of_str, 0,
+		       (cap - p->cap_loc_of_str) * sizeof(uint64_t));
+		p->cap_loc_of_str = cap;
+	}
+	return index;
 oom:
 	p->err = -ENOMEM;
 	return 0;
@@ -143,14 +110,15 @@ int pprof_new(const char *const types[][2], size_t nr_types, const char *const p
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->strs = calloc(64, sizeof(*p->strs));
-	p->loc_of_str = calloc(64, sizeof(*p->loc_of_str));
-	if (!p->strs || !p->loc_of_str || !(p->strs[0] = strdup(""))) {
-		pprof_free(p);
-		return -ENOMEM;
+	{
+		size_t zero;
+		bool added;
+
+		if (strtab_add(&p->strs, "", &zero, &added)) {
+			pprof_free(p);
+			return -ENOMEM;
+		}
 	}
-	p->cap_strs = 64;
-	p->nr_strs = 1;
 	for (size_t i = 0; i < nr_types; i++) {
 		p->types[i][0] = str_index(p, types[i][0]);
 		p->types[i][1] = str_index(p, types[i][1]);
@@ -171,12 +139,9 @@ void pprof_free(struct pprof *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nr_strs; i++)
-		free(p->strs[i]);
 	for (size_t i = 0; i < p->nr_samples; i++)
 		free(p->samples[i].key);
-	free(p->strs);
-	free(p->str_slots);
+	strtab_free(&p->strs);
 	free(p->loc_of_str);
 	free(p->fn_of_loc);
 	free(p->samples);
@@ -340,8 +305,8 @@ static void encode(const struct pprof *p, struct pb_buf *b)
 		pb_uint(&msg, FUNCTION_SYSTEM_NAME, p->fn_of_loc[i]);
 		pb_message(b, PROFILE_FUNCTION, &msg);
 	}
-	for (i = 0; i < p->nr_strs; i++)
-		pb_string(b, PROFILE_STRING_TABLE, p->strs[i]);
+	for (i = 0; i < p->strs.nr; i++)
+		pb_string(b, PROFILE_STRING_TABLE, p->strs.strs[i]);
 	pb_uint_nz(b, PROFILE_TIME_NANOS, (uint64_t)p->time_ns);
 	pb_uint_nz(b, PROFILE_DURATION_NANOS, (uint64_t)p->duration_ns);
 	value_type(b, PROFILE_PERIOD_TYPE, p->period_type, &msg);

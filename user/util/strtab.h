@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A string table: each distinct string once, numbered 0, 1, ... in the
+ * order added, found again by an open hash.  What pprof's string table
+ * and Perfetto's interned names both are.
+ */
+#ifndef VMT_UTIL_STRTAB_H
+#define VMT_UTIL_STRTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strtab {
+	char **strs;			/* number -> its copy */
+	size_t nr, cap;
+	uint64_t *slots;		/* open hash of number + 1 */
+	size_t cap_slots;
+};
+
+/*
+ * The number of @s in @t in *@index, added (a copy) if new, then *@added.
+ * 0 or -ENOMEM (@t unchanged).
+ */
+int strtab_add(struct strtab *t, const char *s, size_t *index, bool *added);
+void strtab_free(struct strtab *t);
+
+#endif

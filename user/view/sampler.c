@@ -216,29 +216,29 @@ static struct vvs_vm *find_vm(struct vv_sampler *s, uint32_t vm_id)
 	return NULL;
 }
 
-static void count_exit(struct vvs_vm *v, uint32_t reason)
+/* One more exit of @reason in @c (@nr of @cap used); false if full. */
+static bool bump_exit(struct exit_count *c, size_t *nr, size_t cap, uint32_t reason)
 {
 	size_t i;
 
-	v->exits_total++;
-	for (i = 0; i < v->nr_exit_totals; i++)
-		if (v->exit_totals[i].reason == reason)
-			break;
-	if (i < v->nr_exit_totals)
-		v->exit_totals[i].n++;
-	else if (i < VV_MAX_EXIT_REASONS)
-		v->exit_totals[v->nr_exit_totals++] = (struct exit_count){ reason, 1 };
-	v->exits++;
-	for (i = 0; i < v->nr_exit_counts; i++)
-		if (v->exit_counts[i].reason == reason) {
-			v->exit_counts[i].n++;
-			return;
+	for (i = 0; i < *nr; i++)
+		if (c[i].reason == reason) {
+			c[i].n++;
+			return true;
 		}
-	if (v->nr_exit_counts == MAX_EXIT_CODES) {
+	if (*nr == cap)
+		return false;
+	c[(*nr)++] = (struct exit_count){ reason, 1 };
+	return true;
+}
+
+static void count_exit(struct vvs_vm *v, uint32_t reason)
+{
+	v->exits_total++;
+	bump_exit(v->exit_totals, &v->nr_exit_totals, VV_MAX_EXIT_REASONS, reason);
+	v->exits++;
+	if (!bump_exit(v->exit_counts, &v->nr_exit_counts, MAX_EXIT_CODES, reason))
 		v->other_exits++;
-		return;
-	}
-	v->exit_counts[v->nr_exit_counts++] = (struct exit_count){ reason, 1 };
 }
 
 static void count_sample_pid(struct vvs_vm *v, uint32_t pid)

@@ -747,7 +747,7 @@ static void export_usage(FILE *f)
 		"  pprof        the guest samples as a gzip'd pprof profile (go tool pprof,\n"
 		"               Pyroscope, Parca): VM, process, thread, kernel|user,\n"
 		"               symbol frames; vm, vcpu, pid, comm, tid labels.\n"
-		"See Documentation/vmtrace-collect-export.rst.\n", prog_name);
+		"See Documentation/vmtrace-collect-export.rst.\n" CMD_HELP_FOOTER, prog_name);
 }
 
 int export_main(int argc, char *argv[])
@@ -756,7 +756,7 @@ int export_main(int argc, char *argv[])
 		{ "input", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	static struct outbuf out;
@@ -771,7 +771,7 @@ int export_main(int argc, char *argv[])
 	int opt, err = 0, ret = 1;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'i':
 			input = optarg;
@@ -789,23 +789,23 @@ int export_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "perfetto"))
 				format = FORMAT_PERFETTO;
 			else
-				return usage_error("export", "--format %s: chrome-json, perfetto, folded "
-						   "or pprof", optarg);
+				return bad_value("--format", optarg,
+						 "chrome-json, perfetto, folded or pprof");
 			break;
 		case 'h':
 			export_usage(stdout);
 			return 0;
-		default:
-			goto usage;
 		}
 	}
+	if (err >= 0)
+		return err;
 	if (optind != argc)
-		goto usage;
+		return usage_error("%s: unexpected argument", argv[optind]);
 	if (format == FORMAT_NONE)
-		return usage_error("export", "which format? --format chrome-json, perfetto, folded "
-				   "or pprof");
-	if (cmd_input_open(&in, input))
-		return EXIT_USAGE;
+		return usage_error("which format? --format chrome-json, perfetto, folded or pprof");
+	err = cmd_input_open(&in, input);
+	if (err)
+		return cmd_input_status(err);
 	ex.in = &in;
 	if (output) {
 		size_t len = strlen(output) + sizeof(".tmp-XXXXXX");
@@ -905,8 +905,4 @@ out_close:
 	export_free(&ex);
 	vmt_input_close(&in);
 	return ret;
-
-usage:
-	export_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -7,8 +7,10 @@
 #include <unistd.h>
 #include "cmd/cmd.h"
 #include "guest/guest.h"
+#include "guest/profile.h"
 #include "cmd/guest_cmds.h"
 #include "host/vmm_identity.h"
+#include "view/vm_report.h"
 
 /* The index of the VM of @vmm_pid in @vms, or @nr. */
 static size_t find_vm(const struct vmt_vm_info *vms, size_t nr, pid_t vmm_pid)
@@ -111,6 +113,27 @@ int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
 	return 0;
 }
 
+int guest_cmd_load_profile(const char *path, struct vmt_profile **out)
+{
+	struct vmt_profile *p;
+	int err;
+
+	if (!path)
+		return 0;
+	err = vmt_profile_load(path, 0, &p);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", prog_name, path,
+			err == -EBADMSG ? "not a valid profile" :
+			err == -EPROTO ? "made by a newer vmtrace" : strerror(-err));
+		return cmd_input_status(err);
+	}
+	if (out)
+		*out = p;
+	else
+		vmt_profile_free(p);
+	return 0;
+}
+
 int guest_cmd_ready(struct vmt_guest *g)
 {
 	struct vmt_guest_info info;
@@ -133,61 +156,143 @@ static unsigned long long magnitude(int64_t v)
 	return v < 0 ? -(unsigned long long)v : (unsigned long long)v;
 }
 
-/* What the VMM's command line says the VM is: name, UUID, MACs. */
-static void print_identity(const struct vmt_vm_info *vm)
+/* What vms says of a guest, gathered once for its text and its JSON. */
+struct guest_facts {
+	struct vmt_vm_meta id;		/* the VMM's command line */
+	bool have_id;
+	struct vmt_guest *g;		/* NULL: out of memory */
+	struct vmt_guest_info info;
+	size_t nr_procs, nr_threads;
+	bool partial;			/* the task list partly unreadable */
+};
+
+static void gather(const struct vmt_vm_info *vm, const char *profile_dir,
+		   struct guest_facts *f)
 {
-	struct vmt_vm_meta id = { 0 };
+	struct vmt_guest_opts opts = { .profile_dir = profile_dir };
+	struct vmt_guest_task *tasks;
+
+	memset(f, 0, sizeof(*f));
+	f->have_id = !vmm_identity_read(vm->pid, &f->id);
+	if (vmt_guest_open(vm, &opts, &f->g)) {
+		f->g = NULL;
+		return;
+	}
+	vmt_guest_info(f->g, &f->info);
+	if (!f->info.ready)
+		return;
+	if (!vmt_guest_tasks(f->g, 0, &tasks, &f->nr_procs)) {
+		free(tasks);
+		if (!vmt_guest_tasks(f->g, 1, &tasks, &f->nr_threads))
+			free(tasks);
+	}
+	f->partial = vmt_guest_stats(f->g)->walks_partial;
+}
+
+/* What the VMM's command line says the VM is: name, UUID, MACs. */
+static void print_identity(const struct vmt_vm_meta *id)
+{
 	uint32_t i;
 
-	if (vmm_identity_read(vm->pid, &id))
-		return;
-	printf("  vmm: %s%s%s%s%s", id.comm, id.name[0] ? ", name " : "", id.name,
-	       id.uuid[0] ? ", uuid " : "", id.uuid);
-	for (i = 0; i < id.nr_macs; i++)
-		printf("%s%s", i ? " " : ", mac ", id.macs[i]);
+	printf("  vmm: %s%s%s%s%s", id->comm, id->name[0] ? ", name " : "", id->name,
+	       id->uuid[0] ? ", uuid " : "", id->uuid);
+	for (i = 0; i < id->nr_macs; i++)
+		printf("%s%s", i ? " " : ", mac ", id->macs[i]);
 	printf("\n");
 }
 
 void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
 {
-	struct vmt_guest_opts opts = { .profile_dir = profile_dir };
-	const struct vmt_guest_stats *st;
-	struct vmt_guest_task *tasks;
-	struct vmt_guest_info info;
-	struct vmt_guest *g;
-	size_t nr_procs = 0, nr_threads = 0;
+	struct guest_facts f;
+	const struct vmt_guest_info *info = &f.info;
 
-	print_identity(vm);
-
-	if (vmt_guest_open(vm, &opts, &g)) {
+	gather(vm, profile_dir, &f);
+	if (f.have_id)
+		print_identity(&f.id);
+	if (!f.g) {
 		printf("  guest: out of memory\n");
 		return;
 	}
-	vmt_guest_info(g, &info);
-	printf("  guest kernel: %.*s\n", (int)strcspn(info.banner, "\n"),
-	       info.banner[0] ? info.banner : "unknown");
-	if (info.profile)
-		printf("  profile: %s (linux %s)\n", info.profile, info.release);
-	if (info.ready) {
+	printf("  guest kernel: %.*s\n", (int)strcspn(info->banner, "\n"),
+	       info->banner[0] ? info->banner : "unknown");
+	if (info->profile)
+		printf("  profile: %s (linux %s)\n", info->profile, info->release);
+	if (info->ready) {
 		printf("  kaslr: kernel at guest-physical 0x%llx (physical slide %s0x%llx),"
 		       " virtual slide %s0x%llx\n",
-		       (unsigned long long)info.phys_load, sign(info.phys_slide),
-		       magnitude(info.phys_slide), sign(info.virt_slide),
-		       magnitude(info.virt_slide));
+		       (unsigned long long)info->phys_load, sign(info->phys_slide),
+		       magnitude(info->phys_slide), sign(info->virt_slide),
+		       magnitude(info->virt_slide));
 		printf("  paging: %s, kernel cr3 0x%llx, direct map 0x%llx\n",
-		       vmt_paging_name(info.paging),
-		       (unsigned long long)info.kernel_cr3,
-		       (unsigned long long)info.page_offset_base);
-		if (!vmt_guest_tasks(g, 0, &tasks, &nr_procs)) {
-			free(tasks);
-			if (!vmt_guest_tasks(g, 1, &tasks, &nr_threads))
-				free(tasks);
-		}
-		st = vmt_guest_stats(g);
-		printf("  processes: %zu (%zu threads)%s\n", nr_procs, nr_threads,
-		       st->walks_partial ? ", task list partly unreadable" : "");
+		       vmt_paging_name(info->paging),
+		       (unsigned long long)info->kernel_cr3,
+		       (unsigned long long)info->page_offset_base);
+		printf("  processes: %zu (%zu threads)%s\n", f.nr_procs, f.nr_threads,
+		       f.partial ? ", task list partly unreadable" : "");
 	} else {
-		printf("  names: unavailable: %s\n", info.status);
+		printf("  names: unavailable: %s\n", info->status);
 	}
-	vmt_guest_close(g);
+	vmt_guest_close(f.g);
+}
+
+/* A JSON string, or null for NULL. */
+static void json_str_or_null(const char *s)
+{
+	if (s)
+		vm_json_str(stdout, s);
+	else
+		fputs("null", stdout);
+}
+
+void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
+{
+	const struct vmt_guest_info *info;
+	struct guest_facts f;
+	uint32_t i;
+
+	gather(vm, profile_dir, &f);
+	info = &f.info;
+	printf(",\"vmm\":");
+	if (f.have_id) {
+		printf("{\"comm\":");
+		vm_json_str(stdout, f.id.comm);
+		printf(",\"name\":");
+		vm_json_str(stdout, f.id.name);
+		printf(",\"uuid\":");
+		vm_json_str(stdout, f.id.uuid);
+		printf(",\"macs\":[");
+		for (i = 0; i < f.id.nr_macs; i++) {
+			printf("%s", i ? "," : "");
+			vm_json_str(stdout, f.id.macs[i]);
+		}
+		printf("]}");
+	} else {
+		printf("null");
+	}
+	printf(",\"guest\":");
+	if (!f.g) {
+		printf("null");
+		return;
+	}
+	printf("{\"banner\":");
+	vm_json_str(stdout, info->banner);
+	printf(",\"profile\":");
+	json_str_or_null(info->profile);
+	printf(",\"release\":");
+	json_str_or_null(info->profile ? info->release : NULL);
+	printf(",\"ready\":%s,\"status\":", info->ready ? "true" : "false");
+	vm_json_str(stdout, info->status);
+	if (info->ready) {
+		printf(",\"phys_load\":%llu,\"phys_slide\":%lld,\"virt_slide\":%lld,"
+		       "\"paging\":", (unsigned long long)info->phys_load,
+		       (long long)info->phys_slide, (long long)info->virt_slide);
+		vm_json_str(stdout, vmt_paging_name(info->paging));
+		printf(",\"kernel_cr3\":%llu,\"page_offset_base\":%llu,\"processes\":%zu,"
+		       "\"threads\":%zu,\"partial\":%s",
+		       (unsigned long long)info->kernel_cr3,
+		       (unsigned long long)info->page_offset_base, f.nr_procs, f.nr_threads,
+		       f.partial ? "true" : "false");
+	}
+	printf("}");
+	vmt_guest_close(f.g);
 }

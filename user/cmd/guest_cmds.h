@@ -15,6 +15,9 @@ struct vmt_guest_opts;
  * @profile_dir: NULL for the default.
  */
 void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir);
+/* The same as the members "vmm" and "guest" of @vm's JSON object (each
+ * null when unknown), each after a comma (Documentation/cli.rst). */
+void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir);
 
 /*
  * Open the guest of the VM whose VMM is @vmm_pid.  0, or 1 after printing
@@ -29,6 +32,14 @@ int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
  * 0 or -errno, as vmt_client_get_vms().
  */
 int guest_cmd_discover(struct vmt_client *c, struct vmt_vm_info **vms, size_t *nr);
+
+/*
+ * Load the profile at @path (NULL: none, 0) into *@out, or only check it
+ * (@out NULL: --guest-profile, read before anything else): 0, or the exit
+ * status (EXIT_USAGE: a bad input file) after saying why not.
+ */
+struct vmt_profile;
+int guest_cmd_load_profile(const char *path, struct vmt_profile **out);
 
 /* 1 if processes can be named; else 0 after printing why not. */
 int guest_cmd_ready(struct vmt_guest *g);

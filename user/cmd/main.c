@@ -2,7 +2,6 @@
 /* vmtrace-collect: the subcommand table. */
 #include <stdio.h>
 #include <string.h>
-#include "trace/trace.h"
 #include "util/log.h"
 #include "cmd/cmd.h"
 
@@ -34,7 +33,10 @@ static void show_usage(FILE *file)
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(file, "  %s: %s\n", subcommands[i].name,
 			subcommands[i].description);
-	fprintf(file, "You may pass `--help' to any of these subcommands to view usage.\n");
+	fprintf(file, "You may pass `--help' to any of these subcommands to view usage,\n"
+		"`--version' to any of them for the release.\n"
+		"Documentation/cli.rst: the options, messages and exit status all share.\n"
+		CMD_HELP_FOOTER);
 }
 
 int main(int argc, char *argv[])
@@ -52,15 +54,16 @@ int main(int argc, char *argv[])
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("vmtrace-collect %s (trace file format %d, record format %d)\n",
-		       VMT_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+		cmd_print_version();
 		return 0;
 	}
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-		if (!strcmp(argv[1], subcommands[i].name))
+		if (!strcmp(argv[1], subcommands[i].name)) {
+			cmd_name = subcommands[i].name;
 			return subcommands[i].main(argc - 1, argv + 1);
+		}
 	}
-	fprintf(stderr, "%s: invalid subcommand: `%s'\n", prog_name, argv[1]);
-	show_usage(stderr);
+	fprintf(stderr, "%s: %s: unknown subcommand\nTry '%s --help'.\n", prog_name,
+		argv[1], prog_name);
 	return EXIT_USAGE;
 }

@@ -40,8 +40,8 @@ static void peek_usage(FILE *f)
 		"unsigned numbers.  --watch: reads again every --interval ms (default\n"
 		"100) for SECONDS and prints the memory each time it changed.\n"
 		"--cr3 CR3 --paging 32|pae|4|5: through those page tables (a CR3 from a\n"
-		"record: script shows them), no profile needed (any guest, 32-bit too).\n",
-		prog_name);
+		"record: script shows them), no profile needed (any guest, 32-bit too).\n"
+		CMD_HELP_FOOTER, prog_name);
 }
 
 enum peek_format { FMT_HEX, FMT_U32, FMT_U64 };
@@ -120,7 +120,7 @@ int peek_main(int argc, char *argv[])
 		{ "paging", required_argument, NULL, 'g' },
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "guest-profile", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	struct vmt_guest_opts opts = { 0 };
@@ -135,32 +135,33 @@ int peek_main(int argc, char *argv[])
 	size_t done;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'V':
 			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
-				goto usage;
+				return bad_value("--vm", optarg, "not a VMM pid");
 			break;
 		case 'p':
 			if (parse_u64(optarg, 0, INT_MAX, &gpid))
-				goto usage;
+				return bad_value("--guest-pid", optarg, "not a guest pid (0: the kernel)");
 			break;
 		case 'a':
 			if (parse_u64(optarg, 0, UINT64_MAX, &va))
-				goto usage;
+				return bad_value("--addr", optarg, "not an address (0x hex or decimal)");
 			have_addr = 1;
 			break;
 		case 'l':
 			if (parse_size(optarg, &len) || !len || len > PEEK_LEN_MAX)
-				goto usage;
+				return bad_value("--len", optarg, "not a length from 1 to 1M bytes");
 			break;
 		case 'w':
 			if (parse_seconds(optarg, &watch))
-				goto usage;
+				return bad_value("--watch", optarg, "not a number of seconds");
 			break;
 		case 'i':
 			if (parse_u64(optarg, 1, 3600000, &interval))
-				goto usage;
+				return bad_value("--interval", optarg,
+						 "not a number of milliseconds from 1 to 3600000");
 			break;
 		case 'f':
 			if (!strcmp(optarg, "hex"))
@@ -170,26 +171,37 @@ int peek_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "u64"))
 				fmt = FMT_U64;
 			else
-				goto usage;
+				return bad_value("--format", optarg, "hex, u32 or u64");
 			break;
 		case 'c':
 			if (parse_u64(optarg, 1, UINT64_MAX, &cr3))
-				goto usage;
+				return bad_value("--cr3", optarg, "not a page-table base (0x hex)");
 			break;
 		case 'g':
 			if (vmt_paging_parse(optarg, &paging))
-				goto usage;
+				return bad_value("--paging", optarg, "32, pae, 4 or 5");
 			break;
 		case 'D': opts.profile_dir = optarg; break;
 		case 'P': opts.profile_path = optarg; break;
 		case 'h': peek_usage(stdout); return 0;
-		default: goto usage;
 		}
 	}
+	if (err >= 0)
+		return err;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
+	if (!vm_pid)
+		return usage_error("which VM? --vm PID (of its VMM; see %s vms)", prog_name);
+	if (!have_addr)
+		return usage_error("where? --addr VA");
 	/* One way to the page tables: a guest process, or a CR3 and its mode. */
-	if (optind != argc || !vm_pid || !have_addr || (gpid == UINT64_MAX) == !cr3 ||
-	    !cr3 != (paging == VMT_PAGING_NONE))
-		goto usage;
+	if ((gpid == UINT64_MAX) == !cr3)
+		return usage_error("whose memory? either --guest-pid N or --cr3 CR3");
+	if (!cr3 != (paging == VMT_PAGING_NONE))
+		return usage_error("--cr3 and --paging go together");
+	err = guest_cmd_load_profile(opts.profile_path, NULL);
+	if (err)
+		return err;
 	buf = malloc(len);
 	prev = malloc(len);
 	if (!buf || !prev) {
@@ -240,7 +252,4 @@ out_free:
 	free(buf);
 	free(prev);
 	return ret;
-usage:
-	peek_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -36,7 +36,7 @@ static void profile_usage(FILE *f)
 		"from the image; with --btf give it: --banner \"$(cat /proc/version)\".\n"
 		"Put profiles in %s (or --profile-dir) to have them\n"
 		"found by banner.  (Debian's /boot/System.map is a stub: leave it out.)\n"
-		"show: prints what a profile holds.\n",
+		"show: prints what a profile holds.\n" CMD_HELP_FOOTER,
 		prog_name, prog_name, VMT_PROFILE_DIR_DEFAULT);
 }
 
@@ -90,7 +90,7 @@ static int profile_create(int argc, char *argv[])
 		{ "output", required_argument, NULL, 'o' },
 		{ "banner", required_argument, NULL, 'B' },
 		{ "release", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	struct vmt_profile_sources src = { 0 };
@@ -100,8 +100,9 @@ static int profile_create(int argc, char *argv[])
 	int opt, err, nr_inputs = 0;
 	FILE *f;
 
+	cmd_name = "profile create";
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":o:h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'b': src.btf_path = optarg; nr_inputs++; break;
 		case 'x': src.vmlinux_path = optarg; nr_inputs++; break;
@@ -111,18 +112,26 @@ static int profile_create(int argc, char *argv[])
 		case 'B': src.banner = optarg; break;
 		case 'r': src.release = optarg; break;
 		case 'h': profile_usage(stdout); return 0;
-		default: goto usage;
 		}
 	}
-	if (optind != argc || nr_inputs != 1 || !output ||
-	    (src.btf_path && !src.symbols_path))
-		goto usage;
+	if (err >= 0)
+		return err;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
+	if (nr_inputs != 1)
+		return usage_error("which kernel? one of --btf, --vmlinux or --vmlinuz");
+	if (!output)
+		return usage_error("which file? -o PROFILE");
+	if (src.btf_path && !src.symbols_path)
+		return usage_error("--btf %s: needs --system-map FILE (BTF has no addresses)",
+				   src.btf_path);
 
+	/* What it reads is the input: what fails there is bad input (2). */
 	err = vmt_profile_create(&src, &p, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "%s: profile create: %s\n", prog_name,
 			*why ? why : strerror(-err));
-		return 1;
+		return cmd_input_status(err);
 	}
 	if (add_accounting(&src, p, why, sizeof(why)))
 		fprintf(stderr, "%s: profile create: no guest accounting layout (%s): "
@@ -149,25 +158,34 @@ static int profile_create(int argc, char *argv[])
 	free(tmp);
 	vmt_profile_free(p);
 	return err ? 1 : 0;
-usage:
-	profile_usage(stderr);
-	return EXIT_USAGE;
 }
 
 static int profile_show(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		CMD_COMMON_OPTIONS,
+		{ 0 }
+	};
 	struct vmt_profile *p;
-	int err, i;
+	int opt, err, i;
 
-	if (argc != 2)
-		goto usage;
-	err = vmt_profile_load(argv[1], 0, &p);
-	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, argv[1],
-			err == -EBADMSG ? "not a valid profile" :
-			err == -EPROTO ? "made by a newer vmtrace" : strerror(-err));
-		return 1;
+	cmd_name = "profile show";
+	optind = 1;
+	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &err)) != -1) {
+		if (opt == 'h') {
+			profile_usage(stdout);
+			return 0;
+		}
 	}
+	if (err >= 0)
+		return err;
+	if (optind == argc)
+		return usage_error("which profile? profile show PROFILE");
+	if (optind + 1 != argc)
+		return usage_error("%s: unexpected argument", argv[optind + 1]);
+	err = guest_cmd_load_profile(argv[optind], &p);
+	if (err)
+		return err;
 	printf("release: %s\n", p->release);
 	printf("banner: %s", p->banner ? p->banner : "(none)\n");
 	if (p->banner && p->banner[strlen(p->banner) - 1] != '\n')
@@ -192,10 +210,7 @@ static int profile_show(int argc, char *argv[])
 	}
 	printf("code symbols: %zu\n", p->code ? vmt_ksyms_count(p->code) : 0);
 	vmt_profile_free(p);
-	return 0;
-usage:
-	profile_usage(stderr);
-	return EXIT_USAGE;
+	return fflush(stdout) ? 1 : 0;
 }
 
 int profile_main(int argc, char *argv[])
@@ -208,6 +223,11 @@ int profile_main(int argc, char *argv[])
 		profile_usage(stdout);
 		return 0;
 	}
-	profile_usage(stderr);
-	return EXIT_USAGE;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		cmd_print_version();
+		return 0;
+	}
+	if (argc < 2)
+		return usage_error("create or show?");
+	return usage_error("%s: neither create nor show", argv[1]);
 }

@@ -12,17 +12,19 @@
 #include "guest/guest.h"
 #include "cmd/guest_cmds.h"
 #include "util/options.h"
+#include "view/vm_report.h"
 
 static void ps_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s ps --vm PID [--threads] [--profile-dir DIR]\n"
-		"          [--guest-profile PROFILE]\n\n"
+		"          [--guest-profile PROFILE] [--format text|json]\n\n"
 		"Lists the processes of the guest whose VMM has pid PID, read from\n"
 		"guest memory: pid, parent, uid, state, page-table base (CR3) and\n"
 		"name; --threads lists every thread (TID and its own name).  The guest\n"
 		"kernel's profile is found in DIR (default %s)\n"
-		"by its banner, or given.\n",
+		"by its banner, or given.  --format json: one array of objects (keys\n"
+		"in Documentation/cli.rst).\n" CMD_HELP_FOOTER,
 		prog_name, VMT_PROFILE_DIR_DEFAULT);
 }
 
@@ -34,47 +36,10 @@ static void print_uid(uint32_t uid)
 		printf("%6u", uid);
 }
 
-int ps_main(int argc, char *argv[])
+static void print_text(const struct vmt_guest_task *tasks, size_t nr, bool threads)
 {
-	static const struct option longopts[] = {
-		{ "vm", required_argument, NULL, 'V' },
-		{ "threads", no_argument, NULL, 'T' },
-		{ "profile-dir", required_argument, NULL, 'D' },
-		{ "guest-profile", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	struct vmt_guest_opts opts = { 0 };
-	struct vmt_guest_task *tasks;
-	struct vmt_guest *g;
-	uint64_t vm_pid = 0;
-	int opt, threads = 0, ret = 1;
-	size_t nr, i;
+	size_t i;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'V':
-			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
-				goto usage;
-			break;
-		case 'T': threads = 1; break;
-		case 'D': opts.profile_dir = optarg; break;
-		case 'P': opts.profile_path = optarg; break;
-		case 'h': ps_usage(stdout); return 0;
-		default: goto usage;
-		}
-	}
-	if (optind != argc || !vm_pid)
-		goto usage;
-	if (guest_cmd_open(vm_pid, &opts, &g))
-		return 1;
-	if (!guest_cmd_ready(g))
-		goto out;
-	if (vmt_guest_tasks(g, threads, &tasks, &nr)) {
-		fprintf(stderr, "%s: out of memory\n", prog_name);
-		goto out;
-	}
 	if (threads)
 		printf("%7s %7s %7s %6s S %-16s %-16s %s\n", "PID", "TID", "PPID",
 		       "UID", "CR3", "COMM", "THREAD");
@@ -95,12 +60,102 @@ int ps_main(int argc, char *argv[])
 			printf(" %s", t->thread_comm);
 		printf("\n");
 	}
+}
+
+/* The same as an array of objects; "tid" and "thread" with --threads only. */
+static void print_json(const struct vmt_guest_task *tasks, size_t nr, bool threads)
+{
+	char state[2] = "";
+	size_t i;
+
+	printf("[");
+	for (i = 0; i < nr; i++) {
+		const struct vmt_guest_task *t = &tasks[i];
+
+		printf("%s{\"pid\":%u,", i ? "," : "", t->pid);
+		if (threads)
+			printf("\"tid\":%u,", t->tid);
+		printf("\"ppid\":%u,\"uid\":", t->ppid);
+		if (t->uid == (uint32_t)-1)
+			printf("null");
+		else
+			printf("%u", t->uid);
+		state[0] = t->state;
+		printf(",\"state\":");
+		vm_json_str(stdout, state);
+		printf(",\"cr3\":%llu,\"kthread\":%s,\"comm\":", (unsigned long long)t->cr3,
+		       t->flags & VMT_GTASK_KTHREAD ? "true" : "false");
+		vm_json_str(stdout, t->comm);
+		if (threads) {
+			printf(",\"thread\":");
+			vm_json_str(stdout, t->thread_comm);
+		}
+		printf("}");
+	}
+	printf("]\n");
+}
+
+int ps_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "vm", required_argument, NULL, 'V' },
+		{ "threads", no_argument, NULL, 'T' },
+		{ "profile-dir", required_argument, NULL, 'D' },
+		{ "guest-profile", required_argument, NULL, 'P' },
+		{ "format", required_argument, NULL, 'f' },
+		CMD_COMMON_OPTIONS,
+		{ 0 }
+	};
+	struct vmt_guest_opts opts = { 0 };
+	struct vmt_guest_task *tasks;
+	struct vmt_guest *g;
+	uint64_t vm_pid = 0;
+	bool threads = false, json = false;
+	int opt, ret = 1;
+	size_t nr;
+
+	optind = 1;
+	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &ret)) != -1) {
+		switch (opt) {
+		case 'V':
+			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
+				return bad_value("--vm", optarg, "not a VMM pid");
+			break;
+		case 'T': threads = true; break;
+		case 'D': opts.profile_dir = optarg; break;
+		case 'P': opts.profile_path = optarg; break;
+		case 'f':
+			if (cmd_parse_format(optarg, &json))
+				return EXIT_USAGE;
+			break;
+		case 'h': ps_usage(stdout); return 0;
+		}
+	}
+	if (ret >= 0)
+		return ret;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
+	if (!vm_pid)
+		return usage_error("which VM? --vm PID (of its VMM; see %s vms)", prog_name);
+	ret = guest_cmd_load_profile(opts.profile_path, NULL);
+	if (ret)
+		return ret;
+	if (guest_cmd_open(vm_pid, &opts, &g))
+		return 1;
+	ret = 1;
+	if (!guest_cmd_ready(g))
+		goto out;
+	if (vmt_guest_tasks(g, threads, &tasks, &nr)) {
+		fprintf(stderr, "%s: out of memory\n", prog_name);
+		goto out;
+	}
+	if (json)
+		print_json(tasks, nr, threads);
+	else
+		print_text(tasks, nr, threads);
 	free(tasks);
-	ret = 0;
+	ret = fflush(stdout) ? 1 : 0;
 out:
 	vmt_guest_close(g);
 	return ret;
-usage:
-	ps_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -38,6 +38,7 @@
 #include "trace/trace.h"
 #include "host/vmm_identity.h"
 #include "cmd/cmd.h"
+#include "cmd/guest_cmds.h"
 #include "view/metrics_recorder.h"
 
 #define DRAIN_IDLE_US 20000		/* rest between drains of a quiet ring */
@@ -270,7 +271,8 @@ static void status_line(struct recorder *rec, bool final)
 	uint64_t now = vmt_mono_ns(), lost = 0;
 	double rate;
 
-	if (!rec->tty || (!final && now - rec->last_status_ns < STATUS_INTERVAL_NS))
+	if (cmd_verbosity < 0 || !rec->tty ||
+	    (!final && now - rec->last_status_ns < STATUS_INTERVAL_NS))
 		return;
 	vmt_trace_writer_stats(rec->w, &st);
 	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
@@ -295,6 +297,9 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 	uint64_t raw = st->records * VMTRACE_RECORD_SIZE;
 	double cpu_s = (own_cpu_ns() - rec->cpu_start_ns) / 1e9;
 
+	/* -q: only the warning below. */
+	if (cmd_verbosity < 0)
+		goto warnings;
 	fprintf(stderr, "%s: %llu records (%llu exits, %llu samples, %llu other) in %.1f s to %s\n",
 		prog_name, (unsigned long long)st->records,
 		(unsigned long long)st->by_kind[VMTRACE_KIND_EXIT],
@@ -332,6 +337,7 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 	if (st->records)
 		fprintf(stderr, ", %.2f s per million records", cpu_s * 1e6 / st->records);
 	fputc('\n', stderr);
+warnings:
 	if (st->lost[VMTRACE_LOST_RING_FULL])
 		fprintf(stderr, "%s: %llu records lost to full rings: the drain fell "
 			"behind the module (%.0f records/s kept on average; a ring holds "
@@ -367,7 +373,9 @@ static void record_usage(FILE *file)
 		"metrics (as top shows them) go into the trace too: report --by vm,process\n"
 		"and --format html show them.  LIST: admin/service uids (0-999), FILE:\n"
 		"the guest kernel's BTF and symbols, as for top.\n"
-		"See Documentation/vmtrace-collect-record.rst.\n",
+		"-q: no progress line, summary or guest naming lines; -v: the session's\n"
+		"settings first.\n"
+		"See Documentation/vmtrace-collect-record.rst.\n" CMD_HELP_FOOTER,
 		prog_name);
 }
 
@@ -435,8 +443,9 @@ struct record_args {
 
 /*
  * Parse record's options into @a, and the host's description into @info
- * (the exit names depend on its vendor).  0, 1 after --help, or
- * EXIT_USAGE after saying what is wrong.
+ * (the exit names depend on its vendor).  -1 to record, or the exit
+ * status to return at once: 0 after --help or --version, EXIT_USAGE after
+ * saying what is wrong.
  */
 static int parse_args(int argc, char *argv[], struct record_args *a,
 		      struct vmt_trace_info *info)
@@ -461,15 +470,14 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		{ "admin-uids", required_argument, NULL, 'U' },
 		{ "guest-btf", required_argument, NULL, 'B' },
 		{ "guest-symbols", required_argument, NULL, 'Y' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
+		CMD_VERBOSITY_OPTIONS,
 		{ 0 }
 	};
 	struct vmt_start_config *cfg = &a->cfg;
 	const char *exit_list = NULL;
 	uint64_t value;
-	char bad[192] = "";
-	int opt;
-#define BAD(...) do { snprintf(bad, sizeof(bad), __VA_ARGS__); goto usage; } while (0)
+	int opt, ret;
 
 	memset(a, 0, sizeof(*a));
 	cfg->pids = a->pids;
@@ -479,26 +487,26 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 	a->metrics_interval = 1;
 	a->guests = true;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:d:z:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, "+:o:d:z:hqv", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'o':
 			a->output = optarg;
 			break;
 		case 'd':
 			if (parse_seconds(optarg, &a->duration))
-				BAD("-d %s: not a number of seconds", optarg);
+				return bad_value("-d", optarg, "not a number of seconds");
 			break;
 		case 'V':
 			if (cfg->nr_pids == VMTRACE_FILTER_MAX)
-				BAD("--vm %s: at most %d VMs", optarg, VMTRACE_FILTER_MAX);
+				return bad_value("--vm", optarg, "at most %d VMs", VMTRACE_FILTER_MAX);
 			if (parse_u64(optarg, 1, INT_MAX, &value))
-				BAD("--vm %s: not a VMM pid", optarg);
+				return bad_value("--vm", optarg, "not a VMM pid");
 			a->pids[cfg->nr_pids++] = value;
 			break;
 		case 'F':
 			if (parse_u64(optarg, 0, VMTRACE_SAMPLE_HZ_MAX, &value))
-				BAD("--sample-hz %s: not a rate from 0 to %d", optarg,
-				    VMTRACE_SAMPLE_HZ_MAX);
+				return bad_value("--sample-hz", optarg, "not a rate from 0 to %d",
+						 VMTRACE_SAMPLE_HZ_MAX);
 			cfg->sample_hz = value;
 			break;
 		case 'S':
@@ -509,7 +517,7 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			else if (!strcmp(optarg, "timer"))
 				cfg->sample_source = VMTRACE_SAMPLE_TIMER;
 			else
-				BAD("--sample-source %s: auto, pmu or timer", optarg);
+				return bad_value("--sample-source", optarg, "auto, pmu or timer");
 			break;
 		case 'H':
 			cfg->flags |= VMTRACE_CFG_F_HOST_SAMPLES;
@@ -524,15 +532,19 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			exit_list = optarg;
 			break;
 		case 'r':
-			if (parse_size(optarg, &value) || value > UINT32_MAX ||
-			    !value || (value & (value - 1)))
-				BAD("--ring-size %s: a power of two of bytes below 4G (64K, 2M, ...)",
-				    optarg);
+			/* The module's bounds, said here rather than as its
+			 * -EINVAL after the trace file is made. */
+			if (parse_size(optarg, &value) || value < VMTRACE_RING_SIZE_MIN ||
+			    value > VMTRACE_RING_SIZE_MAX || (value & (value - 1)))
+				return bad_value("--ring-size", optarg,
+						 "not a power of two from %uK to %uM bytes",
+						 VMTRACE_RING_SIZE_MIN >> 10,
+						 VMTRACE_RING_SIZE_MAX >> 20);
 			cfg->ring_size = value;
 			break;
 		case 'z':
 			if (parse_u64(optarg, 1, 19, &value))
-				BAD("-z %s: a zstd level from 1 to 19", optarg);
+				return bad_value("-z", optarg, "a zstd level from 1 to 19");
 			a->wopts.level = value;
 			break;
 		case 'A':
@@ -543,7 +555,12 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			break;
 		case 'P':
 			if (guest_rec_add_forced(&a->gopts, optarg))
-				BAD("--guest-profile %s: VMPID=PROFILE", optarg);
+				return bad_value("--guest-profile", optarg, "VMPID=PROFILE");
+			/* A bad profile is bad input: said now, not as a VM's
+			 * missing names after the recording. */
+			ret = guest_cmd_load_profile(strchr(optarg, '=') + 1, NULL);
+			if (ret)
+				return ret;
 			break;
 		case 'G':
 			a->guests = false;
@@ -551,12 +568,13 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		case 'M':
 			if (parse_seconds(optarg, &a->metrics_interval) ||
 			    (a->metrics_interval > 0 && a->metrics_interval < 0.1))
-				BAD("--metrics-interval %s: 0 (none) or 0.1 seconds or more",
-				    optarg);
+				return bad_value("--metrics-interval", optarg,
+						 "0 (none) or 0.1 seconds or more");
 			break;
 		case 'U':
 			if (bl_parse_uids(optarg, &a->baseline))
-				BAD("--admin-uids %s: uids and ranges, e.g. 0-999,1500", optarg);
+				return bad_value("--admin-uids", optarg,
+						 "uids and ranges, e.g. 0-999,1500");
 			break;
 		case 'B':
 			a->mopts.guest_btf = optarg;
@@ -566,29 +584,22 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			break;
 		case 'h':
 			record_usage(stdout);
-			return 1;
-		default:
-			goto usage;
+			return 0;
 		}
 	}
+	if (ret >= 0)
+		return ret;
 	if (optind < argc && strcmp(argv[optind - 1], "--"))
-		goto usage;
+		return usage_error("%s: unexpected argument (a COMMAND goes after --)",
+				   argv[optind]);
 	a->command = optind;
 	host_info_fill(info);
 	if (exit_list && parse_exit_list(exit_list, info->vendor, a->exits, &cfg->nr_exits))
-		BAD("--exit-reasons %s: exit names (as report prints them) or numbers of "
-		    "this host's %s", exit_list,
-		    info->vendor == VMTRACE_VENDOR_VMX ? "VMX" :
-		    info->vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
-	return 0;
-
-usage:
-	/* A bad value: say which, not the whole usage. */
-	if (bad[0])
-		return usage_error("record", "%s", bad);
-	record_usage(stderr);
-	return EXIT_USAGE;
-#undef BAD
+		return bad_value("--exit-reasons", exit_list,
+				 "exit names (as report prints them) or numbers of this host's %s",
+				 info->vendor == VMTRACE_VENDOR_VMX ? "VMX" :
+				 info->vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
+	return -1;
 }
 
 /* The trace's header: the host (parse_args()), the module, the session. */
@@ -794,8 +805,8 @@ int record_main(int argc, char *argv[])
 	pid_t child = -1;
 
 	err = parse_args(argc, argv, &args, &info);
-	if (err)
-		return err == 1 ? 0 : err;
+	if (err >= 0)
+		return err;
 	command = args.command < argc;
 	memset(&rec, 0, sizeof(rec));
 	rec.output = args.output;
@@ -803,6 +814,13 @@ int record_main(int argc, char *argv[])
 		return 1;
 	if (describe_session(c, &args, &info, &rec))
 		goto out_close;
+	cmd_verbose("recording to %s: %s exits (%u reasons filtered), guest samples at %u Hz "
+		    "(%s), rings of %u bytes per CPU, %s, metrics every %.1f s",
+		    rec.output, args.cfg.flags & VMTRACE_CFG_F_NO_EXITS ? "no" : "all",
+		    args.cfg.nr_exits, args.cfg.sample_hz,
+		    vmt_sample_source_name(args.cfg.sample_source), info.ring_size,
+		    args.cfg.nr_pids ? "the VMs of --vm" : command && !args.all_vms ?
+		    "COMMAND's VMs" : "every VM", args.metrics_interval);
 
 	/* Guest decoders only for the VMs recorded (--vm), if it says. */
 	args.gopts.pids = args.pids;

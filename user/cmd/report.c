@@ -916,7 +916,8 @@ static void report_usage(FILE *f)
 		"--by vm,process add both sides per VM and guest process (hypervisor and\n"
 		"guest CPU %%, their gap, memory, flags); html: CPU and memory over time\n"
 		"of one VM (KEY: name, UUID, MAC, VMM pid or id:N; else the busiest).\n"
-		"See Documentation/vmtrace-collect-report.rst.\n", prog_name, prog_name);
+		"See Documentation/vmtrace-collect-report.rst.\n" CMD_HELP_FOOTER,
+		prog_name, prog_name);
 }
 
 int report_main(int argc, char *argv[])
@@ -928,7 +929,7 @@ int report_main(int argc, char *argv[])
 		{ "top", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "vm", required_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	static struct outbuf out;
@@ -945,14 +946,15 @@ int report_main(int argc, char *argv[])
 	int opt, err, ret = 1;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'i':
 			input = optarg;
 			break;
 		case 'b':
 			if (!parse_keys(optarg, &rep))
-				goto usage;
+				return bad_value("--by", optarg, "keys of vm, vcpu, exit, process, "
+						 "thread, symbol, comma-separated, each once");
 			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
@@ -964,39 +966,47 @@ int report_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "html"))
 				rep.format = FORMAT_HTML;
 			else
-				goto usage;
+				return bad_value("--format", optarg, "text, csv, json or html");
 			break;
 		case 'o':
 			html_out = optarg;
 			break;
 		case 'V':
 			if (nr_vm_keys == sizeof(vm_keys) / sizeof(vm_keys[0]))
-				goto usage;
+				return bad_value("--vm", optarg, "at most %zu VMs",
+						 sizeof(vm_keys) / sizeof(vm_keys[0]));
 			vm_keys[nr_vm_keys++] = optarg;
 			break;
 		case 't':
 			if (parse_u64(optarg, 1, UINT32_MAX, &value))
-				goto usage;
+				return bad_value("--top", optarg, "not a number of rows from 1 to %u",
+						 UINT32_MAX);
 			rep.top = value;
 			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
-		default:
-			goto usage;
 		}
 	}
-	if (optind != argc || (rep.format == FORMAT_HTML) != !!html_out ||
-	    (nr_vm_keys && rep.format != FORMAT_HTML))
-		goto usage;
+	if (err >= 0)
+		return err;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
+	if (rep.format == FORMAT_HTML && !html_out)
+		return usage_error("--format html: which file? -o OUT.html");
+	if (html_out && rep.format != FORMAT_HTML)
+		return usage_error("-o %s: only with --format html (the others print)", html_out);
+	if (nr_vm_keys && rep.format != FORMAT_HTML)
+		return usage_error("--vm %s: only with --format html", vm_keys[0]);
 	for (unsigned int i = 0; i < rep.nr_by; i++) {
 		if (rep.by[i] == KEY_PROCESS || rep.by[i] == KEY_THREAD)
 			rep.need |= VMT_EV_TASK;
 		if (rep.by[i] == KEY_SYMBOL)
 			rep.need |= VMT_EV_SYMBOL;
 	}
-	if (cmd_input_open(&in, input))
-		return EXIT_USAGE;
+	err = cmd_input_open(&in, input);
+	if (err)
+		return cmd_input_status(err);
 	rep.in = &in;
 	/* The page needs the metrics only: data frames stay compressed. */
 	if (rep.format == FORMAT_HTML)
@@ -1043,8 +1053,4 @@ out:
 	report_free(&rep);
 	vmt_input_close(&in);
 	return ret;
-
-usage:
-	report_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -56,11 +56,8 @@ void vv_cli_usage(FILE *f)
 		VMT_PROFILE_DIR_DEFAULT);
 }
 
-static int bad(const char *opt, const char *arg)
-{
-	fprintf(stderr, "%s: invalid --%s value: '%s'\n", prog_name, opt, arg);
-	return -EINVAL;
-}
+/* A bad value, said in one line (cmd.h's bad_value()): -EINVAL. */
+#define bad(opt, arg, ...) (bad_value(opt, arg, __VA_ARGS__), -EINVAL)
 
 int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 {
@@ -71,30 +68,31 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 	switch (opt) {
 	case 0x1000:
 		if (parse_seconds(arg, &d) || d < 0.1 || d > 3600)
-			return bad("interval", arg);
+			return bad("--interval", arg, "not from 0.1 to 3600 seconds");
 		c->interval_s = d;
 		return 1;
 	case 0x1001:
 		if (parse_u64(arg, 1, 1000000000, &v))
-			return bad("count", arg);
+			return bad("--count", arg, "not a number of snapshots from 1 on");
 		c->count = (unsigned long)v;
 		return 1;
 	case 0x1002:
 		if (!*arg)
-			return bad("vm", arg);
+			return bad("--vm", arg, "empty: a VMM pid, name, UUID, MAC or id:N");
 		if (!parse_u64(arg, 1, INT32_MAX, &v)) {
 			if (c->sampler.nr_vm_pids == VV_MAX_VM_KEYS)
-				return bad("vm", arg);
+				return bad("--vm", arg, "at most %d VMs", VV_MAX_VM_KEYS);
 			c->pids[c->sampler.nr_vm_pids++] = (uint32_t)v;
 		} else {
 			if (c->nr_vm_keys == VV_MAX_VM_KEYS)
-				return bad("vm", arg);
+				return bad("--vm", arg, "at most %d VMs", VV_MAX_VM_KEYS);
 			c->vm_keys[c->nr_vm_keys++] = arg;
 		}
 		return 1;
 	case 0x1003:
 		if (parse_u64(arg, 0, VMTRACE_SAMPLE_HZ_MAX, &v))
-			return bad("sample-hz", arg);
+			return bad("--sample-hz", arg, "not a rate from 0 to %d",
+				   VMTRACE_SAMPLE_HZ_MAX);
 		c->sampler.sample_hz = (uint32_t)v;
 		return 1;
 	case 0x1004:
@@ -114,15 +112,16 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 		return 1;
 	case 0x1009:
 		if (bl_parse_uids(arg, &c->baseline))
-			return bad("admin-uids", arg);
+			return bad("--admin-uids", arg, "uids and ranges, e.g. 0-999,1500");
 		return 1;
 	case 0x100a:
 		v = strtoul(arg, &end, 10);
 		if (end == arg || *end != ',' || v < 2 || v > BL_WINDOW_MAX)
-			return bad("baseline", arg);
+			return bad("--baseline", arg, "N,K: N intervals from 2 to %d, K std devs",
+				   BL_WINDOW_MAX);
 		d = strtod(end + 1, &end);
 		if (*end || !(d > 0) || d > 100)
-			return bad("baseline", arg);
+			return bad("--baseline", arg, "N,K: K std devs above 0, at most 100");
 		c->baseline.window = (unsigned int)v;
 		if (c->baseline.min_history > v)
 			c->baseline.min_history = (unsigned int)v;
@@ -130,7 +129,7 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 		return 1;
 	case 0x100b:
 		if (parse_seconds(arg, &d) || d > 10000)
-			return bad("gap", arg);
+			return bad("--gap", arg, "not a number of percentage points up to 10000");
 		c->baseline.gap_pct = d;
 		return 1;
 	case 0x100c:

@@ -29,7 +29,7 @@ static void script_usage(FILE *f)
 		"or 5 (as peek --paging takes it); rip and cr3 are 0x hex; fields\n"
 		"are empty where unknown.  JSON lines have the same keys (unknown ones\n"
 		"left out), and lost lines a \"lost\" object of counts per cause.\n"
-		"See Documentation/vmtrace-collect-script.rst.\n",
+		"See Documentation/vmtrace-collect-script.rst.\n" CMD_HELP_FOOTER,
 		prog_name, CSV_HEADER);
 }
 
@@ -144,7 +144,7 @@ int script_main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	static struct outbuf out;
@@ -155,7 +155,7 @@ int script_main(int argc, char *argv[])
 	int opt, err, ret = 0;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'i':
 			input = optarg;
@@ -166,19 +166,20 @@ int script_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "jsonl"))
 				format = FORMAT_JSONL;
 			else
-				goto usage;
+				return bad_value("--format", optarg, "csv or jsonl");
 			break;
 		case 'h':
 			script_usage(stdout);
 			return 0;
-		default:
-			goto usage;
 		}
 	}
+	if (err >= 0)
+		return err;
 	if (optind != argc)
-		goto usage;
-	if (cmd_input_open(&in, input))
-		return EXIT_USAGE;
+		return usage_error("%s: unexpected argument", argv[optind]);
+	err = cmd_input_open(&in, input);
+	if (err)
+		return cmd_input_status(err);
 
 	outbuf_init(&out, stdout);
 	if (format == FORMAT_CSV)
@@ -218,8 +219,4 @@ int script_main(int argc, char *argv[])
 		ret = cmd_input_finish(&in);
 	vmt_input_close(&in);
 	return ret;
-
-usage:
-	script_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -37,9 +37,14 @@ static void serve_usage(FILE *f)
 		"  --tls-cert FILE, --tls-key FILE  serve HTTPS with this PEM certificate\n"
 		"                      and key\n"
 		"  --basic-auth-file FILE  require HTTP basic authentication: FILE holds\n"
-		"                      one line USER:PASSWORD\n",
+		"                      one line USER:PASSWORD\n"
+		"  -q, --quiet         no \"serving\" line\n"
+		"  -v, --verbose       a line per snapshot published\n",
 		prog_name, HTTP_DEFAULT_LISTEN);
 	vv_cli_usage(f);
+	fprintf(f, "Without vmtrace.ko: the VMs found in /proc and their /proc and\n"
+		"guest-memory figures, no exit or sample metrics (said on stderr).\n"
+		CMD_HELP_FOOTER);
 }
 
 /* Nothing to do between snapshots: the server has its own thread. */
@@ -77,6 +82,8 @@ static int serve_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *sa
 		return 1;
 	}
 	s->snapshots++;
+	cmd_verbose("snapshot %lu: %zu VMs, %zu bytes of metrics", s->snapshots, snap->nr_vms,
+		    len);
 	return 0;
 }
 
@@ -113,7 +120,8 @@ int serve_main(int argc, char *argv[])
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "basic-auth-file", required_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
+		CMD_VERBOSITY_OPTIONS,
 		VV_CLI_OPTIONS,
 		{ 0 }
 	};
@@ -127,7 +135,7 @@ int serve_main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	vv_cli_init(&s.cli);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":hqv", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'l':
 			listen = optarg;
@@ -145,16 +153,15 @@ int serve_main(int argc, char *argv[])
 			serve_usage(stdout);
 			return 0;
 		default:
-			if (vv_cli_option(&s.cli, opt, optarg) == 1)
-				break;
-			serve_usage(stderr);
-			return EXIT_USAGE;
+			/* VV_CLI_OPTIONS: a bad value is said there. */
+			if (vv_cli_option(&s.cli, opt, optarg) < 0)
+				return EXIT_USAGE;
 		}
 	}
-	if (optind != argc) {
-		serve_usage(stderr);
-		return EXIT_USAGE;
-	}
+	if (ret >= 0)
+		return ret;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
 	if (auth_file) {
 		err = read_credentials(auth_file, &credentials);
 		if (err) {
@@ -166,10 +173,12 @@ int serve_main(int argc, char *argv[])
 	}
 	err = http_listen(listen, &fd, &port);
 	if (err) {
-		fprintf(stderr, "%s: serve: cannot listen on %s: %s\n", prog_name, listen,
-			err == -EINVAL ? "not a numeric ADDR:PORT" : strerror(-err));
 		free(credentials);
-		return err == -EINVAL ? EXIT_USAGE : 1;
+		if (err == -EINVAL)
+			return bad_value("--listen", listen, "not a numeric ADDR:PORT");
+		fprintf(stderr, "%s: serve: cannot listen on %s: %s\n", prog_name, listen,
+			strerror(-err));
+		return 1;
 	}
 	err = http_server_start(fd, &hopts, &s.http, why, sizeof(why));
 	free(credentials);
@@ -177,9 +186,8 @@ int serve_main(int argc, char *argv[])
 		fprintf(stderr, "%s: serve: %s\n", prog_name, why);
 		return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : 1;
 	}
-	fprintf(stderr, "%s: serving %s://%s/metrics (port %u)%s\n", prog_name,
-		hopts.tls_cert ? "https" : "http", listen, port,
-		hopts.basic_auth ? ", basic authentication" : "");
+	cmd_info("serving %s://%s/metrics (port %u)%s", hopts.tls_cert ? "https" : "http",
+		 listen, port, hopts.basic_auth ? ", basic authentication" : "");
 	ret = vv_run(&s.cli, serve_tick, serve_idle, &s);
 	http_server_stop(s.http);
 	return ret;

@@ -55,7 +55,10 @@ static void top_usage(FILE *f)
 		"Flags: N new process, U uid outside --admin-uids, C cpu or M memory\n"
 		"outside baseline, G hypervisor/guest CPU gap.\n"
 		"CPU %% is of one CPU; HV%% is the VMM process as the host sees it, GST%% the\n"
-		"time the guest kernel accounted to its tasks, SMP%% from vmtrace's samples.\n");
+		"time the guest kernel accounted to its tasks, SMP%% from vmtrace's samples.\n"
+		"Without vmtrace.ko: the VMs found in /proc, their /proc and guest-memory\n"
+		"figures (no exits, no samples; said in the header).\n"
+		CMD_HELP_FOOTER);
 }
 
 static bool vm_shown(const struct top *t, const struct vv_vm *vm)
@@ -390,30 +393,32 @@ int top_main(int argc, char *argv[])
 		{ "sort", required_argument, NULL, 'o' },
 		{ "procs", required_argument, NULL, 'p' },
 		{ "flagged", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		VV_CLI_OPTIONS,
 		{ 0 }
 	};
 	static struct top t;
 	uint64_t v;
-	int opt, ret, taken;
+	int opt, ret;
 
 	memset(&t, 0, sizeof(t));
 	vv_cli_init(&t.cli);
 	t.max_procs = 10;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "bh", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":bh", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'b':
 			t.batch = true;
 			break;
 		case 'o':
 			if (tv_sort_parse(optarg, &t.sort))
-				goto usage;
+				return bad_value("--sort", optarg, "cpu, guest, gap, mem, exits, name, "
+						 "pid or flags");
 			break;
 		case 'p':
 			if (parse_u64(optarg, 0, 1000000, &v))
-				goto usage;
+				return bad_value("--procs", optarg, "not a number of processes "
+						 "(0: all)");
 			t.max_procs = (unsigned long)v;
 			break;
 		case 'f':
@@ -423,14 +428,15 @@ int top_main(int argc, char *argv[])
 			top_usage(stdout);
 			return 0;
 		default:
-			taken = vv_cli_option(&t.cli, opt, optarg);
-			if (taken == 1)
-				break;
-			goto usage;
+			/* VV_CLI_OPTIONS: a bad value is said there. */
+			if (vv_cli_option(&t.cli, opt, optarg) < 0)
+				return EXIT_USAGE;
 		}
 	}
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
-		goto usage;
+		return usage_error("%s: unexpected argument", argv[optind]);
 	if (t.batch)
 		return vv_run(&t.cli, top_tick, NULL, &t);
 
@@ -449,8 +455,4 @@ int top_main(int argc, char *argv[])
 	endwin();
 	vv_snapshot_free(&t.last);
 	return ret;
-
-usage:
-	top_usage(stderr);
-	return EXIT_USAGE;
 }

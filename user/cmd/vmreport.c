@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "view/vm_report.h"
+#include "util/options.h"
 #include "cmd/cmd.h"
 #include "trace/metrics_file.h"
 
@@ -25,7 +26,7 @@ static void vmreport_usage(FILE *f)
 		"and per guest process, with their differences.  KEY: a VM's name, UUID,\n"
 		"MAC, VMM pid or id:N.  html: CPU and memory over time for one VM (the\n"
 		"first KEY, else the busiest VM), the whole VM solid, the process picked\n"
-		"in the list dashed.  Default input: vmtrace.metrics.\n",
+		"in the list dashed.  Default input: vmtrace.metrics.\n" CMD_HELP_FOOTER,
 		prog_name, prog_name);
 }
 
@@ -38,7 +39,7 @@ int vmreport_main(int argc, char *argv[])
 		{ "format", required_argument, NULL, 'f' },
 		{ "vm", required_argument, NULL, 'V' },
 		{ "top", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	const char *input = "vmtrace.metrics", *output = NULL, *format = "text";
@@ -47,11 +48,12 @@ int vmreport_main(int argc, char *argv[])
 	size_t nr_keys = 0;
 	bool by_process = false;
 	unsigned long top = 0;
+	uint64_t value;
 	int opt, err, ret;
 	FILE *f;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'i':
 			input = optarg;
@@ -65,31 +67,38 @@ int vmreport_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "vm,process"))
 				by_process = true;
 			else
-				goto usage;
+				return bad_value("--by", optarg, "vm or vm,process");
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "csv") &&
 			    strcmp(optarg, "json") && strcmp(optarg, "html"))
-				goto usage;
+				return bad_value("--format", optarg, "text, csv, json or html");
 			format = optarg;
 			break;
 		case 'V':
 			if (nr_keys == sizeof(keys) / sizeof(keys[0]))
-				goto usage;
+				return bad_value("--vm", optarg, "at most %zu VMs",
+						 sizeof(keys) / sizeof(keys[0]));
 			keys[nr_keys++] = optarg;
 			break;
 		case 't':
-			top = strtoul(optarg, NULL, 10);
+			if (parse_u64(optarg, 0, UINT32_MAX, &value))
+				return bad_value("--top", optarg, "not a number of rows (0: all)");
+			top = value;
 			break;
 		case 'h':
 			vmreport_usage(stdout);
 			return 0;
-		default:
-			goto usage;
 		}
 	}
-	if (optind != argc || (!strcmp(format, "html") != !!output))
-		goto usage;
+	if (err >= 0)
+		return err;
+	if (optind != argc)
+		return usage_error("%s: unexpected argument", argv[optind]);
+	if (!strcmp(format, "html") && !output)
+		return usage_error("--format html: which file? -o OUT.html");
+	if (output && strcmp(format, "html"))
+		return usage_error("-o %s: only with --format html (the others print)", output);
 
 	/* An input that cannot be read is bad input (2), as for report. */
 	f = fopen(input, "re");
@@ -104,7 +113,7 @@ int vmreport_main(int argc, char *argv[])
 			err == -EMEDIUMTYPE ? "not a vmtrace metrics file" :
 			err == -EPROTONOSUPPORT ? "written by a newer vmtrace" :
 			strerror(-err));
-		return err == -ENOMEM ? 1 : EXIT_USAGE;
+		return cmd_input_status(err);
 	}
 	if (series.bad_lines)
 		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,
@@ -120,8 +129,4 @@ int vmreport_main(int argc, char *argv[])
 	}
 	vv_series_free(&series);
 	return ret;
-
-usage:
-	vmreport_usage(stderr);
-	return EXIT_USAGE;
 }

@@ -13,52 +13,103 @@ static const char *vendor_name(uint32_t vendor)
 	       vendor == VMTRACE_VENDOR_VMX ? "vmx" : "unknown";
 }
 
+static void vms_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s vms [--profile-dir DIR] [--no-guest] [--no-discover]\n"
+		"          [--format text|json]\n\n"
+		"Lists the running VMs vmtrace.ko knows (it learns of a VM when it\n"
+		"enters the guest during a session: unless a session runs, or\n"
+		"--no-discover, a session recording next to nothing runs for 200 ms):\n"
+		"VM id, VMM pid, vCPUs, vendor, and each memslot's guest-physical\n"
+		"range and VMM host-virtual address; then what guest memory says:\n"
+		"the guest kernel's banner, the profile that matches it (from DIR,\n"
+		"default " VMT_PROFILE_DIR_DEFAULT "), its KASLR slides and\n"
+		"paging mode (--no-guest: not that).  --format json: one array of\n"
+		"objects (keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, prog_name);
+}
+
+static void print_text(const struct vmt_vm_info *vm, bool guest, const char *profile_dir)
+{
+	size_t j;
+
+	printf("vm %u: pid %u, %u vcpus, %s%s\n", vm->id, vm->pid, vm->nr_vcpus,
+	       vendor_name(vm->vendor),
+	       vm->flags & VMTRACE_VM_F_STATE_PROTECTED ? ", state protected" : "");
+	for (j = 0; j < vm->nr_slots; j++) {
+		const struct vmt_memslot *s = &vm->slots[j];
+
+		printf("  slot %u.%u: gpa 0x%llx-0x%llx hva 0x%llx flags %#x\n",
+		       s->id >> 16, s->id & 0xffff, (unsigned long long)s->gpa,
+		       (unsigned long long)(s->gpa + s->size), (unsigned long long)s->hva,
+		       s->flags);
+	}
+	if (guest)
+		vms_print_guest(vm, profile_dir);
+}
+
+static void print_json(const struct vmt_vm_info *vm, bool guest, const char *profile_dir)
+{
+	size_t j;
+
+	printf("{\"id\":%u,\"pid\":%u,\"vcpus\":%u,\"vendor\":\"%s\",\"state_protected\":%s,"
+	       "\"memslots\":[", vm->id, vm->pid, vm->nr_vcpus, vendor_name(vm->vendor),
+	       vm->flags & VMTRACE_VM_F_STATE_PROTECTED ? "true" : "false");
+	for (j = 0; j < vm->nr_slots; j++) {
+		const struct vmt_memslot *s = &vm->slots[j];
+
+		printf("%s{\"as\":%u,\"slot\":%u,\"gpa\":%llu,\"size\":%llu,\"hva\":%llu,"
+		       "\"flags\":%u}", j ? "," : "", s->id >> 16, s->id & 0xffff,
+		       (unsigned long long)s->gpa, (unsigned long long)s->size,
+		       (unsigned long long)s->hva, s->flags);
+	}
+	printf("]");
+	if (guest)
+		vms_print_guest_json(vm, profile_dir);
+	printf("}");
+}
+
 int vms_main(int argc, char *argv[])
 {
-	struct vmt_vm_info *vms;
-	struct vmt_client *c;
-	size_t nr, i, j;
-	int err;
-
 	static const struct option longopts[] = {
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "no-guest", no_argument, NULL, 'n' },
 		{ "no-discover", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, 'f' },
+		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	const char *profile_dir = NULL;
-	int opt, guest = 1, discover = 1;
+	bool guest = true, discover = true, json = false;
+	struct vmt_vm_info *vms;
+	struct vmt_client *c;
+	int opt, err;
+	size_t nr, i;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'D':
 			profile_dir = optarg;
 			break;
 		case 'n':
-			guest = 0;
+			guest = false;
 			break;
 		case 'd':
-			discover = 0;
+			discover = false;
+			break;
+		case 'f':
+			if (cmd_parse_format(optarg, &json))
+				return EXIT_USAGE;
 			break;
 		case 'h':
-			printf("Usage: %s vms [--profile-dir DIR] [--no-guest] [--no-discover]\n\n"
-			       "Lists the running VMs vmtrace.ko knows (it learns of a VM when it\n"
-			       "enters the guest during a session: unless a session runs, or\n"
-			       "--no-discover, a session recording next to nothing runs for 200 ms):\n"
-			       "VM id, VMM pid, vCPUs, vendor, and each memslot's guest-physical\n"
-			       "range and VMM host-virtual address; then what guest memory says:\n"
-			       "the guest kernel's banner, the profile that matches it (from DIR,\n"
-			       "default " VMT_PROFILE_DIR_DEFAULT "), its KASLR slides and\n"
-			       "paging mode (--no-guest: not that).\n", prog_name);
+			vms_usage(stdout);
 			return 0;
-		default:
-			goto usage;
 		}
 	}
+	if (err >= 0)
+		return err;
 	if (optind != argc)
-		goto usage;
+		return usage_error("%s: unexpected argument", argv[optind]);
 	if (collect_connect(&c))
 		return 1;
 	err = discover ? guest_cmd_discover(c, &vms, &nr) :
@@ -68,28 +119,19 @@ int vms_main(int argc, char *argv[])
 		vmt_client_close(c);
 		return 1;
 	}
+	if (json)
+		printf("[");
 	for (i = 0; i < nr; i++) {
-		printf("vm %u: pid %u, %u vcpus, %s%s\n", vms[i].id, vms[i].pid,
-		       vms[i].nr_vcpus, vendor_name(vms[i].vendor),
-		       vms[i].flags & VMTRACE_VM_F_STATE_PROTECTED ?
-		       ", state protected" : "");
-		for (j = 0; j < vms[i].nr_slots; j++) {
-			const struct vmt_memslot *s = &vms[i].slots[j];
-
-			printf("  slot %u.%u: gpa 0x%llx-0x%llx hva 0x%llx flags %#x\n",
-			       s->id >> 16, s->id & 0xffff,
-			       (unsigned long long)s->gpa,
-			       (unsigned long long)(s->gpa + s->size),
-			       (unsigned long long)s->hva, s->flags);
+		if (json) {
+			printf("%s", i ? "," : "");
+			print_json(&vms[i], guest, profile_dir);
+		} else {
+			print_text(&vms[i], guest, profile_dir);
 		}
-		if (guest)
-			vms_print_guest(&vms[i], profile_dir);
 	}
+	if (json)
+		printf("]\n");
 	vmt_vms_free(vms, nr);
 	vmt_client_close(c);
-	return 0;
-usage:
-	fprintf(stderr, "Usage: %s vms [--profile-dir DIR] [--no-guest] [--no-discover]\n",
-		prog_name);
-	return EXIT_USAGE;
+	return fflush(stdout) ? 1 : 0;
 }

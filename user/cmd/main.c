@@ -2,6 +2,7 @@
 /* vmtrace-collect: the subcommand table. */
 #include <stdio.h>
 #include <string.h>
+#include <bpf/libbpf.h>
 #include "util/log.h"
 #include "cmd/cmd.h"
 
@@ -39,11 +40,23 @@ static void show_usage(FILE *file)
 		CMD_HELP_FOOTER);
 }
 
+/*
+ * libbpf's own warnings ("libbpf: failed to get EHDR from ...") come
+ * before the one line that says what was wrong with the file: -v only.
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || cmd_verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
 int main(int argc, char *argv[])
 {
 	size_t i;
 
 	vmt_log_set(cmd_log);
+	libbpf_set_print(libbpf_print);
 	if (argc < 2) {
 		show_usage(stderr);
 		return EXIT_USAGE;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "guest/btf_profile.h"
 #include "guest/kallsyms_image.h"
 #include "guest/vmlinuz.h"
@@ -256,9 +257,12 @@ static int load_btf(const struct vmt_profile_sources *src,
 		/* Raw BTF (/sys/kernel/btf/vmlinux) or an ELF with .BTF. */
 		*out = btf__parse(src->btf_path, NULL);
 		if (!*out) {
+			char msg[128];
+
 			err = errno ? -errno : -EBADMSG;
-			vmt_whyf(why, why_len, "%s: cannot parse BTF: %s", src->btf_path,
-			    strerror(-err));
+			/* libbpf's own codes (4001: not ELF or BTF) as well. */
+			libbpf_strerror(err, msg, sizeof(msg));
+			vmt_whyf(why, why_len, "%s: cannot parse BTF: %s", src->btf_path, msg);
 			return err;
 		}
 		return 0;

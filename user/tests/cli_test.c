@@ -19,6 +19,7 @@
 #include "tap.h"
 #include "trace/trace.h"
 #include "trace/format.h"
+#include "trace/metrics_file.h"
 #include "vv_fixture.h"
 
 static char dir[64];
@@ -761,90 +762,274 @@ static void test_bad_files(void)
 	}
 }
 
-/* Unknown flags and values: usage on stderr, status 2; --help: 0. */
+/* The subcommand whose --help a usage error of @args points to. */
+static const char *help_of(const char *const *args, char *buf, size_t size)
+{
+	if (!strcmp(args[0], "profile") && args[1] &&
+	    (!strcmp(args[1], "create") || !strcmp(args[1], "show")))
+		snprintf(buf, size, "vmtrace-collect profile %s --help", args[1]);
+	else
+		snprintf(buf, size, "vmtrace-collect %s --help", args[0]);
+	return buf;
+}
+
+/*
+ * Usage errors of every subcommand: status 2 and exactly two lines on
+ * stderr, the first naming the option or argument and what is wrong with
+ * it, the second pointing to the subcommand's --help; nothing on stdout.
+ * None of them gets as far as the module.
+ */
 static void test_usage(void)
 {
 	const char *known = path_of("known.vmt");
-	const char *bad[][8] = {
-		{ "report", "-i", known, "--by", "nope", NULL },
-		{ "report", "-i", known, "--by", "vm,,exit", NULL },
-		{ "report", "-i", known, "--by", "vm,vm", NULL },
-		{ "report", "-i", known, "--format", "xml", NULL },
-		{ "report", "-i", known, "--top", "0", NULL },
-		{ "report", "-i", known, "stray", NULL },
-		{ "report", "-i", known, "--format", "html", NULL },
-		{ "report", "-i", known, "-o", "x.html", NULL },
-		{ "report", "-i", known, "--vm", "web", NULL },
-		{ "record", "--metrics-interval", "0.01", NULL },
-		{ "record", "--admin-uids", "x", NULL },
-		{ "script", "-i", known, "--format", "tsv", NULL },
-		{ "script", "--bogus", NULL },
-		{ "export", "-i", known, NULL },
-		{ "export", "-i", known, "--format", "svg", NULL },
-		{ "record", "--bogus", NULL },
-		{ "record", "-z", "0", NULL },
-		{ "record", "-z", "20", NULL },
-		{ "record", "--exit-reasons", "no_such_exit", NULL },
-		{ "record", "--ring-size", "1000", NULL },
-		{ "record", "-d", "-1", NULL },
-		{ "record", "stray", NULL },
-		{ "no-such-command", NULL },
+	static const struct {
+		const char *args[10];
+		const char *err;	/* after "vmtrace-collect " */
+	} cases[] = {
+		{ { "status", "--bogus" }, "status: --bogus: unknown option" },
+		{ { "status", "extra" }, "status: extra: unexpected argument" },
+		{ { "status", "--format", "xml" }, "status: --format xml: text or json" },
+		{ { "status", "-q" }, "status: -q: unknown option" },
+		{ { "status", "--format" }, "status: --format: needs a value" },
+		{ { "record", "-d", "abc" }, "record: -d abc: not a number of seconds" },
+		{ { "record", "-d", "-1" }, "record: -d -1: not a number of seconds" },
+		{ { "record", "--ring-size", "3" },
+		  "record: --ring-size 3: not a power of two from 4K to 256M bytes" },
+		{ { "record", "--ring-size", "1G" },
+		  "record: --ring-size 1G: not a power of two from 4K to 256M bytes" },
+		{ { "record", "--sample-source", "x" }, "record: --sample-source x: auto, pmu or timer" },
+		{ { "record", "-z", "0" }, "record: -z 0: a zstd level from 1 to 19" },
+		{ { "record", "-z", "20" }, "record: -z 20: a zstd level from 1 to 19" },
+		{ { "record", "--vm", "abc" }, "record: --vm abc: not a VMM pid" },
+		{ { "record", "--vm=abc" }, "record: --vm abc: not a VMM pid" },
+		{ { "record", "--vm" }, "record: --vm: needs a value" },
+		{ { "record", "-d" }, "record: -d: needs a value" },
+		{ { "record", "--bogus" }, "record: --bogus: unknown option" },
+		{ { "record", "-qx" }, "record: -x: unknown option" },
+		{ { "record", "--all-vms=yes" }, "record: --all-vms: takes no value" },
+		{ { "record", "stray" }, "record: stray: unexpected argument (a COMMAND goes after --)" },
+		{ { "record", "--metrics-interval", "0.01" },
+		  "record: --metrics-interval 0.01: 0 (none) or 0.1 seconds or more" },
+		{ { "record", "--admin-uids", "x" },
+		  "record: --admin-uids x: uids and ranges, e.g. 0-999,1500" },
+		{ { "record", "--guest-profile", "nope" }, "record: --guest-profile nope: VMPID=PROFILE" },
+		{ { "report", "--by", "nope" }, "report: --by nope: keys of vm, vcpu, exit, process, "
+		  "thread, symbol, comma-separated, each once" },
+		{ { "report", "--by", "vm,vm" }, "report: --by vm,vm: keys of vm, vcpu, exit, process, "
+		  "thread, symbol, comma-separated, each once" },
+		{ { "report", "--by", "vm,,exit" }, "report: --by vm,,exit: keys of vm, vcpu, exit, "
+		  "process, thread, symbol, comma-separated, each once" },
+		{ { "report", "--format", "xml" }, "report: --format xml: text, csv, json or html" },
+		{ { "report", "--top", "0" }, "report: --top 0: not a number of rows from 1 to 4294967295" },
+		{ { "report", "stray" }, "report: stray: unexpected argument" },
+		{ { "report", "--format", "html" }, "report: --format html: which file? -o OUT.html" },
+		{ { "report", "-o", "x.html" },
+		  "report: -o x.html: only with --format html (the others print)" },
+		{ { "report", "--vm", "web" }, "report: --vm web: only with --format html" },
+		{ { "script", "--format", "tsv" }, "script: --format tsv: csv or jsonl" },
+		{ { "script", "--bogus" }, "script: --bogus: unknown option" },
+		{ { "export", "-i", "t.vmt" },
+		  "export: which format? --format chrome-json, perfetto, folded or pprof" },
+		{ { "export", "--format", "svg" },
+		  "export: --format svg: chrome-json, perfetto, folded or pprof" },
+		{ { "vms", "--format", "xml" }, "vms: --format xml: text or json" },
+		{ { "vms", "--no-guest=1" }, "vms: --no-guest: takes no value" },
+		{ { "vms", "extra" }, "vms: extra: unexpected argument" },
+		{ { "profile" }, "profile: create or show?" },
+		{ { "profile", "list" }, "profile: list: neither create nor show" },
+		{ { "profile", "create" },
+		  "profile create: which kernel? one of --btf, --vmlinux or --vmlinuz" },
+		{ { "profile", "create", "--vmlinuz", "v" }, "profile create: which file? -o PROFILE" },
+		{ { "profile", "create", "--btf", "b", "-o", "p" },
+		  "profile create: --btf b: needs --system-map FILE (BTF has no addresses)" },
+		{ { "profile", "show" }, "profile show: which profile? profile show PROFILE" },
+		{ { "profile", "show", "a", "b" }, "profile show: b: unexpected argument" },
+		{ { "ps" }, "ps: which VM? --vm PID (of its VMM; see vmtrace-collect vms)" },
+		{ { "ps", "--vm", "abc" }, "ps: --vm abc: not a VMM pid" },
+		{ { "ps", "--vm", "1", "--format", "xml" }, "ps: --format xml: text or json" },
+		{ { "peek", "--vm", "1" }, "peek: where? --addr VA" },
+		{ { "peek", "--vm", "1", "--addr", "0x1000" },
+		  "peek: whose memory? either --guest-pid N or --cr3 CR3" },
+		{ { "peek", "--vm", "1", "--addr", "0x1000", "--cr3", "0x5000" },
+		  "peek: --cr3 and --paging go together" },
+		{ { "peek", "--len", "0" }, "peek: --len 0: not a length from 1 to 1M bytes" },
+		{ { "peek", "--paging", "6" }, "peek: --paging 6: 32, pae, 4 or 5" },
+		{ { "top", "--interval", "0" }, "top: --interval 0: not from 0.1 to 3600 seconds" },
+		{ { "top", "--sort", "nope" },
+		  "top: --sort nope: cpu, guest, gap, mem, exits, name, pid or flags" },
+		{ { "top", "--bogus" }, "top: --bogus: unknown option" },
+		{ { "top", "--count", "0" }, "top: --count 0: not a number of snapshots from 1 on" },
+		{ { "serve", "--listen", "localhost" }, "serve: --listen localhost: not a numeric ADDR:PORT" },
+		{ { "serve", "--baseline", "1,2" },
+		  "serve: --baseline 1,2: N,K: N intervals from 2 to 256, K std devs" },
+		{ { "serve", "--sample-hz", "x" }, "serve: --sample-hz x: not a rate from 0 to 100000" },
+		{ { "vmreport", "--by", "process" }, "vmreport: --by process: vm or vm,process" },
+		{ { "vmreport", "--top", "x" }, "vmreport: --top x: not a number of rows (0: all)" },
+		{ { "vmreport", "--format", "html" }, "vmreport: --format html: which file? -o OUT.html" },
 	};
+	char want[512], help[128];
+	const char *args[12];
 	struct run r;
 
 	write_known(known, true);
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		run(&r, bad[i]);
-		TEST_ASSERT(r.status == 2, "%s %s: status %d", bad[i][0], bad[i][1] ? bad[i][1] : "",
-			    r.status);
-		TEST_ASSERT(strstr(r.err, "Usage") || strstr(r.err, "usage") ||
-			    strstr(r.err, " --help'."), "%s: %s", bad[i][0], r.err);
-	}
-	/* A bad value is named, in one line and a pointer to --help. */
-	{
-		static const struct {
-			const char *args[6];
-			const char *err;
-		} named[] = {
-			{ { "record", "-d", "abc", NULL },
-			  "vmtrace-collect record: -d abc: not a number of seconds\n"
-			  "Try 'vmtrace-collect record --help'.\n" },
-			{ { "record", "--ring-size", "3", NULL },
-			  "vmtrace-collect record: --ring-size 3: a power of two of bytes below 4G "
-			  "(64K, 2M, ...)\nTry 'vmtrace-collect record --help'.\n" },
-			{ { "record", "--sample-source", "x", NULL },
-			  "vmtrace-collect record: --sample-source x: auto, pmu or timer\n"
-			  "Try 'vmtrace-collect record --help'.\n" },
-			{ { "export", "-i", "t.vmt", NULL },
-			  "vmtrace-collect export: which format? --format chrome-json, perfetto, folded or pprof\n"
-			  "Try 'vmtrace-collect export --help'.\n" },
-			{ { "export", "--format", "svg", NULL },
-			  "vmtrace-collect export: --format svg: chrome-json, perfetto, folded or pprof\n"
-			  "Try 'vmtrace-collect export --help'.\n" },
-		};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t n = 0;
 
-		for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
-			run(&r, named[i].args);
-			TEST_ASSERT(r.status == 2 && !strcmp(r.err, named[i].err),
-				    "%s %s: status %d, said:\n%s", named[i].args[0],
-				    named[i].args[1], r.status, r.err);
+		/* Reading subcommands get a good trace: only the option is bad. */
+		for (; cases[i].args[n]; n++)
+			args[n] = cases[i].args[n];
+		if (!strcmp(args[0], "report") || !strcmp(args[0], "script")) {
+			args[n++] = "-i";
+			args[n++] = known;
 		}
+		args[n] = NULL;
+		run(&r, args);
+		snprintf(want, sizeof(want), "vmtrace-collect %s\nTry '%s'.\n", cases[i].err,
+			 help_of(cases[i].args, help, sizeof(help)));
+		TEST_ASSERT(r.status == 2 && !strcmp(r.err, want) && !r.out[0],
+			    "%s %s: status %d, said:\n%s", args[0], args[1] ? args[1] : "",
+			    r.status, r.err);
 	}
-	for (const char *const *cmd = (const char *[]){ "record", "report", "script", "export",
-							NULL }; *cmd; cmd++) {
-		run(&r, (const char *[]){ *cmd, "--help", NULL });
-		TEST_ASSERT(r.status == 0 && strstr(r.out, "Usage"), "%s --help: %d", *cmd,
-			    r.status);
-	}
+	run(&r, (const char *[]){ "no-such-command", NULL });
+	TEST_ASSERT(r.status == 2 && !strcmp(r.err, "vmtrace-collect: no-such-command: unknown "
+					     "subcommand\nTry 'vmtrace-collect --help'.\n"),
+		    "status %d: %s", r.status, r.err);
 	/* Flags without a value parse: what follows needs the module (0 or 1). */
 	for (const char *const *flag = (const char *[]){ "--host-samples", "--no-exits",
-							 "--sample-isolated", NULL };
+							 "--sample-isolated", "-q", "-v", NULL };
 	     *flag; flag++) {
 		run(&r, (const char *[]){ "record", *flag, "-d", "0.1", "-o",
 					  path_of("flag.vmt"), NULL });
-		TEST_ASSERT(r.status <= 1 && !strstr(r.err, "Usage"), "record %s: %d: %s", *flag,
+		TEST_ASSERT(r.status <= 1 && !strstr(r.err, "--help"), "record %s: %d: %s", *flag,
 			    r.status, r.err);
 	}
+}
+
+static const char *const subcommands[] = {
+	"status", "record", "report", "script", "export", "vms", "profile", "ps", "peek",
+	"top", "serve", "vmreport",
+};
+
+/* --version in every subcommand: the release line, status 0; --help: the
+ * usage on stdout, ending with the exit-status rule, status 0. */
+static void test_version_help(void)
+{
+	static const char rule[] =
+		"Exit status: 0 done, 1 runtime failure, 2 usage error or bad input file.\n";
+	char want[128];
+	struct run r;
+
+	snprintf(want, sizeof(want), "vmtrace-collect %s (trace file format %d, record format %d)\n",
+		 VMT_TEST_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
+		size_t len;
+
+		run(&r, (const char *[]){ subcommands[i], "--version", NULL });
+		TEST_ASSERT(r.status == 0 && !strcmp(r.out, want) && !r.err[0],
+			    "%s --version: status %d: %s%s", subcommands[i], r.status, r.out, r.err);
+		run(&r, (const char *[]){ subcommands[i], "--help", NULL });
+		len = strlen(r.out);
+		TEST_ASSERT(r.status == 0 && !strncmp(r.out, "Usage: vmtrace-collect ", 23) &&
+			    len > sizeof(rule) && !strcmp(r.out + len - (sizeof(rule) - 1), rule) &&
+			    !r.err[0], "%s --help: status %d:\n%s", subcommands[i], r.status, r.out);
+	}
+	run(&r, (const char *[]){ "profile", "create", "--version", NULL });
+	TEST_ASSERT(r.status == 0 && !strcmp(r.out, want), "profile create --version: %d: %s",
+		    r.status, r.out);
+	run(&r, (const char *[]){ "--help", NULL });
+	TEST_ASSERT(r.status == 0 && strstr(r.out, rule), "--help: %d:\n%s", r.status, r.out);
+}
+
+/*
+ * Bad input files of every subcommand that reads one: status 2 and the one
+ * line "vmtrace-collect: FILE: what is wrong" (serve and profile create
+ * name themselves first); and runtime failures, an output that cannot
+ * be written: status 1.
+ */
+static void test_exit_status(void)
+{
+	const char *known = path_of("known.vmt"), *metrics = path_of("status.metrics");
+	const char *missing = path_of("missing.file"), *foreign = path_of("foreign.file");
+	const char *vvm = path_of("status.vvm"), *noout = "/nonexistent-dir/out";
+	char forced[160];
+	const struct {
+		const char *args[10];
+		int status;
+		const char *file;	/* named by the message */
+		const char *err_fmt;	/* after "vmtrace-collect: ", %s: file */
+	} cases[] = {
+		{ { "report", "-i", missing }, 2, missing, "%s: No such file or directory" },
+		{ { "script", "-i", missing }, 2, missing, "%s: No such file or directory" },
+		{ { "export", "--format", "folded", "-i", missing }, 2, missing,
+		  "%s: No such file or directory" },
+		{ { "export", "--format", "folded", "-i", foreign }, 2, foreign,
+		  "%s: not a vmtrace trace file" },
+		{ { "vmreport", "-i", missing }, 2, missing, "%s: No such file or directory" },
+		{ { "vmreport", "-i", foreign }, 2, foreign, "%s: not a vmtrace metrics file" },
+		{ { "profile", "show", missing }, 2, missing, "%s: No such file or directory" },
+		{ { "profile", "show", foreign }, 2, foreign, "%s: not a valid profile" },
+		{ { "profile", "create", "--vmlinuz", missing, "-o", noout }, 2, missing,
+		  "profile create: %s: No such file or directory" },
+		{ { "profile", "create", "--vmlinuz", foreign, "-o", noout }, 2, foreign,
+		  "profile create: %s: not a kernel image" },
+		{ { "profile", "create", "--btf", foreign, "--system-map", foreign, "-o", noout }, 2,
+		  foreign, "profile create: %s: cannot parse BTF: BPF object format invalid" },
+		{ { "ps", "--vm", "1", "--guest-profile", missing }, 2, missing,
+		  "%s: No such file or directory" },
+		{ { "ps", "--vm", "1", "--guest-profile", foreign }, 2, foreign,
+		  "%s: not a valid profile" },
+		{ { "peek", "--vm", "1", "--guest-pid", "1", "--addr", "0", "--guest-profile",
+		    foreign }, 2, foreign, "%s: not a valid profile" },
+		{ { "record", "--guest-profile", forced, "-o", noout }, 2, missing,
+		  "%s: No such file or directory" },
+		{ { "serve", "--basic-auth-file", missing }, 2, missing,
+		  "serve: %s: No such file or directory" },
+		{ { "serve", "--basic-auth-file", foreign }, 2, foreign,
+		  "serve: %s: no USER:PASSWORD line" },
+		/* Runtime failures: an output that cannot be written. */
+		{ { "export", "--format", "folded", "-i", known, "-o", noout }, 1, noout,
+		  "%s: No such file or directory" },
+		{ { "report", "-i", metrics, "--format", "html", "-o", noout }, 1, noout, NULL },
+		{ { "vmreport", "-i", vvm, "--format", "html", "-o", noout }, 1, noout, NULL },
+	};
+	char want[512];
+	struct run r;
+	FILE *f;
+
+	snprintf(forced, sizeof(forced), "1=%s", missing);
+	write_known(known, true);
+	write_known_with(metrics, true, 3);
+	write_bytes(foreign, "PK\3\4 a zip file, say", 21);
+	f = fopen(vvm, "w");
+	TEST_ASSERT(f && !vv_file_write_header(f), "metrics file");
+	for (int i = 0; i < 2; i++) {
+		struct vv_snapshot snap;
+		struct vv_vm vms[2];
+		struct vv_proc procs[3];
+
+		vv_fixture(&snap, vms, procs, 80);
+		snap.seq = i;
+		TEST_ASSERT(!vv_file_write(f, &snap), "snapshot");
+	}
+	TEST_ASSERT(!fclose(f), "close");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		run(&r, cases[i].args);
+		TEST_ASSERT(r.status == cases[i].status, "%s %s: status %d, not %d: %s",
+			    cases[i].args[0], cases[i].args[1], r.status, cases[i].status, r.err);
+		if (!cases[i].err_fmt) {
+			/* One line, naming the output (vm_html says how). */
+			TEST_ASSERT(count_lines(r.err) == 1 && strstr(r.err, cases[i].file),
+				    "%s: %s", cases[i].args[0], r.err);
+			continue;
+		}
+		strcpy(want, "vmtrace-collect: ");
+		snprintf(want + strlen(want), sizeof(want) - strlen(want) - 1, cases[i].err_fmt,
+			 cases[i].file);
+		strcat(want, "\n");
+		TEST_ASSERT(!strcmp(r.err, want), "%s %s: said:\n%s\nnot:\n%s", cases[i].args[0],
+			    cases[i].args[1], r.err, want);
+	}
+	TEST_ASSERT(access(noout, F_OK), "%s made", noout);
 }
 
 static const struct tap_test tests[] = {
@@ -860,6 +1045,8 @@ static const struct tap_test tests[] = {
 	TAP_TEST(damaged),
 	TAP_TEST(bad_files),
 	TAP_TEST(usage),
+	TAP_TEST(version_help),
+	TAP_TEST(exit_status),
 };
 
 int main(int argc, char **argv)

@@ -175,10 +175,7 @@ int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 
 	err = vvs_open(&c->sampler, &s);
 	if (err) {
-		if (err == -ENOENT)
-			fprintf(stderr, "%s: vmtrace.ko is not loaded\n", prog_name);
-		else
-			fprintf(stderr, "%s: cannot start: %s\n", prog_name, strerror(-err));
+		fprintf(stderr, "%s: cannot start: %s\n", prog_name, strerror(-err));
 		return 1;
 	}
 	if (bl_new(&c->baseline, &bl)) {

@@ -68,7 +68,9 @@ static int serve_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *sa
 	FILE *f = open_memstream(&body, &len);
 	int err;
 
-	(void)sampler;
+	/* What the figures come from (a session, or /proc alone), once. */
+	if (!s->snapshots)
+		cmd_info("%s", vvs_session_status(sampler));
 	if (!f)
 		return 1;
 	err = prom_write(f, snap);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,87 @@ static int read_thread(int taskfd, pid_t tid, long clk_tck, struct hv_thread *t)
 /* VM directories of one VMM, and vCPUs per VM, read at most. */
 #define HV_MAX_VM_DIRS 64
 #define HV_MAX_DEBUGFS_VCPUS 4096
+
+/* Count @pid's KVM fds under @proc_root: VMs into *vms, vCPUs into *vcpus. */
+static void count_kvm_fds(const char *proc_root, const char *pid, uint32_t *vms,
+			  uint32_t *vcpus)
+{
+	char path[PATH_MAX], link[64];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	*vms = *vcpus = 0;
+	snprintf(path, sizeof(path), "%s/%s/fd", proc_root, pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/fd/%s", proc_root, pid, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strcmp(link, "anon_inode:kvm-vm"))
+			(*vms)++;
+		else if (!strncmp(link, "anon_inode:kvm-vcpu:", 20))
+			(*vcpus)++;
+	}
+	closedir(d);
+}
+
+static int cmp_kvm_vm(const void *a, const void *b)
+{
+	const struct hv_kvm_vm *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int hv_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr)
+{
+	struct hv_kvm_vm *list = NULL, *grown;
+	size_t cap = 0, n = 0;
+	struct dirent *de;
+	uint32_t vms, vcpus;
+	int err = 0;
+	DIR *d;
+
+	*out = NULL;
+	*nr = 0;
+	d = opendir(proc_root);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		count_kvm_fds(proc_root, de->d_name, &vms, &vcpus);
+		if (!vms)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 8;
+			grown = realloc(list, cap * sizeof(*list));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			list = grown;
+		}
+		list[n].pid = (pid_t)strtol(de->d_name, NULL, 10);
+		list[n++].nr_vcpus = vcpus;
+	}
+	closedir(d);
+	if (err) {
+		free(list);
+		return err;
+	}
+	if (n)
+		qsort(list, n, sizeof(*list), cmp_kvm_vm);
+	*out = list;
+	*nr = n;
+	return 0;
+}
 
 int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s)
 {

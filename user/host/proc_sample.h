@@ -82,6 +82,22 @@ int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
 		   uint64_t now_ns, struct hv_proc_sample *out);
 void hv_sample_free(struct hv_proc_sample *s);
 
+/* A KVM VM found in /proc: its VMM and the vCPUs it made. */
+struct hv_kvm_vm {
+	pid_t pid;
+	uint32_t nr_vcpus;		/* the VMM's "anon_inode:kvm-vcpu:N" fds */
+};
+
+/*
+ * The KVM VMs of the host as /proc shows them, for when vmtrace.ko is not
+ * there to list them: each process under @proc_root holding a KVM VM fd
+ * (one whose link reads "anon_inode:kvm-vm"), once, sorted by pid, in
+ * *@out (malloc'd; NULL when none).  Processes whose fds cannot be read
+ * (another user's, without root) are not seen.  0 or -errno (-ENOMEM, or
+ * @proc_root unreadable).
+ */
+int hv_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr);
+
 #define HV_MAX_VCPUS 256
 
 struct hv_vcpu_rate {

@@ -1032,6 +1032,43 @@ static void test_exit_status(void)
 	TEST_ASSERT(access(noout, F_OK), "%s made", noout);
 }
 
+/*
+ * top and serve without vmtrace.ko: status 0, the VMs from /proc, and
+ * the header (top) or stderr (serve) saying that only /proc figures are
+ * there; serve -q says nothing, -v a line per snapshot.
+ */
+static void test_no_module(void)
+{
+	static const char no_module[] =
+		"no vmtrace.ko: /proc figures only (no exits, samples or guest memory)";
+	static const char serving[] = "vmtrace-collect: serving http://127.0.0.1:0/metrics (port ";
+	char want[256], *nl;
+	struct run r;
+
+	if (!access("/sys/module/vmtrace", F_OK))
+		tap_skip("vmtrace.ko is loaded here");
+	run(&r, (const char *[]){ "top", "--batch", "--count", "1", "--interval", "0.1", NULL });
+	nl = strchr(r.out, '\n');
+	TEST_ASSERT(r.status == 0 && !r.err[0] && nl && (size_t)(nl - r.out) > sizeof(no_module) &&
+		    !strncmp(nl - (sizeof(no_module) - 1), no_module, sizeof(no_module) - 1),
+		    "top: status %d:\n%s%s", r.status, r.out, r.err);
+	run(&r, (const char *[]){ "serve", "--listen", "127.0.0.1:0", "--count", "1",
+				  "--interval", "0.1", NULL });
+	nl = strchr(r.err, '\n');
+	snprintf(want, sizeof(want), "vmtrace-collect: %s\n", no_module);
+	TEST_ASSERT(r.status == 0 && nl && !strncmp(r.err, serving, sizeof(serving) - 1) &&
+		    !strcmp(nl + 1, want), "serve: status %d:\n%s", r.status, r.err);
+	run(&r, (const char *[]){ "serve", "-q", "--listen", "127.0.0.1:0", "--count", "1",
+				  "--interval", "0.1", NULL });
+	TEST_ASSERT(r.status == 0 && !r.err[0], "serve -q: status %d:\n%s", r.status, r.err);
+	run(&r, (const char *[]){ "serve", "-v", "--listen", "127.0.0.1:0", "--count", "1",
+				  "--interval", "0.1", NULL });
+	TEST_ASSERT(r.status == 0 && count_lines(r.err) == 4 &&
+		    strstr(r.err, "\nvmtrace-collect: snapshot 1: ") &&
+		    strstr(r.err, "\nvmtrace-collect: snapshot 2: "),
+		    "serve -v: status %d:\n%s", r.status, r.err);
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(script_csv),
 	TAP_TEST(script_jsonl),
@@ -1047,6 +1084,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(usage),
 	TAP_TEST(version_help),
 	TAP_TEST(exit_status),
+	TAP_TEST(no_module),
 };
 
 int main(int argc, char **argv)

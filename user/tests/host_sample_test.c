@@ -252,6 +252,59 @@ static void test_rates(void)
 	cleanup();
 }
 
+/* A fd link as /proc shows it: a symlink to @target. */
+static void fd_link(const char *rel, const char *target)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	TEST_ASSERT(!symlink(target, path), "symlink %s", path);
+}
+
+/*
+ * The VMs without vmtrace.ko: the processes with a "anon_inode:kvm-vm"
+ * fd, sorted by pid, each once, with their vCPU fds counted; a process
+ * with /dev/kvm open but no VM, one without fds to read, and a
+ * non-process entry are not VMs.
+ */
+static void test_find_kvm_vms(void)
+{
+	struct hv_kvm_vm *vms;
+	size_t nr;
+
+	make_vmm(1);
+	dir("100/fd");
+	fd_link("100/fd/0", "/dev/null");
+	fd_link("100/fd/9", "/dev/kvm");
+	fd_link("100/fd/12", "anon_inode:kvm-vm");
+	fd_link("100/fd/14", "anon_inode:kvm-vcpu:0");
+	fd_link("100/fd/15", "anon_inode:kvm-vcpu:1");
+	fd_link("100/fd/16", "anon_inode:kvm-vcpu-stats:0");
+	dir("42");
+	dir("42/fd");
+	fd_link("42/fd/3", "anon_inode:kvm-vm");
+	fd_link("42/fd/4", "anon_inode:kvm-vm");	/* a second VM fd: still one entry */
+	fd_link("42/fd/5", "anon_inode:kvm-vcpu:0");
+	dir("77");
+	dir("77/fd");
+	fd_link("77/fd/3", "/dev/kvm");			/* no VM made yet */
+	dir("78");					/* fds not readable */
+	dir("self");
+	dir("self/fd");
+	fd_link("self/fd/3", "anon_inode:kvm-vm");	/* not a pid */
+
+	TEST_ASSERT_EQ(hv_find_kvm_vms(root, &vms, &nr), 0);
+	TEST_ASSERT_EQ(nr, 2);
+	TEST_ASSERT_EQ(vms[0].pid, 42);
+	TEST_ASSERT_EQ(vms[0].nr_vcpus, 1);
+	TEST_ASSERT_EQ(vms[1].pid, 100);
+	TEST_ASSERT_EQ(vms[1].nr_vcpus, 2);
+	free(vms);
+	TEST_ASSERT_EQ(hv_find_kvm_vms("/nonexistent/proc", &vms, &nr), -ENOENT);
+	TEST_ASSERT(!vms && !nr, "nothing on failure");
+	cleanup();
+}
+
 static void test_real_self(void)
 {
 	struct hv_proc_sample s;
@@ -270,6 +323,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(read_fake_proc),
 	TAP_TEST(vcpus_from_debugfs),
 	TAP_TEST(rates),
+	TAP_TEST(find_kvm_vms),
 	TAP_TEST(real_self),
 };
 

@@ -95,7 +95,7 @@ struct vv_sampler {
 	const char *proc_root;
 	const char *kvm_debugfs;
 	long clk_tck;
-	struct vmt_client *c;
+	struct vmt_client *c;		/* NULL: no vmtrace.ko (/proc only) */
 	bool session;
 	bool fed;				/* records come from vvs_feed() */
 	char status[128];
@@ -139,6 +139,14 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 	if (!uname(&u))
 		snprintf(s->host_release, sizeof(s->host_release), "%s", u.release);
 	err = vmt_client_open(&s->c);
+	if (err == -ENOENT) {
+		/* No module: the VMs and their figures from /proc; the guest
+		 * memory map (memslots) is the module's, so no guest side. */
+		s->c = NULL;
+		snprintf(s->status, sizeof(s->status), "%s", VVS_NO_MODULE);
+		*out = s;
+		return 0;
+	}
 	if (err) {
 		free(s);
 		return err;
@@ -403,7 +411,7 @@ static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
 	struct vmt_guest_info gi;
 	struct vmt_guest *fresh;
 
-	if (s->o.no_guest)
+	if (s->o.no_guest || !s->c)
 		return;
 	if (!v->guest) {
 		v->guest_retry_ns = GUEST_RETRY_NS;
@@ -431,14 +439,44 @@ static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
 	v->guest = fresh;
 }
 
-/* GET_VMS: keep known VMs, add new ones, drop the gone. */
+/*
+ * Without the module: the VMs /proc shows (host/proc_sample.h), each known
+ * by its VMM pid (id too), without memslots.  0 or -errno.
+ */
+static int proc_vms(struct vv_sampler *s, struct vmt_vm_info **out, size_t *nr)
+{
+	struct hv_kvm_vm *found;
+	size_t i, n;
+	int err;
+
+	*out = NULL;
+	*nr = 0;
+	err = hv_find_kvm_vms(s->proc_root, &found, &n);
+	if (err || !n)
+		return err;
+	*out = calloc(n, sizeof(**out));
+	if (!*out) {
+		free(found);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		(*out)[i].id = (uint32_t)found[i].pid;
+		(*out)[i].pid = (uint32_t)found[i].pid;
+		(*out)[i].nr_vcpus = found[i].nr_vcpus;
+	}
+	*nr = n;
+	free(found);
+	return 0;
+}
+
+/* GET_VMS (or /proc): keep known VMs, add new ones, drop the gone. */
 static int refresh_vms(struct vv_sampler *s, uint64_t now)
 {
 	struct vmt_vm_info *list = NULL;
 	size_t nr = 0, i, j;
 	int err;
 
-	err = vmt_client_get_vms(s->c, &list, &nr);
+	err = s->c ? vmt_client_get_vms(s->c, &list, &nr) : proc_vms(s, &list, &nr);
 	if (err)
 		return err;
 	for (i = 0; i < s->nr_vms; i++)
@@ -839,7 +877,9 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	out->guest_cpu_pct = out->guest_kernel_pct = out->guest_steal_pct = -1;
 	if (!v->guest) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
-			 s->o.no_guest ? "not read (--no-guest)" : "guest not opened");
+			 s->o.no_guest ? "not read (--no-guest)" :
+			 !s->c ? "not read: the guest memory map needs vmtrace.ko" :
+			 "guest not opened");
 		return 0;
 	}
 	vmt_guest_info(v->guest, &gi);

@@ -43,8 +43,16 @@ struct vvs_opts {
 
 struct vv_sampler;
 
-/* Connect to vmtrace.ko and start a session (unless told not to, or busy).
- * 0, or -errno (-ENOENT: the module is not loaded). */
+/* vvs_session_status() without the module. */
+#define VVS_NO_MODULE "no vmtrace.ko: /proc figures only (no exits, samples or guest memory)"
+
+/*
+ * Connect to vmtrace.ko and start a session (unless told not to, or busy).
+ * Without the module, the sampler runs on /proc alone: the KVM VMs /proc
+ * shows (each with its VMM pid as id), the hypervisor side, no exits, no
+ * samples and no guest side (guest memory is read through the module's
+ * memslots); vvs_session_status() says VVS_NO_MODULE.  0, or -errno.
+ */
 int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out);
 void vvs_close(struct vv_sampler *s);
 

@@ -286,7 +286,7 @@ void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
 		printf(",\"phys_load\":%llu,\"phys_slide\":%lld,\"virt_slide\":%lld,"
 		       "\"paging\":", (unsigned long long)info->phys_load,
 		       (long long)info->phys_slide, (long long)info->virt_slide);
-		vm_json_str(stdout, vmt_paging_name(info->paging));
+		vm_json_str(stdout, vmt_paging_arg(info->paging));
 		printf(",\"kernel_cr3\":%llu,\"page_offset_base\":%llu,\"processes\":%zu,"
 		       "\"threads\":%zu,\"partial\":%s",
 		       (unsigned long long)info->kernel_cr3,

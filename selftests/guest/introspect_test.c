@@ -13,6 +13,7 @@
  *   vms          banner, profile, KASLR slides (equal to the guest's own),
  *                paging mode (5-level when the guest CPU offers LA57)
  *   ps           the same pids and names as the guest's own list
+ *   ps_json      ps --format json: the documented keys, the same facts
  *   threads      the two threads, by tid and name
  *   record_report  record 10 s of 1 kHz samples, then script and report:
  *                >= 90 % of the user samples whose RIP is in the burner's
@@ -583,6 +584,46 @@ static void test_threads(void)
 	free(out);
 }
 
+/*
+ * ps --format json, with and without --threads: one array, every object
+ * with exactly the documented keys (Documentation/cli.rst); vmtduo's two
+ * threads by tid with their names, the process once without --threads;
+ * kthreadd (pid 2) a kernel thread without page tables, init (pid 1) not.
+ */
+static void test_ps_json(void)
+{
+	char *out;
+	int rc;
+
+	need_setup();
+	rc = run(&out, "%s ps --vm %d --profile-dir %s --format json >%s/ps.json && "
+		 "%s ps --vm %d --threads --profile-dir %s --format json >%s/threads.json && "
+		 "python3 - %s %u %u %u 2>&1 <<'EOF'\n"
+		 "import json, sys\n"
+		 "d, duo, a, b = sys.argv[1], *map(int, sys.argv[2:])\n"
+		 "KEYS = {'pid', 'ppid', 'uid', 'state', 'cr3', 'kthread', 'comm'}\n"
+		 "procs = json.load(open(d + '/ps.json'))\n"
+		 "threads = json.load(open(d + '/threads.json'))\n"
+		 "assert all(set(p) == KEYS for p in procs), procs[0]\n"
+		 "assert all(set(t) == KEYS | {'tid', 'thread'} for t in threads), threads[0]\n"
+		 "by_pid = {p['pid']: p for p in procs}\n"
+		 "assert len(by_pid) == len(procs), 'a process listed twice'\n"
+		 "assert by_pid[duo]['comm'] == 'vmtduo', by_pid.get(duo)\n"
+		 "assert by_pid[2]['kthread'] and by_pid[2]['cr3'] == 0, by_pid[2]\n"
+		 "assert not by_pid[1]['kthread'] and by_pid[1]['cr3'] > 0, by_pid[1]\n"
+		 "assert all(len(p['state']) == 1 for p in procs), 'state letters'\n"
+		 "tids = {t['tid']: t for t in threads if t['pid'] == duo}\n"
+		 "assert tids[a]['thread'] == 'duo-a' and tids[b]['thread'] == 'duo-b', tids\n"
+		 "assert tids[a]['comm'] == 'vmtduo' and tids[a]['cr3'] == by_pid[duo]['cr3'], tids[a]\n"
+		 "print('# %%d processes, %%d threads' %% (len(procs), len(threads)))\n"
+		 "EOF",
+		 collect, qemu_pid, profile_dir, dir, collect, qemu_pid, profile_dir, dir,
+		 dir, duo_pid, duo_a, duo_b);
+	TEST_ASSERT(!rc, "ps --format json (%d):\n%s", rc, out);
+	printf("%s", out);
+	free(out);
+}
+
 /* One CSV line of `script`: the fields the checks use. */
 struct script_line {
 	char kind[16], mode[8], comm[32], symbol[128];
@@ -931,6 +972,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(vms),
 	TAP_TEST(ps),
 	TAP_TEST(threads),
+	TAP_TEST(ps_json),
 	TAP_TEST(accounting),
 	TAP_TEST(no_profile),
 	TAP_TEST_TIMEOUT(record_report, 90),

@@ -124,6 +124,7 @@ int cmd_getopt(int argc, char *argv[], const char *optstring,
 	int opt;
 
 	*status = -1;
+	opterr = 0;	/* the errors are said here, in the subcommand's words */
 	while ((opt = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		if (opt != 'q' && opt != 'v' && opt != CMD_OPT_VERSION && opt != ':' &&
 		    opt != '?')

@@ -73,6 +73,10 @@ check-selftests: user
 	@echo "# selftests/vmtrace/cpus_test with $(MANY_CPUS) possible CPUs and CPU 1 isolated on kernel $(MANY_CPUS_KERNEL)"
 	$(MANY_CPUS_RUN)
 
+# Warnings are errors in the tests' builds (WERROR=1, passed down in the
+# environment), not in a plain or a packager's build.
+check check-unit check-selftests: export WERROR := 1
+
 # Every part runs even if an earlier one failed; the summary counts all.
 # Each test-host boot keeps its console, dmesg and artifacts in a folder of
 # its own under build/check/ (a failure's console is not overwritten by the

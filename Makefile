@@ -160,8 +160,9 @@ build/man/vmtrace.4: Documentation/vmtrace-module.rst
 	@mkdir -p $(@D)
 	$(RST2MAN) --halt=warning $< $@
 
-# The unit names the collector where BINDIR puts it.
-build/vmtrace-collect-serve.service: dist/vmtrace-collect-serve.service.in
+# The unit names the collector where BINDIR puts it: made on every
+# install (BINDIR may differ from the last one).
+build/vmtrace-collect-serve.service: dist/vmtrace-collect-serve.service.in FORCE
 	@mkdir -p $(@D)
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
 
@@ -179,6 +180,8 @@ install: user man build/vmtrace-collect-serve.service
 		$(INSTALL) -m 0644 dist/vmtrace-collect-serve.default \
 			$(DESTDIR)$(SYSCONFDIR)/default/vmtrace-collect-serve
 
+FORCE:
+
 # Leaves the flags file and the profiles: the operator's data.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/vmtrace-collect \
@@ -188,10 +191,13 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/vmtrace-collect-serve.service
 	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(LOCALSTATEDIR)/lib/vmtrace 2>/dev/null
 
-# kbuild installs into $(INSTALL_MOD_PATH)/lib/modules/<release>/updates
-# and runs depmod for that release.
+# kbuild installs into $(INSTALL_MOD_PATH)/lib/modules/<release>/updates;
+# its depmod needs a System.map that Debian's headers lack, so depmod runs
+# here, for KDIR's release, for modprobe vmtrace to find the module.
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=updates modules_install
+	/sbin/depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) \
+		$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -9,11 +9,22 @@
 # make demo       boot the test host and show vmtrace at work
 # make stress     the soak suite on the debug and stock test hosts (not in check)
 # make bench      benchmarks (figures, not pass/fail)
+# make man        the man pages, in build/man/ (rst2man)
+# make install    the collector, man pages, bash completion, the serve unit
+#                 and its flags file, /var/lib/vmtrace/profiles (PREFIX,
+#                 DESTDIR, BINDIR, MANDIR...; make uninstall removes them)
+# make modules_install
+#                 vmtrace.ko into /lib/modules/<release>/updates (kbuild's
+#                 modules_install; KDIR or KERNELRELEASE, INSTALL_MOD_PATH)
 
 TOP := $(CURDIR)
 
-# The running kernel's build dir when it exists, else the newest installed
+# KERNELRELEASE=<release> selects that installed kernel's build dir.  Else
+# the running kernel's build dir when it exists, else the newest installed
 # Debian headers (never the debug kernel's, scripts/build-debug-kernel).
+ifneq ($(KERNELRELEASE),)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+endif
 KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	if [ -d "$$d" ]; then echo "$$d"; else \
 	ls -d /lib/modules/*/build 2>/dev/null | grep -v -- -vmtdebug/ | sort -V | tail -n 1; fi)
@@ -41,7 +52,26 @@ MANY_CPUS_RUN = VMTEST_APPEND="$${VMTEST_APPEND:-} possible_cpus=$(MANY_CPUS) is
 	selftests/run selftests/vmtrace/cpus_test
 
 .PHONY: all module module-for user unit check check-unit check-harness \
-	check-selftests demo stress bench clean
+	check-selftests demo stress bench clean man install uninstall \
+	modules_install check-packaging
+
+# Where make install puts things; DESTDIR is prepended to every one.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+PROFILEDIR ?= $(LOCALSTATEDIR)/lib/vmtrace/profiles
+INSTALL ?= install
+RST2MAN ?= rst2man
+
+# Man pages: Documentation/<source>.rst -> build/man/<page>.<section>.
+MAN1 := vmtrace-collect $(addprefix vmtrace-collect-,status record report script export \
+	vms profile ps peek top serve vmreport)
+MAN_PAGES := $(addprefix build/man/,$(addsuffix .1,$(MAN1)) vmtrace.4)
 
 all: module user
 
@@ -72,6 +102,10 @@ check-selftests: user
 	done
 	@echo "# selftests/vmtrace/cpus_test with $(MANY_CPUS) possible CPUs and CPU 1 isolated on kernel $(MANY_CPUS_KERNEL)"
 	$(MANY_CPUS_RUN)
+
+# Warnings are errors in the tests' builds (WERROR=1, passed down in the
+# environment), not in a plain or a packager's build.
+check check-unit check-selftests: export WERROR := 1
 
 # Every part runs even if an earlier one failed; the summary counts all.
 # Each test-host boot keeps its console, dmesg and artifacts in a folder of
@@ -115,6 +149,55 @@ demo: user
 
 bench: user
 	bench/run
+
+man: $(MAN_PAGES)
+
+build/man/%.1: Documentation/%.rst Documentation/sample-loop-options.rst.inc
+	@mkdir -p $(@D)
+	$(RST2MAN) --halt=warning $< $@
+
+build/man/vmtrace.4: Documentation/vmtrace-module.rst
+	@mkdir -p $(@D)
+	$(RST2MAN) --halt=warning $< $@
+
+# The unit names the collector where BINDIR puts it: made on every
+# install (BINDIR may differ from the last one).
+build/vmtrace-collect-serve.service: dist/vmtrace-collect-serve.service.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+
+install: user man build/vmtrace-collect-serve.service
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man4 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(PROFILEDIR)
+	$(INSTALL) -m 0755 user/vmtrace-collect $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 $(filter %.4,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man4/
+	$(INSTALL) -m 0644 dist/vmtrace-collect.bash $(DESTDIR)$(BASHCOMPDIR)/vmtrace-collect
+	$(INSTALL) -m 0644 build/vmtrace-collect-serve.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	@# The operator's flags are kept over a reinstall.
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/vmtrace-collect-serve || \
+		$(INSTALL) -m 0644 dist/vmtrace-collect-serve.default \
+			$(DESTDIR)$(SYSCONFDIR)/default/vmtrace-collect-serve
+
+FORCE:
+
+# Leaves the flags file and the profiles: the operator's data.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/vmtrace-collect \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(addsuffix .1,$(MAN1))) \
+		$(DESTDIR)$(MANDIR)/man4/vmtrace.4 \
+		$(DESTDIR)$(BASHCOMPDIR)/vmtrace-collect \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/vmtrace-collect-serve.service
+	-rmdir $(DESTDIR)$(PROFILEDIR) $(DESTDIR)$(LOCALSTATEDIR)/lib/vmtrace 2>/dev/null
+
+# kbuild installs into $(INSTALL_MOD_PATH)/lib/modules/<release>/updates;
+# its depmod needs a System.map that Debian's headers lack, so depmod runs
+# here, for KDIR's release, for modprobe vmtrace to find the module.
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_DIR=updates modules_install
+	/sbin/depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) \
+		$$(sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -30,8 +30,8 @@ FUZZ_SRCS := $(addprefix ../guest/,mem.c pt.c ksyms.c vmlinuz.c profile.c poll.c
 	kallsyms_image.c linux.c) synth_guest.c ../../selftests/lib/test_util.c
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -I.. -I../../include/uapi -I../../selftests/lib \
-	$(shell pkg-config --cflags libnl-genl-3.0)
-FUZZ_LDLIBS := $(shell pkg-config --libs libzstd zlib) -llzma
+	$(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+FUZZ_LDLIBS := $(shell $(PKG_CONFIG) --libs libzstd zlib) -llzma
 
 fuzz/%: %.c $(FUZZ_SRCS) $(wildcard ../*/*.h) synth_guest.h
 	@mkdir -p fuzz

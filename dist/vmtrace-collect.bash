@@ -7,7 +7,7 @@
 _vmtrace_collect_opts()
 {
 	case $1 in
-	status) echo "--help" ;;
+	status) echo "--format --help" ;;
 	record) echo "-o --output -d --duration --vm --sample-hz --sample-source
 		--host-samples --sample-isolated --no-exits --exit-reasons --ring-size
 		-z --compression --all-vms --profile-dir --guest-profile --no-guest
@@ -15,17 +15,17 @@ _vmtrace_collect_opts()
 	report) echo "-i --input --by --format --top -o --output --vm --help" ;;
 	script) echo "-i --input --format --help" ;;
 	export) echo "--format -i --input -o --output --help" ;;
-	vms) echo "--profile-dir --no-guest --no-discover --help" ;;
+	vms) echo "--profile-dir --no-guest --no-discover --format --help" ;;
 	profile) echo "--btf --vmlinux --vmlinuz --system-map -o --output --banner
 		--release --help" ;;
-	ps) echo "--vm --threads --profile-dir --guest-profile --help" ;;
+	ps) echo "--vm --threads --profile-dir --guest-profile --format --help" ;;
 	peek) echo "--vm --guest-pid --cr3 --paging --addr --len --watch --interval
 		--format --profile-dir --guest-profile --help" ;;
 	top | serve)
 		if [ "$1" = top ]; then
 			echo "-b --batch --sort --procs --flagged"
 		else
-			echo "--listen --tls-cert --tls-key --basic-auth-file"
+			echo "-q --quiet -v --verbose --listen --tls-cert --tls-key --basic-auth-file"
 		fi
 		echo "--interval --count --vm --sample-hz --no-session --no-guest
 		--profile-dir --guest-btf --guest-symbols --libvirt-dir --admin-uids
@@ -79,6 +79,7 @@ _vmtrace_collect()
 		script) values="csv jsonl" ;;
 		export) values="chrome-json perfetto folded pprof" ;;
 		peek) values="hex u32 u64" ;;
+		status | vms | ps) values="text json" ;;
 		vmreport) values="text csv json html" ;;
 		esac ;;
 	--by)
@@ -93,7 +94,7 @@ _vmtrace_collect()
 	fi
 	# Other options' values (a pid, a number) have nothing to offer.
 	local flags="-b --batch --host-samples --sample-isolated --no-exits --all-vms
-		--no-guest --no-discover --threads --flagged --no-session --help"
+		--no-guest --no-discover --threads --flagged --no-session -q --quiet -v --verbose --help"
 	case " $(_vmtrace_collect_opts "$sub" | tr '\n\t' '  ') " in
 	*" $prev "*)
 		case " $(echo $flags) " in

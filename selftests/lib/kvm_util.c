@@ -703,6 +703,15 @@ void vcpu_set_entry_user_args(struct kvm_vcpu *vcpu, uint64_t user_rip,
 	vcpu_regs_set(vcpu, &regs);
 }
 
+void vcpu_set_interrupt_flag(struct kvm_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+
+	vcpu_regs_get(vcpu, &regs);
+	regs.rflags |= 1u << 9;		/* X86_EFLAGS_IF */
+	vcpu_regs_set(vcpu, &regs);
+}
+
 /* ---- running and exits ---- */
 
 static const char *const exit_reason_names[] = {

@@ -125,6 +125,20 @@ void vcpu_set_entry_args(struct kvm_vcpu *vcpu, uint64_t rip,
 void vcpu_set_entry_user_args(struct kvm_vcpu *vcpu, uint64_t user_rip,
 			      const uint64_t *args, unsigned int nargs);
 void vcpu_set_cr3(struct kvm_vcpu *vcpu, uint64_t cr3);
+/*
+ * Set RFLAGS.IF, after vcpu_set_entry(), for a guest that the host's
+ * sampling interrupts must stop while it spins without exits.  On the
+ * hardware the guest's IF does not matter (VMX external-interrupt
+ * exiting, SVM's V_INTR_MASKING: the host's interrupts exit either way),
+ * but Bochs 2.7 (scripts/vmtest --vmx) takes a host interrupt in a VMX
+ * guest only while the guest's IF is 1: it recomputes which interrupts
+ * are masked when IF changes, not at VM entry, so a guest entered with
+ * IF 0 (KVM enters with the host's IF 0) keeps them masked until its
+ * next exit.  Nothing is injected into these guests (no in-kernel
+ * irqchip, no KVM_INTERRUPT), so IF 1 changes nothing else; a stray
+ * vector would hit the exception stubs' IDT and fail the test.
+ */
+void vcpu_set_interrupt_flag(struct kvm_vcpu *vcpu);
 
 /* CPUID: the list KVM_GET_SUPPORTED_CPUID gave (read once per process). */
 const struct kvm_cpuid2 *kvm_supported_cpuid(void);

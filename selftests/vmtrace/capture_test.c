@@ -164,6 +164,7 @@ static void test_sample_attribution(void)
 	/* Long enough rounds (each some ms under TCG) to catch many samples. */
 	vcpu_set_entry(vcpu, vm_code_va(vm, guest_alternate_spin), a->cr3, b->cr3,
 		       40, 2000000, code_a, code_b);
+	vcpu_set_interrupt_flag(vcpu);
 	start = test_now_ns();
 	vcpu_run(vcpu);
 	vcpu_assert_done(vcpu);
@@ -832,6 +833,7 @@ static void test_sample_tid(void)
 	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, &slot), 0);
 
 	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
+	vcpu_set_interrupt_flag(vcpu);
 	vcpu_set_gs_base(vcpu, GS_A);
 	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
 	vmt_drain(c, &buf);
@@ -861,6 +863,7 @@ static void test_sample_tid(void)
 	/* A "task" outside the direct map: the task, no pid. */
 	word = 0xffffffff81000000ULL;
 	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
+	vcpu_set_interrupt_flag(vcpu);
 	vcpu_set_gs_base(vcpu, GS_A);
 	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
 	vmt_stop_drain(c, &buf);

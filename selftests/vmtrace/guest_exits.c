@@ -54,6 +54,8 @@ static uint64_t run_spin(struct kvm_vcpu *vcpu, double seconds)
 
 	while (test_now_ns() < end) {
 		vcpu_set_entry(vcpu, vm_code_va(vcpu->vm, guest_spin), iterations, PORT);
+		/* Sampled while it spins, under Bochs too (kvm_util.h). */
+		vcpu_set_interrupt_flag(vcpu);
 		vcpu_run_expect_out(vcpu, PORT, 4, (uint32_t)iterations);
 		vcpu_run(vcpu);
 		vcpu_assert_done(vcpu);

@@ -158,6 +158,7 @@ static void test_sample_attribution(void)
 	size_t in_a = 0, in_b = 0, other = 0, wrong = 0, exits = 0;
 	uint64_t start;
 
+	vmt_needs_module("sampling");
 	guest_as_load_code(a, code_a, guest_private_spin, guest_private_spin_end, 0);
 	guest_as_load_code(b, code_b, guest_private_spin, guest_private_spin_end, 0);
 	vmt_start(c, &cfg);
@@ -325,6 +326,7 @@ static void test_two_vms(void)
 	uint32_t ids[2] = { 0 };
 	size_t counts[2][2] = { { 0 } };
 
+	vmt_needs_module("GET_VMS memslots");
 	for (int i = 0; i < 4; i++) {
 		jobs[i].vcpu = vm_vcpu_add(vms[i / 2]);
 		jobs[i].count = 300 + 100 * i;
@@ -389,6 +391,7 @@ static void test_get_vms(void)
 	uint32_t vm_id;
 	int err;
 
+	vmt_needs_module("GET_VMS memslots");
 	vm_vcpu_add(vm);
 	vmt_start(c, &cfg);
 	run_port_writes(v0, 1, false);
@@ -436,6 +439,7 @@ static void test_get_vms_many(void)
 	size_t nr, listed = 0, seen[NR] = { 0 };
 	int err;
 
+	vmt_needs_module("GET_VMS memslots");
 	vmt_start(c, &cfg);
 	for (int v = 0; v < NR; v++) {
 		vms[v] = vm_create();
@@ -720,6 +724,7 @@ static void test_task_slot(void)
 	void *untouched;
 	size_t n;
 
+	vmt_needs_module("task slots");
 	TEST_ASSERT(io, "no memory");
 	untouched = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(untouched != MAP_FAILED, "mmap: %m");
@@ -823,6 +828,7 @@ static void test_sample_tid(void)
 	size_t samples = 0, exits = 0;
 	uint32_t vm_id;
 
+	vmt_needs_module("sampling and task slots");
 	*(uint32_t *)((char *)addr_gpa2hva(vm, page) + pid_offset) = 4242;
 	word = direct_map + page;
 	hva = (uintptr_t)&word;

@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The BPF backend of the client (client.h): vmtrace.bpf.c's programs,
+ * embedded as a libbpf skeleton, loaded at the first START and kept
+ * until the client closes (VM ids stay unique meanwhile, as the module's
+ * while it is loaded).  A session is the programs' `recording` switch:
+ *
+ *   START  set the session's filters, reset the counters, switch on
+ *   STOP   switch off, then wait an RCU grace period (membarrier(2)
+ *          MEMBARRIER_CMD_GLOBAL is synchronize_rcu()): every program
+ *          that saw the switch on has finished, so what is in the ring
+ *          now is all there will be
+ *   READ   consume the ring; after STOP, the loss no record told yet
+ *          becomes a last LOST marker per CPU, as the module's final READ
+ *
+ * Not in this backend yet (-EOPNOTSUPP, said in vmt_bpf_error()):
+ * sampling, the cost counters, guest task slots, memslots in GET_VMS,
+ * Intel guest state (VMX records carry NO_STATE).
+ *
+ * Time: the programs cannot read the TSC (no helper on 6.1 or 6.12); they
+ * read CLOCK_MONOTONIC and map it onto the TSC with a (ns, tsc) pair and
+ * rate this file measures at START and refreshes at every READ
+ * (struct vmt_bpf_clock), so host_tsc, guest_tsc and entry_delta are the
+ * TSC's to within the clocks' drift since the last READ.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
+#include <linux/membarrier.h>
+#include <x86intrin.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <bpf/btf.h>
+#include "client/backend.h"
+#include "client/vmtrace_bpf.h"
+#include "client/vmtrace.skel.h"
+
+#define VMT_BPF_MAX_VMS 1024		/* as the module's max_vms default */
+#define VMT_BPF_BATCH 256		/* records handed to the reader at once */
+
+struct vmt_bpf {
+	struct vmtrace_bpf *skel;	/* loaded, or NULL before the first START */
+	struct ring_buffer *ring;
+	uint32_t ring_size;		/* per CPU, as START asked */
+	uint8_t vendor;			/* enum vmtrace_vendor */
+	uint32_t state;			/* enum vmtrace_state */
+	uint32_t nr_cpus;		/* possible */
+	struct vmt_start_config cfg;	/* the session's, without the lists */
+	uint64_t *drained;		/* per CPU, events read (not LOST) */
+	/* The clock mapping: the first pair, and the rate since. */
+	uint64_t first_ns, first_tsc;
+	uint64_t tsc_khz;
+	/* READ's batch: records of one CPU, in ring order. */
+	struct vmtrace_record batch[VMT_BPF_BATCH];
+	size_t batch_n;
+	uint16_t batch_cpu;
+	vmt_records_fn fn;
+	void *fn_arg;
+	long read_count;
+	int read_err;
+	char error[256];
+};
+
+static int vmt_bpf_fail(struct vmt_bpf *b, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b->error, sizeof(b->error), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+const char *vmt_bpf_error(const struct vmt_bpf *b)
+{
+	return b->error;
+}
+
+/* ---- libbpf's messages ---- */
+
+/*
+ * libbpf's warnings (why a load or attach failed, the verifier's verdict)
+ * are kept, the last one, for the error that follows; with
+ * VMTRACE_BPF_VERBOSE=1 in the environment all its messages, the
+ * verifier's log included, go to stderr as libbpf would print them.
+ */
+static char vmt_libbpf_last[192];
+
+static int vmt_libbpf_print(enum libbpf_print_level level, const char *fmt,
+			    va_list ap)
+{
+	static int verbose = -1;
+	va_list copy;
+	size_t n;
+
+	if (verbose < 0)
+		verbose = getenv("VMTRACE_BPF_VERBOSE") != NULL;
+	if (verbose) {
+		va_copy(copy, ap);
+		vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
+	if (level == LIBBPF_WARN) {
+		vsnprintf(vmt_libbpf_last, sizeof(vmt_libbpf_last), fmt, ap);
+		n = strlen(vmt_libbpf_last);
+		while (n && vmt_libbpf_last[n - 1] == '\n')
+			vmt_libbpf_last[--n] = '\0';
+	}
+	return 0;
+}
+
+/* ---- clock ---- */
+
+/* CLOCK_MONOTONIC and the TSC at one instant: the narrowest of 8 tries. */
+static void vmt_bpf_clock_pair(uint64_t *ns, uint64_t *tsc)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < 8; i++) {
+		uint64_t t0 = __rdtsc(), t1;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		t1 = __rdtsc();
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*tsc = t0 + (t1 - t0) / 2;
+			*ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		}
+	}
+}
+
+/*
+ * Hand the programs a fresh pair and the rate since the first one (the
+ * longer the baseline, the truer the rate).  The slot not in use is
+ * written, then published: a program reads one slot whole unless two
+ * refreshes pass during its few instructions.
+ */
+static void vmt_bpf_clock_refresh(struct vmt_bpf *b)
+{
+	struct vmtrace_bpf__bss *bss = b->skel->bss;
+	uint32_t next = __atomic_load_n(&bss->clock_seq, __ATOMIC_RELAXED) + 1;
+	struct vmt_bpf_clock *c = &bss->clocks[next & 1];
+	uint64_t ns, tsc;
+	unsigned __int128 rate;
+
+	vmt_bpf_clock_pair(&ns, &tsc);
+	/* Cycles per ns in 32.32 fixed point. */
+	rate = ((unsigned __int128)(tsc - b->first_tsc) << 32) / (ns - b->first_ns);
+	c->ns = ns;
+	c->tsc = tsc;
+	c->rate_int = (uint64_t)(rate >> 32);
+	c->rate_frac = (uint64_t)rate & 0xffffffffULL;
+	b->tsc_khz = (uint64_t)((rate * 1000000) >> 32);
+	__atomic_store_n(&bss->clock_seq, next, __ATOMIC_RELEASE);
+}
+
+/* ---- open: what the programs need from this kernel ---- */
+
+static bool vmt_bpf_have(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+/* CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (tracing programs), in effect. */
+static bool vmt_bpf_privileged(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	eff = data[0].effective | (uint64_t)data[1].effective << 32;
+#define VMT_CAP(c) (1ULL << (c))
+	return (eff & VMT_CAP(CAP_SYS_ADMIN)) ||
+	       ((eff & VMT_CAP(38 /* CAP_PERFMON */)) && (eff & VMT_CAP(39 /* CAP_BPF */)));
+#undef VMT_CAP
+}
+
+int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
+{
+	struct vmt_bpf *b;
+	int err = -ENOENT;
+
+#define WHY(...) do { if (why_size) snprintf(why, why_size, __VA_ARGS__); } while (0)
+	if (!vmt_bpf_have("/sys/kernel/btf/vmlinux")) {
+		WHY("the BPF backend needs the kernel's BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)");
+		return err;
+	}
+	if (!vmt_bpf_have("/sys/kernel/btf/kvm")) {
+		WHY("the BPF backend needs kvm loaded, with its BTF (/sys/kernel/btf/kvm: CONFIG_DEBUG_INFO_BTF_MODULES)");
+		return err;
+	}
+	if (!vmt_bpf_privileged()) {
+		WHY("the BPF backend needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)");
+		return -EPERM;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	/* The vendor module's BTF says which (and the VMCB's layout on AMD). */
+	if (vmt_bpf_have("/sys/kernel/btf/kvm_amd")) {
+		b->vendor = VMTRACE_VENDOR_SVM;
+	} else if (vmt_bpf_have("/sys/kernel/btf/kvm_intel")) {
+		b->vendor = VMTRACE_VENDOR_VMX;
+	} else {
+		WHY("the BPF backend needs kvm_amd or kvm_intel loaded, with its BTF (/sys/kernel/btf/kvm_amd)");
+		goto err_free;
+	}
+	err = libbpf_num_possible_cpus();
+	if (err < 0) {
+		WHY("cannot count the possible CPUs");
+		goto err_free;
+	}
+	b->nr_cpus = err;
+	b->drained = calloc(b->nr_cpus, sizeof(*b->drained));
+	if (!b->drained) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	/* The first clock pair, and a rate over 20 ms until START refines it. */
+	vmt_bpf_clock_pair(&b->first_ns, &b->first_tsc);
+	usleep(20000);
+	{
+		uint64_t ns, tsc;
+
+		vmt_bpf_clock_pair(&ns, &tsc);
+		b->tsc_khz = (tsc - b->first_tsc) * 1000000ULL / (ns - b->first_ns);
+	}
+	libbpf_set_print(vmt_libbpf_print);
+	b->state = VMTRACE_STATE_IDLE;
+	*out = b;
+	return 0;
+#undef WHY
+
+err_free:
+	free(b->drained);
+	free(b);
+	return err;
+}
+
+static void vmt_bpf_unload(struct vmt_bpf *b)
+{
+	ring_buffer__free(b->ring);
+	b->ring = NULL;
+	vmtrace_bpf__destroy(b->skel);
+	b->skel = NULL;
+}
+
+void vmt_bpf_close(struct vmt_bpf *b)
+{
+	if (!b)
+		return;
+	vmt_bpf_unload(b);
+	free(b->drained);
+	free(b);
+}
+
+/* ---- counters ---- */
+
+/* Every CPU's struct vmt_bpf_cpu, into @cpus (nr_cpus of them). */
+static int vmt_bpf_read_cpus(struct vmt_bpf *b, struct vmt_bpf_cpu *cpus)
+{
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.cpus), &zero, cpus))
+		return vmt_bpf_fail(b, -errno, "cannot read the BPF programs' counters");
+	return 0;
+}
+
+static void vmt_bpf_figures(const struct vmt_bpf *b, uint32_t cpu,
+			    const struct vmt_bpf_cpu *in, struct vmt_cpu_status *out)
+{
+	uint64_t lost = 0;
+
+	out->cpu = cpu;
+	out->produced = in->produced;
+	out->drained = b->drained[cpu];
+	for (int k = 0; k < __VMTRACE_LOST_MAX; k++) {
+		out->lost[k] = in->lost[k];
+		lost += in->lost[k];
+	}
+	/* Neither drained nor lost: in the ring (exact once stopped). */
+	out->queued = in->produced - out->drained - lost;
+	out->ring_bytes = b->ring_size;
+}
+
+int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
+{
+	struct vmt_bpf_cpu *cpus;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(st->version, sizeof(st->version), "%s", VMT_RELEASE);
+	st->format_version = VMTRACE_FORMAT_VERSION;
+	st->nr_cpus = b->nr_cpus;
+	st->state = b->state;
+	st->tsc_khz = b->tsc_khz;
+	if (b->state == VMTRACE_STATE_IDLE)
+		return 0;
+	st->has_session = true;
+	st->sample_source = VMTRACE_SAMPLE_TIMER;
+	st->ring_size = b->ring_size;
+	st->flags = b->cfg.flags;
+	st->nr_exits = b->cfg.nr_exits;
+	st->nr_pids = b->cfg.nr_pids;
+	cpus = calloc(b->nr_cpus, sizeof(*cpus));
+	if (!cpus)
+		return -ENOMEM;
+	err = vmt_bpf_read_cpus(b, cpus);
+	for (uint32_t i = 0; !err && i < b->nr_cpus; i++) {
+		struct vmt_cpu_status one = { 0 };
+
+		vmt_bpf_figures(b, i, &cpus[i], &one);
+		st->totals.produced += one.produced;
+		st->totals.drained += one.drained;
+		st->totals.queued += one.queued;
+		for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
+			st->totals.lost[k] += one.lost[k];
+	}
+	free(cpus);
+	return err;
+}
+
+int vmt_bpf_get_cpus(struct vmt_bpf *b, struct vmt_cpu_status **out, size_t *nr)
+{
+	struct vmt_cpu_status *list;
+	struct vmt_bpf_cpu *cpus;
+	int err;
+
+	if (b->state == VMTRACE_STATE_IDLE)
+		return vmt_bpf_fail(b, -ENOENT, "no session");
+	cpus = calloc(b->nr_cpus, sizeof(*cpus));
+	list = calloc(b->nr_cpus, sizeof(*list));
+	if (!cpus || !list) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = vmt_bpf_read_cpus(b, cpus);
+	if (err)
+		goto out;
+	for (uint32_t i = 0; i < b->nr_cpus; i++)
+		vmt_bpf_figures(b, i, &cpus[i], &list[i]);
+	*out = list;
+	*nr = b->nr_cpus;
+	list = NULL;
+out:
+	free(list);
+	free(cpus);
+	return err;
+}
+
+/* ---- READ ---- */
+
+static void vmt_bpf_flush_batch(struct vmt_bpf *b)
+{
+	int err;
+
+	if (!b->batch_n)
+		return;
+	b->read_count += b->batch_n;
+	if (b->fn) {
+		err = b->fn(b->fn_arg, b->batch_cpu, b->batch, b->batch_n);
+		if (err) {
+			/* Keep draining, as the module's READ, but stop calling. */
+			b->read_err = err;
+			b->fn = NULL;
+		}
+	}
+	b->batch_n = 0;
+}
+
+static void vmt_bpf_take(struct vmt_bpf *b, const struct vmtrace_record *r)
+{
+	if (b->batch_n && (b->batch_cpu != r->host_cpu || b->batch_n == VMT_BPF_BATCH))
+		vmt_bpf_flush_batch(b);
+	b->batch_cpu = r->host_cpu;
+	b->batch[b->batch_n++] = *r;
+	if (r->kind != VMTRACE_KIND_LOST && r->host_cpu < b->nr_cpus)
+		b->drained[r->host_cpu]++;
+}
+
+/* One ring sample: an event, or a LOST marker and the event after it. */
+static int vmt_bpf_on_sample(void *ctx, void *data, size_t len)
+{
+	struct vmt_bpf *b = ctx;
+
+	for (size_t off = 0; off + sizeof(struct vmtrace_record) <= len;
+	     off += sizeof(struct vmtrace_record)) {
+		struct vmtrace_record r;
+
+		memcpy(&r, (char *)data + off, sizeof(r));
+		vmt_bpf_take(b, &r);
+	}
+	return 0;
+}
+
+/*
+ * After STOP: the loss still pending on each CPU, told by one last marker
+ * per CPU (as the module's final READ), and taken off the counters.
+ */
+static int vmt_bpf_flush_pending(struct vmt_bpf *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.cpus);
+	struct vmt_bpf_cpu *cpus = calloc(b->nr_cpus, sizeof(*cpus));
+	uint32_t zero = 0;
+	bool owed = false;
+	int err;
+
+	if (!cpus)
+		return -ENOMEM;
+	err = vmt_bpf_read_cpus(b, cpus);
+	for (uint32_t i = 0; !err && i < b->nr_cpus; i++) {
+		struct vmtrace_record m = {
+			.kind = VMTRACE_KIND_LOST,
+			.host_cpu = i,
+			.host_tsc = __rdtsc(),
+		};
+		bool here = false;
+
+		for (int k = 0; k < __VMTRACE_LOST_MAX; k++) {
+			m.u.lost[k] = cpus[i].pending[k];
+			here |= m.u.lost[k] != 0;
+			cpus[i].pending[k] = 0;
+		}
+		if (here)
+			vmt_bpf_take(b, &m);
+		owed |= here;
+	}
+	/* Stopped: no program writes the counters meanwhile. */
+	if (!err && owed && bpf_map_update_elem(fd, &zero, cpus, BPF_ANY))
+		err = vmt_bpf_fail(b, -errno, "cannot reset the pending loss counters");
+	free(cpus);
+	return err;
+}
+
+long vmt_bpf_read(struct vmt_bpf *b, vmt_records_fn fn, void *arg)
+{
+	int err;
+
+	if (b->state == VMTRACE_STATE_IDLE)
+		return vmt_bpf_fail(b, -ENOENT, "no session");
+	b->fn = fn;
+	b->fn_arg = arg;
+	b->read_count = 0;
+	b->read_err = 0;
+	b->batch_n = 0;
+	if (b->state == VMTRACE_STATE_RUNNING)
+		vmt_bpf_clock_refresh(b);
+	err = ring_buffer__consume(b->ring);
+	if (err < 0)
+		return vmt_bpf_fail(b, err, "cannot read the BPF ring buffer");
+	if (b->state == VMTRACE_STATE_STOPPED) {
+		err = vmt_bpf_flush_pending(b);
+		if (err)
+			return err;
+	}
+	vmt_bpf_flush_batch(b);
+	return b->read_err ? b->read_err : b->read_count;
+}
+
+/* ---- START / STOP ---- */
+
+/*
+ * Where VM teardown is hooked: kvm_destroy_vm, or where a compiler inlined
+ * it, kvm_arch_pre_destroy_vm (kmod/vm.c says why either will do); the
+ * first that kvm's BTF has as a function.
+ */
+static int vmt_bpf_gone_target(struct vmt_bpf *b, struct vmtrace_bpf *skel)
+{
+	static const char *const funcs[] = { "kvm_destroy_vm", "kvm_arch_pre_destroy_vm" };
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm = NULL;
+	int err = -ENOENT;
+
+	if (vmlinux)
+		kvm = btf__load_module_btf("kvm", vmlinux);
+	for (size_t i = 0; kvm && i < sizeof(funcs) / sizeof(funcs[0]); i++) {
+		if (btf__find_by_name_kind(kvm, funcs[i], BTF_KIND_FUNC) < 0)
+			continue;
+		err = bpf_program__set_attach_target(skel->progs.vmt_vm_gone, 0, funcs[i]);
+		break;
+	}
+	btf__free(kvm);
+	btf__free(vmlinux);
+	if (err)
+		return vmt_bpf_fail(b, err, "kvm's BTF has neither kvm_destroy_vm nor kvm_arch_pre_destroy_vm to hook VM teardown at");
+	return 0;
+}
+
+/* Load and attach the programs, the ring sized for @ring_size per CPU. */
+static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
+{
+	int err, cpus = libbpf_num_possible_cpus();
+	struct vmtrace_bpf *skel;
+	uint64_t bytes;
+
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+
+	/* Verbose: the verifier's statistics of every program it accepts. */
+	if (getenv("VMTRACE_BPF_VERBOSE"))
+		opts.kernel_log_level = 4;	/* BPF_LOG_STATS */
+	vmt_libbpf_last[0] = '\0';
+	skel = vmtrace_bpf__open_opts(&opts);
+	if (!skel)
+		return vmt_bpf_fail(b, -errno, "cannot open the BPF programs: %s",
+				    vmt_libbpf_last);
+	skel->rodata->host_vendor = b->vendor;
+	err = vmt_bpf_gone_target(b, skel);
+	if (err)
+		goto err_destroy;
+	/* One shared ring: the module's per-CPU bytes times the CPUs. */
+	bytes = (uint64_t)ring_size * (cpus > 0 ? cpus : 1);
+	while (bytes & (bytes - 1))
+		bytes += bytes & -bytes;
+	if (bytes < (uint64_t)sysconf(_SC_PAGESIZE))
+		bytes = sysconf(_SC_PAGESIZE);
+	bpf_map__set_max_entries(skel->maps.records, bytes);
+	bpf_map__set_max_entries(skel->maps.vms, VMT_BPF_MAX_VMS);
+	err = vmtrace_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM)
+			vmt_bpf_fail(b, err, "loading BPF programs needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN: %s",
+				     vmt_libbpf_last);
+		else
+			vmt_bpf_fail(b, err, "the kernel refused the BPF programs (VMTRACE_BPF_VERBOSE=1 shows why): %s",
+				     vmt_libbpf_last);
+		goto err_destroy;
+	}
+	err = vmtrace_bpf__attach(skel);
+	if (err) {
+		vmt_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit and VM teardown: %s",
+			     vmt_libbpf_last);
+		goto err_destroy;
+	}
+	b->ring = ring_buffer__new(bpf_map__fd(skel->maps.records), vmt_bpf_on_sample, b,
+				   NULL);
+	if (!b->ring) {
+		err = vmt_bpf_fail(b, -errno, "cannot map the BPF ring buffer");
+		goto err_destroy;
+	}
+	b->skel = skel;
+	b->ring_size = ring_size;
+	return 0;
+
+err_destroy:
+	vmtrace_bpf__destroy(skel);
+	return err;
+}
+
+/* Empty @map (a hash), then add @n keys with value 1. */
+static int vmt_bpf_set_keys(struct vmt_bpf *b, struct bpf_map *map,
+			    const uint32_t *keys, uint32_t n)
+{
+	int fd = bpf_map__fd(map);
+	uint32_t key, next;
+	uint8_t one = 1;
+
+	while (!bpf_map_get_next_key(fd, NULL, &next)) {
+		key = next;
+		if (bpf_map_delete_elem(fd, &key))
+			return vmt_bpf_fail(b, -errno, "cannot clear the %s filter",
+					    bpf_map__name(map));
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
+			return vmt_bpf_fail(b, -errno, "cannot set the %s filter",
+					    bpf_map__name(map));
+	return 0;
+}
+
+int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
+{
+	uint32_t ring_size = cfg->ring_size ? cfg->ring_size : VMTRACE_RING_SIZE_DEFAULT;
+	struct vmt_bpf_cpu *zeros;
+	uint32_t zero = 0;
+	int err;
+
+	b->error[0] = '\0';
+	if (b->state == VMTRACE_STATE_RUNNING)
+		return vmt_bpf_fail(b, -EBUSY, "a session is running");
+	if (ring_size < VMTRACE_RING_SIZE_MIN || ring_size > VMTRACE_RING_SIZE_MAX ||
+	    (ring_size & (ring_size - 1)))
+		return vmt_bpf_fail(b, -EINVAL, "ring size %u: a power of two from %u to %u",
+				    ring_size, VMTRACE_RING_SIZE_MIN, VMTRACE_RING_SIZE_MAX);
+	if (cfg->sample_hz)
+		return vmt_bpf_fail(b, -EOPNOTSUPP,
+				    "the BPF backend does not sample yet (sampling needs the module)");
+	if (cfg->flags & ~VMTRACE_CFG_F_ALL)
+		return vmt_bpf_fail(b, -EINVAL, "unknown flags %#x", cfg->flags);
+	if (cfg->flags & VMTRACE_CFG_F_COST)
+		return vmt_bpf_fail(b, -EOPNOTSUPP,
+				    "the BPF backend does not measure its cost yet (needs the module)");
+	if (cfg->nr_exits > VMTRACE_FILTER_MAX || cfg->nr_pids > VMTRACE_FILTER_MAX)
+		return vmt_bpf_fail(b, -EINVAL, "at most %u exit reasons and %u VMs",
+				    VMTRACE_FILTER_MAX, VMTRACE_FILTER_MAX);
+	if (b->skel && b->ring_size != ring_size)
+		vmt_bpf_unload(b);
+	if (!b->skel) {
+		err = vmt_bpf_load(b, ring_size);
+		if (err)
+			return err;
+	}
+
+	/* A stopped session's records are discarded, as the module's. */
+	b->fn = NULL;
+	ring_buffer__consume(b->ring);
+	b->batch_n = 0;
+	zeros = calloc(b->nr_cpus, sizeof(*zeros));
+	if (!zeros)
+		return -ENOMEM;
+	err = bpf_map_update_elem(bpf_map__fd(b->skel->maps.cpus), &zero, zeros, BPF_ANY);
+	free(zeros);
+	if (err)
+		return vmt_bpf_fail(b, -errno, "cannot reset the BPF programs' counters");
+	memset(b->drained, 0, b->nr_cpus * sizeof(*b->drained));
+	err = vmt_bpf_set_keys(b, b->skel->maps.vm_pids, cfg->pids, cfg->nr_pids);
+	if (!err)
+		err = vmt_bpf_set_keys(b, b->skel->maps.exit_codes, cfg->exits, cfg->nr_exits);
+	if (err)
+		return err;
+	b->cfg = *cfg;
+	b->cfg.pids = b->cfg.exits = NULL;
+	b->cfg.ring_size = ring_size;
+	b->skel->bss->cfg_flags = cfg->flags;
+	b->skel->bss->nr_pids = cfg->nr_pids;
+	b->skel->bss->nr_exits = cfg->nr_exits;
+	vmt_bpf_clock_refresh(b);
+	b->state = VMTRACE_STATE_RUNNING;
+	/* Everything above is in place before a program sees the switch. */
+	__atomic_store_n(&b->skel->bss->recording, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int vmt_bpf_stop(struct vmt_bpf *b)
+{
+	b->error[0] = '\0';
+	if (b->state != VMTRACE_STATE_RUNNING)
+		return vmt_bpf_fail(b, -ENOENT, "no session running");
+	__atomic_store_n(&b->skel->bss->recording, 0, __ATOMIC_RELEASE);
+	/*
+	 * The programs run with preemption or migration disabled under RCU
+	 * (tracepoints): a grace period after the switch went off, none
+	 * that saw it on is still writing.  With nohz_full= the kernel
+	 * refuses MEMBARRIER_CMD_GLOBAL; then a program on its way out may
+	 * still add a record after the final READ (counted as queued).
+	 */
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) && errno != EINVAL)
+		return vmt_bpf_fail(b, -errno, "membarrier: cannot wait for the BPF programs");
+	b->state = VMTRACE_STATE_STOPPED;
+	return 0;
+}
+
+/* ---- what the module alone does, for now ---- */
+
+int vmt_bpf_set_task_slot(struct vmt_bpf *b, const struct vmt_task_slot *s)
+{
+	(void)s;
+	return vmt_bpf_fail(b, -EOPNOTSUPP,
+			    "guest task slots are not in the BPF backend yet (need the module)");
+}
+
+/* The VMs seen: ids, VMM pids, vendor; no memslots yet, no vCPU count. */
+int vmt_bpf_get_vms(struct vmt_bpf *b, struct vmt_vm_info **out, size_t *nr)
+{
+	struct vmt_vm_info *vms = NULL, *more;
+	uint64_t key, next;
+	size_t n = 0;
+	int fd;
+
+	*out = NULL;
+	*nr = 0;
+	if (!b->skel)
+		return 0;
+	fd = bpf_map__fd(b->skel->maps.vms);
+	for (int more_keys = !bpf_map_get_next_key(fd, NULL, &next); more_keys;
+	     more_keys = !bpf_map_get_next_key(fd, &key, &next)) {
+		struct vmt_bpf_vm vm;
+
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &vm))
+			continue;	/* gone meanwhile */
+		more = realloc(vms, (n + 1) * sizeof(*vms));
+		if (!more) {
+			vmt_vms_free(vms, n);
+			return -ENOMEM;
+		}
+		vms = more;
+		vms[n++] = (struct vmt_vm_info){
+			.id = vm.id, .pid = vm.pid, .vendor = b->vendor,
+			.flags = vm.state_ok ? 0 : VMTRACE_VM_F_NO_STATE,
+		};
+	}
+	*out = vms;
+	*nr = n;
+	return 0;
+}

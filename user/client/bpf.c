@@ -86,7 +86,9 @@ const char *vmt_bpf_error(const struct vmt_bpf *b)
 
 /*
  * libbpf's warnings (why a load or attach failed, the verifier's verdict)
- * are kept, the last one, for the error that follows; with
+ * are kept, the first since vmt_bpf_load() cleared it (it names the program
+ * and the errno; those after only say that the object failed), for the
+ * error that follows; with
  * VMTRACE_BPF_VERBOSE=1 in the environment all its messages, the
  * verifier's log included, go to stderr as libbpf would print them.
  */
@@ -106,7 +108,7 @@ static int vmt_libbpf_print(enum libbpf_print_level level, const char *fmt,
 		vfprintf(stderr, fmt, copy);
 		va_end(copy);
 	}
-	if (level == LIBBPF_WARN) {
+	if (level == LIBBPF_WARN && !vmt_libbpf_last[0]) {
 		vsnprintf(vmt_libbpf_last, sizeof(vmt_libbpf_last), fmt, ap);
 		n = strlen(vmt_libbpf_last);
 		while (n && vmt_libbpf_last[n - 1] == '\n')
@@ -533,6 +535,7 @@ static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
 				     vmt_libbpf_last);
 		goto err_destroy;
 	}
+	vmt_libbpf_last[0] = '\0';
 	err = vmtrace_bpf__attach(skel);
 	if (err) {
 		vmt_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit and VM teardown: %s",

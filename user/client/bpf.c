@@ -37,6 +37,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <bpf/btf.h>
+#include "util/log.h"
 #include "client/backend.h"
 #include "client/vmtrace_bpf.h"
 #include "client/vmtrace.skel.h"
@@ -196,7 +197,8 @@ int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
 		WHY("the BPF backend needs the kernel's BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)");
 		return err;
 	}
-	if (!vmt_bpf_have("/sys/kernel/btf/kvm")) {
+	/* kvm's tracepoints: in its module BTF, or vmlinux's if built in. */
+	if (!vmt_bpf_have("/sys/kernel/btf/kvm") && !vmt_bpf_have("/sys/module/kvm")) {
 		WHY("the BPF backend needs kvm loaded, with its BTF (/sys/kernel/btf/kvm: CONFIG_DEBUG_INFO_BTF_MODULES)");
 		return err;
 	}
@@ -207,14 +209,20 @@ int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	/* The vendor module's BTF says which (and the VMCB's layout on AMD). */
+	/*
+	 * The vendor module's BTF says which, and has the VMCB's layout on
+	 * AMD.  A vendor module without BTF cannot be read; a host with
+	 * neither (another KVM backend) gets exits without guest state.
+	 */
 	if (vmt_bpf_have("/sys/kernel/btf/kvm_amd")) {
 		b->vendor = VMTRACE_VENDOR_SVM;
 	} else if (vmt_bpf_have("/sys/kernel/btf/kvm_intel")) {
 		b->vendor = VMTRACE_VENDOR_VMX;
-	} else {
-		WHY("the BPF backend needs kvm_amd or kvm_intel loaded, with its BTF (/sys/kernel/btf/kvm_amd)");
+	} else if (vmt_bpf_have("/sys/module/kvm_amd") || vmt_bpf_have("/sys/module/kvm_intel")) {
+		WHY("the BPF backend needs the BTF of kvm_amd or kvm_intel (/sys/kernel/btf/kvm_amd: CONFIG_DEBUG_INFO_BTF_MODULES)");
 		goto err_free;
+	} else {
+		b->vendor = VMTRACE_VENDOR_UNKNOWN;
 	}
 	err = libbpf_num_possible_cpus();
 	if (err < 0) {
@@ -481,23 +489,31 @@ static int vmt_bpf_gone_target(struct vmt_bpf *b, struct vmtrace_bpf *skel)
 	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm = NULL;
 	int err = -ENOENT;
 
-	if (vmlinux)
+	/* kvm's own BTF, or vmlinux's where kvm is built in. */
+	if (vmlinux) {
 		kvm = btf__load_module_btf("kvm", vmlinux);
+		if (!kvm)
+			kvm = vmlinux;
+	}
 	for (size_t i = 0; kvm && i < sizeof(funcs) / sizeof(funcs[0]); i++) {
 		if (btf__find_by_name_kind(kvm, funcs[i], BTF_KIND_FUNC) < 0)
 			continue;
 		err = bpf_program__set_attach_target(skel->progs.vmt_vm_gone, 0, funcs[i]);
 		break;
 	}
-	btf__free(kvm);
+	if (kvm != vmlinux)
+		btf__free(kvm);
 	btf__free(vmlinux);
 	if (err)
 		return vmt_bpf_fail(b, err, "kvm's BTF has neither kvm_destroy_vm nor kvm_arch_pre_destroy_vm to hook VM teardown at");
 	return 0;
 }
 
-/* Load and attach the programs, the ring sized for @ring_size per CPU. */
-static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
+/*
+ * Load and attach the programs, the ring sized for @ring_size per CPU;
+ * with @teardown, the VM teardown hook too.
+ */
+static int vmt_bpf_load_with(struct vmt_bpf *b, uint32_t ring_size, bool teardown)
 {
 	int err, cpus = libbpf_num_possible_cpus();
 	struct vmtrace_bpf *skel;
@@ -514,7 +530,10 @@ static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
 		return vmt_bpf_fail(b, -errno, "cannot open the BPF programs: %s",
 				    vmt_libbpf_last);
 	skel->rodata->host_vendor = b->vendor;
-	err = vmt_bpf_gone_target(b, skel);
+	if (teardown)
+		err = vmt_bpf_gone_target(b, skel);
+	else
+		err = bpf_program__set_autoload(skel->progs.vmt_vm_gone, false);
 	if (err)
 		goto err_destroy;
 	/* One shared ring: the module's per-CPU bytes times the CPUs. */
@@ -538,8 +557,8 @@ static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
 	vmt_libbpf_last[0] = '\0';
 	err = vmtrace_bpf__attach(skel);
 	if (err) {
-		vmt_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit and VM teardown: %s",
-			     vmt_libbpf_last);
+		vmt_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit%s: %s",
+			     teardown ? " and VM teardown" : "", vmt_libbpf_last);
 		goto err_destroy;
 	}
 	b->ring = ring_buffer__new(bpf_map__fd(skel->maps.records), vmt_bpf_on_sample, b,
@@ -555,6 +574,28 @@ static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
 err_destroy:
 	vmtrace_bpf__destroy(skel);
 	return err;
+}
+
+/*
+ * Load with the VM teardown hook (fentry), or, where the kernel refuses
+ * that alone (no fentry on this kernel, a function it will not trace),
+ * without: then VM_GONE is not recorded and a VM is told apart from an
+ * earlier one at the same struct kvm address by its VMM's pid alone (the
+ * programs' vm_of()), which vmt_log() says.
+ */
+static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
+{
+	char why[sizeof(vmt_libbpf_last)];
+	int err = vmt_bpf_load_with(b, ring_size, true);
+
+	if (!err)
+		return 0;
+	snprintf(why, sizeof(why), "%s", vmt_libbpf_last);
+	if (vmt_bpf_load_with(b, ring_size, false))
+		return err;
+	vmt_log("BPF backend: no VM teardown hook, no VM_GONE records (%s)", why);
+	b->error[0] = '\0';
+	return 0;
 }
 
 /* Empty @map (a hash), then add @n keys with value 1. */

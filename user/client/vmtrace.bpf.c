@@ -365,8 +365,15 @@ static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
 	struct vmt_bpf_vm *vm, fresh = { .pid = tgid };
 
 	vm = bpf_map_lookup_elem(&vms, &key);
-	if (vm)
+	/*
+	 * A VM's vCPUs run in its VMM's threads only (KVM refuses the vCPU
+	 * ioctls of another mm): another pid is another VM at a freed
+	 * struct kvm's address, whose end no VM_GONE hook saw.
+	 */
+	if (vm && vm->pid == tgid)
 		return vm;
+	if (vm)
+		bpf_map_delete_elem(&vms, &key);
 	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
 	if (host_vendor == VMTRACE_VENDOR_SVM)
 		fresh.state_ok = svm_vmcb_sane(vcpu);

@@ -158,7 +158,6 @@ static void test_sample_attribution(void)
 	size_t in_a = 0, in_b = 0, other = 0, wrong = 0, exits = 0;
 	uint64_t start;
 
-	vmt_needs_module("sampling");
 	guest_as_load_code(a, code_a, guest_private_spin, guest_private_spin_end, 0);
 	guest_as_load_code(b, code_b, guest_private_spin, guest_private_spin_end, 0);
 	vmt_start(c, &cfg);
@@ -828,7 +827,7 @@ static void test_sample_tid(void)
 	size_t samples = 0, exits = 0;
 	uint32_t vm_id;
 
-	vmt_needs_module("sampling and task slots");
+	vmt_needs_module("task slots");
 	*(uint32_t *)((char *)addr_gpa2hva(vm, page) + pid_offset) = 4242;
 	word = direct_map + page;
 	hva = (uintptr_t)&word;

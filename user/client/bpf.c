@@ -13,7 +13,10 @@
  *   READ   consume the ring; after STOP, the loss no record told yet
  *          becomes a last LOST marker per CPU, as the module's final READ
  *
- * Not in this backend yet (-EOPNOTSUPP, said in vmt_bpf_error()):
+ * Sampling: a cpu-clock perf event per CPU runs the sampling program (the
+ * module's timer source); there is no PMU source yet.
+ *
+ * Not in this backend yet (-EOPNOTSUPP, said in vmt_bpf_error()): PMU
  * sampling, the cost counters, guest task slots, memslots in GET_VMS,
  * Intel guest state (VMX records carry NO_STATE).
  *
@@ -35,6 +38,7 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
+#include <linux/perf_event.h>
 #include <x86intrin.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -54,6 +58,7 @@ struct vmt_bpf {
 	uint8_t vendor;			/* enum vmtrace_vendor */
 	uint32_t state;			/* enum vmtrace_state */
 	uint32_t nr_cpus;		/* possible */
+	struct bpf_link **samplers;	/* per CPU: its cpu-clock event, or NULL */
 	struct vmt_start_config cfg;	/* the session's, without the lists */
 	uint64_t *drained;		/* per CPU, events read (not LOST) */
 	/* The clock mapping: the first pair, and the rate since. */
@@ -74,6 +79,8 @@ struct vmt_bpf {
 	int read_err;
 	char error[256];
 };
+
+static void vmt_bpf_sampling_stop(struct vmt_bpf *b);
 
 static int vmt_bpf_fail(struct vmt_bpf *b, int err, const char *fmt, ...)
 {
@@ -345,6 +352,7 @@ void vmt_bpf_close(struct vmt_bpf *b)
 	if (!b)
 		return;
 	vmt_bpf_clock_stop(b);
+	vmt_bpf_sampling_stop(b);
 	vmt_bpf_unload(b);
 	free(b->drained);
 	free(b);
@@ -376,6 +384,7 @@ static void vmt_bpf_figures(const struct vmt_bpf *b, uint32_t cpu,
 	}
 	/* Neither drained nor lost: in the ring (exact once stopped). */
 	out->queued = in->produced - out->drained - lost;
+	out->host_samples = in->host_samples;
 	out->ring_bytes = b->ring_size;
 }
 
@@ -394,6 +403,7 @@ int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
 		return 0;
 	st->has_session = true;
 	st->sample_source = VMTRACE_SAMPLE_TIMER;
+	st->sample_hz = b->cfg.sample_hz;
 	st->ring_size = b->ring_size;
 	st->flags = b->cfg.flags;
 	st->nr_exits = b->cfg.nr_exits;
@@ -409,6 +419,7 @@ int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
 		st->totals.produced += one.produced;
 		st->totals.drained += one.drained;
 		st->totals.queued += one.queued;
+		st->totals.host_samples += one.host_samples;
 		for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
 			st->totals.lost[k] += one.lost[k];
 	}
@@ -549,6 +560,104 @@ long vmt_bpf_read(struct vmt_bpf *b, vmt_records_fn fn, void *arg)
 	}
 	vmt_bpf_flush_batch(b);
 	return b->read_err ? b->read_err : b->read_count;
+}
+
+/* ---- sampling ---- */
+
+/* Mark in @set (nr_cpus long) the CPUs of cpulist file @path ("0-3,8"). */
+static void vmt_bpf_cpulist(const char *path, bool *set, uint32_t nr_cpus)
+{
+	char buf[4096], *p, *end;
+	unsigned long lo, hi;
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (p = buf; *p && *p != '\n'; p = *end ? end + 1 : end) {
+		lo = hi = strtoul(p, &end, 10);
+		if (end == p)
+			return;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		for (; lo <= hi && lo < nr_cpus; lo++)
+			set[lo] = true;
+		if (*end != ',')
+			return;
+	}
+}
+
+/*
+ * A cpu-clock event at @cfg->sample_hz on each online CPU, with the
+ * sampling program attached; as the module's timer source, not the CPUs
+ * isolated from the scheduler tick or load balancing (isolcpus=,
+ * nohz_full=) unless the session asks for them.  CPUs coming online later
+ * are not sampled.
+ */
+static int vmt_bpf_sampling_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
+{
+	bool *online = calloc(b->nr_cpus, sizeof(bool));
+	bool *isolated = calloc(b->nr_cpus, sizeof(bool));
+	int err = 0;
+
+	b->samplers = calloc(b->nr_cpus, sizeof(*b->samplers));
+	if (!online || !isolated || !b->samplers) {
+		err = -ENOMEM;
+		goto out;
+	}
+	vmt_bpf_cpulist("/sys/devices/system/cpu/online", online, b->nr_cpus);
+	if (!(cfg->flags & VMTRACE_CFG_F_SAMPLE_ISOLATED)) {
+		vmt_bpf_cpulist("/sys/devices/system/cpu/isolated", isolated, b->nr_cpus);
+		vmt_bpf_cpulist("/sys/devices/system/cpu/nohz_full", isolated, b->nr_cpus);
+	}
+	for (uint32_t cpu = 0; cpu < b->nr_cpus; cpu++) {
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_CPU_CLOCK,
+			.size = sizeof(attr),
+			.sample_period = 1000000000ULL / cfg->sample_hz,	/* ns */
+		};
+		int fd;
+
+		if (!online[cpu] || isolated[cpu])
+			continue;
+		fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENODEV)	/* went offline meanwhile */
+				continue;
+			err = vmt_bpf_fail(b, -errno, "cannot open a cpu-clock event on CPU %u: %s",
+					   cpu, strerror(errno));
+			goto out;
+		}
+		/* The link owns the event from here on. */
+		b->samplers[cpu] = bpf_program__attach_perf_event(b->skel->progs.vmt_sample, fd);
+		if (!b->samplers[cpu]) {
+			err = -errno;
+			close(fd);
+			vmt_bpf_fail(b, err, "cannot attach the sampling program on CPU %u: %s", cpu,
+				     strerror(-err));
+			goto out;
+		}
+	}
+out:
+	free(online);
+	free(isolated);
+	if (err)
+		vmt_bpf_sampling_stop(b);
+	return err;
+}
+
+static void vmt_bpf_sampling_stop(struct vmt_bpf *b)
+{
+	if (!b->samplers)
+		return;
+	for (uint32_t cpu = 0; cpu < b->nr_cpus; cpu++)
+		bpf_link__destroy(b->samplers[cpu]);
+	free(b->samplers);
+	b->samplers = NULL;
 }
 
 /* ---- START / STOP ---- */
@@ -708,9 +817,12 @@ int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
 	    (ring_size & (ring_size - 1)))
 		return vmt_bpf_fail(b, -EINVAL, "ring size %u: a power of two from %u to %u",
 				    ring_size, VMTRACE_RING_SIZE_MIN, VMTRACE_RING_SIZE_MAX);
-	if (cfg->sample_hz)
+	if (cfg->sample_hz > VMTRACE_SAMPLE_HZ_MAX || cfg->sample_source >= __VMTRACE_SAMPLE_LAST)
+		return vmt_bpf_fail(b, -EINVAL, "sampling: at most %u Hz, source auto, pmu or timer",
+				    VMTRACE_SAMPLE_HZ_MAX);
+	if (cfg->sample_hz && cfg->sample_source == VMTRACE_SAMPLE_PMU)
 		return vmt_bpf_fail(b, -EOPNOTSUPP,
-				    "the BPF backend does not sample yet (sampling needs the module)");
+				    "the BPF backend samples with the cpu-clock timer only (sample source timer or auto)");
 	if (cfg->flags & ~VMTRACE_CFG_F_ALL)
 		return vmt_bpf_fail(b, -EINVAL, "unknown flags %#x", cfg->flags);
 	if (cfg->flags & VMTRACE_CFG_F_COST)
@@ -750,9 +862,16 @@ int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
 	b->skel->bss->cfg_flags = cfg->flags;
 	b->skel->bss->nr_pids = cfg->nr_pids;
 	b->skel->bss->nr_exits = cfg->nr_exits;
+	if (cfg->sample_hz) {
+		err = vmt_bpf_sampling_start(b, cfg);
+		if (err)
+			return err;
+	}
 	err = vmt_bpf_clock_start(b);
-	if (err)
+	if (err) {
+		vmt_bpf_sampling_stop(b);
 		return err;
+	}
 	b->state = VMTRACE_STATE_RUNNING;
 	/* Everything above is in place before a program sees the switch. */
 	__atomic_store_n(&b->skel->bss->recording, 1, __ATOMIC_RELEASE);
@@ -765,6 +884,7 @@ int vmt_bpf_stop(struct vmt_bpf *b)
 	if (b->state != VMTRACE_STATE_RUNNING)
 		return vmt_bpf_fail(b, -ENOENT, "no session running");
 	__atomic_store_n(&b->skel->bss->recording, 0, __ATOMIC_RELEASE);
+	vmt_bpf_sampling_stop(b);
 	/*
 	 * The programs run with preemption or migration disabled under RCU
 	 * (tracepoints): a grace period after the switch went off, none

@@ -8,6 +8,11 @@
  *  - tp_btf/kvm_exit writes one 64-byte struct vmtrace_record per exit
  *    into one shared BPF ring buffer, and a VM_NEW record before the first
  *    exit of a VM.
+ *  - perf_event (a cpu-clock event per CPU at the sampling rate) writes
+ *    a SAMPLE record: of the guest when the timer's interrupt made the
+ *    vCPU exit and KVM handles it in its interrupt window
+ *    (handling_intr_from_guest, as the module's timer source), else
+ *    counted as a host sample (and recorded with --host-samples).
  *  - fentry/kvm_destroy_vm forgets the VM and records VM_GONE, as the
  *    module's hook on the same function (kmod/vm.c): no vCPU of it runs
  *    any more, and its struct kvm is freed only after, so a new VM at the
@@ -32,6 +37,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <linux/bpf_perf_event.h>
+#include <asm/processor-flags.h>	/* X86_CR0_PG, X86_CR4_PAE, _LA57 */
 #include "client/vmtrace_bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -46,6 +53,7 @@ struct kvm {
 
 struct kvm_vcpu_arch {
 	unsigned long regs[17];		/* NR_VCPU_REGS on x86-64 */
+	__u8 handling_intr_from_guest;
 	unsigned long cr3;
 	__u64 efer;
 	__u64 l1_tsc_offset;
@@ -55,6 +63,7 @@ struct kvm_vcpu_arch {
 
 struct kvm_vcpu {
 	struct kvm *kvm;
+	int cpu;
 	int vcpu_idx;
 	struct kvm_vcpu_arch arch;
 } __attribute__((preserve_access_index));
@@ -96,10 +105,9 @@ struct vcpu_svm {
 
 #define VCPU_REGS_RIP 16
 #define EFER_LMA (1ULL << 10)
-#define X86_CR0_PG (1ULL << 31)
-#define X86_CR4_PAE (1ULL << 5)
-#define X86_CR4_LA57 (1ULL << 12)
 #define SVM_NESTED_CTL_NP_ENABLE 1ULL
+/* KVM's internal enum kvm_intr_type (arch/x86/kvm/x86.h, 6.1 and 6.12). */
+#define KVM_HANDLING_IRQ 1
 
 /* ---- configuration (the loader's) ---- */
 
@@ -391,6 +399,26 @@ static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
 
 /* ---- the programs ---- */
 
+/*
+ * An EXIT or SAMPLE record of @vcpu of @vm, stopped in an exit on this
+ * CPU, as the module's vmt_fill(): every field written.
+ */
+static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8 kind,
+				       struct kvm_vcpu *vcpu,
+				       const struct vmt_bpf_vm *vm)
+{
+	fill_common(r, tsc, kind, vm->id, vm->pid);
+	r->guest_tsc = guest_tsc_of(vcpu, tsc);
+	r->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
+		svm_read_state(vcpu, r);
+	} else {
+		/* The check failed, or Intel: not read yet by this backend. */
+		r->exit_reason = VMTRACE_EXIT_REASON_UNKNOWN;
+		r->flags = VMTRACE_REC_F_NO_STATE;
+	}
+}
+
 static __always_inline struct vmt_bpf_cpu *this_cpu(void)
 {
 	__u32 zero = 0;
@@ -446,16 +474,7 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	r = reserve_event(c, tsc, &base);
 	if (!r)
 		return 0;
-	fill_common(r, tsc, VMTRACE_KIND_EXIT, vm->id, vm->pid);
-	r->guest_tsc = guest_tsc_of(vcpu, tsc);
-	r->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
-	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
-		svm_read_state(vcpu, r);
-	} else {
-		/* The check failed, or Intel: not read yet by this backend. */
-		r->exit_reason = VMTRACE_EXIT_REASON_UNKNOWN;
-		r->flags = VMTRACE_REC_F_NO_STATE;
-	}
+	fill_guest(r, tsc, VMTRACE_KIND_EXIT, vcpu, vm);
 	/* Entry and exit on one CPU: else the vCPU moved, delta unknown. */
 	if (c->entry_vcpu == (__u64)vcpu &&
 	    c->entry_kvm == (__u64)BPF_CORE_READ(vcpu, kvm) &&
@@ -483,5 +502,61 @@ int BPF_PROG(vmt_vm_gone, struct kvm *kvm)
 	c = this_cpu();
 	if (c)
 		emit_vm(c, host_tsc_now(), VMTRACE_KIND_VM_GONE, id, pid, kvm);
+	return 0;
+}
+
+/*
+ * One sampling interrupt (cpu-clock: a hard-IRQ hrtimer).  It hit the
+ * guest when KVM took it in its interrupt window after the exit it
+ * caused: the vCPU that last entered the guest on this CPU (kvm_entry's
+ * stamp) is still loaded here and handles an IRQ from the guest, as
+ * kvm_arch_pmi_in_guest() asks; the VMCB then holds the guest's state at
+ * the interrupt.
+ */
+SEC("perf_event")
+int vmt_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vmtrace_record *base, *r;
+	struct kvm_vcpu *vcpu;
+	struct vmt_bpf_cpu *c;
+	struct vmt_bpf_vm *vm;
+	__u64 tsc;
+
+	if (!recording)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	tsc = host_tsc_now();
+	vcpu = (struct kvm_vcpu *)c->entry_vcpu;
+	if (vcpu && BPF_CORE_READ(vcpu, arch.handling_intr_from_guest) == KVM_HANDLING_IRQ &&
+	    BPF_CORE_READ(vcpu, cpu) == (int)bpf_get_smp_processor_id()) {
+		if (nr_pids && !bpf_map_lookup_elem(&vm_pids, &tgid))
+			return 0;
+		vm = vm_of(c, vcpu, tgid, tsc);
+		if (!vm)
+			return 0;
+		r = reserve_event(c, tsc, &base);
+		if (!r)
+			return 0;
+		fill_guest(r, tsc, VMTRACE_KIND_SAMPLE, vcpu, vm);
+		bpf_ringbuf_submit(base, 0);
+		return 0;
+	}
+
+	__sync_fetch_and_add(&c->host_samples, 1);
+	if (!(cfg_flags & VMTRACE_CFG_F_HOST_SAMPLES))
+		return 0;
+	r = reserve_event(c, tsc, &base);
+	if (!r)
+		return 0;
+	fill_common(r, tsc, VMTRACE_KIND_SAMPLE, 0, tgid);
+	r->vendor = VMTRACE_VENDOR_UNKNOWN;
+	r->flags = VMTRACE_REC_F_HOST;
+	/* The host RIP, in the guest_rip slot, as the module's. */
+	r->u.g.guest_rip = ctx->regs.rip;
+	r->mode = (ctx->regs.cs & 3) == 3 ? 3 | VMTRACE_MODE_USER : 0;
+	bpf_ringbuf_submit(base, 0);
 	return 0;
 }

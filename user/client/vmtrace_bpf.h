@@ -22,6 +22,7 @@ struct vmt_bpf_cpu {
 	__u64 produced;
 	__u64 lost[__VMTRACE_LOST_MAX];
 	__u64 pending[__VMTRACE_LOST_MAX];
+	__u64 host_samples;		/* samples of host code */
 	/* The last guest entry on this CPU (kvm_entry), for entry_delta. */
 	__u64 entry_vcpu;
 	__u64 entry_kvm;

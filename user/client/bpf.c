@@ -18,7 +18,7 @@
  *
  * Not in this backend yet (-EOPNOTSUPP, said in vmt_bpf_error()): PMU
  * sampling, the cost counters, guest task slots, memslots in GET_VMS,
- * Intel guest state (VMX records carry NO_STATE).
+ * Intel guest registers (VMX records carry the exit reason and NO_STATE).
  *
  * Time: the programs cannot read the TSC (no helper on 6.1 or 6.12); they
  * read CLOCK_MONOTONIC and map it onto the TSC with a (ns, tsc) pair and

@@ -103,6 +103,15 @@ struct vcpu_svm {
 	struct kvm_vmcb_info vmcb01;
 } __attribute__((preserve_access_index));
 
+/* kvm-intel's: the exit reason KVM read from the VMCS at this exit. */
+union vmx_exit_reason {
+	__u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx {
+	union vmx_exit_reason exit_reason;
+} __attribute__((preserve_access_index));
+
 #define VCPU_REGS_RIP 16
 #define EFER_LMA (1ULL << 10)
 #define SVM_NESTED_CTL_NP_ENABLE 1ULL
@@ -356,6 +365,18 @@ static __always_inline void svm_read_state(struct kvm_vcpu *vcpu,
 	r->mode = mode;
 }
 
+/*
+ * The basic exit reason, and bit 31 if the VM-entry itself failed, as
+ * the module records it on VMX (kmod/vmx.c).
+ */
+#define VMX_EXIT_REASONS_FAILED_VMENTRY 0x80000000U
+
+static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
+{
+	return BPF_CORE_READ((struct vcpu_vmx *)vcpu, exit_reason.full) &
+	       (0xffffU | VMX_EXIT_REASONS_FAILED_VMENTRY);
+}
+
 /* ---- VMs ---- */
 
 /*
@@ -385,6 +406,8 @@ static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
 	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
 	if (host_vendor == VMTRACE_VENDOR_SVM)
 		fresh.state_ok = svm_vmcb_sane(vcpu);
+	else if (host_vendor == VMTRACE_VENDOR_VMX)
+		fresh.state_ok = 1;	/* the exit reason alone: kvm_intel's BTF */
 	if (bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
 		vm = bpf_map_lookup_elem(&vms, &key);
 		if (!vm)
@@ -412,11 +435,17 @@ static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8
 	r->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
 	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
 		svm_read_state(vcpu, r);
-	} else {
-		/* The check failed, or Intel: not read yet by this backend. */
-		r->exit_reason = VMTRACE_EXIT_REASON_UNKNOWN;
-		r->flags = VMTRACE_REC_F_NO_STATE;
+		return;
 	}
+	/*
+	 * Intel: the guest's registers are in the VMCS, which only VMREAD
+	 * reads (the module's way); the exit reason KVM read at the exit is
+	 * in struct vcpu_vmx.  Elsewhere (the VMCB check failed, no vendor
+	 * module): nothing.
+	 */
+	r->exit_reason = vm->state_ok && host_vendor == VMTRACE_VENDOR_VMX ?
+			 vmx_exit_reason(vcpu) : VMTRACE_EXIT_REASON_UNKNOWN;
+	r->flags = VMTRACE_REC_F_NO_STATE;
 }
 
 static __always_inline struct vmt_bpf_cpu *this_cpu(void)
@@ -465,8 +494,10 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	if (!vm)
 		return 0;
 	/* A VM that failed the check keeps all its exits, reason unknown. */
-	if (nr_exits && vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
-		reason = BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb, control.exit_code);
+	if (nr_exits && vm->state_ok && host_vendor != VMTRACE_VENDOR_UNKNOWN) {
+		reason = host_vendor == VMTRACE_VENDOR_SVM ?
+			 BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb, control.exit_code) :
+			 vmx_exit_reason(vcpu);
 		if (!bpf_map_lookup_elem(&exit_codes, &reason))
 			return 0;
 	}

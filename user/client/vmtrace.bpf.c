@@ -460,7 +460,13 @@ int BPF_PROG(vmt_entry, struct kvm_vcpu *vcpu)
 {
 	struct vmt_bpf_cpu *c;
 
-	if (!recording)
+	/*
+	 * Never NULL, but 6.12's verifier takes a raw tracepoint's pointer
+	 * arguments as maybe-NULL (stable backport of "bpf: Mark raw_tp
+	 * arguments with PTR_MAYBE_NULL") and refuses the CO-RE offset
+	 * arithmetic on them until they are checked.
+	 */
+	if (!vcpu || !recording)
 		return 0;
 	c = this_cpu();
 	if (!c)
@@ -481,7 +487,8 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	__u32 reason;
 	__u64 tsc;
 
-	if (!recording || (cfg_flags & VMTRACE_CFG_F_NO_EXITS))
+	/* vcpu: see vmt_entry(). */
+	if (!vcpu || !recording || (cfg_flags & VMTRACE_CFG_F_NO_EXITS))
 		return 0;
 	/* Excluded VMs cost this and nothing more. */
 	if (nr_pids && !bpf_map_lookup_elem(&vm_pids, &tgid))
@@ -523,7 +530,7 @@ int BPF_PROG(vmt_vm_gone, struct kvm *kvm)
 	struct vmt_bpf_cpu *c;
 	__u32 id, pid;
 
-	if (!vm)
+	if (!vm || !kvm)
 		return 0;
 	id = vm->id;
 	pid = vm->pid;

@@ -103,11 +103,14 @@ const char *vmt_bpf_error(const struct vmt_bpf *b)
  * libbpf's warnings (why a load or attach failed, the verifier's verdict)
  * are kept, the first since vmt_bpf_load() cleared it (it names the program
  * and the errno; those after only say that the object failed), for the
- * error that follows; with
+ * error that follows, and passed on to the printer the program had set;
+ * with
  * VMTRACE_BPF_VERBOSE=1 in the environment all its messages, the
  * verifier's log included, go to stderr as libbpf would print them.
  */
 static char vmt_libbpf_last[192];
+/* The printer the program had set (vmtrace-collect's: warnings with -v). */
+static libbpf_print_fn_t vmt_libbpf_prev;
 
 static int vmt_libbpf_print(enum libbpf_print_level level, const char *fmt,
 			    va_list ap)
@@ -118,11 +121,12 @@ static int vmt_libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 	if (verbose < 0)
 		verbose = getenv("VMTRACE_BPF_VERBOSE") != NULL;
-	if (verbose) {
-		va_copy(copy, ap);
+	va_copy(copy, ap);
+	if (verbose)
 		vfprintf(stderr, fmt, copy);
-		va_end(copy);
-	}
+	else if (vmt_libbpf_prev)
+		vmt_libbpf_prev(level, fmt, copy);
+	va_end(copy);
 	if (level == LIBBPF_WARN && !vmt_libbpf_last[0]) {
 		vsnprintf(vmt_libbpf_last, sizeof(vmt_libbpf_last), fmt, ap);
 		n = strlen(vmt_libbpf_last);
@@ -327,7 +331,12 @@ int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
 		vmt_bpf_clock_pair(&ns, &tsc);
 		b->tsc_khz = (tsc - b->first_tsc) * 1000000ULL / (ns - b->first_ns);
 	}
-	libbpf_set_print(vmt_libbpf_print);
+	{
+		libbpf_print_fn_t prev = libbpf_set_print(vmt_libbpf_print);
+
+		if (prev != vmt_libbpf_print)
+			vmt_libbpf_prev = prev;
+	}
 	b->state = VMTRACE_STATE_IDLE;
 	*out = b;
 	return 0;

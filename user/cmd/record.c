@@ -876,6 +876,8 @@ int record_main(int argc, char *argv[])
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* From here on a signal stops the recording cleanly (tests wait for it). */
+	cmd_verbose("session started (%s backend)", vmt_backend_name(vmt_client_backend(c)));
 	if (command)
 		child = run_command(argv + args.command, &rec);
 	rec.tty = isatty(STDERR_FILENO);

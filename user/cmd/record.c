@@ -57,6 +57,7 @@ static void on_signal(int sig)
 
 struct recorder {
 	const char *output;
+	const char *backend;		/* what counted: "module" or "bpf" */
 	struct vmt_trace_writer *w;
 	struct vmt_reorder pending;
 	uint64_t reorder_margin;	/* TSC cycles */
@@ -312,7 +313,7 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		fprintf(stderr, " %s %llu", vmt_lost_cause_name(c),
 			(unsigned long long)st->lost[c]);
 	if (end->have_module_totals)
-		fprintf(stderr, " (module: produced %llu, drained %llu, lost %llu)",
+		fprintf(stderr, " (%s: produced %llu, drained %llu, lost %llu)", rec->backend,
 			(unsigned long long)end->produced, (unsigned long long)end->drained,
 			(unsigned long long)end->module_lost);
 	if (rec->left_out)
@@ -828,6 +829,7 @@ int record_main(int argc, char *argv[])
 	rec.output = args.output;
 	if (collect_open(args.backend, &c))
 		return 1;
+	rec.backend = vmt_backend_name(vmt_client_backend(c));
 	if (describe_session(c, &args, &info, &rec))
 		goto out_close;
 	if (vmt_client_backend(c) == VMT_BACKEND_BPF &&

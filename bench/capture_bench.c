@@ -17,6 +17,11 @@
  *   task_read  probe cycles per event with the guest's current task copied
  *              into each record (a task slot set, SET_TASK_SLOT) and without,
  *              the same storm, interleaved rounds
+ *   backends   the storm's exits/s untraced, recorded by the module (if
+ *              loaded) and by the BPF backend (user/client/bpf.c), with a
+ *              drain as `record` does: interleaved rounds, the medians and
+ *              each backend's ratio to untraced (issue 15 asks the BPF
+ *              one within 1.5x of the module's overhead)
  *
  * Figures, not pass/fail: printed as "name: value unit" lines.
  */
@@ -121,11 +126,16 @@ static void *drain_run(void *arg)
 	return NULL;
 }
 
+/* What open_client() opens: the module, but for bench_backends(). */
+static enum vmt_backend bench_backend = VMT_BACKEND_MODULE;
+
 static struct vmt_client *open_client(void)
 {
 	struct vmt_client *c;
+	char why[256];
+	int err = vmt_client_open_backend(bench_backend, &c, why, sizeof(why));
 
-	TEST_ASSERT(!vmt_client_open(&c), "vmtrace.ko is not loaded");
+	TEST_ASSERT(!err, "%s backend: %s", vmt_backend_name(bench_backend), why);
 	return c;
 }
 
@@ -603,6 +613,48 @@ static void bench_task_read(void)
 	printf("task_read_cycles_per_event_added: %.0f\n", with[2] - without[2]);
 }
 
+/*
+ * The overhead of each backend on the same exit storm: untraced, module,
+ * BPF, one storm of each per round, five rounds, medians.  The module arm
+ * runs only where it is loaded (scripts/vmtest without --no-module).
+ */
+static void bench_backends(void)
+{
+	static const enum vmt_backend arms[] = { VMT_BACKEND_MODULE, VMT_BACKEND_BPF };
+	const struct vmt_start_config cfg = { 0 };
+	double off[5], on[2][5];
+	struct vmt_client *probe;
+	bool have[2] = { false, true };
+	char why[256];
+
+	if (!vmt_client_open_backend(VMT_BACKEND_MODULE, &probe, why, sizeof(why))) {
+		have[0] = true;
+		vmt_client_close(probe);
+	}
+	for (int i = 0; i < 5; i++) {
+		off[i] = storm_rate(1, 1.5, NULL, NULL, NULL, NULL);
+		for (int a = 0; a < 2; a++) {
+			if (!have[a])
+				continue;
+			bench_backend = arms[a];
+			on[a][i] = storm_rate(1, 1.5, &cfg, NULL, NULL, NULL);
+		}
+	}
+	bench_backend = VMT_BACKEND_MODULE;
+	qsort(off, 5, sizeof(double), cmp_double);
+	printf("backends_exits_per_s_untraced: %.0f\n", off[2]);
+	for (int a = 0; a < 2; a++) {
+		if (!have[a]) {
+			printf("backends_%s: not loaded\n", vmt_backend_name(arms[a]));
+			continue;
+		}
+		qsort(on[a], 5, sizeof(double), cmp_double);
+		printf("backends_exits_per_s_%s: %.0f\n", vmt_backend_name(arms[a]), on[a][2]);
+		printf("backends_slowdown_%s: %.3f (untraced exits/s over recorded)\n",
+		       vmt_backend_name(arms[a]), off[2] / on[a][2]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
@@ -632,6 +684,8 @@ int main(int argc, char **argv)
 		bench_loss();
 	if (!only || !strcmp(only, "task_read"))
 		bench_task_read();
+	if (!only || !strcmp(only, "backends"))
+		bench_backends();
 	vm_free(hold);
 	return 0;
 }

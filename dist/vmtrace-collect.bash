@@ -11,7 +11,8 @@ _vmtrace_collect_opts()
 	record) echo "-o --output -d --duration --vm --sample-hz --sample-source
 		--host-samples --sample-isolated --no-exits --exit-reasons --ring-size
 		-z --compression --all-vms --profile-dir --guest-profile --no-guest
-		--metrics-interval --admin-uids --guest-btf --guest-symbols --help" ;;
+		--metrics-interval --admin-uids --guest-btf --guest-symbols --backend
+		--help" ;;
 	report) echo "-i --input --by --format --top -o --output --vm --help" ;;
 	script) echo "-i --input --format --help" ;;
 	export) echo "--format -i --input -o --output --help" ;;
@@ -71,6 +72,7 @@ _vmtrace_collect()
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return ;;
 	--sample-source) values="auto pmu timer" ;;
+	--backend) values="module bpf auto" ;;
 	--sort) values="cpu guest gap mem exits name pid flags" ;;
 	--paging) values="32 pae 4 5" ;;
 	--format)

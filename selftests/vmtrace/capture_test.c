@@ -326,6 +326,7 @@ static void test_two_vms(void)
 	uint32_t ids[2] = { 0 };
 	size_t counts[2][2] = { { 0 } };
 
+	vmt_needs_module("GET_VMS memslots");
 	for (int i = 0; i < 4; i++) {
 		jobs[i].vcpu = vm_vcpu_add(vms[i / 2]);
 		jobs[i].count = 300 + 100 * i;
@@ -390,6 +391,7 @@ static void test_get_vms(void)
 	uint32_t vm_id;
 	int err;
 
+	vmt_needs_module("GET_VMS memslots");
 	vm_vcpu_add(vm);
 	vmt_start(c, &cfg);
 	run_port_writes(v0, 1, false);
@@ -437,6 +439,7 @@ static void test_get_vms_many(void)
 	size_t nr, listed = 0, seen[NR] = { 0 };
 	int err;
 
+	vmt_needs_module("GET_VMS memslots");
 	vmt_start(c, &cfg);
 	for (int v = 0; v < NR; v++) {
 		vms[v] = vm_create();
@@ -721,6 +724,7 @@ static void test_task_slot(void)
 	void *untouched;
 	size_t n;
 
+	vmt_needs_module("task slots");
 	TEST_ASSERT(io, "no memory");
 	untouched = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(untouched != MAP_FAILED, "mmap: %m");
@@ -824,6 +828,7 @@ static void test_sample_tid(void)
 	size_t samples = 0, exits = 0;
 	uint32_t vm_id;
 
+	vmt_needs_module("task slots");
 	*(uint32_t *)((char *)addr_gpa2hva(vm, page) + pid_offset) = 4242;
 	word = direct_map + page;
 	hva = (uintptr_t)&word;

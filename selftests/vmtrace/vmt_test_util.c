@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "tap.h"
 #include "vmt_test_util.h"
 
 const struct vmt_exit_codes *vmt_exit_codes(void)
@@ -28,12 +29,33 @@ const struct vmt_exit_codes *vmt_exit_codes(void)
 	return is_svm ? &svm : &vmx;
 }
 
+enum vmt_backend vmt_test_backend(void)
+{
+	const char *name = getenv("SELFTEST_BACKEND");
+	enum vmt_backend backend;
+
+	if (!name || !*name)
+		return VMT_BACKEND_MODULE;
+	TEST_ASSERT(!vmt_backend_parse(name, &backend) && backend != VMT_BACKEND_AUTO,
+		    "SELFTEST_BACKEND=%s: module or bpf", name);
+	return backend;
+}
+
+void vmt_needs_module(const char *what)
+{
+	if (vmt_test_backend() != VMT_BACKEND_MODULE)
+		tap_skip("%s: not in the %s backend yet", what,
+			 vmt_backend_name(vmt_test_backend()));
+}
+
 struct vmt_client *vmt_open(void)
 {
 	struct vmt_client *c;
-	int err = vmt_client_open(&c);
+	char why[256];
+	int err = vmt_client_open_backend(vmt_test_backend(), &c, why, sizeof(why));
 
-	TEST_ASSERT(!err, "cannot reach vmtrace.ko: %s", strerror(-err));
+	TEST_ASSERT(!err, "cannot open the %s backend: %s (%s)",
+		    vmt_backend_name(vmt_test_backend()), strerror(-err), why);
 	return c;
 }
 

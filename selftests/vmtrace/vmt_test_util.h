@@ -24,7 +24,14 @@ struct vmt_exit_codes {
 };
 const struct vmt_exit_codes *vmt_exit_codes(void);
 
-struct vmt_client *vmt_open(void);		/* asserts */
+/*
+ * The backend the tests record with: SELFTEST_BACKEND=module (the
+ * default) or bpf in the environment.
+ */
+enum vmt_backend vmt_test_backend(void);
+/* In a subtest: skip it unless the backend is the module (@what needs it). */
+void vmt_needs_module(const char *what);
+struct vmt_client *vmt_open(void);		/* the test backend; asserts */
 void vmt_start(struct vmt_client *c, const struct vmt_start_config *cfg);
 /* STOP, then READ everything left (with the final loss markers). */
 void vmt_stop_drain(struct vmt_client *c, struct rec_buf *buf);

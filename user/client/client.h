@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The vmtrace generic netlink client: every conversation with vmtrace.ko
- * goes through here, for the collector and the selftests alike.  All
- * functions return 0 (or a count) on success and -errno on failure; the
- * kernel's extended-ack message, if any, is in vmt_client_error().
+ * The vmtrace client: every conversation with the kernel side goes through
+ * here, for the collector and the selftests alike, whichever backend
+ * records (as wireguard-tools' ipc.h fronts its kernel and userspace
+ * backends):
+ *
+ *   module  vmtrace.ko over generic netlink (genl.c)
+ *   bpf     BPF programs on the same tracepoints, loaded by libbpf (bpf.c),
+ *           for hosts that cannot load the module.  Records, accounting
+ *           and sessions as the module's; what it does not do yet fails
+ *           with -EOPNOTSUPP and says so in vmt_client_error().
+ *
+ * All functions return 0 (or a count) on success and -errno on failure; the
+ * kernel's extended-ack message, or the BPF backend's reason, if any, is in
+ * vmt_client_error().
  */
 #ifndef VMT_CLIENT_H
 #define VMT_CLIENT_H
@@ -64,8 +74,28 @@ struct vmt_vm_info {
 	struct vmt_memslot *slots;
 };
 
-/* -ENOENT: the family is not registered, i.e. vmtrace.ko is not loaded. */
+enum vmt_backend {
+	VMT_BACKEND_AUTO,		/* the module if loaded, else BPF */
+	VMT_BACKEND_MODULE,
+	VMT_BACKEND_BPF,
+};
+
+/* "auto", "module", "bpf" -> *@out; -EINVAL for anything else. */
+int vmt_backend_parse(const char *name, enum vmt_backend *out);
+const char *vmt_backend_name(enum vmt_backend backend);
+
+/* The module: -ENOENT if its family is not registered (not loaded). */
 int vmt_client_open(struct vmt_client **out);
+/*
+ * @want, or with VMT_BACKEND_AUTO the module when its family exists, else
+ * BPF.  The BPF backend checks here what it needs (BTF of vmlinux, kvm
+ * and the vendor module; the privilege to load BPF): -ENOENT or -EPERM,
+ * with the reason in *@why (@why_size bytes), as there is no client yet.
+ */
+int vmt_client_open_backend(enum vmt_backend want, struct vmt_client **out,
+			    char *why, size_t why_size);
+/* The backend @c records with: MODULE or BPF. */
+enum vmt_backend vmt_client_backend(const struct vmt_client *c);
 void vmt_client_close(struct vmt_client *c);
 /* The kernel's explanation of the last failure, or "". */
 const char *vmt_client_error(const struct vmt_client *c);

@@ -100,6 +100,11 @@ int peek_main(int argc, char *argv[]);
  * ("vmtrace.ko is not loaded", permission) to stderr.  Returns 0 or -errno.
  */
 int collect_connect(struct vmt_client **c);
+/*
+ * Open @backend (client.h; auto: the module if loaded, else BPF), printing
+ * the one-line reason on failure (no module, no BTF, no privilege).
+ */
+int collect_open(enum vmt_backend backend, struct vmt_client **c);
 /* Print "<prog>: <what>: <strerror>[: <kernel message>]" to stderr. */
 void collect_error(struct vmt_client *c, const char *what, int err);
 

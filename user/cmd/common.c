@@ -136,16 +136,26 @@ int cmd_getopt(int argc, char *argv[], const char *optstring,
 	return -1;
 }
 
-int collect_connect(struct vmt_client **c)
+int collect_open(enum vmt_backend backend, struct vmt_client **c)
 {
-	int err = vmt_client_open(c);
+	char why[256];
+	int err = vmt_client_open_backend(backend, c, why, sizeof(why));
 
-	if (err == -ENOENT)
-		fprintf(stderr, "%s: vmtrace.ko is not loaded\n", prog_name);
-	else if (err)
+	if (!err)
+		return 0;
+	if (backend == VMT_BACKEND_AUTO && why[0])
+		fprintf(stderr, "%s: vmtrace.ko is not loaded, and %s\n", prog_name, why);
+	else if (why[0])
+		fprintf(stderr, "%s: %s\n", prog_name, why);
+	else
 		fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
 			prog_name, strerror(-err));
 	return err;
+}
+
+int collect_connect(struct vmt_client **c)
+{
+	return collect_open(VMT_BACKEND_MODULE, c);
 }
 
 void collect_error(struct vmt_client *c, const char *what, int err)

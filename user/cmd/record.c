@@ -57,6 +57,7 @@ static void on_signal(int sig)
 
 struct recorder {
 	const char *output;
+	const char *backend;		/* what counted: "module" or "bpf" */
 	struct vmt_trace_writer *w;
 	struct vmt_reorder pending;
 	uint64_t reorder_margin;	/* TSC cycles */
@@ -312,7 +313,7 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		fprintf(stderr, " %s %llu", vmt_lost_cause_name(c),
 			(unsigned long long)st->lost[c]);
 	if (end->have_module_totals)
-		fprintf(stderr, " (module: produced %llu, drained %llu, lost %llu)",
+		fprintf(stderr, " (%s: produced %llu, drained %llu, lost %llu)", rec->backend,
 			(unsigned long long)end->produced, (unsigned long long)end->drained,
 			(unsigned long long)end->module_lost);
 	if (rec->left_out)
@@ -354,7 +355,8 @@ static void record_usage(FILE *file)
 		"         [--no-exits] [--exit-reasons LIST] [--ring-size SIZE] [-z LEVEL]\n"
 		"         [--all-vms] [--profile-dir DIR] [--guest-profile VMPID=PROFILE]...\n"
 		"         [--no-guest] [--metrics-interval SECONDS] [--admin-uids LIST]\n"
-		"         [--guest-btf FILE] [--guest-symbols FILE] [-- COMMAND [ARGS...]]\n\n"
+		"         [--guest-btf FILE] [--guest-symbols FILE] [--backend module|bpf|auto]\n"
+		"         [-- COMMAND [ARGS...]]\n\n"
 		"Records VM-exits and guest samples to FILE (default vmtrace.vmt) until\n"
 		"SECONDS pass, COMMAND exits (then exits with COMMAND's status) or\n"
 		"SIGINT/SIGTERM arrives.  With COMMAND, only the VMs that COMMAND and\n"
@@ -373,6 +375,10 @@ static void record_usage(FILE *file)
 		"metrics (as top shows them) go into the trace too: report --by vm,process\n"
 		"and --format html show them.  LIST: admin/service uids (0-999), FILE:\n"
 		"the guest kernel's BTF and symbols, as for top.\n"
+		"--backend: what records: vmtrace.ko (module), BPF programs on the same\n"
+		"tracepoints for hosts that cannot load it (bpf: exits and timer samples;\n"
+		"no guest names or interval metrics yet), or auto (default): the\n"
+		"module if loaded, else BPF.\n"
 		"-q: no progress line, summary or guest naming lines; -v: the session's\n"
 		"settings first.\n"
 		"See Documentation/vmtrace-collect-record.rst.\n" CMD_HELP_FOOTER,
@@ -438,6 +444,7 @@ struct record_args {
 	double duration;		/* 0: until stopped */
 	double metrics_interval;	/* 0: no interval metrics */
 	bool all_vms, guests;
+	enum vmt_backend backend;	/* as asked: auto, module or bpf */
 	int command;			/* argv index of COMMAND, or argc */
 };
 
@@ -472,6 +479,7 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		{ "guest-symbols", required_argument, NULL, 'Y' },
 		CMD_COMMON_OPTIONS,
 		CMD_VERBOSITY_OPTIONS,
+		{ "backend", required_argument, NULL, 'k' },
 		{ 0 }
 	};
 	struct vmt_start_config *cfg = &a->cfg;
@@ -582,6 +590,10 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		case 'Y':
 			a->mopts.guest_symbols = optarg;
 			break;
+		case 'k':
+			if (vmt_backend_parse(optarg, &a->backend))
+				return bad_value("--backend", optarg, "module, bpf or auto");
+			break;
 		case 'h':
 			record_usage(stdout);
 			return 0;
@@ -616,7 +628,12 @@ static int describe_session(struct vmt_client *c, const struct record_args *a,
 	}
 	info->tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
 	info->nr_cpus = st.nr_cpus;
-	snprintf(info->module_version, sizeof(info->module_version), "%.31s", st.version);
+	snprintf(info->backend, sizeof(info->backend), "%s",
+		 vmt_backend_name(vmt_client_backend(c)));
+	/* The BPF programs are the collector's own: no module version. */
+	if (vmt_client_backend(c) == VMT_BACKEND_MODULE)
+		snprintf(info->module_version, sizeof(info->module_version), "%.31s",
+			 st.version);
 	snprintf(info->collector, sizeof(info->collector), "vmtrace-collect %d",
 		 VMT_TRACE_VERSION);
 	info->sample_hz = a->cfg.sample_hz;
@@ -810,10 +827,18 @@ int record_main(int argc, char *argv[])
 	command = args.command < argc;
 	memset(&rec, 0, sizeof(rec));
 	rec.output = args.output;
-	if (collect_connect(&c))
+	if (collect_open(args.backend, &c))
 		return 1;
+	rec.backend = vmt_backend_name(vmt_client_backend(c));
 	if (describe_session(c, &args, &info, &rec))
 		goto out_close;
+	if (vmt_client_backend(c) == VMT_BACKEND_BPF &&
+	    (args.guests || args.metrics_interval > 0)) {
+		/* Both need what the BPF backend does not give yet (memslots). */
+		cmd_info("BPF backend: no guest processes or interval metrics yet");
+		args.guests = false;
+		args.metrics_interval = 0;
+	}
 	cmd_verbose("recording to %s: %s exits (%u reasons filtered), guest samples at %u Hz "
 		    "(%s), rings of %u bytes per CPU, %s, metrics every %.1f s",
 		    rec.output, args.cfg.flags & VMTRACE_CFG_F_NO_EXITS ? "no" : "all",
@@ -853,6 +878,8 @@ int record_main(int argc, char *argv[])
 	/* No SA_RESTART: a signal cuts the rest between drains short. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* From here on a signal stops the recording cleanly (tests wait for it). */
+	cmd_verbose("session started (%s backend)", vmt_backend_name(vmt_client_backend(c)));
 	if (command)
 		child = run_command(argv + args.command, &rec);
 	rec.tty = isatty(STDERR_FILENO);

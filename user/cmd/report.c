@@ -732,11 +732,15 @@ static void text_header(struct report *rep)
 	}
 	snprintf(line, sizeof(line),
 		 "# trace: %s\n# host: %s, %s, %s, TSC %.3f MHz\n"
+		 "# backend: %s%s%s%s\n"
 		 "# recorded: %s; %.3f s of events: %" PRIu64 " exits, %" PRIu64
 		 " samples; lost %" PRIu64 " (ring_full %" PRIu64 ", nested %" PRIu64
 		 ", vm_table %" PRIu64 ")\n",
 		 rep->in->path, info->hostname, info->host_kernel, info->cpu_model,
-		 info->tsc_hz / 1e6, when, duration_s(rep), rep->exits, rep->samples,
+		 info->tsc_hz / 1e6, info->backend,
+		 info->module_version[0] ? " (vmtrace.ko " : "", info->module_version,
+		 info->module_version[0] ? ")" : "",
+		 when, duration_s(rep), rep->exits, rep->samples,
 		 lost, (uint64_t)rep->lost[0], (uint64_t)rep->lost[1], (uint64_t)rep->lost[2]);
 	out_str(o, line);
 	/* Guest introspection per VM: whether names come, and why not. */

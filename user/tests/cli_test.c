@@ -798,6 +798,7 @@ static void test_usage(void)
 		{ { "record", "--ring-size", "1G" },
 		  "record: --ring-size 1G: not a power of two from 4K to 256M bytes" },
 		{ { "record", "--sample-source", "x" }, "record: --sample-source x: auto, pmu or timer" },
+		{ { "record", "--backend", "ebpf" }, "record: --backend ebpf: module, bpf or auto" },
 		{ { "record", "-z", "0" }, "record: -z 0: a zstd level from 1 to 19" },
 		{ { "record", "-z", "20" }, "record: -z 20: a zstd level from 1 to 19" },
 		{ { "record", "--vm", "abc" }, "record: --vm abc: not a VMM pid" },

@@ -51,6 +51,7 @@ static struct vmt_trace_info test_info(void)
 	strcpy(info.cpu_vendor, "AuthenticAMD");
 	strcpy(info.module_version, "0.1");
 	strcpy(info.collector, "trace_test");
+	strcpy(info.backend, "module");
 	return info;
 }
 
@@ -341,6 +342,7 @@ static void test_roundtrip_all_kinds(void)
 		TEST_ASSERT(!strcmp(got->cpu_vendor, "AuthenticAMD"), "vendor");
 		TEST_ASSERT(!strcmp(got->module_version, "0.1"), "module version");
 		TEST_ASSERT(!strcmp(got->collector, "trace_test"), "collector");
+		TEST_ASSERT(!strcmp(got->backend, "module"), "backend");
 	}
 	read_all(r, &rb);
 	vmt_trace_close_reader(r);
@@ -912,6 +914,67 @@ static void test_longer_header(void)
 	unlink(path);
 }
 
+/* The info of the file @data (@size bytes) says the backend @want. */
+static void assert_backend(const void *data, size_t size, const char *want)
+{
+	struct vmt_trace_reader *r = NULL;
+	FILE *f = fmemopen((void *)data, size, "r");
+	char why[160];
+	int err;
+
+	TEST_ASSERT(f, "fmemopen");
+	err = vmt_trace_open_stream(f, &r, why, sizeof(why));
+	TEST_ASSERT(!err, "open: %s", why);
+	TEST_ASSERT(!strcmp(vmt_trace_info(r)->backend, want), "backend '%s', expected '%s'",
+		    vmt_trace_info(r)->backend, want);
+	vmt_trace_close_reader(r);
+}
+
+/*
+ * The backend that recorded is in the header: "bpf" reads back as "bpf";
+ * a header of the first layout (424 bytes, before the field), which only
+ * the module wrote, reads as "module", and its frames read.
+ */
+static void test_backend_field(void)
+{
+	struct vmt_trace_info info = test_info();
+	struct vmtrace_record rec = make_record(VMTRACE_KIND_EXIT, 100);
+	struct vmt_trace_writer *w;
+	struct vmt_file_header h;
+	struct readback rb;
+	char *path = temp_path();
+	uint8_t *data, *v1;
+	size_t size, cut = sizeof(h) - VMT_FILE_HEADER_SIZE_V1;
+	uint32_t crc;
+
+	strcpy(info.backend, "bpf");
+	info.module_version[0] = '\0';
+	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create");
+	TEST_ASSERT(!vmt_trace_write_records(w, &rec, 1), "records");
+	TEST_ASSERT(!vmt_trace_close(w, NULL), "close");
+	data = slurp(path, &size);
+	memcpy(&h, data, sizeof(h));
+	TEST_ASSERT_EQ(h.header_size, 440);
+	assert_backend(data, size, "bpf");
+
+	/* The same file as the first layout wrote it: no backend field. */
+	v1 = malloc(size - cut);
+	TEST_ASSERT(v1, "malloc");
+	h.header_size = VMT_FILE_HEADER_SIZE_V1;
+	memcpy(v1, &h, VMT_FILE_HEADER_SIZE_V1 - 4);
+	crc = vmt_crc32(0, v1, VMT_FILE_HEADER_SIZE_V1 - 4);
+	memcpy(v1 + VMT_FILE_HEADER_SIZE_V1 - 4, &crc, 4);
+	memcpy(v1 + VMT_FILE_HEADER_SIZE_V1, data + sizeof(h), size - sizeof(h));
+	assert_backend(v1, size - cut, "module");
+	read_mem(v1, size - cut, &rb);
+	TEST_ASSERT_EQ(rb.n, 1);
+	TEST_ASSERT(!memcmp(rb.recs, &rec, sizeof(rec)), "the record differs");
+	readback_free(&rb);
+	free(v1);
+	free(data);
+	unlink(path);
+}
+
 /* Exit storms compress to a few bytes per record (the format's target is
  * 4 for exits, 8 for samples; bench/ measures real ones). */
 static void test_compact(void)
@@ -966,6 +1029,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(bad_files),
 	TAP_TEST(record_formats),
 	TAP_TEST(longer_header),
+	TAP_TEST(backend_field),
 	TAP_TEST(compact),
 };
 

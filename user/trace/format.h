@@ -37,10 +37,14 @@ struct vmt_file_header {
 	char module_version[32];
 	char collector[32];
 	uint32_t nr_exit_filters;
+	char backend[16];		/* since 440-byte headers */
 	uint32_t crc;
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct vmt_file_header) == 424, "header layout");
+_Static_assert(sizeof(struct vmt_file_header) == 440, "header layout");
+
+/* The first header, without backend: readers take files from this size. */
+#define VMT_FILE_HEADER_SIZE_V1 424
 
 enum vmt_frame_type {
 	VMT_FRAME_DATA = 1,		/* one column block of records */

@@ -107,7 +107,7 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 	}
 	version = h.version;
 	header_size = h.header_size;
-	if (header_size < sizeof(h) || header_size > MAX_HEADER_SIZE) {
+	if (header_size < VMT_FILE_HEADER_SIZE_V1 || header_size > MAX_HEADER_SIZE) {
 		if (version > VMT_TRACE_VERSION)
 			goto newer;
 		snprintf(why, why_size, "corrupt header (size %u)", header_size);
@@ -168,6 +168,12 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 	copy_field(r->info.module_version, sizeof(r->info.module_version), h.module_version,
 		   sizeof(h.module_version));
 	copy_field(r->info.collector, sizeof(r->info.collector), h.collector, sizeof(h.collector));
+	/* A shorter header predates the BPF backend: the module recorded it. */
+	if (header_size >= sizeof(h))
+		copy_field(r->info.backend, sizeof(r->info.backend), h.backend,
+			   sizeof(h.backend));
+	if (!r->info.backend[0])
+		snprintf(r->info.backend, sizeof(r->info.backend), "module");
 	r->data_start = r->pos = header_size;
 	return 0;
 

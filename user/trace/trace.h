@@ -64,8 +64,9 @@ struct vmt_trace_info {
 	char hostname[64];
 	char cpu_model[64];		/* /proc/cpuinfo "model name" */
 	char cpu_vendor[16];		/* /proc/cpuinfo "vendor_id" */
-	char module_version[32];	/* vmtrace.ko's */
+	char module_version[32];	/* vmtrace.ko's; "" on the BPF backend */
 	char collector[32];		/* the writer's name and version */
+	char backend[16];		/* what recorded: "module" or "bpf" */
 };
 
 /* A VM the collector saw (at its VM_NEW record), with what its VMM told. */

@@ -247,6 +247,7 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 	copy_str(h.cpu_vendor, sizeof(h.cpu_vendor), info->cpu_vendor);
 	copy_str(h.module_version, sizeof(h.module_version), info->module_version);
 	copy_str(h.collector, sizeof(h.collector), info->collector);
+	copy_str(h.backend, sizeof(h.backend), info->backend);
 	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
 
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

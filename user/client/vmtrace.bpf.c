@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vmtrace's BPF backend, kernel side: the records vmtrace.ko's probes make
+ * (kmod/probe.c), made by BPF programs on the same tracepoints, for hosts
+ * that cannot load the module.  Loaded and read by bpf.c.
+ *
+ *  - tp_btf/kvm_entry stamps this CPU's last guest entry (entry_delta).
+ *  - tp_btf/kvm_exit writes one 64-byte struct vmtrace_record per exit
+ *    into one shared BPF ring buffer, and a VM_NEW record before the first
+ *    exit of a VM.
+ *  - perf_event (a cpu-clock event per CPU at the sampling rate) writes
+ *    a SAMPLE record: of the guest when the timer's interrupt made the
+ *    vCPU exit and KVM handles it in its interrupt window
+ *    (handling_intr_from_guest, as the module's timer source), else
+ *    counted as a host sample (and recorded with --host-samples).
+ *  - fentry/kvm_destroy_vm forgets the VM and records VM_GONE, as the
+ *    module's hook on the same function (kmod/vm.c): no vCPU of it runs
+ *    any more, and its struct kvm is freed only after, so a new VM at the
+ *    same address gets a new entry and id.  Where kvm_destroy_vm is not
+ *    in kvm's BTF (inlined), the loader points it at
+ *    kvm_arch_pre_destroy_vm, as the module does.
+ *
+ * No vmlinux.h: the few kernel types read are declared below with the
+ * members used only, preserve_access_index, so that libbpf relocates every
+ * access (CO-RE) against the running kernel's BTF: vmlinux, kvm and, for
+ * struct vcpu_svm (internal to kvm-amd), kvm_amd's module BTF.  The build
+ * needs no BTF and no kernel headers; a kernel whose layout differs is
+ * read right, one without a member refuses the load.
+ *
+ * Accounting as the module's rings (kmod/ring.h): every event offered
+ * counts in produced, and is either written or lost per cause; loss not
+ * yet told travels as a LOST marker in front of the next record that fits
+ * (the two reserved together), so produced == drained + lost.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <linux/bpf_perf_event.h>
+#include <asm/processor-flags.h>	/* X86_CR0_PG, X86_CR4_PAE, _LA57 */
+#include "client/vmtrace_bpf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* ---- the kernel's types, only what is read (CO-RE) ---- */
+
+struct kvm {
+	struct {
+		int counter;
+	} online_vcpus;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu_arch {
+	unsigned long regs[17];		/* NR_VCPU_REGS on x86-64 */
+	__u8 handling_intr_from_guest;
+	unsigned long cr3;
+	__u64 efer;
+	__u64 l1_tsc_offset;
+	__u64 l1_tsc_scaling_ratio;
+	_Bool guest_state_protected;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	int cpu;
+	int vcpu_idx;
+	struct kvm_vcpu_arch arch;
+} __attribute__((preserve_access_index));
+
+struct vmcb_seg {
+	__u64 base;
+} __attribute__((preserve_access_index));
+
+struct vmcb_control_area {
+	__u32 exit_code;
+	__u64 nested_ctl;
+} __attribute__((preserve_access_index));
+
+struct vmcb_save_area {
+	struct vmcb_seg gs;
+	__u8 cpl;
+	__u64 cr4;
+	__u64 cr3;
+	__u64 cr0;
+	__u64 rip;
+	__u64 kernel_gs_base;
+} __attribute__((preserve_access_index));
+
+struct vmcb {
+	struct vmcb_control_area control;
+	struct vmcb_save_area save;
+} __attribute__((preserve_access_index));
+
+struct kvm_vmcb_info {
+	struct vmcb *ptr;
+} __attribute__((preserve_access_index));
+
+/* kvm-amd's: struct kvm_vcpu first, then the current VMCB. */
+struct vcpu_svm {
+	struct kvm_vcpu vcpu;
+	struct vmcb *vmcb;
+	struct kvm_vmcb_info vmcb01;
+} __attribute__((preserve_access_index));
+
+/* kvm-intel's: the exit reason KVM read from the VMCS at this exit. */
+union vmx_exit_reason {
+	__u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx {
+	union vmx_exit_reason exit_reason;
+} __attribute__((preserve_access_index));
+
+#define VCPU_REGS_RIP 16
+#define EFER_LMA (1ULL << 10)
+#define SVM_NESTED_CTL_NP_ENABLE 1ULL
+/* KVM's internal enum kvm_intr_type (arch/x86/kvm/x86.h, 6.1 and 6.12). */
+#define KVM_HANDLING_IRQ 1
+
+/* ---- configuration (the loader's) ---- */
+
+/* Set before load: the verifier drops the other vendor's code. */
+const volatile __u8 host_vendor = VMTRACE_VENDOR_UNKNOWN;
+
+/* Per session, set by the loader before it sets recording. */
+__u32 recording;
+__u32 cfg_flags;		/* VMTRACE_CFG_F_* */
+__u32 nr_pids;			/* 0: all VMs, else those in vm_pids */
+__u32 nr_exits;			/* 0: all exit codes, else those in exit_codes */
+__u32 next_vm_id;
+__u32 clock_seq;
+struct vmt_bpf_clock clocks[2];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 2 << 20);	/* the loader sizes it */
+} records SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vmt_bpf_cpu);
+} cpus SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);	/* the loader sizes it */
+	__type(key, __u64);		/* struct kvm * */
+	__type(value, struct vmt_bpf_vm);
+} vms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VMTRACE_FILTER_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} vm_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VMTRACE_FILTER_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} exit_codes SEC(".maps");
+
+/* ---- time ---- */
+
+/* CLOCK_MONOTONIC now, on the host TSC's scale (struct vmt_bpf_clock). */
+static __always_inline __u64 host_tsc_now(void)
+{
+	__u64 ns = bpf_ktime_get_ns();
+	const struct vmt_bpf_clock *c = &clocks[clock_seq & 1];
+	__u64 tsc0 = c->tsc, ns0 = c->ns, ri = c->rate_int, rf = c->rate_frac;
+	__u64 d = ns >= ns0 ? ns - ns0 : ns0 - ns;
+	/* d * rf / 2^32 without 128 bits: d's halves apart. */
+	__u64 cycles = d * ri + (d >> 32) * rf + (((d & 0xffffffffULL) * rf) >> 32);
+
+	return ns >= ns0 ? tsc0 + cycles : tsc0 - cycles;
+}
+
+/* (a * b) >> 32, exactly, as the kernel's mul_u64_u64_shr(a, b, 32). */
+static __always_inline __u64 mul_shr32(__u64 a, __u64 b)
+{
+	__u64 ah = a >> 32, al = a & 0xffffffffULL;
+	__u64 bh = b >> 32, bl = b & 0xffffffffULL;
+
+	return ((ah * bh) << 32) + ah * bl + al * bh + ((al * bl) >> 32);
+}
+
+/*
+ * The guest's TSC at host TSC @tsc: kvm_read_l1_tsc().  The ratio is
+ * KVM's default (1 where the host cannot scale, 1 << 32 where SVM can)
+ * for every guest that did not ask for another TSC rate; otherwise it is
+ * SVM's 32 fraction bits.
+ */
+static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, __u64 tsc)
+{
+	__u64 offset = BPF_CORE_READ(vcpu, arch.l1_tsc_offset);
+	__u64 ratio = BPF_CORE_READ(vcpu, arch.l1_tsc_scaling_ratio);
+
+	if (ratio == 1 || ratio == 1ULL << 32)
+		return offset + tsc;
+	return offset + mul_shr32(tsc, ratio);
+}
+
+/* ---- the ring ---- */
+
+static __always_inline void lose(struct vmt_bpf_cpu *c, int cause)
+{
+	__sync_fetch_and_add(&c->lost[cause], 1);
+	__sync_fetch_and_add(&c->pending[cause], 1);
+}
+
+/* An event offered but not recorded (no record reserved). */
+static __always_inline void drop(struct vmt_bpf_cpu *c, int cause)
+{
+	__sync_fetch_and_add(&c->produced, 1);
+	lose(c, cause);
+}
+
+static __always_inline void fill_marker(struct vmtrace_record *m,
+					struct vmt_bpf_cpu *c, __u64 tsc)
+{
+	__builtin_memset(m, 0, sizeof(*m));
+	m->host_tsc = tsc;
+	m->kind = VMTRACE_KIND_LOST;
+	m->host_cpu = bpf_get_smp_processor_id();
+	/* xchg: a VM_GONE program preempted here may add to pending. */
+	m->u.lost[0] = __sync_lock_test_and_set(&c->pending[0], 0);
+	m->u.lost[1] = __sync_lock_test_and_set(&c->pending[1], 0);
+	m->u.lost[2] = __sync_lock_test_and_set(&c->pending[2], 0);
+}
+
+/* Fill the event part of a record: what every kind has. */
+static __always_inline void fill_common(struct vmtrace_record *r, __u64 tsc,
+					__u8 kind, __u32 vm_id, __u32 pid)
+{
+	__builtin_memset(r, 0, sizeof(*r));
+	r->host_tsc = tsc;
+	r->entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
+	r->vm_id = vm_id;
+	r->vmm_pid = pid;
+	r->host_cpu = bpf_get_smp_processor_id();
+	r->kind = kind;
+	r->vendor = host_vendor;
+}
+
+/*
+ * Offer one event: its record reserved, behind a LOST marker if loss is
+ * owed (the two at once, so the marker is never alone); *@base is what
+ * to submit.  NULL: the ring is full, the event counted as lost.
+ */
+static __always_inline struct vmtrace_record *
+reserve_event(struct vmt_bpf_cpu *c, __u64 tsc, struct vmtrace_record **base)
+{
+	__sync_fetch_and_add(&c->produced, 1);
+	if (c->pending[0] | c->pending[1] | c->pending[2]) {
+		*base = bpf_ringbuf_reserve(&records, 2 * sizeof(**base), 0);
+		if (!*base) {
+			lose(c, VMTRACE_LOST_RING_FULL);
+			return NULL;
+		}
+		fill_marker(*base, c, tsc);
+		return *base + 1;
+	}
+	*base = bpf_ringbuf_reserve(&records, sizeof(**base), 0);
+	if (!*base)
+		lose(c, VMTRACE_LOST_RING_FULL);
+	return *base;
+}
+
+/* A VM_NEW (a VM first seen now) or VM_GONE (destroyed) record. */
+static __always_inline void emit_vm(struct vmt_bpf_cpu *c, __u64 tsc, __u8 kind,
+				    __u32 id, __u32 pid, struct kvm *kvm)
+{
+	struct vmtrace_record *base, *r = reserve_event(c, tsc, &base);
+
+	if (!r)
+		return;
+	fill_common(r, tsc, kind, id, pid);
+	r->exit_reason = BPF_CORE_READ(kvm, online_vcpus.counter);
+	bpf_ringbuf_submit(base, 0);
+}
+
+/* ---- guest state ---- */
+
+/*
+ * Whether the VMCB after struct kvm_vcpu is this vCPU's, checked at the
+ * VM's first exit as the module does (kmod/svm.c): page-aligned, and its
+ * saved RIP the one KVM copied out of it (RIP is copied eagerly on SVM).
+ */
+static __always_inline int svm_vmcb_sane(struct kvm_vcpu *vcpu)
+{
+	struct vmcb *vmcb = BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb);
+
+	if (!vmcb || ((unsigned long)vmcb & 0xfff))
+		return 0;
+	if (BPF_CORE_READ(vcpu, arch.guest_state_protected))
+		return 1;
+	return BPF_CORE_READ(vmcb, save.rip) ==
+	       BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RIP]);
+}
+
+/*
+ * Guest state from the VMCB, as kmod/svm.c reads it: what the CPU saved
+ * at this #VMEXIT.  Not vcpu->arch.cr3: KVM refreshes it from the VMCB
+ * only after kvm_exit (svm_handle_exit()), so here it is the previous
+ * exit's CR3 and would name the wrong guest process.
+ */
+static __always_inline void svm_read_state(struct kvm_vcpu *vcpu,
+					   struct vmtrace_record *r)
+{
+	struct vcpu_svm *svm = (struct vcpu_svm *)vcpu;
+	struct vmcb *vmcb = BPF_CORE_READ(svm, vmcb);
+	__u64 cr0, cr4;
+	__u8 cpl, mode;
+
+	r->exit_reason = BPF_CORE_READ(vmcb, control.exit_code);
+	if (BPF_CORE_READ(vcpu, arch.guest_state_protected)) {
+		/* SEV-ES/SNP: the save area is encrypted. */
+		r->flags |= VMTRACE_REC_F_NO_STATE;
+		return;
+	}
+	cpl = BPF_CORE_READ(vmcb, save.cpl) & 3;
+	r->u.g.guest_rip = BPF_CORE_READ(vmcb, save.rip);
+	/* Without nested paging every CR3 write exits: arch.cr3 is current. */
+	if (BPF_CORE_READ(vmcb, control.nested_ctl) & SVM_NESTED_CTL_NP_ENABLE)
+		r->u.g.guest_cr3 = BPF_CORE_READ(vmcb, save.cr3);
+	else
+		r->u.g.guest_cr3 = BPF_CORE_READ(vcpu, arch.cr3);
+	if (cpl) {
+		/* At CPL 3 Linux keeps its per-CPU base in KERNEL_GS_BASE. */
+		r->u.g.guest_gs_base = BPF_CORE_READ(vmcb, save.kernel_gs_base);
+		r->flags |= VMTRACE_REC_F_GS_USER;
+	} else {
+		r->u.g.guest_gs_base = BPF_CORE_READ(vmcb, save.gs.base);
+	}
+	cr0 = BPF_CORE_READ(vmcb, save.cr0);
+	cr4 = BPF_CORE_READ(vmcb, save.cr4);
+	mode = cpl;
+	if (cpl == 3)
+		mode |= VMTRACE_MODE_USER;
+	if (BPF_CORE_READ(vcpu, arch.efer) & EFER_LMA)
+		mode |= VMTRACE_MODE_LONG;
+	if (cr4 & X86_CR4_LA57)
+		mode |= VMTRACE_MODE_LA57;
+	if (cr4 & X86_CR4_PAE)
+		mode |= VMTRACE_MODE_PAE;
+	if (cr0 & X86_CR0_PG)
+		mode |= VMTRACE_MODE_PAGING;
+	/*
+	 * The vCPU runs its own (L2) guest when the current VMCB is not
+	 * vmcb01: the state is L2's, and the GS bases are not the L1
+	 * kernel's per-CPU base (KVM VMSAVEs them into vmcb01).  The
+	 * module asks HF_GUEST_MASK, a #define whose value changed between
+	 * 6.1 and 6.12 and that BTF cannot tell.
+	 */
+	if (vmcb != BPF_CORE_READ(svm, vmcb01.ptr)) {
+		mode |= VMTRACE_MODE_NESTED;
+		r->u.g.guest_gs_base = 0;
+		r->flags &= ~VMTRACE_REC_F_GS_USER;
+	}
+	r->mode = mode;
+}
+
+/*
+ * The basic exit reason, and bit 31 if the VM-entry itself failed, as
+ * the module records it on VMX (kmod/vmx.c).
+ */
+#define VMX_EXIT_REASONS_FAILED_VMENTRY 0x80000000U
+
+static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
+{
+	return BPF_CORE_READ((struct vcpu_vmx *)vcpu, exit_reason.full) &
+	       (0xffffU | VMX_EXIT_REASONS_FAILED_VMENTRY);
+}
+
+/* ---- VMs ---- */
+
+/*
+ * The VM of @vcpu, tracked from its first exit on, with a VM_NEW record
+ * then; NULL, counted as lost (vm_table), when the table is full.  Two
+ * CPUs seeing a VM first at once: one insert wins, the other CPU uses it
+ * (its id is skipped).
+ */
+static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
+						struct kvm_vcpu *vcpu,
+						__u32 tgid, __u64 tsc)
+{
+	struct kvm *kvm = BPF_CORE_READ(vcpu, kvm);
+	__u64 key = (__u64)kvm;
+	struct vmt_bpf_vm *vm, fresh = { .pid = tgid };
+
+	vm = bpf_map_lookup_elem(&vms, &key);
+	/*
+	 * A VM's vCPUs run in its VMM's threads only (KVM refuses the vCPU
+	 * ioctls of another mm): another pid is another VM at a freed
+	 * struct kvm's address, whose end no VM_GONE hook saw.
+	 */
+	if (vm && vm->pid == tgid)
+		return vm;
+	if (vm)
+		bpf_map_delete_elem(&vms, &key);
+	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
+	if (host_vendor == VMTRACE_VENDOR_SVM)
+		fresh.state_ok = svm_vmcb_sane(vcpu);
+	else if (host_vendor == VMTRACE_VENDOR_VMX)
+		fresh.state_ok = 1;	/* the exit reason alone: kvm_intel's BTF */
+	if (bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
+		vm = bpf_map_lookup_elem(&vms, &key);
+		if (!vm)
+			drop(c, VMTRACE_LOST_VM_TABLE);
+		return vm;
+	}
+	vm = bpf_map_lookup_elem(&vms, &key);
+	if (vm)
+		emit_vm(c, tsc, VMTRACE_KIND_VM_NEW, vm->id, vm->pid, kvm);
+	return vm;
+}
+
+/* ---- the programs ---- */
+
+/*
+ * An EXIT or SAMPLE record of @vcpu of @vm, stopped in an exit on this
+ * CPU, as the module's vmt_fill(): every field written.
+ */
+static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8 kind,
+				       struct kvm_vcpu *vcpu,
+				       const struct vmt_bpf_vm *vm)
+{
+	fill_common(r, tsc, kind, vm->id, vm->pid);
+	r->guest_tsc = guest_tsc_of(vcpu, tsc);
+	r->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
+		svm_read_state(vcpu, r);
+		return;
+	}
+	/*
+	 * Intel: the guest's registers are in the VMCS, which only VMREAD
+	 * reads (the module's way); the exit reason KVM read at the exit is
+	 * in struct vcpu_vmx.  Elsewhere (the VMCB check failed, no vendor
+	 * module): nothing.
+	 */
+	r->exit_reason = vm->state_ok && host_vendor == VMTRACE_VENDOR_VMX ?
+			 vmx_exit_reason(vcpu) : VMTRACE_EXIT_REASON_UNKNOWN;
+	r->flags = VMTRACE_REC_F_NO_STATE;
+}
+
+static __always_inline struct vmt_bpf_cpu *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpus, &zero);
+}
+
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(vmt_entry, struct kvm_vcpu *vcpu)
+{
+	struct vmt_bpf_cpu *c;
+
+	/*
+	 * Never NULL, but 6.12's verifier takes a raw tracepoint's pointer
+	 * arguments as maybe-NULL (stable backport of "bpf: Mark raw_tp
+	 * arguments with PTR_MAYBE_NULL") and refuses the CO-RE offset
+	 * arithmetic on them until they are checked.
+	 */
+	if (!vcpu || !recording)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	c->entry_vcpu = (__u64)vcpu;
+	c->entry_kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
+	c->entry_tsc = host_tsc_now();
+	return 0;
+}
+
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vmtrace_record *base, *r;
+	struct vmt_bpf_cpu *c;
+	struct vmt_bpf_vm *vm;
+	__u32 reason;
+	__u64 tsc;
+
+	/* vcpu: see vmt_entry(). */
+	if (!vcpu || !recording || (cfg_flags & VMTRACE_CFG_F_NO_EXITS))
+		return 0;
+	/* Excluded VMs cost this and nothing more. */
+	if (nr_pids && !bpf_map_lookup_elem(&vm_pids, &tgid))
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	tsc = host_tsc_now();
+	vm = vm_of(c, vcpu, tgid, tsc);
+	if (!vm)
+		return 0;
+	/* A VM that failed the check keeps all its exits, reason unknown. */
+	if (nr_exits && vm->state_ok && host_vendor != VMTRACE_VENDOR_UNKNOWN) {
+		reason = host_vendor == VMTRACE_VENDOR_SVM ?
+			 BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb, control.exit_code) :
+			 vmx_exit_reason(vcpu);
+		if (!bpf_map_lookup_elem(&exit_codes, &reason))
+			return 0;
+	}
+
+	r = reserve_event(c, tsc, &base);
+	if (!r)
+		return 0;
+	fill_guest(r, tsc, VMTRACE_KIND_EXIT, vcpu, vm);
+	/* Entry and exit on one CPU: else the vCPU moved, delta unknown. */
+	if (c->entry_vcpu == (__u64)vcpu &&
+	    c->entry_kvm == (__u64)BPF_CORE_READ(vcpu, kvm) &&
+	    tsc >= c->entry_tsc && tsc - c->entry_tsc < VMTRACE_ENTRY_DELTA_UNKNOWN)
+		r->entry_delta = tsc - c->entry_tsc;
+	bpf_ringbuf_submit(base, 0);
+	return 0;
+}
+
+SEC("fentry/kvm_destroy_vm")
+int BPF_PROG(vmt_vm_gone, struct kvm *kvm)
+{
+	__u64 key = (__u64)kvm;
+	struct vmt_bpf_vm *vm = bpf_map_lookup_elem(&vms, &key);
+	struct vmt_bpf_cpu *c;
+	__u32 id, pid;
+
+	if (!vm || !kvm)
+		return 0;
+	id = vm->id;
+	pid = vm->pid;
+	bpf_map_delete_elem(&vms, &key);
+	if (!recording)
+		return 0;
+	c = this_cpu();
+	if (c)
+		emit_vm(c, host_tsc_now(), VMTRACE_KIND_VM_GONE, id, pid, kvm);
+	return 0;
+}
+
+/*
+ * One sampling interrupt (cpu-clock: a hard-IRQ hrtimer).  It hit the
+ * guest when KVM took it in its interrupt window after the exit it
+ * caused: the vCPU that last entered the guest on this CPU (kvm_entry's
+ * stamp) is still loaded here and handles an IRQ from the guest, as
+ * kvm_arch_pmi_in_guest() asks; the VMCB then holds the guest's state at
+ * the interrupt.
+ */
+SEC("perf_event")
+int vmt_sample(struct bpf_perf_event_data *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vmtrace_record *base, *r;
+	struct kvm_vcpu *vcpu;
+	struct vmt_bpf_cpu *c;
+	struct vmt_bpf_vm *vm;
+	__u64 tsc;
+
+	if (!recording)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	tsc = host_tsc_now();
+	vcpu = (struct kvm_vcpu *)c->entry_vcpu;
+	if (vcpu && BPF_CORE_READ(vcpu, arch.handling_intr_from_guest) == KVM_HANDLING_IRQ &&
+	    BPF_CORE_READ(vcpu, cpu) == (int)bpf_get_smp_processor_id()) {
+		if (nr_pids && !bpf_map_lookup_elem(&vm_pids, &tgid))
+			return 0;
+		vm = vm_of(c, vcpu, tgid, tsc);
+		if (!vm)
+			return 0;
+		r = reserve_event(c, tsc, &base);
+		if (!r)
+			return 0;
+		fill_guest(r, tsc, VMTRACE_KIND_SAMPLE, vcpu, vm);
+		bpf_ringbuf_submit(base, 0);
+		return 0;
+	}
+
+	__sync_fetch_and_add(&c->host_samples, 1);
+	if (!(cfg_flags & VMTRACE_CFG_F_HOST_SAMPLES))
+		return 0;
+	r = reserve_event(c, tsc, &base);
+	if (!r)
+		return 0;
+	fill_common(r, tsc, VMTRACE_KIND_SAMPLE, 0, tgid);
+	r->vendor = VMTRACE_VENDOR_UNKNOWN;
+	r->flags = VMTRACE_REC_F_HOST;
+	/* The host RIP, in the guest_rip slot, as the module's. */
+	r->u.g.guest_rip = ctx->regs.rip;
+	r->mode = (ctx->regs.cs & 3) == 3 ? 3 | VMTRACE_MODE_USER : 0;
+	bpf_ringbuf_submit(base, 0);
+	return 0;
+}

@@ -97,7 +97,7 @@ static uint64_t storms_stop(struct storm *s, int n)
 
 /* The collector's drain loop, as `vmtrace-collect record` runs it. */
 struct drainer {
-	struct vmt_client *c;
+	struct client *c;
 	pthread_t thread;
 	volatile bool stop;
 	uint64_t records;
@@ -117,7 +117,7 @@ static void *drain_run(void *arg)
 	struct drainer *d = arg;
 
 	while (!d->stop) {
-		long n = vmt_client_read(d->c, count_records, d);
+		long n = client_read(d->c, count_records, d);
 
 		TEST_ASSERT(n >= 0, "READ: %ld", n);
 		if (n < 1024)
@@ -127,24 +127,24 @@ static void *drain_run(void *arg)
 }
 
 /* What open_client() opens: the module, but for bench_backends(). */
-static enum vmt_backend bench_backend = VMT_BACKEND_MODULE;
+static enum client_backend bench_backend = CLIENT_BACKEND_MODULE;
 
-static struct vmt_client *open_client(void)
+static struct client *open_client(void)
 {
-	struct vmt_client *c;
+	struct client *c;
 	char why[256];
-	int err = vmt_client_open_backend(bench_backend, &c, why, sizeof(why));
+	int err = client_open_backend(bench_backend, &c, why, sizeof(why));
 
-	TEST_ASSERT(!err, "%s backend: %s", vmt_backend_name(bench_backend), why);
+	TEST_ASSERT(!err, "%s backend: %s", client_backend_name(bench_backend), why);
 	return c;
 }
 
-static void totals(struct vmt_client *c, uint64_t *produced, uint64_t *lost,
+static void totals(struct client *c, uint64_t *produced, uint64_t *lost,
 		   uint64_t *cost_cycles, uint64_t *cost_events)
 {
-	struct vmt_status st;
+	struct client_status st;
 
-	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	TEST_ASSERT(!client_status(c, &st), "GET_STATUS");
 	*produced = st.totals.produced;
 	*lost = 0;
 	for (int k = 0; k < __VMTRACE_LOST_MAX; k++)
@@ -154,7 +154,7 @@ static void totals(struct vmt_client *c, uint64_t *produced, uint64_t *lost,
 }
 
 /* One storm of @seconds on @nr vCPUs; exits/s, optionally recorded. */
-static double storm_rate(int nr, double seconds, const struct vmt_start_config *cfg,
+static double storm_rate(int nr, double seconds, const struct client_start_config *cfg,
 			 uint64_t *lost, uint64_t *produced, double *cycles_per_event)
 {
 	struct drainer d = { 0 };
@@ -164,7 +164,7 @@ static double storm_rate(int nr, double seconds, const struct vmt_start_config *
 
 	if (cfg) {
 		d.c = open_client();
-		TEST_ASSERT(!vmt_client_start(d.c, cfg), "START: %s", vmt_client_error(d.c));
+		TEST_ASSERT(!client_start(d.c, cfg), "START: %s", client_error(d.c));
 		TEST_ASSERT(!pthread_create(&d.thread, NULL, drain_run, &d), "pthread");
 	}
 	storms_start(s, nr);
@@ -175,8 +175,8 @@ static double storm_rate(int nr, double seconds, const struct vmt_start_config *
 	if (cfg) {
 		d.stop = true;
 		pthread_join(d.thread, NULL);
-		TEST_ASSERT(!vmt_client_stop(d.c), "STOP");
-		vmt_client_read(d.c, count_records, &d);
+		TEST_ASSERT(!client_stop(d.c), "STOP");
+		client_read(d.c, count_records, &d);
 		totals(d.c, &p, &l, &cc, &ce);
 		if (lost)
 			*lost = l;
@@ -184,7 +184,7 @@ static double storm_rate(int nr, double seconds, const struct vmt_start_config *
 			*produced = p;
 		if (cycles_per_event)
 			*cycles_per_event = ce ? (double)cc / ce : 0;
-		vmt_client_close(d.c);
+		client_close(d.c);
 	}
 	return exits / elapsed;
 }
@@ -198,7 +198,7 @@ static int cmp_double(const void *a, const void *b)
 
 static void bench_storm(void)
 {
-	const struct vmt_start_config cfg = { 0 };
+	const struct client_start_config cfg = { 0 };
 	double off[5], on[5];
 
 	for (int i = 0; i < 5; i++) {
@@ -214,7 +214,7 @@ static void bench_storm(void)
 
 static void bench_cost(void)
 {
-	const struct vmt_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
+	const struct client_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
 	uint64_t produced;
 	double cycles;
 
@@ -341,16 +341,16 @@ static int count_kinds(void *arg, uint32_t cpu, const struct vmtrace_record *r, 
 
 /* Stop the session of @c, drain it; VM_NEW and VM_GONE records read, and
  * what was lost to the VM table.  Closes @c. */
-static struct kind_count stop_count(struct vmt_client *c, uint64_t *lost_vm_table)
+static struct kind_count stop_count(struct client *c, uint64_t *lost_vm_table)
 {
 	struct kind_count k = { 0 };
-	struct vmt_status st;
+	struct client_status st;
 
-	TEST_ASSERT(!vmt_client_stop(c), "STOP");
-	TEST_ASSERT(vmt_client_read(c, count_kinds, &k) >= 0, "READ");
-	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	TEST_ASSERT(!client_stop(c), "STOP");
+	TEST_ASSERT(client_read(c, count_kinds, &k) >= 0, "READ");
+	TEST_ASSERT(!client_status(c, &st), "GET_STATUS");
 	*lost_vm_table = st.totals.lost[VMTRACE_LOST_VM_TABLE];
-	vmt_client_close(c);
+	client_close(c);
 	return k;
 }
 
@@ -362,7 +362,7 @@ struct cost_rounds {
 
 static void lookup_cost(struct cost_rounds *cr, int round)
 {
-	const struct vmt_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
+	const struct client_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
 	uint64_t events;
 
 	sleep(LOOKUP_SETTLE_S);
@@ -394,12 +394,12 @@ static void print_rounds(const char *what, const struct cost_rounds *cr)
 }
 
 /* START a session that holds every record of what follows undrained. */
-static struct vmt_client *start_undrained(void)
+static struct client *start_undrained(void)
 {
-	const struct vmt_start_config cfg = { .ring_size = 8u << 20 };
-	struct vmt_client *c = open_client();
+	const struct client_start_config cfg = { .ring_size = 8u << 20 };
+	struct client *c = open_client();
 
-	TEST_ASSERT(!vmt_client_start(c, &cfg), "START: %s", vmt_client_error(c));
+	TEST_ASSERT(!client_start(c, &cfg), "START: %s", client_error(c));
 	return c;
 }
 
@@ -444,7 +444,7 @@ static void bench_lookup(void)
 
 	for (int r = 0; r < LOOKUP_ROUNDS; r++) {
 		pthread_t threads[LOOKUP_THREADS];
-		struct vmt_client *c;
+		struct client *c;
 		struct kind_count k;
 		uint64_t lost, t0 = test_now_ns(), t1;
 
@@ -507,30 +507,30 @@ static void bench_lookup(void)
 static void bench_drain(void)
 {
 	/* 32 MiB x 2 CPUs: within the default cap (1/16 of the 2 GiB test host). */
-	const struct vmt_start_config cfg = { .ring_size = 32u << 20 };
-	struct vmt_client *c = open_client();
+	const struct client_start_config cfg = { .ring_size = 32u << 20 };
+	struct client *c = open_client();
 	struct drainer d = { .c = c };
 	struct storm s[2];
 	uint64_t start, ns;
 	long n;
 
-	TEST_ASSERT(!vmt_client_start(c, &cfg), "START: %s", vmt_client_error(c));
+	TEST_ASSERT(!client_start(c, &cfg), "START: %s", client_error(c));
 	storms_start(s, 2);
 	usleep(3000000);
 	storms_stop(s, 2);
-	TEST_ASSERT(!vmt_client_stop(c), "STOP");
+	TEST_ASSERT(!client_stop(c), "STOP");
 	start = test_now_ns();
-	n = vmt_client_read(c, count_records, &d);
+	n = client_read(c, count_records, &d);
 	ns = test_now_ns() - start;
 	TEST_ASSERT(n > 0, "READ");
 	printf("drain_records: %ld in %.3f s\n", n, ns / 1e9);
 	printf("drain_records_per_s: %.0f\n", n / (ns / 1e9));
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static void bench_loss(void)
 {
-	const struct vmt_start_config cfg = { 0 };
+	const struct client_start_config cfg = { 0 };
 
 	for (int nr = 1; nr <= 2; nr++) {
 		uint64_t lost, produced;
@@ -541,14 +541,14 @@ static void bench_loss(void)
 	}
 }
 
-static int set_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
+static int set_slot(struct client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
 		    uint64_t hva)
 {
-	struct vmt_task_slot slot = {
+	struct client_task_slot slot = {
 		.vm_id = vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
 	};
 
-	return vmt_client_set_task_slot(c, &slot);
+	return client_set_task_slot(c, &slot);
 }
 
 /*
@@ -560,25 +560,25 @@ static int set_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu, uint64_
 static double task_read_round(bool slot)
 {
 	static volatile uint64_t word __attribute__((aligned(8))) = 0xffff888001230000ULL;
-	const struct vmt_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
-	struct vmt_client *status = open_client();
-	struct vmt_vm_info *vms;
+	const struct client_start_config cfg = { .flags = VMTRACE_CFG_F_COST };
+	struct client *status = open_client();
+	struct client_vm_info *vms;
 	struct drainer d = { 0 };
 	struct storm s;
 	uint64_t p, l, cc0, ce0, cc1, ce1;
 	size_t nr;
 
 	d.c = open_client();
-	TEST_ASSERT(!vmt_client_start(d.c, &cfg), "START: %s", vmt_client_error(d.c));
+	TEST_ASSERT(!client_start(d.c, &cfg), "START: %s", client_error(d.c));
 	storms_start(&s, 1);
 	usleep(100000);
 	/* The storm's VM is the only one of this process that ran. */
-	TEST_ASSERT(!vmt_client_get_vms(d.c, &vms, &nr), "GET_VMS");
+	TEST_ASSERT(!client_get_vms(d.c, &vms, &nr), "GET_VMS");
 	for (size_t i = 0; slot && i < nr; i++)
 		if (vms[i].pid == (uint32_t)getpid())
 			TEST_ASSERT(!set_slot(d.c, vms[i].id, 0, storm_gs_base, (uintptr_t)&word),
-				    "SET_TASK_SLOT: %s", vmt_client_error(d.c));
-	vmt_vms_free(vms, nr);
+				    "SET_TASK_SLOT: %s", client_error(d.c));
+	client_vms_free(vms, nr);
 	TEST_ASSERT(!pthread_create(&d.thread, NULL, drain_run, &d), "pthread");
 	usleep(1000000);
 	totals(status, &p, &l, &cc0, &ce0);
@@ -587,10 +587,10 @@ static double task_read_round(bool slot)
 	storms_stop(&s, 1);
 	d.stop = true;
 	pthread_join(d.thread, NULL);
-	TEST_ASSERT(!vmt_client_stop(d.c), "STOP");
-	vmt_client_read(d.c, count_records, &d);
-	vmt_client_close(d.c);
-	vmt_client_close(status);
+	TEST_ASSERT(!client_stop(d.c), "STOP");
+	client_read(d.c, count_records, &d);
+	client_close(d.c);
+	client_close(status);
 	return ce1 > ce0 ? (double)(cc1 - cc0) / (ce1 - ce0) : 0;
 }
 
@@ -620,16 +620,16 @@ static void bench_task_read(void)
  */
 static void bench_backends(void)
 {
-	static const enum vmt_backend arms[] = { VMT_BACKEND_MODULE, VMT_BACKEND_BPF };
-	const struct vmt_start_config cfg = { 0 };
+	static const enum client_backend arms[] = { CLIENT_BACKEND_MODULE, CLIENT_BACKEND_BPF };
+	const struct client_start_config cfg = { 0 };
 	double off[5], on[2][5];
-	struct vmt_client *probe;
+	struct client *probe;
 	bool have[2] = { false, true };
 	char why[256];
 
-	if (!vmt_client_open_backend(VMT_BACKEND_MODULE, &probe, why, sizeof(why))) {
+	if (!client_open_backend(CLIENT_BACKEND_MODULE, &probe, why, sizeof(why))) {
 		have[0] = true;
-		vmt_client_close(probe);
+		client_close(probe);
 	}
 	for (int i = 0; i < 5; i++) {
 		off[i] = storm_rate(1, 1.5, NULL, NULL, NULL, NULL);
@@ -640,18 +640,18 @@ static void bench_backends(void)
 			on[a][i] = storm_rate(1, 1.5, &cfg, NULL, NULL, NULL);
 		}
 	}
-	bench_backend = VMT_BACKEND_MODULE;
+	bench_backend = CLIENT_BACKEND_MODULE;
 	qsort(off, 5, sizeof(double), cmp_double);
 	printf("backends_exits_per_s_untraced: %.0f\n", off[2]);
 	for (int a = 0; a < 2; a++) {
 		if (!have[a]) {
-			printf("backends_%s: not loaded\n", vmt_backend_name(arms[a]));
+			printf("backends_%s: not loaded\n", client_backend_name(arms[a]));
 			continue;
 		}
 		qsort(on[a], 5, sizeof(double), cmp_double);
-		printf("backends_exits_per_s_%s: %.0f\n", vmt_backend_name(arms[a]), on[a][2]);
+		printf("backends_exits_per_s_%s: %.0f\n", client_backend_name(arms[a]), on[a][2]);
 		printf("backends_slowdown_%s: %.3f (untraced exits/s over recorded)\n",
-		       vmt_backend_name(arms[a]), off[2] / on[a][2]);
+		       client_backend_name(arms[a]), off[2] / on[a][2]);
 	}
 }
 

@@ -86,7 +86,7 @@ static uint64_t proc_cr3(uint32_t vm, uint32_t proc)
 
 int main(int argc, char **argv)
 {
-	struct vmt_trace_info info = {
+	struct trace_info info = {
 		.tsc_hz = 2000000000ull,
 		.clock = { 1000000000ull, 100000000000ull, 1700000000000000000ull },
 		.nr_cpus = 8, .vendor = VMTRACE_VENDOR_SVM, .sample_hz = 1000,
@@ -94,9 +94,9 @@ int main(int argc, char **argv)
 		.cpu_model = "synthetic", .cpu_vendor = "AuthenticAMD",
 		.collector = "gen_trace",
 	};
-	struct vmt_writer_opts opts = { 0 };
-	struct vmt_trace_writer *w;
-	struct vmt_end_meta end = { 0 };
+	struct trace_writer_opts opts = { 0 };
+	struct trace_writer *w;
+	struct trace_end_meta end = { 0 };
 	struct vcpu v[8];
 	struct vmtrace_record *batch;
 	size_t nr_vcpus, n, done = 0, fill = 0;
@@ -118,7 +118,7 @@ int main(int argc, char **argv)
 		opts.level = atoi(argv[4]);
 	init_funcs();
 	batch = calloc(batch_max, sizeof(*batch));
-	err = vmt_trace_create(argv[3], &info, &opts, &w);
+	err = trace_create(argv[3], &info, &opts, &w);
 	if (err || !batch) {
 		fprintf(stderr, "%s: %s\n", argv[3], strerror(-err));
 		return 1;
@@ -136,33 +136,33 @@ int main(int argc, char **argv)
 		v[i].cr3 = proc_cr3(v[i].vm_id, v[i].proc);
 	}
 	for (uint32_t vm = 1; vm <= nr_vcpus / 2; vm++) {
-		struct vmt_vm_meta meta = {
+		struct trace_vm_meta meta = {
 			.vm_id = vm, .vmm_pid = 4000 + vm, .vendor = VMTRACE_VENDOR_SVM,
 			.nr_vcpus = 2, .comm = "qemu-system-x86", .nr_macs = 1,
 		};
 
 		snprintf(meta.name, sizeof(meta.name), "guest%u", vm);
 		snprintf(meta.macs[0], sizeof(meta.macs[0]), "52:54:00:00:00:%02x", vm);
-		vmt_trace_write_vm(w, &meta);
+		trace_write_vm(w, &meta);
 		for (uint32_t p = 0; p < NR_PROCS; p++) {
-			struct vmt_task_meta t = {
+			struct trace_task_meta t = {
 				.vm_id = vm, .pid = 100 + p, .tid = 100 + p,
 				.cr3 = proc_cr3(vm, p), .valid_from_tsc = 0,
 			};
 
 			snprintf(t.comm, sizeof(t.comm), "proc%u", p);
-			vmt_trace_write_task(w, &t);
+			trace_write_task(w, &t);
 		}
 	}
 	if (samples) {
 		for (int f = 0; f < NR_FUNCS; f++) {
-			struct vmt_symbol_meta s = {
+			struct trace_symbol_meta s = {
 				.vm_id = 0, .start = func_start[f],
 				.size = func_start[f + 1] - func_start[f],
 			};
 
 			snprintf(s.name, sizeof(s.name), "kfunc_%d", f);
-			vmt_trace_write_symbol(w, &s);
+			trace_write_symbol(w, &s);
 		}
 	}
 
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
 		}
 		done++;
 		if (++fill == batch_max || done == n) {
-			err = vmt_trace_write_records(w, batch, fill);
+			err = trace_write_records(w, batch, fill);
 			if (err)
 				break;
 			fill = 0;
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	}
 	end.records = n;
 	if (!err)
-		err = vmt_trace_close(w, &end);
+		err = trace_close(w, &end);
 	if (err) {
 		fprintf(stderr, "%s: %s\n", argv[3], strerror(-err));
 		return 1;

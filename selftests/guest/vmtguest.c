@@ -205,7 +205,7 @@ static int mix_main(void)
 	return 0;
 }
 
-static __attribute__((noreturn)) int peek_main(void)
+static __attribute__((noreturn)) int cmd_peek(void)
 {
 	uint64_t seq;
 
@@ -220,7 +220,7 @@ static __attribute__((noreturn)) int peek_main(void)
 	}
 }
 
-static int ps_main(void)
+static int cmd_ps(void)
 {
 	struct dirent *de;
 	char path[300], comm[64];
@@ -266,9 +266,9 @@ int main(int argc, char **argv)
 	if (!strcmp(name, "vmtmix"))
 		return mix_main();
 	if (!strcmp(name, "vmtpeek"))
-		return peek_main();
+		return cmd_peek();
 	if (!strcmp(name, "vmtps"))
-		return ps_main();
+		return cmd_ps();
 	fprintf(stderr, "vmtguest: run me as vmtburn, vmtidle, vmtduo, vmtchurn, vmtmix, "
 		"vmtpeek or vmtps\n");
 	return 2;

@@ -40,8 +40,8 @@ static void test_port_writes(void)
 {
 	const uint32_t count = 1000;
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	uint64_t out_rip = vm_code_va(vm, guest_port_writes_out);
@@ -80,7 +80,7 @@ static void test_port_writes(void)
 	TEST_ASSERT_EQ(hlt, 1);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Switching CR3 between A and B with no exit in between, an OUT under
@@ -89,8 +89,8 @@ static void test_cr3_switch(void)
 {
 	const uint32_t rounds = 2000;
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct guest_as *a = guest_as_create(vm), *b = guest_as_create(vm);
@@ -135,7 +135,7 @@ static void test_cr3_switch(void)
 	TEST_ASSERT_EQ(wrong, 0);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Spinning alternately in code reachable only under CR3 A and only under
@@ -146,11 +146,11 @@ static void test_sample_attribution(void)
 	const uint64_t code_a = GUEST_PRIVATE_VA + 0x100000;
 	const uint64_t code_b = GUEST_PRIVATE_VA + 0x200000;
 	const uint64_t len = guest_private_spin_end - guest_private_spin;
-	struct vmt_start_config cfg = {
+	struct client_start_config cfg = {
 		.sample_hz = 1000,
 		.flags = VMTRACE_CFG_F_NO_EXITS,
 	};
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct guest_as *a = guest_as_create(vm), *b = guest_as_create(vm);
@@ -199,7 +199,7 @@ static void test_sample_attribution(void)
 	TEST_ASSERT_EQ(wrong, 0);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* The same OUT at CPL 3 and at CPL 0: the records say user and kernel;
@@ -208,8 +208,8 @@ static void test_cpl(void)
 {
 	const uint32_t count = 50;
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct rec_buf buf = { 0 };
@@ -250,7 +250,7 @@ static void test_cpl(void)
 	TEST_ASSERT_EQ(kernel, count);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* A 4 KiB ring (64 slots) and 20000 exits, drained only at the end:
@@ -258,8 +258,8 @@ static void test_cpl(void)
  * and the drained records are exactly the non-marker records read. */
 static void test_loss_accounting(void)
 {
-	struct vmt_start_config cfg = { .ring_size = VMTRACE_RING_SIZE_MIN };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .ring_size = VMTRACE_RING_SIZE_MIN };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct rec_buf buf = { 0 };
@@ -296,7 +296,7 @@ static void test_loss_accounting(void)
 		TEST_ASSERT_EQ(marked[k], t.lost_cause[k]);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 struct vcpu_job {
@@ -317,8 +317,8 @@ static void *vcpu_job_run(void *arg)
 static void test_two_vms(void)
 {
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vms[2] = { vm_create(), vm_create() };
 	struct vcpu_job jobs[4];
 	pthread_t threads[4];
@@ -341,9 +341,9 @@ static void test_two_vms(void)
 
 	/* Tell the VMs apart by their memslot HVA, from GET_VMS. */
 	{
-		struct vmt_vm_info *info;
+		struct client_vm_info *info;
 		size_t nr;
-		int err = vmt_client_get_vms(c, &info, &nr);
+		int err = client_get_vms(c, &info, &nr);
 
 		TEST_ASSERT(!err, "GET_VMS: %s", strerror(-err));
 		for (size_t i = 0; i < nr; i++)
@@ -353,7 +353,7 @@ static void test_two_vms(void)
 					    info[i].slots[s].hva == (uint64_t)vms[v]->mem &&
 					    info[i].slots[s].gpa == 0)
 						ids[v] = info[i].id;
-		vmt_vms_free(info, nr);
+		client_vms_free(info, nr);
 	}
 	TEST_ASSERT(ids[0] && ids[1] && ids[0] != ids[1], "VM ids %u and %u",
 		    ids[0], ids[1]);
@@ -374,18 +374,18 @@ static void test_two_vms(void)
 	rec_buf_free(&buf);
 	vm_free(vms[0]);
 	vm_free(vms[1]);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* GET_VMS lists this VM: its VMM pid, vCPU count, and a memslot with the
  * guest memory's exact GPA range and host address. */
 static void test_get_vms(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *v0 = vm_vcpu_add(vm);
-	struct vmt_vm_info *info;
+	struct client_vm_info *info;
 	struct rec_buf buf = { 0 };
 	size_t nr, found = 0;
 	uint32_t vm_id;
@@ -399,7 +399,7 @@ static void test_get_vms(void)
 	vm_id = vm_id_of_pid(&buf, getpid(), 0);
 	TEST_ASSERT(vm_id, "no VM_NEW record");
 
-	err = vmt_client_get_vms(c, &info, &nr);
+	err = client_get_vms(c, &info, &nr);
 	TEST_ASSERT(!err, "GET_VMS: %s", strerror(-err));
 	for (size_t i = 0; i < nr; i++) {
 		if (info[i].id != vm_id)
@@ -416,10 +416,10 @@ static void test_get_vms(void)
 				found++;
 	}
 	TEST_ASSERT_EQ(found, 2);
-	vmt_vms_free(info, nr);
+	client_vms_free(info, nr);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /*
@@ -431,10 +431,10 @@ static void test_get_vms(void)
 static void test_get_vms_many(void)
 {
 	enum { NR = 32 };
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vms[NR];
-	struct vmt_vm_info *info;
+	struct client_vm_info *info;
 	struct rec_buf buf = { 0 };
 	size_t nr, listed = 0, seen[NR] = { 0 };
 	int err;
@@ -447,7 +447,7 @@ static void test_get_vms_many(void)
 	}
 	vmt_stop_drain(c, &buf);
 
-	err = vmt_client_get_vms(c, &info, &nr);
+	err = client_get_vms(c, &info, &nr);
 	TEST_ASSERT(!err, "GET_VMS: %s", strerror(-err));
 	for (size_t i = 0; i < nr; i++) {
 		if (info[i].pid != (uint32_t)getpid())
@@ -463,11 +463,11 @@ static void test_get_vms_many(void)
 	TEST_ASSERT_EQ(listed, NR);
 	for (int v = 0; v < NR; v++)
 		TEST_ASSERT(seen[v] == 1, "VM %d listed %zu times", v, seen[v]);
-	vmt_vms_free(info, nr);
+	client_vms_free(info, nr);
 	rec_buf_free(&buf);
 	for (int v = 0; v < NR; v++)
 		vm_free(vms[v]);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Exit-reason and VM filters: only HLT exits recorded when asked, and
@@ -476,9 +476,9 @@ static void test_filters(void)
 {
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
 	uint32_t only_hlt[] = { codes->hlt }, other_pid[] = { 1 };
-	struct vmt_start_config by_exit = { .nr_exits = 1, .exits = only_hlt };
-	struct vmt_start_config by_pid = { .nr_pids = 1, .pids = other_pid };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config by_exit = { .nr_exits = 1, .exits = only_hlt };
+	struct client_start_config by_pid = { .nr_pids = 1, .pids = other_pid };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct rec_buf buf = { 0 };
@@ -504,7 +504,7 @@ static void test_filters(void)
 			    "record of kind %u from a filtered-out VM", buf.recs[i].kind);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static int cmp_host_tsc(const void *a, const void *b)
@@ -551,8 +551,8 @@ static void test_timestamps(void)
 {
 	const uint32_t count = 500;
 	const struct vmt_exit_codes *codes = vmt_exit_codes();
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct rec_buf buf = { 0 }, io = { 0 };
@@ -605,7 +605,7 @@ static void test_timestamps(void)
 	rec_buf_free(&io);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* The guest kernel's GS base (per-CPU area) in these tests' vCPUs. */
@@ -613,14 +613,14 @@ static void test_timestamps(void)
 #define GS_B 0xffff888007e40000ULL
 #define TASK_MAGIC 0xffff888001230000ULL
 
-static int set_slot(struct vmt_client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
+static int set_slot(struct client *c, uint32_t vm_id, uint32_t vcpu, uint64_t gs,
 		    uint64_t hva)
 {
-	struct vmt_task_slot slot = {
+	struct client_task_slot slot = {
 		.vm_id = vm_id, .vcpu = vcpu, .gs_base = gs, .hva = hva,
 	};
 
-	return vmt_client_set_task_slot(c, &slot);
+	return client_set_task_slot(c, &slot);
 }
 
 static void vcpu_set_gs_base(struct kvm_vcpu *vcpu, uint64_t gs)
@@ -650,7 +650,7 @@ static void run_outs_with_word(struct kvm_vcpu *vcpu, uint64_t gs, uint32_t coun
 
 /* Start a session in which @vcpu's VM is known to the module (it has run
  * once, with GS base GS_A): its id. */
-static uint32_t start_with_vm(struct vmt_client *c, const struct vmt_start_config *cfg,
+static uint32_t start_with_vm(struct client *c, const struct client_start_config *cfg,
 			      struct kvm_vcpu *vcpu)
 {
 	struct rec_buf buf = { 0 };
@@ -710,8 +710,8 @@ static void assert_no_task(const struct vmtrace_record *io, size_t n, uint64_t g
 static void test_task_slot(void)
 {
 	const uint32_t count = 300;
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open(), *other = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open(), *other = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	uint64_t out_rip = vm_code_va(vm, guest_port_writes_out);
@@ -800,8 +800,8 @@ static void test_task_slot(void)
 	munmap(untouched, 4096);
 	free(io);
 	vm_free(vm);
-	vmt_client_close(other);
-	vmt_client_close(c);
+	client_close(other);
+	client_close(c);
 }
 
 /*
@@ -816,13 +816,13 @@ static void test_task_slot(void)
 static void test_sample_tid(void)
 {
 	const uint64_t direct_map = 0xffff888000000000ULL, pid_offset = 0x9a8;
-	struct vmt_start_config cfg = { .sample_hz = 1000 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .sample_hz = 1000 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	uint64_t page = vm_alloc_pages(vm, 1), hva;
 	static volatile uint64_t word __attribute__((aligned(8)));
-	struct vmt_task_slot slot = { .vcpu = 0, .gs_base = GS_A, .tid = true,
+	struct client_task_slot slot = { .vcpu = 0, .gs_base = GS_A, .tid = true,
 				      .direct_map = direct_map, .pid_offset = pid_offset };
 	struct rec_buf buf = { 0 };
 	size_t samples = 0, exits = 0;
@@ -835,7 +835,7 @@ static void test_sample_tid(void)
 	vm_id = start_with_vm(c, &cfg, vcpu);
 	slot.vm_id = vm_id;
 	slot.hva = hva;
-	TEST_ASSERT_EQ(vmt_client_set_task_slot(c, &slot), 0);
+	TEST_ASSERT_EQ(client_set_task_slot(c, &slot), 0);
 
 	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
 	vcpu_set_interrupt_flag(vcpu);
@@ -886,7 +886,7 @@ static void test_sample_tid(void)
 	TEST_ASSERT(samples >= 10, "only %zu samples", samples);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static const struct tap_test tests[] = {

@@ -93,23 +93,23 @@ static unsigned long cmdline_possible_cpus(void)
 static void test_nr_cpus(void)
 {
 	static uint32_t cpus[MAX_CPUS];
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 	unsigned long wanted = cmdline_possible_cpus();
 	uint32_t n = possible_cpus(cpus);
-	struct vmt_status st;
+	struct client_status st;
 
 	test_diag("%u possible CPUs, %ld online", n, sysconf(_SC_NPROCESSORS_ONLN));
 	if (wanted)
 		TEST_ASSERT(n == wanted, "possible_cpus=%lu given, %u possible", wanted, n);
-	TEST_ASSERT_EQ(vmt_client_status(c, &st), 0);
+	TEST_ASSERT_EQ(client_status(c, &st), 0);
 	TEST_ASSERT_EQ(st.nr_cpus, n);
 	TEST_ASSERT_EQ(st.state, VMTRACE_STATE_IDLE);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* The sum of @cpus[@n] as GET_STATUS gives it (ring_bytes aside). */
-static void sum_cpus(const struct vmt_cpu_status *cpus, size_t n,
-		     struct vmt_cpu_status *sum)
+static void sum_cpus(const struct client_cpu_status *cpus, size_t n,
+		     struct client_cpu_status *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (size_t i = 0; i < n; i++) {
@@ -134,22 +134,22 @@ static void test_cpu_figures(void)
 {
 	static uint32_t possible[MAX_CPUS];
 	static bool online[MAX_CPUS], present[MAX_CPUS];
-	struct vmt_start_config cfg = { .ring_size = RING_SIZE, .flags = VMTRACE_CFG_F_COST };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .ring_size = RING_SIZE, .flags = VMTRACE_CFG_F_COST };
+	struct client *c = vmt_open();
 	uint32_t n = possible_cpus(possible);
-	struct vmt_cpu_status *cpus, sum;
+	struct client_cpu_status *cpus, sum;
 	struct rec_buf buf = { 0 };
-	struct vmt_status st;
+	struct client_status st;
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	size_t nr, markers = 0;
 	int err;
 
-	err = vmt_client_get_cpus(c, &cpus, &nr);
+	err = client_get_cpus(c, &cpus, &nr);
 	TEST_ASSERT(err == -ENOENT, "GET_CPUS without a session: %d", err);
 	/* 6.1 gives a dump's start no extended ack to fill. */
-	TEST_ASSERT(!*vmt_client_error(c) || strstr(vmt_client_error(c), "no vmtrace session"),
-		    "message '%s'", vmt_client_error(c));
+	TEST_ASSERT(!*client_error(c) || strstr(client_error(c), "no vmtrace session"),
+		    "message '%s'", client_error(c));
 
 	vm = vm_create();
 	vcpu = vm_vcpu_add(vm);
@@ -167,11 +167,11 @@ static void test_cpu_figures(void)
 	for (size_t i = 0; i < buf.n; i++)
 		markers += buf.recs[i].kind == VMTRACE_KIND_LOST;
 
-	err = vmt_client_get_cpus(c, &cpus, &nr);
-	TEST_ASSERT(!err, "GET_CPUS: %s (%s)", strerror(-err), vmt_client_error(c));
+	err = client_get_cpus(c, &cpus, &nr);
+	TEST_ASSERT(!err, "GET_CPUS: %s (%s)", strerror(-err), client_error(c));
 	TEST_ASSERT(nr == n, "GET_CPUS: %zu CPUs, %u possible", nr, n);
 	for (size_t i = 0; i < nr; i++) {
-		const struct vmt_cpu_status *cs = &cpus[i];
+		const struct client_cpu_status *cs = &cpus[i];
 		uint64_t lost = 0;
 
 		TEST_ASSERT(cs->cpu == possible[i], "entry %zu: CPU %u, expected %u", i,
@@ -194,7 +194,7 @@ static void test_cpu_figures(void)
 	}
 
 	sum_cpus(cpus, nr, &sum);
-	TEST_ASSERT_EQ(vmt_client_status(c, &st), 0);
+	TEST_ASSERT_EQ(client_status(c, &st), 0);
 	TEST_ASSERT_EQ(st.state, VMTRACE_STATE_STOPPED);
 	TEST_ASSERT_EQ(st.nr_cpus, n);
 	TEST_ASSERT_EQ(st.totals.produced, sum.produced);
@@ -216,7 +216,7 @@ static void test_cpu_figures(void)
 	free(cpus);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Run `vmtrace-collect status` to the end; its stdout in a malloc'd string. */
@@ -270,10 +270,10 @@ static void test_status_command(void)
 	static const char header[] = " cpu     produced      drained       queued"
 		"    ring_full       nested     vm_table host_samples\n";
 	static uint32_t possible[MAX_CPUS];
-	struct vmt_start_config cfg = { .ring_size = RING_SIZE };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .ring_size = RING_SIZE };
+	struct client *c = vmt_open();
 	uint32_t n = possible_cpus(possible);
-	struct vmt_cpu_status *cpus;
+	struct client_cpu_status *cpus;
 	struct rec_buf buf = { 0 };
 	char *out, *line, *save, expect[256];
 	size_t nr, row = 0;
@@ -289,7 +289,7 @@ static void test_status_command(void)
 
 	vmt_start(c, &cfg);
 	vmt_stop_drain(c, &buf);
-	TEST_ASSERT_EQ(vmt_client_get_cpus(c, &cpus, &nr), 0);
+	TEST_ASSERT_EQ(client_get_cpus(c, &cpus, &nr), 0);
 	TEST_ASSERT_EQ(nr, n);
 	out = collect_status(&status);
 	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "status %d", status);
@@ -320,7 +320,7 @@ static void test_status_command(void)
 	free(out);
 	free(cpus);
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /*
@@ -331,10 +331,10 @@ static void test_status_command(void)
  */
 static void test_dump_cut_short(void)
 {
-	struct vmt_start_config cfg = { .ring_size = RING_SIZE };
-	struct vmt_client *owner = vmt_open(), *c = vmt_open();
+	struct client_start_config cfg = { .ring_size = RING_SIZE };
+	struct client *owner = vmt_open(), *c = vmt_open();
 	struct rec_buf buf = { 0 };
-	struct vmt_cpu_status *cpus;
+	struct client_cpu_status *cpus;
 	struct nl_sock *sock;
 	struct sockaddr_nl peer;
 	unsigned char *data;
@@ -345,7 +345,7 @@ static void test_dump_cut_short(void)
 
 	vmt_start(owner, &cfg);
 	vmt_stop_drain(owner, &buf);
-	TEST_ASSERT_EQ(vmt_client_get_cpus(c, &cpus, &nr), 0);
+	TEST_ASSERT_EQ(client_get_cpus(c, &cpus, &nr), 0);
 	free(cpus);
 
 	/* The dump's messages are up to 32 KiB; the first one page. */
@@ -394,11 +394,11 @@ static void test_dump_cut_short(void)
 			if (seen * 3 > nr) {
 				nl_socket_free(sock);
 				rec_buf_free(&buf);
-				vmt_client_close(owner);
-				vmt_client_close(c);
+				client_close(owner);
+				client_close(c);
 				tap_skip("%zu CPUs: the dump is too short to cut", nr);
 			}
-			vmt_client_close(owner);
+			client_close(owner);
 			owner = NULL;
 		}
 	}
@@ -406,10 +406,10 @@ static void test_dump_cut_short(void)
 		  intr ? " flagged NLM_F_DUMP_INTR" : "");
 	TEST_ASSERT(seen < nr, "all %zu CPUs came", seen);
 	TEST_ASSERT(intr, "the end of the cut dump is not flagged NLM_F_DUMP_INTR");
-	TEST_ASSERT_EQ(vmt_client_get_cpus(c, &cpus, &nr), -ENOENT);
+	TEST_ASSERT_EQ(client_get_cpus(c, &cpus, &nr), -ENOENT);
 	nl_socket_free(sock);
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* A vCPU spinning in guest code on its own thread, pinned to a CPU. */
@@ -466,9 +466,9 @@ static size_t count_on_cpu(const struct rec_buf *buf, uint8_t kind, uint32_t vm_
 static void test_isolated_not_sampled(void)
 {
 	static bool isolated[MAX_CPUS], online[MAX_CPUS];
-	struct vmt_start_config cfg = { .ring_size = 1u << 20, .sample_hz = 1000 };
+	struct client_start_config cfg = { .ring_size = 1u << 20, .sample_hz = 1000 };
 	struct spinner sp = { .cpu = 1, .on_cpu = -1 };
-	struct vmt_client *c;
+	struct client *c;
 	uint32_t id = 0;
 
 	read_cpu_list("isolated", isolated);
@@ -487,7 +487,7 @@ static void test_isolated_not_sampled(void)
 
 	for (int pass = 0; pass < 2; pass++) {
 		struct rec_buf buf = { 0 };
-		struct vmt_cpu_status *cpus;
+		struct client_cpu_status *cpus;
 		uint64_t host_samples_1 = UINT64_MAX;
 		size_t nr, samples_1, samples_0, exits_1;
 
@@ -495,7 +495,7 @@ static void test_isolated_not_sampled(void)
 		vmt_start(c, &cfg);
 		usleep(500000);
 		vmt_stop_drain(c, &buf);
-		TEST_ASSERT_EQ(vmt_client_get_cpus(c, &cpus, &nr), 0);
+		TEST_ASSERT_EQ(client_get_cpus(c, &cpus, &nr), 0);
 		for (size_t i = 0; i < nr; i++)
 			if (cpus[i].cpu == 1)
 				host_samples_1 = cpus[i].host_samples;
@@ -526,7 +526,7 @@ static void test_isolated_not_sampled(void)
 	sp.stop = true;
 	pthread_join(sp.thread, NULL);
 	vm_free(sp.vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static const struct tap_test tests[] = {

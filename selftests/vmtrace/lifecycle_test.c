@@ -159,16 +159,16 @@ static void run_exits(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint32_t count)
 }
 
 /* Whether GET_VMS lists a VM of process @pid. */
-static bool vm_listed(struct vmt_client *c, uint32_t pid)
+static bool vm_listed(struct client *c, uint32_t pid)
 {
-	struct vmt_vm_info *info;
+	struct client_vm_info *info;
 	bool found = false;
 	size_t nr;
 
-	TEST_ASSERT(!vmt_client_get_vms(c, &info, &nr), "GET_VMS");
+	TEST_ASSERT(!client_get_vms(c, &info, &nr), "GET_VMS");
 	for (size_t i = 0; i < nr; i++)
 		found |= info[i].pid == pid;
-	vmt_vms_free(info, nr);
+	client_vms_free(info, nr);
 	return found;
 }
 
@@ -176,12 +176,12 @@ static bool vm_listed(struct vmt_client *c, uint32_t pid)
  * last exit, it leaves GET_VMS, and a VM created later gets a new id. */
 static void test_vm_gone(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct kvm_vm *vm1 = vm_create(), *vm2;
 	struct kvm_vcpu *vcpu;
 	struct rec_buf buf = { 0 };
-	struct vmt_vm_info *info;
+	struct client_vm_info *info;
 	uint64_t last_exit = 0, gone_tsc = 0;
 	uint32_t id1, id2;
 	size_t nr;
@@ -214,17 +214,17 @@ static void test_vm_gone(void)
 	}
 	TEST_ASSERT(gone_tsc > last_exit, "VM_GONE before the VM's last exit");
 
-	TEST_ASSERT(!vmt_client_get_vms(c, &info, &nr), "GET_VMS");
+	TEST_ASSERT(!client_get_vms(c, &info, &nr), "GET_VMS");
 	for (size_t i = 0; i < nr; i++)
 		TEST_ASSERT(info[i].id != id1, "the destroyed VM is still listed");
 	for (size_t i = 0; i < nr && id2; i++)
 		if (info[i].id == id2)
 			id2 = 0;
 	TEST_ASSERT(!id2, "the live VM is not listed");
-	vmt_vms_free(info, nr);
+	client_vms_free(info, nr);
 	rec_buf_free(&buf);
 	vm_free(vm2);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* rmmod while a collector drains an exit storm: the unload completes, the
@@ -243,14 +243,14 @@ static void test_rmmod_during_storm(void)
 	pid = fork();
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
-		struct vmt_start_config cfg = { .sample_hz = 1000 };
-		struct vmt_client *c = vmt_open();
+		struct client_start_config cfg = { .sample_hz = 1000 };
+		struct client *c = vmt_open();
 		long n;
 
 		vmt_start(c, &cfg);
 		TEST_ASSERT_EQ(write(pipefd[1], "r", 1), 1);
 		do
-			n = vmt_client_read(c, NULL, NULL);
+			n = client_read(c, NULL, NULL);
 		while (n >= 0);
 		/*
 		 * The family went away under us: an error, not a hang.  Mostly
@@ -279,10 +279,10 @@ static void test_rmmod_during_storm(void)
 /* Loaded while a VM already runs: the VM is picked up at its next entry. */
 static void test_load_with_vm_running(void)
 {
-	struct vmt_start_config cfg = { 0 };
+	struct client_start_config cfg = { 0 };
 	struct rec_buf buf = { 0 };
 	struct storm storm;
-	struct vmt_client *c;
+	struct client *c;
 	uint32_t id;
 
 	unload("vmtrace");
@@ -299,7 +299,7 @@ static void test_load_with_vm_running(void)
 	TEST_ASSERT(count_exits(&buf, id, vmt_exit_codes()->io) > 10, "%zu IO exits",
 		    count_exits(&buf, id, vmt_exit_codes()->io));
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* The vendor module unloaded and loaded again under a running session:
@@ -307,8 +307,8 @@ static void test_load_with_vm_running(void)
 static void test_vendor_module_reload(void)
 {
 	const char *vendor = vmt_exit_codes()->io == 0x7b ? "kvm_amd" : "kvm_intel";
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct rec_buf buf = { 0 };
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
@@ -323,7 +323,7 @@ static void test_vendor_module_reload(void)
 	TEST_ASSERT_EQ(count_exits(&buf, 0, vmt_exit_codes()->io), 100);
 	rec_buf_free(&buf);
 	vm_free(vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Sessions started and stopped 200 times under a running guest (each
@@ -332,8 +332,8 @@ static void test_vendor_module_reload(void)
  * drained + lost; the guest keeps running throughout. */
 static void test_session_churn(void)
 {
-	struct vmt_start_config cfg = { .sample_hz = 1000 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .sample_hz = 1000 };
+	struct client *c = vmt_open();
 	struct storm storm;
 	struct vmt_totals t;
 	uint64_t before;
@@ -357,7 +357,7 @@ static void test_session_churn(void)
 		usleep(100000);
 	TEST_ASSERT(storm.exits > before, "the guest stopped running");
 	storm_stop(&storm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* With no module, the collector says so in one line and exits 1. */
@@ -453,8 +453,8 @@ static bool path_exists(const char *path)
 static void test_destroyed_in_close(void)
 {
 	const char *vendor = vmt_exit_codes()->io == 0x7b ? "kvm_amd" : "kvm_intel";
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct rec_buf buf = { 0 };
 	struct kvm_vm *held = hold_static_keys();
 	long refs = module_refcnt(vendor);
@@ -501,7 +501,7 @@ static void test_destroyed_in_close(void)
 	}
 	vm_free(held);
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* VM create/destroy storm: STORM_THREADS threads each make, run and close
@@ -585,8 +585,8 @@ static int cmp_u32(const void *a, const void *b)
 static void test_vm_storm(void)
 {
 	const size_t total = STORM_THREADS * STORM_VMS;
-	struct vmt_start_config cfg = { .ring_size = 8 << 20 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .ring_size = 8 << 20 };
+	struct client *c = vmt_open();
 	pthread_t threads[STORM_THREADS];
 	struct rec_buf buf = { 0 };
 	struct vmt_totals t;
@@ -625,7 +625,7 @@ static void test_vm_storm(void)
 	vm_free(held);
 	free(ids);
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static int online_cpus(void)
@@ -641,11 +641,11 @@ static int online_cpus(void)
 static void test_ring_cap(void)
 {
 	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 16;
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	int cpus = online_cpus();
 	uint32_t size = 4096;
-	struct vmt_status st;
+	struct client_status st;
 	int err;
 
 	/* The smallest ring size over the cap, and the largest within it. */
@@ -654,19 +654,19 @@ static void test_ring_cap(void)
 	TEST_ASSERT(size <= VMTRACE_RING_SIZE_MAX, "cap %llu too large to test",
 		    (unsigned long long)cap);
 	cfg.ring_size = size;
-	err = vmt_client_start(c, &cfg);
+	err = client_start(c, &cfg);
 	TEST_ASSERT_EQ(err, -ENOSPC);
-	TEST_ASSERT(strstr(vmt_client_error(c), "max_ring_mb"), "message '%s'",
-		    vmt_client_error(c));
-	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	TEST_ASSERT(strstr(client_error(c), "max_ring_mb"), "message '%s'",
+		    client_error(c));
+	TEST_ASSERT(!client_status(c, &st), "GET_STATUS");
 	TEST_ASSERT_EQ(st.state, VMTRACE_STATE_IDLE);
 	/* sysinfo's totalram is the kernel's totalram_pages, in bytes. */
 	TEST_ASSERT_EQ(st.ring_cap, cap);
 	cfg.ring_size = size / 2;
-	TEST_ASSERT(!vmt_client_start(c, &cfg), "START at %u bytes: %s", size / 2,
-		    vmt_client_error(c));
-	TEST_ASSERT(!vmt_client_stop(c), "STOP");
-	vmt_client_close(c);
+	TEST_ASSERT(!client_start(c, &cfg), "START at %u bytes: %s", size / 2,
+		    client_error(c));
+	TEST_ASSERT(!client_stop(c), "STOP");
+	client_close(c);
 
 	/*
 	 * 1 MiB: rings of 1 MiB in all fit (512 KiB ones on 2 CPUs), rings of
@@ -675,17 +675,17 @@ static void test_ring_cap(void)
 	 */
 	set_param("max_ring_mb", "1");
 	c = vmt_open();
-	TEST_ASSERT(!vmt_client_status(c, &st), "GET_STATUS");
+	TEST_ASSERT(!client_status(c, &st), "GET_STATUS");
 	TEST_ASSERT_EQ(st.ring_cap, 1 << 20);
 	cfg.ring_size = (1 << 20) / cpus;
-	TEST_ASSERT(!vmt_client_start(c, &cfg), "START within max_ring_mb=1: %s",
-		    vmt_client_error(c));
-	TEST_ASSERT(!vmt_client_stop(c), "STOP");
+	TEST_ASSERT(!client_start(c, &cfg), "START within max_ring_mb=1: %s",
+		    client_error(c));
+	TEST_ASSERT(!client_stop(c), "STOP");
 	cfg.ring_size = (2 << 20) / cpus;
-	err = vmt_client_start(c, &cfg);
+	err = client_start(c, &cfg);
 	set_param("max_ring_mb", "0");
 	TEST_ASSERT_EQ(err, -ENOSPC);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static void set_cpu_online(int cpu, bool online)
@@ -752,8 +752,8 @@ static size_t samples_on(const struct rec_buf *buf, uint32_t vm_id, int cpu, uin
  */
 static void test_cpu_hotplug(void)
 {
-	struct vmt_start_config cfg = { .sample_hz = 1000 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { .sample_hz = 1000 };
+	struct client *c = vmt_open();
 	struct spinner sp = { 0 };
 	struct vmt_totals t;
 	uint32_t id;
@@ -811,7 +811,7 @@ static void test_cpu_hotplug(void)
 	sp.stop = true;
 	pthread_join(sp.thread, NULL);
 	vm_free(sp.vm);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /*
@@ -823,10 +823,10 @@ static void test_cpu_hotplug(void)
  */
 static void test_layout_check_failed(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct rec_buf buf = { 0 };
-	struct vmt_vm_info *info;
+	struct client_vm_info *info;
 	struct kvm_vm *bad, *good;
 	struct kvm_vcpu *vcpu;
 	uint32_t bad_id, good_id, flags = 0;
@@ -838,11 +838,11 @@ static void test_layout_check_failed(void)
 	vcpu = vm_vcpu_add(bad);
 	run_exits(bad, vcpu, 20);
 	set_param("fail_layout_check", "0");
-	TEST_ASSERT(!vmt_client_get_vms(c, &info, &nr), "GET_VMS");
+	TEST_ASSERT(!client_get_vms(c, &info, &nr), "GET_VMS");
 	for (size_t i = 0; i < nr; i++)
 		if (info[i].pid == (uint32_t)getpid())
 			flags |= info[i].flags;
-	vmt_vms_free(info, nr);
+	client_vms_free(info, nr);
 	TEST_ASSERT(flags & VMTRACE_VM_F_NO_STATE, "GET_VMS flags 0x%x", flags);
 	good = vm_create();
 	vcpu = vm_vcpu_add(good);
@@ -879,7 +879,7 @@ static void test_layout_check_failed(void)
 	rec_buf_free(&buf);
 	vm_free(bad);
 	vm_free(good);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* The module declares no generic netlink family alias, so resolving the
@@ -922,9 +922,9 @@ static void test_no_autoload_alias(void)
 static void test_release_does_not_block(void)
 {
 	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE) / 16;
-	struct vmt_start_config cfg = { .ring_size = 4096 };
+	struct client_start_config cfg = { .ring_size = 4096 };
 	volatile uint64_t *shared;
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 	uint64_t inside;
 	int status;
 	pid_t pid;
@@ -941,30 +941,30 @@ static void test_release_does_not_block(void)
 	pid = fork();
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
-		struct vmt_client *other = vmt_open();
+		struct client *other = vmt_open();
 
 		while (!shared[2]) {
 			uint64_t before = shared[0];
 			int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
-			struct vmt_status st;
+			struct client_status st;
 
 			TEST_ASSERT_SYSCALL(fd, "socket");
 			close(fd);
 			if ((before & 1) && shared[0] == before)
 				shared[1]++;
 			before = shared[0];
-			TEST_ASSERT(!vmt_client_status(other, &st), "GET_STATUS");
+			TEST_ASSERT(!client_status(other, &st), "GET_STATUS");
 			if ((before & 1) && shared[0] == before)
 				shared[3]++;
 		}
-		vmt_client_close(other);
+		client_close(other);
 		_exit(0);
 	}
 	for (int i = 0; i < 20; i++) {
 		__atomic_fetch_add(&shared[0], 1, __ATOMIC_SEQ_CST);
-		TEST_ASSERT(!vmt_client_start(c, &cfg), "START: %s", vmt_client_error(c));
+		TEST_ASSERT(!client_start(c, &cfg), "START: %s", client_error(c));
 		__atomic_fetch_add(&shared[0], 1, __ATOMIC_SEQ_CST);
-		TEST_ASSERT(!vmt_client_stop(c), "STOP");
+		TEST_ASSERT(!client_stop(c), "STOP");
 	}
 	shared[2] = 1;
 	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -976,7 +976,7 @@ static void test_release_does_not_block(void)
 	TEST_ASSERT(shared[3] >= 20, "only %llu GET_STATUS inside a START",
 		    (unsigned long long)shared[3]);
 	munmap((void *)shared, 4096);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Lines of the kernel log that contain @needle. */
@@ -1040,9 +1040,9 @@ static void test_layout_refused_at_load(void)
  */
 static void test_layout_changed_under_us(void)
 {
-	struct vmt_start_config cfg = { 0 };
+	struct client_start_config cfg = { 0 };
 	struct rec_buf buf = { 0 };
-	struct vmt_client *c;
+	struct client *c;
 	struct kvm_vm *vm;
 	struct kvm_vcpu *vcpu;
 	uint32_t bad, good;
@@ -1089,7 +1089,7 @@ static void test_layout_changed_under_us(void)
 	TEST_ASSERT_EQ(count_exits(&buf, good, vmt_exit_codes()->io), 10);
 	vm_free(vm);
 	rec_buf_free(&buf);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static const struct tap_test tests[] = {

@@ -48,19 +48,19 @@ static void config_nest(struct attrs *out, const struct attrs *inner)
 		 inner->len);
 }
 
-static uint32_t vmt_state(struct vmt_client *c)
+static uint32_t vmt_state(struct client *c)
 {
-	struct vmt_status st;
-	int err = vmt_client_status(c, &st);
+	struct client_status st;
+	int err = client_status(c, &st);
 
 	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
 	return st.state;
 }
 
 /* A session with a guest's 100 port writes records exactly 100 IO exits. */
-static void assert_module_records(struct vmt_client *c)
+static void assert_module_records(struct client *c)
 {
-	struct vmt_start_config cfg = { 0 };
+	struct client_start_config cfg = { 0 };
 	struct kvm_vm *vm = vm_create();
 	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
 	struct rec_buf buf = { 0 };
@@ -79,18 +79,18 @@ static void assert_module_records(struct vmt_client *c)
 
 static void test_unknown_commands(void)
 {
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, 99, 0, NULL, 0), -EOPNOTSUPP);
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_UNSPEC, 0, NULL, 0), -EOPNOTSUPP);
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_MAX + 1, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(client_send_raw(c, 99, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_UNSPEC, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_MAX + 1, 0, NULL, 0), -EOPNOTSUPP);
 	/* READ, GET_VMS and GET_CPUS are dumps only; GET_STATUS has no dump. */
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_VMS, 0, NULL, 0), -EOPNOTSUPP);
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_CPUS, 0, NULL, 0), -EOPNOTSUPP);
-	TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0x300, NULL, 0),
+	TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_GET_VMS, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_GET_CPUS, 0, NULL, 0), -EOPNOTSUPP);
+	TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0x300, NULL, 0),
 		       -EOPNOTSUPP);
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 struct bad_config {
@@ -118,7 +118,7 @@ static void test_bad_config(void)
 		{ "unknown config attribute", VMTRACE_CFG_A_MAX + 1, 4, 1, NULL },
 		{ "attribute type 0", VMTRACE_CFG_A_UNSPEC, 4, 1, NULL },
 	};
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct attrs inner = { .len = 0 }, msg = { .len = 0 };
@@ -129,13 +129,13 @@ static void test_bad_config(void)
 			payload[k] = cases[i].value;
 		attr_put(&inner, cases[i].type, payload, cases[i].len);
 		config_nest(&msg, &inner);
-		err = vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len);
+		err = client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len);
 		TEST_ASSERT(err == -EINVAL, "%s: got %d (%s), expected -EINVAL", cases[i].what,
-			    err, vmt_client_error(c));
-		TEST_ASSERT(*vmt_client_error(c), "%s: no extack message", cases[i].what);
+			    err, client_error(c));
+		TEST_ASSERT(*client_error(c), "%s: no extack message", cases[i].what);
 		if (cases[i].extack)
-			TEST_ASSERT(strstr(vmt_client_error(c), cases[i].extack),
-				    "%s: message '%s'", cases[i].what, vmt_client_error(c));
+			TEST_ASSERT(strstr(client_error(c), cases[i].extack),
+				    "%s: message '%s'", cases[i].what, client_error(c));
 		TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
 	}
 
@@ -145,27 +145,27 @@ static void test_bad_config(void)
 		struct attrs msg = { .len = 0 };
 
 		attr_put(&msg, VMTRACE_A_VERSION, "1.0", 4);
-		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
+		TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
 			       -EINVAL);
 		msg.len = 0;
 		attr_put_u32(&msg, VMTRACE_A_CONFIG, 1);
-		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
+		TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_START, 0, msg.buf, msg.len),
 			       -EINVAL);
 		msg.len = 0;
 		attr_put_u32(&msg, VMTRACE_A_STATE, 1);
 		((uint16_t *)msg.buf)[0] = 200;		/* nla_len beyond the end */
-		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0, msg.buf, msg.len),
+		TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_GET_STATUS, 0, msg.buf, msg.len),
 			       -EINVAL);
 		msg.len = 0;
 		attr_put_u32(&msg, VMTRACE_A_MAX + 5, 1);
-		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_STOP, 0, msg.buf, msg.len),
+		TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_STOP, 0, msg.buf, msg.len),
 			       -EINVAL);
-		TEST_ASSERT_EQ(vmt_client_send_raw(c, VMTRACE_CMD_READ, 0x300, msg.buf, msg.len),
+		TEST_ASSERT_EQ(client_send_raw(c, VMTRACE_CMD_READ, 0x300, msg.buf, msg.len),
 			       -EINVAL);
 	}
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
 	assert_module_records(c);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /*
@@ -175,8 +175,8 @@ static void test_bad_config(void)
  */
 static void test_bad_task_slot(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *c = vmt_open();
 	struct {
 		const char *what;
 		int members;		/* bit i: put member i (VM id, vCPU, GS, HVA,
@@ -222,21 +222,21 @@ static void test_bad_task_slot(void)
 			attr_put_u32(&msg, VMTRACE_A_TASK_SLOT, 1);
 		else if (cases[i].members)
 			attr_put(&msg, VMTRACE_A_TASK_SLOT | (1 << 15), inner.buf, inner.len);
-		err = vmt_client_send_raw(c, VMTRACE_CMD_SET_TASK_SLOT, 0, msg.buf, msg.len);
+		err = client_send_raw(c, VMTRACE_CMD_SET_TASK_SLOT, 0, msg.buf, msg.len);
 		TEST_ASSERT(err == -EINVAL, "%s: got %d (%s), expected -EINVAL", cases[i].what,
-			    err, vmt_client_error(c));
-		TEST_ASSERT(*vmt_client_error(c), "%s: no extack message", cases[i].what);
+			    err, client_error(c));
+		TEST_ASSERT(*client_error(c), "%s: no extack message", cases[i].what);
 	}
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_RUNNING);
-	TEST_ASSERT_EQ(vmt_client_stop(c), 0);
+	TEST_ASSERT_EQ(client_stop(c), 0);
 	assert_module_records(c);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* One random request: random bytes, half of them shaped like an attribute
  * to get past the header, to a command taken in turn (so every order of
  * commands occurs: READ before START, STOP twice, ...). */
-static int random_request(struct vmt_client *c, unsigned int i, uint8_t *cmd)
+static int random_request(struct client *c, unsigned int i, uint8_t *cmd)
 {
 	static const uint8_t cmds[] = {
 		VMTRACE_CMD_GET_STATUS, VMTRACE_CMD_START, VMTRACE_CMD_STOP,
@@ -256,7 +256,7 @@ static int random_request(struct vmt_client *c, unsigned int i, uint8_t *cmd)
 		((uint16_t *)msg.buf)[0] = 4 + random() % (msg.len - 3);
 		((uint16_t *)msg.buf)[1] = random() % (VMTRACE_A_MAX + 2);
 	}
-	return vmt_client_send_raw(c, *cmd, flags, msg.buf, msg.len);
+	return client_send_raw(c, *cmd, flags, msg.buf, msg.len);
 }
 
 /* A number from the environment, or @def. */
@@ -278,7 +278,7 @@ static void test_random_bytes(void)
 	unsigned long total = env_ulong("VMT_FUZZ_REQUESTS", 3000);
 	unsigned long seed = env_ulong("VMT_FUZZ_SEED", 0x766d74);
 	unsigned long unpriv = total / 4, priv = total - unpriv;
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 	unsigned int accepted = 0, rejected = 0;
 	int status;
 	pid_t pid;
@@ -289,12 +289,12 @@ static void test_random_bytes(void)
 	pid = fork();
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
-		struct vmt_client *u;
+		struct client *u;
 
 		srandom(seed + 1);
 		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
 		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
-		TEST_ASSERT_EQ(vmt_client_open(&u), 0);
+		TEST_ASSERT_EQ(client_open(&u), 0);
 		for (unsigned long i = 0; i < unpriv; i++) {
 			int err = random_request(u, i, &cmd);
 
@@ -314,50 +314,50 @@ static void test_random_bytes(void)
 		}
 		accepted++;
 		if (cmd == VMTRACE_CMD_START)
-			TEST_ASSERT_EQ(vmt_client_stop(c), 0);
+			TEST_ASSERT_EQ(client_stop(c), 0);
 	}
 	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	TEST_ASSERT(WIFEXITED(status) && !WEXITSTATUS(status), "unprivileged child failed");
 	test_diag("random requests: %u accepted, %u rejected", accepted, rejected);
 	TEST_ASSERT(rejected > priv / 3, "only %u of %lu rejected", rejected, priv);
 	if (vmt_state(c) == VMTRACE_STATE_RUNNING)
-		vmt_client_stop(c);
+		client_stop(c);
 	assert_module_records(c);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* One session at a time, controlled and read by its owner only. */
 static void test_ownership(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *owner = vmt_open(), *other = vmt_open();
+	struct client_start_config cfg = { 0 };
+	struct client *owner = vmt_open(), *other = vmt_open();
 
-	TEST_ASSERT_EQ(vmt_client_stop(owner), -ENOENT);
+	TEST_ASSERT_EQ(client_stop(owner), -ENOENT);
 	vmt_start(owner, &cfg);
-	TEST_ASSERT_EQ(vmt_client_start(owner, &cfg), -EBUSY);
-	TEST_ASSERT(strstr(vmt_client_error(owner), "already running"), "message '%s'",
-		    vmt_client_error(owner));
-	TEST_ASSERT_EQ(vmt_client_start(other, &cfg), -EBUSY);
-	TEST_ASSERT_EQ(vmt_client_stop(other), -EPERM);
-	TEST_ASSERT_EQ(vmt_client_read(other, NULL, NULL), -EPERM);
+	TEST_ASSERT_EQ(client_start(owner, &cfg), -EBUSY);
+	TEST_ASSERT(strstr(client_error(owner), "already running"), "message '%s'",
+		    client_error(owner));
+	TEST_ASSERT_EQ(client_start(other, &cfg), -EBUSY);
+	TEST_ASSERT_EQ(client_stop(other), -EPERM);
+	TEST_ASSERT_EQ(client_read(other, NULL, NULL), -EPERM);
 	TEST_ASSERT_EQ(vmt_state(other), VMTRACE_STATE_RUNNING);
-	TEST_ASSERT_EQ(vmt_client_stop(owner), 0);
-	TEST_ASSERT_EQ(vmt_client_stop(owner), -ENOENT);
+	TEST_ASSERT_EQ(client_stop(owner), 0);
+	TEST_ASSERT_EQ(client_stop(owner), -ENOENT);
 	TEST_ASSERT_EQ(vmt_state(other), VMTRACE_STATE_STOPPED);
 	/* A new session from another socket replaces a stopped one. */
 	vmt_start(other, &cfg);
-	TEST_ASSERT_EQ(vmt_client_read(owner, NULL, NULL), -EPERM);
-	TEST_ASSERT_EQ(vmt_client_stop(other), 0);
-	vmt_client_close(owner);
-	vmt_client_close(other);
+	TEST_ASSERT_EQ(client_read(owner, NULL, NULL), -EPERM);
+	TEST_ASSERT_EQ(client_stop(other), 0);
+	client_close(owner);
+	client_close(other);
 }
 
 /* A collector that dies mid-session (killed while draining an exit storm)
  * leaves the module ready for the next START. */
 static void test_collector_dies(void)
 {
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_client *c;
+	struct client_start_config cfg = { 0 };
+	struct client *c;
 	int pipefd[2], status;
 	char ready;
 	pid_t pid;
@@ -377,27 +377,27 @@ static void test_collector_dies(void)
 		for (;;) {
 			for (int i = 0; i < 100; i++)
 				vcpu_run(vcpu);
-			vmt_client_read(c, NULL, NULL);
+			client_read(c, NULL, NULL);
 		}
 	}
 	TEST_ASSERT_EQ(read(pipefd[0], &ready, 1), 1);
 	usleep(300000);
 	c = vmt_open();
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_RUNNING);
-	TEST_ASSERT_EQ(vmt_client_start(c, &cfg), -EBUSY);
+	TEST_ASSERT_EQ(client_start(c, &cfg), -EBUSY);
 	kill(pid, SIGKILL);
 	TEST_ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	TEST_ASSERT(WIFSIGNALED(status), "the child collector was not killed");
 	TEST_ASSERT_EQ(vmt_state(c), VMTRACE_STATE_IDLE);
 	assert_module_records(c);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 /* Without CAP_SYS_ADMIN every command is refused and nothing changes;
  * the collector says why in one line and exits 1. */
 static void test_unprivileged(void)
 {
-	struct vmt_client *c = vmt_open();
+	struct client *c = vmt_open();
 	int status, out[2];
 	char msg[512] = "";
 	ssize_t n;
@@ -406,21 +406,21 @@ static void test_unprivileged(void)
 	pid = fork();
 	TEST_ASSERT_SYSCALL(pid, "fork");
 	if (!pid) {
-		struct vmt_start_config cfg = { 0 };
-		struct vmt_cpu_status *cpus;
-		struct vmt_status st;
-		struct vmt_client *u;
+		struct client_start_config cfg = { 0 };
+		struct client_cpu_status *cpus;
+		struct client_status st;
+		struct client *u;
 		size_t nr;
 
 		TEST_ASSERT_SYSCALL(setresgid(65534, 65534, 65534), "setresgid");
 		TEST_ASSERT_SYSCALL(setresuid(65534, 65534, 65534), "setresuid");
-		TEST_ASSERT_EQ(vmt_client_open(&u), 0);
-		TEST_ASSERT_EQ(vmt_client_status(u, &st), -EPERM);
-		TEST_ASSERT_EQ(vmt_client_get_cpus(u, &cpus, &nr), -EPERM);
-		TEST_ASSERT_EQ(vmt_client_start(u, &cfg), -EPERM);
-		TEST_ASSERT_EQ(vmt_client_stop(u), -EPERM);
-		TEST_ASSERT_EQ(vmt_client_read(u, NULL, NULL), -EPERM);
-		TEST_ASSERT_EQ(vmt_client_send_raw(u, VMTRACE_CMD_GET_VMS, 0x300, NULL, 0),
+		TEST_ASSERT_EQ(client_open(&u), 0);
+		TEST_ASSERT_EQ(client_status(u, &st), -EPERM);
+		TEST_ASSERT_EQ(client_get_cpus(u, &cpus, &nr), -EPERM);
+		TEST_ASSERT_EQ(client_start(u, &cfg), -EPERM);
+		TEST_ASSERT_EQ(client_stop(u), -EPERM);
+		TEST_ASSERT_EQ(client_read(u, NULL, NULL), -EPERM);
+		TEST_ASSERT_EQ(client_send_raw(u, VMTRACE_CMD_GET_VMS, 0x300, NULL, 0),
 			       -EPERM);
 		exit(0);
 	}
@@ -453,7 +453,7 @@ static void test_unprivileged(void)
 	TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d: %s", status, msg);
 	TEST_ASSERT(strstr(msg, "CAP_SYS_ADMIN") && strchr(msg, '\n') == msg + n - 1,
 		    "not one clear line: '%s'", msg);
-	vmt_client_close(c);
+	client_close(c);
 }
 
 static const struct tap_test tests[] = {

@@ -29,41 +29,41 @@ const struct vmt_exit_codes *vmt_exit_codes(void)
 	return is_svm ? &svm : &vmx;
 }
 
-enum vmt_backend vmt_test_backend(void)
+enum client_backend vmt_test_backend(void)
 {
 	const char *name = getenv("SELFTEST_BACKEND");
-	enum vmt_backend backend;
+	enum client_backend backend;
 
 	if (!name || !*name)
-		return VMT_BACKEND_MODULE;
-	TEST_ASSERT(!vmt_backend_parse(name, &backend) && backend != VMT_BACKEND_AUTO,
+		return CLIENT_BACKEND_MODULE;
+	TEST_ASSERT(!client_backend_parse(name, &backend) && backend != CLIENT_BACKEND_AUTO,
 		    "SELFTEST_BACKEND=%s: module or bpf", name);
 	return backend;
 }
 
 void vmt_needs_module(const char *what)
 {
-	if (vmt_test_backend() != VMT_BACKEND_MODULE)
+	if (vmt_test_backend() != CLIENT_BACKEND_MODULE)
 		tap_skip("%s: not in the %s backend yet", what,
-			 vmt_backend_name(vmt_test_backend()));
+			 client_backend_name(vmt_test_backend()));
 }
 
-struct vmt_client *vmt_open(void)
+struct client *vmt_open(void)
 {
-	struct vmt_client *c;
+	struct client *c;
 	char why[256];
-	int err = vmt_client_open_backend(vmt_test_backend(), &c, why, sizeof(why));
+	int err = client_open_backend(vmt_test_backend(), &c, why, sizeof(why));
 
 	TEST_ASSERT(!err, "cannot open the %s backend: %s (%s)",
-		    vmt_backend_name(vmt_test_backend()), strerror(-err), why);
+		    client_backend_name(vmt_test_backend()), strerror(-err), why);
 	return c;
 }
 
-void vmt_start(struct vmt_client *c, const struct vmt_start_config *cfg)
+void vmt_start(struct client *c, const struct client_start_config *cfg)
 {
-	int err = vmt_client_start(c, cfg);
+	int err = client_start(c, cfg);
 
-	TEST_ASSERT(!err, "START: %s (%s)", strerror(-err), vmt_client_error(c));
+	TEST_ASSERT(!err, "START: %s (%s)", strerror(-err), client_error(c));
 }
 
 static int collect(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
@@ -86,18 +86,18 @@ static int collect(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
 	return 0;
 }
 
-void vmt_drain(struct vmt_client *c, struct rec_buf *buf)
+void vmt_drain(struct client *c, struct rec_buf *buf)
 {
-	long n = vmt_client_read(c, collect, buf);
+	long n = client_read(c, collect, buf);
 
-	TEST_ASSERT(n >= 0, "READ: %s (%s)", strerror(-n), vmt_client_error(c));
+	TEST_ASSERT(n >= 0, "READ: %s (%s)", strerror(-n), client_error(c));
 }
 
-void vmt_stop_drain(struct vmt_client *c, struct rec_buf *buf)
+void vmt_stop_drain(struct client *c, struct rec_buf *buf)
 {
-	int err = vmt_client_stop(c);
+	int err = client_stop(c);
 
-	TEST_ASSERT(!err, "STOP: %s (%s)", strerror(-err), vmt_client_error(c));
+	TEST_ASSERT(!err, "STOP: %s (%s)", strerror(-err), client_error(c));
 	vmt_drain(c, buf);
 }
 
@@ -107,10 +107,10 @@ void rec_buf_free(struct rec_buf *buf)
 	memset(buf, 0, sizeof(*buf));
 }
 
-void vmt_totals(struct vmt_client *c, struct vmt_totals *t)
+void vmt_totals(struct client *c, struct vmt_totals *t)
 {
-	struct vmt_status st;
-	int err = vmt_client_status(c, &st);
+	struct client_status st;
+	int err = client_status(c, &st);
 
 	TEST_ASSERT(!err, "GET_STATUS: %s", strerror(-err));
 	memset(t, 0, sizeof(*t));

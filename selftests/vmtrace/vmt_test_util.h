@@ -28,14 +28,14 @@ const struct vmt_exit_codes *vmt_exit_codes(void);
  * The backend the tests record with: SELFTEST_BACKEND=module (the
  * default) or bpf in the environment.
  */
-enum vmt_backend vmt_test_backend(void);
+enum client_backend vmt_test_backend(void);
 /* In a subtest: skip it unless the backend is the module (@what needs it). */
 void vmt_needs_module(const char *what);
-struct vmt_client *vmt_open(void);		/* the test backend; asserts */
-void vmt_start(struct vmt_client *c, const struct vmt_start_config *cfg);
+struct client *vmt_open(void);		/* the test backend; asserts */
+void vmt_start(struct client *c, const struct client_start_config *cfg);
 /* STOP, then READ everything left (with the final loss markers). */
-void vmt_stop_drain(struct vmt_client *c, struct rec_buf *buf);
-void vmt_drain(struct vmt_client *c, struct rec_buf *buf);
+void vmt_stop_drain(struct client *c, struct rec_buf *buf);
+void vmt_drain(struct client *c, struct rec_buf *buf);
 void rec_buf_free(struct rec_buf *buf);
 
 /* Totals over all CPUs from GET_STATUS. */
@@ -43,7 +43,7 @@ struct vmt_totals {
 	uint64_t produced, drained, lost, queued, host_samples;
 	uint64_t lost_cause[__VMTRACE_LOST_MAX];
 };
-void vmt_totals(struct vmt_client *c, struct vmt_totals *t);
+void vmt_totals(struct client *c, struct vmt_totals *t);
 
 /* The id the module gave the @nth VM (in time order, from 0) of process
  * @pid, from its VM_NEW record; 0 if there is none. */

@@ -2,7 +2,7 @@
 /*
  * The backends behind client.h, for client.c alone: the same few
  * operations, each backend with its own handle.  Their meaning is
- * client.h's vmt_client_* of the same name.
+ * client.h's client_* of the same name.
  */
 #ifndef VMT_CLIENT_BACKEND_H
 #define VMT_CLIENT_BACKEND_H
@@ -10,31 +10,31 @@
 #include "client/client.h"
 
 /* vmtrace.ko over generic netlink (genl.c). */
-struct vmt_genl;
-int vmt_genl_open(struct vmt_genl **out);
-void vmt_genl_close(struct vmt_genl *g);
-const char *vmt_genl_error(const struct vmt_genl *g);
-int vmt_genl_status(struct vmt_genl *g, struct vmt_status *st);
-int vmt_genl_get_cpus(struct vmt_genl *g, struct vmt_cpu_status **cpus, size_t *nr);
-int vmt_genl_start(struct vmt_genl *g, const struct vmt_start_config *cfg);
-int vmt_genl_stop(struct vmt_genl *g);
-int vmt_genl_set_task_slot(struct vmt_genl *g, const struct vmt_task_slot *s);
-long vmt_genl_read(struct vmt_genl *g, vmt_records_fn fn, void *arg);
-int vmt_genl_get_vms(struct vmt_genl *g, struct vmt_vm_info **vms, size_t *nr);
-int vmt_genl_send_raw(struct vmt_genl *g, uint8_t cmd, uint16_t flags,
+struct client_genl;
+int client_genl_open(struct client_genl **out);
+void client_genl_close(struct client_genl *g);
+const char *client_genl_error(const struct client_genl *g);
+int client_genl_status(struct client_genl *g, struct client_status *st);
+int client_genl_get_cpus(struct client_genl *g, struct client_cpu_status **cpus, size_t *nr);
+int client_genl_start(struct client_genl *g, const struct client_start_config *cfg);
+int client_genl_stop(struct client_genl *g);
+int client_genl_set_task_slot(struct client_genl *g, const struct client_task_slot *s);
+long client_genl_read(struct client_genl *g, client_records_fn fn, void *arg);
+int client_genl_get_vms(struct client_genl *g, struct client_vm_info **vms, size_t *nr);
+int client_genl_send_raw(struct client_genl *g, uint8_t cmd, uint16_t flags,
 		      const void *attrs, size_t len);
 
 /* BPF programs loaded through libbpf (bpf.c). */
-struct vmt_bpf;
-int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size);
-void vmt_bpf_close(struct vmt_bpf *b);
-const char *vmt_bpf_error(const struct vmt_bpf *b);
-int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st);
-int vmt_bpf_get_cpus(struct vmt_bpf *b, struct vmt_cpu_status **cpus, size_t *nr);
-int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg);
-int vmt_bpf_stop(struct vmt_bpf *b);
-int vmt_bpf_set_task_slot(struct vmt_bpf *b, const struct vmt_task_slot *s);
-long vmt_bpf_read(struct vmt_bpf *b, vmt_records_fn fn, void *arg);
-int vmt_bpf_get_vms(struct vmt_bpf *b, struct vmt_vm_info **vms, size_t *nr);
+struct client_bpf;
+int client_bpf_open(struct client_bpf **out, char *why, size_t why_size);
+void client_bpf_close(struct client_bpf *b);
+const char *client_bpf_error(const struct client_bpf *b);
+int client_bpf_status(struct client_bpf *b, struct client_status *st);
+int client_bpf_get_cpus(struct client_bpf *b, struct client_cpu_status **cpus, size_t *nr);
+int client_bpf_start(struct client_bpf *b, const struct client_start_config *cfg);
+int client_bpf_stop(struct client_bpf *b);
+int client_bpf_set_task_slot(struct client_bpf *b, const struct client_task_slot *s);
+long client_bpf_read(struct client_bpf *b, client_records_fn fn, void *arg);
+int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **vms, size_t *nr);
 
 #endif /* VMT_CLIENT_BACKEND_H */

@@ -16,14 +16,14 @@
  * Sampling: a cpu-clock perf event per CPU runs the sampling program (the
  * module's timer source); there is no PMU source yet.
  *
- * Not in this backend yet (-EOPNOTSUPP, said in vmt_bpf_error()): PMU
+ * Not in this backend yet (-EOPNOTSUPP, said in client_bpf_error()): PMU
  * sampling, the cost counters, guest task slots, memslots in GET_VMS,
  * Intel guest registers (VMX records carry the exit reason and NO_STATE).
  *
  * Time: the programs cannot read the TSC (no helper on 6.1 or 6.12); they
  * read CLOCK_MONOTONIC and map it onto the TSC with a (ns, tsc) pair and
  * rate that a thread of this file refreshes every 50 ms while recording
- * (struct vmt_bpf_clock), so host_tsc, guest_tsc and entry_delta are the
+ * (struct client_bpf_clock), so host_tsc, guest_tsc and entry_delta are the
  * TSC's to within the clocks' drift over 50 ms.
  */
 #include <errno.h>
@@ -51,7 +51,7 @@
 #define VMT_BPF_MAX_VMS 1024		/* as the module's max_vms default */
 #define VMT_BPF_BATCH 256		/* records handed to the reader at once */
 
-struct vmt_bpf {
+struct client_bpf {
 	struct vmtrace_bpf *skel;	/* loaded, or NULL before the first START */
 	struct ring_buffer *ring;
 	uint32_t ring_size;		/* per CPU, as START asked */
@@ -59,7 +59,7 @@ struct vmt_bpf {
 	uint32_t state;			/* enum vmtrace_state */
 	uint32_t nr_cpus;		/* possible */
 	struct bpf_link **samplers;	/* per CPU: its cpu-clock event, or NULL */
-	struct vmt_start_config cfg;	/* the session's, without the lists */
+	struct client_start_config cfg;	/* the session's, without the lists */
 	uint64_t *drained;		/* per CPU, events read (not LOST) */
 	/* The clock mapping: the first pair, and the rate since. */
 	uint64_t first_ns, first_tsc;
@@ -73,16 +73,16 @@ struct vmt_bpf {
 	struct vmtrace_record batch[VMT_BPF_BATCH];
 	size_t batch_n;
 	uint16_t batch_cpu;
-	vmt_records_fn fn;
+	client_records_fn fn;
 	void *fn_arg;
 	long read_count;
 	int read_err;
 	char error[256];
 };
 
-static void vmt_bpf_sampling_stop(struct vmt_bpf *b);
+static void client_bpf_sampling_stop(struct client_bpf *b);
 
-static int vmt_bpf_fail(struct vmt_bpf *b, int err, const char *fmt, ...)
+static int client_bpf_fail(struct client_bpf *b, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,7 +92,7 @@ static int vmt_bpf_fail(struct vmt_bpf *b, int err, const char *fmt, ...)
 	return err;
 }
 
-const char *vmt_bpf_error(const struct vmt_bpf *b)
+const char *client_bpf_error(const struct client_bpf *b)
 {
 	return b->error;
 }
@@ -101,7 +101,7 @@ const char *vmt_bpf_error(const struct vmt_bpf *b)
 
 /*
  * libbpf's warnings (why a load or attach failed, the verifier's verdict)
- * are kept, the first since vmt_bpf_load() cleared it (it names the program
+ * are kept, the first since client_bpf_load() cleared it (it names the program
  * and the errno; those after only say that the object failed), for the
  * error that follows, and passed on to the printer the program had set;
  * with
@@ -139,7 +139,7 @@ static int vmt_libbpf_print(enum libbpf_print_level level, const char *fmt,
 /* ---- clock ---- */
 
 /* CLOCK_MONOTONIC and the TSC at one instant: the narrowest of 8 tries. */
-static void vmt_bpf_clock_pair(uint64_t *ns, uint64_t *tsc)
+static void client_bpf_clock_pair(uint64_t *ns, uint64_t *tsc)
 {
 	uint64_t best = UINT64_MAX;
 
@@ -163,15 +163,15 @@ static void vmt_bpf_clock_pair(uint64_t *ns, uint64_t *tsc)
  * written, then published: a program reads one slot whole unless two
  * refreshes pass during its few instructions.
  */
-static void vmt_bpf_clock_refresh(struct vmt_bpf *b)
+static void client_bpf_clock_refresh(struct client_bpf *b)
 {
 	struct vmtrace_bpf__bss *bss = b->skel->bss;
 	uint32_t next = __atomic_load_n(&bss->clock_seq, __ATOMIC_RELAXED) + 1;
-	struct vmt_bpf_clock *c = &bss->clocks[next & 1];
+	struct client_bpf_clock *c = &bss->clocks[next & 1];
 	uint64_t ns, tsc;
 	unsigned __int128 rate;
 
-	vmt_bpf_clock_pair(&ns, &tsc);
+	client_bpf_clock_pair(&ns, &tsc);
 	/* Cycles per ns in 32.32 fixed point. */
 	rate = ((unsigned __int128)(tsc - b->first_tsc) << 32) / (ns - b->first_ns);
 	c->ns = ns;
@@ -190,15 +190,15 @@ static void vmt_bpf_clock_refresh(struct vmt_bpf *b)
  * most (under a microsecond even at a 10 ppm rate error), however long
  * the reader waits.  The only writer of the clock slots meanwhile.
  */
-static void *vmt_bpf_clock_main(void *arg)
+static void *client_bpf_clock_main(void *arg)
 {
-	struct vmt_bpf *b = arg;
+	struct client_bpf *b = arg;
 	struct timespec next;
 
 	pthread_mutex_lock(&b->clock_lock);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!b->clock_stop) {
-		vmt_bpf_clock_refresh(b);
+		client_bpf_clock_refresh(b);
 		next.tv_nsec += VMT_BPF_CLOCK_PERIOD_NS;
 		if (next.tv_nsec >= 1000000000L) {
 			next.tv_sec++;
@@ -213,31 +213,31 @@ static void *vmt_bpf_clock_main(void *arg)
 }
 
 /* A fresh mapping now, and the thread that keeps it fresh. */
-static int vmt_bpf_clock_start(struct vmt_bpf *b)
+static int client_bpf_clock_start(struct client_bpf *b)
 {
 	pthread_condattr_t attr;
 	int err;
 
-	vmt_bpf_clock_refresh(b);
+	client_bpf_clock_refresh(b);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	err = -pthread_cond_init(&b->clock_wake, &attr);
 	pthread_condattr_destroy(&attr);
 	if (err)
-		return vmt_bpf_fail(b, err, "cannot start the clock thread");
+		return client_bpf_fail(b, err, "cannot start the clock thread");
 	pthread_mutex_init(&b->clock_lock, NULL);
 	b->clock_stop = false;
-	err = -pthread_create(&b->clock_thread, NULL, vmt_bpf_clock_main, b);
+	err = -pthread_create(&b->clock_thread, NULL, client_bpf_clock_main, b);
 	if (err) {
 		pthread_cond_destroy(&b->clock_wake);
 		pthread_mutex_destroy(&b->clock_lock);
-		return vmt_bpf_fail(b, err, "cannot start the clock thread");
+		return client_bpf_fail(b, err, "cannot start the clock thread");
 	}
 	b->clock_running = true;
 	return 0;
 }
 
-static void vmt_bpf_clock_stop(struct vmt_bpf *b)
+static void client_bpf_clock_stop(struct client_bpf *b)
 {
 	if (!b->clock_running)
 		return;
@@ -253,13 +253,13 @@ static void vmt_bpf_clock_stop(struct vmt_bpf *b)
 
 /* ---- open: what the programs need from this kernel ---- */
 
-static bool vmt_bpf_have(const char *path)
+static bool client_bpf_have(const char *path)
 {
 	return access(path, R_OK) == 0;
 }
 
 /* CAP_SYS_ADMIN, or CAP_BPF with CAP_PERFMON (tracing programs), in effect. */
-static bool vmt_bpf_privileged(void)
+static bool client_bpf_privileged(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2] = { { 0 } };
@@ -274,22 +274,22 @@ static bool vmt_bpf_privileged(void)
 #undef VMT_CAP
 }
 
-int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
+int client_bpf_open(struct client_bpf **out, char *why, size_t why_size)
 {
-	struct vmt_bpf *b;
+	struct client_bpf *b;
 	int err = -ENOENT;
 
 #define WHY(...) do { if (why_size) snprintf(why, why_size, __VA_ARGS__); } while (0)
-	if (!vmt_bpf_have("/sys/kernel/btf/vmlinux")) {
+	if (!client_bpf_have("/sys/kernel/btf/vmlinux")) {
 		WHY("the BPF backend needs the kernel's BTF (/sys/kernel/btf/vmlinux: CONFIG_DEBUG_INFO_BTF)");
 		return err;
 	}
 	/* kvm's tracepoints: in its module BTF, or vmlinux's if built in. */
-	if (!vmt_bpf_have("/sys/kernel/btf/kvm") && !vmt_bpf_have("/sys/module/kvm")) {
+	if (!client_bpf_have("/sys/kernel/btf/kvm") && !client_bpf_have("/sys/module/kvm")) {
 		WHY("the BPF backend needs kvm loaded, with its BTF (/sys/kernel/btf/kvm: CONFIG_DEBUG_INFO_BTF_MODULES)");
 		return err;
 	}
-	if (!vmt_bpf_privileged()) {
+	if (!client_bpf_privileged()) {
 		WHY("the BPF backend needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)");
 		return -EPERM;
 	}
@@ -301,11 +301,11 @@ int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
 	 * AMD.  A vendor module without BTF cannot be read; a host with
 	 * neither (another KVM backend) gets exits without guest state.
 	 */
-	if (vmt_bpf_have("/sys/kernel/btf/kvm_amd")) {
+	if (client_bpf_have("/sys/kernel/btf/kvm_amd")) {
 		b->vendor = VMTRACE_VENDOR_SVM;
-	} else if (vmt_bpf_have("/sys/kernel/btf/kvm_intel")) {
+	} else if (client_bpf_have("/sys/kernel/btf/kvm_intel")) {
 		b->vendor = VMTRACE_VENDOR_VMX;
-	} else if (vmt_bpf_have("/sys/module/kvm_amd") || vmt_bpf_have("/sys/module/kvm_intel")) {
+	} else if (client_bpf_have("/sys/module/kvm_amd") || client_bpf_have("/sys/module/kvm_intel")) {
 		WHY("the BPF backend needs the BTF of kvm_amd or kvm_intel (/sys/kernel/btf/kvm_amd: CONFIG_DEBUG_INFO_BTF_MODULES)");
 		goto err_free;
 	} else {
@@ -323,12 +323,12 @@ int vmt_bpf_open(struct vmt_bpf **out, char *why, size_t why_size)
 		goto err_free;
 	}
 	/* The first clock pair, and a rate over 20 ms until START refines it. */
-	vmt_bpf_clock_pair(&b->first_ns, &b->first_tsc);
+	client_bpf_clock_pair(&b->first_ns, &b->first_tsc);
 	usleep(20000);
 	{
 		uint64_t ns, tsc;
 
-		vmt_bpf_clock_pair(&ns, &tsc);
+		client_bpf_clock_pair(&ns, &tsc);
 		b->tsc_khz = (tsc - b->first_tsc) * 1000000ULL / (ns - b->first_ns);
 	}
 	{
@@ -348,7 +348,7 @@ err_free:
 	return err;
 }
 
-static void vmt_bpf_unload(struct vmt_bpf *b)
+static void client_bpf_unload(struct client_bpf *b)
 {
 	ring_buffer__free(b->ring);
 	b->ring = NULL;
@@ -356,31 +356,31 @@ static void vmt_bpf_unload(struct vmt_bpf *b)
 	b->skel = NULL;
 }
 
-void vmt_bpf_close(struct vmt_bpf *b)
+void client_bpf_close(struct client_bpf *b)
 {
 	if (!b)
 		return;
-	vmt_bpf_clock_stop(b);
-	vmt_bpf_sampling_stop(b);
-	vmt_bpf_unload(b);
+	client_bpf_clock_stop(b);
+	client_bpf_sampling_stop(b);
+	client_bpf_unload(b);
 	free(b->drained);
 	free(b);
 }
 
 /* ---- counters ---- */
 
-/* Every CPU's struct vmt_bpf_cpu, into @cpus (nr_cpus of them). */
-static int vmt_bpf_read_cpus(struct vmt_bpf *b, struct vmt_bpf_cpu *cpus)
+/* Every CPU's struct client_bpf_cpu, into @cpus (nr_cpus of them). */
+static int client_bpf_read_cpus(struct client_bpf *b, struct client_bpf_cpu *cpus)
 {
 	uint32_t zero = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.cpus), &zero, cpus))
-		return vmt_bpf_fail(b, -errno, "cannot read the BPF programs' counters");
+		return client_bpf_fail(b, -errno, "cannot read the BPF programs' counters");
 	return 0;
 }
 
-static void vmt_bpf_figures(const struct vmt_bpf *b, uint32_t cpu,
-			    const struct vmt_bpf_cpu *in, struct vmt_cpu_status *out)
+static void client_bpf_figures(const struct client_bpf *b, uint32_t cpu,
+			    const struct client_bpf_cpu *in, struct client_cpu_status *out)
 {
 	uint64_t lost = 0;
 
@@ -397,9 +397,9 @@ static void vmt_bpf_figures(const struct vmt_bpf *b, uint32_t cpu,
 	out->ring_bytes = b->ring_size;
 }
 
-int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
+int client_bpf_status(struct client_bpf *b, struct client_status *st)
 {
-	struct vmt_bpf_cpu *cpus;
+	struct client_bpf_cpu *cpus;
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -420,11 +420,11 @@ int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
 	cpus = calloc(b->nr_cpus, sizeof(*cpus));
 	if (!cpus)
 		return -ENOMEM;
-	err = vmt_bpf_read_cpus(b, cpus);
+	err = client_bpf_read_cpus(b, cpus);
 	for (uint32_t i = 0; !err && i < b->nr_cpus; i++) {
-		struct vmt_cpu_status one = { 0 };
+		struct client_cpu_status one = { 0 };
 
-		vmt_bpf_figures(b, i, &cpus[i], &one);
+		client_bpf_figures(b, i, &cpus[i], &one);
 		st->totals.produced += one.produced;
 		st->totals.drained += one.drained;
 		st->totals.queued += one.queued;
@@ -436,25 +436,25 @@ int vmt_bpf_status(struct vmt_bpf *b, struct vmt_status *st)
 	return err;
 }
 
-int vmt_bpf_get_cpus(struct vmt_bpf *b, struct vmt_cpu_status **out, size_t *nr)
+int client_bpf_get_cpus(struct client_bpf *b, struct client_cpu_status **out, size_t *nr)
 {
-	struct vmt_cpu_status *list;
-	struct vmt_bpf_cpu *cpus;
+	struct client_cpu_status *list;
+	struct client_bpf_cpu *cpus;
 	int err;
 
 	if (b->state == VMTRACE_STATE_IDLE)
-		return vmt_bpf_fail(b, -ENOENT, "no session");
+		return client_bpf_fail(b, -ENOENT, "no session");
 	cpus = calloc(b->nr_cpus, sizeof(*cpus));
 	list = calloc(b->nr_cpus, sizeof(*list));
 	if (!cpus || !list) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = vmt_bpf_read_cpus(b, cpus);
+	err = client_bpf_read_cpus(b, cpus);
 	if (err)
 		goto out;
 	for (uint32_t i = 0; i < b->nr_cpus; i++)
-		vmt_bpf_figures(b, i, &cpus[i], &list[i]);
+		client_bpf_figures(b, i, &cpus[i], &list[i]);
 	*out = list;
 	*nr = b->nr_cpus;
 	list = NULL;
@@ -466,7 +466,7 @@ out:
 
 /* ---- READ ---- */
 
-static void vmt_bpf_flush_batch(struct vmt_bpf *b)
+static void client_bpf_flush_batch(struct client_bpf *b)
 {
 	int err;
 
@@ -484,10 +484,10 @@ static void vmt_bpf_flush_batch(struct vmt_bpf *b)
 	b->batch_n = 0;
 }
 
-static void vmt_bpf_take(struct vmt_bpf *b, const struct vmtrace_record *r)
+static void client_bpf_take(struct client_bpf *b, const struct vmtrace_record *r)
 {
 	if (b->batch_n && (b->batch_cpu != r->host_cpu || b->batch_n == VMT_BPF_BATCH))
-		vmt_bpf_flush_batch(b);
+		client_bpf_flush_batch(b);
 	b->batch_cpu = r->host_cpu;
 	b->batch[b->batch_n++] = *r;
 	if (r->kind != VMTRACE_KIND_LOST && r->host_cpu < b->nr_cpus)
@@ -495,16 +495,16 @@ static void vmt_bpf_take(struct vmt_bpf *b, const struct vmtrace_record *r)
 }
 
 /* One ring sample: an event, or a LOST marker and the event after it. */
-static int vmt_bpf_on_sample(void *ctx, void *data, size_t len)
+static int client_bpf_on_sample(void *ctx, void *data, size_t len)
 {
-	struct vmt_bpf *b = ctx;
+	struct client_bpf *b = ctx;
 
 	for (size_t off = 0; off + sizeof(struct vmtrace_record) <= len;
 	     off += sizeof(struct vmtrace_record)) {
 		struct vmtrace_record r;
 
 		memcpy(&r, (char *)data + off, sizeof(r));
-		vmt_bpf_take(b, &r);
+		client_bpf_take(b, &r);
 	}
 	return 0;
 }
@@ -513,17 +513,17 @@ static int vmt_bpf_on_sample(void *ctx, void *data, size_t len)
  * After STOP: the loss still pending on each CPU, told by one last marker
  * per CPU (as the module's final READ), and taken off the counters.
  */
-static int vmt_bpf_flush_pending(struct vmt_bpf *b)
+static int client_bpf_flush_pending(struct client_bpf *b)
 {
 	int fd = bpf_map__fd(b->skel->maps.cpus);
-	struct vmt_bpf_cpu *cpus = calloc(b->nr_cpus, sizeof(*cpus));
+	struct client_bpf_cpu *cpus = calloc(b->nr_cpus, sizeof(*cpus));
 	uint32_t zero = 0;
 	bool owed = false;
 	int err;
 
 	if (!cpus)
 		return -ENOMEM;
-	err = vmt_bpf_read_cpus(b, cpus);
+	err = client_bpf_read_cpus(b, cpus);
 	for (uint32_t i = 0; !err && i < b->nr_cpus; i++) {
 		struct vmtrace_record m = {
 			.kind = VMTRACE_KIND_LOST,
@@ -538,22 +538,22 @@ static int vmt_bpf_flush_pending(struct vmt_bpf *b)
 			cpus[i].pending[k] = 0;
 		}
 		if (here)
-			vmt_bpf_take(b, &m);
+			client_bpf_take(b, &m);
 		owed |= here;
 	}
 	/* Stopped: no program writes the counters meanwhile. */
 	if (!err && owed && bpf_map_update_elem(fd, &zero, cpus, BPF_ANY))
-		err = vmt_bpf_fail(b, -errno, "cannot reset the pending loss counters");
+		err = client_bpf_fail(b, -errno, "cannot reset the pending loss counters");
 	free(cpus);
 	return err;
 }
 
-long vmt_bpf_read(struct vmt_bpf *b, vmt_records_fn fn, void *arg)
+long client_bpf_read(struct client_bpf *b, client_records_fn fn, void *arg)
 {
 	int err;
 
 	if (b->state == VMTRACE_STATE_IDLE)
-		return vmt_bpf_fail(b, -ENOENT, "no session");
+		return client_bpf_fail(b, -ENOENT, "no session");
 	b->fn = fn;
 	b->fn_arg = arg;
 	b->read_count = 0;
@@ -561,20 +561,20 @@ long vmt_bpf_read(struct vmt_bpf *b, vmt_records_fn fn, void *arg)
 	b->batch_n = 0;
 	err = ring_buffer__consume(b->ring);
 	if (err < 0)
-		return vmt_bpf_fail(b, err, "cannot read the BPF ring buffer");
+		return client_bpf_fail(b, err, "cannot read the BPF ring buffer");
 	if (b->state == VMTRACE_STATE_STOPPED) {
-		err = vmt_bpf_flush_pending(b);
+		err = client_bpf_flush_pending(b);
 		if (err)
 			return err;
 	}
-	vmt_bpf_flush_batch(b);
+	client_bpf_flush_batch(b);
 	return b->read_err ? b->read_err : b->read_count;
 }
 
 /* ---- sampling ---- */
 
 /* Mark in @set (nr_cpus long) the CPUs of cpulist file @path ("0-3,8"). */
-static void vmt_bpf_cpulist(const char *path, bool *set, uint32_t nr_cpus)
+static void client_bpf_cpulist(const char *path, bool *set, uint32_t nr_cpus)
 {
 	char buf[4096], *p, *end;
 	unsigned long lo, hi;
@@ -606,7 +606,7 @@ static void vmt_bpf_cpulist(const char *path, bool *set, uint32_t nr_cpus)
  * nohz_full=) unless the session asks for them.  CPUs coming online later
  * are not sampled.
  */
-static int vmt_bpf_sampling_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
+static int client_bpf_sampling_start(struct client_bpf *b, const struct client_start_config *cfg)
 {
 	bool *online = calloc(b->nr_cpus, sizeof(bool));
 	bool *isolated = calloc(b->nr_cpus, sizeof(bool));
@@ -617,10 +617,10 @@ static int vmt_bpf_sampling_start(struct vmt_bpf *b, const struct vmt_start_conf
 		err = -ENOMEM;
 		goto out;
 	}
-	vmt_bpf_cpulist("/sys/devices/system/cpu/online", online, b->nr_cpus);
+	client_bpf_cpulist("/sys/devices/system/cpu/online", online, b->nr_cpus);
 	if (!(cfg->flags & VMTRACE_CFG_F_SAMPLE_ISOLATED)) {
-		vmt_bpf_cpulist("/sys/devices/system/cpu/isolated", isolated, b->nr_cpus);
-		vmt_bpf_cpulist("/sys/devices/system/cpu/nohz_full", isolated, b->nr_cpus);
+		client_bpf_cpulist("/sys/devices/system/cpu/isolated", isolated, b->nr_cpus);
+		client_bpf_cpulist("/sys/devices/system/cpu/nohz_full", isolated, b->nr_cpus);
 	}
 	for (uint32_t cpu = 0; cpu < b->nr_cpus; cpu++) {
 		struct perf_event_attr attr = {
@@ -637,7 +637,7 @@ static int vmt_bpf_sampling_start(struct vmt_bpf *b, const struct vmt_start_conf
 		if (fd < 0) {
 			if (errno == ENODEV)	/* went offline meanwhile */
 				continue;
-			err = vmt_bpf_fail(b, -errno, "cannot open a cpu-clock event on CPU %u: %s",
+			err = client_bpf_fail(b, -errno, "cannot open a cpu-clock event on CPU %u: %s",
 					   cpu, strerror(errno));
 			goto out;
 		}
@@ -646,7 +646,7 @@ static int vmt_bpf_sampling_start(struct vmt_bpf *b, const struct vmt_start_conf
 		if (!b->samplers[cpu]) {
 			err = -errno;
 			close(fd);
-			vmt_bpf_fail(b, err, "cannot attach the sampling program on CPU %u: %s", cpu,
+			client_bpf_fail(b, err, "cannot attach the sampling program on CPU %u: %s", cpu,
 				     strerror(-err));
 			goto out;
 		}
@@ -655,11 +655,11 @@ out:
 	free(online);
 	free(isolated);
 	if (err)
-		vmt_bpf_sampling_stop(b);
+		client_bpf_sampling_stop(b);
 	return err;
 }
 
-static void vmt_bpf_sampling_stop(struct vmt_bpf *b)
+static void client_bpf_sampling_stop(struct client_bpf *b)
 {
 	if (!b->samplers)
 		return;
@@ -676,7 +676,7 @@ static void vmt_bpf_sampling_stop(struct vmt_bpf *b)
  * it, kvm_arch_pre_destroy_vm (kmod/vm.c says why either will do); the
  * first that kvm's BTF has as a function.
  */
-static int vmt_bpf_gone_target(struct vmt_bpf *b, struct vmtrace_bpf *skel)
+static int client_bpf_gone_target(struct client_bpf *b, struct vmtrace_bpf *skel)
 {
 	static const char *const funcs[] = { "kvm_destroy_vm", "kvm_arch_pre_destroy_vm" };
 	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm = NULL;
@@ -698,7 +698,7 @@ static int vmt_bpf_gone_target(struct vmt_bpf *b, struct vmtrace_bpf *skel)
 		btf__free(kvm);
 	btf__free(vmlinux);
 	if (err)
-		return vmt_bpf_fail(b, err, "kvm's BTF has neither kvm_destroy_vm nor kvm_arch_pre_destroy_vm to hook VM teardown at");
+		return client_bpf_fail(b, err, "kvm's BTF has neither kvm_destroy_vm nor kvm_arch_pre_destroy_vm to hook VM teardown at");
 	return 0;
 }
 
@@ -706,7 +706,7 @@ static int vmt_bpf_gone_target(struct vmt_bpf *b, struct vmtrace_bpf *skel)
  * Load and attach the programs, the ring sized for @ring_size per CPU;
  * with @teardown, the VM teardown hook too.
  */
-static int vmt_bpf_load_with(struct vmt_bpf *b, uint32_t ring_size, bool teardown)
+static int client_bpf_load_with(struct client_bpf *b, uint32_t ring_size, bool teardown)
 {
 	int err, cpus = libbpf_num_possible_cpus();
 	struct vmtrace_bpf *skel;
@@ -720,11 +720,11 @@ static int vmt_bpf_load_with(struct vmt_bpf *b, uint32_t ring_size, bool teardow
 	vmt_libbpf_last[0] = '\0';
 	skel = vmtrace_bpf__open_opts(&opts);
 	if (!skel)
-		return vmt_bpf_fail(b, -errno, "cannot open the BPF programs: %s",
+		return client_bpf_fail(b, -errno, "cannot open the BPF programs: %s",
 				    vmt_libbpf_last);
 	skel->rodata->host_vendor = b->vendor;
 	if (teardown)
-		err = vmt_bpf_gone_target(b, skel);
+		err = client_bpf_gone_target(b, skel);
 	else
 		err = bpf_program__set_autoload(skel->progs.vmt_vm_gone, false);
 	if (err)
@@ -740,24 +740,24 @@ static int vmt_bpf_load_with(struct vmt_bpf *b, uint32_t ring_size, bool teardow
 	err = vmtrace_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM)
-			vmt_bpf_fail(b, err, "loading BPF programs needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN: %s",
+			client_bpf_fail(b, err, "loading BPF programs needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN: %s",
 				     vmt_libbpf_last);
 		else
-			vmt_bpf_fail(b, err, "the kernel refused the BPF programs (VMTRACE_BPF_VERBOSE=1 shows why): %s",
+			client_bpf_fail(b, err, "the kernel refused the BPF programs (VMTRACE_BPF_VERBOSE=1 shows why): %s",
 				     vmt_libbpf_last);
 		goto err_destroy;
 	}
 	vmt_libbpf_last[0] = '\0';
 	err = vmtrace_bpf__attach(skel);
 	if (err) {
-		vmt_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit%s: %s",
+		client_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit%s: %s",
 			     teardown ? " and VM teardown" : "", vmt_libbpf_last);
 		goto err_destroy;
 	}
-	b->ring = ring_buffer__new(bpf_map__fd(skel->maps.records), vmt_bpf_on_sample, b,
+	b->ring = ring_buffer__new(bpf_map__fd(skel->maps.records), client_bpf_on_sample, b,
 				   NULL);
 	if (!b->ring) {
-		err = vmt_bpf_fail(b, -errno, "cannot map the BPF ring buffer");
+		err = client_bpf_fail(b, -errno, "cannot map the BPF ring buffer");
 		goto err_destroy;
 	}
 	b->skel = skel;
@@ -774,25 +774,25 @@ err_destroy:
  * that alone (no fentry on this kernel, a function it will not trace),
  * without: then VM_GONE is not recorded and a VM is told apart from an
  * earlier one at the same struct kvm address by its VMM's pid alone (the
- * programs' vm_of()), which vmt_log() says.
+ * programs' vm_of()), which util_log() says.
  */
-static int vmt_bpf_load(struct vmt_bpf *b, uint32_t ring_size)
+static int client_bpf_load(struct client_bpf *b, uint32_t ring_size)
 {
 	char why[sizeof(vmt_libbpf_last)];
-	int err = vmt_bpf_load_with(b, ring_size, true);
+	int err = client_bpf_load_with(b, ring_size, true);
 
 	if (!err)
 		return 0;
 	snprintf(why, sizeof(why), "%s", vmt_libbpf_last);
-	if (vmt_bpf_load_with(b, ring_size, false))
+	if (client_bpf_load_with(b, ring_size, false))
 		return err;
-	vmt_log("BPF backend: no VM teardown hook, no VM_GONE records (%s)", why);
+	util_log("BPF backend: no VM teardown hook, no VM_GONE records (%s)", why);
 	b->error[0] = '\0';
 	return 0;
 }
 
 /* Empty @map (a hash), then add @n keys with value 1. */
-static int vmt_bpf_set_keys(struct vmt_bpf *b, struct bpf_map *map,
+static int client_bpf_set_keys(struct client_bpf *b, struct bpf_map *map,
 			    const uint32_t *keys, uint32_t n)
 {
 	int fd = bpf_map__fd(map);
@@ -802,48 +802,48 @@ static int vmt_bpf_set_keys(struct vmt_bpf *b, struct bpf_map *map,
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
 		key = next;
 		if (bpf_map_delete_elem(fd, &key))
-			return vmt_bpf_fail(b, -errno, "cannot clear the %s filter",
+			return client_bpf_fail(b, -errno, "cannot clear the %s filter",
 					    bpf_map__name(map));
 	}
 	for (uint32_t i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
-			return vmt_bpf_fail(b, -errno, "cannot set the %s filter",
+			return client_bpf_fail(b, -errno, "cannot set the %s filter",
 					    bpf_map__name(map));
 	return 0;
 }
 
-int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
+int client_bpf_start(struct client_bpf *b, const struct client_start_config *cfg)
 {
 	uint32_t ring_size = cfg->ring_size ? cfg->ring_size : VMTRACE_RING_SIZE_DEFAULT;
-	struct vmt_bpf_cpu *zeros;
+	struct client_bpf_cpu *zeros;
 	uint32_t zero = 0;
 	int err;
 
 	b->error[0] = '\0';
 	if (b->state == VMTRACE_STATE_RUNNING)
-		return vmt_bpf_fail(b, -EBUSY, "a session is running");
+		return client_bpf_fail(b, -EBUSY, "a session is running");
 	if (ring_size < VMTRACE_RING_SIZE_MIN || ring_size > VMTRACE_RING_SIZE_MAX ||
 	    (ring_size & (ring_size - 1)))
-		return vmt_bpf_fail(b, -EINVAL, "ring size %u: a power of two from %u to %u",
+		return client_bpf_fail(b, -EINVAL, "ring size %u: a power of two from %u to %u",
 				    ring_size, VMTRACE_RING_SIZE_MIN, VMTRACE_RING_SIZE_MAX);
 	if (cfg->sample_hz > VMTRACE_SAMPLE_HZ_MAX || cfg->sample_source >= __VMTRACE_SAMPLE_LAST)
-		return vmt_bpf_fail(b, -EINVAL, "sampling: at most %u Hz, source auto, pmu or timer",
+		return client_bpf_fail(b, -EINVAL, "sampling: at most %u Hz, source auto, pmu or timer",
 				    VMTRACE_SAMPLE_HZ_MAX);
 	if (cfg->sample_hz && cfg->sample_source == VMTRACE_SAMPLE_PMU)
-		return vmt_bpf_fail(b, -EOPNOTSUPP,
+		return client_bpf_fail(b, -EOPNOTSUPP,
 				    "the BPF backend samples with the cpu-clock timer only (sample source timer or auto)");
 	if (cfg->flags & ~VMTRACE_CFG_F_ALL)
-		return vmt_bpf_fail(b, -EINVAL, "unknown flags %#x", cfg->flags);
+		return client_bpf_fail(b, -EINVAL, "unknown flags %#x", cfg->flags);
 	if (cfg->flags & VMTRACE_CFG_F_COST)
-		return vmt_bpf_fail(b, -EOPNOTSUPP,
+		return client_bpf_fail(b, -EOPNOTSUPP,
 				    "the BPF backend does not measure its cost yet (needs the module)");
 	if (cfg->nr_exits > VMTRACE_FILTER_MAX || cfg->nr_pids > VMTRACE_FILTER_MAX)
-		return vmt_bpf_fail(b, -EINVAL, "at most %u exit reasons and %u VMs",
+		return client_bpf_fail(b, -EINVAL, "at most %u exit reasons and %u VMs",
 				    VMTRACE_FILTER_MAX, VMTRACE_FILTER_MAX);
 	if (b->skel && b->ring_size != ring_size)
-		vmt_bpf_unload(b);
+		client_bpf_unload(b);
 	if (!b->skel) {
-		err = vmt_bpf_load(b, ring_size);
+		err = client_bpf_load(b, ring_size);
 		if (err)
 			return err;
 	}
@@ -858,11 +858,11 @@ int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
 	err = bpf_map_update_elem(bpf_map__fd(b->skel->maps.cpus), &zero, zeros, BPF_ANY);
 	free(zeros);
 	if (err)
-		return vmt_bpf_fail(b, -errno, "cannot reset the BPF programs' counters");
+		return client_bpf_fail(b, -errno, "cannot reset the BPF programs' counters");
 	memset(b->drained, 0, b->nr_cpus * sizeof(*b->drained));
-	err = vmt_bpf_set_keys(b, b->skel->maps.vm_pids, cfg->pids, cfg->nr_pids);
+	err = client_bpf_set_keys(b, b->skel->maps.vm_pids, cfg->pids, cfg->nr_pids);
 	if (!err)
-		err = vmt_bpf_set_keys(b, b->skel->maps.exit_codes, cfg->exits, cfg->nr_exits);
+		err = client_bpf_set_keys(b, b->skel->maps.exit_codes, cfg->exits, cfg->nr_exits);
 	if (err)
 		return err;
 	b->cfg = *cfg;
@@ -872,13 +872,13 @@ int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
 	b->skel->bss->nr_pids = cfg->nr_pids;
 	b->skel->bss->nr_exits = cfg->nr_exits;
 	if (cfg->sample_hz) {
-		err = vmt_bpf_sampling_start(b, cfg);
+		err = client_bpf_sampling_start(b, cfg);
 		if (err)
 			return err;
 	}
-	err = vmt_bpf_clock_start(b);
+	err = client_bpf_clock_start(b);
 	if (err) {
-		vmt_bpf_sampling_stop(b);
+		client_bpf_sampling_stop(b);
 		return err;
 	}
 	b->state = VMTRACE_STATE_RUNNING;
@@ -887,13 +887,13 @@ int vmt_bpf_start(struct vmt_bpf *b, const struct vmt_start_config *cfg)
 	return 0;
 }
 
-int vmt_bpf_stop(struct vmt_bpf *b)
+int client_bpf_stop(struct client_bpf *b)
 {
 	b->error[0] = '\0';
 	if (b->state != VMTRACE_STATE_RUNNING)
-		return vmt_bpf_fail(b, -ENOENT, "no session running");
+		return client_bpf_fail(b, -ENOENT, "no session running");
 	__atomic_store_n(&b->skel->bss->recording, 0, __ATOMIC_RELEASE);
-	vmt_bpf_sampling_stop(b);
+	client_bpf_sampling_stop(b);
 	/*
 	 * The programs run with preemption or migration disabled under RCU
 	 * (tracepoints): a grace period after the switch went off, none
@@ -902,25 +902,25 @@ int vmt_bpf_stop(struct vmt_bpf *b)
 	 * still add a record after the final READ (counted as queued).
 	 */
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) && errno != EINVAL)
-		return vmt_bpf_fail(b, -errno, "membarrier: cannot wait for the BPF programs");
+		return client_bpf_fail(b, -errno, "membarrier: cannot wait for the BPF programs");
 	b->state = VMTRACE_STATE_STOPPED;
-	vmt_bpf_clock_stop(b);
+	client_bpf_clock_stop(b);
 	return 0;
 }
 
 /* ---- what the module alone does, for now ---- */
 
-int vmt_bpf_set_task_slot(struct vmt_bpf *b, const struct vmt_task_slot *s)
+int client_bpf_set_task_slot(struct client_bpf *b, const struct client_task_slot *s)
 {
 	(void)s;
-	return vmt_bpf_fail(b, -EOPNOTSUPP,
+	return client_bpf_fail(b, -EOPNOTSUPP,
 			    "guest task slots are not in the BPF backend yet (need the module)");
 }
 
 /* The VMs seen: ids, VMM pids, vendor; no memslots yet, no vCPU count. */
-int vmt_bpf_get_vms(struct vmt_bpf *b, struct vmt_vm_info **out, size_t *nr)
+int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t *nr)
 {
-	struct vmt_vm_info *vms = NULL, *more;
+	struct client_vm_info *vms = NULL, *more;
 	uint64_t key, next;
 	size_t n = 0;
 	int fd;
@@ -932,18 +932,18 @@ int vmt_bpf_get_vms(struct vmt_bpf *b, struct vmt_vm_info **out, size_t *nr)
 	fd = bpf_map__fd(b->skel->maps.vms);
 	for (int more_keys = !bpf_map_get_next_key(fd, NULL, &next); more_keys;
 	     more_keys = !bpf_map_get_next_key(fd, &key, &next)) {
-		struct vmt_bpf_vm vm;
+		struct client_bpf_vm vm;
 
 		key = next;
 		if (bpf_map_lookup_elem(fd, &key, &vm))
 			continue;	/* gone meanwhile */
 		more = realloc(vms, (n + 1) * sizeof(*vms));
 		if (!more) {
-			vmt_vms_free(vms, n);
+			client_vms_free(vms, n);
 			return -ENOMEM;
 		}
 		vms = more;
-		vms[n++] = (struct vmt_vm_info){
+		vms[n++] = (struct client_vm_info){
 			.id = vm.id, .pid = vm.pid, .vendor = b->vendor,
 			.flags = vm.state_ok ? 0 : VMTRACE_VM_F_NO_STATE,
 		};

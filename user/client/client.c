@@ -9,57 +9,57 @@
 #include <string.h>
 #include "client/backend.h"
 
-struct vmt_client {
-	enum vmt_backend backend;	/* MODULE or BPF */
-	struct vmt_genl *genl;		/* the one in use, the other NULL */
-	struct vmt_bpf *bpf;
+struct client {
+	enum client_backend backend;	/* MODULE or BPF */
+	struct client_genl *genl;		/* the one in use, the other NULL */
+	struct client_bpf *bpf;
 };
 
-int vmt_backend_parse(const char *name, enum vmt_backend *out)
+int client_backend_parse(const char *name, enum client_backend *out)
 {
 	if (!strcmp(name, "auto"))
-		*out = VMT_BACKEND_AUTO;
+		*out = CLIENT_BACKEND_AUTO;
 	else if (!strcmp(name, "module"))
-		*out = VMT_BACKEND_MODULE;
+		*out = CLIENT_BACKEND_MODULE;
 	else if (!strcmp(name, "bpf"))
-		*out = VMT_BACKEND_BPF;
+		*out = CLIENT_BACKEND_BPF;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-const char *vmt_backend_name(enum vmt_backend backend)
+const char *client_backend_name(enum client_backend backend)
 {
 	switch (backend) {
-	case VMT_BACKEND_AUTO: return "auto";
-	case VMT_BACKEND_MODULE: return "module";
-	case VMT_BACKEND_BPF: return "bpf";
+	case CLIENT_BACKEND_AUTO: return "auto";
+	case CLIENT_BACKEND_MODULE: return "module";
+	case CLIENT_BACKEND_BPF: return "bpf";
 	}
 	return "unknown";
 }
 
-int vmt_client_open_backend(enum vmt_backend want, struct vmt_client **out,
+int client_open_backend(enum client_backend want, struct client **out,
 			    char *why, size_t why_size)
 {
-	struct vmt_client *c = calloc(1, sizeof(*c));
+	struct client *c = calloc(1, sizeof(*c));
 	int err;
 
 	if (why_size)
 		why[0] = '\0';
 	if (!c)
 		return -ENOMEM;
-	if (want != VMT_BACKEND_BPF) {
-		err = vmt_genl_open(&c->genl);
+	if (want != CLIENT_BACKEND_BPF) {
+		err = client_genl_open(&c->genl);
 		/* auto: no family means no module, and then BPF. */
-		if (!err || want == VMT_BACKEND_MODULE || err != -ENOENT) {
+		if (!err || want == CLIENT_BACKEND_MODULE || err != -ENOENT) {
 			if (err == -ENOENT && why_size)
 				snprintf(why, why_size, "vmtrace.ko is not loaded");
-			c->backend = VMT_BACKEND_MODULE;
+			c->backend = CLIENT_BACKEND_MODULE;
 			goto out;
 		}
 	}
-	c->backend = VMT_BACKEND_BPF;
-	err = vmt_bpf_open(&c->bpf, why, why_size);
+	c->backend = CLIENT_BACKEND_BPF;
+	err = client_bpf_open(&c->bpf, why, why_size);
 out:
 	if (err) {
 		free(c);
@@ -69,84 +69,84 @@ out:
 	return 0;
 }
 
-int vmt_client_open(struct vmt_client **out)
+int client_open(struct client **out)
 {
-	return vmt_client_open_backend(VMT_BACKEND_MODULE, out, NULL, 0);
+	return client_open_backend(CLIENT_BACKEND_MODULE, out, NULL, 0);
 }
 
-enum vmt_backend vmt_client_backend(const struct vmt_client *c)
+enum client_backend client_get_backend(const struct client *c)
 {
 	return c->backend;
 }
 
-void vmt_client_close(struct vmt_client *c)
+void client_close(struct client *c)
 {
 	if (!c)
 		return;
 	if (c->bpf)
-		vmt_bpf_close(c->bpf);
+		client_bpf_close(c->bpf);
 	else
-		vmt_genl_close(c->genl);
+		client_genl_close(c->genl);
 	free(c);
 }
 
-const char *vmt_client_error(const struct vmt_client *c)
+const char *client_error(const struct client *c)
 {
 	if (!c)
 		return "";
-	return c->bpf ? vmt_bpf_error(c->bpf) : vmt_genl_error(c->genl);
+	return c->bpf ? client_bpf_error(c->bpf) : client_genl_error(c->genl);
 }
 
-int vmt_client_status(struct vmt_client *c, struct vmt_status *st)
+int client_status(struct client *c, struct client_status *st)
 {
-	return c->bpf ? vmt_bpf_status(c->bpf, st) : vmt_genl_status(c->genl, st);
+	return c->bpf ? client_bpf_status(c->bpf, st) : client_genl_status(c->genl, st);
 }
 
-int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
+int client_get_cpus(struct client *c, struct client_cpu_status **cpus,
 			size_t *nr)
 {
-	return c->bpf ? vmt_bpf_get_cpus(c->bpf, cpus, nr) :
-			vmt_genl_get_cpus(c->genl, cpus, nr);
+	return c->bpf ? client_bpf_get_cpus(c->bpf, cpus, nr) :
+			client_genl_get_cpus(c->genl, cpus, nr);
 }
 
-int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg)
+int client_start(struct client *c, const struct client_start_config *cfg)
 {
-	return c->bpf ? vmt_bpf_start(c->bpf, cfg) : vmt_genl_start(c->genl, cfg);
+	return c->bpf ? client_bpf_start(c->bpf, cfg) : client_genl_start(c->genl, cfg);
 }
 
-int vmt_client_stop(struct vmt_client *c)
+int client_stop(struct client *c)
 {
-	return c->bpf ? vmt_bpf_stop(c->bpf) : vmt_genl_stop(c->genl);
+	return c->bpf ? client_bpf_stop(c->bpf) : client_genl_stop(c->genl);
 }
 
-int vmt_client_set_task_slot(struct vmt_client *c, const struct vmt_task_slot *s)
+int client_set_task_slot(struct client *c, const struct client_task_slot *s)
 {
-	return c->bpf ? vmt_bpf_set_task_slot(c->bpf, s) :
-			vmt_genl_set_task_slot(c->genl, s);
+	return c->bpf ? client_bpf_set_task_slot(c->bpf, s) :
+			client_genl_set_task_slot(c->genl, s);
 }
 
-long vmt_client_read(struct vmt_client *c, vmt_records_fn fn, void *arg)
+long client_read(struct client *c, client_records_fn fn, void *arg)
 {
-	return c->bpf ? vmt_bpf_read(c->bpf, fn, arg) : vmt_genl_read(c->genl, fn, arg);
+	return c->bpf ? client_bpf_read(c->bpf, fn, arg) : client_genl_read(c->genl, fn, arg);
 }
 
-int vmt_client_get_vms(struct vmt_client *c, struct vmt_vm_info **vms,
+int client_get_vms(struct client *c, struct client_vm_info **vms,
 		       size_t *nr)
 {
-	return c->bpf ? vmt_bpf_get_vms(c->bpf, vms, nr) :
-			vmt_genl_get_vms(c->genl, vms, nr);
+	return c->bpf ? client_bpf_get_vms(c->bpf, vms, nr) :
+			client_genl_get_vms(c->genl, vms, nr);
 }
 
-int vmt_client_send_raw(struct vmt_client *c, uint8_t cmd, uint16_t flags,
+int client_send_raw(struct client *c, uint8_t cmd, uint16_t flags,
 			const void *attrs, size_t len)
 {
 	/* Netlink requests by hand mean nothing to the BPF backend. */
 	if (c->bpf)
 		return -EOPNOTSUPP;
-	return vmt_genl_send_raw(c->genl, cmd, flags, attrs, len);
+	return client_genl_send_raw(c->genl, cmd, flags, attrs, len);
 }
 
-void vmt_vms_free(struct vmt_vm_info *vms, size_t nr)
+void client_vms_free(struct client_vm_info *vms, size_t nr)
 {
 	size_t i;
 
@@ -155,7 +155,7 @@ void vmt_vms_free(struct vmt_vm_info *vms, size_t nr)
 	free(vms);
 }
 
-const char *vmt_state_name(uint32_t state)
+const char *client_state_name(uint32_t state)
 {
 	switch (state) {
 	case VMTRACE_STATE_IDLE: return "idle";
@@ -165,7 +165,7 @@ const char *vmt_state_name(uint32_t state)
 	return "unknown";
 }
 
-const char *vmt_sample_source_name(uint32_t source)
+const char *client_sample_source_name(uint32_t source)
 {
 	switch (source) {
 	case VMTRACE_SAMPLE_AUTO: return "auto";

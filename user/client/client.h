@@ -9,23 +9,23 @@
  *   bpf     BPF programs on the same tracepoints, loaded by libbpf (bpf.c),
  *           for hosts that cannot load the module.  Records, accounting
  *           and sessions as the module's; what it does not do yet fails
- *           with -EOPNOTSUPP and says so in vmt_client_error().
+ *           with -EOPNOTSUPP and says so in client_error().
  *
  * All functions return 0 (or a count) on success and -errno on failure; the
  * kernel's extended-ack message, or the BPF backend's reason, if any, is in
- * vmt_client_error().
+ * client_error().
  */
-#ifndef VMT_CLIENT_H
-#define VMT_CLIENT_H
+#ifndef CLIENT_CLIENT_H
+#define CLIENT_CLIENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vmtrace.h>
 
-struct vmt_client;
+struct client;
 
-struct vmt_start_config {
+struct client_start_config {
 	uint32_t ring_size;		/* 0: module default */
 	uint32_t sample_hz;		/* 0: no sampling */
 	uint32_t sample_source;		/* enum vmtrace_sample_source */
@@ -36,8 +36,8 @@ struct vmt_start_config {
 	const uint32_t *pids;
 };
 
-/* A CPU's figures (GET_CPUS), or their sum over CPUs (vmt_status.totals). */
-struct vmt_cpu_status {
+/* A CPU's figures (GET_CPUS), or their sum over CPUs (client_status.totals). */
+struct client_cpu_status {
 	uint32_t cpu;			/* not in totals */
 	uint64_t produced;
 	uint64_t drained;
@@ -49,7 +49,7 @@ struct vmt_cpu_status {
 	uint32_t ring_bytes;		/* 0: no ring on this CPU; not in totals */
 };
 
-struct vmt_status {
+struct client_status {
 	char version[32];
 	uint32_t format_version;
 	uint32_t nr_cpus;		/* possible CPUs */
@@ -59,62 +59,62 @@ struct vmt_status {
 	bool has_session;		/* fields below are valid */
 	uint32_t sample_source;		/* the source in use */
 	uint32_t ring_size, sample_hz, flags, nr_exits, nr_pids;
-	struct vmt_cpu_status totals;	/* over all CPUs */
+	struct client_cpu_status totals;	/* over all CPUs */
 };
 
-struct vmt_memslot {
+struct client_memslot {
 	uint32_t id;
 	uint32_t flags;
 	uint64_t gpa, size, hva;
 };
 
-struct vmt_vm_info {
+struct client_vm_info {
 	uint32_t id, pid, nr_vcpus, vendor, flags;
 	size_t nr_slots;
-	struct vmt_memslot *slots;
+	struct client_memslot *slots;
 };
 
-enum vmt_backend {
-	VMT_BACKEND_AUTO,		/* the module if loaded, else BPF */
-	VMT_BACKEND_MODULE,
-	VMT_BACKEND_BPF,
+enum client_backend {
+	CLIENT_BACKEND_AUTO,		/* the module if loaded, else BPF */
+	CLIENT_BACKEND_MODULE,
+	CLIENT_BACKEND_BPF,
 };
 
 /* "auto", "module", "bpf" -> *@out; -EINVAL for anything else. */
-int vmt_backend_parse(const char *name, enum vmt_backend *out);
-const char *vmt_backend_name(enum vmt_backend backend);
+int client_backend_parse(const char *name, enum client_backend *out);
+const char *client_backend_name(enum client_backend backend);
 
 /* The module: -ENOENT if its family is not registered (not loaded). */
-int vmt_client_open(struct vmt_client **out);
+int client_open(struct client **out);
 /*
- * @want, or with VMT_BACKEND_AUTO the module when its family exists, else
+ * @want, or with CLIENT_BACKEND_AUTO the module when its family exists, else
  * BPF.  The BPF backend checks here what it needs (BTF of vmlinux, kvm
  * and the vendor module; the privilege to load BPF): -ENOENT or -EPERM,
  * with the reason in *@why (@why_size bytes), as there is no client yet.
  */
-int vmt_client_open_backend(enum vmt_backend want, struct vmt_client **out,
+int client_open_backend(enum client_backend want, struct client **out,
 			    char *why, size_t why_size);
 /* The backend @c records with: MODULE or BPF. */
-enum vmt_backend vmt_client_backend(const struct vmt_client *c);
-void vmt_client_close(struct vmt_client *c);
+enum client_backend client_get_backend(const struct client *c);
+void client_close(struct client *c);
 /* The kernel's explanation of the last failure, or "". */
-const char *vmt_client_error(const struct vmt_client *c);
+const char *client_error(const struct client *c);
 
 /* GET_STATUS: one small message, whatever the number of CPUs. */
-int vmt_client_status(struct vmt_client *c, struct vmt_status *st);
+int client_status(struct client *c, struct client_status *st);
 /*
  * GET_CPUS: the session's figures of every possible CPU, in CPU order, in
  * *@cpus (malloc'd: free() it) and their number in *@nr.  -ENOENT: no
  * session; -EINTR: the session ended or was replaced during the dump (the
  * list would be incomplete): ask again.
  */
-int vmt_client_get_cpus(struct vmt_client *c, struct vmt_cpu_status **cpus,
+int client_get_cpus(struct client *c, struct client_cpu_status **cpus,
 			size_t *nr);
-int vmt_client_start(struct vmt_client *c, const struct vmt_start_config *cfg);
-int vmt_client_stop(struct vmt_client *c);
+int client_start(struct client *c, const struct client_start_config *cfg);
+int client_stop(struct client *c);
 
 /* A SET_TASK_SLOT request (include/uapi/linux/vmtrace.h). */
-struct vmt_task_slot {
+struct client_task_slot {
 	uint32_t vm_id, vcpu;
 	uint64_t gs_base;
 	uint64_t hva;		/* 0: forget the slot */
@@ -130,33 +130,33 @@ struct vmt_task_slot {
  * task's pid into its SAMPLE records (VMTRACE_REC_F_TID).  The session
  * owner's socket only.  0 or -errno (-ENOENT: no session or no such VM).
  */
-int vmt_client_set_task_slot(struct vmt_client *c, const struct vmt_task_slot *s);
+int client_set_task_slot(struct client *c, const struct client_task_slot *s);
 
 /*
  * One READ dump: @fn gets every batch of records drained, with its CPU.
  * A non-zero return from @fn aborts the read and is returned.  Returns
  * the number of records read.
  */
-typedef int (*vmt_records_fn)(void *arg, uint32_t cpu,
+typedef int (*client_records_fn)(void *arg, uint32_t cpu,
 			      const struct vmtrace_record *recs, size_t n);
-long vmt_client_read(struct vmt_client *c, vmt_records_fn fn, void *arg);
+long client_read(struct client *c, client_records_fn fn, void *arg);
 
-int vmt_client_get_vms(struct vmt_client *c, struct vmt_vm_info **vms,
+int client_get_vms(struct client *c, struct client_vm_info **vms,
 		       size_t *nr);
-void vmt_vms_free(struct vmt_vm_info *vms, size_t nr);
+void client_vms_free(struct client_vm_info *vms, size_t nr);
 
 /*
  * Send a request built by hand: genl command @cmd, netlink @flags (on top
  * of NLM_F_REQUEST | NLM_F_ACK) and @len bytes of raw attributes.  For
  * tests of the module's input validation.  Replies are discarded.
  */
-int vmt_client_send_raw(struct vmt_client *c, uint8_t cmd, uint16_t flags,
+int client_send_raw(struct client *c, uint8_t cmd, uint16_t flags,
 			const void *attrs, size_t len);
 
 /* Convert a libnl -NLE_* code to -errno. */
-int vmt_nle_to_errno(int nle);
+int client_nle_to_errno(int nle);
 
-const char *vmt_state_name(uint32_t state);
-const char *vmt_sample_source_name(uint32_t source);
+const char *client_state_name(uint32_t state);
+const char *client_sample_source_name(uint32_t source);
 
-#endif /* VMT_CLIENT_H */
+#endif /* CLIENT_CLIENT_H */

@@ -23,7 +23,7 @@
 #define SOL_NETLINK 270
 #endif
 
-struct vmt_genl {
+struct client_genl {
 	struct nl_sock *sock;
 	int family;
 	int kernel_errno;		/* from the last NLMSG_ERROR, <= 0 */
@@ -31,7 +31,7 @@ struct vmt_genl {
 	char error[256];
 };
 
-int vmt_nle_to_errno(int nle)
+int client_nle_to_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case 0: return 0;
@@ -54,7 +54,7 @@ int vmt_nle_to_errno(int nle)
 	}
 }
 
-const char *vmt_genl_error(const struct vmt_genl *c)
+const char *client_genl_error(const struct client_genl *c)
 {
 	return c ? c->error : "";
 }
@@ -63,7 +63,7 @@ const char *vmt_genl_error(const struct vmt_genl *c)
 static int vmt_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err,
 			void *arg)
 {
-	struct vmt_genl *c = arg;
+	struct client_genl *c = arg;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)err - 1;
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	size_t hlen = sizeof(*err);
@@ -89,16 +89,16 @@ static int vmt_on_error(struct sockaddr_nl *nla, struct nlmsgerr *err,
 /* The ACK of a request, or NLMSG_DONE of a dump: the reply is complete. */
 static int vmt_on_done(struct nl_msg *msg, void *arg)
 {
-	struct vmt_genl *c = arg;
+	struct client_genl *c = arg;
 
 	(void)msg;
 	c->done = true;
 	return NL_STOP;
 }
 
-int vmt_genl_open(struct vmt_genl **out)
+int client_genl_open(struct client_genl **out)
 {
-	struct vmt_genl *c;
+	struct client_genl *c;
 	int one = 1, err;
 
 	c = calloc(1, sizeof(*c));
@@ -111,7 +111,7 @@ int vmt_genl_open(struct vmt_genl **out)
 	}
 	err = genl_connect(c->sock);
 	if (err < 0) {
-		err = vmt_nle_to_errno(err);
+		err = client_nle_to_errno(err);
 		goto err_sock;
 	}
 	/* Large dump messages: the kernel sizes them after our buffer. */
@@ -122,7 +122,7 @@ int vmt_genl_open(struct vmt_genl **out)
 		   &one, sizeof(one));
 	c->family = genl_ctrl_resolve(c->sock, VMTRACE_GENL_NAME);
 	if (c->family < 0) {
-		err = vmt_nle_to_errno(c->family);
+		err = client_nle_to_errno(c->family);
 		goto err_sock;
 	}
 	nl_socket_modify_err_cb(c->sock, NL_CB_CUSTOM, vmt_on_error, c);
@@ -138,7 +138,7 @@ err_free:
 	return err;
 }
 
-void vmt_genl_close(struct vmt_genl *c)
+void client_genl_close(struct client_genl *c)
 {
 	if (!c)
 		return;
@@ -153,7 +153,7 @@ void vmt_genl_close(struct vmt_genl *c)
  * by its ACK needs the loop: an ACK left behind would be taken for the
  * answer to the next request.
  */
-static int vmt_transact(struct vmt_genl *c, struct nl_msg *msg,
+static int vmt_transact(struct client_genl *c, struct nl_msg *msg,
 			nl_recvmsg_msg_cb_t fn, void *arg)
 {
 	int err;
@@ -166,16 +166,16 @@ static int vmt_transact(struct vmt_genl *c, struct nl_msg *msg,
 	err = nl_send_auto(c->sock, msg);
 	nlmsg_free(msg);
 	if (err < 0)
-		return vmt_nle_to_errno(err);
+		return client_nle_to_errno(err);
 	do
 		err = nl_recvmsgs_default(c->sock);
 	while (err >= 0 && !c->done);
 	if (c->kernel_errno)
 		return c->kernel_errno;
-	return err < 0 ? vmt_nle_to_errno(err) : 0;
+	return err < 0 ? client_nle_to_errno(err) : 0;
 }
 
-static struct nl_msg *vmt_msg(struct vmt_genl *c, uint8_t cmd, int flags)
+static struct nl_msg *vmt_msg(struct client_genl *c, uint8_t cmd, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
@@ -192,7 +192,7 @@ static struct nl_msg *vmt_msg(struct vmt_genl *c, uint8_t cmd, int flags)
 /* ---- GET_STATUS, GET_CPUS ---- */
 
 /* The VMTRACE_CPU_A_* figures in @tb (absent ones stay 0). */
-static void vmt_parse_figures(struct nlattr **tb, struct vmt_cpu_status *cs)
+static void vmt_parse_figures(struct nlattr **tb, struct client_cpu_status *cs)
 {
 	struct nlattr *lost;
 	int rem;
@@ -217,7 +217,7 @@ static void vmt_parse_figures(struct nlattr **tb, struct vmt_cpu_status *cs)
 				cs->lost[nla_type(lost)] = nla_get_u64(lost);
 }
 
-static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
+static int vmt_parse_cpu(struct nlattr *nest, struct client_cpu_status *cs)
 {
 	struct nlattr *tb[VMTRACE_CPU_A_MAX + 1];
 
@@ -232,7 +232,7 @@ static int vmt_parse_cpu(struct nlattr *nest, struct vmt_cpu_status *cs)
 
 static int vmt_parse_status(struct nl_msg *msg, void *arg)
 {
-	struct vmt_status *st = arg;
+	struct client_status *st = arg;
 	struct nlattr *tb[VMTRACE_A_MAX + 1], *cfg[VMTRACE_CFG_A_MAX + 1];
 	struct nlattr *totals[VMTRACE_CPU_A_MAX + 1];
 
@@ -275,7 +275,7 @@ static int vmt_parse_status(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int vmt_genl_status(struct vmt_genl *c, struct vmt_status *st)
+int client_genl_status(struct client_genl *c, struct client_status *st)
 {
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_GET_STATUS, 0);
 	int err;
@@ -290,7 +290,7 @@ int vmt_genl_status(struct vmt_genl *c, struct vmt_status *st)
 }
 
 struct vmt_cpus_ctx {
-	struct vmt_cpu_status *cpus;
+	struct client_cpu_status *cpus;
 	size_t nr, cap;
 	int err;
 };
@@ -312,7 +312,7 @@ static int vmt_parse_cpus(struct nl_msg *msg, void *arg)
 	nla_for_each_nested(cpu, tb[VMTRACE_A_CPUS], rem) {
 		if (ctx->nr == ctx->cap) {
 			size_t cap = ctx->cap ? ctx->cap * 2 : 64;
-			struct vmt_cpu_status *p;
+			struct client_cpu_status *p;
 
 			p = realloc(ctx->cpus, cap * sizeof(*p));
 			if (!p) {
@@ -330,7 +330,7 @@ static int vmt_parse_cpus(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int vmt_genl_get_cpus(struct vmt_genl *c, struct vmt_cpu_status **cpus,
+int client_genl_get_cpus(struct client_genl *c, struct client_cpu_status **cpus,
 			size_t *nr)
 {
 	struct vmt_cpus_ctx ctx = { 0 };
@@ -353,7 +353,7 @@ int vmt_genl_get_cpus(struct vmt_genl *c, struct vmt_cpu_status **cpus,
 
 /* ---- START / STOP ---- */
 
-int vmt_genl_start(struct vmt_genl *c, const struct vmt_start_config *cfg)
+int client_genl_start(struct client_genl *c, const struct client_start_config *cfg)
 {
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_START, 0);
 	struct nlattr *nest;
@@ -380,7 +380,7 @@ int vmt_genl_start(struct vmt_genl *c, const struct vmt_start_config *cfg)
 	return vmt_transact(c, msg, NULL, NULL);
 }
 
-int vmt_genl_stop(struct vmt_genl *c)
+int client_genl_stop(struct client_genl *c)
 {
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_STOP, 0);
 
@@ -391,7 +391,7 @@ int vmt_genl_stop(struct vmt_genl *c)
 
 /* ---- SET_TASK_SLOT ---- */
 
-int vmt_genl_set_task_slot(struct vmt_genl *c, const struct vmt_task_slot *s)
+int client_genl_set_task_slot(struct client_genl *c, const struct client_task_slot *s)
 {
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_SET_TASK_SLOT, 0);
 	struct nlattr *nest;
@@ -416,7 +416,7 @@ int vmt_genl_set_task_slot(struct vmt_genl *c, const struct vmt_task_slot *s)
 /* ---- READ ---- */
 
 struct vmt_read_ctx {
-	vmt_records_fn fn;
+	client_records_fn fn;
 	void *arg;
 	long count;
 	int err;
@@ -469,7 +469,7 @@ static int vmt_parse_records(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-long vmt_genl_read(struct vmt_genl *c, vmt_records_fn fn, void *arg)
+long client_genl_read(struct client_genl *c, client_records_fn fn, void *arg)
 {
 	struct vmt_read_ctx ctx = { .fn = fn, .arg = arg };
 	struct nl_msg *msg = vmt_msg(c, VMTRACE_CMD_READ, NLM_F_DUMP);
@@ -486,12 +486,12 @@ long vmt_genl_read(struct vmt_genl *c, vmt_records_fn fn, void *arg)
 /* ---- GET_VMS ---- */
 
 struct vmt_vms_ctx {
-	struct vmt_vm_info *vms;
+	struct client_vm_info *vms;
 	size_t nr;
 	int err;
 };
 
-static int vmt_parse_slots(struct nlattr *nest, struct vmt_vm_info *vm)
+static int vmt_parse_slots(struct nlattr *nest, struct client_vm_info *vm)
 {
 	struct nlattr *slot, *tb[VMTRACE_SLOT_A_MAX + 1];
 	size_t n = 0;
@@ -503,7 +503,7 @@ static int vmt_parse_slots(struct nlattr *nest, struct vmt_vm_info *vm)
 	if (!vm->slots)
 		return -ENOMEM;
 	nla_for_each_nested(slot, nest, rem) {
-		struct vmt_memslot *s = &vm->slots[vm->nr_slots];
+		struct client_memslot *s = &vm->slots[vm->nr_slots];
 
 		if (nla_parse_nested(tb, VMTRACE_SLOT_A_MAX, slot, NULL) < 0 ||
 		    !tb[VMTRACE_SLOT_A_GPA] || !tb[VMTRACE_SLOT_A_SIZE] ||
@@ -524,7 +524,7 @@ static int vmt_parse_vm(struct nl_msg *msg, void *arg)
 {
 	struct vmt_vms_ctx *ctx = arg;
 	struct nlattr *tb[VMTRACE_A_MAX + 1], *vtb[VMTRACE_VM_A_MAX + 1];
-	struct vmt_vm_info *vms, *vm;
+	struct client_vm_info *vms, *vm;
 
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, VMTRACE_A_MAX, NULL) < 0 ||
 	    !tb[VMTRACE_A_VM] ||
@@ -557,7 +557,7 @@ static int vmt_parse_vm(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int vmt_genl_get_vms(struct vmt_genl *c, struct vmt_vm_info **vms,
+int client_genl_get_vms(struct client_genl *c, struct client_vm_info **vms,
 		       size_t *nr)
 {
 	struct vmt_vms_ctx ctx = { 0 };
@@ -570,7 +570,7 @@ int vmt_genl_get_vms(struct vmt_genl *c, struct vmt_vm_info **vms,
 	if (!err)
 		err = ctx.err;
 	if (err) {
-		vmt_vms_free(ctx.vms, ctx.nr);
+		client_vms_free(ctx.vms, ctx.nr);
 		return err;
 	}
 	*vms = ctx.vms;
@@ -578,7 +578,7 @@ int vmt_genl_get_vms(struct vmt_genl *c, struct vmt_vm_info **vms,
 	return 0;
 }
 
-int vmt_genl_send_raw(struct vmt_genl *c, uint8_t cmd, uint16_t flags,
+int client_genl_send_raw(struct client_genl *c, uint8_t cmd, uint16_t flags,
 			const void *attrs, size_t len)
 {
 	struct nl_msg *msg = vmt_msg(c, cmd, flags);

@@ -130,7 +130,7 @@ __u32 nr_pids;			/* 0: all VMs, else those in vm_pids */
 __u32 nr_exits;			/* 0: all exit codes, else those in exit_codes */
 __u32 next_vm_id;
 __u32 clock_seq;
-struct vmt_bpf_clock clocks[2];
+struct client_bpf_clock clocks[2];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -141,14 +141,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vmt_bpf_cpu);
+	__type(value, struct client_bpf_cpu);
 } cpus SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);	/* the loader sizes it */
 	__type(key, __u64);		/* struct kvm * */
-	__type(value, struct vmt_bpf_vm);
+	__type(value, struct client_bpf_vm);
 } vms SEC(".maps");
 
 struct {
@@ -167,11 +167,11 @@ struct {
 
 /* ---- time ---- */
 
-/* CLOCK_MONOTONIC now, on the host TSC's scale (struct vmt_bpf_clock). */
+/* CLOCK_MONOTONIC now, on the host TSC's scale (struct client_bpf_clock). */
 static __always_inline __u64 host_tsc_now(void)
 {
 	__u64 ns = bpf_ktime_get_ns();
-	const struct vmt_bpf_clock *c = &clocks[clock_seq & 1];
+	const struct client_bpf_clock *c = &clocks[clock_seq & 1];
 	__u64 tsc0 = c->tsc, ns0 = c->ns, ri = c->rate_int, rf = c->rate_frac;
 	__u64 d = ns >= ns0 ? ns - ns0 : ns0 - ns;
 	/* d * rf / 2^32 without 128 bits: d's halves apart. */
@@ -207,21 +207,21 @@ static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, __u64 tsc)
 
 /* ---- the ring ---- */
 
-static __always_inline void lose(struct vmt_bpf_cpu *c, int cause)
+static __always_inline void lose(struct client_bpf_cpu *c, int cause)
 {
 	__sync_fetch_and_add(&c->lost[cause], 1);
 	__sync_fetch_and_add(&c->pending[cause], 1);
 }
 
 /* An event offered but not recorded (no record reserved). */
-static __always_inline void drop(struct vmt_bpf_cpu *c, int cause)
+static __always_inline void drop(struct client_bpf_cpu *c, int cause)
 {
 	__sync_fetch_and_add(&c->produced, 1);
 	lose(c, cause);
 }
 
 static __always_inline void fill_marker(struct vmtrace_record *m,
-					struct vmt_bpf_cpu *c, __u64 tsc)
+					struct client_bpf_cpu *c, __u64 tsc)
 {
 	__builtin_memset(m, 0, sizeof(*m));
 	m->host_tsc = tsc;
@@ -253,7 +253,7 @@ static __always_inline void fill_common(struct vmtrace_record *r, __u64 tsc,
  * to submit.  NULL: the ring is full, the event counted as lost.
  */
 static __always_inline struct vmtrace_record *
-reserve_event(struct vmt_bpf_cpu *c, __u64 tsc, struct vmtrace_record **base)
+reserve_event(struct client_bpf_cpu *c, __u64 tsc, struct vmtrace_record **base)
 {
 	__sync_fetch_and_add(&c->produced, 1);
 	if (c->pending[0] | c->pending[1] | c->pending[2]) {
@@ -272,7 +272,7 @@ reserve_event(struct vmt_bpf_cpu *c, __u64 tsc, struct vmtrace_record **base)
 }
 
 /* A VM_NEW (a VM first seen now) or VM_GONE (destroyed) record. */
-static __always_inline void emit_vm(struct vmt_bpf_cpu *c, __u64 tsc, __u8 kind,
+static __always_inline void emit_vm(struct client_bpf_cpu *c, __u64 tsc, __u8 kind,
 				    __u32 id, __u32 pid, struct kvm *kvm)
 {
 	struct vmtrace_record *base, *r = reserve_event(c, tsc, &base);
@@ -385,13 +385,13 @@ static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
  * CPUs seeing a VM first at once: one insert wins, the other CPU uses it
  * (its id is skipped).
  */
-static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
+static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 						struct kvm_vcpu *vcpu,
 						__u32 tgid, __u64 tsc)
 {
 	struct kvm *kvm = BPF_CORE_READ(vcpu, kvm);
 	__u64 key = (__u64)kvm;
-	struct vmt_bpf_vm *vm, fresh = { .pid = tgid };
+	struct client_bpf_vm *vm, fresh = { .pid = tgid };
 
 	vm = bpf_map_lookup_elem(&vms, &key);
 	/*
@@ -428,7 +428,7 @@ static __always_inline struct vmt_bpf_vm *vm_of(struct vmt_bpf_cpu *c,
  */
 static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8 kind,
 				       struct kvm_vcpu *vcpu,
-				       const struct vmt_bpf_vm *vm)
+				       const struct client_bpf_vm *vm)
 {
 	fill_common(r, tsc, kind, vm->id, vm->pid);
 	r->guest_tsc = guest_tsc_of(vcpu, tsc);
@@ -448,7 +448,7 @@ static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8
 	r->flags = VMTRACE_REC_F_NO_STATE;
 }
 
-static __always_inline struct vmt_bpf_cpu *this_cpu(void)
+static __always_inline struct client_bpf_cpu *this_cpu(void)
 {
 	__u32 zero = 0;
 
@@ -458,7 +458,7 @@ static __always_inline struct vmt_bpf_cpu *this_cpu(void)
 SEC("tp_btf/kvm_entry")
 int BPF_PROG(vmt_entry, struct kvm_vcpu *vcpu)
 {
-	struct vmt_bpf_cpu *c;
+	struct client_bpf_cpu *c;
 
 	/*
 	 * Never NULL, but 6.12's verifier takes a raw tracepoint's pointer
@@ -482,8 +482,8 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vmtrace_record *base, *r;
-	struct vmt_bpf_cpu *c;
-	struct vmt_bpf_vm *vm;
+	struct client_bpf_cpu *c;
+	struct client_bpf_vm *vm;
 	__u32 reason;
 	__u64 tsc;
 
@@ -526,8 +526,8 @@ SEC("fentry/kvm_destroy_vm")
 int BPF_PROG(vmt_vm_gone, struct kvm *kvm)
 {
 	__u64 key = (__u64)kvm;
-	struct vmt_bpf_vm *vm = bpf_map_lookup_elem(&vms, &key);
-	struct vmt_bpf_cpu *c;
+	struct client_bpf_vm *vm = bpf_map_lookup_elem(&vms, &key);
+	struct client_bpf_cpu *c;
 	__u32 id, pid;
 
 	if (!vm || !kvm)
@@ -557,8 +557,8 @@ int vmt_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct vmtrace_record *base, *r;
 	struct kvm_vcpu *vcpu;
-	struct vmt_bpf_cpu *c;
-	struct vmt_bpf_vm *vm;
+	struct client_bpf_cpu *c;
+	struct client_bpf_vm *vm;
 	__u64 tsc;
 
 	if (!recording)

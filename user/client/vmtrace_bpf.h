@@ -18,7 +18,7 @@
  * told by a LOST marker, which the next record that fits carries.
  * drained is the loader's, counted as it reads.
  */
-struct vmt_bpf_cpu {
+struct client_bpf_cpu {
 	__u64 produced;
 	__u64 lost[__VMTRACE_LOST_MAX];
 	__u64 pending[__VMTRACE_LOST_MAX];
@@ -30,7 +30,7 @@ struct vmt_bpf_cpu {
 };
 
 /* A VM, by its struct kvm's address, from its first exit seen on. */
-struct vmt_bpf_vm {
+struct client_bpf_vm {
 	__u32 id;
 	__u32 pid;			/* the VMM's tgid */
 	__u32 state_ok;			/* the VMCB check passed */
@@ -44,7 +44,7 @@ struct vmt_bpf_vm {
  *     tsc = tsc0 + (ns - ns0) * (rate_int + rate_frac / 2^32)
  * Two slots: the loader writes the one not in use, then flips seq.
  */
-struct vmt_bpf_clock {
+struct client_bpf_clock {
 	__u64 ns, tsc;
 	__u64 rate_int;			/* TSC cycles per ns, integer part */
 	__u64 rate_frac;		/* and fraction, in 2^-32 */

@@ -13,13 +13,13 @@
 #include "view/vm_html.h"
 #include "cmd/cmd.h"
 
-const char *prog_name = "vmtrace-collect";
+const char *cmd_prog_name = "vmtrace-collect";
 const char *cmd_name = "";
 int cmd_verbosity;
 
 static void say(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", prog_name);
+	fprintf(stderr, "%s: ", cmd_prog_name);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
@@ -56,20 +56,20 @@ void cmd_verbose(const char *fmt, ...)
 void cmd_print_version(void)
 {
 	printf("vmtrace-collect %s (trace file format %d, record format %d)\n",
-	       VMT_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+	       VMT_RELEASE, TRACE_VERSION, VMTRACE_FORMAT_VERSION);
 }
 
 int cmd_parse_format(const char *arg, bool *json)
 {
 	if (strcmp(arg, "text") && strcmp(arg, "json"))
-		return bad_value("--format", arg, "text or json");
+		return cmd_bad_value("--format", arg, "text or json");
 	*json = !strcmp(arg, "json");
 	return 0;
 }
 
 int cmd_input_status(int err)
 {
-	return err == -ENOMEM || err == -EIO ? EXIT_FAILURE : EXIT_USAGE;
+	return err == -ENOMEM || err == -EIO ? EXIT_FAILURE : CMD_EXIT_USAGE;
 }
 
 /* "--vm" of "--vm=3"; "-d" of a short option @c. */
@@ -104,15 +104,15 @@ static int common_option(int opt, char *const argv[])
 		cmd_print_version();
 		return 0;
 	case ':':
-		return usage_error("%s: needs a value", option_name(arg, optopt, name,
+		return cmd_usage_error("%s: needs a value", option_name(arg, optopt, name,
 								     sizeof(name)));
 	case '?':
 		if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
-			return usage_error("%s: takes no value", option_name(arg, 0, name,
+			return cmd_usage_error("%s: takes no value", option_name(arg, 0, name,
 									     sizeof(name)));
 		if (optopt && optopt < 0x100 && strncmp(arg, "--", 2))
-			return usage_error("-%c: unknown option", optopt);
-		return usage_error("%s: unknown option", option_name(arg, 0, name, sizeof(name)));
+			return cmd_usage_error("-%c: unknown option", optopt);
+		return cmd_usage_error("%s: unknown option", option_name(arg, 0, name, sizeof(name)));
 	default:
 		return -1;
 	}
@@ -136,47 +136,47 @@ int cmd_getopt(int argc, char *argv[], const char *optstring,
 	return -1;
 }
 
-int collect_open(enum vmt_backend backend, struct vmt_client **c)
+int cmd_collect_open(enum client_backend backend, struct client **c)
 {
 	char why[256];
-	int err = vmt_client_open_backend(backend, c, why, sizeof(why));
+	int err = client_open_backend(backend, c, why, sizeof(why));
 
 	if (!err)
 		return 0;
-	if (backend == VMT_BACKEND_AUTO && why[0])
-		fprintf(stderr, "%s: vmtrace.ko is not loaded, and %s\n", prog_name, why);
+	if (backend == CLIENT_BACKEND_AUTO && why[0])
+		fprintf(stderr, "%s: vmtrace.ko is not loaded, and %s\n", cmd_prog_name, why);
 	else if (why[0])
-		fprintf(stderr, "%s: %s\n", prog_name, why);
+		fprintf(stderr, "%s: %s\n", cmd_prog_name, why);
 	else
 		fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
-			prog_name, strerror(-err));
+			cmd_prog_name, strerror(-err));
 	return err;
 }
 
-int collect_connect(struct vmt_client **c)
+int cmd_connect(struct client **c)
 {
-	return collect_open(VMT_BACKEND_MODULE, c);
+	return cmd_collect_open(CLIENT_BACKEND_MODULE, c);
 }
 
-void collect_error(struct vmt_client *c, const char *what, int err)
+void cmd_error(struct client *c, const char *what, int err)
 {
-	const char *msg = vmt_client_error(c);
+	const char *msg = client_error(c);
 
 	if (err == -EPERM && !*msg)
 		msg = "vmtrace needs CAP_SYS_ADMIN (run as root)";
-	fprintf(stderr, "%s: %s: %s%s%s\n", prog_name, what, strerror(-err),
+	fprintf(stderr, "%s: %s: %s%s%s\n", cmd_prog_name, what, strerror(-err),
 		*msg ? ": " : "", msg);
 }
 
 static int vusage_error(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s %s: %s", prog_name, cmd_name, prefix);
+	fprintf(stderr, "%s %s: %s", cmd_prog_name, cmd_name, prefix);
 	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\nTry '%s %s --help'.\n", prog_name, cmd_name);
-	return EXIT_USAGE;
+	fprintf(stderr, "\nTry '%s %s --help'.\n", cmd_prog_name, cmd_name);
+	return CMD_EXIT_USAGE;
 }
 
-int usage_error(const char *fmt, ...)
+int cmd_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 	int ret;
@@ -187,7 +187,7 @@ int usage_error(const char *fmt, ...)
 	return ret;
 }
 
-int bad_value(const char *opt, const char *value, const char *fmt, ...)
+int cmd_bad_value(const char *opt, const char *value, const char *fmt, ...)
 {
 	char prefix[512];
 	va_list ap;
@@ -200,12 +200,12 @@ int bad_value(const char *opt, const char *value, const char *fmt, ...)
 	return ret;
 }
 
-int cmd_html_write(const struct vv_series *s, const char *path)
+int cmd_html_write(const struct trace_metrics_series *s, const char *path)
 {
 	char why[300];
 
-	if (!vm_html_write(s, path, why, sizeof(why)))
+	if (!view_vm_html_write(s, path, why, sizeof(why)))
 		return 0;
-	fprintf(stderr, "%s: %s\n", prog_name, why);
+	fprintf(stderr, "%s: %s\n", cmd_prog_name, why);
 	return 1;
 }

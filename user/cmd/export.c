@@ -49,8 +49,8 @@
 enum export_format { FORMAT_NONE, FORMAT_CHROME, FORMAT_FOLDED, FORMAT_PPROF, FORMAT_PERFETTO };
 
 struct export {
-	struct vmt_input *in;
-	struct outbuf *out;
+	struct trace_input *in;
+	struct util_outbuf *out;
 	bool first_event;
 	/* Tracks named already, open hash: chrome-json's (pid << 32 | tid) + 1,
 	 * perfetto's PF_* keys with their uuids beside. */
@@ -61,29 +61,29 @@ struct export {
 	size_t nr_stacks, cap_stacks;
 	uint64_t samples;
 	/* perfetto: the writer, and per VM its exit-rate bucket */
-	struct pf_writer pf;
+	struct util_perfetto_writer pf;
 	struct pf_rate { uint32_t vm_id; uint64_t track, start_ns, exits; } *rates;
 	size_t nr_rates;
 	/* pprof */
-	struct pprof *prof;
+	struct util_pprof *prof;
 	int64_t period_ns;
 	uint64_t first_tsc, last_tsc;
 };
 
 /* ---- chrome-json ---- */
 
-static void out_us(struct outbuf *o, uint64_t ns)
+static void out_us(struct util_outbuf *o, uint64_t ns)
 {
 	char frac[4] = { '0' + ns / 100 % 10, '0' + ns / 10 % 10, '0' + ns % 10, 0 };
 
-	out_u64(o, ns / 1000);
-	out_char(o, '.');
-	out_str(o, frac);
+	util_out_u64(o, ns / 1000);
+	util_out_char(o, '.');
+	util_out_str(o, frac);
 }
 
 static void event_start(struct export *ex)
 {
-	out_str(ex->out, ex->first_event ? "\n{" : ",\n{");
+	util_out_str(ex->out, ex->first_event ? "\n{" : ",\n{");
 	ex->first_event = false;
 }
 
@@ -145,7 +145,7 @@ static int track_of(struct export *ex, uint64_t key, uint64_t *uuid, bool *is_ne
 static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
 {
 	uint64_t key = (uint64_t)pid << 32 | tid, uuid;
-	struct outbuf *o = ex->out;
+	struct util_outbuf *o = ex->out;
 	char name[200];
 	bool is_new;
 	int err;
@@ -157,26 +157,26 @@ static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
 	if (host) {
 		snprintf(name, sizeof(name), "host");
 	} else {
-		const char *vm_name = vmt_vm_name(ex->in->meta, pid);
+		const char *vm_name = trace_vm_name(ex->in->meta, pid);
 
 		snprintf(name, sizeof(name), "VM %u%s%s", pid, *vm_name ? " " : "", vm_name);
 	}
 	/* A VM's process name comes with its first vCPU. */
 	event_start(ex);
-	out_str(o, "\"ph\":\"M\",\"pid\":");
-	out_u64(o, pid);
-	out_str(o, ",\"name\":\"process_name\",\"args\":{\"name\":");
-	out_json_str(o, name);
-	out_str(o, "}}");
+	util_out_str(o, "\"ph\":\"M\",\"pid\":");
+	util_out_u64(o, pid);
+	util_out_str(o, ",\"name\":\"process_name\",\"args\":{\"name\":");
+	util_out_json_str(o, name);
+	util_out_str(o, "}}");
 	snprintf(name, sizeof(name), host ? "CPU %u" : "vCPU %u", tid);
 	event_start(ex);
-	out_str(o, "\"ph\":\"M\",\"pid\":");
-	out_u64(o, pid);
-	out_str(o, ",\"tid\":");
-	out_u64(o, tid);
-	out_str(o, ",\"name\":\"thread_name\",\"args\":{\"name\":");
-	out_json_str(o, name);
-	out_str(o, "}}");
+	util_out_str(o, "\"ph\":\"M\",\"pid\":");
+	util_out_u64(o, pid);
+	util_out_str(o, ",\"tid\":");
+	util_out_u64(o, tid);
+	util_out_str(o, ",\"name\":\"thread_name\",\"args\":{\"name\":");
+	util_out_json_str(o, name);
+	util_out_str(o, "}}");
 	return 0;
 }
 
@@ -184,90 +184,90 @@ static int name_track(struct export *ex, uint32_t pid, uint32_t tid, bool host)
 static int chrome_exit(struct export *ex, const struct vmtrace_record *r,
 		       bool timed, uint64_t cycles)
 {
-	struct outbuf *o = ex->out;
-	struct vmt_event ev;
+	struct util_outbuf *o = ex->out;
+	struct trace_event ev;
 	char code[32];
 	int err;
 
-	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 	err = name_track(ex, r->vm_id, r->vcpu, false);
 	if (err)
 		return err;
 	event_start(ex);
-	out_str(o, timed ? "\"ph\":\"X\",\"cat\":\"exit\",\"name\":" :
+	util_out_str(o, timed ? "\"ph\":\"X\",\"cat\":\"exit\",\"name\":" :
 		"\"ph\":\"i\",\"s\":\"t\",\"cat\":\"exit\",\"name\":");
 	if (ev.exit_name) {
-		out_json_str(o, ev.exit_name);
+		util_out_json_str(o, ev.exit_name);
 	} else {
 		snprintf(code, sizeof(code), "exit 0x%x", r->exit_reason);
-		out_json_str(o, code);
+		util_out_json_str(o, code);
 	}
-	out_str(o, ",\"pid\":");
-	out_u64(o, r->vm_id);
-	out_str(o, ",\"tid\":");
-	out_u64(o, r->vcpu);
-	out_str(o, ",\"ts\":");
-	out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
+	util_out_str(o, ",\"pid\":");
+	util_out_u64(o, r->vm_id);
+	util_out_str(o, ",\"tid\":");
+	util_out_u64(o, r->vcpu);
+	util_out_str(o, ",\"ts\":");
+	out_us(o, trace_meta_mono_ns(ex->in->meta, r->host_tsc));
 	if (timed) {
-		out_str(o, ",\"dur\":");
-		out_us(o, vmt_meta_cycles_ns(ex->in->meta, cycles));
+		util_out_str(o, ",\"dur\":");
+		out_us(o, trace_meta_cycles_ns(ex->in->meta, cycles));
 	}
-	out_str(o, ",\"args\":{\"exit_code\":");
-	out_u64(o, r->exit_reason);
-	vmt_event_json(o, r, &ev);
-	out_str(o, "}}");
+	util_out_str(o, ",\"args\":{\"exit_code\":");
+	util_out_u64(o, r->exit_reason);
+	trace_event_json(o, r, &ev);
+	util_out_str(o, "}}");
 	return 0;
 }
 
-static int chrome_record(struct export *ex, struct vmt_exit_timer *timer,
+static int chrome_record(struct export *ex, struct trace_exit_timer *timer,
 			 const struct vmtrace_record *r)
 {
-	struct outbuf *o = ex->out;
-	struct vmt_timed_exit done;
-	struct vmt_event ev;
+	struct util_outbuf *o = ex->out;
+	struct trace_timed_exit done;
+	struct trace_event ev;
 	int err;
 
-	if (vmt_exit_timer_feed(timer, r, NULL, &done)) {
+	if (trace_exit_timer_feed(timer, r, NULL, &done)) {
 		err = chrome_exit(ex, &done.exit, done.timed, done.cycles);
 		if (err)
 			return err;
 	}
 	switch (r->kind) {
 	case VMTRACE_KIND_SAMPLE:
-		vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+		trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 		err = ev.guest ? name_track(ex, r->vm_id, r->vcpu, false) :
 				 name_track(ex, 0, r->host_cpu, true);
 		if (err)
 			return err;
 		event_start(ex);
-		out_str(o, "\"ph\":\"i\",\"s\":\"t\",\"cat\":\"sample\",\"name\":");
-		out_json_str(o, ev.have_sym ? ev.sym.name : "sample");
-		out_str(o, ",\"pid\":");
-		out_u64(o, ev.guest ? r->vm_id : 0);
-		out_str(o, ",\"tid\":");
-		out_u64(o, ev.guest ? r->vcpu : r->host_cpu);
-		out_str(o, ",\"ts\":");
-		out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
-		out_str(o, ",\"args\":{\"vm_pid\":");
-		out_u64(o, r->vmm_pid);
+		util_out_str(o, "\"ph\":\"i\",\"s\":\"t\",\"cat\":\"sample\",\"name\":");
+		util_out_json_str(o, ev.have_sym ? ev.sym.name : "sample");
+		util_out_str(o, ",\"pid\":");
+		util_out_u64(o, ev.guest ? r->vm_id : 0);
+		util_out_str(o, ",\"tid\":");
+		util_out_u64(o, ev.guest ? r->vcpu : r->host_cpu);
+		util_out_str(o, ",\"ts\":");
+		out_us(o, trace_meta_mono_ns(ex->in->meta, r->host_tsc));
+		util_out_str(o, ",\"args\":{\"vm_pid\":");
+		util_out_u64(o, r->vmm_pid);
 		if (ev.guest) {
-			vmt_event_json(o, r, &ev);
+			trace_event_json(o, r, &ev);
 		} else {
-			out_str(o, ",\"host_rip\":\"");
-			out_hex(o, r->u.g.guest_rip);
-			out_char(o, '"');	/* a host sample: the RIP is the host's */
+			util_out_str(o, ",\"host_rip\":\"");
+			util_out_hex(o, r->u.g.guest_rip);
+			util_out_char(o, '"');	/* a host sample: the RIP is the host's */
 		}
-		out_str(o, "}}");
+		util_out_str(o, "}}");
 		break;
 	case VMTRACE_KIND_LOST:
 		event_start(ex);
-		out_str(o, "\"ph\":\"i\",\"s\":\"g\",\"cat\":\"lost\",\"name\":\"lost\",\"pid\":0,\"tid\":");
-		out_u64(o, r->host_cpu);
-		out_str(o, ",\"ts\":");
-		out_us(o, vmt_meta_mono_ns(ex->in->meta, r->host_tsc));
-		out_str(o, ",\"args\":");
-		vmt_lost_json(o, r->u.lost);
-		out_char(o, '}');
+		util_out_str(o, "\"ph\":\"i\",\"s\":\"g\",\"cat\":\"lost\",\"name\":\"lost\",\"pid\":0,\"tid\":");
+		util_out_u64(o, r->host_cpu);
+		util_out_str(o, ",\"ts\":");
+		out_us(o, trace_meta_mono_ns(ex->in->meta, r->host_tsc));
+		util_out_str(o, ",\"args\":");
+		trace_lost_json(o, r->u.lost);
+		util_out_char(o, '}');
 		break;
 	}
 	return 0;
@@ -289,16 +289,16 @@ static void chrome_pending(void *arg, const struct vmtrace_record *exit, void *c
 
 static void chrome_begin(struct export *ex)
 {
-	const struct vmt_trace_info *info = vmt_meta_info(ex->in->meta);
-	struct outbuf *o = ex->out;
+	const struct trace_info *info = trace_meta_info(ex->in->meta);
+	struct util_outbuf *o = ex->out;
 
-	out_str(o, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
-	out_json_str(o, ex->in->path);
-	out_str(o, ",\"host\":");
-	out_json_str(o, info->hostname);
-	out_str(o, ",\"kernel\":");
-	out_json_str(o, info->host_kernel);
-	out_str(o, ",\"clock\":\"CLOCK_MONOTONIC\"},\"traceEvents\":[");
+	util_out_str(o, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"trace\":");
+	util_out_json_str(o, ex->in->path);
+	util_out_str(o, ",\"host\":");
+	util_out_json_str(o, info->hostname);
+	util_out_str(o, ",\"kernel\":");
+	util_out_json_str(o, info->host_kernel);
+	util_out_str(o, ",\"clock\":\"CLOCK_MONOTONIC\"},\"traceEvents\":[");
 	ex->first_event = true;
 }
 
@@ -325,7 +325,7 @@ static int folded_add(struct export *ex, const char *stack)
 		for (i = 0; i < ex->cap_stacks; i++) {
 			if (!ex->stacks[i].s)
 				continue;
-			size_t j = vmt_hash_str(ex->stacks[i].s) & (cap - 1);
+			size_t j = util_hash_str(ex->stacks[i].s) & (cap - 1);
 
 			while (stacks[j].s)
 				j = (j + 1) & (cap - 1);
@@ -335,7 +335,7 @@ static int folded_add(struct export *ex, const char *stack)
 		ex->stacks = stacks;
 		ex->cap_stacks = cap;
 	}
-	i = vmt_hash_str(stack) & (ex->cap_stacks - 1);
+	i = util_hash_str(stack) & (ex->cap_stacks - 1);
 	while (ex->stacks[i].s && strcmp(ex->stacks[i].s, stack))
 		i = (i + 1) & (ex->cap_stacks - 1);
 	if (!ex->stacks[i].s) {
@@ -351,13 +351,13 @@ static int folded_add(struct export *ex, const char *stack)
 static int folded_record(struct export *ex, const struct vmtrace_record *r)
 {
 	char vm[160], process[64], symbol[300], stack[600];
-	struct vmt_event ev;
+	struct trace_event ev;
 
 	if (r->kind != VMTRACE_KIND_SAMPLE)
 		return 0;
-	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 	if (ev.guest) {
-		const char *name = vmt_vm_name(ex->in->meta, r->vm_id);
+		const char *name = trace_vm_name(ex->in->meta, r->vm_id);
 
 		snprintf(vm, sizeof(vm), "vm%u%s%s", r->vm_id, *name ? ":" : "", name);
 	} else {
@@ -398,10 +398,10 @@ static void folded_end(struct export *ex)
 	if (n)
 		qsort(ex->stacks, n, sizeof(*ex->stacks), cmp_stack);
 	for (size_t i = 0; i < n; i++) {
-		out_str(ex->out, ex->stacks[i].s);
-		out_char(ex->out, ' ');
-		out_u64(ex->out, ex->stacks[i].count);
-		out_char(ex->out, '\n');
+		util_out_str(ex->out, ex->stacks[i].s);
+		util_out_char(ex->out, ' ');
+		util_out_u64(ex->out, ex->stacks[i].count);
+		util_out_char(ex->out, '\n');
 	}
 	ex->cap_stacks = n;	/* what export_free() walks */
 }
@@ -432,20 +432,20 @@ static int pf_vm_tracks(struct export *ex, const struct vmtrace_record *r, uint3
 
 	err = track_of(ex, PF_VM(r->vm_id), &vm_uuid, &is_new);
 	if (!err && is_new) {
-		const char *vm_name = vmt_vm_name(ex->in->meta, r->vm_id);
+		const char *vm_name = trace_vm_name(ex->in->meta, r->vm_id);
 
 		snprintf(name, sizeof(name), "VM %u%s%s", r->vm_id, *vm_name ? " " : "", vm_name);
-		pf_process_track(&ex->pf, vm_uuid, (int32_t)r->vmm_pid, name);
+		util_perfetto_process_track(&ex->pf, vm_uuid, (int32_t)r->vmm_pid, name);
 		err = track_of(ex, PF_RATE(r->vm_id), &uuid, &is_new);
 		if (!err)
-			pf_counter_track(&ex->pf, uuid, vm_uuid, "exits/s", "exits/s");
+			util_perfetto_counter_track(&ex->pf, uuid, vm_uuid, "exits/s", "exits/s");
 	}
 	if (err || vcpu == ~0u)
 		return err;
 	err = track_of(ex, PF_VCPU(r->vm_id, vcpu), track, &is_new);
 	if (!err && is_new) {
 		snprintf(name, sizeof(name), "vCPU %u", vcpu);
-		pf_child_track(&ex->pf, *track, vm_uuid, name);
+		util_perfetto_child_track(&ex->pf, *track, vm_uuid, name);
 	}
 	return err;
 }
@@ -475,11 +475,11 @@ static int pf_rate(struct export *ex, uint32_t vm_id, uint64_t ns, uint64_t exit
 			return -ENOMEM;
 	}
 	if (ns >= b->start_ns + PF_RATE_NS) {
-		pf_counter(&ex->pf, b->track, b->start_ns, (int64_t)b->exits);
+		util_perfetto_counter(&ex->pf, b->track, b->start_ns, (int64_t)b->exits);
 		b->start_ns += PF_RATE_NS;
 		/* A quiet second or more: the rate drops to 0 until the next. */
 		if (ns >= b->start_ns + PF_RATE_NS) {
-			pf_counter(&ex->pf, b->track, b->start_ns, 0);
+			util_perfetto_counter(&ex->pf, b->track, b->start_ns, 0);
 			b->start_ns = ns - ns % PF_RATE_NS;
 		}
 		b->exits = 0;
@@ -489,36 +489,36 @@ static int pf_rate(struct export *ex, uint32_t vm_id, uint64_t ns, uint64_t exit
 }
 
 /* What a guest record says of its task, as annotations after @a[n]. */
-static size_t pf_task_args(const struct vmtrace_record *r, const struct vmt_event *ev,
-			   struct pf_arg *a, size_t n)
+static size_t pf_task_args(const struct vmtrace_record *r, const struct trace_event *ev,
+			   struct util_perfetto_arg *a, size_t n)
 {
 	if (ev->state) {
-		a[n++] = (struct pf_arg){ .name = "guest_rip", .u = r->u.g.guest_rip, .ptr = true };
-		a[n++] = (struct pf_arg){ .name = "guest_cr3", .u = r->u.g.guest_cr3, .ptr = true };
-		a[n++] = (struct pf_arg){ .name = "guest_mode", .str = ev->user ? "user" : "kernel" };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_rip", .u = r->u.g.guest_rip, .ptr = true };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_cr3", .u = r->u.g.guest_cr3, .ptr = true };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_mode", .str = ev->user ? "user" : "kernel" };
 	}
 	if (ev->task) {
-		a[n++] = (struct pf_arg){ .name = "guest_pid", .u = ev->task->pid };
-		a[n++] = (struct pf_arg){ .name = "guest_tid", .u = ev->task->tid };
-		a[n++] = (struct pf_arg){ .name = "guest_comm", .str = ev->task->comm };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_pid", .u = ev->task->pid };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_tid", .u = ev->task->tid };
+		a[n++] = (struct util_perfetto_arg){ .name = "guest_comm", .str = ev->task->comm };
 	}
 	if (ev->have_sym)
-		a[n++] = (struct pf_arg){ .name = "symbol", .str = ev->sym.name };
+		a[n++] = (struct util_perfetto_arg){ .name = "symbol", .str = ev->sym.name };
 	return n;
 }
 
 static int pf_exit(struct export *ex, const struct vmtrace_record *r, bool timed,
 		   uint64_t cycles)
 {
-	uint64_t ns = vmt_meta_mono_ns(ex->in->meta, r->host_tsc);
-	struct pf_arg args[8];
+	uint64_t ns = trace_meta_mono_ns(ex->in->meta, r->host_tsc);
+	struct util_perfetto_arg args[8];
 	char code[32];
-	struct vmt_event ev;
+	struct trace_event ev;
 	uint64_t track;
 	size_t n = 0;
 	int err;
 
-	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 	err = pf_vm_tracks(ex, r, r->vcpu, &track);
 	if (!err)
 		err = pf_rate(ex, r->vm_id, ns, 1);
@@ -526,39 +526,39 @@ static int pf_exit(struct export *ex, const struct vmtrace_record *r, bool timed
 		return err;
 	if (!ev.exit_name)
 		snprintf(code, sizeof(code), "exit 0x%x", r->exit_reason);
-	args[n++] = (struct pf_arg){ .name = "exit_code", .u = r->exit_reason };
+	args[n++] = (struct util_perfetto_arg){ .name = "exit_code", .u = r->exit_reason };
 	n = pf_task_args(r, &ev, args, n);
 	if (timed)
-		pf_slice(&ex->pf, track, ns,
-			 ns + vmt_meta_cycles_ns(ex->in->meta, cycles), "exit",
+		util_perfetto_slice(&ex->pf, track, ns,
+			 ns + trace_meta_cycles_ns(ex->in->meta, cycles), "exit",
 			 ev.exit_name ? ev.exit_name : code, args, n);
 	else
-		pf_instant(&ex->pf, track, ns, "exit",
+		util_perfetto_instant(&ex->pf, track, ns, "exit",
 			   ev.exit_name ? ev.exit_name : code, args, n);
 	return 0;
 }
 
 static int pf_sample(struct export *ex, const struct vmtrace_record *r)
 {
-	uint64_t ns = vmt_meta_mono_ns(ex->in->meta, r->host_tsc), track, vm_uuid;
-	struct pf_arg args[8];
+	uint64_t ns = trace_meta_mono_ns(ex->in->meta, r->host_tsc), track, vm_uuid;
+	struct util_perfetto_arg args[8];
 	char name[100];
-	struct vmt_event ev;
+	struct trace_event ev;
 	size_t n = 0;
 	bool is_new;
 	int err;
 
-	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 	if (!ev.guest) {
 		err = track_of(ex, PF_HOST_CPU(r->host_cpu), &track, &is_new);
 		if (err)
 			return err;
 		if (is_new) {
 			snprintf(name, sizeof(name), "host CPU %u", r->host_cpu);
-			pf_child_track(&ex->pf, track, 0, name);
+			util_perfetto_child_track(&ex->pf, track, 0, name);
 		}
-		args[n++] = (struct pf_arg){ .name = "host_rip", .u = r->u.g.guest_rip, .ptr = true };
-		pf_instant(&ex->pf, track, ns, "sample", "sample", args, n);
+		args[n++] = (struct util_perfetto_arg){ .name = "host_rip", .u = r->u.g.guest_rip, .ptr = true };
+		util_perfetto_instant(&ex->pf, track, ns, "sample", "sample", args, n);
 		return 0;
 	}
 	/* A guest process's samples on its own track, the others on the vCPU's. */
@@ -569,27 +569,27 @@ static int pf_sample(struct export *ex, const struct vmtrace_record *r)
 			err = track_of(ex, PF_PROC(r->vm_id, ev.task->pid), &track, &is_new);
 		if (!err && is_new) {
 			snprintf(name, sizeof(name), "%s (pid %u)", ev.task->comm, ev.task->pid);
-			pf_child_track(&ex->pf, track, vm_uuid, name);
+			util_perfetto_child_track(&ex->pf, track, vm_uuid, name);
 		}
 	}
 	if (err)
 		return err;
-	args[n++] = (struct pf_arg){ .name = "vcpu", .u = r->vcpu };
+	args[n++] = (struct util_perfetto_arg){ .name = "vcpu", .u = r->vcpu };
 	n = pf_task_args(r, &ev, args, n);
-	pf_instant(&ex->pf, track, ns, "sample", ev.have_sym ? ev.sym.name : "sample", args, n);
+	util_perfetto_instant(&ex->pf, track, ns, "sample", ev.have_sym ? ev.sym.name : "sample", args, n);
 	return 0;
 }
 
-static int pf_record(struct export *ex, struct vmt_exit_timer *timer,
+static int pf_record(struct export *ex, struct trace_exit_timer *timer,
 		     const struct vmtrace_record *r)
 {
-	struct vmt_timed_exit done;
-	struct pf_arg args[__VMTRACE_LOST_MAX];
+	struct trace_timed_exit done;
+	struct util_perfetto_arg args[__VMTRACE_LOST_MAX];
 	uint64_t track;
 	bool is_new;
 	int err = 0;
 
-	if (vmt_exit_timer_feed(timer, r, NULL, &done))
+	if (trace_exit_timer_feed(timer, r, NULL, &done))
 		err = pf_exit(ex, &done.exit, done.timed, done.cycles);
 	if (err)
 		return err;
@@ -602,10 +602,10 @@ static int pf_record(struct export *ex, struct vmt_exit_timer *timer,
 		if (err)
 			break;
 		if (is_new)
-			pf_child_track(&ex->pf, track, 0, "lost");
+			util_perfetto_child_track(&ex->pf, track, 0, "lost");
 		for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
-			args[c] = (struct pf_arg){ .name = vmt_lost_cause_name(c), .u = r->u.lost[c] };
-		pf_instant(&ex->pf, track, vmt_meta_mono_ns(ex->in->meta, r->host_tsc), "lost",
+			args[c] = (struct util_perfetto_arg){ .name = trace_lost_cause_name(c), .u = r->u.lost[c] };
+		util_perfetto_instant(&ex->pf, track, trace_meta_mono_ns(ex->in->meta, r->host_tsc), "lost",
 			   "lost", args, __VMTRACE_LOST_MAX);
 		break;
 	}
@@ -625,7 +625,7 @@ static void pf_pending(void *arg, const struct vmtrace_record *exit, void *cooki
 static void pf_end(struct export *ex)
 {
 	for (size_t i = 0; i < ex->nr_rates; i++)
-		pf_counter(&ex->pf, ex->rates[i].track, ex->rates[i].start_ns,
+		util_perfetto_counter(&ex->pf, ex->rates[i].track, ex->rates[i].start_ns,
 			   (int64_t)ex->rates[i].exits);
 }
 
@@ -637,39 +637,39 @@ static int pprof_begin(struct export *ex)
 		{ "samples", "count" }, { "cpu", "nanoseconds" },
 	};
 	static const char *const period_type[2] = { "cpu", "nanoseconds" };
-	uint32_t hz = vmt_meta_info(ex->in->meta)->sample_hz;
+	uint32_t hz = trace_meta_info(ex->in->meta)->sample_hz;
 
 	ex->period_ns = hz ? 1000000000 / hz : 0;
-	return pprof_new(types, 2, period_type, ex->period_ns, &ex->prof);
+	return util_pprof_new(types, 2, period_type, ex->period_ns, &ex->prof);
 }
 
 static int pprof_record(struct export *ex, const struct vmtrace_record *r)
 {
 	char vm[160], process[80], thread[80], symbol[300];
 	char vcpu[12], pid[12], tid[12];
-	const struct vmt_vm_meta *vmm = NULL;
-	struct pprof_label labels[6];
+	const struct trace_vm_meta *vmm = NULL;
+	struct util_pprof_label labels[6];
 	int64_t values[2] = { 1, ex->period_ns };
 	uint64_t locs[5];
 	size_t nl = 0;
-	struct vmt_event ev;
+	struct trace_event ev;
 
 	if (r->kind != VMTRACE_KIND_SAMPLE)
 		return 0;
 	if (!ex->first_tsc)
 		ex->first_tsc = r->host_tsc;
 	ex->last_tsc = r->host_tsc;
-	vmt_event_decode(ex->in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+	trace_event_decode(ex->in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 	if (ev.guest) {
-		const char *name = vmt_vm_name(ex->in->meta, r->vm_id);
+		const char *name = trace_vm_name(ex->in->meta, r->vm_id);
 
-		vmm = vmt_meta_vm(ex->in->meta, r->vm_id);
+		vmm = trace_meta_vm(ex->in->meta, r->vm_id);
 		snprintf(vm, sizeof(vm), "vm%u%s%s", r->vm_id, *name ? ":" : "", name);
-		labels[nl++] = (struct pprof_label){ .key = "vm", .str = vm };
+		labels[nl++] = (struct util_pprof_label){ .key = "vm", .str = vm };
 		if (vmm && vmm->uuid[0])
-			labels[nl++] = (struct pprof_label){ .key = "vm_uuid", .str = vmm->uuid };
+			labels[nl++] = (struct util_pprof_label){ .key = "vm_uuid", .str = vmm->uuid };
 		snprintf(vcpu, sizeof(vcpu), "%u", r->vcpu);
-		labels[nl++] = (struct pprof_label){ .key = "vcpu", .str = vcpu };
+		labels[nl++] = (struct util_pprof_label){ .key = "vcpu", .str = vcpu };
 	} else {
 		snprintf(vm, sizeof(vm), "[host]");
 	}
@@ -680,9 +680,9 @@ static int pprof_record(struct export *ex, const struct vmtrace_record *r)
 			 ev.task->tid);
 		snprintf(pid, sizeof(pid), "%u", ev.task->pid);
 		snprintf(tid, sizeof(tid), "%u", ev.task->tid);
-		labels[nl++] = (struct pprof_label){ .key = "pid", .str = pid };
-		labels[nl++] = (struct pprof_label){ .key = "comm", .str = ev.task->comm };
-		labels[nl++] = (struct pprof_label){ .key = "tid", .str = tid };
+		labels[nl++] = (struct util_pprof_label){ .key = "pid", .str = pid };
+		labels[nl++] = (struct util_pprof_label){ .key = "comm", .str = ev.task->comm };
+		labels[nl++] = (struct util_pprof_label){ .key = "tid", .str = tid };
 	} else if (ev.guest) {
 		snprintf(process, sizeof(process), "[unknown process]");
 		snprintf(thread, sizeof(thread), "[unknown thread]");
@@ -697,24 +697,24 @@ static int pprof_record(struct export *ex, const struct vmtrace_record *r)
 	else
 		snprintf(symbol, sizeof(symbol), "[unknown]");
 	/* Leaf first. */
-	locs[0] = pprof_frame(ex->prof, symbol);
-	locs[1] = pprof_frame(ex->prof, !ev.guest ? "[host]" : ev.user ? "[user]" : "[kernel]");
-	locs[2] = pprof_frame(ex->prof, thread);
-	locs[3] = pprof_frame(ex->prof, process);
-	locs[4] = pprof_frame(ex->prof, vm);
+	locs[0] = util_pprof_frame(ex->prof, symbol);
+	locs[1] = util_pprof_frame(ex->prof, !ev.guest ? "[host]" : ev.user ? "[user]" : "[kernel]");
+	locs[2] = util_pprof_frame(ex->prof, thread);
+	locs[3] = util_pprof_frame(ex->prof, process);
+	locs[4] = util_pprof_frame(ex->prof, vm);
 	ex->samples++;
-	return pprof_add(ex->prof, locs, 5, labels, nl, values);
+	return util_pprof_add(ex->prof, locs, 5, labels, nl, values);
 }
 
 static int pprof_end(struct export *ex)
 {
-	const struct vmt_meta *m = ex->in->meta;
+	const struct trace_meta *m = ex->in->meta;
 
 	if (ex->first_tsc)
-		pprof_set_time(ex->prof, (int64_t)vmt_meta_real_ns(m, ex->first_tsc),
-			       (int64_t)(vmt_meta_real_ns(m, ex->last_tsc) -
-					 vmt_meta_real_ns(m, ex->first_tsc)) + ex->period_ns);
-	return pprof_write(ex->prof, ex->out);
+		util_pprof_set_time(ex->prof, (int64_t)trace_meta_real_ns(m, ex->first_tsc),
+			       (int64_t)(trace_meta_real_ns(m, ex->last_tsc) -
+					 trace_meta_real_ns(m, ex->first_tsc)) + ex->period_ns);
+	return util_pprof_write(ex->prof, ex->out);
 }
 
 static void export_free(struct export *ex)
@@ -726,8 +726,8 @@ static void export_free(struct export *ex)
 	free(ex->uuids);
 	free(ex->rates);
 	if (ex->pf.out)
-		pf_finish(&ex->pf);
-	pprof_free(ex->prof);
+		util_perfetto_finish(&ex->pf);
+	util_pprof_free(ex->prof);
 }
 
 static void export_usage(FILE *f)
@@ -747,10 +747,10 @@ static void export_usage(FILE *f)
 		"  pprof        the guest samples as a gzip'd pprof profile (go tool pprof,\n"
 		"               Pyroscope, Parca): VM, process, thread, kernel|user,\n"
 		"               symbol frames; vm, vcpu, pid, comm, tid labels.\n"
-		"See Documentation/vmtrace-collect-export.rst.\n" CMD_HELP_FOOTER, prog_name);
+		"See Documentation/vmtrace-collect-export.rst.\n" CMD_HELP_FOOTER, cmd_prog_name);
 }
 
-int export_main(int argc, char *argv[])
+int cmd_export(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -759,14 +759,14 @@ int export_main(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	static struct outbuf out;
+	static struct util_outbuf out;
 	enum export_format format = FORMAT_NONE;
 	const char *input = "vmtrace.vmt", *output = NULL;
-	struct vmt_exit_timer *timer = NULL;
+	struct trace_exit_timer *timer = NULL;
 	struct export ex = { .out = &out };
 	char *tmp_path = NULL;
-	struct vmt_input in;
-	struct vmt_item it;
+	struct trace_input in;
+	struct trace_item it;
 	FILE *f = stdout;
 	int opt, err = 0, ret = 1;
 
@@ -789,7 +789,7 @@ int export_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "perfetto"))
 				format = FORMAT_PERFETTO;
 			else
-				return bad_value("--format", optarg,
+				return cmd_bad_value("--format", optarg,
 						 "chrome-json, perfetto, folded or pprof");
 			break;
 		case 'h':
@@ -800,9 +800,9 @@ int export_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (format == FORMAT_NONE)
-		return usage_error("which format? --format chrome-json, perfetto, folded or pprof");
+		return cmd_usage_error("which format? --format chrome-json, perfetto, folded or pprof");
 	err = cmd_input_open(&in, input);
 	if (err)
 		return cmd_input_status(err);
@@ -825,7 +825,7 @@ int export_main(int argc, char *argv[])
 			fchmod(fd, 0666 & ~mask);
 		f = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!f) {
-			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			free(tmp_path);
@@ -833,8 +833,8 @@ int export_main(int argc, char *argv[])
 			goto out_close;
 		}
 	}
-	outbuf_init(&out, f);
-	if (vmt_exit_timer_new(&timer)) {
+	util_outbuf_init(&out, f);
+	if (trace_exit_timer_new(&timer)) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -843,10 +843,10 @@ int export_main(int argc, char *argv[])
 	else if (format == FORMAT_PPROF)
 		err = pprof_begin(&ex);
 	else if (format == FORMAT_PERFETTO)
-		pf_init(&ex.pf, &out);
-	while (!err && (err = vmt_trace_next(in.reader, &it)) > 0) {
+		util_perfetto_init(&ex.pf, &out);
+	while (!err && (err = trace_next(in.reader, &it)) > 0) {
 		err = 0;
-		if (it.type != VMT_ITEM_RECORDS)
+		if (it.type != TRACE_ITEM_RECORDS)
 			continue;
 		for (size_t i = 0; i < it.records.n && !err; i++)
 			err = format == FORMAT_CHROME ?
@@ -859,17 +859,17 @@ int export_main(int argc, char *argv[])
 	if (!err && format == FORMAT_CHROME) {
 		struct pending_ctx p = { .ex = &ex };
 
-		vmt_exit_timer_pending(timer, chrome_pending, &p);
+		trace_exit_timer_pending(timer, chrome_pending, &p);
 		err = p.err;
-		out_str(&out, "\n]}\n");
+		util_out_str(&out, "\n]}\n");
 	} else if (!err && format == FORMAT_PERFETTO) {
 		struct pending_ctx p = { .ex = &ex };
 
-		vmt_exit_timer_pending(timer, pf_pending, &p);
+		trace_exit_timer_pending(timer, pf_pending, &p);
 		err = p.err;
 		pf_end(&ex);
 		if (!err)
-			err = pf_finish(&ex.pf);
+			err = util_perfetto_finish(&ex.pf);
 	} else if (!err && format == FORMAT_PPROF) {
 		err = pprof_end(&ex);
 	} else if (!err) {
@@ -877,23 +877,23 @@ int export_main(int argc, char *argv[])
 	}
 out:
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(-err));
 		ret = 1;
 	} else {
 		ret = cmd_input_finish(&in);
-		if (!ret && (err = outbuf_finish(&out))) {
-			fprintf(stderr, "%s: %s: %s\n", prog_name,
+		if (!ret && (err = util_outbuf_finish(&out))) {
+			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name,
 				output ? output : "stdout", strerror(-err));
 			ret = 1;
 		}
 	}
 	if (tmp_path) {
 		if (fclose(f) && !ret) {
-			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
 			ret = 1;
 		}
 		if (!ret && rename(tmp_path, output)) {
-			fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(errno));
+			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
 			ret = 1;
 		}
 		if (ret)
@@ -901,8 +901,8 @@ out:
 		free(tmp_path);
 	}
 out_close:
-	vmt_exit_timer_free(timer);
+	trace_exit_timer_free(timer);
 	export_free(&ex);
-	vmt_input_close(&in);
+	trace_input_close(&in);
 	return ret;
 }

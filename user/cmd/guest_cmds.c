@@ -13,7 +13,7 @@
 #include "view/vm_report.h"
 
 /* The index of the VM of @vmm_pid in @vms, or @nr. */
-static size_t find_vm(const struct vmt_vm_info *vms, size_t nr, pid_t vmm_pid)
+static size_t find_vm(const struct client_vm_info *vms, size_t nr, pid_t vmm_pid)
 {
 	size_t i;
 
@@ -30,8 +30,8 @@ static size_t find_vm(const struct vmt_vm_info *vms, size_t nr, pid_t vmm_pid)
  * session runs, it sees the VMs as well: just wait.  Leaves the last VM
  * list in *vms.
  */
-static int track_vms(struct vmt_client *c, pid_t vmm_pid, unsigned int ms,
-		     struct vmt_vm_info **vms, size_t *nr)
+static int track_vms(struct client *c, pid_t vmm_pid, unsigned int ms,
+		     struct client_vm_info **vms, size_t *nr)
 {
 	/*
 	 * The module notes a VM when it records something of it: record only
@@ -41,7 +41,7 @@ static int track_vms(struct vmt_client *c, pid_t vmm_pid, unsigned int ms,
 	 */
 	static const uint32_t exits[] = { 0x60, 0x78, 1, 12 };
 	uint32_t pid = vmm_pid;
-	struct vmt_start_config cfg = {
+	struct client_start_config cfg = {
 		.nr_exits = sizeof(exits) / sizeof(exits[0]), .exits = exits,
 		.nr_pids = vmm_pid ? 1 : 0, .pids = &pid,
 	};
@@ -50,14 +50,14 @@ static int track_vms(struct vmt_client *c, pid_t vmm_pid, unsigned int ms,
 
 	*vms = NULL;
 	*nr = 0;
-	err = vmt_client_start(c, &cfg);
+	err = client_start(c, &cfg);
 	if (err && err != -EBUSY)
 		return err;
 	started = !err;
 	for (waited = 0; waited < ms; waited += 50) {
 		usleep(50000);
-		vmt_vms_free(*vms, *nr);
-		err = vmt_client_get_vms(c, vms, nr);
+		client_vms_free(*vms, *nr);
+		err = client_get_vms(c, vms, nr);
 		if (err) {
 			*vms = NULL;
 			*nr = 0;
@@ -67,62 +67,62 @@ static int track_vms(struct vmt_client *c, pid_t vmm_pid, unsigned int ms,
 			break;
 	}
 	if (started)
-		vmt_client_stop(c);
+		client_stop(c);
 	return err;
 }
 
-int guest_cmd_discover(struct vmt_client *c, struct vmt_vm_info **vms, size_t *nr)
+int cmd_guest_discover(struct client *c, struct client_vm_info **vms, size_t *nr)
 {
 	return track_vms(c, 0, 200, vms, nr);
 }
 
-int guest_cmd_open(pid_t vmm_pid, const struct vmt_guest_opts *opts,
-		   struct vmt_guest **out)
+int cmd_guest_open(pid_t vmm_pid, const struct guest_opts *opts,
+		   struct guest **out)
 {
-	struct vmt_vm_info *vms;
-	struct vmt_client *c;
+	struct client_vm_info *vms;
+	struct client *c;
 	size_t nr, i;
 	int err;
 
-	if (collect_connect(&c))
+	if (cmd_connect(&c))
 		return 1;
-	err = vmt_client_get_vms(c, &vms, &nr);
+	err = client_get_vms(c, &vms, &nr);
 	if (!err && find_vm(vms, nr, vmm_pid) == nr) {
-		vmt_vms_free(vms, nr);
+		client_vms_free(vms, nr);
 		err = track_vms(c, vmm_pid, 2000, &vms, &nr);
 	}
 	if (err) {
-		collect_error(c, "vms", err);
-		vmt_client_close(c);
+		cmd_error(c, "vms", err);
+		client_close(c);
 		return 1;
 	}
-	vmt_client_close(c);
+	client_close(c);
 	i = find_vm(vms, nr, vmm_pid);
 	if (i == nr) {
-		fprintf(stderr, "%s: no VM with VMM pid %d (see %s vms)\n", prog_name,
-			(int)vmm_pid, prog_name);
-		vmt_vms_free(vms, nr);
+		fprintf(stderr, "%s: no VM with VMM pid %d (see %s vms)\n", cmd_prog_name,
+			(int)vmm_pid, cmd_prog_name);
+		client_vms_free(vms, nr);
 		return 1;
 	}
-	err = vmt_guest_open(&vms[i], opts, out);
-	vmt_vms_free(vms, nr);
+	err = guest_open(&vms[i], opts, out);
+	client_vms_free(vms, nr);
 	if (err) {
-		fprintf(stderr, "%s: %s\n", prog_name, strerror(-err));
+		fprintf(stderr, "%s: %s\n", cmd_prog_name, strerror(-err));
 		return 1;
 	}
 	return 0;
 }
 
-int guest_cmd_load_profile(const char *path, struct vmt_profile **out)
+int cmd_load_guest_profile(const char *path, struct guest_profile **out)
 {
-	struct vmt_profile *p;
+	struct guest_profile *p;
 	int err;
 
 	if (!path)
 		return 0;
-	err = vmt_profile_load(path, 0, &p);
+	err = guest_profile_load(path, 0, &p);
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, path,
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, path,
 			err == -EBADMSG ? "not a valid profile" :
 			err == -EPROTO ? "made by a newer vmtrace" : strerror(-err));
 		return cmd_input_status(err);
@@ -130,19 +130,19 @@ int guest_cmd_load_profile(const char *path, struct vmt_profile **out)
 	if (out)
 		*out = p;
 	else
-		vmt_profile_free(p);
+		guest_profile_free(p);
 	return 0;
 }
 
-int guest_cmd_ready(struct vmt_guest *g)
+int cmd_guest_ready(struct guest *g)
 {
-	struct vmt_guest_info info;
+	struct guest_info info;
 
-	vmt_guest_info(g, &info);
+	guest_info(g, &info);
 	if (info.ready)
 		return 1;
 	fprintf(stderr, "%s: vm %u (pid %u): guest processes unavailable: %s\n",
-		prog_name, info.vm_id, info.vmm_pid, info.status);
+		cmd_prog_name, info.vm_id, info.vmm_pid, info.status);
 	return 0;
 }
 
@@ -158,39 +158,39 @@ static unsigned long long magnitude(int64_t v)
 
 /* What vms says of a guest, gathered once for its text and its JSON. */
 struct guest_facts {
-	struct vmt_vm_meta id;		/* the VMM's command line */
+	struct trace_vm_meta id;		/* the VMM's command line */
 	bool have_id;
-	struct vmt_guest *g;		/* NULL: out of memory */
-	struct vmt_guest_info info;
+	struct guest *g;		/* NULL: out of memory */
+	struct guest_info info;
 	size_t nr_procs, nr_threads;
 	bool partial;			/* the task list partly unreadable */
 };
 
-static void gather(const struct vmt_vm_info *vm, const char *profile_dir,
+static void gather(const struct client_vm_info *vm, const char *profile_dir,
 		   struct guest_facts *f)
 {
-	struct vmt_guest_opts opts = { .profile_dir = profile_dir };
-	struct vmt_guest_task *tasks;
+	struct guest_opts opts = { .profile_dir = profile_dir };
+	struct guest_task *tasks;
 
 	memset(f, 0, sizeof(*f));
-	f->have_id = !vmm_identity_read(vm->pid, &f->id);
-	if (vmt_guest_open(vm, &opts, &f->g)) {
+	f->have_id = !host_vmm_identity_read(vm->pid, &f->id);
+	if (guest_open(vm, &opts, &f->g)) {
 		f->g = NULL;
 		return;
 	}
-	vmt_guest_info(f->g, &f->info);
+	guest_info(f->g, &f->info);
 	if (!f->info.ready)
 		return;
-	if (!vmt_guest_tasks(f->g, 0, &tasks, &f->nr_procs)) {
+	if (!guest_tasks(f->g, 0, &tasks, &f->nr_procs)) {
 		free(tasks);
-		if (!vmt_guest_tasks(f->g, 1, &tasks, &f->nr_threads))
+		if (!guest_tasks(f->g, 1, &tasks, &f->nr_threads))
 			free(tasks);
 	}
-	f->partial = vmt_guest_stats(f->g)->walks_partial;
+	f->partial = guest_stats(f->g)->walks_partial;
 }
 
 /* What the VMM's command line says the VM is: name, UUID, MACs. */
-static void print_identity(const struct vmt_vm_meta *id)
+static void print_identity(const struct trace_vm_meta *id)
 {
 	uint32_t i;
 
@@ -201,10 +201,10 @@ static void print_identity(const struct vmt_vm_meta *id)
 	printf("\n");
 }
 
-void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
+void cmd_vms_print_guest(const struct client_vm_info *vm, const char *profile_dir)
 {
 	struct guest_facts f;
-	const struct vmt_guest_info *info = &f.info;
+	const struct guest_info *info = &f.info;
 
 	gather(vm, profile_dir, &f);
 	if (f.have_id)
@@ -224,7 +224,7 @@ void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
 		       magnitude(info->phys_slide), sign(info->virt_slide),
 		       magnitude(info->virt_slide));
 		printf("  paging: %s, kernel cr3 0x%llx, direct map 0x%llx\n",
-		       vmt_paging_name(info->paging),
+		       guest_paging_name(info->paging),
 		       (unsigned long long)info->kernel_cr3,
 		       (unsigned long long)info->page_offset_base);
 		printf("  processes: %zu (%zu threads)%s\n", f.nr_procs, f.nr_threads,
@@ -232,21 +232,21 @@ void vms_print_guest(const struct vmt_vm_info *vm, const char *profile_dir)
 	} else {
 		printf("  names: unavailable: %s\n", info->status);
 	}
-	vmt_guest_close(f.g);
+	guest_close(f.g);
 }
 
 /* A JSON string, or null for NULL. */
 static void json_str_or_null(const char *s)
 {
 	if (s)
-		vm_json_str(stdout, s);
+		view_vm_json_str(stdout, s);
 	else
 		fputs("null", stdout);
 }
 
-void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
+void cmd_vms_print_guest_json(const struct client_vm_info *vm, const char *profile_dir)
 {
-	const struct vmt_guest_info *info;
+	const struct guest_info *info;
 	struct guest_facts f;
 	uint32_t i;
 
@@ -255,15 +255,15 @@ void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
 	printf(",\"vmm\":");
 	if (f.have_id) {
 		printf("{\"comm\":");
-		vm_json_str(stdout, f.id.comm);
+		view_vm_json_str(stdout, f.id.comm);
 		printf(",\"name\":");
-		vm_json_str(stdout, f.id.name);
+		view_vm_json_str(stdout, f.id.name);
 		printf(",\"uuid\":");
-		vm_json_str(stdout, f.id.uuid);
+		view_vm_json_str(stdout, f.id.uuid);
 		printf(",\"macs\":[");
 		for (i = 0; i < f.id.nr_macs; i++) {
 			printf("%s", i ? "," : "");
-			vm_json_str(stdout, f.id.macs[i]);
+			view_vm_json_str(stdout, f.id.macs[i]);
 		}
 		printf("]}");
 	} else {
@@ -275,18 +275,18 @@ void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
 		return;
 	}
 	printf("{\"banner\":");
-	vm_json_str(stdout, info->banner);
+	view_vm_json_str(stdout, info->banner);
 	printf(",\"profile\":");
 	json_str_or_null(info->profile);
 	printf(",\"release\":");
 	json_str_or_null(info->profile ? info->release : NULL);
 	printf(",\"ready\":%s,\"status\":", info->ready ? "true" : "false");
-	vm_json_str(stdout, info->status);
+	view_vm_json_str(stdout, info->status);
 	if (info->ready) {
 		printf(",\"phys_load\":%llu,\"phys_slide\":%lld,\"virt_slide\":%lld,"
 		       "\"paging\":", (unsigned long long)info->phys_load,
 		       (long long)info->phys_slide, (long long)info->virt_slide);
-		vm_json_str(stdout, vmt_paging_arg(info->paging));
+		view_vm_json_str(stdout, guest_paging_arg(info->paging));
 		printf(",\"kernel_cr3\":%llu,\"page_offset_base\":%llu,\"processes\":%zu,"
 		       "\"threads\":%zu,\"partial\":%s",
 		       (unsigned long long)info->kernel_cr3,
@@ -294,5 +294,5 @@ void vms_print_guest_json(const struct vmt_vm_info *vm, const char *profile_dir)
 		       f.partial ? "true" : "false");
 	}
 	printf("}");
-	vmt_guest_close(f.g);
+	guest_close(f.g);
 }

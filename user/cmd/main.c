@@ -11,25 +11,25 @@ static const struct {
 	int (*main)(int argc, char *argv[]);
 	const char *description;
 } subcommands[] = {
-	{ "status", status_main, "Shows the module's version, state and counters" },
-	{ "record", record_main, "Records VM-exits and samples to a file" },
-	{ "report", report_main, "Counts a trace's exits and samples by VM, vCPU, exit, task, symbol" },
-	{ "script", script_main, "Prints a trace's records, one per line (CSV or JSON lines)" },
-	{ "export", export_main, "Converts a trace for Perfetto/Chrome or flame graphs" },
-	{ "vms", vms_main, "Lists the VMs the module has seen" },
-	{ "profile", profile_main, "Makes a Linux guest profile from a kernel's BTF and symbols" },
-	{ "ps", ps_main, "Lists a guest's processes, read from the host" },
-	{ "peek", peek_main, "Reads a guest process's memory from the host" },
-	{ "top", top_main, "Live view of the VMs: hypervisor and guest CPU, memory, exits, processes" },
-	{ "serve", serve_main, "Serves per-VM and per-process figures to Prometheus (/metrics)" },
-	{ "vmreport", vmreport_main, "Both sides of a metrics recording by VM and process (text, csv, json, html)" },
+	{ "status", cmd_status, "Shows the module's version, state and counters" },
+	{ "record", cmd_record, "Records VM-exits and samples to a file" },
+	{ "report", cmd_report, "Counts a trace's exits and samples by VM, vCPU, exit, task, symbol" },
+	{ "script", cmd_script, "Prints a trace's records, one per line (CSV or JSON lines)" },
+	{ "export", cmd_export, "Converts a trace for Perfetto/Chrome or flame graphs" },
+	{ "vms", cmd_vms, "Lists the VMs the module has seen" },
+	{ "profile", cmd_profile, "Makes a Linux guest profile from a kernel's BTF and symbols" },
+	{ "ps", cmd_ps, "Lists a guest's processes, read from the host" },
+	{ "peek", cmd_peek, "Reads a guest process's memory from the host" },
+	{ "top", cmd_top, "Live view of the VMs: hypervisor and guest CPU, memory, exits, processes" },
+	{ "serve", cmd_serve, "Serves per-VM and per-process figures to Prometheus (/metrics)" },
+	{ "vmreport", cmd_vmreport, "Both sides of a metrics recording by VM and process (text, csv, json, html)" },
 };
 
 static void show_usage(FILE *file)
 {
 	size_t i;
 
-	fprintf(file, "Usage: %s <cmd> [<args>]\n\n", prog_name);
+	fprintf(file, "Usage: %s <cmd> [<args>]\n\n", cmd_prog_name);
 	fprintf(file, "Available subcommands:\n");
 	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 		fprintf(file, "  %s: %s\n", subcommands[i].name,
@@ -55,11 +55,11 @@ int main(int argc, char *argv[])
 {
 	size_t i;
 
-	vmt_log_set(cmd_log);
+	util_log_set(cmd_log);
 	libbpf_set_print(libbpf_print);
 	if (argc < 2) {
 		show_usage(stderr);
-		return EXIT_USAGE;
+		return CMD_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
 	    !strcmp(argv[1], "-h")) {
@@ -76,7 +76,7 @@ int main(int argc, char *argv[])
 			return subcommands[i].main(argc - 1, argv + 1);
 		}
 	}
-	fprintf(stderr, "%s: %s: unknown subcommand\nTry '%s --help'.\n", prog_name,
-		argv[1], prog_name);
-	return EXIT_USAGE;
+	fprintf(stderr, "%s: %s: unknown subcommand\nTry '%s --help'.\n", cmd_prog_name,
+		argv[1], cmd_prog_name);
+	return CMD_EXIT_USAGE;
 }

@@ -41,7 +41,7 @@ static void peek_usage(FILE *f)
 		"100) for SECONDS and prints the memory each time it changed.\n"
 		"--cr3 CR3 --paging 32|pae|4|5: through those page tables (a CR3 from a\n"
 		"record: script shows them), no profile needed (any guest, 32-bit too).\n"
-		CMD_HELP_FOOTER, prog_name);
+		CMD_HELP_FOOTER, cmd_prog_name);
 }
 
 enum peek_format { FMT_HEX, FMT_U32, FMT_U64 };
@@ -87,26 +87,26 @@ static const char *read_error(int err)
 }
 
 /* Through a guest process's page tables, or the CR3 given. */
-static int read_mem(struct vmt_guest *g, uint64_t gpid, uint64_t cr3,
-		    enum vmt_paging paging, uint64_t va, void *buf, size_t len,
+static int read_mem(struct guest *g, uint64_t gpid, uint64_t cr3,
+		    enum guest_paging paging, uint64_t va, void *buf, size_t len,
 		    size_t *done)
 {
 	if (cr3)
-		return vmt_guest_read_cr3(g, paging, cr3, va, buf, len, done);
-	return vmt_guest_read_virt(g, gpid, va, buf, len, done);
+		return guest_read_cr3(g, paging, cr3, va, buf, len, done);
+	return guest_read_virt(g, gpid, va, buf, len, done);
 }
 
 static void print_read_error(uint64_t gpid, uint64_t cr3, uint64_t at, int err)
 {
 	if (cr3)
-		fprintf(stderr, "%s: cr3 0x%llx, 0x%llx: %s\n", prog_name,
+		fprintf(stderr, "%s: cr3 0x%llx, 0x%llx: %s\n", cmd_prog_name,
 			(unsigned long long)cr3, (unsigned long long)at, read_error(err));
 	else
-		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", prog_name,
+		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", cmd_prog_name,
 			(unsigned long long)gpid, (unsigned long long)at, read_error(err));
 }
 
-int peek_main(int argc, char *argv[])
+int cmd_peek(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, 'V' },
@@ -123,13 +123,13 @@ int peek_main(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct vmt_guest_opts opts = { 0 };
+	struct guest_opts opts = { 0 };
 	uint64_t vm_pid = 0, gpid = UINT64_MAX, va = 0, len = 64, interval = 100, cr3 = 0;
-	enum vmt_paging paging = VMT_PAGING_NONE;
+	enum guest_paging paging = GUEST_PAGING_NONE;
 	enum peek_format fmt = FMT_HEX;
 	uint8_t *buf = NULL, *prev = NULL;
 	double watch = -1, start;
-	struct vmt_guest *g;
+	struct guest *g;
 	int opt, err, have_addr = 0, ret = 1;
 	unsigned long changes = 0;
 	size_t done;
@@ -138,29 +138,29 @@ int peek_main(int argc, char *argv[])
 	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &err)) != -1) {
 		switch (opt) {
 		case 'V':
-			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
-				return bad_value("--vm", optarg, "not a VMM pid");
+			if (util_parse_u64(optarg, 1, INT_MAX, &vm_pid))
+				return cmd_bad_value("--vm", optarg, "not a VMM pid");
 			break;
 		case 'p':
-			if (parse_u64(optarg, 0, INT_MAX, &gpid))
-				return bad_value("--guest-pid", optarg, "not a guest pid (0: the kernel)");
+			if (util_parse_u64(optarg, 0, INT_MAX, &gpid))
+				return cmd_bad_value("--guest-pid", optarg, "not a guest pid (0: the kernel)");
 			break;
 		case 'a':
-			if (parse_u64(optarg, 0, UINT64_MAX, &va))
-				return bad_value("--addr", optarg, "not an address (0x hex or decimal)");
+			if (util_parse_u64(optarg, 0, UINT64_MAX, &va))
+				return cmd_bad_value("--addr", optarg, "not an address (0x hex or decimal)");
 			have_addr = 1;
 			break;
 		case 'l':
-			if (parse_size(optarg, &len) || !len || len > PEEK_LEN_MAX)
-				return bad_value("--len", optarg, "not a length from 1 to 1M bytes");
+			if (util_parse_size(optarg, &len) || !len || len > PEEK_LEN_MAX)
+				return cmd_bad_value("--len", optarg, "not a length from 1 to 1M bytes");
 			break;
 		case 'w':
-			if (parse_seconds(optarg, &watch))
-				return bad_value("--watch", optarg, "not a number of seconds");
+			if (util_parse_seconds(optarg, &watch))
+				return cmd_bad_value("--watch", optarg, "not a number of seconds");
 			break;
 		case 'i':
-			if (parse_u64(optarg, 1, 3600000, &interval))
-				return bad_value("--interval", optarg,
+			if (util_parse_u64(optarg, 1, 3600000, &interval))
+				return cmd_bad_value("--interval", optarg,
 						 "not a number of milliseconds from 1 to 3600000");
 			break;
 		case 'f':
@@ -171,15 +171,15 @@ int peek_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "u64"))
 				fmt = FMT_U64;
 			else
-				return bad_value("--format", optarg, "hex, u32 or u64");
+				return cmd_bad_value("--format", optarg, "hex, u32 or u64");
 			break;
 		case 'c':
-			if (parse_u64(optarg, 1, UINT64_MAX, &cr3))
-				return bad_value("--cr3", optarg, "not a page-table base (0x hex)");
+			if (util_parse_u64(optarg, 1, UINT64_MAX, &cr3))
+				return cmd_bad_value("--cr3", optarg, "not a page-table base (0x hex)");
 			break;
 		case 'g':
-			if (vmt_paging_parse(optarg, &paging))
-				return bad_value("--paging", optarg, "32, pae, 4 or 5");
+			if (guest_paging_parse(optarg, &paging))
+				return cmd_bad_value("--paging", optarg, "32, pae, 4 or 5");
 			break;
 		case 'D': opts.profile_dir = optarg; break;
 		case 'P': opts.profile_path = optarg; break;
@@ -189,28 +189,28 @@ int peek_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (!vm_pid)
-		return usage_error("which VM? --vm PID (of its VMM; see %s vms)", prog_name);
+		return cmd_usage_error("which VM? --vm PID (of its VMM; see %s vms)", cmd_prog_name);
 	if (!have_addr)
-		return usage_error("where? --addr VA");
+		return cmd_usage_error("where? --addr VA");
 	/* One way to the page tables: a guest process, or a CR3 and its mode. */
 	if ((gpid == UINT64_MAX) == !cr3)
-		return usage_error("whose memory? either --guest-pid N or --cr3 CR3");
-	if (!cr3 != (paging == VMT_PAGING_NONE))
-		return usage_error("--cr3 and --paging go together");
-	err = guest_cmd_load_profile(opts.profile_path, NULL);
+		return cmd_usage_error("whose memory? either --guest-pid N or --cr3 CR3");
+	if (!cr3 != (paging == GUEST_PAGING_NONE))
+		return cmd_usage_error("--cr3 and --paging go together");
+	err = cmd_load_guest_profile(opts.profile_path, NULL);
 	if (err)
 		return err;
 	buf = malloc(len);
 	prev = malloc(len);
 	if (!buf || !prev) {
-		fprintf(stderr, "%s: out of memory\n", prog_name);
+		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
 		goto out_free;
 	}
-	if (guest_cmd_open(vm_pid, &opts, &g))
+	if (cmd_guest_open(vm_pid, &opts, &g))
 		goto out_free;
-	if (!cr3 && !guest_cmd_ready(g))
+	if (!cr3 && !cmd_guest_ready(g))
 		goto out;
 	err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
 	if (err) {
@@ -224,14 +224,14 @@ int peek_main(int argc, char *argv[])
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	start = vmt_mono_s();
-	while (!peek_stop && vmt_mono_s() - start < watch) {
+	start = util_mono_s();
+	while (!peek_stop && util_mono_s() - start < watch) {
 		usleep(interval * 1000);
 		memcpy(prev, buf, len);
 		err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
 		if (!cr3 && (err == -ESRCH || err == -ENOENT)) {
 			/* The process exited or unmapped it: the task list says. */
-			vmt_guest_rewalk(g);
+			guest_rewalk(g);
 			err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
 		}
 		if (err) {
@@ -242,12 +242,12 @@ int peek_main(int argc, char *argv[])
 		if (!memcmp(prev, buf, len))
 			continue;
 		changes++;
-		printf("change %lu at +%.3f s\n", changes, vmt_mono_s() - start);
+		printf("change %lu at +%.3f s\n", changes, util_mono_s() - start);
 		dump(va, buf, len, fmt, "");
 	}
-	printf("watched %.1f s: %lu changes\n", vmt_mono_s() - start, changes);
+	printf("watched %.1f s: %lu changes\n", util_mono_s() - start, changes);
 out:
-	vmt_guest_close(g);
+	guest_close(g);
 out_free:
 	free(buf);
 	free(prev);

@@ -37,7 +37,7 @@ static void profile_usage(FILE *f)
 		"Put profiles in %s (or --profile-dir) to have them\n"
 		"found by banner.  (Debian's /boot/System.map is a stub: leave it out.)\n"
 		"show: prints what a profile holds.\n" CMD_HELP_FOOTER,
-		prog_name, prog_name, VMT_PROFILE_DIR_DEFAULT);
+		cmd_prog_name, cmd_prog_name, GUEST_PROFILE_DIR_DEFAULT);
 }
 
 /*
@@ -46,11 +46,11 @@ static void profile_usage(FILE *f)
  * alone has its processes' CPU and memory accounted.  0 or -errno and
  * @why; a profile without it still works for everything else.
  */
-static int add_accounting(const struct vmt_profile_sources *src, struct vmt_profile *p,
+static int add_accounting(const struct guest_profile_sources *src, struct guest_profile *p,
 			  char *why, size_t why_len)
 {
-	struct gacct_layout l;
-	struct vmt_kimage img = { 0 };
+	struct guest_acct_layout l;
+	struct guest_kimage img = { 0 };
 	struct btf *btf = NULL;
 	const void *raw;
 	size_t len;
@@ -58,12 +58,12 @@ static int add_accounting(const struct vmt_profile_sources *src, struct vmt_prof
 
 	if (src->btf_path || src->vmlinux_path) {
 		/* Raw BTF, or an ELF with .BTF: libbpf reads both. */
-		err = gacct_layout_from_btf(src->btf_path ?: src->vmlinux_path, &l, why,
+		err = guest_acct_layout_from_btf(src->btf_path ?: src->vmlinux_path, &l, why,
 					    why_len);
 	} else {
-		err = vmt_kimage_load(src->vmlinuz_path, &img);
+		err = guest_kimage_load(src->vmlinuz_path, &img);
 		if (!err)
-			err = vmt_kimage_btf(&img, &raw, &len);
+			err = guest_kimage_btf(&img, &raw, &len);
 		if (!err) {
 			btf = btf__new(raw, len);
 			err = btf ? 0 : errno ? -errno : -EBADMSG;
@@ -71,12 +71,12 @@ static int add_accounting(const struct vmt_profile_sources *src, struct vmt_prof
 		if (err)
 			snprintf(why, why_len, "%s: no BTF", src->vmlinuz_path);
 		else
-			err = gacct_layout_from_btf_obj(btf, &l, why, why_len);
+			err = guest_acct_layout_from_btf_obj(btf, &l, why, why_len);
 		btf__free(btf);
-		vmt_kimage_free(&img);
+		guest_kimage_free(&img);
 	}
 	if (!err)
-		gacct_layout_to_profile(&l, p);
+		guest_acct_layout_to_profile(&l, p);
 	return err;
 }
 
@@ -93,8 +93,8 @@ static int profile_create(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct vmt_profile_sources src = { 0 };
-	struct vmt_profile *p;
+	struct guest_profile_sources src = { 0 };
+	struct guest_profile *p;
 	const char *output = NULL;
 	char why[512] = "", *tmp = NULL;
 	int opt, err, nr_inputs = 0;
@@ -117,46 +117,46 @@ static int profile_create(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (nr_inputs != 1)
-		return usage_error("which kernel? one of --btf, --vmlinux or --vmlinuz");
+		return cmd_usage_error("which kernel? one of --btf, --vmlinux or --vmlinuz");
 	if (!output)
-		return usage_error("which file? -o PROFILE");
+		return cmd_usage_error("which file? -o PROFILE");
 	if (src.btf_path && !src.symbols_path)
-		return usage_error("--btf %s: needs --system-map FILE (BTF has no addresses)",
+		return cmd_usage_error("--btf %s: needs --system-map FILE (BTF has no addresses)",
 				   src.btf_path);
 
 	/* What it reads is the input: what fails there is bad input (2). */
-	err = vmt_profile_create(&src, &p, why, sizeof(why));
+	err = guest_profile_create(&src, &p, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "%s: profile create: %s\n", prog_name,
+		fprintf(stderr, "%s: profile create: %s\n", cmd_prog_name,
 			*why ? why : strerror(-err));
 		return cmd_input_status(err);
 	}
 	if (add_accounting(&src, p, why, sizeof(why)))
 		fprintf(stderr, "%s: profile create: no guest accounting layout (%s): "
 			"the profile names processes, the guest's own CPU and memory figures "
-			"stay unknown\n", prog_name, why);
+			"stay unknown\n", cmd_prog_name, why);
 	/* Written aside and renamed: a profile directory never holds half a file. */
 	if (asprintf(&tmp, "%s.tmp.%d", output, (int)getpid()) < 0) {
-		vmt_profile_free(p);
+		guest_profile_free(p);
 		return 1;
 	}
 	f = fopen(tmp, "we");
-	err = f ? vmt_profile_write(f, p) : -errno;
+	err = f ? guest_profile_write(f, p) : -errno;
 	if (f && fclose(f) && !err)
 		err = -errno;
 	if (!err && rename(tmp, output))
 		err = -errno;
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, output, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(-err));
 		unlink(tmp);
 	} else {
 		printf("profile %s: linux %s, %zu code symbols\n", output, p->release,
-		       p->code ? vmt_ksyms_count(p->code) : 0);
+		       p->code ? guest_ksyms_count(p->code) : 0);
 	}
 	free(tmp);
-	vmt_profile_free(p);
+	guest_profile_free(p);
 	return err ? 1 : 0;
 }
 
@@ -166,7 +166,7 @@ static int profile_show(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct vmt_profile *p;
+	struct guest_profile *p;
 	int opt, err, i;
 
 	cmd_name = "profile show";
@@ -180,10 +180,10 @@ static int profile_show(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind == argc)
-		return usage_error("which profile? profile show PROFILE");
+		return cmd_usage_error("which profile? profile show PROFILE");
 	if (optind + 1 != argc)
-		return usage_error("%s: unexpected argument", argv[optind + 1]);
-	err = guest_cmd_load_profile(argv[optind], &p);
+		return cmd_usage_error("%s: unexpected argument", argv[optind + 1]);
+	err = cmd_load_guest_profile(argv[optind], &p);
 	if (err)
 		return err;
 	printf("release: %s\n", p->release);
@@ -193,27 +193,27 @@ static int profile_show(int argc, char *argv[])
 	printf("source: %s\n", p->source ? p->source : "?");
 	printf("pointer size: %u\n", p->pointer_size);
 	printf("text link: 0x%llx\n", (unsigned long long)p->text_link);
-	for (i = 0; i < __VMT_PROF_FIELDS; i++) {
-		if (p->field[i] == VMT_PROF_ABSENT)
-			printf("field %s: absent\n", vmt_prof_field_name(i));
+	for (i = 0; i < __GUEST_PROF_FIELDS; i++) {
+		if (p->field[i] == GUEST_PROF_ABSENT)
+			printf("field %s: absent\n", guest_prof_field_name(i));
 		else
-			printf("field %s: %d\n", vmt_prof_field_name(i), p->field[i]);
+			printf("field %s: %d\n", guest_prof_field_name(i), p->field[i]);
 	}
-	for (i = 0; i < __VMT_PROF_SYMS; i++)
-		printf("symbol %s: 0x%llx\n", vmt_prof_sym_name(i),
+	for (i = 0; i < __GUEST_PROF_SYMS; i++)
+		printf("symbol %s: 0x%llx\n", guest_prof_sym_name(i),
 		       (unsigned long long)p->sym[i]);
-	for (i = 0; i < __VMT_PROF_ACCT; i++) {
-		if (p->acct[i] == VMT_PROF_ABSENT)
-			printf("acct %s: absent\n", vmt_prof_acct_name(i));
+	for (i = 0; i < __GUEST_PROF_ACCT; i++) {
+		if (p->acct[i] == GUEST_PROF_ABSENT)
+			printf("acct %s: absent\n", guest_prof_acct_name(i));
 		else
-			printf("acct %s: %d\n", vmt_prof_acct_name(i), p->acct[i]);
+			printf("acct %s: %d\n", guest_prof_acct_name(i), p->acct[i]);
 	}
-	printf("code symbols: %zu\n", p->code ? vmt_ksyms_count(p->code) : 0);
-	vmt_profile_free(p);
+	printf("code symbols: %zu\n", p->code ? guest_ksyms_count(p->code) : 0);
+	guest_profile_free(p);
 	return fflush(stdout) ? 1 : 0;
 }
 
-int profile_main(int argc, char *argv[])
+int cmd_profile(int argc, char *argv[])
 {
 	if (argc >= 2 && !strcmp(argv[1], "create"))
 		return profile_create(argc - 1, argv + 1);
@@ -228,6 +228,6 @@ int profile_main(int argc, char *argv[])
 		return 0;
 	}
 	if (argc < 2)
-		return usage_error("create or show?");
-	return usage_error("%s: neither create nor show", argv[1]);
+		return cmd_usage_error("create or show?");
+	return cmd_usage_error("%s: neither create nor show", argv[1]);
 }

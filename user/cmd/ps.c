@@ -25,7 +25,7 @@ static void ps_usage(FILE *f)
 		"kernel's profile is found in DIR (default %s)\n"
 		"by its banner, or given.  --format json: one array of objects (keys\n"
 		"in Documentation/cli.rst).\n" CMD_HELP_FOOTER,
-		prog_name, VMT_PROFILE_DIR_DEFAULT);
+		cmd_prog_name, GUEST_PROFILE_DIR_DEFAULT);
 }
 
 static void print_uid(uint32_t uid)
@@ -36,7 +36,7 @@ static void print_uid(uint32_t uid)
 		printf("%6u", uid);
 }
 
-static void print_text(const struct vmt_guest_task *tasks, size_t nr, bool threads)
+static void print_text(const struct guest_task *tasks, size_t nr, bool threads)
 {
 	size_t i;
 
@@ -46,7 +46,7 @@ static void print_text(const struct vmt_guest_task *tasks, size_t nr, bool threa
 	else
 		printf("%7s %7s %6s S %-16s %s\n", "PID", "PPID", "UID", "CR3", "COMM");
 	for (i = 0; i < nr; i++) {
-		const struct vmt_guest_task *t = &tasks[i];
+		const struct guest_task *t = &tasks[i];
 
 		printf("%7u ", t->pid);
 		if (threads)
@@ -54,8 +54,8 @@ static void print_text(const struct vmt_guest_task *tasks, size_t nr, bool threa
 		printf("%7u ", t->ppid);
 		print_uid(t->uid);
 		printf(" %c %-16llx %s%s%s", t->state, (unsigned long long)t->cr3,
-		       t->flags & VMT_GTASK_KTHREAD ? "[" : "", t->comm,
-		       t->flags & VMT_GTASK_KTHREAD ? "]" : "");
+		       t->flags & GUEST_TASK_KTHREAD ? "[" : "", t->comm,
+		       t->flags & GUEST_TASK_KTHREAD ? "]" : "");
 		if (threads)
 			printf(" %s", t->thread_comm);
 		printf("\n");
@@ -63,14 +63,14 @@ static void print_text(const struct vmt_guest_task *tasks, size_t nr, bool threa
 }
 
 /* The same as an array of objects; "tid" and "thread" with --threads only. */
-static void print_json(const struct vmt_guest_task *tasks, size_t nr, bool threads)
+static void print_json(const struct guest_task *tasks, size_t nr, bool threads)
 {
 	char state[2] = "";
 	size_t i;
 
 	printf("[");
 	for (i = 0; i < nr; i++) {
-		const struct vmt_guest_task *t = &tasks[i];
+		const struct guest_task *t = &tasks[i];
 
 		printf("%s{\"pid\":%u,", i ? "," : "", t->pid);
 		if (threads)
@@ -82,20 +82,20 @@ static void print_json(const struct vmt_guest_task *tasks, size_t nr, bool threa
 			printf("%u", t->uid);
 		state[0] = t->state;
 		printf(",\"state\":");
-		vm_json_str(stdout, state);
+		view_vm_json_str(stdout, state);
 		printf(",\"cr3\":%llu,\"kthread\":%s,\"comm\":", (unsigned long long)t->cr3,
-		       t->flags & VMT_GTASK_KTHREAD ? "true" : "false");
-		vm_json_str(stdout, t->comm);
+		       t->flags & GUEST_TASK_KTHREAD ? "true" : "false");
+		view_vm_json_str(stdout, t->comm);
 		if (threads) {
 			printf(",\"thread\":");
-			vm_json_str(stdout, t->thread_comm);
+			view_vm_json_str(stdout, t->thread_comm);
 		}
 		printf("}");
 	}
 	printf("]\n");
 }
 
-int ps_main(int argc, char *argv[])
+int cmd_ps(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, 'V' },
@@ -106,9 +106,9 @@ int ps_main(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct vmt_guest_opts opts = { 0 };
-	struct vmt_guest_task *tasks;
-	struct vmt_guest *g;
+	struct guest_opts opts = { 0 };
+	struct guest_task *tasks;
+	struct guest *g;
 	uint64_t vm_pid = 0;
 	bool threads = false, json = false;
 	int opt, ret = 1;
@@ -118,15 +118,15 @@ int ps_main(int argc, char *argv[])
 	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'V':
-			if (parse_u64(optarg, 1, INT_MAX, &vm_pid))
-				return bad_value("--vm", optarg, "not a VMM pid");
+			if (util_parse_u64(optarg, 1, INT_MAX, &vm_pid))
+				return cmd_bad_value("--vm", optarg, "not a VMM pid");
 			break;
 		case 'T': threads = true; break;
 		case 'D': opts.profile_dir = optarg; break;
 		case 'P': opts.profile_path = optarg; break;
 		case 'f':
 			if (cmd_parse_format(optarg, &json))
-				return EXIT_USAGE;
+				return CMD_EXIT_USAGE;
 			break;
 		case 'h': ps_usage(stdout); return 0;
 		}
@@ -134,19 +134,19 @@ int ps_main(int argc, char *argv[])
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (!vm_pid)
-		return usage_error("which VM? --vm PID (of its VMM; see %s vms)", prog_name);
-	ret = guest_cmd_load_profile(opts.profile_path, NULL);
+		return cmd_usage_error("which VM? --vm PID (of its VMM; see %s vms)", cmd_prog_name);
+	ret = cmd_load_guest_profile(opts.profile_path, NULL);
 	if (ret)
 		return ret;
-	if (guest_cmd_open(vm_pid, &opts, &g))
+	if (cmd_guest_open(vm_pid, &opts, &g))
 		return 1;
 	ret = 1;
-	if (!guest_cmd_ready(g))
+	if (!cmd_guest_ready(g))
 		goto out;
-	if (vmt_guest_tasks(g, threads, &tasks, &nr)) {
-		fprintf(stderr, "%s: out of memory\n", prog_name);
+	if (guest_tasks(g, threads, &tasks, &nr)) {
+		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
 		goto out;
 	}
 	if (json)
@@ -156,6 +156,6 @@ int ps_main(int argc, char *argv[])
 	free(tasks);
 	ret = fflush(stdout) ? 1 : 0;
 out:
-	vmt_guest_close(g);
+	guest_close(g);
 	return ret;
 }

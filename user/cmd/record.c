@@ -58,8 +58,8 @@ static void on_signal(int sig)
 struct recorder {
 	const char *output;
 	const char *backend;		/* what counted: "module" or "bpf" */
-	struct vmt_trace_writer *w;
-	struct vmt_reorder pending;
+	struct trace_writer *w;
+	struct trace_reorder pending;
 	uint64_t reorder_margin;	/* TSC cycles */
 	int err;			/* first write error */
 	/* The VMs seen, and whether the trace keeps their records. */
@@ -72,7 +72,7 @@ struct recorder {
 					 * 0: all, -1: COMMAND's, not started */
 	uint64_t left_out;		/* records of other VMs */
 	struct guest_recorder *guests;	/* guest introspection, or NULL */
-	struct vv_recorder *metrics;	/* interval metrics, or NULL */
+	struct view_recorder *metrics;	/* interval metrics, or NULL */
 	struct vmtrace_record *kept;	/* scratch for filtering a batch */
 	size_t kept_cap;
 	/* Status line */
@@ -140,7 +140,7 @@ static bool in_scope(pid_t scope, pid_t pid)
 static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 			uint32_t vendor, uint32_t nr_vcpus, uint64_t seen_tsc)
 {
-	struct vmt_vm_meta vm = {
+	struct trace_vm_meta vm = {
 		.vm_id = vm_id, .vmm_pid = pid, .vendor = vendor,
 		.nr_vcpus = nr_vcpus, .seen_tsc = seen_tsc,
 	};
@@ -157,17 +157,17 @@ static void describe_vm(struct recorder *rec, uint32_t vm_id, uint32_t pid,
 	if (!wanted)
 		return;
 	/* A VMM gone already leaves only the ids: still worth an entry. */
-	vmm_identity_read(pid, &vm);
+	host_vmm_identity_read(pid, &vm);
 	/* Its guest is looked at after this READ dump (guest_rec_attach). */
 	if (rec->guests)
 		guest_rec_note_vm(rec->guests, &vm);
-	err = vmt_trace_write_vm(rec->w, &vm);
+	err = trace_write_vm(rec->w, &vm);
 	if (err && !rec->err)
 		rec->err = err;
 }
 
 /* Does the trace keep @vm's interval metrics?  As its records. */
-static bool keep_vm_metrics(void *arg, const struct vv_vm *vm)
+static bool keep_vm_metrics(void *arg, const struct trace_snapshot_vm *vm)
 {
 	struct recorder *rec = arg;
 	long i;
@@ -203,8 +203,8 @@ static int sink_records(void *arg, uint32_t cpu, const struct vmtrace_record *re
 			describe_vm(rec, recs[i].vm_id, recs[i].vmm_pid, recs[i].vendor,
 				    recs[i].exit_reason, recs[i].host_tsc);
 	if (rec->metrics)
-		vv_recorder_feed(rec->metrics, recs, n);
-	return vmt_reorder_add(&rec->pending, recs, n);
+		view_recorder_feed(rec->metrics, recs, n);
+	return trace_reorder_add(&rec->pending, recs, n);
 }
 
 /*
@@ -228,7 +228,7 @@ static int write_sorted(void *arg, const struct vmtrace_record *recs, size_t n)
 			return err;
 	}
 	if (!rec->scope)
-		return vmt_trace_write_records(rec->w, recs, n);
+		return trace_write_records(rec->w, recs, n);
 	if (rec->kept_cap < n) {
 		struct vmtrace_record *k = realloc(rec->kept, n * sizeof(*k));
 
@@ -241,41 +241,41 @@ static int write_sorted(void *arg, const struct vmtrace_record *recs, size_t n)
 		if (keep_record(rec, &recs[i], &last_vm))
 			rec->kept[kept++] = recs[i];
 	rec->left_out += n - kept;
-	return vmt_trace_write_records(rec->w, rec->kept, kept);
+	return trace_write_records(rec->w, rec->kept, kept);
 }
 
 /* Write out what is certainly complete up to @before (UINT64_MAX: all). */
 static void flush_before(struct recorder *rec, uint64_t before)
 {
-	int err = vmt_reorder_flush(&rec->pending, before, write_sorted, rec);
+	int err = trace_reorder_flush(&rec->pending, before, write_sorted, rec);
 
 	if (err && !rec->err)
 		rec->err = err;
 }
 
 /* The VMs alive before the session: they have no VM_NEW in it. */
-static void describe_live_vms(struct recorder *rec, struct vmt_client *c)
+static void describe_live_vms(struct recorder *rec, struct client *c)
 {
-	struct vmt_vm_info *vms;
+	struct client_vm_info *vms;
 	size_t nr;
 
-	if (vmt_client_get_vms(c, &vms, &nr))
+	if (client_get_vms(c, &vms, &nr))
 		return;		/* only the identities are missing then */
 	for (size_t i = 0; i < nr; i++)
 		describe_vm(rec, vms[i].id, vms[i].pid, vms[i].vendor, vms[i].nr_vcpus, 0);
-	vmt_vms_free(vms, nr);
+	client_vms_free(vms, nr);
 }
 
 static void status_line(struct recorder *rec, bool final)
 {
-	struct vmt_writer_stats st;
-	uint64_t now = vmt_mono_ns(), lost = 0;
+	struct trace_writer_stats st;
+	uint64_t now = util_mono_ns(), lost = 0;
 	double rate;
 
 	if (cmd_verbosity < 0 || !rec->tty ||
 	    (!final && now - rec->last_status_ns < STATUS_INTERVAL_NS))
 		return;
-	vmt_trace_writer_stats(rec->w, &st);
+	trace_writer_stats(rec->w, &st);
 	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
 		lost += st.lost[c];
 	rate = now > rec->last_status_ns ?
@@ -285,15 +285,15 @@ static void status_line(struct recorder *rec, bool final)
 		return;
 	}
 	fprintf(stderr, "\r\033[K%s: %.1f s, %.0f records/s, %.2f MB written, lost %llu",
-		prog_name, (now - rec->start_ns) / 1e9, rate, st.file_bytes / 1e6,
+		cmd_prog_name, (now - rec->start_ns) / 1e9, rate, st.file_bytes / 1e6,
 		(unsigned long long)lost);
 	rec->last_status_ns = now;
 	rec->last_status_records = st.records;
 }
 
-static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
-		    const struct vmt_end_meta *end, double seconds,
-		    const struct vv_recorder_stats *metrics)
+static void summary(struct recorder *rec, const struct trace_writer_stats *st,
+		    const struct trace_end_meta *end, double seconds,
+		    const struct view_recorder_stats *metrics)
 {
 	uint64_t raw = st->records * VMTRACE_RECORD_SIZE;
 	double cpu_s = (own_cpu_ns() - rec->cpu_start_ns) / 1e9;
@@ -302,15 +302,15 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 	if (cmd_verbosity < 0)
 		goto warnings;
 	fprintf(stderr, "%s: %llu records (%llu exits, %llu samples, %llu other) in %.1f s to %s\n",
-		prog_name, (unsigned long long)st->records,
+		cmd_prog_name, (unsigned long long)st->records,
 		(unsigned long long)st->by_kind[VMTRACE_KIND_EXIT],
 		(unsigned long long)st->by_kind[VMTRACE_KIND_SAMPLE],
 		(unsigned long long)(st->records - st->by_kind[VMTRACE_KIND_EXIT] -
 				     st->by_kind[VMTRACE_KIND_SAMPLE]),
 		seconds, rec->output);
-	fprintf(stderr, "%s: lost:", prog_name);
+	fprintf(stderr, "%s: lost:", cmd_prog_name);
 	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
-		fprintf(stderr, " %s %llu", vmt_lost_cause_name(c),
+		fprintf(stderr, " %s %llu", trace_lost_cause_name(c),
 			(unsigned long long)st->lost[c]);
 	if (end->have_module_totals)
 		fprintf(stderr, " (%s: produced %llu, drained %llu, lost %llu)", rec->backend,
@@ -318,10 +318,10 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 			(unsigned long long)end->module_lost);
 	if (rec->left_out)
 		fprintf(stderr, "\n%s: %llu records of VMs not COMMAND's left out (--all-vms keeps them)",
-			prog_name, (unsigned long long)rec->left_out);
+			cmd_prog_name, (unsigned long long)rec->left_out);
 	if (metrics)
 		fprintf(stderr, "\n%s: interval metrics: %llu snapshots, %llu failed%s%s, slowest %.0f ms",
-			prog_name, (unsigned long long)metrics->written,
+			cmd_prog_name, (unsigned long long)metrics->written,
 			(unsigned long long)metrics->failed, metrics->first_error ? ": " : "",
 			metrics->first_error ? strerror(-metrics->first_error) : "",
 			metrics->slowest_ns / 1e6);
@@ -329,12 +329,12 @@ static void summary(struct recorder *rec, const struct vmt_writer_stats *st,
 		fprintf(stderr, " (%llu records not counted in them: queue full)",
 			(unsigned long long)metrics->unfed);
 	fprintf(stderr, "\n%s: %llu bytes on disk, %.2f bytes/record, compression %.1f:1\n",
-		prog_name, (unsigned long long)st->file_bytes,
+		cmd_prog_name, (unsigned long long)st->file_bytes,
 		st->records ? (double)st->file_bytes / st->records : 0,
 		st->file_bytes ? (double)raw / st->file_bytes : 0);
 	/* What the recording cost this host, beside what it recorded. */
 	fprintf(stderr, "%s: collector CPU %.2f s (%.1f %% of one CPU)",
-		prog_name, cpu_s, seconds > 0 ? 100.0 * cpu_s / seconds : 0);
+		cmd_prog_name, cpu_s, seconds > 0 ? 100.0 * cpu_s / seconds : 0);
 	if (st->records)
 		fprintf(stderr, ", %.2f s per million records", cpu_s * 1e6 / st->records);
 	fputc('\n', stderr);
@@ -342,7 +342,7 @@ warnings:
 	if (st->lost[VMTRACE_LOST_RING_FULL])
 		fprintf(stderr, "%s: %llu records lost to full rings: the drain fell "
 			"behind the module (%.0f records/s kept on average; a ring holds "
-			"%u records per CPU: --ring-size raises it)\n", prog_name,
+			"%u records per CPU: --ring-size raises it)\n", cmd_prog_name,
 			(unsigned long long)st->lost[VMTRACE_LOST_RING_FULL],
 			seconds > 0 ? st->records / seconds : 0, rec->ring_records);
 }
@@ -382,7 +382,7 @@ static void record_usage(FILE *file)
 		"-q: no progress line, summary or guest naming lines; -v: the session's\n"
 		"settings first.\n"
 		"See Documentation/vmtrace-collect-record.rst.\n" CMD_HELP_FOOTER,
-		prog_name);
+		cmd_prog_name);
 }
 
 /* "io,0x78,HLT" -> codes, names looked up for the host's vendor. */
@@ -400,9 +400,9 @@ static int parse_exit_list(const char *s, uint32_t vendor, uint32_t *out,
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (*nr == VMTRACE_FILTER_MAX)
 			return -EINVAL;
-		if (!parse_u64(tok, 0, UINT32_MAX, &v))
+		if (!util_parse_u64(tok, 0, UINT32_MAX, &v))
 			out[(*nr)++] = v;
-		else if (vmt_exit_code(vendor, tok, &out[*nr]))
+		else if (trace_exit_code(vendor, tok, &out[*nr]))
 			return -EINVAL;
 		else
 			(*nr)++;
@@ -413,7 +413,7 @@ static int parse_exit_list(const char *s, uint32_t vendor, uint32_t *out,
 /* The TSC frequency, measured, for a module that does not say it. */
 static uint64_t measure_tsc_hz(void)
 {
-	struct vmt_clock_pair a, b;
+	struct trace_clock_pair a, b;
 
 	host_clock_pair(&a);
 	usleep(100000);
@@ -434,28 +434,28 @@ static bool child_exited(pid_t child)
 
 /* What the command line asks for. */
 struct record_args {
-	struct vmt_start_config cfg;	/* pids and exits point below */
+	struct client_start_config cfg;	/* pids and exits point below */
 	uint32_t pids[VMTRACE_FILTER_MAX], exits[VMTRACE_FILTER_MAX];
-	struct vmt_writer_opts wopts;
+	struct trace_writer_opts wopts;
 	struct guest_rec_opts gopts;
-	struct vvs_opts mopts;
-	struct bl_config baseline;
+	struct view_sampler_opts mopts;
+	struct view_baseline_config baseline;
 	const char *output;
 	double duration;		/* 0: until stopped */
 	double metrics_interval;	/* 0: no interval metrics */
 	bool all_vms, guests;
-	enum vmt_backend backend;	/* as asked: auto, module or bpf */
+	enum client_backend backend;	/* as asked: auto, module or bpf */
 	int command;			/* argv index of COMMAND, or argc */
 };
 
 /*
  * Parse record's options into @a, and the host's description into @info
  * (the exit names depend on its vendor).  -1 to record, or the exit
- * status to return at once: 0 after --help or --version, EXIT_USAGE after
+ * status to return at once: 0 after --help or --version, CMD_EXIT_USAGE after
  * saying what is wrong.
  */
 static int parse_args(int argc, char *argv[], struct record_args *a,
-		      struct vmt_trace_info *info)
+		      struct trace_info *info)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -482,7 +482,7 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		{ "backend", required_argument, NULL, 'k' },
 		{ 0 }
 	};
-	struct vmt_start_config *cfg = &a->cfg;
+	struct client_start_config *cfg = &a->cfg;
 	const char *exit_list = NULL;
 	uint64_t value;
 	int opt, ret;
@@ -490,7 +490,7 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 	memset(a, 0, sizeof(*a));
 	cfg->pids = a->pids;
 	cfg->exits = a->exits;
-	bl_config_default(&a->baseline);
+	view_baseline_config_default(&a->baseline);
 	a->output = "vmtrace.vmt";
 	a->metrics_interval = 1;
 	a->guests = true;
@@ -501,19 +501,19 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			a->output = optarg;
 			break;
 		case 'd':
-			if (parse_seconds(optarg, &a->duration))
-				return bad_value("-d", optarg, "not a number of seconds");
+			if (util_parse_seconds(optarg, &a->duration))
+				return cmd_bad_value("-d", optarg, "not a number of seconds");
 			break;
 		case 'V':
 			if (cfg->nr_pids == VMTRACE_FILTER_MAX)
-				return bad_value("--vm", optarg, "at most %d VMs", VMTRACE_FILTER_MAX);
-			if (parse_u64(optarg, 1, INT_MAX, &value))
-				return bad_value("--vm", optarg, "not a VMM pid");
+				return cmd_bad_value("--vm", optarg, "at most %d VMs", VMTRACE_FILTER_MAX);
+			if (util_parse_u64(optarg, 1, INT_MAX, &value))
+				return cmd_bad_value("--vm", optarg, "not a VMM pid");
 			a->pids[cfg->nr_pids++] = value;
 			break;
 		case 'F':
-			if (parse_u64(optarg, 0, VMTRACE_SAMPLE_HZ_MAX, &value))
-				return bad_value("--sample-hz", optarg, "not a rate from 0 to %d",
+			if (util_parse_u64(optarg, 0, VMTRACE_SAMPLE_HZ_MAX, &value))
+				return cmd_bad_value("--sample-hz", optarg, "not a rate from 0 to %d",
 						 VMTRACE_SAMPLE_HZ_MAX);
 			cfg->sample_hz = value;
 			break;
@@ -525,7 +525,7 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			else if (!strcmp(optarg, "timer"))
 				cfg->sample_source = VMTRACE_SAMPLE_TIMER;
 			else
-				return bad_value("--sample-source", optarg, "auto, pmu or timer");
+				return cmd_bad_value("--sample-source", optarg, "auto, pmu or timer");
 			break;
 		case 'H':
 			cfg->flags |= VMTRACE_CFG_F_HOST_SAMPLES;
@@ -542,17 +542,17 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 		case 'r':
 			/* The module's bounds, said here rather than as its
 			 * -EINVAL after the trace file is made. */
-			if (parse_size(optarg, &value) || value < VMTRACE_RING_SIZE_MIN ||
+			if (util_parse_size(optarg, &value) || value < VMTRACE_RING_SIZE_MIN ||
 			    value > VMTRACE_RING_SIZE_MAX || (value & (value - 1)))
-				return bad_value("--ring-size", optarg,
+				return cmd_bad_value("--ring-size", optarg,
 						 "not a power of two from %uK to %uM bytes",
 						 VMTRACE_RING_SIZE_MIN >> 10,
 						 VMTRACE_RING_SIZE_MAX >> 20);
 			cfg->ring_size = value;
 			break;
 		case 'z':
-			if (parse_u64(optarg, 1, 19, &value))
-				return bad_value("-z", optarg, "a zstd level from 1 to 19");
+			if (util_parse_u64(optarg, 1, 19, &value))
+				return cmd_bad_value("-z", optarg, "a zstd level from 1 to 19");
 			a->wopts.level = value;
 			break;
 		case 'A':
@@ -563,10 +563,10 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			break;
 		case 'P':
 			if (guest_rec_add_forced(&a->gopts, optarg))
-				return bad_value("--guest-profile", optarg, "VMPID=PROFILE");
+				return cmd_bad_value("--guest-profile", optarg, "VMPID=PROFILE");
 			/* A bad profile is bad input: said now, not as a VM's
 			 * missing names after the recording. */
-			ret = guest_cmd_load_profile(strchr(optarg, '=') + 1, NULL);
+			ret = cmd_load_guest_profile(strchr(optarg, '=') + 1, NULL);
 			if (ret)
 				return ret;
 			break;
@@ -574,14 +574,14 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			a->guests = false;
 			break;
 		case 'M':
-			if (parse_seconds(optarg, &a->metrics_interval) ||
+			if (util_parse_seconds(optarg, &a->metrics_interval) ||
 			    (a->metrics_interval > 0 && a->metrics_interval < 0.1))
-				return bad_value("--metrics-interval", optarg,
+				return cmd_bad_value("--metrics-interval", optarg,
 						 "0 (none) or 0.1 seconds or more");
 			break;
 		case 'U':
-			if (bl_parse_uids(optarg, &a->baseline))
-				return bad_value("--admin-uids", optarg,
+			if (view_baseline_parse_uids(optarg, &a->baseline))
+				return cmd_bad_value("--admin-uids", optarg,
 						 "uids and ranges, e.g. 0-999,1500");
 			break;
 		case 'B':
@@ -591,8 +591,8 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			a->mopts.guest_symbols = optarg;
 			break;
 		case 'k':
-			if (vmt_backend_parse(optarg, &a->backend))
-				return bad_value("--backend", optarg, "module, bpf or auto");
+			if (client_backend_parse(optarg, &a->backend))
+				return cmd_bad_value("--backend", optarg, "module, bpf or auto");
 			break;
 		case 'h':
 			record_usage(stdout);
@@ -602,12 +602,12 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 	if (ret >= 0)
 		return ret;
 	if (optind < argc && strcmp(argv[optind - 1], "--"))
-		return usage_error("%s: unexpected argument (a COMMAND goes after --)",
+		return cmd_usage_error("%s: unexpected argument (a COMMAND goes after --)",
 				   argv[optind]);
 	a->command = optind;
 	host_info_fill(info);
 	if (exit_list && parse_exit_list(exit_list, info->vendor, a->exits, &cfg->nr_exits))
-		return bad_value("--exit-reasons", exit_list,
+		return cmd_bad_value("--exit-reasons", exit_list,
 				 "exit names (as report prints them) or numbers of this host's %s",
 				 info->vendor == VMTRACE_VENDOR_VMX ? "VMX" :
 				 info->vendor == VMTRACE_VENDOR_SVM ? "SVM" : "CPU");
@@ -615,27 +615,27 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 }
 
 /* The trace's header: the host (parse_args()), the module, the session. */
-static int describe_session(struct vmt_client *c, const struct record_args *a,
-			    struct vmt_trace_info *info, struct recorder *rec)
+static int describe_session(struct client *c, const struct record_args *a,
+			    struct trace_info *info, struct recorder *rec)
 {
-	struct vmt_status st;
+	struct client_status st;
 	int err;
 
-	err = vmt_client_status(c, &st);
+	err = client_status(c, &st);
 	if (err) {
-		collect_error(c, "status", err);
+		cmd_error(c, "status", err);
 		return err;
 	}
 	info->tsc_hz = st.tsc_khz ? st.tsc_khz * 1000ull : measure_tsc_hz();
 	info->nr_cpus = st.nr_cpus;
 	snprintf(info->backend, sizeof(info->backend), "%s",
-		 vmt_backend_name(vmt_client_backend(c)));
+		 client_backend_name(client_get_backend(c)));
 	/* The BPF programs are the collector's own: no module version. */
-	if (vmt_client_backend(c) == VMT_BACKEND_MODULE)
+	if (client_get_backend(c) == CLIENT_BACKEND_MODULE)
 		snprintf(info->module_version, sizeof(info->module_version), "%.31s",
 			 st.version);
 	snprintf(info->collector, sizeof(info->collector), "vmtrace-collect %d",
-		 VMT_TRACE_VERSION);
+		 TRACE_VERSION);
 	info->sample_hz = a->cfg.sample_hz;
 	info->sample_source = a->cfg.sample_source;
 	info->cfg_flags = a->cfg.flags;
@@ -653,13 +653,13 @@ static pid_t run_command(char *argv[], struct recorder *rec)
 	pid_t child = fork();
 
 	if (child < 0) {
-		fprintf(stderr, "%s: fork: %s\n", prog_name, strerror(errno));
+		fprintf(stderr, "%s: fork: %s\n", cmd_prog_name, strerror(errno));
 		record_stop = 1;
 	} else if (child == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		execvp(argv[0], argv);
-		fprintf(stderr, "%s: %s: %s\n", prog_name, argv[0], strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, argv[0], strerror(errno));
 		_exit(127);
 	} else if (rec->scope) {
 		rec->scope = child;
@@ -683,36 +683,36 @@ static void open_metrics(struct record_args *a, struct recorder *rec)
 	a->mopts.no_guest = !a->guests;
 	a->mopts.vm_pids = a->pids;
 	a->mopts.nr_vm_pids = a->cfg.nr_pids;
-	err = vv_recorder_open(&a->mopts, &a->baseline, a->metrics_interval, rec->w,
+	err = view_recorder_open(&a->mopts, &a->baseline, a->metrics_interval, rec->w,
 			       keep_vm_metrics, rec, &rec->metrics);
 	if (err)
-		fprintf(stderr, "%s: no interval metrics: %s\n", prog_name, strerror(-err));
+		fprintf(stderr, "%s: no interval metrics: %s\n", cmd_prog_name, strerror(-err));
 }
 
 static void write_clock(struct recorder *rec)
 {
-	struct vmt_clock_pair pair;
+	struct trace_clock_pair pair;
 
 	host_clock_pair(&pair);
-	vmt_trace_write_clock(rec->w, &pair);
+	trace_write_clock(rec->w, &pair);
 }
 
 /*
  * Drain until stopped (signal), the duration ends or COMMAND (@child)
  * exits; true in that last case.
  */
-static bool drain_loop(struct recorder *rec, struct vmt_client *c, double duration,
+static bool drain_loop(struct recorder *rec, struct client *c, double duration,
 		       pid_t child)
 {
 	int err;
 
 	while (!record_stop && !rec->err) {
 		uint64_t drain_start = host_tsc();
-		long n = vmt_client_read(c, sink_records, rec);
+		long n = client_read(c, sink_records, rec);
 		uint64_t now;
 
 		if (n < 0) {
-			collect_error(c, "read", n);
+			cmd_error(c, "read", n);
 			break;
 		}
 		/* New VMs' decoders open before their records are written. */
@@ -723,13 +723,13 @@ static bool drain_loop(struct recorder *rec, struct vmt_client *c, double durati
 		if (rec->guests)
 			guest_rec_set_slots(rec->guests, c);
 		if (rec->metrics)
-			vv_recorder_poll(rec->metrics);
-		now = vmt_mono_ns();
+			view_recorder_poll(rec->metrics);
+		now = util_mono_ns();
 		if (now - rec->last_clock_ns >= 1000000000ull) {
 			write_clock(rec);
 			rec->last_clock_ns = now;
 		}
-		err = vmt_trace_poll(rec->w);
+		err = trace_poll(rec->w);
 		if (err && !rec->err)
 			rec->err = err;
 		status_line(rec, false);
@@ -749,29 +749,29 @@ static bool drain_loop(struct recorder *rec, struct vmt_client *c, double durati
  * module counted (to check against) and close the trace; the summary.
  * 0, or 1 after saying why the trace is not whole.
  */
-static int finish(struct recorder *rec, struct vmt_client *c, pid_t child,
+static int finish(struct recorder *rec, struct client *c, pid_t child,
 		  bool child_done, int *child_status)
 {
-	struct vv_recorder_stats mst = { 0 };
+	struct view_recorder_stats mst = { 0 };
 	bool metrics_taken = false;
-	struct vmt_end_meta end = { 0 };
-	struct vmt_writer_stats wst;
-	struct vmt_status st;
+	struct trace_end_meta end = { 0 };
+	struct trace_writer_stats wst;
+	struct client_status st;
 	struct stat sb;
 	double seconds;
 	int err;
 
-	err = vmt_client_stop(c);
+	err = client_stop(c);
 	if (err)
-		collect_error(c, "stop", err);
+		cmd_error(c, "stop", err);
 	/* Stopped: one more READ drains all and flushes pending loss. */
-	if (vmt_client_read(c, sink_records, rec) < 0)
-		collect_error(c, "read", -EIO);
+	if (client_read(c, sink_records, rec) < 0)
+		cmd_error(c, "read", -EIO);
 	if (rec->guests && (err = guest_rec_attach(rec->guests, c, rec->w)) && !rec->err)
 		rec->err = err;
 	flush_before(rec, UINT64_MAX);
 	if (rec->metrics) {
-		vv_recorder_close(rec->metrics, &mst);
+		view_recorder_close(rec->metrics, &mst);
 		rec->metrics = NULL;
 		metrics_taken = true;
 	}
@@ -782,7 +782,7 @@ static int finish(struct recorder *rec, struct vmt_client *c, pid_t child,
 	}
 
 	end.end_tsc = host_tsc();
-	if (!vmt_client_status(c, &st) && st.has_session) {
+	if (!client_status(c, &st) && st.has_session) {
 		end.have_module_totals = true;
 		end.produced = st.totals.produced;
 		end.drained = st.totals.drained;
@@ -790,16 +790,16 @@ static int finish(struct recorder *rec, struct vmt_client *c, pid_t child,
 			end.module_lost += st.totals.lost[k];
 	}
 	write_clock(rec);
-	vmt_trace_flush(rec->w);
-	vmt_trace_writer_stats(rec->w, &wst);
+	trace_flush(rec->w);
+	trace_writer_stats(rec->w, &wst);
 	end.records = wst.records;
 	memcpy(end.lost, wst.lost, sizeof(end.lost));
-	seconds = (vmt_mono_ns() - rec->start_ns) / 1e9;
+	seconds = (util_mono_ns() - rec->start_ns) / 1e9;
 	status_line(rec, true);
-	err = vmt_trace_close(rec->w, &end);
+	err = trace_close(rec->w, &end);
 	rec->w = NULL;
 	if (rec->err || err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, rec->output,
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, rec->output,
 			strerror(-(rec->err ? rec->err : err)));
 		return 1;
 	}
@@ -809,12 +809,12 @@ static int finish(struct recorder *rec, struct vmt_client *c, pid_t child,
 	return 0;
 }
 
-int record_main(int argc, char *argv[])
+int cmd_record(int argc, char *argv[])
 {
 	static struct record_args args;
 	static struct recorder rec;
-	struct vmt_trace_info info = { 0 };
-	struct vmt_client *c = NULL;
+	struct trace_info info = { 0 };
+	struct client *c = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool child_done = false, started = false;
 	bool command = false;
@@ -827,12 +827,12 @@ int record_main(int argc, char *argv[])
 	command = args.command < argc;
 	memset(&rec, 0, sizeof(rec));
 	rec.output = args.output;
-	if (collect_open(args.backend, &c))
+	if (cmd_collect_open(args.backend, &c))
 		return 1;
-	rec.backend = vmt_backend_name(vmt_client_backend(c));
+	rec.backend = client_backend_name(client_get_backend(c));
 	if (describe_session(c, &args, &info, &rec))
 		goto out_close;
-	if (vmt_client_backend(c) == VMT_BACKEND_BPF &&
+	if (client_get_backend(c) == CLIENT_BACKEND_BPF &&
 	    (args.guests || args.metrics_interval > 0)) {
 		/* Both need what the BPF backend does not give yet (memslots). */
 		cmd_info("BPF backend: no guest processes or interval metrics yet");
@@ -843,7 +843,7 @@ int record_main(int argc, char *argv[])
 		    "(%s), rings of %u bytes per CPU, %s, metrics every %.1f s",
 		    rec.output, args.cfg.flags & VMTRACE_CFG_F_NO_EXITS ? "no" : "all",
 		    args.cfg.nr_exits, args.cfg.sample_hz,
-		    vmt_sample_source_name(args.cfg.sample_source), info.ring_size,
+		    client_sample_source_name(args.cfg.sample_source), info.ring_size,
 		    args.cfg.nr_pids ? "the VMs of --vm" : command && !args.all_vms ?
 		    "COMMAND's VMs" : "every VM", args.metrics_interval);
 
@@ -851,12 +851,12 @@ int record_main(int argc, char *argv[])
 	args.gopts.pids = args.pids;
 	args.gopts.nr_pids = args.cfg.nr_pids;
 	if (args.guests && guest_rec_new(&args.gopts, &rec.guests)) {
-		fprintf(stderr, "%s: out of memory\n", prog_name);
+		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
 		goto out_close;
 	}
-	err = vmt_trace_create(rec.output, &info, &args.wopts, &rec.w);
+	err = trace_create(rec.output, &info, &args.wopts, &rec.w);
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, rec.output, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, rec.output, strerror(-err));
 		goto out_close;
 	}
 	if (command && !args.all_vms && !args.cfg.nr_pids)
@@ -868,9 +868,9 @@ int record_main(int argc, char *argv[])
 	describe_live_vms(&rec, c);
 	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
 		rec.err = err;
-	err = vmt_client_start(c, &args.cfg);
+	err = client_start(c, &args.cfg);
 	if (err) {
-		collect_error(c, "start", err);
+		cmd_error(c, "start", err);
 		goto out_remove;
 	}
 	started = true;
@@ -879,11 +879,11 @@ int record_main(int argc, char *argv[])
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* From here on a signal stops the recording cleanly (tests wait for it). */
-	cmd_verbose("session started (%s backend)", vmt_backend_name(vmt_client_backend(c)));
+	cmd_verbose("session started (%s backend)", client_backend_name(client_get_backend(c)));
 	if (command)
 		child = run_command(argv + args.command, &rec);
 	rec.tty = isatty(STDERR_FILENO);
-	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = vmt_mono_ns();
+	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = util_mono_ns();
 	rec.cpu_start_ns = own_cpu_ns();
 	if (args.metrics_interval > 0 && !record_stop)
 		open_metrics(&args, &rec);
@@ -897,20 +897,20 @@ int record_main(int argc, char *argv[])
 	goto out_close;
 
 out_remove:
-	vmt_trace_abandon(rec.w);
+	trace_abandon(rec.w);
 	rec.w = NULL;
 	unlink(rec.output);
 out_close:
 	if (started && rec.w) {
-		vmt_trace_abandon(rec.w);
+		trace_abandon(rec.w);
 		rec.w = NULL;
 	}
 	if (rec.metrics)
-		vv_recorder_close(rec.metrics, NULL);
-	vmt_reorder_free(&rec.pending);
+		view_recorder_close(rec.metrics, NULL);
+	trace_reorder_free(&rec.pending);
 	free(rec.kept);
 	/* After the summary: how much of each guest was named, and why not. */
 	guest_rec_free(rec.guests);
-	vmt_client_close(c);
+	client_close(c);
 	return ret;
 }

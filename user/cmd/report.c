@@ -52,14 +52,14 @@ struct keytuple {
 struct row {
 	struct keytuple key;
 	uint64_t exits, samples;
-	struct vmt_hist handling;	/* ns, of the timed exits */
+	struct util_hist handling;	/* ns, of the timed exits */
 	/* Labels, from the first record of the row. */
 	uint32_t vm_pid, vendor;
-	const struct vmt_task_meta *task;
+	const struct trace_task_meta *task;
 };
 
 struct report {
-	const struct vmt_input *in;
+	const struct trace_input *in;
 	enum key by[NR_KEYS];
 	unsigned int nr_by;
 	unsigned int need;		/* VMT_EV_* the keys need */
@@ -89,8 +89,8 @@ struct report {
 	uint64_t first_tsc, last_tsc;
 	uint64_t handled_ns;
 	bool timing;			/* exit timing is meaningful */
-	struct vv_series metrics;	/* the trace's interval metrics */
-	struct outbuf *out;
+	struct trace_metrics_series metrics;	/* the trace's interval metrics */
+	struct util_outbuf *out;
 };
 
 /*
@@ -195,7 +195,7 @@ static long symbol_id(struct report *rep, const char *name)
 		if (!slots)
 			return -ENOMEM;
 		for (size_t s = 0; s < rep->nr_symbols; s++) {
-			i = vmt_hash_str(rep->symbols[s]) & (n - 1);
+			i = util_hash_str(rep->symbols[s]) & (n - 1);
 			while (slots[i])
 				i = (i + 1) & (n - 1);
 			slots[i] = s + 1;
@@ -204,7 +204,7 @@ static long symbol_id(struct report *rep, const char *name)
 		rep->sym_slots = slots;
 		rep->nr_sym_slots = n;
 	}
-	i = vmt_hash_str(name) & (rep->nr_sym_slots - 1);
+	i = util_hash_str(name) & (rep->nr_sym_slots - 1);
 	while (rep->sym_slots[i]) {
 		if (!strcmp(rep->symbols[rep->sym_slots[i] - 1], name))
 			return rep->sym_slots[i] - 1;
@@ -227,7 +227,7 @@ static long symbol_id(struct report *rep, const char *name)
 }
 
 static long symbol_key(struct report *rep, const struct vmtrace_record *r,
-		       const struct vmt_event *ev, uint64_t *key)
+		       const struct trace_event *ev, uint64_t *key)
 {
 	long id;
 
@@ -259,7 +259,7 @@ static long symbol_key(struct report *rep, const struct vmtrace_record *r,
 }
 
 static int key_tuple(struct report *rep, const struct vmtrace_record *r,
-		     const struct vmt_event *ev, struct keytuple *k)
+		     const struct trace_event *ev, struct keytuple *k)
 {
 	for (unsigned int i = 0; i < rep->nr_by; i++) {
 		uint64_t v = KEY_NONE;
@@ -293,12 +293,12 @@ static int key_tuple(struct report *rep, const struct vmtrace_record *r,
 	return 0;
 }
 
-static int account(struct report *rep, struct vmt_exit_timer *timer,
+static int account(struct report *rep, struct trace_exit_timer *timer,
 		   const struct vmtrace_record *r, long *last_row,
 		   struct keytuple *last_key)
 {
-	struct vmt_timed_exit done;
-	struct vmt_event ev;
+	struct trace_timed_exit done;
+	struct trace_event ev;
 	struct keytuple k;
 	struct row *row;
 	long idx = -1;
@@ -308,7 +308,7 @@ static int account(struct report *rep, struct vmt_exit_timer *timer,
 			rep->lost[c] += r->u.lost[c];
 	}
 	if (r->kind == VMTRACE_KIND_EXIT || r->kind == VMTRACE_KIND_SAMPLE) {
-		vmt_event_decode(rep->in, r, rep->need, &ev);
+		trace_event_decode(rep->in, r, rep->need, &ev);
 		if (key_tuple(rep, r, &ev, &k))
 			return -ENOMEM;
 		/* Runs of alike records are common: skip the hash then. */
@@ -340,12 +340,12 @@ static int account(struct report *rep, struct vmt_exit_timer *timer,
 			rep->last_tsc = r->host_tsc;
 	}
 	if (rep->timing &&
-	    vmt_exit_timer_feed(timer, r, (void *)(uintptr_t)(idx + 1), &done) &&
+	    trace_exit_timer_feed(timer, r, (void *)(uintptr_t)(idx + 1), &done) &&
 	    done.timed) {
-		uint64_t ns = vmt_meta_cycles_ns(rep->in->meta, done.cycles);
+		uint64_t ns = trace_meta_cycles_ns(rep->in->meta, done.cycles);
 		struct row *timed = &rep->rows[(uintptr_t)done.cookie - 1];
 
-		if (vmt_hist_add(&timed->handling, ns))
+		if (util_hist_add(&timed->handling, ns))
 			return -ENOMEM;
 		rep->handled_ns += ns;
 	}
@@ -395,7 +395,7 @@ static void key_label(const struct report *rep, unsigned int level,
 			snprintf(buf, size, "[host]");
 			break;
 		}
-		name = vmt_vm_name(rep->in->meta, v);
+		name = trace_vm_name(rep->in->meta, v);
 		snprintf(buf, size, "vm %" PRIu64 "%s%s (pid %u)", v, *name ? " " : "",
 			 name, row->vm_pid);
 		break;
@@ -410,7 +410,7 @@ static void key_label(const struct report *rep, unsigned int level,
 			snprintf(buf, size, "(samples)");
 			break;
 		}
-		name = vmt_exit_name(v >> 32, (uint32_t)v);
+		name = trace_exit_name(v >> 32, (uint32_t)v);
 		if (name)
 			snprintf(buf, size, "%s", name);
 		else
@@ -439,12 +439,12 @@ static void key_label(const struct report *rep, unsigned int level,
 	}
 }
 
-static void out_ratio(struct outbuf *o, double v, const char *fmt)
+static void out_ratio(struct util_outbuf *o, double v, const char *fmt)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), fmt, v);
-	out_str(o, buf);
+	util_out_str(o, buf);
 }
 
 /* "1.23us" style, for text. */
@@ -465,19 +465,19 @@ static void fmt_ns(char *buf, size_t size, uint64_t ns, bool known)
 static double duration_s(const struct report *rep)
 {
 	return rep->last_tsc > rep->first_tsc ?
-	       vmt_meta_cycles_ns(rep->in->meta, rep->last_tsc - rep->first_tsc) / 1e9 : 0;
+	       trace_meta_cycles_ns(rep->in->meta, rep->last_tsc - rep->first_tsc) / 1e9 : 0;
 }
 
 static void text_row(struct report *rep, unsigned int level, const struct row *g)
 {
-	const struct vmt_hist *h = &g->handling;
+	const struct util_hist *h = &g->handling;
 	char label[300], mn[16], avg[16], p99[16], mx[16], line[512];
 	double secs = duration_s(rep);
 
 	key_label(rep, level, g, label, sizeof(label));
 	fmt_ns(mn, sizeof(mn), h->min, h->count);
 	fmt_ns(avg, sizeof(avg), h->count ? h->sum / h->count : 0, h->count);
-	fmt_ns(p99, sizeof(p99), vmt_hist_quantile(h, 0.99), h->count);
+	fmt_ns(p99, sizeof(p99), util_hist_quantile(h, 0.99), h->count);
 	fmt_ns(mx, sizeof(mx), h->max, h->count);
 	snprintf(line, sizeof(line),
 		 "%10" PRIu64 " %6.2f%% %10.1f %9" PRIu64 " %6.2f%% %6.2f%% %9s %9s %9s %9s  %*s%s\n",
@@ -486,34 +486,34 @@ static void text_row(struct report *rep, unsigned int level, const struct row *g
 		 rep->samples ? 100.0 * g->samples / rep->samples : 0,
 		 rep->handled_ns ? 100.0 * h->sum / rep->handled_ns : 0,
 		 mn, avg, p99, mx, 2 * level, "", label);
-	out_str(rep->out, line);
+	util_out_str(rep->out, line);
 }
 
-static void csv_key_header(struct outbuf *o, enum key k)
+static void csv_key_header(struct util_outbuf *o, enum key k)
 {
 	static const char *const cols[NR_KEYS] = {
 		"vm_id,vm_pid,vm_name", "vcpu", "exit_code,exit_name",
 		"guest_pid,guest_comm", "guest_tid,thread_comm", "symbol",
 	};
 
-	out_str(o, cols[k]);
-	out_char(o, ',');
+	util_out_str(o, cols[k]);
+	util_out_char(o, ',');
 }
 
 /* The key columns of level @level of @g (CSV: bare; JSON: "k":v,). */
 static void key_fields(struct report *rep, unsigned int level, const struct row *g,
 		       bool json)
 {
-	struct outbuf *o = rep->out;
+	struct util_outbuf *o = rep->out;
 	uint64_t v = g->key.v[level];
 	char label[300];
 	const char *name;
 
-#define FIELD(key) do { if (json) { out_json_str(o, key); out_char(o, ':'); } } while (0)
-#define SEP() out_char(o, ',')
-#define NUM(x) out_u64(o, x)
-#define NONE() do { if (json) out_str(o, "null"); } while (0)
-#define STR(s) do { if (json) out_json_str(o, s); else out_csv_str(o, s); } while (0)
+#define FIELD(key) do { if (json) { util_out_json_str(o, key); util_out_char(o, ':'); } } while (0)
+#define SEP() util_out_char(o, ',')
+#define NUM(x) util_out_u64(o, x)
+#define NONE() do { if (json) util_out_str(o, "null"); } while (0)
+#define STR(s) do { if (json) util_out_json_str(o, s); else util_out_csv_str(o, s); } while (0)
 	switch (rep->by[level]) {
 	case KEY_VM:
 		FIELD("vm_id");
@@ -523,7 +523,7 @@ static void key_fields(struct report *rep, unsigned int level, const struct row 
 		NUM(g->vm_pid);
 		SEP();
 		FIELD("vm_name");
-		STR(v ? vmt_vm_name(rep->in->meta, v) : "[host]");
+		STR(v ? trace_vm_name(rep->in->meta, v) : "[host]");
 		break;
 	case KEY_VCPU:
 		FIELD("vcpu");
@@ -534,7 +534,7 @@ static void key_fields(struct report *rep, unsigned int level, const struct row 
 		if (v != KEY_NONE) NUM((uint32_t)v); else NONE();
 		SEP();
 		FIELD("exit_name");
-		name = v != KEY_NONE ? vmt_exit_name(v >> 32, (uint32_t)v) : NULL;
+		name = v != KEY_NONE ? trace_exit_name(v >> 32, (uint32_t)v) : NULL;
 		if (name) STR(name); else NONE();
 		break;
 	case KEY_PROCESS:
@@ -567,8 +567,8 @@ static void key_fields(struct report *rep, unsigned int level, const struct row 
 
 static void metric_fields(struct report *rep, const struct row *g, bool json)
 {
-	struct outbuf *o = rep->out;
-	const struct vmt_hist *h = &g->handling;
+	struct util_outbuf *o = rep->out;
+	const struct util_hist *h = &g->handling;
 	double secs = duration_s(rep);
 	const struct {
 		const char *name;
@@ -587,21 +587,21 @@ static void metric_fields(struct report *rep, const struct row *g, bool json)
 		  rep->handled_ns ? (double)h->sum / rep->handled_ns : 0 },
 		{ "min_ns", true, h->count, h->min },
 		{ "avg_ns", true, h->count, h->count ? h->sum / h->count : 0 },
-		{ "p99_ns", true, h->count, vmt_hist_quantile(h, 0.99) },
+		{ "p99_ns", true, h->count, util_hist_quantile(h, 0.99) },
 		{ "max_ns", true, h->count, h->max },
 	};
 
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		if (i)
-			out_char(o, ',');
+			util_out_char(o, ',');
 		if (json) {
-			out_json_str(o, m[i].name);
-			out_char(o, ':');
+			util_out_json_str(o, m[i].name);
+			util_out_char(o, ':');
 		}
 		if (!m[i].known)
-			out_str(o, json ? "null" : "");
+			util_out_str(o, json ? "null" : "");
 		else if (m[i].integer)
-			out_u64(o, (uint64_t)m[i].v);
+			util_out_u64(o, (uint64_t)m[i].v);
 		else
 			out_ratio(o, m[i].v, "%.6f");
 	}
@@ -611,7 +611,7 @@ static void csv_header(struct report *rep)
 {
 	for (unsigned int i = 0; i < rep->nr_by; i++)
 		csv_key_header(rep->out, rep->by[i]);
-	out_str(rep->out, "exits,exit_share,exits_per_s,samples,sample_share,samples_per_s,"
+	util_out_str(rep->out, "exits,exit_share,exits_per_s,samples,sample_share,samples_per_s,"
 		"timed_exits,time_share,min_ns,avg_ns,p99_ns,max_ns\n");
 }
 
@@ -646,9 +646,9 @@ static int groups_of(struct report *rep, const uint32_t *leaves, size_t lo, size
 		g[n - 1].hi = i + 1;
 		g[n - 1].sum.exits += leaf->exits;
 		g[n - 1].sum.samples += leaf->samples;
-		if (vmt_hist_merge(&g[n - 1].sum.handling, &leaf->handling)) {
+		if (util_hist_merge(&g[n - 1].sum.handling, &leaf->handling)) {
 			for (size_t k = 0; k < n; k++)
-				vmt_hist_free(&g[k].sum.handling);
+				util_hist_free(&g[k].sum.handling);
 			free(g);
 			return -ENOMEM;
 		}
@@ -657,7 +657,7 @@ static int groups_of(struct report *rep, const uint32_t *leaves, size_t lo, size
 		qsort(g, n, sizeof(*g), cmp_group);
 	if (rep->top && n > rep->top) {
 		for (size_t k = rep->top; k < n; k++)
-			vmt_hist_free(&g[k].sum.handling);
+			util_hist_free(&g[k].sum.handling);
 		n = rep->top;
 	}
 	*out = g;
@@ -690,14 +690,14 @@ static int print_level(struct report *rep, const uint32_t *leaves, size_t lo, si
 			for (unsigned int l = 0; l <= level; l++)
 				key_fields(rep, l, path[l], false);
 			metric_fields(rep, &g[i].sum, false);
-			out_char(rep->out, '\n');
+			util_out_char(rep->out, '\n');
 			break;
 		case FORMAT_JSON:
-			out_str(rep->out, i ? ",{" : "{");
+			util_out_str(rep->out, i ? ",{" : "{");
 			key_fields(rep, level, &g[i].sum, true);
 			metric_fields(rep, &g[i].sum, true);
 			if (!last)
-				out_str(rep->out, ",\"children\":[");
+				util_out_str(rep->out, ",\"children\":[");
 			break;
 		case FORMAT_HTML:	/* written by write_html() */
 			break;
@@ -705,18 +705,18 @@ static int print_level(struct report *rep, const uint32_t *leaves, size_t lo, si
 		if (!last)
 			err = print_level(rep, leaves, g[i].lo, g[i].hi, level + 1, path);
 		if (rep->format == FORMAT_JSON)
-			out_str(rep->out, last ? "}" : "]}");
+			util_out_str(rep->out, last ? "}" : "]}");
 	}
 	for (size_t i = 0; i < n; i++)
-		vmt_hist_free(&g[i].sum.handling);
+		util_hist_free(&g[i].sum.handling);
 	free(g);
 	return err;
 }
 
 static void text_header(struct report *rep)
 {
-	const struct vmt_trace_info *info = vmt_meta_info(rep->in->meta);
-	struct outbuf *o = rep->out;
+	const struct trace_info *info = trace_meta_info(rep->in->meta);
+	struct util_outbuf *o = rep->out;
 	char line[1024], when[64] = "?", by[128] = "";
 	time_t secs = info->clock.real_ns / 1000000000ull;
 	struct tm tm;
@@ -742,52 +742,52 @@ static void text_header(struct report *rep)
 		 info->module_version[0] ? ")" : "",
 		 when, duration_s(rep), rep->exits, rep->samples,
 		 lost, (uint64_t)rep->lost[0], (uint64_t)rep->lost[1], (uint64_t)rep->lost[2]);
-	out_str(o, line);
+	util_out_str(o, line);
 	/* Guest introspection per VM: whether names come, and why not. */
-	for (size_t i = 0; i < vmt_meta_nr_vms(rep->in->meta); i++) {
-		const struct vmt_vm_meta *vm = vmt_meta_vm_at(rep->in->meta, i);
+	for (size_t i = 0; i < trace_meta_nr_vms(rep->in->meta); i++) {
+		const struct trace_vm_meta *vm = trace_meta_vm_at(rep->in->meta, i);
 
-		if (vm->guest[0] && vmt_meta_vm(rep->in->meta, vm->vm_id) == vm) {
+		if (vm->guest[0] && trace_meta_vm(rep->in->meta, vm->vm_id) == vm) {
 			snprintf(line, sizeof(line), "# vm %u guest: %s\n", vm->vm_id,
 				 vm->guest);
-			out_str(o, line);
+			util_out_str(o, line);
 		}
 	}
 	if (!rep->timing && rep->exits)
-		out_str(o, "# exit handling times unknown: exits were filtered when recording\n");
+		util_out_str(o, "# exit handling times unknown: exits were filtered when recording\n");
 	snprintf(line, sizeof(line), "#\n# %8s %7s %10s %9s %7s %7s %9s %9s %9s %9s  %s\n",
 		 "Exits", "Exit%", "Exits/s", "Samples", "Sample%", "Time%", "Min", "Avg",
 		 "P99", "Max", by);
-	out_str(o, line);
+	util_out_str(o, line);
 }
 
 static void json_header(struct report *rep)
 {
-	struct outbuf *o = rep->out;
+	struct util_outbuf *o = rep->out;
 	uint64_t lost = 0;
 
-	out_str(o, "{\"trace\":");
-	out_json_str(o, rep->in->path);
-	out_str(o, ",\"by\":[");
+	util_out_str(o, "{\"trace\":");
+	util_out_json_str(o, rep->in->path);
+	util_out_str(o, ",\"by\":[");
 	for (unsigned int i = 0; i < rep->nr_by; i++) {
 		if (i)
-			out_char(o, ',');
-		out_json_str(o, key_names[rep->by[i]]);
+			util_out_char(o, ',');
+		util_out_json_str(o, key_names[rep->by[i]]);
 	}
-	out_str(o, "],\"duration_ns\":");
-	out_u64(o, rep->last_tsc > rep->first_tsc ?
-		vmt_meta_cycles_ns(rep->in->meta, rep->last_tsc - rep->first_tsc) : 0);
-	out_str(o, ",\"exits\":");
-	out_u64(o, rep->exits);
-	out_str(o, ",\"samples\":");
-	out_u64(o, rep->samples);
-	out_str(o, ",\"lost\":");
-	vmt_lost_json(o, rep->lost);
+	util_out_str(o, "],\"duration_ns\":");
+	util_out_u64(o, rep->last_tsc > rep->first_tsc ?
+		trace_meta_cycles_ns(rep->in->meta, rep->last_tsc - rep->first_tsc) : 0);
+	util_out_str(o, ",\"exits\":");
+	util_out_u64(o, rep->exits);
+	util_out_str(o, ",\"samples\":");
+	util_out_u64(o, rep->samples);
+	util_out_str(o, ",\"lost\":");
+	trace_lost_json(o, rep->lost);
 	for (int c = 0; c < __VMTRACE_LOST_MAX; c++)
 		lost += rep->lost[c];
-	out_str(o, ",\"lost_total\":");
-	out_u64(o, lost);
-	out_str(o, ",\"rows\":[");
+	util_out_str(o, ",\"lost_total\":");
+	util_out_u64(o, lost);
+	util_out_str(o, ",\"rows\":[");
 }
 
 /*
@@ -797,9 +797,9 @@ static void json_header(struct report *rep)
  */
 static int print_both_sides(struct report *rep)
 {
-	static const enum vm_report_format formats[] = {
-		[FORMAT_TEXT] = VM_REPORT_TEXT, [FORMAT_CSV] = VM_REPORT_CSV,
-		[FORMAT_JSON] = VM_REPORT_JSON,
+	static const enum view_vm_report_format formats[] = {
+		[FORMAT_TEXT] = VIEW_VM_REPORT_TEXT, [FORMAT_CSV] = VIEW_VM_REPORT_CSV,
+		[FORMAT_JSON] = VIEW_VM_REPORT_JSON,
 	};
 	bool by_vm = rep->nr_by == 1 && rep->by[0] == KEY_VM;
 	bool by_process = rep->nr_by == 2 && rep->by[0] == KEY_VM && rep->by[1] == KEY_PROCESS;
@@ -811,14 +811,14 @@ static int print_both_sides(struct report *rep)
 		snprintf(line, sizeof(line),
 			 "\n# Both sides, from the trace's interval metrics (%zu snapshots):\n",
 			 rep->metrics.nr);
-		out_str(rep->out, line);
+		util_out_str(rep->out, line);
 	} else {
-		out_str(rep->out, rep->format == FORMAT_CSV ? "\n" : ",\"both_sides\":");
+		util_out_str(rep->out, rep->format == FORMAT_CSV ? "\n" : ",\"both_sides\":");
 	}
-	outbuf_drain(rep->out);
+	util_outbuf_drain(rep->out);
 	if (rep->out->err)
 		return rep->out->err;
-	return vm_report_write(rep->out->f, &rep->metrics, formats[rep->format], by_process,
+	return view_vm_report_write(rep->out->f, &rep->metrics, formats[rep->format], by_process,
 			       rep->top);
 }
 
@@ -842,11 +842,11 @@ static int print_report(struct report *rep)
 		json_header(rep);
 	err = print_level(rep, leaves, 0, rep->nr_rows, 0, path);
 	if (rep->format == FORMAT_JSON)
-		out_str(rep->out, "]");
+		util_out_str(rep->out, "]");
 	if (!err)
 		err = print_both_sides(rep);
 	if (rep->format == FORMAT_JSON)
-		out_str(rep->out, "}\n");
+		util_out_str(rep->out, "}\n");
 	free(leaves);
 	return err;
 }
@@ -854,14 +854,14 @@ static int print_report(struct report *rep)
 static void report_free(struct report *rep)
 {
 	for (size_t i = 0; i < rep->nr_rows; i++)
-		vmt_hist_free(&rep->rows[i].handling);
+		util_hist_free(&rep->rows[i].handling);
 	free(rep->rows);
 	free(rep->slots);
 	for (size_t i = 0; i < rep->nr_symbols; i++)
 		free(rep->symbols[i]);
 	free(rep->symbols);
 	free(rep->sym_slots);
-	vv_series_free(&rep->metrics);
+	trace_metrics_series_free(&rep->metrics);
 }
 
 /* "vm,exit" -> by[]; false on an unknown or repeated key. */
@@ -896,10 +896,10 @@ static int write_html(struct report *rep, const char *input, const char *path,
 	if (!rep->metrics.nr) {
 		fprintf(stderr, "%s: %s: no interval metrics in this trace (recorded with "
 			"--metrics-interval 0, or by an older vmtrace-collect)\n",
-			prog_name, input);
-		return EXIT_USAGE;
+			cmd_prog_name, input);
+		return CMD_EXIT_USAGE;
 	}
-	vm_report_keep_vms(&rep->metrics, vm_keys, nr_vm_keys);
+	view_vm_report_keep_vms(&rep->metrics, vm_keys, nr_vm_keys);
 	return cmd_html_write(&rep->metrics, path);
 }
 
@@ -921,10 +921,10 @@ static void report_usage(FILE *f)
 		"guest CPU %%, their gap, memory, flags); html: CPU and memory over time\n"
 		"of one VM (KEY: name, UUID, MAC, VMM pid or id:N; else the busiest).\n"
 		"See Documentation/vmtrace-collect-report.rst.\n" CMD_HELP_FOOTER,
-		prog_name, prog_name);
+		cmd_prog_name, cmd_prog_name);
 }
 
-int report_main(int argc, char *argv[])
+int cmd_report(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -936,15 +936,15 @@ int report_main(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	static struct outbuf out;
+	static struct util_outbuf out;
 	const char *html_out = NULL, *vm_keys[64];
 	size_t nr_vm_keys = 0;
 	struct report rep = { .nr_by = 1, .by = { KEY_EXIT }, .out = &out };
 	const char *input = "vmtrace.vmt";
-	struct vmt_exit_timer *timer = NULL;
+	struct trace_exit_timer *timer = NULL;
 	struct keytuple last_key;
-	struct vmt_input in;
-	struct vmt_item it;
+	struct trace_input in;
+	struct trace_item it;
 	long last_row = -1;
 	uint64_t value;
 	int opt, err, ret = 1;
@@ -957,7 +957,7 @@ int report_main(int argc, char *argv[])
 			break;
 		case 'b':
 			if (!parse_keys(optarg, &rep))
-				return bad_value("--by", optarg, "keys of vm, vcpu, exit, process, "
+				return cmd_bad_value("--by", optarg, "keys of vm, vcpu, exit, process, "
 						 "thread, symbol, comma-separated, each once");
 			break;
 		case 'f':
@@ -970,20 +970,20 @@ int report_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "html"))
 				rep.format = FORMAT_HTML;
 			else
-				return bad_value("--format", optarg, "text, csv, json or html");
+				return cmd_bad_value("--format", optarg, "text, csv, json or html");
 			break;
 		case 'o':
 			html_out = optarg;
 			break;
 		case 'V':
 			if (nr_vm_keys == sizeof(vm_keys) / sizeof(vm_keys[0]))
-				return bad_value("--vm", optarg, "at most %zu VMs",
+				return cmd_bad_value("--vm", optarg, "at most %zu VMs",
 						 sizeof(vm_keys) / sizeof(vm_keys[0]));
 			vm_keys[nr_vm_keys++] = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 1, UINT32_MAX, &value))
-				return bad_value("--top", optarg, "not a number of rows from 1 to %u",
+			if (util_parse_u64(optarg, 1, UINT32_MAX, &value))
+				return cmd_bad_value("--top", optarg, "not a number of rows from 1 to %u",
 						 UINT32_MAX);
 			rep.top = value;
 			break;
@@ -995,18 +995,18 @@ int report_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (rep.format == FORMAT_HTML && !html_out)
-		return usage_error("--format html: which file? -o OUT.html");
+		return cmd_usage_error("--format html: which file? -o OUT.html");
 	if (html_out && rep.format != FORMAT_HTML)
-		return usage_error("-o %s: only with --format html (the others print)", html_out);
+		return cmd_usage_error("-o %s: only with --format html (the others print)", html_out);
 	if (nr_vm_keys && rep.format != FORMAT_HTML)
-		return usage_error("--vm %s: only with --format html", vm_keys[0]);
+		return cmd_usage_error("--vm %s: only with --format html", vm_keys[0]);
 	for (unsigned int i = 0; i < rep.nr_by; i++) {
 		if (rep.by[i] == KEY_PROCESS || rep.by[i] == KEY_THREAD)
-			rep.need |= VMT_EV_TASK;
+			rep.need |= TRACE_EV_TASK;
 		if (rep.by[i] == KEY_SYMBOL)
-			rep.need |= VMT_EV_SYMBOL;
+			rep.need |= TRACE_EV_SYMBOL;
 	}
 	err = cmd_input_open(&in, input);
 	if (err)
@@ -1014,19 +1014,19 @@ int report_main(int argc, char *argv[])
 	rep.in = &in;
 	/* The page needs the metrics only: data frames stay compressed. */
 	if (rep.format == FORMAT_HTML)
-		vmt_trace_set_filter(in.reader, 1U << VMT_ITEM_METRICS);
-	rep.timing = !vmt_meta_info(in.meta)->nr_exit_filters;
-	if (vmt_exit_timer_new(&timer)) {
+		trace_set_filter(in.reader, 1U << TRACE_ITEM_METRICS);
+	rep.timing = !trace_meta_info(in.meta)->nr_exit_filters;
+	if (trace_exit_timer_new(&timer)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	while ((err = vmt_trace_next(in.reader, &it)) > 0) {
+	while ((err = trace_next(in.reader, &it)) > 0) {
 		err = 0;
-		if (it.type == VMT_ITEM_METRICS && vv_series_add(&rep.metrics, it.metrics)) {
+		if (it.type == TRACE_ITEM_METRICS && trace_metrics_series_add(&rep.metrics, it.metrics)) {
 			err = -ENOMEM;
 			break;
 		}
-		if (it.type != VMT_ITEM_RECORDS)
+		if (it.type != TRACE_ITEM_RECORDS)
 			continue;
 		for (size_t i = 0; i < it.records.n && !err; i++)
 			err = account(&rep, timer, &it.records.recs[i], &last_row, &last_key);
@@ -1036,25 +1036,25 @@ int report_main(int argc, char *argv[])
 	}
 out:
 	if (err < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(-err));
 		ret = 1;
 	} else if ((ret = cmd_input_finish(&in))) {
 		/* not one readable frame: said so */
 	} else if (rep.format == FORMAT_HTML) {
 		ret = write_html(&rep, input, html_out, vm_keys, nr_vm_keys);
 	} else {
-		outbuf_init(&out, stdout);
+		util_outbuf_init(&out, stdout);
 		err = print_report(&rep);
-		if (outbuf_finish(&out) && !err)
+		if (util_outbuf_finish(&out) && !err)
 			err = out.err;
 		if (err) {
-			fprintf(stderr, "%s: writing the report: %s\n", prog_name,
+			fprintf(stderr, "%s: writing the report: %s\n", cmd_prog_name,
 				strerror(-err));
 			ret = 1;
 		}
 	}
-	vmt_exit_timer_free(timer);
+	trace_exit_timer_free(timer);
 	report_free(&rep);
-	vmt_input_close(&in);
+	trace_input_close(&in);
 	return ret;
 }

@@ -22,16 +22,16 @@ static void on_signal(int sig)
 	vv_stop = 1;
 }
 
-void vv_cli_init(struct vv_cli *c)
+void cmd_sample_loop_init(struct cmd_sample_loop *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->interval_s = 2;
 	c->sampler.sample_hz = 100;
 	c->sampler.vm_pids = c->pids;
-	bl_config_default(&c->baseline);
+	view_baseline_config_default(&c->baseline);
 }
 
-void vv_cli_usage(FILE *f)
+void cmd_sample_loop_usage(FILE *f)
 {
 	fprintf(f,
 		"  --interval SECONDS   time between snapshots (default 2)\n"
@@ -53,13 +53,13 @@ void vv_cli_usage(FILE *f)
 		"  --gap PP             flag a hypervisor/guest CPU gap beyond PP points\n"
 		"                       (default 25)\n"
 		"  --metrics-out FILE   append every snapshot to FILE (for report)\n",
-		VMT_PROFILE_DIR_DEFAULT);
+		GUEST_PROFILE_DIR_DEFAULT);
 }
 
-/* A bad value, said in one line (cmd.h's bad_value()): -EINVAL. */
-#define bad(opt, arg, ...) (bad_value(opt, arg, __VA_ARGS__), -EINVAL)
+/* A bad value, said in one line (cmd.h's cmd_bad_value()): -EINVAL. */
+#define bad(opt, arg, ...) (cmd_bad_value(opt, arg, __VA_ARGS__), -EINVAL)
 
-int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
+int cmd_sample_loop_option(struct cmd_sample_loop *c, int opt, const char *arg)
 {
 	uint64_t v;
 	double d;
@@ -67,30 +67,30 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 
 	switch (opt) {
 	case 0x1000:
-		if (parse_seconds(arg, &d) || d < 0.1 || d > 3600)
+		if (util_parse_seconds(arg, &d) || d < 0.1 || d > 3600)
 			return bad("--interval", arg, "not from 0.1 to 3600 seconds");
 		c->interval_s = d;
 		return 1;
 	case 0x1001:
-		if (parse_u64(arg, 1, 1000000000, &v))
+		if (util_parse_u64(arg, 1, 1000000000, &v))
 			return bad("--count", arg, "not a number of snapshots from 1 on");
 		c->count = (unsigned long)v;
 		return 1;
 	case 0x1002:
 		if (!*arg)
 			return bad("--vm", arg, "empty: a VMM pid, name, UUID, MAC or id:N");
-		if (!parse_u64(arg, 1, INT32_MAX, &v)) {
-			if (c->sampler.nr_vm_pids == VV_MAX_VM_KEYS)
-				return bad("--vm", arg, "at most %d VMs", VV_MAX_VM_KEYS);
+		if (!util_parse_u64(arg, 1, INT32_MAX, &v)) {
+			if (c->sampler.nr_vm_pids == CMD_SAMPLE_LOOP_MAX_VM_KEYS)
+				return bad("--vm", arg, "at most %d VMs", CMD_SAMPLE_LOOP_MAX_VM_KEYS);
 			c->pids[c->sampler.nr_vm_pids++] = (uint32_t)v;
 		} else {
-			if (c->nr_vm_keys == VV_MAX_VM_KEYS)
-				return bad("--vm", arg, "at most %d VMs", VV_MAX_VM_KEYS);
+			if (c->nr_vm_keys == CMD_SAMPLE_LOOP_MAX_VM_KEYS)
+				return bad("--vm", arg, "at most %d VMs", CMD_SAMPLE_LOOP_MAX_VM_KEYS);
 			c->vm_keys[c->nr_vm_keys++] = arg;
 		}
 		return 1;
 	case 0x1003:
-		if (parse_u64(arg, 0, VMTRACE_SAMPLE_HZ_MAX, &v))
+		if (util_parse_u64(arg, 0, VMTRACE_SAMPLE_HZ_MAX, &v))
 			return bad("--sample-hz", arg, "not a rate from 0 to %d",
 				   VMTRACE_SAMPLE_HZ_MAX);
 		c->sampler.sample_hz = (uint32_t)v;
@@ -111,14 +111,14 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 		c->sampler.no_guest = true;
 		return 1;
 	case 0x1009:
-		if (bl_parse_uids(arg, &c->baseline))
+		if (view_baseline_parse_uids(arg, &c->baseline))
 			return bad("--admin-uids", arg, "uids and ranges, e.g. 0-999,1500");
 		return 1;
 	case 0x100a:
 		v = strtoul(arg, &end, 10);
-		if (end == arg || *end != ',' || v < 2 || v > BL_WINDOW_MAX)
+		if (end == arg || *end != ',' || v < 2 || v > VIEW_BASELINE_WINDOW_MAX)
 			return bad("--baseline", arg, "N,K: N intervals from 2 to %d, K std devs",
-				   BL_WINDOW_MAX);
+				   VIEW_BASELINE_WINDOW_MAX);
 		d = strtod(end + 1, &end);
 		if (*end || !(d > 0) || d > 100)
 			return bad("--baseline", arg, "N,K: K std devs above 0, at most 100");
@@ -128,7 +128,7 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 		c->baseline.k = d;
 		return 1;
 	case 0x100b:
-		if (parse_seconds(arg, &d) || d > 10000)
+		if (util_parse_seconds(arg, &d) || d > 10000)
 			return bad("--gap", arg, "not a number of percentage points up to 10000");
 		c->baseline.gap_pct = d;
 		return 1;
@@ -143,7 +143,7 @@ int vv_cli_option(struct vv_cli *c, int opt, const char *arg)
 	}
 }
 
-void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap)
+void cmd_sample_loop_filter(const struct cmd_sample_loop *c, struct trace_snapshot *snap)
 {
 	size_t i, j, k;
 
@@ -153,7 +153,7 @@ void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap)
 		bool keep = false;
 
 		for (k = 0; k < c->nr_vm_keys && !keep; k++)
-			keep = vv_vm_matches(&snap->vms[i], c->vm_keys[k]);
+			keep = trace_snapshot_vm_matches(&snap->vms[i], c->vm_keys[k]);
 		if (!keep) {
 			free(snap->vms[i].procs);
 			continue;
@@ -163,29 +163,29 @@ void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap)
 	snap->nr_vms = j;
 }
 
-int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
+int cmd_sample_loop_run(struct cmd_sample_loop *c, cmd_sample_loop_tick_fn tick, cmd_sample_loop_idle_fn idle, void *arg)
 {
-	struct vv_sampler *s = NULL;
-	struct bl_state *bl = NULL;
-	struct vv_snapshot snap;
+	struct view_sampler *s = NULL;
+	struct view_baseline_state *bl = NULL;
+	struct trace_snapshot snap;
 	FILE *metrics = NULL;
 	uint64_t next, now;
 	unsigned long done = 0;
 	int err, ret = 1;
 
-	err = vvs_open(&c->sampler, &s);
+	err = view_sampler_open(&c->sampler, &s);
 	if (err) {
-		fprintf(stderr, "%s: cannot start: %s\n", prog_name, strerror(-err));
+		fprintf(stderr, "%s: cannot start: %s\n", cmd_prog_name, strerror(-err));
 		return 1;
 	}
-	if (bl_new(&c->baseline, &bl)) {
-		fprintf(stderr, "%s: bad baseline settings\n", prog_name);
+	if (view_baseline_new(&c->baseline, &bl)) {
+		fprintf(stderr, "%s: bad baseline settings\n", cmd_prog_name);
 		goto out;
 	}
 	if (c->metrics_out) {
 		metrics = fopen(c->metrics_out, "ae");
-		if (!metrics || vv_file_write_header(metrics)) {
-			fprintf(stderr, "%s: %s: %s\n", prog_name, c->metrics_out,
+		if (!metrics || trace_metrics_file_write_header(metrics)) {
+			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, c->metrics_out,
 				strerror(errno));
 			goto out;
 		}
@@ -194,14 +194,14 @@ int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	next = (uint64_t)vmt_mono_ms();
+	next = (uint64_t)util_mono_ms();
 	ret = 0;
 	while (!vv_stop) {
-		now = (uint64_t)vmt_mono_ms();
+		now = (uint64_t)util_mono_ms();
 		if (now < next) {
 			uint64_t wait = next - now < 50 ? next - now : 50;
 
-			vvs_poll(s);
+			view_sampler_poll(s);
 			if (idle) {
 				ret = idle(arg, (int)wait);
 				if (ret)
@@ -214,23 +214,23 @@ int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 		next += (uint64_t)(c->interval_s * 1000);
 		if (next < now)
 			next = now + (uint64_t)(c->interval_s * 1000);
-		err = vvs_snapshot(s, &snap);
+		err = view_sampler_snapshot(s, &snap);
 		if (err) {
-			fprintf(stderr, "%s: snapshot: %s\n", prog_name, strerror(-err));
+			fprintf(stderr, "%s: snapshot: %s\n", cmd_prog_name, strerror(-err));
 			ret = 1;
 			break;
 		}
-		vv_cli_filter(c, &snap);
-		bl_update(bl, &snap);
+		cmd_sample_loop_filter(c, &snap);
+		view_baseline_update(bl, &snap);
 		if (metrics && snap.interval_s > 0 &&
-		    (vv_file_write(metrics, &snap) || fflush(metrics))) {
-			fprintf(stderr, "%s: %s: write error\n", prog_name, c->metrics_out);
-			vv_snapshot_free(&snap);
+		    (trace_metrics_file_write(metrics, &snap) || fflush(metrics))) {
+			fprintf(stderr, "%s: %s: write error\n", cmd_prog_name, c->metrics_out);
+			trace_snapshot_free(&snap);
 			ret = 1;
 			break;
 		}
 		ret = tick(arg, &snap, s);
-		vv_snapshot_free(&snap);
+		trace_snapshot_free(&snap);
 		if (ret)
 			break;
 		if (snap.interval_s > 0 && c->count && ++done >= c->count)
@@ -238,11 +238,11 @@ int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg)
 	}
 out:
 	if (metrics && fclose(metrics) && !ret) {
-		fprintf(stderr, "%s: %s: write error\n", prog_name, c->metrics_out);
+		fprintf(stderr, "%s: %s: write error\n", cmd_prog_name, c->metrics_out);
 		ret = 1;
 	}
-	bl_free(bl);
-	vvs_close(s);
+	view_baseline_free(bl);
+	view_sampler_close(s);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	return ret < 0 ? 1 : ret;

@@ -6,29 +6,29 @@
  * baseline, appends it to the metrics file and hands it on, draining the
  * session's rings and waiting for the caller's input in between.
  */
-#ifndef VMT_VV_CLI_H
-#define VMT_VV_CLI_H
+#ifndef CMD_SAMPLE_LOOP_H
+#define CMD_SAMPLE_LOOP_H
 
 #include <getopt.h>
 #include <stdio.h>
 #include "view/baseline.h"
 #include "view/sampler.h"
 
-#define VV_MAX_VM_KEYS 64
+#define CMD_SAMPLE_LOOP_MAX_VM_KEYS 64
 
-struct vv_cli {
-	struct vvs_opts sampler;
-	uint32_t pids[VV_MAX_VM_KEYS];
-	const char *vm_keys[VV_MAX_VM_KEYS];	/* --vm other than pids */
+struct cmd_sample_loop {
+	struct view_sampler_opts sampler;
+	uint32_t pids[CMD_SAMPLE_LOOP_MAX_VM_KEYS];
+	const char *vm_keys[CMD_SAMPLE_LOOP_MAX_VM_KEYS];	/* --vm other than pids */
 	size_t nr_vm_keys;
 	double interval_s;			/* 2 */
 	unsigned long count;			/* snapshots with rates; 0: no end */
-	struct bl_config baseline;
+	struct view_baseline_config baseline;
 	const char *metrics_out;		/* append snapshots here */
 };
 
 /* getopt_long option codes from 0x1000 on; the table's own entries. */
-#define VV_CLI_OPTIONS \
+#define CMD_SAMPLE_LOOP_OPTIONS \
 	{ "interval", required_argument, NULL, 0x1000 }, \
 	{ "count", required_argument, NULL, 0x1001 }, \
 	{ "vm", required_argument, NULL, 0x1002 }, \
@@ -44,27 +44,27 @@ struct vv_cli {
 	{ "metrics-out", required_argument, NULL, 0x100c }, \
 	{ "libvirt-dir", required_argument, NULL, 0x100d }
 
-void vv_cli_init(struct vv_cli *c);
-/* Take option @opt if it is one of VV_CLI_OPTIONS: 1 taken, 0 not ours,
+void cmd_sample_loop_init(struct cmd_sample_loop *c);
+/* Take option @opt if it is one of CMD_SAMPLE_LOOP_OPTIONS: 1 taken, 0 not ours,
  * -EINVAL bad value (printed). */
-int vv_cli_option(struct vv_cli *c, int opt, const char *arg);
-void vv_cli_usage(FILE *f);
+int cmd_sample_loop_option(struct cmd_sample_loop *c, int opt, const char *arg);
+void cmd_sample_loop_usage(FILE *f);
 
 /* Keep only the VMs --vm names (by name, UUID, MAC, pid or id:N). */
-void vv_cli_filter(const struct vv_cli *c, struct vv_snapshot *snap);
+void cmd_sample_loop_filter(const struct cmd_sample_loop *c, struct trace_snapshot *snap);
 
 /*
  * Called with each snapshot (the first without rates); nonzero stops the
- * loop and is returned by vv_run().
+ * loop and is returned by cmd_sample_loop_run().
  */
-typedef int (*vv_tick_fn)(void *arg, struct vv_snapshot *snap,
-			  struct vv_sampler *s);
+typedef int (*cmd_sample_loop_tick_fn)(void *arg, struct trace_snapshot *snap,
+			  struct view_sampler *s);
 /* Wait up to @timeout_ms for the caller's own input (keys, clients);
  * nonzero stops the loop.  NULL: just sleep. */
-typedef int (*vv_idle_fn)(void *arg, int timeout_ms);
+typedef int (*cmd_sample_loop_idle_fn)(void *arg, int timeout_ms);
 
 /* Run until the count is reached, SIGINT/SIGTERM, or a callback says
  * stop.  0, a callback's value, or 1 after printing why it failed. */
-int vv_run(struct vv_cli *c, vv_tick_fn tick, vv_idle_fn idle, void *arg);
+int cmd_sample_loop_run(struct cmd_sample_loop *c, cmd_sample_loop_tick_fn tick, cmd_sample_loop_idle_fn idle, void *arg);
 
 #endif

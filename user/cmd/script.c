@@ -30,116 +30,116 @@ static void script_usage(FILE *f)
 		"are empty where unknown.  JSON lines have the same keys (unknown ones\n"
 		"left out), and lost lines a \"lost\" object of counts per cause.\n"
 		"See Documentation/vmtrace-collect-script.rst.\n" CMD_HELP_FOOTER,
-		prog_name, CSV_HEADER);
+		cmd_prog_name, CSV_HEADER);
 }
 
-static void csv_line(struct outbuf *o, const struct vmt_input *in,
-		     const struct vmtrace_record *r, const struct vmt_event *ev)
+static void csv_line(struct util_outbuf *o, const struct trace_input *in,
+		     const struct vmtrace_record *r, const struct trace_event *ev)
 {
-	out_u64(o, vmt_meta_mono_ns(in->meta, r->host_tsc));
-	out_char(o, ',');
-	out_u64(o, r->host_cpu);
+	util_out_u64(o, trace_meta_mono_ns(in->meta, r->host_tsc));
+	util_out_char(o, ',');
+	util_out_u64(o, r->host_cpu);
 	if (r->kind == VMTRACE_KIND_LOST) {
-		out_str(o, ",lost,,,,,,,,,,,,,\n");
+		util_out_str(o, ",lost,,,,,,,,,,,,,\n");
 		return;
 	}
-	out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",exit," : ",sample,");
+	util_out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",exit," : ",sample,");
 	if (ev->guest) {
-		out_u64(o, r->vm_id);
-		out_char(o, ',');
+		util_out_u64(o, r->vm_id);
+		util_out_char(o, ',');
 	} else {
-		out_char(o, ',');	/* a host sample: no VM */
+		util_out_char(o, ',');	/* a host sample: no VM */
 	}
-	out_u64(o, r->vmm_pid);
-	out_char(o, ',');
+	util_out_u64(o, r->vmm_pid);
+	util_out_char(o, ',');
 	if (ev->guest)
-		out_u64(o, r->vcpu);
-	out_char(o, ',');
+		util_out_u64(o, r->vcpu);
+	util_out_char(o, ',');
 	if (r->kind == VMTRACE_KIND_EXIT) {
-		out_u64(o, r->exit_reason);
-		out_char(o, ',');
+		util_out_u64(o, r->exit_reason);
+		util_out_char(o, ',');
 		if (ev->exit_name)
-			out_csv_str(o, ev->exit_name);
+			util_out_csv_str(o, ev->exit_name);
 	} else {
-		out_char(o, ',');
+		util_out_char(o, ',');
 	}
-	out_char(o, ',');
+	util_out_char(o, ',');
 	if (ev->state) {
-		out_hex(o, r->u.g.guest_rip);
-		out_char(o, ',');
-		out_hex(o, r->u.g.guest_cr3);
-		out_str(o, ev->user ? ",user," : ",kernel,");
+		util_out_hex(o, r->u.g.guest_rip);
+		util_out_char(o, ',');
+		util_out_hex(o, r->u.g.guest_cr3);
+		util_out_str(o, ev->user ? ",user," : ",kernel,");
 	} else {
-		out_str(o, ",,,");
+		util_out_str(o, ",,,");
 	}
 	if (ev->task) {
-		out_u64(o, ev->task->pid);
-		out_char(o, ',');
-		out_u64(o, ev->task->tid);
-		out_char(o, ',');
-		out_csv_str(o, ev->task->comm);
-		out_char(o, ',');
+		util_out_u64(o, ev->task->pid);
+		util_out_char(o, ',');
+		util_out_u64(o, ev->task->tid);
+		util_out_char(o, ',');
+		util_out_csv_str(o, ev->task->comm);
+		util_out_char(o, ',');
 	} else {
-		out_str(o, ",,,");
+		util_out_str(o, ",,,");
 	}
 	if (ev->have_sym) {
 		char offset[24];
 
-		out_csv_str(o, ev->sym.name);
+		util_out_csv_str(o, ev->sym.name);
 		if (ev->sym.offset) {
 			snprintf(offset, sizeof(offset), "+0x%llx",
 				 (unsigned long long)ev->sym.offset);
-			out_str(o, offset);
+			util_out_str(o, offset);
 		}
 	}
-	out_char(o, ',');
+	util_out_char(o, ',');
 	if (ev->state)
-		out_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
-	out_char(o, '\n');
+		util_out_str(o, guest_paging_arg(guest_paging_from_record_mode(r->mode)));
+	util_out_char(o, '\n');
 }
 
-static void jsonl_line(struct outbuf *o, const struct vmt_input *in,
-		       const struct vmtrace_record *r, const struct vmt_event *ev)
+static void jsonl_line(struct util_outbuf *o, const struct trace_input *in,
+		       const struct vmtrace_record *r, const struct trace_event *ev)
 {
-	out_str(o, "{\"time_ns\":");
-	out_u64(o, vmt_meta_mono_ns(in->meta, r->host_tsc));
-	out_json_key(o, "host_cpu");
-	out_u64(o, r->host_cpu);
+	util_out_str(o, "{\"time_ns\":");
+	util_out_u64(o, trace_meta_mono_ns(in->meta, r->host_tsc));
+	util_out_json_key(o, "host_cpu");
+	util_out_u64(o, r->host_cpu);
 	if (r->kind == VMTRACE_KIND_LOST) {
-		out_str(o, ",\"kind\":\"lost\",\"lost\":");
-		vmt_lost_json(o, r->u.lost);
-		out_str(o, "}\n");
+		util_out_str(o, ",\"kind\":\"lost\",\"lost\":");
+		trace_lost_json(o, r->u.lost);
+		util_out_str(o, "}\n");
 		return;
 	}
-	out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",\"kind\":\"exit\"" :
+	util_out_str(o, r->kind == VMTRACE_KIND_EXIT ? ",\"kind\":\"exit\"" :
 		   ",\"kind\":\"sample\"");
 	if (ev->guest) {
-		out_json_key(o, "vm_id");
-		out_u64(o, r->vm_id);
+		util_out_json_key(o, "vm_id");
+		util_out_u64(o, r->vm_id);
 	}
-	out_json_key(o, "vm_pid");
-	out_u64(o, r->vmm_pid);
+	util_out_json_key(o, "vm_pid");
+	util_out_u64(o, r->vmm_pid);
 	if (ev->guest) {
-		out_json_key(o, "vcpu");
-		out_u64(o, r->vcpu);
+		util_out_json_key(o, "vcpu");
+		util_out_u64(o, r->vcpu);
 	}
 	if (r->kind == VMTRACE_KIND_EXIT) {
-		out_json_key(o, "exit_code");
-		out_u64(o, r->exit_reason);
+		util_out_json_key(o, "exit_code");
+		util_out_u64(o, r->exit_reason);
 		if (ev->exit_name) {
-			out_json_key(o, "exit_name");
-			out_json_str(o, ev->exit_name);
+			util_out_json_key(o, "exit_name");
+			util_out_json_str(o, ev->exit_name);
 		}
 	}
-	vmt_event_json(o, r, ev);
+	trace_event_json(o, r, ev);
 	if (ev->state) {
-		out_json_key(o, "guest_paging");
-		out_json_str(o, vmt_paging_arg(vmt_paging_from_record_mode(r->mode)));
+		util_out_json_key(o, "guest_paging");
+		util_out_json_str(o, guest_paging_arg(guest_paging_from_record_mode(r->mode)));
 	}
-	out_str(o, "}\n");
+	util_out_str(o, "}\n");
 }
 
-int script_main(int argc, char *argv[])
+int cmd_script(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -147,11 +147,11 @@ int script_main(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	static struct outbuf out;
+	static struct util_outbuf out;
 	enum script_format format = FORMAT_CSV;
 	const char *input = "vmtrace.vmt";
-	struct vmt_input in;
-	struct vmt_item it;
+	struct trace_input in;
+	struct trace_item it;
 	int opt, err, ret = 0;
 
 	optind = 1;
@@ -166,7 +166,7 @@ int script_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "jsonl"))
 				format = FORMAT_JSONL;
 			else
-				return bad_value("--format", optarg, "csv or jsonl");
+				return cmd_bad_value("--format", optarg, "csv or jsonl");
 			break;
 		case 'h':
 			script_usage(stdout);
@@ -176,25 +176,25 @@ int script_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	err = cmd_input_open(&in, input);
 	if (err)
 		return cmd_input_status(err);
 
-	outbuf_init(&out, stdout);
+	util_outbuf_init(&out, stdout);
 	if (format == FORMAT_CSV)
-		out_str(&out, CSV_HEADER);
-	while ((err = vmt_trace_next(in.reader, &it)) > 0) {
-		if (it.type != VMT_ITEM_RECORDS)
+		util_out_str(&out, CSV_HEADER);
+	while ((err = trace_next(in.reader, &it)) > 0) {
+		if (it.type != TRACE_ITEM_RECORDS)
 			continue;
 		for (size_t i = 0; i < it.records.n; i++) {
 			const struct vmtrace_record *r = &it.records.recs[i];
-			struct vmt_event ev;
+			struct trace_event ev;
 
 			if (r->kind != VMTRACE_KIND_EXIT && r->kind != VMTRACE_KIND_SAMPLE &&
 			    r->kind != VMTRACE_KIND_LOST)
 				continue;
-			vmt_event_decode(&in, r, VMT_EV_TASK | VMT_EV_SYMBOL, &ev);
+			trace_event_decode(&in, r, TRACE_EV_TASK | TRACE_EV_SYMBOL, &ev);
 			if (format == FORMAT_CSV)
 				csv_line(&out, &in, r, &ev);
 			else
@@ -205,18 +205,18 @@ int script_main(int argc, char *argv[])
 			break;
 	}
 	if (err < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(-err));
 		ret = 1;
 	}
-	if (outbuf_finish(&out) && ret == 0) {
+	if (util_outbuf_finish(&out) && ret == 0) {
 		/* A closed pipe (| head) is the reader's choice, not an error. */
 		if (out.err != -EPIPE)
-			fprintf(stderr, "%s: writing the output: %s\n", prog_name,
+			fprintf(stderr, "%s: writing the output: %s\n", cmd_prog_name,
 				strerror(-out.err));
 		ret = out.err == -EPIPE ? 0 : 1;
 	}
 	if (!ret)
 		ret = cmd_input_finish(&in);
-	vmt_input_close(&in);
+	trace_input_close(&in);
 	return ret;
 }

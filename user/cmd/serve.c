@@ -19,8 +19,8 @@
 #include "cmd/sample_loop.h"
 
 struct serve {
-	struct vv_cli cli;
-	struct http_server *http;
+	struct cmd_sample_loop cli;
+	struct view_http_server *http;
 	unsigned long snapshots;
 };
 
@@ -40,8 +40,8 @@ static void serve_usage(FILE *f)
 		"                      one line USER:PASSWORD\n"
 		"  -q, --quiet         no \"serving\" line\n"
 		"  -v, --verbose       a line per snapshot published\n",
-		prog_name, HTTP_DEFAULT_LISTEN);
-	vv_cli_usage(f);
+		cmd_prog_name, VIEW_HTTP_DEFAULT_LISTEN);
+	cmd_sample_loop_usage(f);
 	fprintf(f, "Without vmtrace.ko: the VMs found in /proc and their /proc and\n"
 		"guest-memory figures, no exit or sample metrics (said on stderr).\n"
 		CMD_HELP_FOOTER);
@@ -60,7 +60,7 @@ static int serve_idle(void *arg, int timeout_ms)
  * has identities but no rates: it is served until the next, so that a
  * scrape right after start sees the VMs.
  */
-static int serve_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *sampler)
+static int serve_tick(void *arg, struct trace_snapshot *snap, struct view_sampler *sampler)
 {
 	struct serve *s = arg;
 	char *body = NULL;
@@ -70,17 +70,17 @@ static int serve_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *sa
 
 	/* What the figures come from (a session, or /proc alone), once. */
 	if (!s->snapshots)
-		cmd_info("%s", vvs_session_status(sampler));
+		cmd_info("%s", view_sampler_session_status(sampler));
 	if (!f)
 		return 1;
-	err = prom_write(f, snap);
+	err = view_prom_write(f, snap);
 	if (fclose(f) && !err)
 		err = -ENOMEM;
 	if (!err)
-		err = http_server_publish(s->http, body, len);
+		err = view_http_server_publish(s->http, body, len);
 	free(body);
 	if (err) {
-		fprintf(stderr, "%s: serve: %s\n", prog_name, strerror(-err));
+		fprintf(stderr, "%s: serve: %s\n", cmd_prog_name, strerror(-err));
 		return 1;
 	}
 	s->snapshots++;
@@ -115,7 +115,7 @@ static int read_credentials(const char *path, char **out)
 	return 0;
 }
 
-int serve_main(int argc, char *argv[])
+int cmd_serve(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -124,18 +124,18 @@ int serve_main(int argc, char *argv[])
 		{ "basic-auth-file", required_argument, NULL, 'A' },
 		CMD_COMMON_OPTIONS,
 		CMD_VERBOSITY_OPTIONS,
-		VV_CLI_OPTIONS,
+		CMD_SAMPLE_LOOP_OPTIONS,
 		{ 0 }
 	};
 	static struct serve s;
-	struct http_server_opts hopts = { .content_type = PROM_CONTENT_TYPE };
-	const char *listen = HTTP_DEFAULT_LISTEN, *auth_file = NULL;
+	struct view_http_server_opts hopts = { .content_type = VIEW_PROM_CONTENT_TYPE };
+	const char *listen = VIEW_HTTP_DEFAULT_LISTEN, *auth_file = NULL;
 	char *credentials = NULL, why[256] = "";
 	unsigned int port;
 	int opt, err, ret, fd;
 
 	memset(&s, 0, sizeof(s));
-	vv_cli_init(&s.cli);
+	cmd_sample_loop_init(&s.cli);
 	optind = 1;
 	while ((opt = cmd_getopt(argc, argv, ":hqv", longopts, &ret)) != -1) {
 		switch (opt) {
@@ -155,42 +155,42 @@ int serve_main(int argc, char *argv[])
 			serve_usage(stdout);
 			return 0;
 		default:
-			/* VV_CLI_OPTIONS: a bad value is said there. */
-			if (vv_cli_option(&s.cli, opt, optarg) < 0)
-				return EXIT_USAGE;
+			/* CMD_SAMPLE_LOOP_OPTIONS: a bad value is said there. */
+			if (cmd_sample_loop_option(&s.cli, opt, optarg) < 0)
+				return CMD_EXIT_USAGE;
 		}
 	}
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (auth_file) {
 		err = read_credentials(auth_file, &credentials);
 		if (err) {
-			fprintf(stderr, "%s: serve: %s: %s\n", prog_name, auth_file,
+			fprintf(stderr, "%s: serve: %s: %s\n", cmd_prog_name, auth_file,
 				err == -EINVAL ? "no USER:PASSWORD line" : strerror(-err));
-			return EXIT_USAGE;
+			return CMD_EXIT_USAGE;
 		}
 		hopts.basic_auth = credentials;
 	}
-	err = http_listen(listen, &fd, &port);
+	err = view_http_listen(listen, &fd, &port);
 	if (err) {
 		free(credentials);
 		if (err == -EINVAL)
-			return bad_value("--listen", listen, "not a numeric ADDR:PORT");
-		fprintf(stderr, "%s: serve: cannot listen on %s: %s\n", prog_name, listen,
+			return cmd_bad_value("--listen", listen, "not a numeric ADDR:PORT");
+		fprintf(stderr, "%s: serve: cannot listen on %s: %s\n", cmd_prog_name, listen,
 			strerror(-err));
 		return 1;
 	}
-	err = http_server_start(fd, &hopts, &s.http, why, sizeof(why));
+	err = view_http_server_start(fd, &hopts, &s.http, why, sizeof(why));
 	free(credentials);
 	if (err) {
-		fprintf(stderr, "%s: serve: %s\n", prog_name, why);
-		return err == -EINVAL || err == -ENOENT ? EXIT_USAGE : 1;
+		fprintf(stderr, "%s: serve: %s\n", cmd_prog_name, why);
+		return err == -EINVAL || err == -ENOENT ? CMD_EXIT_USAGE : 1;
 	}
 	cmd_info("serving %s://%s/metrics (port %u)%s", hopts.tls_cert ? "https" : "http",
 		 listen, port, hopts.basic_auth ? ", basic authentication" : "");
-	ret = vv_run(&s.cli, serve_tick, serve_idle, &s);
-	http_server_stop(s.http);
+	ret = cmd_sample_loop_run(&s.cli, serve_tick, serve_idle, &s);
+	view_http_server_stop(s.http);
 	return ret;
 }

@@ -15,36 +15,36 @@ static void status_usage(FILE *file)
 		"Prints vmtrace.ko's version, the number of possible CPUs, the\n"
 		"session state and configuration, and per-CPU counters:\n"
 		"produced = drained + lost + queued.  --format json: one object\n"
-		"(keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, prog_name);
+		"(keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, cmd_prog_name);
 }
 
 /*
  * GET_STATUS, then with a session GET_CPUS.  A session that ends or is
  * replaced in between (-ENOENT, -EINTR) is asked about again.
  */
-static int status_get(struct vmt_client *c, struct vmt_status *st,
-		      struct vmt_cpu_status **cpus, size_t *nr)
+static int status_get(struct client *c, struct client_status *st,
+		      struct client_cpu_status **cpus, size_t *nr)
 {
 	int err, tries = 5;
 
 	*cpus = NULL;
 	*nr = 0;
 	do {
-		err = vmt_client_status(c, st);
+		err = client_status(c, st);
 		if (err) {
-			collect_error(c, "status", err);
+			cmd_error(c, "status", err);
 			return err;
 		}
 		if (!st->has_session)
 			return 0;
-		err = vmt_client_get_cpus(c, cpus, nr);
+		err = client_get_cpus(c, cpus, nr);
 	} while ((err == -ENOENT || err == -EINTR) && --tries);
 	if (err)
-		collect_error(c, "status", err);
+		cmd_error(c, "status", err);
 	return err;
 }
 
-static void print_text(const struct vmt_status *st, const struct vmt_cpu_status *cpus,
+static void print_text(const struct client_status *st, const struct client_cpu_status *cpus,
 		       size_t nr)
 {
 	int cause;
@@ -55,20 +55,20 @@ static void print_text(const struct vmt_status *st, const struct vmt_cpu_status 
 	printf("cpus: %u\n", st->nr_cpus);
 	printf("tsc_khz: %u\n", st->tsc_khz);
 	printf("ring_cap: %llu\n", (unsigned long long)st->ring_cap);
-	printf("state: %s\n", vmt_state_name(st->state));
+	printf("state: %s\n", client_state_name(st->state));
 	if (!st->has_session)
 		return;
 	printf("sampling: %u Hz (%s)\n", st->sample_hz,
-	       vmt_sample_source_name(st->sample_source));
+	       client_sample_source_name(st->sample_source));
 	printf("ring_size: %u\n", st->ring_size);
 	printf("flags: %#x  exit filter: %u  vm filter: %u\n", st->flags,
 	       st->nr_exits, st->nr_pids);
 	printf("%4s %12s %12s %12s", "cpu", "produced", "drained", "queued");
 	for (cause = 0; cause < __VMTRACE_LOST_MAX; cause++)
-		printf(" %12s", vmt_lost_cause_name(cause));
+		printf(" %12s", trace_lost_cause_name(cause));
 	printf(" %12s\n", "host_samples");
 	for (i = 0; i < nr; i++) {
-		const struct vmt_cpu_status *cs = &cpus[i];
+		const struct client_cpu_status *cs = &cpus[i];
 
 		printf("%4u %12llu %12llu %12llu", cs->cpu,
 		       (unsigned long long)cs->produced,
@@ -81,7 +81,7 @@ static void print_text(const struct vmt_status *st, const struct vmt_cpu_status 
 }
 
 /* "produced":N,...,"lost":{"ring_full":N,...},"host_samples":N */
-static void json_counters(const struct vmt_cpu_status *cs)
+static void json_counters(const struct client_cpu_status *cs)
 {
 	int cause;
 
@@ -90,31 +90,31 @@ static void json_counters(const struct vmt_cpu_status *cs)
 	       (unsigned long long)cs->queued);
 	for (cause = 0; cause < __VMTRACE_LOST_MAX; cause++) {
 		printf("%s", cause ? "," : "");
-		vm_json_str(stdout, vmt_lost_cause_name(cause));
+		view_vm_json_str(stdout, trace_lost_cause_name(cause));
 		printf(":%llu", (unsigned long long)cs->lost[cause]);
 	}
 	printf("},\"host_samples\":%llu", (unsigned long long)cs->host_samples);
 }
 
 /* The same as one object; "session" null without a session. */
-static void print_json(const struct vmt_status *st, const struct vmt_cpu_status *cpus,
+static void print_json(const struct client_status *st, const struct client_cpu_status *cpus,
 		       size_t nr)
 {
 	size_t i;
 
 	printf("{\"version\":");
-	vm_json_str(stdout, st->version);
+	view_vm_json_str(stdout, st->version);
 	printf(",\"format\":%u,\"cpus\":%u,\"tsc_khz\":%u,\"ring_cap\":%llu,\"state\":",
 	       st->format_version, st->nr_cpus, st->tsc_khz,
 	       (unsigned long long)st->ring_cap);
-	vm_json_str(stdout, vmt_state_name(st->state));
+	view_vm_json_str(stdout, client_state_name(st->state));
 	printf(",\"session\":");
 	if (!st->has_session) {
 		printf("null}\n");
 		return;
 	}
 	printf("{\"sample_hz\":%u,\"sample_source\":", st->sample_hz);
-	vm_json_str(stdout, vmt_sample_source_name(st->sample_source));
+	view_vm_json_str(stdout, client_sample_source_name(st->sample_source));
 	printf(",\"ring_size\":%u,\"flags\":%u,\"exit_filters\":%u,\"vm_filters\":%u,"
 	       "\"totals\":{", st->ring_size, st->flags, st->nr_exits, st->nr_pids);
 	json_counters(&st->totals);
@@ -127,16 +127,16 @@ static void print_json(const struct vmt_status *st, const struct vmt_cpu_status 
 	printf("]}}\n");
 }
 
-int status_main(int argc, char *argv[])
+int cmd_status(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct vmt_cpu_status *cpus;
-	struct vmt_client *c;
-	struct vmt_status st;
+	struct client_cpu_status *cpus;
+	struct client *c;
+	struct client_status st;
 	bool json = false;
 	int opt, ret;
 	size_t nr;
@@ -146,7 +146,7 @@ int status_main(int argc, char *argv[])
 		switch (opt) {
 		case 'f':
 			if (cmd_parse_format(optarg, &json))
-				return EXIT_USAGE;
+				return CMD_EXIT_USAGE;
 			break;
 		case 'h':
 			status_usage(stdout);
@@ -156,11 +156,11 @@ int status_main(int argc, char *argv[])
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
-	if (collect_connect(&c))
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
+	if (cmd_connect(&c))
 		return 1;
 	if (status_get(c, &st, &cpus, &nr)) {
-		vmt_client_close(c);
+		client_close(c);
 		return 1;
 	}
 	if (json)
@@ -168,6 +168,6 @@ int status_main(int argc, char *argv[])
 	else
 		print_text(&st, cpus, nr);
 	free(cpus);
-	vmt_client_close(c);
+	client_close(c);
 	return fflush(stdout) ? 1 : 0;
 }

@@ -23,13 +23,13 @@
 #define LINE_MAX_COLS 256
 
 struct top {
-	struct vv_cli cli;
+	struct cmd_sample_loop cli;
 	bool batch;
-	enum tv_sort sort;
+	enum view_top_sort sort;
 	unsigned long max_procs;	/* batch: per VM; 0: all */
 	bool flagged_only;
 	/* The full-screen view. */
-	struct vv_snapshot last;
+	struct trace_snapshot last;
 	bool have_last;
 	const char *session;
 	uint32_t sel_vmm_pid;		/* the selected VM, kept across snapshots */
@@ -47,8 +47,8 @@ static void top_usage(FILE *f)
 		"  --sort KEY        cpu (default), guest, gap, mem, exits, name, pid, flags\n"
 		"  --procs N         --batch: processes shown per VM (default 10; 0: all)\n"
 		"  --flagged         only flagged VMs and processes\n",
-		prog_name);
-	vv_cli_usage(f);
+		cmd_prog_name);
+	cmd_sample_loop_usage(f);
 	fprintf(f,
 		"\nKeys: Up/Down select, Enter shows the VM's processes, Left/Esc back,\n"
 		"s/S next/previous sort, f flagged only, q quit.\n"
@@ -61,12 +61,12 @@ static void top_usage(FILE *f)
 		CMD_HELP_FOOTER);
 }
 
-static bool vm_shown(const struct top *t, const struct vv_vm *vm)
+static bool vm_shown(const struct top *t, const struct trace_snapshot_vm *vm)
 {
 	return !t->flagged_only || vm->flags || vm->proc_flags;
 }
 
-static bool proc_shown(const struct top *t, const struct vv_proc *p)
+static bool proc_shown(const struct top *t, const struct trace_snapshot_proc *p)
 {
 	return !t->flagged_only || p->flags;
 }
@@ -82,7 +82,7 @@ static void print_time(FILE *f, uint64_t real_ns)
 	fputs(buf, f);
 }
 
-static int batch_tick(struct top *t, struct vv_snapshot *snap, const char *session)
+static int batch_tick(struct top *t, struct trace_snapshot *snap, const char *session)
 {
 	char line[LINE_MAX_COLS], details[4][256];
 	size_t i, j, shown;
@@ -90,37 +90,37 @@ static int batch_tick(struct top *t, struct vv_snapshot *snap, const char *sessi
 
 	if (snap->interval_s <= 0)
 		return 0;	/* no rates yet */
-	tv_sort_snapshot(snap, t->sort);
+	view_top_sort_snapshot(snap, t->sort);
 	printf("vmtrace-collect top  ");
 	print_time(stdout, snap->real_ns);
 	printf("  interval %.1f s  %zu VMs  %s\n", snap->interval_s, snap->nr_vms, session);
-	tv_vm_header(line, sizeof(line), LINE_MAX_COLS - 1);
+	view_top_vm_header(line, sizeof(line), LINE_MAX_COLS - 1);
 	printf("%s\n", line);
 	for (i = 0; i < snap->nr_vms; i++) {
 		if (!vm_shown(t, &snap->vms[i]))
 			continue;
-		tv_vm_line(&snap->vms[i], line, sizeof(line), LINE_MAX_COLS - 1);
+		view_top_vm_line(&snap->vms[i], line, sizeof(line), LINE_MAX_COLS - 1);
 		printf("%s\n", line);
 	}
 	for (i = 0; i < snap->nr_vms; i++) {
-		const struct vv_vm *vm = &snap->vms[i];
+		const struct trace_snapshot_vm *vm = &snap->vms[i];
 
 		if (!vm_shown(t, vm))
 			continue;
 		printf("\n");
-		n = tv_vm_details(vm, details, 4, LINE_MAX_COLS - 1);
+		n = view_top_vm_details(vm, details, 4, LINE_MAX_COLS - 1);
 		for (k = 0; k < n; k++)
 			printf("%s\n", details[k]);
 		if (!vm->guest_valid)
 			continue;
-		tv_proc_header(line, sizeof(line), LINE_MAX_COLS - 1);
+		view_top_proc_header(line, sizeof(line), LINE_MAX_COLS - 1);
 		printf("%s\n", line);
 		for (j = 0, shown = 0; j < vm->nr_procs; j++) {
 			if (!proc_shown(t, &vm->procs[j]))
 				continue;
 			if (t->max_procs && shown == t->max_procs)
 				break;
-			tv_proc_line(&vm->procs[j], line, sizeof(line), LINE_MAX_COLS - 1);
+			view_top_proc_line(&vm->procs[j], line, sizeof(line), LINE_MAX_COLS - 1);
 			printf("%s\n", line);
 			shown++;
 		}
@@ -132,7 +132,7 @@ static int batch_tick(struct top *t, struct vv_snapshot *snap, const char *sessi
 
 /* ---- full screen ---- */
 
-static struct vv_vm *selected_vm(struct top *t)
+static struct trace_snapshot_vm *selected_vm(struct top *t)
 {
 	size_t i;
 
@@ -161,7 +161,7 @@ static size_t vm_rows(struct top *t, size_t *rows, size_t max, size_t *sel)
 	return n;
 }
 
-static size_t proc_rows(struct top *t, const struct vv_vm *vm, size_t *rows,
+static size_t proc_rows(struct top *t, const struct trace_snapshot_vm *vm, size_t *rows,
 			size_t max, size_t *sel)
 {
 	size_t i, n = 0;
@@ -216,16 +216,16 @@ static void draw_list(struct top *t, int y0, int height, size_t n, size_t sel,
 
 static void vm_line_at(struct top *t, size_t i, char *buf, bool *flagged)
 {
-	tv_vm_line(&t->last.vms[i], buf, LINE_MAX_COLS, COLS < LINE_MAX_COLS ? COLS : LINE_MAX_COLS - 1);
+	view_top_vm_line(&t->last.vms[i], buf, LINE_MAX_COLS, COLS < LINE_MAX_COLS ? COLS : LINE_MAX_COLS - 1);
 	*flagged = t->last.vms[i].flags || t->last.vms[i].proc_flags;
 }
 
-static const struct vv_vm *drawing_vm;
+static const struct trace_snapshot_vm *drawing_vm;
 
 static void proc_line_at(struct top *t, size_t i, char *buf, bool *flagged)
 {
 	(void)t;
-	tv_proc_line(&drawing_vm->procs[i], buf, LINE_MAX_COLS,
+	view_top_proc_line(&drawing_vm->procs[i], buf, LINE_MAX_COLS,
 		     COLS < LINE_MAX_COLS ? COLS : LINE_MAX_COLS - 1);
 	*flagged = drawing_vm->procs[i].flags != 0;
 }
@@ -235,19 +235,19 @@ static void draw(struct top *t)
 	static size_t rows[65536];
 	int width = COLS < LINE_MAX_COLS ? COLS : LINE_MAX_COLS - 1, y, k, n;
 	char buf[LINE_MAX_COLS], details[4][256];
-	struct vv_vm *vm;
+	struct trace_snapshot_vm *vm;
 	size_t nr, sel;
 
 	erase();
 	snprintf(buf, sizeof(buf), "vmtrace top  %zu VMs  sort %s%s  %s", t->last.nr_vms,
-		 tv_sort_name(t->sort), t->flagged_only ? "  flagged only" : "",
+		 view_top_sort_name(t->sort), t->flagged_only ? "  flagged only" : "",
 		 t->have_last ? t->session : "collecting...");
 	put_line(0, buf, A_BOLD);
 	vm = t->in_vm ? selected_vm(t) : NULL;
 	if (t->in_vm && !vm)
 		t->in_vm = false;
 	if (!t->in_vm) {
-		tv_vm_header(buf, sizeof(buf), width);
+		view_top_vm_header(buf, sizeof(buf), width);
 		put_line(1, buf, A_REVERSE);
 		nr = vm_rows(t, rows, sizeof(rows) / sizeof(rows[0]), &sel);
 		draw_list(t, 2, LINES - 3, nr, sel, vm_line_at, rows);
@@ -256,11 +256,11 @@ static void draw(struct top *t)
 		put_line(LINES - 1, "Enter: processes  s/S: sort  f: flagged  q: quit   "
 			 "N new U uid C cpu M mem G gap", A_REVERSE);
 	} else {
-		n = tv_vm_details(vm, details, 4, width);
+		n = view_top_vm_details(vm, details, 4, width);
 		for (k = 0; k < n; k++)
 			put_line(1 + k, details[k], 0);
 		y = 1 + n;
-		tv_proc_header(buf, sizeof(buf), width);
+		view_top_proc_header(buf, sizeof(buf), width);
 		put_line(y, buf, A_REVERSE);
 		drawing_vm = vm;
 		nr = proc_rows(t, vm, rows, sizeof(rows) / sizeof(rows[0]), &sel);
@@ -279,7 +279,7 @@ static void move_sel(struct top *t, int delta)
 {
 	static size_t rows[65536];
 	size_t nr, sel, target;
-	struct vv_vm *vm;
+	struct trace_snapshot_vm *vm;
 
 	if (!t->in_vm) {
 		nr = vm_rows(t, rows, sizeof(rows) / sizeof(rows[0]), &sel);
@@ -349,12 +349,12 @@ static int screen_idle(void *arg, int timeout_ms)
 		}
 		break;
 	case 's':
-		t->sort = (enum tv_sort)((t->sort + 1) % __TV_SORT_MAX);
-		tv_sort_snapshot(&t->last, t->sort);
+		t->sort = (enum view_top_sort)((t->sort + 1) % __VIEW_TOP_SORT_MAX);
+		view_top_sort_snapshot(&t->last, t->sort);
 		break;
 	case 'S':
-		t->sort = (enum tv_sort)((t->sort + __TV_SORT_MAX - 1) % __TV_SORT_MAX);
-		tv_sort_snapshot(&t->last, t->sort);
+		t->sort = (enum view_top_sort)((t->sort + __VIEW_TOP_SORT_MAX - 1) % __VIEW_TOP_SORT_MAX);
+		view_top_sort_snapshot(&t->last, t->sort);
 		break;
 	case 'f':
 		t->flagged_only = !t->flagged_only;
@@ -368,25 +368,25 @@ static int screen_idle(void *arg, int timeout_ms)
 	return 0;
 }
 
-static int top_tick(void *arg, struct vv_snapshot *snap, struct vv_sampler *s)
+static int top_tick(void *arg, struct trace_snapshot *snap, struct view_sampler *s)
 {
 	struct top *t = arg;
 
-	t->session = vvs_session_status(s);
+	t->session = view_sampler_session_status(s);
 	if (t->batch)
 		return batch_tick(t, snap, t->session);
 	if (snap->interval_s <= 0 && t->have_last)
 		return 0;
-	vv_snapshot_free(&t->last);
-	if (vv_snapshot_copy(&t->last, snap))
+	trace_snapshot_free(&t->last);
+	if (trace_snapshot_copy(&t->last, snap))
 		return 1;
-	tv_sort_snapshot(&t->last, t->sort);
+	view_top_sort_snapshot(&t->last, t->sort);
 	t->have_last = snap->interval_s > 0;
 	draw(t);
 	return 0;
 }
 
-int top_main(int argc, char *argv[])
+int cmd_top(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "batch", no_argument, NULL, 'b' },
@@ -394,7 +394,7 @@ int top_main(int argc, char *argv[])
 		{ "procs", required_argument, NULL, 'p' },
 		{ "flagged", no_argument, NULL, 'f' },
 		CMD_COMMON_OPTIONS,
-		VV_CLI_OPTIONS,
+		CMD_SAMPLE_LOOP_OPTIONS,
 		{ 0 }
 	};
 	static struct top t;
@@ -402,7 +402,7 @@ int top_main(int argc, char *argv[])
 	int opt, ret;
 
 	memset(&t, 0, sizeof(t));
-	vv_cli_init(&t.cli);
+	cmd_sample_loop_init(&t.cli);
 	t.max_procs = 10;
 	optind = 1;
 	while ((opt = cmd_getopt(argc, argv, ":bh", longopts, &ret)) != -1) {
@@ -411,13 +411,13 @@ int top_main(int argc, char *argv[])
 			t.batch = true;
 			break;
 		case 'o':
-			if (tv_sort_parse(optarg, &t.sort))
-				return bad_value("--sort", optarg, "cpu, guest, gap, mem, exits, name, "
+			if (view_top_sort_parse(optarg, &t.sort))
+				return cmd_bad_value("--sort", optarg, "cpu, guest, gap, mem, exits, name, "
 						 "pid or flags");
 			break;
 		case 'p':
-			if (parse_u64(optarg, 0, 1000000, &v))
-				return bad_value("--procs", optarg, "not a number of processes "
+			if (util_parse_u64(optarg, 0, 1000000, &v))
+				return cmd_bad_value("--procs", optarg, "not a number of processes "
 						 "(0: all)");
 			t.max_procs = (unsigned long)v;
 			break;
@@ -428,21 +428,21 @@ int top_main(int argc, char *argv[])
 			top_usage(stdout);
 			return 0;
 		default:
-			/* VV_CLI_OPTIONS: a bad value is said there. */
-			if (vv_cli_option(&t.cli, opt, optarg) < 0)
-				return EXIT_USAGE;
+			/* CMD_SAMPLE_LOOP_OPTIONS: a bad value is said there. */
+			if (cmd_sample_loop_option(&t.cli, opt, optarg) < 0)
+				return CMD_EXIT_USAGE;
 		}
 	}
 	if (ret >= 0)
 		return ret;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (t.batch)
-		return vv_run(&t.cli, top_tick, NULL, &t);
+		return cmd_sample_loop_run(&t.cli, top_tick, NULL, &t);
 
 	setlocale(LC_ALL, "");
 	if (!initscr()) {
-		fprintf(stderr, "%s: top: cannot use the terminal (try --batch)\n", prog_name);
+		fprintf(stderr, "%s: top: cannot use the terminal (try --batch)\n", cmd_prog_name);
 		return 1;
 	}
 	cbreak();
@@ -451,8 +451,8 @@ int top_main(int argc, char *argv[])
 	set_escdelay(25);
 	curs_set(0);
 	draw(&t);
-	ret = vv_run(&t.cli, top_tick, screen_idle, &t);
+	ret = cmd_sample_loop_run(&t.cli, top_tick, screen_idle, &t);
 	endwin();
-	vv_snapshot_free(&t.last);
+	trace_snapshot_free(&t.last);
 	return ret;
 }

@@ -27,10 +27,10 @@ static void vmreport_usage(FILE *f)
 		"MAC, VMM pid or id:N.  html: CPU and memory over time for one VM (the\n"
 		"first KEY, else the busiest VM), the whole VM solid, the process picked\n"
 		"in the list dashed.  Default input: vmtrace.metrics.\n" CMD_HELP_FOOTER,
-		prog_name, prog_name);
+		cmd_prog_name, cmd_prog_name);
 }
 
-int vmreport_main(int argc, char *argv[])
+int cmd_vmreport(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -44,7 +44,7 @@ int vmreport_main(int argc, char *argv[])
 	};
 	const char *input = "vmtrace.metrics", *output = NULL, *format = "text";
 	const char *keys[64];
-	struct vv_series series;
+	struct trace_metrics_series series;
 	size_t nr_keys = 0;
 	bool by_process = false;
 	unsigned long top = 0;
@@ -67,23 +67,23 @@ int vmreport_main(int argc, char *argv[])
 			else if (!strcmp(optarg, "vm,process"))
 				by_process = true;
 			else
-				return bad_value("--by", optarg, "vm or vm,process");
+				return cmd_bad_value("--by", optarg, "vm or vm,process");
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "csv") &&
 			    strcmp(optarg, "json") && strcmp(optarg, "html"))
-				return bad_value("--format", optarg, "text, csv, json or html");
+				return cmd_bad_value("--format", optarg, "text, csv, json or html");
 			format = optarg;
 			break;
 		case 'V':
 			if (nr_keys == sizeof(keys) / sizeof(keys[0]))
-				return bad_value("--vm", optarg, "at most %zu VMs",
+				return cmd_bad_value("--vm", optarg, "at most %zu VMs",
 						 sizeof(keys) / sizeof(keys[0]));
 			keys[nr_keys++] = optarg;
 			break;
 		case 't':
-			if (parse_u64(optarg, 0, UINT32_MAX, &value))
-				return bad_value("--top", optarg, "not a number of rows (0: all)");
+			if (util_parse_u64(optarg, 0, UINT32_MAX, &value))
+				return cmd_bad_value("--top", optarg, "not a number of rows (0: all)");
 			top = value;
 			break;
 		case 'h':
@@ -94,39 +94,39 @@ int vmreport_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
 	if (!strcmp(format, "html") && !output)
-		return usage_error("--format html: which file? -o OUT.html");
+		return cmd_usage_error("--format html: which file? -o OUT.html");
 	if (output && strcmp(format, "html"))
-		return usage_error("-o %s: only with --format html (the others print)", output);
+		return cmd_usage_error("-o %s: only with --format html (the others print)", output);
 
 	/* An input that cannot be read is bad input (2), as for report. */
 	f = fopen(input, "re");
 	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, input, strerror(errno));
-		return EXIT_USAGE;
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(errno));
+		return CMD_EXIT_USAGE;
 	}
-	err = vv_file_read(f, &series);
+	err = trace_metrics_file_read(f, &series);
 	fclose(f);
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", prog_name, input,
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input,
 			err == -EMEDIUMTYPE ? "not a vmtrace metrics file" :
 			err == -EPROTONOSUPPORT ? "written by a newer vmtrace" :
 			strerror(-err));
 		return cmd_input_status(err);
 	}
 	if (series.bad_lines)
-		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", prog_name, input,
+		fprintf(stderr, "%s: %s: %zu malformed lines skipped\n", cmd_prog_name, input,
 			series.bad_lines);
-	vm_report_keep_vms(&series, keys, nr_keys);
+	view_vm_report_keep_vms(&series, keys, nr_keys);
 	if (!strcmp(format, "html")) {
 		ret = cmd_html_write(&series, output);
 	} else {
-		err = vm_report_write(stdout, &series, vm_report_format(format), by_process, top);
+		err = view_vm_report_write(stdout, &series, view_vm_report_format(format), by_process, top);
 		if (err == -ENOMEM)
-			fprintf(stderr, "%s: out of memory\n", prog_name);
+			fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
 		ret = err ? 1 : 0;
 	}
-	vv_series_free(&series);
+	trace_metrics_series_free(&series);
 	return ret;
 }

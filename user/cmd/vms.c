@@ -23,12 +23,12 @@ static void vms_usage(FILE *f)
 		"VM id, VMM pid, vCPUs, vendor, and each memslot's guest-physical\n"
 		"range and VMM host-virtual address; then what guest memory says:\n"
 		"the guest kernel's banner, the profile that matches it (from DIR,\n"
-		"default " VMT_PROFILE_DIR_DEFAULT "), its KASLR slides and\n"
+		"default " GUEST_PROFILE_DIR_DEFAULT "), its KASLR slides and\n"
 		"paging mode (--no-guest: not that).  --format json: one array of\n"
-		"objects (keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, prog_name);
+		"objects (keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, cmd_prog_name);
 }
 
-static void print_text(const struct vmt_vm_info *vm, bool guest, const char *profile_dir)
+static void print_text(const struct client_vm_info *vm, bool guest, const char *profile_dir)
 {
 	size_t j;
 
@@ -36,7 +36,7 @@ static void print_text(const struct vmt_vm_info *vm, bool guest, const char *pro
 	       vendor_name(vm->vendor),
 	       vm->flags & VMTRACE_VM_F_STATE_PROTECTED ? ", state protected" : "");
 	for (j = 0; j < vm->nr_slots; j++) {
-		const struct vmt_memslot *s = &vm->slots[j];
+		const struct client_memslot *s = &vm->slots[j];
 
 		printf("  slot %u.%u: gpa 0x%llx-0x%llx hva 0x%llx flags %#x\n",
 		       s->id >> 16, s->id & 0xffff, (unsigned long long)s->gpa,
@@ -44,10 +44,10 @@ static void print_text(const struct vmt_vm_info *vm, bool guest, const char *pro
 		       s->flags);
 	}
 	if (guest)
-		vms_print_guest(vm, profile_dir);
+		cmd_vms_print_guest(vm, profile_dir);
 }
 
-static void print_json(const struct vmt_vm_info *vm, bool guest, const char *profile_dir)
+static void print_json(const struct client_vm_info *vm, bool guest, const char *profile_dir)
 {
 	size_t j;
 
@@ -55,7 +55,7 @@ static void print_json(const struct vmt_vm_info *vm, bool guest, const char *pro
 	       "\"memslots\":[", vm->id, vm->pid, vm->nr_vcpus, vendor_name(vm->vendor),
 	       vm->flags & VMTRACE_VM_F_STATE_PROTECTED ? "true" : "false");
 	for (j = 0; j < vm->nr_slots; j++) {
-		const struct vmt_memslot *s = &vm->slots[j];
+		const struct client_memslot *s = &vm->slots[j];
 
 		printf("%s{\"as\":%u,\"slot\":%u,\"gpa\":%llu,\"size\":%llu,\"hva\":%llu,"
 		       "\"flags\":%u}", j ? "," : "", s->id >> 16, s->id & 0xffff,
@@ -64,11 +64,11 @@ static void print_json(const struct vmt_vm_info *vm, bool guest, const char *pro
 	}
 	printf("]");
 	if (guest)
-		vms_print_guest_json(vm, profile_dir);
+		cmd_vms_print_guest_json(vm, profile_dir);
 	printf("}");
 }
 
-int vms_main(int argc, char *argv[])
+int cmd_vms(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "profile-dir", required_argument, NULL, 'D' },
@@ -80,8 +80,8 @@ int vms_main(int argc, char *argv[])
 	};
 	const char *profile_dir = NULL;
 	bool guest = true, discover = true, json = false;
-	struct vmt_vm_info *vms;
-	struct vmt_client *c;
+	struct client_vm_info *vms;
+	struct client *c;
 	int opt, err;
 	size_t nr, i;
 
@@ -99,7 +99,7 @@ int vms_main(int argc, char *argv[])
 			break;
 		case 'f':
 			if (cmd_parse_format(optarg, &json))
-				return EXIT_USAGE;
+				return CMD_EXIT_USAGE;
 			break;
 		case 'h':
 			vms_usage(stdout);
@@ -109,14 +109,14 @@ int vms_main(int argc, char *argv[])
 	if (err >= 0)
 		return err;
 	if (optind != argc)
-		return usage_error("%s: unexpected argument", argv[optind]);
-	if (collect_connect(&c))
+		return cmd_usage_error("%s: unexpected argument", argv[optind]);
+	if (cmd_connect(&c))
 		return 1;
-	err = discover ? guest_cmd_discover(c, &vms, &nr) :
-	      vmt_client_get_vms(c, &vms, &nr);
+	err = discover ? cmd_guest_discover(c, &vms, &nr) :
+	      client_get_vms(c, &vms, &nr);
 	if (err) {
-		collect_error(c, "vms", err);
-		vmt_client_close(c);
+		cmd_error(c, "vms", err);
+		client_close(c);
 		return 1;
 	}
 	if (json)
@@ -131,7 +131,7 @@ int vms_main(int argc, char *argv[])
 	}
 	if (json)
 		printf("]\n");
-	vmt_vms_free(vms, nr);
-	vmt_client_close(c);
+	client_vms_free(vms, nr);
+	client_close(c);
 	return fflush(stdout) ? 1 : 0;
 }

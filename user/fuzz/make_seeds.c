@@ -9,17 +9,17 @@
 
 /* One interval's metrics: a VM with an exit rate and two processes, to
  * the trace @w, or as the text of a metrics entry to @f. */
-static void write_metrics(struct vmt_trace_writer *w, FILE *f, uint64_t seq)
+static void write_metrics(struct trace_writer *w, FILE *f, uint64_t seq)
 {
-	struct vv_proc procs[2] = {
+	struct trace_snapshot_proc procs[2] = {
 		{ .pid = 1, .uid = 0, .state = 'S', .comm = "init", .nr_threads = 1,
 		  .acct_valid = true, .guest_cpu_pct = 0.5, .sample_cpu_pct = -1,
 		  .rss_bytes = 4096, .rss_valid = true },
 		{ .pid = 7, .ppid = 1, .uid = 1000, .state = 'R', .comm = "spin x",
 		  .nr_threads = 2, .guest_cpu_pct = 99, .sample_cpu_pct = 97,
-		  .flags = VV_F_NEW_PROCESS | VV_F_UID },
+		  .flags = TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_UID },
 	};
-	struct vv_vm vm = {
+	struct trace_snapshot_vm vm = {
 		.id = { .vm_id = 1, .vmm_pid = 42, .comm = "qemu", .name = "vm",
 			.uuid = "5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e6f", .nr_macs = 1,
 			.macs = { "52:54:00:00:00:01" } },
@@ -28,42 +28,42 @@ static void write_metrics(struct vmt_trace_writer *w, FILE *f, uint64_t seq)
 		.guest_valid = true, .guest_status = "ok", .guest_cpu_pct = 99.5,
 		.gap_valid = true, .cpu_gap_pct = 1.5, .nr_procs = 2, .procs = procs,
 	};
-	struct vv_snapshot s = { .seq = seq, .mono_ns = 1500000000ull + seq,
+	struct trace_snapshot s = { .seq = seq, .mono_ns = 1500000000ull + seq,
 				 .real_ns = 1700000000000000000ull, .interval_s = 1,
 				 .nr_vms = 1, .vms = &vm };
 
 	if (w) {
-		vmt_trace_write_metrics(w, &s);
+		trace_write_metrics(w, &s);
 	} else {
-		vv_file_write_header(f);
-		vv_file_write(f, &s);
+		trace_metrics_file_write_header(f);
+		trace_metrics_file_write(f, &s);
 	}
 }
 
 static int seed(const char *path, int nr_frames, bool end)
 {
-	struct vmt_trace_info info = {
+	struct trace_info info = {
 		.tsc_hz = 2000000000ull, .clock = { 1000, 2000, 3000 }, .nr_cpus = 2,
 		.vendor = VMTRACE_VENDOR_SVM, .host_kernel = "seed",
 	};
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = 42, .comm = "qemu", .name = "vm",
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = 42, .comm = "qemu", .name = "vm",
 				  .nr_macs = 1, .macs = { "52:54:00:00:00:01" } };
-	struct vmt_task_meta task = { .vm_id = 1, .pid = 7, .tid = 7, .cr3 = 0x1000,
+	struct trace_task_meta task = { .vm_id = 1, .pid = 7, .tid = 7, .cr3 = 0x1000,
 				      .comm = "init" };
-	struct vmt_symbol_meta sym = { .vm_id = 1, .start = 0xffffffff81000000ull,
+	struct trace_symbol_meta sym = { .vm_id = 1, .start = 0xffffffff81000000ull,
 				       .size = 64, .name = "f" };
-	struct vmt_clock_pair clock = { 3000000000ull, 1500000000ull, 1500001000ull };
-	struct vmt_end_meta e = { .records = 1 };
-	struct vmt_writer_opts opts = { .max_frame_records = 8 };
-	struct vmt_trace_writer *w;
+	struct trace_clock_pair clock = { 3000000000ull, 1500000000ull, 1500001000ull };
+	struct trace_end_meta e = { .records = 1 };
+	struct trace_writer_opts opts = { .max_frame_records = 8 };
+	struct trace_writer *w;
 	uint64_t tsc = 5000;
 
-	if (vmt_trace_create(path, &info, &opts, &w))
+	if (trace_create(path, &info, &opts, &w))
 		return 1;
-	vmt_trace_write_vm(w, &vm);
-	vmt_trace_write_task(w, &task);
-	vmt_trace_write_symbol(w, &sym);
-	vmt_trace_write_clock(w, &clock);
+	trace_write_vm(w, &vm);
+	trace_write_task(w, &task);
+	trace_write_symbol(w, &sym);
+	trace_write_clock(w, &clock);
 	write_metrics(w, NULL, 1);
 	for (int i = 0; i < nr_frames * 8; i++) {
 		struct vmtrace_record r = {
@@ -76,14 +76,14 @@ static int seed(const char *path, int nr_frames, bool end)
 			.vendor = VMTRACE_VENDOR_SVM, .mode = 0x48,
 		};
 
-		vmt_trace_write_records(w, &r, 1);
+		trace_write_records(w, &r, 1);
 	}
 	if (!end) {
-		vmt_trace_flush(w);
-		vmt_trace_abandon(w);
+		trace_flush(w);
+		trace_abandon(w);
 		return 0;
 	}
-	return vmt_trace_close(w, &e) != 0;
+	return trace_close(w, &e) != 0;
 }
 
 int main(int argc, char **argv)

@@ -30,7 +30,7 @@ static int member_path(const struct btf *btf, const char *st, const char *path,
 			return -ENOENT;
 		memcpy(name, p, n);
 		name[n] = 0;
-		if (vmt_btf_member(btf, (__u32)id, name, &o, &t))
+		if (guest_btf_member(btf, (__u32)id, name, &o, &t))
 			return -ENOENT;
 		total += o;
 		if (!p[n]) {
@@ -49,7 +49,7 @@ static int struct_member(const struct btf *btf, const char *st, const char *name
 	int id = btf__find_by_name_kind(btf, st, BTF_KIND_STRUCT);
 	__u32 o, t;
 
-	if (id <= 0 || vmt_btf_member(btf, (__u32)id, name, &o, &t))
+	if (id <= 0 || guest_btf_member(btf, (__u32)id, name, &o, &t))
 		return -ENOENT;
 	*off = (int32_t)o;
 	if (type)
@@ -79,7 +79,7 @@ static int enum_value(const struct btf *btf, const char *name)
 
 /* The rss_stat member: an array of counters, directly (percpu_counter,
  * 6.2+) or inside struct mm_rss_stat (atomic_long_t count[], up to 6.1). */
-static int rss_layout(const struct btf *btf, struct gacct_layout *l)
+static int rss_layout(const struct btf *btf, struct guest_acct_layout *l)
 {
 	const struct btf_type *t;
 	const struct btf_array *arr;
@@ -92,7 +92,7 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	t = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
 	if (t && btf_is_composite(t)) {
 		/* struct mm_rss_stat { atomic_long_t count[N]; } */
-		if (vmt_btf_member(btf, (__u32)id, "count", &off, &type))
+		if (guest_btf_member(btf, (__u32)id, "count", &off, &type))
 			return -ENOENT;
 		l->mm_rss_stat += (int32_t)off;
 		id = btf__resolve_type(btf, type);
@@ -103,7 +103,7 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	arr = btf_array(t);
 	elem_type = (__u32)btf__resolve_type(btf, arr->type);
 	size = btf__resolve_size(btf, elem_type);
-	if (size <= 0 || size > 4096 || !arr->nelems || arr->nelems > GACCT_MAX_MM_COUNTERS)
+	if (size <= 0 || size > 4096 || !arr->nelems || arr->nelems > GUEST_ACCT_MAX_MM_COUNTERS)
 		return -ENOENT;
 	l->rss_stride = size;
 	l->nr_mm_counters = (int)arr->nelems;
@@ -112,14 +112,14 @@ static int rss_layout(const struct btf *btf, struct gacct_layout *l)
 	t = btf__type_by_id(btf, elem_type);
 	if (t && btf_is_composite(t) &&
 	    !strcmp(btf__name_by_offset(btf, t->name_off), "percpu_counter")) {
-		if (vmt_btf_member(btf, elem_type, "count", &off, &type))
+		if (guest_btf_member(btf, elem_type, "count", &off, &type))
 			return -ENOENT;
 		l->rss_count_off = (int32_t)off;
 	}
 	return 0;
 }
 
-static void layout_init(struct gacct_layout *l)
+static void layout_init(struct guest_acct_layout *l)
 {
 	memset(l, 0, sizeof(*l));
 	l->signal_utime = l->signal_stime = l->signal_runtime = l->task_runtime = -1;
@@ -129,7 +129,7 @@ static void layout_init(struct gacct_layout *l)
 	l->page_size = 4096;
 }
 
-int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
+int guest_acct_layout_from_btf_obj(const struct btf *btf, struct guest_acct_layout *l,
 			      char *why, size_t why_len)
 {
 	layout_init(l);
@@ -171,7 +171,7 @@ int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
 	return 0;
 }
 
-int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
+int guest_acct_layout_from_btf(const char *btf_path, struct guest_acct_layout *l,
 			  char *why, size_t why_len)
 {
 	struct btf *btf = btf__parse(btf_path, NULL);
@@ -183,79 +183,79 @@ int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
 		snprintf(why, why_len, "%s: cannot read BTF", btf_path);
 		return err;
 	}
-	err = gacct_layout_from_btf_obj(btf, l, why, why_len);
+	err = guest_acct_layout_from_btf_obj(btf, l, why, why_len);
 	btf__free(btf);
 	return err;
 }
 
 /* The layout's members and the profile's "acct" entries, one to one. */
 #define ACCT_MAP(X)							\
-	X(VMT_ACCT_TASK_UTIME, task_utime)				\
-	X(VMT_ACCT_TASK_STIME, task_stime)				\
-	X(VMT_ACCT_TASK_RUNTIME, task_runtime)				\
-	X(VMT_ACCT_TASK_EXEC_START, task_exec_start)			\
-	X(VMT_ACCT_TASK_MM, task_mm)					\
-	X(VMT_ACCT_TASK_SIGNAL, task_signal)				\
-	X(VMT_ACCT_SIGNAL_UTIME, signal_utime)				\
-	X(VMT_ACCT_SIGNAL_STIME, signal_stime)				\
-	X(VMT_ACCT_SIGNAL_RUNTIME, signal_runtime)			\
-	X(VMT_ACCT_MM_RSS_STAT, mm_rss_stat)				\
-	X(VMT_ACCT_RSS_STRIDE, rss_stride)				\
-	X(VMT_ACCT_RSS_COUNT_OFF, rss_count_off)			\
-	X(VMT_ACCT_NR_MM_COUNTERS, nr_mm_counters)			\
-	X(VMT_ACCT_MM_FILE, mm_file)					\
-	X(VMT_ACCT_MM_ANON, mm_anon)					\
-	X(VMT_ACCT_MM_SHMEM, mm_shmem)					\
-	X(VMT_ACCT_NR_FREE_PAGES, nr_free_pages)				\
-	X(VMT_ACCT_CPUTIME_STEAL, cputime_steal)
+	X(GUEST_ACCT_TASK_UTIME, task_utime)				\
+	X(GUEST_ACCT_TASK_STIME, task_stime)				\
+	X(GUEST_ACCT_TASK_RUNTIME, task_runtime)				\
+	X(GUEST_ACCT_TASK_EXEC_START, task_exec_start)			\
+	X(GUEST_ACCT_TASK_MM, task_mm)					\
+	X(GUEST_ACCT_TASK_SIGNAL, task_signal)				\
+	X(GUEST_ACCT_SIGNAL_UTIME, signal_utime)				\
+	X(GUEST_ACCT_SIGNAL_STIME, signal_stime)				\
+	X(GUEST_ACCT_SIGNAL_RUNTIME, signal_runtime)			\
+	X(GUEST_ACCT_MM_RSS_STAT, mm_rss_stat)				\
+	X(GUEST_ACCT_RSS_STRIDE, rss_stride)				\
+	X(GUEST_ACCT_RSS_COUNT_OFF, rss_count_off)			\
+	X(GUEST_ACCT_NR_MM_COUNTERS, nr_mm_counters)			\
+	X(GUEST_ACCT_MM_FILE, mm_file)					\
+	X(GUEST_ACCT_MM_ANON, mm_anon)					\
+	X(GUEST_ACCT_MM_SHMEM, mm_shmem)					\
+	X(GUEST_ACCT_NR_FREE_PAGES, nr_free_pages)				\
+	X(GUEST_ACCT_CPUTIME_STEAL, cputime_steal)
 
-void gacct_layout_to_profile(const struct gacct_layout *l, struct vmt_profile *p)
+void guest_acct_layout_to_profile(const struct guest_acct_layout *l, struct guest_profile *p)
 {
-#define TO(a, m) p->acct[a] = l->m >= 0 && l->m < VMT_PROF_OFFSET_MAX ? (int32_t)l->m : \
-						       VMT_PROF_ABSENT;
+#define TO(a, m) p->acct[a] = l->m >= 0 && l->m < GUEST_PROF_OFFSET_MAX ? (int32_t)l->m : \
+						       GUEST_PROF_ABSENT;
 	ACCT_MAP(TO)
 #undef TO
 	/* No memory counters: none of their layout either. */
 	if (l->nr_mm_counters <= 0)
-		p->acct[VMT_ACCT_MM_RSS_STAT] = p->acct[VMT_ACCT_RSS_STRIDE] =
-			p->acct[VMT_ACCT_RSS_COUNT_OFF] = p->acct[VMT_ACCT_NR_MM_COUNTERS] =
-			VMT_PROF_ABSENT;
+		p->acct[GUEST_ACCT_MM_RSS_STAT] = p->acct[GUEST_ACCT_RSS_STRIDE] =
+			p->acct[GUEST_ACCT_RSS_COUNT_OFF] = p->acct[GUEST_ACCT_NR_MM_COUNTERS] =
+			GUEST_PROF_ABSENT;
 }
 
-int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *l,
+int guest_acct_layout_from_profile(const struct guest_profile *p, struct guest_acct_layout *l,
 			      char *why, size_t why_len)
 {
-	static const enum vmt_prof_acct needed[] = {
-		VMT_ACCT_TASK_UTIME, VMT_ACCT_TASK_STIME, VMT_ACCT_TASK_MM,
-		VMT_ACCT_TASK_SIGNAL,
+	static const enum guest_prof_acct needed[] = {
+		GUEST_ACCT_TASK_UTIME, GUEST_ACCT_TASK_STIME, GUEST_ACCT_TASK_MM,
+		GUEST_ACCT_TASK_SIGNAL,
 	};
 	size_t i;
 
 	layout_init(l);
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
-		if (p->acct[needed[i]] == VMT_PROF_ABSENT) {
+		if (p->acct[needed[i]] == GUEST_PROF_ABSENT) {
 			/* Short: it ends up in a 64-byte status line. */
 			snprintf(why, why_len, "profile lacks %s: create it again",
-				 vmt_prof_acct_name(needed[i]));
+				 guest_prof_acct_name(needed[i]));
 			return -ENOENT;
 		}
 #define FROM(a, m) l->m = p->acct[a];
 	ACCT_MAP(FROM)
 #undef FROM
-	if (l->nr_mm_counters < 0 || l->nr_mm_counters > GACCT_MAX_MM_COUNTERS ||
+	if (l->nr_mm_counters < 0 || l->nr_mm_counters > GUEST_ACCT_MAX_MM_COUNTERS ||
 	    l->rss_stride <= 0 || l->mm_rss_stat < 0 || l->rss_count_off < 0)
 		l->nr_mm_counters = 0;
 	/* Link addresses already (guest/profile.h). */
-	l->totalram_pages = p->sym[VMT_SYM_TOTALRAM_PAGES];
-	l->vm_zone_stat = p->sym[VMT_SYM_VM_ZONE_STAT];
-	l->per_cpu_offset = p->sym[VMT_SYM_PER_CPU_OFFSET];
-	l->kernel_cpustat = p->sym[VMT_SYM_KERNEL_CPUSTAT];
+	l->totalram_pages = p->sym[GUEST_SYM_TOTALRAM_PAGES];
+	l->vm_zone_stat = p->sym[GUEST_SYM_VM_ZONE_STAT];
+	l->per_cpu_offset = p->sym[GUEST_SYM_PER_CPU_OFFSET];
+	l->kernel_cpustat = p->sym[GUEST_SYM_KERNEL_CPUSTAT];
 	return 0;
 }
 
-int gacct_layout_symbols(const char *path, uint64_t text_link, struct gacct_layout *l)
+int guest_acct_layout_symbols(const char *path, uint64_t text_link, struct guest_acct_layout *l)
 {
-	struct vmt_ksyms *k = vmt_ksyms_new();
+	struct guest_ksyms *k = guest_ksyms_new();
 	uint64_t text, addr;
 	long skipped;
 	FILE *f;
@@ -268,45 +268,45 @@ int gacct_layout_symbols(const char *path, uint64_t text_link, struct gacct_layo
 		err = -errno;
 		goto out;
 	}
-	skipped = vmt_ksyms_parse(k, f);
+	skipped = guest_ksyms_parse(k, f);
 	fclose(f);
-	err = skipped < 0 ? (int)skipped : vmt_ksyms_finish(k);
+	err = skipped < 0 ? (int)skipped : guest_ksyms_finish(k);
 	if (err)
 		goto out;
 	/* A kallsyms copy is KASLR-shifted, System.map is not: _text says
 	 * by how much either way. */
-	if (vmt_ksyms_lookup(k, "_text", &text) || !text) {
+	if (guest_ksyms_lookup(k, "_text", &text) || !text) {
 		err = -ENOENT;
 		goto out;
 	}
-	if (!vmt_ksyms_lookup(k, "_totalram_pages", &addr) && addr)
+	if (!guest_ksyms_lookup(k, "_totalram_pages", &addr) && addr)
 		l->totalram_pages = addr - text + text_link;
-	if (!vmt_ksyms_lookup(k, "vm_zone_stat", &addr) && addr)
+	if (!guest_ksyms_lookup(k, "vm_zone_stat", &addr) && addr)
 		l->vm_zone_stat = addr - text + text_link;
-	if (!vmt_ksyms_lookup(k, "__per_cpu_offset", &addr) && addr)
+	if (!guest_ksyms_lookup(k, "__per_cpu_offset", &addr) && addr)
 		l->per_cpu_offset = addr - text + text_link;
 	/* Per-CPU symbols below the image are offsets, not slid. */
-	if (!vmt_ksyms_lookup(k, "kernel_cpustat", &addr) && addr)
+	if (!guest_ksyms_lookup(k, "kernel_cpustat", &addr) && addr)
 		l->kernel_cpustat = addr < PERCPU_OFFSET_MAX ? addr : addr - text + text_link;
 out:
-	vmt_ksyms_free(k);
+	guest_ksyms_free(k);
 	return err;
 }
 
-static int read_kernel(struct vmt_guest *g, uint64_t va, void *buf, size_t len)
+static int read_kernel(struct guest *g, uint64_t va, void *buf, size_t len)
 {
 	size_t done = 0;
 
-	return vmt_guest_read_virt(g, 0, va, buf, len, &done);
+	return guest_read_virt(g, 0, va, buf, len, &done);
 }
 
-static int read_u64(struct vmt_guest *g, uint64_t va, uint64_t *v)
+static int read_u64(struct guest *g, uint64_t va, uint64_t *v)
 {
 	return read_kernel(g, va, v, sizeof(*v));
 }
 
-int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
-		    uint64_t task, struct gacct_task *out)
+int guest_acct_read_task(struct guest *g, const struct guest_acct_layout *l,
+		    uint64_t task, struct guest_acct_task *out)
 {
 	int err;
 
@@ -326,7 +326,7 @@ int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
 	return err;
 }
 
-int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_signal(struct guest *g, const struct guest_acct_layout *l,
 		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns,
 		      uint64_t *runtime_ns)
 {
@@ -343,7 +343,7 @@ int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
 	return err;
 }
 
-double gacct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
+double guest_acct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
 			 uint64_t guest_prev_ns, uint64_t guest_now_ns)
 {
 	uint64_t host = host_now_ns > host_prev_ns && host_prev_ns ? host_now_ns - host_prev_ns : 0;
@@ -355,7 +355,7 @@ double gacct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
 	return (double)(guest > host ? guest : host) / 1e9;
 }
 
-void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
+void guest_acct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
 		  uint64_t *user_ns, uint64_t *sys_ns)
 {
 	if (!runtime) {
@@ -376,7 +376,7 @@ void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
 	}
 }
 
-int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_rss(struct guest *g, const struct guest_acct_layout *l,
 		   uint64_t mm, uint64_t *bytes)
 {
 	const int idx[] = { l->mm_file, l->mm_anon, l->mm_shmem };
@@ -401,7 +401,7 @@ int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
 	return 0;
 }
 
-int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_memory(struct guest *g, const struct guest_acct_layout *l,
 		      int64_t virt_slide, uint64_t *total, uint64_t *free_bytes)
 {
 	uint64_t t, f;
@@ -423,7 +423,7 @@ int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
 }
 
 /* kernel_cpustat.cpustat[@idx[0..@n)] summed over CPUs 0 .. @nr_cpus - 1. */
-static int read_cpustat(struct vmt_guest *g, const struct gacct_layout *l, int64_t virt_slide,
+static int read_cpustat(struct guest *g, const struct guest_acct_layout *l, int64_t virt_slide,
 			uint32_t nr_cpus, const int *idx, size_t n, uint64_t *sum)
 {
 	uint64_t sym = l->kernel_cpustat, base, v;
@@ -433,7 +433,7 @@ static int read_cpustat(struct vmt_guest *g, const struct gacct_layout *l, int64
 	*sum = 0;
 	if (!sym || !l->per_cpu_offset || l->cputime_steal < 0)
 		return -ENOENT;
-	if (!nr_cpus || nr_cpus > GACCT_MAX_CPUS)
+	if (!nr_cpus || nr_cpus > GUEST_ACCT_MAX_CPUS)
 		return -EINVAL;
 	if (sym >= PERCPU_OFFSET_MAX)
 		sym += (uint64_t)virt_slide;
@@ -449,7 +449,7 @@ static int read_cpustat(struct vmt_guest *g, const struct gacct_layout *l, int64
 	return 0;
 }
 
-int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_steal(struct guest *g, const struct guest_acct_layout *l,
 		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns)
 {
 	int idx = l->cputime_steal;
@@ -457,7 +457,7 @@ int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
 	return read_cpustat(g, l, virt_slide, nr_cpus, &idx, 1, steal_ns);
 }
 
-int gacct_read_busy(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_busy(struct guest *g, const struct guest_acct_layout *l,
 		    int64_t virt_slide, uint32_t nr_cpus, uint64_t *busy_ns)
 {
 	/* USER, NICE, SYSTEM, SOFTIRQ, IRQ: enum cpu_usage_stat's first five

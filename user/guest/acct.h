@@ -11,20 +11,20 @@
  * entries, written by profile create).  Where the guest runs the
  * host's own kernel build, /sys/kernel/btf/vmlinux and /proc/kallsyms do.
  *
- * Reads go through vmt_guest_read_virt() in the kernel's address space:
+ * Reads go through guest_read_virt() in the kernel's address space:
  * bounded, checked, never writing.  A read that fails leaves that figure
  * unknown; it is never fatal.
  */
-#ifndef VMT_GUEST_ACCT_H
-#define VMT_GUEST_ACCT_H
+#ifndef GUEST_ACCT_H
+#define GUEST_ACCT_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include "guest/guest.h"
 
-#define GACCT_MAX_MM_COUNTERS 8
+#define GUEST_ACCT_MAX_MM_COUNTERS 8
 
-struct gacct_layout {
+struct guest_acct_layout {
 	/* task_struct */
 	int32_t task_utime, task_stime;		/* u64 ns, tick-sampled */
 	int32_t task_runtime;			/* se.sum_exec_runtime: u64 ns,
@@ -60,12 +60,12 @@ struct gacct_layout {
  * Offsets from the BTF in @btf_path (raw or in an ELF).  0, or -errno and
  * @why ("task_struct.utime not found").  Symbols are left 0.
  */
-int gacct_layout_from_btf(const char *btf_path, struct gacct_layout *l,
+int guest_acct_layout_from_btf(const char *btf_path, struct guest_acct_layout *l,
 			  char *why, size_t why_len);
 
 /* The same from a parsed BTF object (a kernel image's .BTF, say). */
 struct btf;
-int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
+int guest_acct_layout_from_btf_obj(const struct btf *btf, struct guest_acct_layout *l,
 			      char *why, size_t why_len);
 
 /*
@@ -74,9 +74,9 @@ int gacct_layout_from_btf_obj(const struct btf *btf, struct gacct_layout *l,
  * From a profile: 0, or -ENOENT and @why when it lacks a needed member;
  * the memory symbols come from the profile's symbols.
  */
-struct vmt_profile;
-void gacct_layout_to_profile(const struct gacct_layout *l, struct vmt_profile *p);
-int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *l,
+struct guest_profile;
+void guest_acct_layout_to_profile(const struct guest_acct_layout *l, struct guest_profile *p);
+int guest_acct_layout_from_profile(const struct guest_profile *p, struct guest_acct_layout *l,
 			      char *why, size_t why_len);
 
 /*
@@ -84,10 +84,10 @@ int gacct_layout_from_profile(const struct vmt_profile *p, struct gacct_layout *
  * addresses with @text_link, the link address of _text (the guest
  * profile's).  0 or -errno; a missing symbol only leaves it 0.
  */
-int gacct_layout_symbols(const char *path, uint64_t text_link,
-			 struct gacct_layout *l);
+int guest_acct_layout_symbols(const char *path, uint64_t text_link,
+			 struct guest_acct_layout *l);
 
-struct gacct_task {
+struct guest_acct_task {
 	bool cpu_valid;
 	uint64_t utime_ns, stime_ns;		/* tick-sampled split */
 	uint64_t runtime_ns;			/* exact total; 0 if unknown */
@@ -97,8 +97,8 @@ struct gacct_task {
 };
 
 /* A task's CPU time and pointers: 0 or -errno of the read. */
-int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
-		    uint64_t task, struct gacct_task *out);
+int guest_acct_read_task(struct guest *g, const struct guest_acct_layout *l,
+		    uint64_t task, struct guest_acct_task *out);
 
 /*
  * The interval, in seconds, that run-time deltas between two reads of a
@@ -117,12 +117,12 @@ int gacct_read_task(struct vmt_guest *g, const struct gacct_layout *l,
  * accounts nothing until its next event): then the rate is over the real
  * interval, not over the last event's.  0 if there is no interval.
  */
-double gacct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
+double guest_acct_rate_span_s(uint64_t host_prev_ns, uint64_t host_now_ns,
 			 uint64_t guest_prev_ns, uint64_t guest_now_ns);
 
 /* The exited threads' CPU time of a thread group (runtime 0 if the
  * kernel has no sum_sched_runtime): 0 or -errno. */
-int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_signal(struct guest *g, const struct guest_acct_layout *l,
 		      uint64_t signal, uint64_t *utime_ns, uint64_t *stime_ns,
 		      uint64_t *runtime_ns);
 
@@ -133,11 +133,11 @@ int gacct_read_signal(struct vmt_guest *g, const struct gacct_layout *l,
  * the guest loses timer ticks (a busy or nested host); the scheduler's
  * run time does not.  Without a run time, the sampled values as they are.
  */
-void gacct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
+void guest_acct_adjust(uint64_t utime, uint64_t stime, uint64_t runtime,
 		  uint64_t *user_ns, uint64_t *sys_ns);
 
 /* Resident bytes of address space @mm (file + anon + shmem pages). */
-int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_rss(struct guest *g, const struct guest_acct_layout *l,
 		   uint64_t mm, uint64_t *bytes);
 
 /*
@@ -145,7 +145,7 @@ int gacct_read_rss(struct vmt_guest *g, const struct gacct_layout *l,
  * NR_FREE_PAGES zone counter), using the guest's KASLR slide @virt_slide.
  * -ENOENT without the symbols.
  */
-int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_memory(struct guest *g, const struct guest_acct_layout *l,
 		      int64_t virt_slide, uint64_t *total, uint64_t *free_bytes);
 
 /*
@@ -156,8 +156,8 @@ int gacct_read_memory(struct vmt_guest *g, const struct gacct_layout *l,
  * "steal").  0 where the guest has no steal clock.  -ENOENT without the
  * symbols or the enum, -EINVAL for a bad @nr_cpus, or the read's error.
  */
-#define GACCT_MAX_CPUS 4096
-int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
+#define GUEST_ACCT_MAX_CPUS 4096
+int guest_acct_read_steal(struct guest *g, const struct guest_acct_layout *l,
 		     int64_t virt_slide, uint32_t nr_cpus, uint64_t *steal_ns);
 /*
  * The guest's busy time the same way: user + nice + system + softirq + irq
@@ -165,7 +165,7 @@ int gacct_read_steal(struct vmt_guest *g, const struct gacct_layout *l,
  * time of the guest's own guests is inside user), in ns.  -ENOENT where
  * enum cpu_usage_stat is not in its usual order (CPUTIME_STEAL not 7).
  */
-int gacct_read_busy(struct vmt_guest *g, const struct gacct_layout *l,
+int guest_acct_read_busy(struct guest *g, const struct guest_acct_layout *l,
 		    int64_t virt_slide, uint32_t nr_cpus, uint64_t *busy_ns);
 
 #endif

@@ -64,42 +64,42 @@ static int find_member(const struct btf *btf, __u32 id, const char *name,
 	return -ENOENT;
 }
 
-int vmt_btf_member(const struct btf *btf, __u32 id, const char *name,
+int guest_btf_member(const struct btf *btf, __u32 id, const char *name,
 		   __u32 *off, __u32 *type)
 {
 	return find_member(btf, id, name, 0, off, type);
 }
 
 static const struct {
-	enum vmt_prof_field field, size_field;
+	enum guest_prof_field field, size_field;
 	const char *type;
 	const char *members[2];		/* alternatives, newest first */
 	int required;
 } btf_fields[] = {
-	{ VMT_OFF_TASK_TASKS, -1, "task_struct", { "tasks" }, 1 },
-	{ VMT_OFF_TASK_PID, -1, "task_struct", { "pid" }, 1 },
-	{ VMT_OFF_TASK_TGID, -1, "task_struct", { "tgid" }, 1 },
-	{ VMT_OFF_TASK_COMM, VMT_SIZE_TASK_COMM, "task_struct", { "comm" }, 1 },
-	{ VMT_OFF_TASK_MM, -1, "task_struct", { "mm" }, 1 },
-	{ VMT_OFF_TASK_ACTIVE_MM, -1, "task_struct", { "active_mm" }, 0 },
-	{ VMT_OFF_TASK_FLAGS, VMT_SIZE_TASK_FLAGS, "task_struct", { "flags" }, 0 },
-	{ VMT_OFF_TASK_STATE, VMT_SIZE_TASK_STATE, "task_struct", { "__state", "state" }, 0 },
-	{ VMT_OFF_TASK_EXIT_STATE, -1, "task_struct", { "exit_state" }, 0 },
-	{ VMT_OFF_TASK_REAL_CRED, -1, "task_struct", { "real_cred" }, 0 },
-	{ VMT_OFF_TASK_REAL_PARENT, -1, "task_struct", { "real_parent" }, 0 },
-	{ VMT_OFF_TASK_GROUP_LEADER, -1, "task_struct", { "group_leader" }, 0 },
-	{ VMT_OFF_TASK_THREAD_GROUP, -1, "task_struct", { "thread_group" }, 0 },
-	{ VMT_OFF_TASK_SIGNAL, -1, "task_struct", { "signal" }, 0 },
-	{ VMT_OFF_TASK_THREAD_NODE, -1, "task_struct", { "thread_node" }, 0 },
-	{ VMT_OFF_TASK_START_TIME, -1, "task_struct", { "start_time" }, 0 },
-	{ VMT_OFF_TASK_STACK, -1, "task_struct", { "stack" }, 0 },
-	{ VMT_OFF_SIGNAL_THREAD_HEAD, -1, "signal_struct", { "thread_head" }, 0 },
-	{ VMT_OFF_MM_PGD, -1, "mm_struct", { "pgd" }, 1 },
-	{ VMT_OFF_CRED_UID, -1, "cred", { "uid" }, 0 },
-	{ VMT_OFF_PCPU_HOT_CURRENT_TASK, -1, "pcpu_hot", { "current_task" }, 0 },
+	{ GUEST_OFF_TASK_TASKS, -1, "task_struct", { "tasks" }, 1 },
+	{ GUEST_OFF_TASK_PID, -1, "task_struct", { "pid" }, 1 },
+	{ GUEST_OFF_TASK_TGID, -1, "task_struct", { "tgid" }, 1 },
+	{ GUEST_OFF_TASK_COMM, GUEST_SIZE_TASK_COMM, "task_struct", { "comm" }, 1 },
+	{ GUEST_OFF_TASK_MM, -1, "task_struct", { "mm" }, 1 },
+	{ GUEST_OFF_TASK_ACTIVE_MM, -1, "task_struct", { "active_mm" }, 0 },
+	{ GUEST_OFF_TASK_FLAGS, GUEST_SIZE_TASK_FLAGS, "task_struct", { "flags" }, 0 },
+	{ GUEST_OFF_TASK_STATE, GUEST_SIZE_TASK_STATE, "task_struct", { "__state", "state" }, 0 },
+	{ GUEST_OFF_TASK_EXIT_STATE, -1, "task_struct", { "exit_state" }, 0 },
+	{ GUEST_OFF_TASK_REAL_CRED, -1, "task_struct", { "real_cred" }, 0 },
+	{ GUEST_OFF_TASK_REAL_PARENT, -1, "task_struct", { "real_parent" }, 0 },
+	{ GUEST_OFF_TASK_GROUP_LEADER, -1, "task_struct", { "group_leader" }, 0 },
+	{ GUEST_OFF_TASK_THREAD_GROUP, -1, "task_struct", { "thread_group" }, 0 },
+	{ GUEST_OFF_TASK_SIGNAL, -1, "task_struct", { "signal" }, 0 },
+	{ GUEST_OFF_TASK_THREAD_NODE, -1, "task_struct", { "thread_node" }, 0 },
+	{ GUEST_OFF_TASK_START_TIME, -1, "task_struct", { "start_time" }, 0 },
+	{ GUEST_OFF_TASK_STACK, -1, "task_struct", { "stack" }, 0 },
+	{ GUEST_OFF_SIGNAL_THREAD_HEAD, -1, "signal_struct", { "thread_head" }, 0 },
+	{ GUEST_OFF_MM_PGD, -1, "mm_struct", { "pgd" }, 1 },
+	{ GUEST_OFF_CRED_UID, -1, "cred", { "uid" }, 0 },
+	{ GUEST_OFF_PCPU_HOT_CURRENT_TASK, -1, "pcpu_hot", { "current_task" }, 0 },
 };
 
-int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
+int guest_profile_fill_btf(struct guest_profile *p, const struct btf *btf,
 			 char *why, size_t why_len)
 {
 	__u32 off, type;
@@ -116,14 +116,14 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 					     &off, &type);
 		if (!found) {
 			if (btf_fields[i].required) {
-				vmt_whyf(why, why_len, "the BTF has no struct %s member %s",
+				guest_whyf(why, why_len, "the BTF has no struct %s member %s",
 				    btf_fields[i].type, btf_fields[i].members[0]);
 				return -ENOENT;
 			}
 			continue;
 		}
-		if (off >= VMT_PROF_OFFSET_MAX) {
-			vmt_whyf(why, why_len, "%s.%s at offset %u: implausible",
+		if (off >= GUEST_PROF_OFFSET_MAX) {
+			guest_whyf(why, why_len, "%s.%s at offset %u: implausible",
 			    btf_fields[i].type, btf_fields[i].members[0], off);
 			return -EBADMSG;
 		}
@@ -131,9 +131,9 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 		if ((int)btf_fields[i].size_field < 0)
 			continue;
 		size = btf__resolve_size(btf, type);
-		if (size <= 0 || size > (btf_fields[i].size_field == VMT_SIZE_TASK_COMM ?
-					 VMT_PROF_COMM_MAX : 8)) {
-			vmt_whyf(why, why_len, "%s.%s has an unexpected size %lld",
+		if (size <= 0 || size > (btf_fields[i].size_field == GUEST_SIZE_TASK_COMM ?
+					 GUEST_PROF_COMM_MAX : 8)) {
+			guest_whyf(why, why_len, "%s.%s has an unexpected size %lld",
 			    btf_fields[i].type, btf_fields[i].members[0],
 			    (long long)size);
 			return -EBADMSG;
@@ -142,13 +142,13 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 	}
 	id = btf__find_by_name_kind(btf, "task_struct", BTF_KIND_STRUCT);
 	size = id > 0 ? btf__resolve_size(btf, id) : -ENOENT;
-	if (size > 0 && size < VMT_PROF_OFFSET_MAX)
-		p->field[VMT_SIZE_TASK_STRUCT] = size;
-	if (p->field[VMT_OFF_TASK_THREAD_GROUP] == VMT_PROF_ABSENT &&
-	    (p->field[VMT_OFF_TASK_THREAD_NODE] == VMT_PROF_ABSENT ||
-	     p->field[VMT_OFF_TASK_SIGNAL] == VMT_PROF_ABSENT ||
-	     p->field[VMT_OFF_SIGNAL_THREAD_HEAD] == VMT_PROF_ABSENT)) {
-		vmt_whyf(why, why_len, "the BTF has neither task_struct.thread_group nor "
+	if (size > 0 && size < GUEST_PROF_OFFSET_MAX)
+		p->field[GUEST_SIZE_TASK_STRUCT] = size;
+	if (p->field[GUEST_OFF_TASK_THREAD_GROUP] == GUEST_PROF_ABSENT &&
+	    (p->field[GUEST_OFF_TASK_THREAD_NODE] == GUEST_PROF_ABSENT ||
+	     p->field[GUEST_OFF_TASK_SIGNAL] == GUEST_PROF_ABSENT ||
+	     p->field[GUEST_OFF_SIGNAL_THREAD_HEAD] == GUEST_PROF_ABSENT)) {
+		guest_whyf(why, why_len, "the BTF has neither task_struct.thread_group nor "
 		    "signal_struct.thread_head: threads cannot be listed");
 		return -ENOENT;
 	}
@@ -156,29 +156,29 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
 	return 0;
 }
 
-int vmt_profile_fill_symbols(struct vmt_profile *p, struct vmt_ksyms *syms,
+int guest_profile_fill_symbols(struct guest_profile *p, struct guest_ksyms *syms,
 			     char *why, size_t why_len)
 {
-	static const enum vmt_prof_sym required[] = {
-		VMT_SYM_INIT_TASK, VMT_SYM_LINUX_BANNER, VMT_SYM_TEXT,
+	static const enum guest_prof_sym required[] = {
+		GUEST_SYM_INIT_TASK, GUEST_SYM_LINUX_BANNER, GUEST_SYM_TEXT,
 	};
-	const struct vmt_ksym *s;
+	const struct guest_ksym *s;
 	uint64_t text, nonzero = 0, slide;
 	size_t i;
 	int err;
 
-	err = vmt_ksyms_finish(syms);
+	err = guest_ksyms_finish(syms);
 	if (err)
 		return err;
-	for (i = 0; i < vmt_ksyms_count(syms); i++)
-		nonzero |= vmt_ksyms_at(syms, i)->addr;
+	for (i = 0; i < guest_ksyms_count(syms); i++)
+		nonzero |= guest_ksyms_at(syms, i)->addr;
 	if (!nonzero) {
-		vmt_whyf(why, why_len, "every address is 0: a /proc/kallsyms copy must "
+		guest_whyf(why, why_len, "every address is 0: a /proc/kallsyms copy must "
 		    "be read as root (kptr_restrict)");
 		return -EINVAL;
 	}
-	if (vmt_ksyms_lookup(syms, "_text", &text)) {
-		vmt_whyf(why, why_len, "no _text symbol: not a System.map or kallsyms");
+	if (guest_ksyms_lookup(syms, "_text", &text)) {
+		guest_whyf(why, why_len, "no _text symbol: not a System.map or kallsyms");
 		return -ENOENT;
 	}
 	/*
@@ -187,48 +187,48 @@ int vmt_profile_fill_symbols(struct vmt_profile *p, struct vmt_ksyms *syms,
 	 */
 	slide = text - p->text_link;
 	if (slide) {
-		vmt_ksyms_shift(syms, p->kernel_map, -slide);
-		err = vmt_ksyms_finish(syms);
+		guest_ksyms_shift(syms, p->kernel_map, -slide);
+		err = guest_ksyms_finish(syms);
 		if (err)
 			return err;
 	}
-	for (i = 0; i < __VMT_PROF_SYMS; i++)
-		vmt_ksyms_lookup(syms, vmt_prof_sym_name(i), &p->sym[i]);
+	for (i = 0; i < __GUEST_PROF_SYMS; i++)
+		guest_ksyms_lookup(syms, guest_prof_sym_name(i), &p->sym[i]);
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (!p->sym[required[i]]) {
-			vmt_whyf(why, why_len, "no symbol %s", vmt_prof_sym_name(required[i]));
+			guest_whyf(why, why_len, "no symbol %s", guest_prof_sym_name(required[i]));
 			return -ENOENT;
 		}
 	}
-	if (!p->sym[VMT_SYM_INIT_TOP_PGT] && !p->sym[VMT_SYM_SWAPPER_PG_DIR]) {
-		vmt_whyf(why, why_len, "no symbol init_top_pgt or swapper_pg_dir");
+	if (!p->sym[GUEST_SYM_INIT_TOP_PGT] && !p->sym[GUEST_SYM_SWAPPER_PG_DIR]) {
+		guest_whyf(why, why_len, "no symbol init_top_pgt or swapper_pg_dir");
 		return -ENOENT;
 	}
 	/* The code symbols, for symbolizing kernel RIPs. */
-	vmt_ksyms_free(p->code);
-	p->code = vmt_ksyms_new();
+	guest_ksyms_free(p->code);
+	p->code = guest_ksyms_new();
 	if (!p->code)
 		return -ENOMEM;
-	for (i = 0; i < vmt_ksyms_count(syms); i++) {
-		s = vmt_ksyms_at(syms, i);
-		if (!vmt_ksym_is_code(s->type) || s->addr < p->kernel_map)
+	for (i = 0; i < guest_ksyms_count(syms); i++) {
+		s = guest_ksyms_at(syms, i);
+		if (!guest_ksym_is_code(s->type) || s->addr < p->kernel_map)
 			continue;
-		err = vmt_ksyms_add(p->code, s->addr, s->type, s->name);
+		err = guest_ksyms_add(p->code, s->addr, s->type, s->name);
 		if (err)
 			return err;
 	}
-	return vmt_ksyms_finish(p->code);
+	return guest_ksyms_finish(p->code);
 }
 
 /* The banner in the image: at linux_banner, else the first one found. */
-static int image_banner(const struct vmt_kimage *img, uint64_t banner_va,
+static int image_banner(const struct guest_kimage *img, uint64_t banner_va,
 			char *buf, size_t len)
 {
 	static const char prefix[] = "Linux version ";
 	const uint8_t *hit;
 	long n;
 
-	n = vmt_kimage_read_va(img, banner_va, buf, len - 1);
+	n = guest_kimage_read_va(img, banner_va, buf, len - 1);
 	if (n > 0) {
 		buf[n] = 0;
 		if (!strncmp(buf, prefix, sizeof(prefix) - 1) && strlen(buf) < len - 1)
@@ -245,8 +245,8 @@ static int image_banner(const struct vmt_kimage *img, uint64_t banner_va,
 	return 0;
 }
 
-static int load_btf(const struct vmt_profile_sources *src,
-		    const struct vmt_kimage *img, struct btf **out,
+static int load_btf(const struct guest_profile_sources *src,
+		    const struct guest_kimage *img, struct btf **out,
 		    char *why, size_t why_len)
 {
 	const void *data;
@@ -262,64 +262,64 @@ static int load_btf(const struct vmt_profile_sources *src,
 			err = errno ? -errno : -EBADMSG;
 			/* libbpf's own codes (4001: not ELF or BTF) as well. */
 			libbpf_strerror(err, msg, sizeof(msg));
-			vmt_whyf(why, why_len, "%s: cannot parse BTF: %s", src->btf_path, msg);
+			guest_whyf(why, why_len, "%s: cannot parse BTF: %s", src->btf_path, msg);
 			return err;
 		}
 		return 0;
 	}
-	err = vmt_kimage_btf(img, &data, &len);
+	err = guest_kimage_btf(img, &data, &len);
 	if (err) {
-		vmt_whyf(why, why_len, "no BTF in the kernel image (CONFIG_DEBUG_INFO_BTF)");
+		guest_whyf(why, why_len, "no BTF in the kernel image (CONFIG_DEBUG_INFO_BTF)");
 		return err;
 	}
 	*out = btf__new(data, len);
 	if (!*out) {
 		err = errno ? -errno : -EBADMSG;
-		vmt_whyf(why, why_len, "the image's BTF does not parse: %s", strerror(-err));
+		guest_whyf(why, why_len, "the image's BTF does not parse: %s", strerror(-err));
 		return err;
 	}
 	return 0;
 }
 
-int vmt_profile_create(const struct vmt_profile_sources *src,
-		       struct vmt_profile **out, char *why, size_t why_len)
+int guest_profile_create(const struct guest_profile_sources *src,
+		       struct guest_profile **out, char *why, size_t why_len)
 {
 	const char *image_path = src->vmlinuz_path ?: src->vmlinux_path;
-	struct vmt_kimage img = { 0 };
-	struct vmt_ksyms *syms = NULL;
-	struct vmt_profile *p;
-	char banner[VMT_PROF_BANNER_MAX], release[128];
+	struct guest_kimage img = { 0 };
+	struct guest_ksyms *syms = NULL;
+	struct guest_profile *p;
+	char banner[GUEST_PROF_BANNER_MAX], release[128];
 	struct btf *btf = NULL;
 	FILE *f;
 	long skipped;
 	int err;
 
-	p = vmt_profile_new();
+	p = guest_profile_new();
 	if (!p)
 		return -ENOMEM;
 	if (image_path) {
-		err = vmt_kimage_load(image_path, &img);
+		err = guest_kimage_load(image_path, &img);
 		if (err) {
-			vmt_whyf(why, why_len, "%s: %s", image_path,
+			guest_whyf(why, why_len, "%s: %s", image_path,
 			    err == -ENOEXEC ? "not a kernel image" :
 			    err == -ENOTSUP ? "compressed in a way this build cannot read" :
 			    strerror(-err));
 			goto out;
 		}
-		err = vmt_kimage_text_link(&img, &p->text_link);
+		err = guest_kimage_text_link(&img, &p->text_link);
 		if (err) {
-			vmt_whyf(why, why_len, "%s: no loadable segment", image_path);
+			guest_whyf(why, why_len, "%s: no loadable segment", image_path);
 			goto out;
 		}
 	}
 	err = load_btf(src, &img, &btf, why, why_len);
 	if (err)
 		goto out;
-	err = vmt_profile_fill_btf(p, btf, why, why_len);
+	err = guest_profile_fill_btf(p, btf, why, why_len);
 	if (err)
 		goto out;
 	if (image_path && img.elf64 != (p->pointer_size == 8)) {
-		vmt_whyf(why, why_len, "the image and its BTF disagree on the pointer size");
+		guest_whyf(why, why_len, "the image and its BTF disagree on the pointer size");
 		err = -EINVAL;
 		goto out;
 	}
@@ -327,7 +327,7 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	if (!p->text_link)
 		p->text_link = p->pointer_size == 8 ? X86_64_TEXT_LINK : I386_TEXT_LINK;
 
-	syms = vmt_ksyms_new();
+	syms = guest_ksyms_new();
 	if (!syms) {
 		err = -ENOMEM;
 		goto out;
@@ -336,39 +336,39 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 		f = fopen(src->symbols_path, "re");
 		if (!f) {
 			err = -errno;
-			vmt_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+			guest_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
 			goto out;
 		}
-		skipped = vmt_ksyms_parse(syms, f);
+		skipped = guest_ksyms_parse(syms, f);
 		fclose(f);
 		if (skipped < 0) {
 			err = skipped;
-			vmt_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
+			guest_whyf(why, why_len, "%s: %s", src->symbols_path, strerror(-err));
 			goto out;
 		}
 	} else if (image_path) {
 		/* No System.map: the image's own kallsyms tables. */
-		skipped = vmt_kimage_kallsyms(&img, p->text_link, syms, why, why_len);
+		skipped = guest_kimage_kallsyms(&img, p->text_link, syms, why, why_len);
 		if (skipped < 0) {
 			err = skipped;
 			goto out;
 		}
 	} else {
-		vmt_whyf(why, why_len, "BTF has no symbols: give --system-map");
+		guest_whyf(why, why_len, "BTF has no symbols: give --system-map");
 		err = -EINVAL;
 		goto out;
 	}
-	err = vmt_profile_fill_symbols(p, syms, why, why_len);
+	err = guest_profile_fill_symbols(p, syms, why, why_len);
 	if (err)
 		goto out;
 
 	if (src->banner) {
 		snprintf(banner, sizeof(banner), "%s", src->banner);
 	} else if (image_path) {
-		err = image_banner(&img, p->sym[VMT_SYM_LINUX_BANNER], banner,
+		err = image_banner(&img, p->sym[GUEST_SYM_LINUX_BANNER], banner,
 				   sizeof(banner));
 		if (err) {
-			vmt_whyf(why, why_len, err == -ESRCH ?
+			guest_whyf(why, why_len, err == -ESRCH ?
 			    "%s: no banner at linux_banner: the symbols are not this image's" :
 			    "%s: no Linux banner in the image", image_path);
 			goto out;
@@ -378,16 +378,16 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	}
 	if (banner[0]) {
 		p->banner = strdup(banner);
-		err = vmt_banner_release(banner, release, sizeof(release));
+		err = guest_banner_release(banner, release, sizeof(release));
 		if (err) {
-			vmt_whyf(why, why_len, "the banner does not start with \"Linux version \"");
+			guest_whyf(why, why_len, "the banner does not start with \"Linux version \"");
 			goto out;
 		}
 	}
 	if (src->release)
 		snprintf(release, sizeof(release), "%s", src->release);
 	else if (!banner[0]) {
-		vmt_whyf(why, why_len, "with --btf, give the guest's banner or release "
+		guest_whyf(why, why_len, "with --btf, give the guest's banner or release "
 		    "(--banner \"$(cat /proc/version)\" or --release)");
 		err = -EINVAL;
 		goto out;
@@ -404,10 +404,10 @@ int vmt_profile_create(const struct vmt_profile_sources *src,
 	err = 0;
 out:
 	btf__free(btf);
-	vmt_ksyms_free(syms);
-	vmt_kimage_free(&img);
+	guest_ksyms_free(syms);
+	guest_kimage_free(&img);
 	if (err) {
-		vmt_profile_free(p);
+		guest_profile_free(p);
 		return err;
 	}
 	*out = p;

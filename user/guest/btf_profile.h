@@ -4,8 +4,8 @@
  * struct layouts from its BTF (libbpf's BTF API), symbols from System.map
  * or kallsyms, the banner and text link address from the kernel image.
  */
-#ifndef VMT_BTF_PROFILE_H
-#define VMT_BTF_PROFILE_H
+#ifndef GUEST_BTF_PROFILE_H
+#define GUEST_BTF_PROFILE_H
 
 #include <stddef.h>
 #include <linux/types.h>
@@ -18,10 +18,10 @@ struct btf;
  * (mm_struct keeps pgd in one): 0 with its byte offset and type id, or
  * -ENOENT (also for bit fields, which no decoder here can read).
  */
-int vmt_btf_member(const struct btf *btf, __u32 id, const char *name,
+int guest_btf_member(const struct btf *btf, __u32 id, const char *name,
 		   __u32 *off, __u32 *type);
 
-struct vmt_profile_sources {
+struct guest_profile_sources {
 	const char *btf_path;		/* raw BTF or an ELF with .BTF */
 	const char *vmlinux_path;	/* a vmlinux ELF */
 	const char *vmlinuz_path;	/* a bzImage (or compressed vmlinux) */
@@ -35,7 +35,7 @@ struct vmt_profile_sources {
  * Fill @p's struct fields from @btf.  0, or -ENOENT when a member the
  * decoder cannot do without is missing (@why names it).
  */
-int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
+int guest_profile_fill_btf(struct guest_profile *p, const struct btf *btf,
 			 char *why, size_t why_len);
 
 /*
@@ -44,11 +44,11 @@ int vmt_profile_fill_btf(struct vmt_profile *p, const struct btf *btf,
  * 0 or -errno (-ENOENT: a required symbol is missing, -EINVAL: all zero,
  * as when /proc/kallsyms is read without privileges); @why says which.
  */
-int vmt_profile_fill_symbols(struct vmt_profile *p, struct vmt_ksyms *syms,
+int guest_profile_fill_symbols(struct guest_profile *p, struct guest_ksyms *syms,
 			     char *why, size_t why_len);
 
 /* Everything: the files in @src to a profile.  0 or -errno and @why. */
-int vmt_profile_create(const struct vmt_profile_sources *src,
-		       struct vmt_profile **out, char *why, size_t why_len);
+int guest_profile_create(const struct guest_profile_sources *src,
+		       struct guest_profile **out, char *why, size_t why_len);
 
-#endif /* VMT_BTF_PROFILE_H */
+#endif /* GUEST_BTF_PROFILE_H */

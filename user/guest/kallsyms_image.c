@@ -299,8 +299,8 @@ static int find_offsets(struct ks *k, uint64_t text_link)
 	return 0;
 }
 
-long vmt_kimage_kallsyms(const struct vmt_kimage *img, uint64_t text_link,
-			 struct vmt_ksyms *out, char *why, size_t why_len)
+long guest_kimage_kallsyms(const struct guest_kimage *img, uint64_t text_link,
+			 struct guest_ksyms *out, char *why, size_t why_len)
 {
 	struct ks k = { .d = img->data, .size = img->size, .ptr64 = img->elf64 };
 	char name[NAME_MAX_LEN + 1];
@@ -309,25 +309,25 @@ long vmt_kimage_kallsyms(const struct vmt_kimage *img, uint64_t text_link,
 	int err;
 
 	if (!find_token_table(&k)) {
-		vmt_whyf(why, why_len, "no kallsyms token table in the image (CONFIG_KALLSYMS?)");
+		guest_whyf(why, why_len, "no kallsyms token table in the image (CONFIG_KALLSYMS?)");
 		return -ENOENT;
 	}
 	if (!find_markers_and_names(&k)) {
-		vmt_whyf(why, why_len, "no kallsyms_markers and kallsyms_names that agree");
+		guest_whyf(why, why_len, "no kallsyms_markers and kallsyms_names that agree");
 		return -ENOENT;
 	}
 	if (!find_offsets(&k, text_link)) {
-		vmt_whyf(why, why_len, "no kallsyms_offsets that put _text at 0x%llx",
+		guest_whyf(why, why_len, "no kallsyms_offsets that put _text at 0x%llx",
 		    (unsigned long long)text_link);
 		return -ENOENT;
 	}
 	for (i = 0, p = k.names; i < k.nr_syms; i++) {
 		if (decode_name(&k, &p, name, sizeof(name))) {
-			vmt_whyf(why, why_len, "kallsyms_names: symbol %u does not decode", i);
+			guest_whyf(why, why_len, "kallsyms_names: symbol %u does not decode", i);
 			return -ENOENT;
 		}
-		/* Names over VMT_KSYM_NAME_MAX (rare, Rust's) are left out. */
-		err = vmt_ksyms_add(out, sym_addr(&k, i), name[0], name + 1);
+		/* Names over GUEST_KSYM_NAME_MAX (rare, Rust's) are left out. */
+		err = guest_ksyms_add(out, sym_addr(&k, i), name[0], name + 1);
 		if (err == -ENOMEM || err == -E2BIG)
 			return err;
 	}

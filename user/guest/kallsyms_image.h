@@ -26,8 +26,8 @@
  * Everything is bounds-checked and every loop bounded; an image without
  * the tables, or with tables that do not agree, gives -ENOENT and why.
  */
-#ifndef VMT_KALLSYMS_IMAGE_H
-#define VMT_KALLSYMS_IMAGE_H
+#ifndef GUEST_KALLSYMS_IMAGE_H
+#define GUEST_KALLSYMS_IMAGE_H
 
 #include <stddef.h>
 #include "guest/ksyms.h"
@@ -35,10 +35,10 @@
 
 /*
  * Add the image's symbols (link addresses, System.map type letters) to
- * @out.  @text_link: the link address of _text (vmt_kimage_text_link()).
+ * @out.  @text_link: the link address of _text (guest_kimage_text_link()).
  * The number of symbols, or -errno (-ENOENT, -ENOMEM) with @why.
  */
-long vmt_kimage_kallsyms(const struct vmt_kimage *img, uint64_t text_link,
-			 struct vmt_ksyms *out, char *why, size_t why_len);
+long guest_kimage_kallsyms(const struct guest_kimage *img, uint64_t text_link,
+			 struct guest_ksyms *out, char *why, size_t why_len);
 
-#endif /* VMT_KALLSYMS_IMAGE_H */
+#endif /* GUEST_KALLSYMS_IMAGE_H */

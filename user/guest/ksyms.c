@@ -14,24 +14,24 @@ struct sym {
 	char type;
 };
 
-struct vmt_ksyms {
+struct guest_ksyms {
 	struct sym *syms;
 	size_t nr, cap;
 	char *names;		/* NUL-terminated names, back to back */
 	size_t names_len, names_cap;
 	/* After finish: the public view, and indexes. */
-	struct vmt_ksym *by_addr;	/* all, by address */
+	struct guest_ksym *by_addr;	/* all, by address */
 	size_t *by_name;		/* indexes into by_addr, by name */
 	size_t *code;			/* indexes of code symbols, by address */
 	size_t nr_code;
 };
 
-struct vmt_ksyms *vmt_ksyms_new(void)
+struct guest_ksyms *guest_ksyms_new(void)
 {
-	return calloc(1, sizeof(struct vmt_ksyms));
+	return calloc(1, sizeof(struct guest_ksyms));
 }
 
-static void drop_indexes(struct vmt_ksyms *k)
+static void drop_indexes(struct guest_ksyms *k)
 {
 	free(k->by_addr);
 	free(k->by_name);
@@ -42,7 +42,7 @@ static void drop_indexes(struct vmt_ksyms *k)
 	k->nr_code = 0;
 }
 
-void vmt_ksyms_free(struct vmt_ksyms *k)
+void guest_ksyms_free(struct guest_ksyms *k)
 {
 	if (!k)
 		return;
@@ -52,19 +52,19 @@ void vmt_ksyms_free(struct vmt_ksyms *k)
 	free(k);
 }
 
-int vmt_ksym_is_code(char type)
+int guest_ksym_is_code(char type)
 {
 	return type == 't' || type == 'T' || type == 'w' || type == 'W';
 }
 
-int vmt_ksyms_add(struct vmt_ksyms *k, uint64_t addr, char type,
+int guest_ksyms_add(struct guest_ksyms *k, uint64_t addr, char type,
 		  const char *name)
 {
-	size_t len = strnlen(name, VMT_KSYM_NAME_MAX + 1);
+	size_t len = strnlen(name, GUEST_KSYM_NAME_MAX + 1);
 
-	if (!len || len > VMT_KSYM_NAME_MAX)
+	if (!len || len > GUEST_KSYM_NAME_MAX)
 		return -EINVAL;
-	if (k->nr >= VMT_KSYMS_MAX)
+	if (k->nr >= GUEST_KSYMS_MAX)
 		return -E2BIG;
 	if (k->nr == k->cap) {
 		size_t cap = k->cap ? k->cap * 2 : 1024;
@@ -98,7 +98,7 @@ int vmt_ksyms_add(struct vmt_ksyms *k, uint64_t addr, char type,
 }
 
 /* One "ADDRESS TYPE NAME [\t[module]]" line: 1 added, 0 skipped, -errno. */
-static int parse_line(struct vmt_ksyms *k, char *line)
+static int parse_line(struct guest_ksyms *k, char *line)
 {
 	char *end, *name, *p;
 	unsigned long long addr;
@@ -117,14 +117,14 @@ static int parse_line(struct vmt_ksyms *k, char *line)
 	if (*p == '\t' && p[1] == '[')
 		return 0;
 	*p = 0;
-	if (!*name || strlen(name) > VMT_KSYM_NAME_MAX)
+	if (!*name || strlen(name) > GUEST_KSYM_NAME_MAX)
 		return 0;
-	return vmt_ksyms_add(k, addr, type, name) ?: 1;
+	return guest_ksyms_add(k, addr, type, name) ?: 1;
 }
 
-long vmt_ksyms_parse(struct vmt_ksyms *k, FILE *f)
+long guest_ksyms_parse(struct guest_ksyms *k, FILE *f)
 {
-	char line[VMT_KSYM_NAME_MAX + 64];
+	char line[GUEST_KSYM_NAME_MAX + 64];
 	long skipped = 0;
 	int ret;
 
@@ -153,7 +153,7 @@ long vmt_ksyms_parse(struct vmt_ksyms *k, FILE *f)
 
 static int cmp_addr(const void *a, const void *b)
 {
-	const struct vmt_ksym *x = a, *y = b;
+	const struct guest_ksym *x = a, *y = b;
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
@@ -165,9 +165,9 @@ static int cmp_addr(const void *a, const void *b)
 
 static int cmp_name(const void *a, const void *b, void *arg)
 {
-	const struct vmt_ksyms *k = arg;
-	const struct vmt_ksym *x = &k->by_addr[*(const size_t *)a];
-	const struct vmt_ksym *y = &k->by_addr[*(const size_t *)b];
+	const struct guest_ksyms *k = arg;
+	const struct guest_ksym *x = &k->by_addr[*(const size_t *)a];
+	const struct guest_ksym *y = &k->by_addr[*(const size_t *)b];
 	int c = strcmp(x->name, y->name);
 
 	if (c)
@@ -175,7 +175,7 @@ static int cmp_name(const void *a, const void *b, void *arg)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-int vmt_ksyms_finish(struct vmt_ksyms *k)
+int guest_ksyms_finish(struct guest_ksyms *k)
 {
 	size_t i, n = k->nr ? k->nr : 1;
 
@@ -195,24 +195,24 @@ int vmt_ksyms_finish(struct vmt_ksyms *k)
 	qsort(k->by_addr, k->nr, sizeof(*k->by_addr), cmp_addr);
 	for (i = 0; i < k->nr; i++) {
 		k->by_name[i] = i;
-		if (vmt_ksym_is_code(k->by_addr[i].type))
+		if (guest_ksym_is_code(k->by_addr[i].type))
 			k->code[k->nr_code++] = i;
 	}
 	qsort_r(k->by_name, k->nr, sizeof(*k->by_name), cmp_name, k);
 	return 0;
 }
 
-size_t vmt_ksyms_count(const struct vmt_ksyms *k)
+size_t guest_ksyms_count(const struct guest_ksyms *k)
 {
 	return k->nr;
 }
 
-const struct vmt_ksym *vmt_ksyms_at(const struct vmt_ksyms *k, size_t i)
+const struct guest_ksym *guest_ksyms_at(const struct guest_ksyms *k, size_t i)
 {
 	return k->by_addr && i < k->nr ? &k->by_addr[i] : NULL;
 }
 
-int vmt_ksyms_lookup(const struct vmt_ksyms *k, const char *name, uint64_t *addr)
+int guest_ksyms_lookup(const struct guest_ksyms *k, const char *name, uint64_t *addr)
 {
 	size_t lo = 0, hi = k->nr;
 
@@ -233,12 +233,12 @@ int vmt_ksyms_lookup(const struct vmt_ksyms *k, const char *name, uint64_t *addr
 	return 0;
 }
 
-const struct vmt_ksym *vmt_ksyms_find_code(const struct vmt_ksyms *k,
+const struct guest_ksym *guest_ksyms_find_code(const struct guest_ksyms *k,
 					   uint64_t addr, uint64_t max_offset,
 					   uint64_t *offset, uint64_t *size)
 {
 	size_t lo = 0, hi = k->nr_code, next;
-	const struct vmt_ksym *s;
+	const struct guest_ksym *s;
 
 	if (!k->code)
 		return NULL;
@@ -266,7 +266,7 @@ const struct vmt_ksym *vmt_ksyms_find_code(const struct vmt_ksyms *k,
 	return s;
 }
 
-void vmt_ksyms_shift(struct vmt_ksyms *k, uint64_t from, uint64_t delta)
+void guest_ksyms_shift(struct guest_ksyms *k, uint64_t from, uint64_t delta)
 {
 	size_t i;
 

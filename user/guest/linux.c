@@ -56,7 +56,7 @@
 #define DEFAULT_CURRENT_CACHE_NS 1000000ULL
 /* Tasks decoded outside a walk (idle tasks, new threads) kept at most. */
 #define EXTRA_TASKS_MAX 4096U
-/* (cr3, gs_base) keys remembered for VMT_GTASK_CHANGED; then start over. */
+/* (cr3, gs_base) keys remembered for GUEST_TASK_CHANGED; then start over. */
 #define SEEN_KEYS_MAX 65536U
 #define SEEN_SYMS_MAX 262144U
 #define CURRENT_CACHE_SLOTS 64U
@@ -77,7 +77,7 @@ struct u64_map {
 
 /* One task of a walk. */
 struct task_rec {
-	struct vmt_guest_task t;
+	struct guest_task t;
 	uint64_t mm, active_mm, leader, real_parent, cred;
 };
 
@@ -94,14 +94,14 @@ struct seen_key {
 	uint64_t cr3, gs;
 	uint64_t task;
 	uint32_t pid, tid;
-	char comm[VMT_GUEST_COMM_MAX];
-	char thread_comm[VMT_GUEST_COMM_MAX];
+	char comm[GUEST_COMM_MAX];
+	char thread_comm[GUEST_COMM_MAX];
 };
 
-struct vmt_guest {
+struct guest {
 	uint32_t vm_id, vmm_pid;
-	struct vmt_gmem *mem;
-	struct vmt_profile *prof;
+	struct guest_mem *mem;
+	struct guest_profile *prof;
 	int own_prof;
 	unsigned int max_tasks;
 	uint64_t rewalk_ns, unknown_rewalk_ns, current_cache_ns;
@@ -109,9 +109,9 @@ struct vmt_guest {
 
 	int ready;
 	char status[256];
-	char banner[VMT_PROF_BANNER_MAX];
+	char banner[GUEST_PROF_BANNER_MAX];
 
-	enum vmt_paging paging;
+	enum guest_paging paging;
 	uint64_t addr_mask;	/* CR3 bits that address the top table */
 	uint64_t phys_load;
 	int64_t vslide;
@@ -134,7 +134,7 @@ struct vmt_guest {
 	struct task_rec retired[RETIRED_TASKS];
 	uint32_t next_retired;
 
-	struct vmt_gpoll *poll;	/* current-task timelines, or NULL */
+	struct guest_poll *poll;	/* current-task timelines, or NULL */
 	unsigned int poll_us;
 	struct u64_map poll_idx; /* gs base -> watch index + 1 */
 
@@ -143,7 +143,7 @@ struct vmt_guest {
 	struct u64_map seen_syms;
 
 	uint8_t *span_buf;
-	struct vmt_guest_stats stats;
+	struct guest_stats stats;
 };
 
 /* ------------------------------------------------------------------ */
@@ -273,17 +273,17 @@ static void copy_comm(char *dst, const uint8_t *src, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len && i < VMT_GUEST_COMM_MAX - 1 && src[i]; i++)
+	for (i = 0; i < len && i < GUEST_COMM_MAX - 1 && src[i]; i++)
 		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
 	dst[i] = 0;
 }
 
-static int32_t field(const struct vmt_guest *g, enum vmt_prof_field f)
+static int32_t field(const struct guest *g, enum guest_prof_field f)
 {
 	return g->prof->field[f];
 }
 
-static int is_kernel_pointer(const struct vmt_guest *g, uint64_t va)
+static int is_kernel_pointer(const struct guest *g, uint64_t va)
 {
 	if (g->prof->pointer_size == 4)
 		return va >= g->prof->kernel_map && va <= 0xffffffffULL;
@@ -298,10 +298,10 @@ static int is_kernel_pointer(const struct vmt_guest *g, uint64_t va)
  * Translate a kernel VA: 0 with the PA and how many bytes from there are
  * contiguous, or -errno (counted).
  */
-static int kva_to_pa(struct vmt_guest *g, uint64_t va, uint64_t *pa,
+static int kva_to_pa(struct guest *g, uint64_t va, uint64_t *pa,
 		     uint64_t *contig)
 {
-	struct vmt_pt_walk w;
+	struct guest_pt_walk w;
 	uint64_t image_lo = g->prof->kernel_map;
 	int err;
 
@@ -321,7 +321,7 @@ static int kva_to_pa(struct vmt_guest *g, uint64_t va, uint64_t *pa,
 			return 0;
 		}
 	}
-	err = vmt_pt_translate(g->mem, g->paging, g->kernel_cr3, va, &w);
+	err = guest_pt_translate(g->mem, g->paging, g->kernel_cr3, va, &w);
 	if (err) {
 		g->stats.pt_faults++;
 		return err;
@@ -332,7 +332,7 @@ static int kva_to_pa(struct vmt_guest *g, uint64_t va, uint64_t *pa,
 }
 
 /* Read kernel virtual memory; bounded by len / 4 KiB + 1 translations. */
-static int kread(struct vmt_guest *g, uint64_t va, void *buf, size_t len)
+static int kread(struct guest *g, uint64_t va, void *buf, size_t len)
 {
 	uint8_t *dst = buf;
 	uint64_t pa, contig;
@@ -344,7 +344,7 @@ static int kread(struct vmt_guest *g, uint64_t va, void *buf, size_t len)
 			return err;
 		if (contig > len)
 			contig = len;
-		err = vmt_gmem_read(g->mem, pa, dst, contig);
+		err = guest_mem_read(g->mem, pa, dst, contig);
 		if (err) {
 			g->stats.mem_errors++;
 			return err;
@@ -356,7 +356,7 @@ static int kread(struct vmt_guest *g, uint64_t va, void *buf, size_t len)
 	return 0;
 }
 
-static int kread_ptr(struct vmt_guest *g, uint64_t va, uint64_t *val)
+static int kread_ptr(struct guest *g, uint64_t va, uint64_t *val)
 {
 	uint8_t b[8];
 	int err = kread(g, va, b, g->prof->pointer_size);
@@ -367,7 +367,7 @@ static int kread_ptr(struct vmt_guest *g, uint64_t va, uint64_t *val)
 }
 
 /* Physical address of a symbol of the image, from its link address. */
-static uint64_t image_pa(const struct vmt_guest *g, uint64_t link)
+static uint64_t image_pa(const struct guest *g, uint64_t link)
 {
 	return g->phys_load + (link - g->prof->text_link);
 }
@@ -378,12 +378,12 @@ static uint64_t image_pa(const struct vmt_guest *g, uint64_t link)
 /*
  * Is the page at @gpa in the VMM's memory?  A page that is not holds
  * zeros, and reading it would map the zero page into the VMM (see
- * vmt_gmem_resident()).  Without pagemap, every page counts as resident.
+ * guest_mem_resident()).  Without pagemap, every page counts as resident.
  */
-static int page_resident(struct vmt_guest *g, uint64_t gpa)
+static int page_resident(struct guest *g, uint64_t gpa)
 {
 	uint64_t map;
-	long n = vmt_gmem_resident(g->mem, gpa & ~(VMT_GMEM_PAGE - 1), 1, &map);
+	long n = guest_mem_resident(g->mem, gpa & ~(GUEST_MEM_PAGE - 1), 1, &map);
 
 	if (n == -EOPNOTSUPP)
 		return 1;
@@ -393,17 +393,17 @@ static int page_resident(struct vmt_guest *g, uint64_t gpa)
 }
 
 /* The banner at @pa, NUL-terminated into @buf: its length, or -errno. */
-static long read_banner(struct vmt_guest *g, uint64_t pa, char *buf, size_t len)
+static long read_banner(struct guest *g, uint64_t pa, char *buf, size_t len)
 {
 	size_t n;
 	int err;
 
-	err = vmt_gmem_read(g->mem, pa, buf, len - 1);
+	err = guest_mem_read(g->mem, pa, buf, len - 1);
 	if (err) {
 		/* Near the end of RAM: try what is there. */
-		uint64_t end = vmt_gmem_end(g->mem);
+		uint64_t end = guest_mem_end(g->mem);
 
-		if (pa >= end || vmt_gmem_read(g->mem, pa, buf, end - pa))
+		if (pa >= end || guest_mem_read(g->mem, pa, buf, end - pa))
 			return err;
 		buf[end - pa] = 0;
 	}
@@ -429,7 +429,7 @@ static size_t trimmed_len(const char *s)
  * release.  A trailing newline does not count: a banner given as
  * "$(cat /proc/version)" lost it.
  */
-static int banner_matches(const struct vmt_profile *p, const char *text)
+static int banner_matches(const struct guest_profile *p, const char *text)
 {
 	char release[128];
 	size_t n;
@@ -438,24 +438,24 @@ static int banner_matches(const struct vmt_profile *p, const char *text)
 		n = trimmed_len(p->banner);
 		return n == trimmed_len(text) && !strncmp(text, p->banner, n);
 	}
-	return !vmt_banner_release(text, release, sizeof(release)) &&
+	return !guest_banner_release(text, release, sizeof(release)) &&
 	       !strcmp(release, p->release);
 }
 
 /* Is @load where the kernel of @p sits?  Checks the banner and init_task. */
-static int check_load(struct vmt_guest *g, const struct vmt_profile *p,
+static int check_load(struct guest *g, const struct guest_profile *p,
 		      uint64_t load)
 {
-	uint64_t banner_pa = load + (p->sym[VMT_SYM_LINUX_BANNER] - p->text_link);
-	uint64_t comm_pa = load + (p->sym[VMT_SYM_INIT_TASK] - p->text_link) +
-			   p->field[VMT_OFF_TASK_COMM];
-	char text[VMT_PROF_BANNER_MAX];
+	uint64_t banner_pa = load + (p->sym[GUEST_SYM_LINUX_BANNER] - p->text_link);
+	uint64_t comm_pa = load + (p->sym[GUEST_SYM_INIT_TASK] - p->text_link) +
+			   p->field[GUEST_OFF_TASK_COMM];
+	char text[GUEST_PROF_BANNER_MAX];
 	char comm[8];
 
 	if (read_banner(g, banner_pa, text, sizeof(text)) <= 0 ||
 	    !banner_matches(p, text))
 		return 0;
-	if (vmt_gmem_read(g->mem, comm_pa, comm, 7) || memcmp(comm, "swapper", 7)) {
+	if (guest_mem_read(g->mem, comm_pa, comm, 7) || memcmp(comm, "swapper", 7)) {
 		/* The right words in the wrong place: remember, go on. */
 		g->stats.bad_tasks++;
 		return 0;
@@ -465,22 +465,22 @@ static int check_load(struct vmt_guest *g, const struct vmt_profile *p,
 }
 
 /* The load address of @p's kernel in this guest: 0 and *load, or -ENOENT. */
-static int find_load(struct vmt_guest *g, const struct vmt_profile *p,
+static int find_load(struct guest *g, const struct guest_profile *p,
 		     uint64_t *load)
 {
-	uint64_t off = p->sym[VMT_SYM_LINUX_BANNER] - p->text_link;
-	uint64_t end = vmt_gmem_end(g->mem), l;
+	uint64_t off = p->sym[GUEST_SYM_LINUX_BANNER] - p->text_link;
+	uint64_t end = guest_mem_end(g->mem), l;
 	char head[14];
 
-	if (p->sym[VMT_SYM_LINUX_BANNER] < p->text_link ||
-	    p->sym[VMT_SYM_INIT_TASK] < p->text_link ||
-	    p->field[VMT_OFF_TASK_COMM] < 0 || off >= end)
+	if (p->sym[GUEST_SYM_LINUX_BANNER] < p->text_link ||
+	    p->sym[GUEST_SYM_INIT_TASK] < p->text_link ||
+	    p->field[GUEST_OFF_TASK_COMM] < 0 || off >= end)
 		return -ENOENT;
 	/* One candidate per 2 MiB of RAM: bounded by the RAM size. */
 	for (l = 0; l < end - off; l += SZ_2M) {
-		if (!vmt_gmem_contains(g->mem, l + off, sizeof(head)) ||
+		if (!guest_mem_contains(g->mem, l + off, sizeof(head)) ||
 		    !page_resident(g, l + off) ||
-		    vmt_gmem_read(g->mem, l + off, head, sizeof(head)) ||
+		    guest_mem_read(g->mem, l + off, head, sizeof(head)) ||
 		    memcmp(head, "Linux version ", sizeof(head)))
 			continue;
 		if (check_load(g, p, l)) {
@@ -497,18 +497,18 @@ static int find_load(struct vmt_guest *g, const struct vmt_profile *p,
  * Search [@gpa, @gpa + @len) (read into @buf, @len + @keep bytes with the
  * lookahead) for banners starting in it: as scan_banners().
  */
-static int scan_run(struct vmt_guest *g, struct vmt_profile **profiles, size_t nr,
+static int scan_run(struct guest *g, struct guest_profile **profiles, size_t nr,
 		    uint64_t gpa, size_t len, size_t keep, char *buf,
 		    unsigned int *hits, uint64_t *load)
 {
 	static const char prefix[] = "Linux version ";
 	const size_t plen = sizeof(prefix) - 1;
-	char text[VMT_PROF_BANNER_MAX];
+	char text[GUEST_PROF_BANNER_MAX];
 	const char *p, *base = buf;
 	size_t i, have = len + keep;
 	uint64_t off;
 
-	if (vmt_gmem_read(g->mem, gpa, buf, have))
+	if (guest_mem_read(g->mem, gpa, buf, have))
 		return -ENOENT;
 	g->stats.scan_bytes += have;
 	while (*hits < BANNER_HITS_MAX &&
@@ -524,7 +524,7 @@ static int scan_run(struct vmt_guest *g, struct vmt_profile **profiles, size_t n
 		if (!g->banner[0])
 			snprintf(g->banner, sizeof(g->banner), "%s", text);
 		for (i = 0; i < nr; i++) {
-			off = profiles[i]->sym[VMT_SYM_LINUX_BANNER] - profiles[i]->text_link;
+			off = profiles[i]->sym[GUEST_SYM_LINUX_BANNER] - profiles[i]->text_link;
 			if (hit >= off && check_load(g, profiles[i], hit - off)) {
 				*load = hit - off;
 				return i;
@@ -543,13 +543,13 @@ static int scan_run(struct vmt_guest *g, struct vmt_profile **profiles, size_t n
  * Returns the index of the profile that matched and sets *load, or
  * -ENOENT.
  */
-static int scan_banners(struct vmt_guest *g, struct vmt_profile **profiles,
+static int scan_banners(struct guest *g, struct guest_profile **profiles,
 			size_t nr, uint64_t *load)
 {
-	const size_t keep = VMT_PROF_BANNER_MAX;
+	const size_t keep = GUEST_PROF_BANNER_MAX;
 	uint64_t gpa, size, at, map[(SCAN_PAGES + 1 + 63) / 64];
 	unsigned int hits = 0;
-	char *buf = malloc(SCAN_PAGES * VMT_GMEM_PAGE + keep);
+	char *buf = malloc(SCAN_PAGES * GUEST_MEM_PAGE + keep);
 	size_t r, i, j, npages, lookup;
 	int ret = -ENOENT;
 	long n;
@@ -557,15 +557,15 @@ static int scan_banners(struct vmt_guest *g, struct vmt_profile **profiles,
 	if (!buf)
 		return -ENOMEM;
 	g->stats.scans++;
-	for (r = 0; !vmt_gmem_range(g->mem, r, &gpa, &size) && ret < 0 &&
+	for (r = 0; !guest_mem_range(g->mem, r, &gpa, &size) && ret < 0 &&
 	     hits < BANNER_HITS_MAX; r++) {
 		for (at = 0; at < size && ret < 0 && hits < BANNER_HITS_MAX;
-		     at += SCAN_PAGES * VMT_GMEM_PAGE) {
-			npages = (size - at) / VMT_GMEM_PAGE < SCAN_PAGES ?
-				 (size - at) / VMT_GMEM_PAGE : SCAN_PAGES;
+		     at += SCAN_PAGES * GUEST_MEM_PAGE) {
+			npages = (size - at) / GUEST_MEM_PAGE < SCAN_PAGES ?
+				 (size - at) / GUEST_MEM_PAGE : SCAN_PAGES;
 			/* One page more: may a banner run on into it? */
-			lookup = npages + (at + npages * VMT_GMEM_PAGE < size);
-			n = vmt_gmem_resident(g->mem, gpa + at, lookup, map);
+			lookup = npages + (at + npages * GUEST_MEM_PAGE < size);
+			n = guest_mem_resident(g->mem, gpa + at, lookup, map);
 			if (n < 0)
 				memset(map, 0xff, sizeof(map));
 			for (i = 0; i < npages && ret < 0; i = j) {
@@ -580,8 +580,8 @@ static int scan_banners(struct vmt_guest *g, struct vmt_profile **profiles,
 					;
 				if (j < lookup && map[j / 64] >> (j % 64) & 1)
 					run_keep = keep;
-				ret = scan_run(g, profiles, nr, gpa + at + i * VMT_GMEM_PAGE,
-					       (j - i) * VMT_GMEM_PAGE, run_keep, buf,
+				ret = scan_run(g, profiles, nr, gpa + at + i * GUEST_MEM_PAGE,
+					       (j - i) * GUEST_MEM_PAGE, run_keep, buf,
 					       &hits, load);
 			}
 		}
@@ -591,50 +591,50 @@ static int scan_banners(struct vmt_guest *g, struct vmt_profile **profiles,
 }
 
 /* Paging mode candidates for @p's kernel, most likely first. */
-static int paging_candidates(struct vmt_guest *g, enum vmt_paging *modes)
+static int paging_candidates(struct guest *g, enum guest_paging *modes)
 {
 	uint32_t l5 = 0;
 
 	if (g->prof->pointer_size == 4) {
-		modes[0] = VMT_PAGING_PAE;
-		modes[1] = VMT_PAGING_32;
+		modes[0] = GUEST_PAGING_PAE;
+		modes[1] = GUEST_PAGING_32;
 		return 2;
 	}
-	if (g->prof->sym[VMT_SYM_PGTABLE_L5_ENABLED])
-		vmt_gmem_read_u32(g->mem, image_pa(g, g->prof->sym[VMT_SYM_PGTABLE_L5_ENABLED]),
+	if (g->prof->sym[GUEST_SYM_PGTABLE_L5_ENABLED])
+		guest_mem_read_u32(g->mem, image_pa(g, g->prof->sym[GUEST_SYM_PGTABLE_L5_ENABLED]),
 				  &l5);
-	modes[0] = l5 ? VMT_PAGING_5L : VMT_PAGING_4L;
-	modes[1] = l5 ? VMT_PAGING_4L : VMT_PAGING_5L;
+	modes[0] = l5 ? GUEST_PAGING_5L : GUEST_PAGING_4L;
+	modes[1] = l5 ? GUEST_PAGING_4L : GUEST_PAGING_5L;
 	return 2;
 }
 
 /* Does the kernel page table map @va to @pa (in @mode)? */
-static int maps_to(struct vmt_guest *g, enum vmt_paging mode, uint64_t va,
+static int maps_to(struct guest *g, enum guest_paging mode, uint64_t va,
 		   uint64_t pa)
 {
-	struct vmt_pt_walk w;
+	struct guest_pt_walk w;
 
-	return !vmt_pt_translate(g->mem, mode, g->kernel_cr3, va, &w) && w.pa == pa;
+	return !guest_pt_translate(g->mem, mode, g->kernel_cr3, va, &w) && w.pa == pa;
 }
 
 /* The virtual slide, the kernel page tables and the paging mode. */
-static int find_slide(struct vmt_guest *g)
+static int find_slide(struct guest *g)
 {
-	const struct vmt_profile *p = g->prof;
-	uint64_t pgt = p->sym[VMT_SYM_INIT_TOP_PGT] ?: p->sym[VMT_SYM_SWAPPER_PG_DIR];
-	uint64_t banner = p->sym[VMT_SYM_LINUX_BANNER];
+	const struct guest_profile *p = g->prof;
+	uint64_t pgt = p->sym[GUEST_SYM_INIT_TOP_PGT] ?: p->sym[GUEST_SYM_SWAPPER_PG_DIR];
+	uint64_t banner = p->sym[GUEST_SYM_LINUX_BANNER];
 	uint64_t banner_pa = image_pa(g, banner), pgd_va = 0, s;
-	enum vmt_paging modes[2];
+	enum guest_paging modes[2];
 	int nr_modes, i;
 
 	g->kernel_cr3 = image_pa(g, pgt);
 	nr_modes = paging_candidates(g, modes);
 	/* init_mm.pgd holds the runtime address of the kernel page tables. */
-	if (p->sym[VMT_SYM_INIT_MM] && p->field[VMT_OFF_MM_PGD] >= 0) {
+	if (p->sym[GUEST_SYM_INIT_MM] && p->field[GUEST_OFF_MM_PGD] >= 0) {
 		uint8_t b[8];
 
-		if (!vmt_gmem_read(g->mem, image_pa(g, p->sym[VMT_SYM_INIT_MM]) +
-				   p->field[VMT_OFF_MM_PGD], b, p->pointer_size))
+		if (!guest_mem_read(g->mem, image_pa(g, p->sym[GUEST_SYM_INIT_MM]) +
+				   p->field[GUEST_OFF_MM_PGD], b, p->pointer_size))
 			pgd_va = get_le(b, p->pointer_size);
 	}
 	for (i = 0; i < nr_modes; i++) {
@@ -658,21 +658,21 @@ static int find_slide(struct vmt_guest *g)
 }
 
 /* The direct map base, if the page tables confirm it. */
-static void find_direct_map(struct vmt_guest *g)
+static void find_direct_map(struct guest *g)
 {
-	const struct vmt_profile *p = g->prof;
+	const struct guest_profile *p = g->prof;
 	uint64_t base = 0, probe = g->phys_load;
 	uint8_t b[8];
 
 	if (p->pointer_size == 4) {
 		base = p->kernel_map;
-		g->dm_size = vmt_gmem_end(g->mem) < I386_LOWMEM_MAX ?
-			     vmt_gmem_end(g->mem) : I386_LOWMEM_MAX;
-	} else if (p->sym[VMT_SYM_PAGE_OFFSET_BASE] &&
-		   !vmt_gmem_read(g->mem, image_pa(g, p->sym[VMT_SYM_PAGE_OFFSET_BASE]),
+		g->dm_size = guest_mem_end(g->mem) < I386_LOWMEM_MAX ?
+			     guest_mem_end(g->mem) : I386_LOWMEM_MAX;
+	} else if (p->sym[GUEST_SYM_PAGE_OFFSET_BASE] &&
+		   !guest_mem_read(g->mem, image_pa(g, p->sym[GUEST_SYM_PAGE_OFFSET_BASE]),
 				  b, 8)) {
 		base = get_le(b, 8);
-		g->dm_size = vmt_gmem_end(g->mem);
+		g->dm_size = guest_mem_end(g->mem);
 	}
 	/* Unchecked, a lying page_offset_base would misplace every task. */
 	if (!base || base + g->dm_size < base ||
@@ -684,19 +684,19 @@ static void find_direct_map(struct vmt_guest *g)
 }
 
 /* Where a thread's current task pointer is, relative to the GS base. */
-static void find_current(struct vmt_guest *g)
+static void find_current(struct guest *g)
 {
-	const struct vmt_profile *p = g->prof;
+	const struct guest_profile *p = g->prof;
 	uint64_t sym = 0;
 
 	/* i386 reaches its per-CPU area through FS: the GS base is no help. */
 	if (p->pointer_size != 8)
 		return;
-	if (p->sym[VMT_SYM_CURRENT_TASK])
-		sym = p->sym[VMT_SYM_CURRENT_TASK];
-	else if (p->sym[VMT_SYM_PCPU_HOT] &&
-		 p->field[VMT_OFF_PCPU_HOT_CURRENT_TASK] >= 0)
-		sym = p->sym[VMT_SYM_PCPU_HOT] + p->field[VMT_OFF_PCPU_HOT_CURRENT_TASK];
+	if (p->sym[GUEST_SYM_CURRENT_TASK])
+		sym = p->sym[GUEST_SYM_CURRENT_TASK];
+	else if (p->sym[GUEST_SYM_PCPU_HOT] &&
+		 p->field[GUEST_OFF_PCPU_HOT_CURRENT_TASK] >= 0)
+		sym = p->sym[GUEST_SYM_PCPU_HOT] + p->field[GUEST_OFF_PCPU_HOT_CURRENT_TASK];
 	if (!sym)
 		return;
 	/*
@@ -709,26 +709,26 @@ static void find_current(struct vmt_guest *g)
 }
 
 /* The task_struct bytes the decoder needs: one read per task. */
-static int compute_span(struct vmt_guest *g)
+static int compute_span(struct guest *g)
 {
 	static const struct {
-		enum vmt_prof_field off;
+		enum guest_prof_field off;
 		int size;		/* 0: a pointer; < 0: from this field */
 	} used[] = {
-		{ VMT_OFF_TASK_TASKS, 0 }, { VMT_OFF_TASK_PID, 4 },
-		{ VMT_OFF_TASK_TGID, 4 }, { VMT_OFF_TASK_COMM, -VMT_SIZE_TASK_COMM },
-		{ VMT_OFF_TASK_MM, 0 }, { VMT_OFF_TASK_ACTIVE_MM, 0 },
-		{ VMT_OFF_TASK_FLAGS, -VMT_SIZE_TASK_FLAGS },
-		{ VMT_OFF_TASK_STATE, -VMT_SIZE_TASK_STATE },
-		{ VMT_OFF_TASK_EXIT_STATE, 4 }, { VMT_OFF_TASK_REAL_CRED, 0 },
-		{ VMT_OFF_TASK_REAL_PARENT, 0 }, { VMT_OFF_TASK_GROUP_LEADER, 0 },
-		{ VMT_OFF_TASK_THREAD_GROUP, 0 }, { VMT_OFF_TASK_SIGNAL, 0 },
-		{ VMT_OFF_TASK_THREAD_NODE, 0 }, { VMT_OFF_TASK_START_TIME, 8 },
+		{ GUEST_OFF_TASK_TASKS, 0 }, { GUEST_OFF_TASK_PID, 4 },
+		{ GUEST_OFF_TASK_TGID, 4 }, { GUEST_OFF_TASK_COMM, -GUEST_SIZE_TASK_COMM },
+		{ GUEST_OFF_TASK_MM, 0 }, { GUEST_OFF_TASK_ACTIVE_MM, 0 },
+		{ GUEST_OFF_TASK_FLAGS, -GUEST_SIZE_TASK_FLAGS },
+		{ GUEST_OFF_TASK_STATE, -GUEST_SIZE_TASK_STATE },
+		{ GUEST_OFF_TASK_EXIT_STATE, 4 }, { GUEST_OFF_TASK_REAL_CRED, 0 },
+		{ GUEST_OFF_TASK_REAL_PARENT, 0 }, { GUEST_OFF_TASK_GROUP_LEADER, 0 },
+		{ GUEST_OFF_TASK_THREAD_GROUP, 0 }, { GUEST_OFF_TASK_SIGNAL, 0 },
+		{ GUEST_OFF_TASK_THREAD_NODE, 0 }, { GUEST_OFF_TASK_START_TIME, 8 },
 	};
 	int32_t lo = INT32_MAX, hi = 0, off, size;
 	size_t i;
 
-	if (field(g, VMT_SIZE_TASK_COMM) <= 0)
+	if (field(g, GUEST_SIZE_TASK_COMM) <= 0)
 		return -EINVAL;
 	for (i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
 		off = field(g, used[i].off);
@@ -740,9 +740,9 @@ static int compute_span(struct vmt_guest *g)
 		if (size <= 0)
 			size = 4;
 		/* Pointers of list_heads: next and prev. */
-		if (used[i].off == VMT_OFF_TASK_TASKS ||
-		    used[i].off == VMT_OFF_TASK_THREAD_GROUP ||
-		    used[i].off == VMT_OFF_TASK_THREAD_NODE)
+		if (used[i].off == GUEST_OFF_TASK_TASKS ||
+		    used[i].off == GUEST_OFF_TASK_THREAD_GROUP ||
+		    used[i].off == GUEST_OFF_TASK_THREAD_NODE)
 			size *= 2;
 		if (off < lo)
 			lo = off;
@@ -777,7 +777,7 @@ static char state_letter(uint64_t state, uint32_t exit_state)
 }
 
 /* Field @f of the span just read, or 0 if absent. */
-static uint64_t span_get(const struct vmt_guest *g, enum vmt_prof_field f,
+static uint64_t span_get(const struct guest *g, enum guest_prof_field f,
 			 unsigned int size)
 {
 	int32_t off = field(g, f);
@@ -787,13 +787,13 @@ static uint64_t span_get(const struct vmt_guest *g, enum vmt_prof_field f,
 	return get_le(g->span_buf + (off - g->span_lo), size);
 }
 
-static uint64_t span_ptr(const struct vmt_guest *g, enum vmt_prof_field f)
+static uint64_t span_ptr(const struct guest *g, enum guest_prof_field f)
 {
 	return span_get(g, f, g->prof->pointer_size);
 }
 
 /* The second pointer of a list_head field: its prev. */
-static uint64_t span_prev(const struct vmt_guest *g, enum vmt_prof_field f)
+static uint64_t span_prev(const struct guest *g, enum guest_prof_field f)
 {
 	int32_t off = field(g, f);
 
@@ -804,12 +804,12 @@ static uint64_t span_prev(const struct vmt_guest *g, enum vmt_prof_field f)
 }
 
 /* The CR3 of an mm: pa(mm->pgd), or 0 (counted). */
-static uint64_t mm_cr3(struct vmt_guest *g, uint64_t mm)
+static uint64_t mm_cr3(struct guest *g, uint64_t mm)
 {
 	uint64_t pgd, pa, contig;
 
 	if (!is_kernel_pointer(g, mm) ||
-	    kread_ptr(g, mm + field(g, VMT_OFF_MM_PGD), &pgd) ||
+	    kread_ptr(g, mm + field(g, GUEST_OFF_MM_PGD), &pgd) ||
 	    !is_kernel_pointer(g, pgd) || kva_to_pa(g, pgd, &pa, &contig)) {
 		g->stats.bad_pointers++;
 		return 0;
@@ -823,7 +823,7 @@ static uint64_t mm_cr3(struct vmt_guest *g, uint64_t mm)
  * their leader's), is not read again.  0, or -errno (counted).  The span
  * buffer holds the task's bytes afterwards.
  */
-static int decode_task(struct vmt_guest *g, uint64_t task, struct task_rec *r,
+static int decode_task(struct guest *g, uint64_t task, struct task_rec *r,
 		       const struct task_set *known, const struct task_rec *leader)
 {
 	uint32_t flags, i;
@@ -839,35 +839,35 @@ static int decode_task(struct vmt_guest *g, uint64_t task, struct task_rec *r,
 		return err;
 	}
 	r->t.task = task;
-	r->t.tid = span_get(g, VMT_OFF_TASK_PID, 4);
-	r->t.pid = span_get(g, VMT_OFF_TASK_TGID, 4);
+	r->t.tid = span_get(g, GUEST_OFF_TASK_PID, 4);
+	r->t.pid = span_get(g, GUEST_OFF_TASK_TGID, 4);
 	if (r->t.tid >= PID_MAX_LIMIT || r->t.pid >= PID_MAX_LIMIT) {
 		g->stats.bad_tasks++;
 		return -EBADMSG;
 	}
-	copy_comm(r->t.thread_comm, g->span_buf + (field(g, VMT_OFF_TASK_COMM) - g->span_lo),
-		  field(g, VMT_SIZE_TASK_COMM));
+	copy_comm(r->t.thread_comm, g->span_buf + (field(g, GUEST_OFF_TASK_COMM) - g->span_lo),
+		  field(g, GUEST_SIZE_TASK_COMM));
 	memcpy(r->t.comm, r->t.thread_comm, sizeof(r->t.comm));
-	flags = span_get(g, VMT_OFF_TASK_FLAGS, field(g, VMT_SIZE_TASK_FLAGS) > 0 ?
-			 field(g, VMT_SIZE_TASK_FLAGS) : 4);
-	r->t.state = field(g, VMT_OFF_TASK_STATE) < 0 ? '?' :
-		     state_letter(span_get(g, VMT_OFF_TASK_STATE,
-					   field(g, VMT_SIZE_TASK_STATE) > 0 ?
-					   field(g, VMT_SIZE_TASK_STATE) : 4),
-				  span_get(g, VMT_OFF_TASK_EXIT_STATE, 4));
-	r->t.start_time = span_get(g, VMT_OFF_TASK_START_TIME, 8);
+	flags = span_get(g, GUEST_OFF_TASK_FLAGS, field(g, GUEST_SIZE_TASK_FLAGS) > 0 ?
+			 field(g, GUEST_SIZE_TASK_FLAGS) : 4);
+	r->t.state = field(g, GUEST_OFF_TASK_STATE) < 0 ? '?' :
+		     state_letter(span_get(g, GUEST_OFF_TASK_STATE,
+					   field(g, GUEST_SIZE_TASK_STATE) > 0 ?
+					   field(g, GUEST_SIZE_TASK_STATE) : 4),
+				  span_get(g, GUEST_OFF_TASK_EXIT_STATE, 4));
+	r->t.start_time = span_get(g, GUEST_OFF_TASK_START_TIME, 8);
 	r->t.uid = (uint32_t)-1;
-	r->mm = span_ptr(g, VMT_OFF_TASK_MM);
-	r->active_mm = span_ptr(g, VMT_OFF_TASK_ACTIVE_MM);
-	r->leader = span_ptr(g, VMT_OFF_TASK_GROUP_LEADER);
-	r->real_parent = span_ptr(g, VMT_OFF_TASK_REAL_PARENT);
-	r->cred = span_ptr(g, VMT_OFF_TASK_REAL_CRED);
+	r->mm = span_ptr(g, GUEST_OFF_TASK_MM);
+	r->active_mm = span_ptr(g, GUEST_OFF_TASK_ACTIVE_MM);
+	r->leader = span_ptr(g, GUEST_OFF_TASK_GROUP_LEADER);
+	r->real_parent = span_ptr(g, GUEST_OFF_TASK_REAL_PARENT);
+	r->cred = span_ptr(g, GUEST_OFF_TASK_REAL_CRED);
 	/* A user thread that has exited has no mm any more, but is no
 	 * kernel thread: a record taken while it ran still names it. */
 	if (flags & PF_KTHREAD || (!r->mm && !(flags & PF_EXITING)))
-		r->t.flags |= VMT_GTASK_KTHREAD;
+		r->t.flags |= GUEST_TASK_KTHREAD;
 	if (flags & PF_IDLE || (!r->t.pid && !r->t.tid))
-		r->t.flags |= VMT_GTASK_IDLE;
+		r->t.flags |= GUEST_TASK_IDLE;
 	if (r->mm) {
 		if (leader && leader->mm == r->mm)
 			r->t.cr3 = leader->t.cr3;
@@ -886,13 +886,13 @@ static int decode_task(struct vmt_guest *g, uint64_t task, struct task_rec *r,
 	return 0;
 }
 
-static void read_uid(struct vmt_guest *g, struct task_rec *r)
+static void read_uid(struct guest *g, struct task_rec *r)
 {
 	uint32_t uid;
 
-	if (field(g, VMT_OFF_CRED_UID) < 0 || !is_kernel_pointer(g, r->cred))
+	if (field(g, GUEST_OFF_CRED_UID) < 0 || !is_kernel_pointer(g, r->cred))
 		return;
-	if (!kread(g, r->cred + field(g, VMT_OFF_CRED_UID), &uid, 4))
+	if (!kread(g, r->cred + field(g, GUEST_OFF_CRED_UID), &uid, 4))
 		r->t.uid = uid;
 }
 
@@ -902,8 +902,8 @@ static void read_uid(struct vmt_guest *g, struct task_rec *r)
  * bounds the whole walk.  Returns 0 at the head, or -errno where the list
  * went wrong (counted).
  */
-static int follow_list(struct vmt_guest *g, struct task_set *s, uint64_t first,
-		       uint64_t head, enum vmt_prof_field link,
+static int follow_list(struct guest *g, struct task_set *s, uint64_t first,
+		       uint64_t head, enum guest_prof_field link,
 		       const struct task_rec *leader, unsigned int *budget)
 {
 	uint64_t next = first, task, expect_prev = head;
@@ -951,35 +951,35 @@ static int follow_list(struct vmt_guest *g, struct task_set *s, uint64_t first,
 }
 
 /* Add the threads of @leader_idx's group (not the leader itself). */
-static int walk_threads(struct vmt_guest *g, struct task_set *s, size_t leader_idx,
+static int walk_threads(struct guest *g, struct task_set *s, size_t leader_idx,
 			uint64_t first_thread_group, unsigned int *budget)
 {
 	struct task_rec leader = s->tasks[leader_idx];
 	uint64_t head, first, signal;
 	int err;
 
-	if (field(g, VMT_OFF_TASK_THREAD_GROUP) >= 0) {
+	if (field(g, GUEST_OFF_TASK_THREAD_GROUP) >= 0) {
 		/* A ring through every thread: the leader's node is the head. */
-		head = leader.t.task + field(g, VMT_OFF_TASK_THREAD_GROUP);
+		head = leader.t.task + field(g, GUEST_OFF_TASK_THREAD_GROUP);
 		return follow_list(g, s, first_thread_group, head,
-				   VMT_OFF_TASK_THREAD_GROUP, &leader, budget);
+				   GUEST_OFF_TASK_THREAD_GROUP, &leader, budget);
 	}
-	if (kread_ptr(g, leader.t.task + field(g, VMT_OFF_TASK_SIGNAL), &signal) ||
+	if (kread_ptr(g, leader.t.task + field(g, GUEST_OFF_TASK_SIGNAL), &signal) ||
 	    !is_kernel_pointer(g, signal)) {
 		g->stats.bad_pointers++;
 		return -EFAULT;
 	}
-	head = signal + field(g, VMT_OFF_SIGNAL_THREAD_HEAD);
+	head = signal + field(g, GUEST_OFF_SIGNAL_THREAD_HEAD);
 	err = kread_ptr(g, head, &first);
 	if (err) {
 		g->stats.bad_pointers++;
 		return err;
 	}
-	return follow_list(g, s, first, head, VMT_OFF_TASK_THREAD_NODE,
+	return follow_list(g, s, first, head, GUEST_OFF_TASK_THREAD_NODE,
 			   &leader, budget);
 }
 
-static int index_set(struct vmt_guest *g, struct task_set *s)
+static int index_set(struct guest *g, struct task_set *s)
 {
 	size_t i;
 	uint32_t j;
@@ -1015,11 +1015,11 @@ static int index_set(struct vmt_guest *g, struct task_set *s)
 }
 
 /* One walk of the task list into a new set, swapped in at the end. */
-static int walk_tasks(struct vmt_guest *g)
+static int walk_tasks(struct guest *g)
 {
 	struct task_set s = { 0 };
-	uint64_t init = g->prof->sym[VMT_SYM_INIT_TASK] + g->vslide;
-	uint64_t head = init + field(g, VMT_OFF_TASK_TASKS), next, expect_prev;
+	uint64_t init = g->prof->sym[GUEST_SYM_INIT_TASK] + g->vslide;
+	uint64_t head = init + field(g, GUEST_OFF_TASK_TASKS), next, expect_prev;
 	uint64_t thread_group, task;
 	unsigned int budget = g->max_tasks;
 	struct task_rec tmp, *r;
@@ -1033,8 +1033,8 @@ static int walk_tasks(struct vmt_guest *g)
 	if (err)
 		goto out;
 	tmp.t.cr3 = g->kernel_cr3 & g->addr_mask;
-	tmp.t.flags |= VMT_GTASK_IDLE | VMT_GTASK_KTHREAD;
-	next = span_ptr(g, VMT_OFF_TASK_TASKS);
+	tmp.t.flags |= GUEST_TASK_IDLE | GUEST_TASK_KTHREAD;
+	next = span_ptr(g, GUEST_OFF_TASK_TASKS);
 	r = set_add(&s, init);
 	if (!r) {
 		err = -ENOMEM;
@@ -1044,7 +1044,7 @@ static int walk_tasks(struct vmt_guest *g)
 	expect_prev = head;
 	/* Each pass adds a task or ends the walk: at most max_tasks passes. */
 	while (next != head) {
-		task = next - field(g, VMT_OFF_TASK_TASKS);
+		task = next - field(g, GUEST_OFF_TASK_TASKS);
 		if (!budget) {
 			g->stats.truncated++;
 			partial = 1;
@@ -1061,15 +1061,15 @@ static int walk_tasks(struct vmt_guest *g)
 			partial = 1;
 			break;
 		}
-		if (span_prev(g, VMT_OFF_TASK_TASKS) != expect_prev) {
+		if (span_prev(g, GUEST_OFF_TASK_TASKS) != expect_prev) {
 			/* Not linked back: changed under us, or not a list. */
 			g->stats.bad_pointers++;
 			partial = 1;
 			break;
 		}
-		next = span_ptr(g, VMT_OFF_TASK_TASKS);
-		thread_group = span_ptr(g, VMT_OFF_TASK_THREAD_GROUP);
-		expect_prev = task + field(g, VMT_OFF_TASK_TASKS);
+		next = span_ptr(g, GUEST_OFF_TASK_TASKS);
+		thread_group = span_ptr(g, GUEST_OFF_TASK_THREAD_GROUP);
+		expect_prev = task + field(g, GUEST_OFF_TASK_TASKS);
 		read_uid(g, &tmp);
 		r = set_add(&s, task);
 		if (!r) {
@@ -1101,9 +1101,9 @@ out:
 /* ------------------------------------------------------------------ */
 /* Opening */
 
-static void set_status(struct vmt_guest *g, const char *fmt, ...)
+static void set_status(struct guest *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void set_status(struct vmt_guest *g, const char *fmt, ...)
+static void set_status(struct guest *g, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -1113,33 +1113,33 @@ static void set_status(struct vmt_guest *g, const char *fmt, ...)
 }
 
 /* Does @p describe something this decoder can use at all? */
-static int profile_usable(const struct vmt_profile *p)
+static int profile_usable(const struct guest_profile *p)
 {
-	return p->sym[VMT_SYM_LINUX_BANNER] && p->sym[VMT_SYM_INIT_TASK] &&
-	       (p->sym[VMT_SYM_INIT_TOP_PGT] || p->sym[VMT_SYM_SWAPPER_PG_DIR]) &&
-	       p->field[VMT_OFF_TASK_TASKS] >= 0 && p->field[VMT_OFF_TASK_COMM] >= 0 &&
-	       p->field[VMT_OFF_TASK_PID] >= 0 && p->field[VMT_OFF_TASK_TGID] >= 0 &&
-	       p->field[VMT_OFF_TASK_MM] >= 0 && p->field[VMT_OFF_MM_PGD] >= 0 &&
-	       p->field[VMT_SIZE_TASK_COMM] > 0 &&
+	return p->sym[GUEST_SYM_LINUX_BANNER] && p->sym[GUEST_SYM_INIT_TASK] &&
+	       (p->sym[GUEST_SYM_INIT_TOP_PGT] || p->sym[GUEST_SYM_SWAPPER_PG_DIR]) &&
+	       p->field[GUEST_OFF_TASK_TASKS] >= 0 && p->field[GUEST_OFF_TASK_COMM] >= 0 &&
+	       p->field[GUEST_OFF_TASK_PID] >= 0 && p->field[GUEST_OFF_TASK_TGID] >= 0 &&
+	       p->field[GUEST_OFF_TASK_MM] >= 0 && p->field[GUEST_OFF_MM_PGD] >= 0 &&
+	       p->field[GUEST_SIZE_TASK_COMM] > 0 &&
 	       (p->pointer_size == 4 || p->pointer_size == 8);
 }
 
 /* Pick the profile (forced or matched) and find its kernel: 0 or -errno. */
-static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
+static int match_profile(struct guest *g, const struct guest_opts *o)
 {
-	const char *dir = o->profile_dir ?: VMT_PROFILE_DIR_DEFAULT;
-	struct vmt_profile **list = NULL, *forced = NULL, *one;
+	const char *dir = o->profile_dir ?: GUEST_PROFILE_DIR_DEFAULT;
+	struct guest_profile **list = NULL, *forced = NULL, *one;
 	char release[128];
 	size_t nr = 0, i;
 	uint64_t load;
 	int err, idx = -1;
 
 	if (o->profile) {
-		one = (struct vmt_profile *)o->profile;
+		one = (struct guest_profile *)o->profile;
 		list = &one;
 		nr = 1;
 	} else if (o->profile_path) {
-		err = vmt_profile_load(o->profile_path, 0, &forced);
+		err = guest_profile_load(o->profile_path, 0, &forced);
 		if (err) {
 			set_status(g, "profile %s: %s", o->profile_path,
 				   err == -EBADMSG ? "not a valid profile" : strerror(-err));
@@ -1148,7 +1148,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 		list = &forced;
 		nr = 1;
 	} else {
-		err = vmt_profile_dir_scan(dir, &list, &nr);
+		err = guest_profile_dir_scan(dir, &list, &nr);
 		if (err && err != -ENOENT) {
 			set_status(g, "profile directory %s: %s", dir, strerror(-err));
 			return err;
@@ -1170,7 +1170,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 				   g->banner[0] ? "; the guest runs: " : "",
 				   (int)trimmed_len(g->banner), g->banner);
 		else if (g->banner[0] &&
-			 !vmt_banner_release(g->banner, release, sizeof(release)))
+			 !guest_banner_release(g->banner, release, sizeof(release)))
 			set_status(g, "no profile in %s matches this guest's kernel, "
 				   "Linux %s (see profile create --help)", dir, release);
 		else if (o->no_scan)
@@ -1182,7 +1182,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 	}
 	g->phys_load = load;
 	if (o->profile) {
-		g->prof = (struct vmt_profile *)o->profile;
+		g->prof = (struct guest_profile *)o->profile;
 	} else if (o->profile_path) {
 		g->prof = forced;
 		g->own_prof = 1;
@@ -1192,7 +1192,7 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 		char path[4096];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, list[idx]->name);
-		err = vmt_profile_load(path, 0, &g->prof);
+		err = guest_profile_load(path, 0, &g->prof);
 		if (err) {
 			set_status(g, "profile %s: %s", path, strerror(-err));
 			goto out;
@@ -1202,22 +1202,22 @@ static int match_profile(struct vmt_guest *g, const struct vmt_guest_opts *o)
 	err = 0;
 out:
 	if (forced)
-		vmt_profile_free(forced);
+		guest_profile_free(forced);
 	if (!o->profile && !o->profile_path)
-		vmt_profile_list_free(list, nr);
+		guest_profile_list_free(list, nr);
 	return err;
 }
 
-static int watch_for(struct vmt_guest *g, uint64_t gs);
+static int watch_for(struct guest *g, uint64_t gs);
 
 /* __per_cpu_offset[@cpu] (x86-64): 0 and *@gs, -ENODATA, or a read error. */
-static int percpu_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs)
+static int percpu_base(struct guest *g, uint32_t cpu, uint64_t *gs)
 {
-	uint64_t off = g->prof->sym[VMT_SYM_PER_CPU_OFFSET];
+	uint64_t off = g->prof->sym[GUEST_SYM_PER_CPU_OFFSET];
 
 	if (!off || g->prof->pointer_size != 8)
 		return -ENODATA;
-	return vmt_gmem_read_u64(g->mem, image_pa(g, off) + 8ULL * cpu, gs);
+	return guest_mem_read_u64(g->mem, image_pa(g, off) + 8ULL * cpu, gs);
 }
 
 /*
@@ -1226,12 +1226,12 @@ static int percpu_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs)
  * ones would find no timeline.  Each CPU's GS base is __per_cpu_offset[cpu]
  * (x86-64); without that symbol, vCPUs are watched as records show them.
  */
-static void watch_all_cpus(struct vmt_guest *g, uint32_t nr_vcpus)
+static void watch_all_cpus(struct guest *g, uint32_t nr_vcpus)
 {
 	uint64_t gs;
 	uint32_t cpu;
 
-	for (cpu = 0; cpu < nr_vcpus && cpu < VMT_GPOLL_MAX_WATCHES; cpu++) {
+	for (cpu = 0; cpu < nr_vcpus && cpu < GUEST_POLL_MAX_WATCHES; cpu++) {
 		if (percpu_base(g, cpu, &gs))
 			break;
 		watch_for(g, gs);
@@ -1243,12 +1243,12 @@ static void watch_all_cpus(struct vmt_guest *g, uint32_t nr_vcpus)
  * is an error; anything the guest makes impossible leaves g->status saying
  * why and the guest not ready.
  */
-static int attach(struct vmt_guest *g, const struct vmt_vm_info *vm,
-		  const struct vmt_guest_opts *o)
+static int attach(struct guest *g, const struct client_vm_info *vm,
+		  const struct guest_opts *o)
 {
 	int err;
 
-	err = vmt_gmem_open(vm->pid, vm->slots, vm->nr_slots, &g->mem);
+	err = guest_mem_open(vm->pid, vm->slots, vm->nr_slots, &g->mem);
 	if (err) {
 		set_status(g, "guest memory: %s", strerror(-err));
 		return err == -ENOMEM ? err : 0;
@@ -1265,8 +1265,8 @@ static int attach(struct vmt_guest *g, const struct vmt_vm_info *vm,
 			   g->prof->name ? g->prof->name : g->prof->release);
 		return 0;
 	}
-	g->addr_mask = g->paging == VMT_PAGING_PAE ? 0xffffffe0ULL :
-		       g->paging == VMT_PAGING_32 ? 0xfffff000ULL : VMT_PT_ADDR_MASK;
+	g->addr_mask = g->paging == GUEST_PAGING_PAE ? 0xffffffe0ULL :
+		       g->paging == GUEST_PAGING_32 ? 0xfffff000ULL : GUEST_PT_ADDR_MASK;
 	find_direct_map(g);
 	find_current(g);
 	err = compute_span(g);
@@ -1284,18 +1284,18 @@ static int attach(struct vmt_guest *g, const struct vmt_vm_info *vm,
 	/* Without the poller, threads come from live reads: not fatal. */
 	g->poll_us = o->poll_us;
 	if (o->poll_us && g->current_off &&
-	    vmt_gpoll_start(vm->pid, vm->slots, vm->nr_slots, o->poll_us, &g->poll))
+	    guest_poll_start(vm->pid, vm->slots, vm->nr_slots, o->poll_us, &g->poll))
 		g->poll = NULL;
 	if (g->poll)
 		watch_all_cpus(g, vm->nr_vcpus);
 	return 0;
 }
 
-int vmt_guest_open(const struct vmt_vm_info *vm, const struct vmt_guest_opts *o,
-		   struct vmt_guest **out)
+int guest_open(const struct client_vm_info *vm, const struct guest_opts *o,
+		   struct guest **out)
 {
-	static const struct vmt_guest_opts defaults;
-	struct vmt_guest *g;
+	static const struct guest_opts defaults;
+	struct guest *g;
 	int err;
 
 	if (!o)
@@ -1309,21 +1309,21 @@ int vmt_guest_open(const struct vmt_vm_info *vm, const struct vmt_guest_opts *o,
 	g->rewalk_ns = o->rewalk_ns ?: DEFAULT_REWALK_NS;
 	g->unknown_rewalk_ns = o->unknown_rewalk_ns ?: DEFAULT_UNKNOWN_REWALK_NS;
 	g->current_cache_ns = o->current_cache_ns ?: DEFAULT_CURRENT_CACHE_NS;
-	g->now_ns = o->now_ns ?: vmt_mono_ns;
+	g->now_ns = o->now_ns ?: util_mono_ns;
 	err = attach(g, vm, o);
 	if (err) {
-		vmt_guest_close(g);
+		guest_close(g);
 		return err;
 	}
 	*out = g;
 	return 0;
 }
 
-void vmt_guest_close(struct vmt_guest *g)
+void guest_close(struct guest *g)
 {
 	if (!g)
 		return;
-	vmt_gpoll_stop(g->poll);
+	guest_poll_stop(g->poll);
 	map_free(&g->poll_idx);
 	set_free(&g->cur);
 	set_free(&g->extra);
@@ -1331,12 +1331,12 @@ void vmt_guest_close(struct vmt_guest *g)
 	map_free(&g->seen_syms);
 	free(g->span_buf);
 	if (g->own_prof)
-		vmt_profile_free(g->prof);
-	vmt_gmem_close(g->mem);
+		guest_profile_free(g->prof);
+	guest_mem_close(g->mem);
 	free(g);
 }
 
-void vmt_guest_info(const struct vmt_guest *g, struct vmt_guest_info *info)
+void guest_info(const struct guest *g, struct guest_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->vm_id = g->vm_id;
@@ -1344,7 +1344,7 @@ void vmt_guest_info(const struct vmt_guest *g, struct vmt_guest_info *info)
 	info->ready = g->ready;
 	info->status = g->status;
 	info->banner = g->banner;
-	info->mem_method = g->mem ? vmt_gmem_method(g->mem) : "none";
+	info->mem_method = g->mem ? guest_mem_method(g->mem) : "none";
 	if (!g->prof)
 		return;
 	info->profile = g->prof->name ? g->prof->name : g->prof->release;
@@ -1357,12 +1357,12 @@ void vmt_guest_info(const struct vmt_guest *g, struct vmt_guest_info *info)
 	info->page_offset_base = g->dm_size ? g->dm_base : 0;
 }
 
-const struct vmt_guest_stats *vmt_guest_stats(const struct vmt_guest *g)
+const struct guest_stats *guest_stats(const struct guest *g)
 {
 	return &g->stats;
 }
 
-int vmt_guest_rewalk(struct vmt_guest *g)
+int guest_rewalk(struct guest *g)
 {
 	if (!g->ready)
 		return -ENODATA;
@@ -1373,7 +1373,7 @@ int vmt_guest_rewalk(struct vmt_guest *g)
 /* Records */
 
 /* The task running on the vCPU whose per-CPU area is at @gs: its VA or 0. */
-static uint64_t current_task(struct vmt_guest *g, uint64_t gs, uint64_t now)
+static uint64_t current_task(struct guest *g, uint64_t gs, uint64_t now)
 {
 	unsigned int slot = hash64(gs) % CURRENT_CACHE_SLOTS;
 	uint64_t task;
@@ -1397,7 +1397,7 @@ static uint64_t current_task(struct vmt_guest *g, uint64_t gs, uint64_t now)
  * Decode @task now, on the side (kept till the next walk), over a stale
  * copy there if any.  NULL if it is not a task.
  */
-static struct task_rec *decode_on_side(struct vmt_guest *g, uint64_t task)
+static struct task_rec *decode_on_side(struct guest *g, uint64_t task)
 {
 	struct task_rec tmp, *r, *leader;
 
@@ -1429,7 +1429,7 @@ static struct task_rec *decode_on_side(struct vmt_guest *g, uint64_t task)
 }
 
 /* A task by VA: from the walk, else decoded now (and kept till the next). */
-static struct task_rec *task_by_va(struct vmt_guest *g, uint64_t task)
+static struct task_rec *task_by_va(struct guest *g, uint64_t task)
 {
 	struct task_rec *r = set_find(&g->cur, task);
 
@@ -1448,7 +1448,7 @@ static struct task_rec *task_by_va(struct vmt_guest *g, uint64_t task)
  * once per current_cache_ns per task, and a task found reused is decoded
  * afresh.  NULL if the pointer names no task.
  */
-static struct task_rec *task_of_record(struct vmt_guest *g, uint64_t task, uint64_t now)
+static struct task_rec *task_of_record(struct guest *g, uint64_t task, uint64_t now)
 {
 	unsigned int slot = hash64(task) % TASK_CHECK_SLOTS;
 	struct task_rec *r;
@@ -1462,8 +1462,8 @@ static struct task_rec *task_of_record(struct vmt_guest *g, uint64_t task, uint6
 	if (g->task_check[slot].task == task && g->task_check[slot].tid == r->t.tid &&
 	    now - g->task_check[slot].at_ns < g->current_cache_ns)
 		return r;
-	if (field(g, VMT_OFF_TASK_PID) >= 0 &&
-	    !kread(g, task + field(g, VMT_OFF_TASK_PID), pid, sizeof(pid)) &&
+	if (field(g, GUEST_OFF_TASK_PID) >= 0 &&
+	    !kread(g, task + field(g, GUEST_OFF_TASK_PID), pid, sizeof(pid)) &&
 	    get_le(pid, 4) != r->t.tid) {
 		g->stats.task_reused++;
 		r = decode_on_side(g, task);
@@ -1484,7 +1484,7 @@ static struct task_rec *task_of_record(struct vmt_guest *g, uint64_t task, uint6
  * the side set, or decoded afresh if the pointer holds it now.  NULL if
  * none of them is that thread.
  */
-static struct task_rec *task_of_sample(struct vmt_guest *g, uint64_t task, uint32_t tid)
+static struct task_rec *task_of_sample(struct guest *g, uint64_t task, uint32_t tid)
 {
 	struct task_rec *r;
 	uint32_t i;
@@ -1503,19 +1503,19 @@ static struct task_rec *task_of_sample(struct vmt_guest *g, uint64_t task, uint3
 }
 
 /* Is kernel thread @th running on @mm right now (lazy TLB)? */
-static int kthread_borrows(struct vmt_guest *g, const struct task_rec *th,
+static int kthread_borrows(struct guest *g, const struct task_rec *th,
 			   uint64_t mm)
 {
 	uint64_t active;
 
 	/* active_mm changes at every switch: read it now, not from the walk. */
-	if (field(g, VMT_OFF_TASK_ACTIVE_MM) < 0 ||
-	    kread_ptr(g, th->t.task + field(g, VMT_OFF_TASK_ACTIVE_MM), &active))
+	if (field(g, GUEST_OFF_TASK_ACTIVE_MM) < 0 ||
+	    kread_ptr(g, th->t.task + field(g, GUEST_OFF_TASK_ACTIVE_MM), &active))
 		return 0;
 	return active == mm;
 }
 
-static struct task_rec *process_by_cr3(struct vmt_guest *g, uint64_t key)
+static struct task_rec *process_by_cr3(struct guest *g, uint64_t key)
 {
 	uint32_t i;
 
@@ -1523,8 +1523,8 @@ static struct task_rec *process_by_cr3(struct vmt_guest *g, uint64_t key)
 }
 
 /* Remember what was said for (cr3, gs); 1 if it differs from last time. */
-static int note_seen(struct vmt_guest *g, uint64_t cr3, uint64_t gs,
-		     const struct vmt_guest_task *t)
+static int note_seen(struct guest *g, uint64_t cr3, uint64_t gs,
+		     const struct guest_task *t)
 {
 	size_t i, n;
 	struct seen_key *k;
@@ -1584,7 +1584,7 @@ fill:
 }
 
 /* The timeline of the vCPU with GS base @gs: its watch index, or -1. */
-static int watch_for(struct vmt_guest *g, uint64_t gs)
+static int watch_for(struct guest *g, uint64_t gs)
 {
 	uint64_t pa, contig;
 	uint32_t idx;
@@ -1597,11 +1597,11 @@ static int watch_for(struct vmt_guest *g, uint64_t gs)
 	    kva_to_pa(g, gs + g->current_off, &pa, &contig) || contig < 8)
 		ret = -1;
 	else
-		ret = vmt_gpoll_watch(g->poll, pa);
+		ret = guest_poll_watch(g->poll, pa);
 	if (ret >= 0)
 		g->stats.watches++;
 	/* Failures are remembered too: a guest inventing GS bases costs one
-	 * translation each, and at most VMT_GPOLL_MAX_WATCHES watches. */
+	 * translation each, and at most GUEST_POLL_MAX_WATCHES watches. */
 	map_put(&g->poll_idx, gs, ret < 0 ? 0 : ret + 1, 1);
 	return ret < 0 ? -1 : ret;
 }
@@ -1611,18 +1611,18 @@ static int watch_for(struct vmt_guest *g, uint64_t gs)
  * privilege @user (1 user, 0 kernel, -1 unknown)?  @seen: a poll saw @th
  * current at the record's time (not just at decode time).
  */
-static int thread_fits(struct vmt_guest *g, const struct task_rec *th,
+static int thread_fits(struct guest *g, const struct task_rec *th,
 		       const struct task_rec *proc, uint64_t key, int user, int seen)
 {
 	if (th->mm)
 		return th->t.cr3 == key || ((th->t.cr3 + PAGE_SIZE) & g->addr_mask) == key;
 	/* Exited since (read after the record): of the record's process. */
-	if (!(th->t.flags & VMT_GTASK_KTHREAD))
+	if (!(th->t.flags & GUEST_TASK_KTHREAD))
 		return proc && th->t.pid == proc->t.pid;
 	/* A kernel thread never runs user code. */
 	if (user == 1)
 		return 0;
-	if ((th->t.flags & VMT_GTASK_IDLE) || key == (g->kernel_cr3 & g->addr_mask))
+	if ((th->t.flags & GUEST_TASK_IDLE) || key == (g->kernel_cr3 & g->addr_mask))
 		return 1;
 	/* It runs on a borrowed mm (lazy TLB): the poll saw it, or its
 	 * active_mm is the record's process's right now. */
@@ -1630,13 +1630,13 @@ static int thread_fits(struct vmt_guest *g, const struct task_rec *th,
 }
 
 struct fit_query {
-	struct vmt_guest *g;
+	struct guest *g;
 	const struct task_rec *proc;
 	uint64_t key;
 	int user;
 };
 
-/* For vmt_gpoll_nearest(): is @task a thread that fits the record? */
+/* For guest_poll_nearest(): is @task a thread that fits the record? */
 static int fits_record(void *arg, uint64_t task)
 {
 	struct fit_query *q = arg;
@@ -1657,11 +1657,11 @@ static int fits_record(void *arg, uint64_t task)
  * newer than its last poll), the nearest poll's thread of the record's
  * process.  Without a timeline: the task current now, if it fits.
  */
-static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *proc,
+static struct task_rec *pick_thread(struct guest *g, const struct task_rec *proc,
 				    uint64_t key, uint64_t gs, uint64_t tsc, int user,
 				    uint64_t now)
 {
-	struct vmt_gpoll_span before = { 0 }, after = { 0 };
+	struct guest_poll_span before = { 0 }, after = { 0 };
 	uint64_t cand[2];
 	struct task_rec *th;
 	int n = 0, seen = 0, idx = -1, i, ret;
@@ -1670,13 +1670,13 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 		idx = watch_for(g, gs);
 	/* Not polled any more (the module reads this vCPU's current task):
 	 * its timeline has nothing for this record; what is current now. */
-	if (idx >= 0 && vmt_gpoll_paused(g->poll, idx))
+	if (idx >= 0 && guest_poll_paused(g->poll, idx))
 		idx = -1;
 	if (idx >= 0) {
-		ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
+		ret = guest_poll_at(g->poll, idx, tsc, &before, &after);
 		/* Not polled since the record: a few intervals at most. */
-		if (!ret && !vmt_gpoll_wait(g->poll, idx, tsc, 4 * g->poll_us))
-			ret = vmt_gpoll_at(g->poll, idx, tsc, &before, &after);
+		if (!ret && !guest_poll_wait(g->poll, idx, tsc, 4 * g->poll_us))
+			ret = guest_poll_at(g->poll, idx, tsc, &before, &after);
 		switch (ret) {
 		case 2:
 			cand[n++] = before.value;
@@ -1711,7 +1711,7 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
 	if (idx >= 0 && proc) {
 		struct fit_query q = { g, proc, key, user };
 
-		if (!vmt_gpoll_nearest(g->poll, idx, tsc, NEAREST_MAX, fits_record,
+		if (!guest_poll_nearest(g->poll, idx, tsc, NEAREST_MAX, fits_record,
 				       &q, &cand[0])) {
 			g->stats.timeline_nearest++;
 			return task_by_va(g, cand[0]);
@@ -1733,7 +1733,7 @@ static struct task_rec *pick_thread(struct vmt_guest *g, const struct task_rec *
  * context switch, between the switch of page tables and that of the
  * current task; or a guest writing nonsense there) names the process only.
  */
-static struct task_rec *record_thread(struct vmt_guest *g, const struct task_rec *proc,
+static struct task_rec *record_thread(struct guest *g, const struct task_rec *proc,
 				      uint64_t key, uint64_t task, uint32_t tid, int user,
 				      uint64_t now)
 {
@@ -1754,11 +1754,11 @@ static struct task_rec *record_thread(struct vmt_guest *g, const struct task_rec
 /*
  * @key2: the record's third guest word, the GS base, or with @task_ptr the
  * guest's current task (VMTRACE_REC_F_TASK), and then @tid that task's pid
- * at the same moment (VMTRACE_REC_F_TID) or 0.  VMT_GTASK_CHANGED is per
+ * at the same moment (VMTRACE_REC_F_TID) or 0.  GUEST_TASK_CHANGED is per
  * (cr3, key2, tid).
  */
-static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_ptr,
-		   uint32_t tid, uint64_t tsc, int user, struct vmt_guest_task *out)
+static int resolve(struct guest *g, uint64_t cr3, uint64_t key2, int task_ptr,
+		   uint32_t tid, uint64_t tsc, int user, struct guest_task *out)
 {
 	uint64_t key, now;
 	struct task_rec *proc, *th = NULL;
@@ -1783,10 +1783,10 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_pt
 		th = pick_thread(g, proc, key, key2, tsc, user, now);
 	/* The poller's own counts, as of this record. */
 	if (g->poll)
-		vmt_gpoll_counts(g->poll, &g->stats.polls, &g->stats.poll_failures);
+		guest_poll_counts(g->poll, &g->stats.polls, &g->stats.poll_failures);
 	if (th) {
 		*out = th->t;
-		out->flags |= VMT_GTASK_THREAD;
+		out->flags |= GUEST_TASK_THREAD;
 		out->cr3 = key;
 	} else if (proc) {
 		*out = proc->t;
@@ -1798,18 +1798,18 @@ static int resolve(struct vmt_guest *g, uint64_t cr3, uint64_t key2, int task_pt
 		return -ENOENT;
 	}
 	if (note_seen(g, key, key2, out))
-		out->flags |= VMT_GTASK_CHANGED;
+		out->flags |= GUEST_TASK_CHANGED;
 	return 0;
 }
 
-int vmt_guest_task_for(struct vmt_guest *g, uint64_t cr3, uint64_t gs_base,
-		       struct vmt_guest_task *out)
+int guest_task_for(struct guest *g, uint64_t cr3, uint64_t gs_base,
+		       struct guest_task *out)
 {
 	return resolve(g, cr3, gs_base, 0, 0, 0, -1, out);
 }
 
-int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *rec,
-			      struct vmt_guest_task *out)
+int guest_task_for_record(struct guest *g, const struct vmtrace_record *rec,
+			      struct guest_task *out)
 {
 	if (rec->flags & VMTRACE_REC_F_NO_STATE) {
 		g->stats.lookups++;
@@ -1824,23 +1824,23 @@ int vmt_guest_task_for_record(struct vmt_guest *g, const struct vmtrace_record *
 		       rec->host_tsc, (rec->mode & VMTRACE_MODE_CPL_MASK) == 3, out);
 }
 
-int vmt_guest_tid_layout(struct vmt_guest *g, uint64_t *direct_map, uint32_t *pid_offset)
+int guest_tid_layout(struct guest *g, uint64_t *direct_map, uint32_t *pid_offset)
 {
-	if (!g->ready || !g->dm_size || field(g, VMT_OFF_TASK_PID) < 0)
+	if (!g->ready || !g->dm_size || field(g, GUEST_OFF_TASK_PID) < 0)
 		return -ENODATA;
 	*direct_map = g->dm_base;
-	*pid_offset = field(g, VMT_OFF_TASK_PID);
+	*pid_offset = field(g, GUEST_OFF_TASK_PID);
 	return 0;
 }
 
-int vmt_guest_cpu_gs_base(struct vmt_guest *g, uint32_t cpu, uint64_t *gs_base)
+int guest_cpu_gs_base(struct guest *g, uint32_t cpu, uint64_t *gs_base)
 {
 	if (!g->ready)
 		return -ENODATA;
 	return percpu_base(g, cpu, gs_base);
 }
 
-void vmt_guest_task_slot_set(struct vmt_guest *g, uint64_t gs_base)
+void guest_task_slot_set(struct guest *g, uint64_t gs_base)
 {
 	int idx;
 
@@ -1848,12 +1848,12 @@ void vmt_guest_task_slot_set(struct vmt_guest *g, uint64_t gs_base)
 		return;
 	idx = watch_for(g, gs_base);
 	if (idx >= 0) {
-		vmt_gpoll_pause(g->poll, idx, 1);
+		guest_poll_pause(g->poll, idx, 1);
 		g->stats.watches_paused++;
 	}
 }
 
-int vmt_guest_task_slot(struct vmt_guest *g, uint64_t gs_base, uint64_t *hva)
+int guest_task_slot(struct guest *g, uint64_t gs_base, uint64_t *hva)
 {
 	uint64_t pa, contig;
 	int err;
@@ -1867,28 +1867,28 @@ int vmt_guest_task_slot(struct vmt_guest *g, uint64_t gs_base, uint64_t *hva)
 		return err;
 	if (contig < 8 || (pa & 7))
 		return -EFAULT;
-	return vmt_gmem_hva(g->mem, pa, 8, hva);
+	return guest_mem_hva(g->mem, pa, 8, hva);
 }
 
-int vmt_guest_symbolize(struct vmt_guest *g, uint64_t rip, char *buf, size_t len)
+int guest_symbolize(struct guest *g, uint64_t rip, char *buf, size_t len)
 {
 	if (!g->ready) {
 		snprintf(buf, len, "0x%llx", (unsigned long long)rip);
 		return -ENODATA;
 	}
-	return vmt_profile_symbolize(g->prof, g->vslide, rip, buf, len);
+	return guest_profile_symbolize(g->prof, g->vslide, rip, buf, len);
 }
 
-int vmt_guest_symbol(struct vmt_guest *g, uint64_t rip, uint64_t *start,
+int guest_symbol(struct guest *g, uint64_t rip, uint64_t *start,
 		     uint64_t *size, char *name, size_t len, int *is_new)
 {
-	const struct vmt_ksym *s;
+	const struct guest_ksym *s;
 	uint64_t off, sz = 0;
 	uint32_t dummy;
 
 	if (!g->ready)
 		return -ENODATA;
-	s = vmt_profile_find_code(g->prof, g->vslide, rip, &off, &sz);
+	s = guest_profile_find_code(g->prof, g->vslide, rip, &off, &sz);
 	if (!s)
 		return -ENOENT;
 	*start = s->addr + g->vslide;
@@ -1908,7 +1908,7 @@ int vmt_guest_symbol(struct vmt_guest *g, uint64_t rip, uint64_t *start,
 
 static int task_cmp(const void *a, const void *b)
 {
-	const struct vmt_guest_task *x = a, *y = b;
+	const struct guest_task *x = a, *y = b;
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
@@ -1917,10 +1917,10 @@ static int task_cmp(const void *a, const void *b)
 	return 0;
 }
 
-int vmt_guest_tasks(struct vmt_guest *g, int threads, struct vmt_guest_task **out,
+int guest_tasks(struct guest *g, int threads, struct guest_task **out,
 		    size_t *nr)
 {
-	struct vmt_guest_task *list;
+	struct guest_task *list;
 	size_t i, n = 0;
 
 	if (!g->ready)
@@ -1941,7 +1941,7 @@ int vmt_guest_tasks(struct vmt_guest *g, int threads, struct vmt_guest_task **ou
 	return 0;
 }
 
-int vmt_guest_find_pid(struct vmt_guest *g, uint32_t pid, struct vmt_guest_task *out)
+int guest_find_pid(struct guest *g, uint32_t pid, struct guest_task *out)
 {
 	size_t i;
 
@@ -1963,10 +1963,10 @@ int vmt_guest_find_pid(struct vmt_guest *g, uint32_t pid, struct vmt_guest_task 
 	return -ESRCH;
 }
 
-int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
+int guest_read_cr3(struct guest *g, enum guest_paging mode, uint64_t cr3,
 		       uint64_t va, void *buf, size_t len, size_t *done)
 {
-	struct vmt_pt_walk w;
+	struct guest_pt_walk w;
 	uint8_t *dst = buf;
 	uint64_t chunk;
 	int err;
@@ -1976,7 +1976,7 @@ int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
 		return -ENODATA;
 	/* One walk per page: bounded by len / 4 KiB + 1. */
 	while (len) {
-		err = vmt_pt_translate(g->mem, mode, cr3, va, &w);
+		err = guest_pt_translate(g->mem, mode, cr3, va, &w);
 		if (err) {
 			g->stats.pt_faults++;
 			return err;
@@ -1984,7 +1984,7 @@ int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
 		chunk = w.page_size - (w.pa & (w.page_size - 1));
 		if (chunk > len)
 			chunk = len;
-		err = vmt_gmem_read(g->mem, w.pa, dst, chunk);
+		err = guest_mem_read(g->mem, w.pa, dst, chunk);
 		if (err) {
 			g->stats.mem_errors++;
 			return err;
@@ -1997,10 +1997,10 @@ int vmt_guest_read_cr3(struct vmt_guest *g, enum vmt_paging mode, uint64_t cr3,
 	return 0;
 }
 
-int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
+int guest_read_virt(struct guest *g, uint32_t pid, uint64_t va,
 			void *buf, size_t len, size_t *done)
 {
-	struct vmt_guest_task t;
+	struct guest_task t;
 	uint64_t cr3;
 	int err;
 
@@ -2008,14 +2008,14 @@ int vmt_guest_read_virt(struct vmt_guest *g, uint32_t pid, uint64_t va,
 	if (!g->ready)
 		return -ENODATA;
 	if (pid) {
-		err = vmt_guest_find_pid(g, pid, &t);
+		err = guest_find_pid(g, pid, &t);
 		if (err)
 			return err;
-		if (!t.cr3 || (t.flags & VMT_GTASK_KTHREAD))
+		if (!t.cr3 || (t.flags & GUEST_TASK_KTHREAD))
 			return -ESRCH;
 		cr3 = t.cr3;
 	} else {
 		cr3 = g->kernel_cr3;
 	}
-	return vmt_guest_read_cr3(g, g->paging, cr3, va, buf, len, done);
+	return guest_read_cr3(g, g->paging, cr3, va, buf, len, done);
 }

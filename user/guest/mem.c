@@ -17,14 +17,14 @@ struct gmem_slot {
 	uint64_t gpa, size, hva;
 };
 
-struct vmt_gmem {
+struct guest_mem {
 	pid_t pid;
 	int pidfd;			/* the VMM itself, or -1 */
 	int mem_fd;			/* /proc/PID/mem, or -1 */
 	int pagemap_fd;			/* /proc/PID/pagemap, or -1 */
 	size_t nr_slots;
 	struct gmem_slot *slots;	/* sorted by gpa, not overlapping */
-	struct vmt_gmem_stats stats;
+	struct guest_mem_stats stats;
 };
 
 static int slot_cmp(const void *a, const void *b)
@@ -34,10 +34,10 @@ static int slot_cmp(const void *a, const void *b)
 	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
 }
 
-int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
-		  struct vmt_gmem **out)
+int guest_mem_open(pid_t pid, const struct client_memslot *slots, size_t nr,
+		  struct guest_mem **out)
 {
-	struct vmt_gmem *m;
+	struct guest_mem *m;
 	char path[64];
 	size_t i;
 
@@ -64,7 +64,7 @@ int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
 	qsort(m->slots, m->nr_slots, sizeof(*m->slots), slot_cmp);
 	for (i = 1; i < m->nr_slots; i++) {
 		if (m->slots[i - 1].gpa + m->slots[i - 1].size > m->slots[i].gpa) {
-			vmt_gmem_close(m);
+			guest_mem_close(m);
 			return -EINVAL;
 		}
 	}
@@ -89,7 +89,7 @@ int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
 	return 0;
 }
 
-void vmt_gmem_close(struct vmt_gmem *m)
+void guest_mem_close(struct guest_mem *m)
 {
 	if (!m)
 		return;
@@ -104,7 +104,7 @@ void vmt_gmem_close(struct vmt_gmem *m)
 }
 
 /* The slot holding @gpa, or NULL. */
-static const struct gmem_slot *find_slot(const struct vmt_gmem *m, uint64_t gpa)
+static const struct gmem_slot *find_slot(const struct guest_mem *m, uint64_t gpa)
 {
 	size_t lo = 0, hi = m->nr_slots;
 
@@ -122,7 +122,7 @@ static const struct gmem_slot *find_slot(const struct vmt_gmem *m, uint64_t gpa)
 	return NULL;
 }
 
-int vmt_gmem_hva(const struct vmt_gmem *m, uint64_t gpa, uint64_t len, uint64_t *hva)
+int guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len, uint64_t *hva)
 {
 	const struct gmem_slot *s = find_slot(m, gpa);
 
@@ -133,7 +133,7 @@ int vmt_gmem_hva(const struct vmt_gmem *m, uint64_t gpa, uint64_t len, uint64_t 
 }
 
 /* One read from the VMM's address space; 0 or -EIO. */
-static int read_hva(struct vmt_gmem *m, uint64_t hva, void *buf, size_t len)
+static int read_hva(struct guest_mem *m, uint64_t hva, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -154,7 +154,7 @@ static int read_hva(struct vmt_gmem *m, uint64_t hva, void *buf, size_t len)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len)
+int guest_mem_read(struct guest_mem *m, uint64_t gpa, void *buf, size_t len)
 {
 	char *dst = buf;
 	int err;
@@ -193,23 +193,23 @@ int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len)
 #define PM_SWAPPED (1ULL << 62)
 #define PM_BATCH 512
 
-long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
+long guest_mem_resident(struct guest_mem *m, uint64_t gpa, size_t npages,
 		       uint64_t *map)
 {
 	uint64_t pm[PM_BATCH];
 	size_t done = 0, i, n;
 	long resident = 0;
 
-	if (gpa % VMT_GMEM_PAGE || !vmt_gmem_contains(m, gpa, (uint64_t)npages * VMT_GMEM_PAGE))
+	if (gpa % GUEST_MEM_PAGE || !guest_mem_contains(m, gpa, (uint64_t)npages * GUEST_MEM_PAGE))
 		return -EFAULT;
 	if (m->pagemap_fd < 0)
 		return -EOPNOTSUPP;
 	memset(map, 0, (npages + 63) / 64 * sizeof(*map));
 	while (done < npages) {
-		const struct gmem_slot *s = find_slot(m, gpa + done * VMT_GMEM_PAGE);
-		uint64_t hva = s->hva + (gpa + done * VMT_GMEM_PAGE - s->gpa);
-		uint64_t in_slot = (s->gpa + s->size - (gpa + done * VMT_GMEM_PAGE)) /
-				   VMT_GMEM_PAGE;
+		const struct gmem_slot *s = find_slot(m, gpa + done * GUEST_MEM_PAGE);
+		uint64_t hva = s->hva + (gpa + done * GUEST_MEM_PAGE - s->gpa);
+		uint64_t in_slot = (s->gpa + s->size - (gpa + done * GUEST_MEM_PAGE)) /
+				   GUEST_MEM_PAGE;
 
 		n = npages - done;
 		if (n > PM_BATCH)
@@ -217,7 +217,7 @@ long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
 		if (n > in_slot)
 			n = in_slot;
 		if (!n || pread(m->pagemap_fd, pm, n * sizeof(*pm),
-				(off_t)(hva / VMT_GMEM_PAGE * sizeof(*pm))) !=
+				(off_t)(hva / GUEST_MEM_PAGE * sizeof(*pm))) !=
 			  (ssize_t)(n * sizeof(*pm))) {
 			m->stats.pagemap_errors++;
 			return -EIO;
@@ -232,20 +232,20 @@ long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
 	return resident;
 }
 
-int vmt_gmem_read_u32(struct vmt_gmem *m, uint64_t gpa, uint32_t *v)
+int guest_mem_read_u32(struct guest_mem *m, uint64_t gpa, uint32_t *v)
 {
 	uint8_t b[4];
-	int err = vmt_gmem_read(m, gpa, b, sizeof(b));
+	int err = guest_mem_read(m, gpa, b, sizeof(b));
 
 	if (!err)
 		*v = b[0] | b[1] << 8 | b[2] << 16 | (uint32_t)b[3] << 24;
 	return err;
 }
 
-int vmt_gmem_read_u64(struct vmt_gmem *m, uint64_t gpa, uint64_t *v)
+int guest_mem_read_u64(struct guest_mem *m, uint64_t gpa, uint64_t *v)
 {
 	uint8_t b[8];
-	int err = vmt_gmem_read(m, gpa, b, sizeof(b)), i;
+	int err = guest_mem_read(m, gpa, b, sizeof(b)), i;
 
 	if (!err) {
 		*v = 0;
@@ -255,7 +255,7 @@ int vmt_gmem_read_u64(struct vmt_gmem *m, uint64_t gpa, uint64_t *v)
 	return err;
 }
 
-int vmt_gmem_contains(const struct vmt_gmem *m, uint64_t gpa, uint64_t len)
+int guest_mem_contains(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	if (gpa + len < gpa)
 		return 0;
@@ -274,14 +274,14 @@ int vmt_gmem_contains(const struct vmt_gmem *m, uint64_t gpa, uint64_t len)
 	return 1;
 }
 
-uint64_t vmt_gmem_end(const struct vmt_gmem *m)
+uint64_t guest_mem_end(const struct guest_mem *m)
 {
 	if (!m->nr_slots)
 		return 0;
 	return m->slots[m->nr_slots - 1].gpa + m->slots[m->nr_slots - 1].size;
 }
 
-int vmt_gmem_range(const struct vmt_gmem *m, size_t i, uint64_t *gpa,
+int guest_mem_range(const struct guest_mem *m, size_t i, uint64_t *gpa,
 		   uint64_t *size)
 {
 	if (i >= m->nr_slots)
@@ -291,12 +291,12 @@ int vmt_gmem_range(const struct vmt_gmem *m, size_t i, uint64_t *gpa,
 	return 0;
 }
 
-const struct vmt_gmem_stats *vmt_gmem_stats(const struct vmt_gmem *m)
+const struct guest_mem_stats *guest_mem_stats(const struct guest_mem *m)
 {
 	return &m->stats;
 }
 
-const char *vmt_gmem_method(const struct vmt_gmem *m)
+const char *guest_mem_method(const struct guest_mem *m)
 {
 	return m->pidfd >= 0 ? "process_vm_readv+pidfd" :
 	       m->mem_fd >= 0 ? "proc-mem" : "process_vm_readv";

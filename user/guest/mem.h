@@ -3,7 +3,7 @@
  * Guest-physical memory, read from the host.
  *
  * KVM maps guest RAM into the VMM process: each memslot is a guest-physical
- * range backed by a range of the VMM's virtual memory.  vmt_gmem translates
+ * range backed by a range of the VMM's virtual memory.  guest_mem translates
  * a guest-physical address (GPA) through the memslot table that GET_VMS
  * returned to the VMM's host-virtual address (HVA) and reads it out of the
  * VMM with pread() on /proc/PID/mem (or process_vm_readv() where that file
@@ -14,31 +14,31 @@
  * space, so if the VMM exits and its pid is reused, reads fail instead of
  * returning another process's memory.
  *
- * Failures are counted (struct vmt_gmem_stats) and returned as -errno:
+ * Failures are counted (struct guest_mem_stats) and returned as -errno:
  *   -EFAULT   the range is not guest RAM (no memslot covers some of it)
  *   -EIO      the VMM's memory could not be read (the VMM exited, or the
  *             memslot table is stale)
  * Nothing here is fatal: the caller reports what failed and goes on.
  */
-#ifndef VMT_GUEST_MEM_H
-#define VMT_GUEST_MEM_H
+#ifndef GUEST_MEM_H
+#define GUEST_MEM_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "client/client.h"
 
-struct vmt_gmem;
+struct guest_mem;
 
-struct vmt_gmem_stats {
-	uint64_t reads;		/* vmt_gmem_read() calls */
+struct guest_mem_stats {
+	uint64_t reads;		/* guest_mem_read() calls */
 	uint64_t bytes;		/* bytes read successfully */
 	uint64_t unmapped;	/* reads (partly) outside guest RAM: -EFAULT */
 	uint64_t io_errors;	/* reads the VMM's memory refused: -EIO */
-	uint64_t pagemap_errors; /* vmt_gmem_resident() lookups that failed */
+	uint64_t pagemap_errors; /* guest_mem_resident() lookups that failed */
 };
 
-#define VMT_GMEM_PAGE 4096ULL
+#define GUEST_MEM_PAGE 4096ULL
 
 /*
  * A guest-memory reader for the VMM process @pid with the memslots @slots
@@ -47,12 +47,12 @@ struct vmt_gmem_stats {
  * -ENOMEM, or 0 with *out set.  Opening never fails because the VMM's memory
  * is unreadable: that shows up as -EIO on reads.
  */
-int vmt_gmem_open(pid_t pid, const struct vmt_memslot *slots, size_t nr,
-		  struct vmt_gmem **out);
-void vmt_gmem_close(struct vmt_gmem *m);
+int guest_mem_open(pid_t pid, const struct client_memslot *slots, size_t nr,
+		  struct guest_mem **out);
+void guest_mem_close(struct guest_mem *m);
 
 /* Read @len bytes at @gpa, possibly across memslots.  0 or -errno. */
-int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len);
+int guest_mem_read(struct guest_mem *m, uint64_t gpa, void *buf, size_t len);
 
 /*
  * Which of the @npages pages from @gpa (page-aligned) the VMM holds in
@@ -70,32 +70,32 @@ int vmt_gmem_read(struct vmt_gmem *m, uint64_t gpa, void *buf, size_t len);
  * or @gpa unaligned), -EOPNOTSUPP (no pagemap: the caller reads as if all
  * were resident), -EIO (the VMM is gone).
  */
-long vmt_gmem_resident(struct vmt_gmem *m, uint64_t gpa, size_t npages,
+long guest_mem_resident(struct guest_mem *m, uint64_t gpa, size_t npages,
 		       uint64_t *map);
 
-/* Little-endian loads; 0 or -errno as vmt_gmem_read(). */
-int vmt_gmem_read_u32(struct vmt_gmem *m, uint64_t gpa, uint32_t *v);
-int vmt_gmem_read_u64(struct vmt_gmem *m, uint64_t gpa, uint64_t *v);
+/* Little-endian loads; 0 or -errno as guest_mem_read(). */
+int guest_mem_read_u32(struct guest_mem *m, uint64_t gpa, uint32_t *v);
+int guest_mem_read_u64(struct guest_mem *m, uint64_t gpa, uint64_t *v);
 
 /* True if [gpa, gpa + len) is entirely guest RAM. */
-int vmt_gmem_contains(const struct vmt_gmem *m, uint64_t gpa, uint64_t len);
+int guest_mem_contains(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 
 /*
  * Where [gpa, gpa + len) is in the VMM's address space: 0 and *@hva, or
  * -EFAULT if it is not guest RAM of one memslot.
  */
-int vmt_gmem_hva(const struct vmt_gmem *m, uint64_t gpa, uint64_t len, uint64_t *hva);
+int guest_mem_hva(const struct guest_mem *m, uint64_t gpa, uint64_t len, uint64_t *hva);
 
 /* The end of the highest memslot: no guest RAM at or above it. */
-uint64_t vmt_gmem_end(const struct vmt_gmem *m);
+uint64_t guest_mem_end(const struct guest_mem *m);
 
 /* Guest RAM ranges, sorted by GPA: 0 and the @i-th, or -ENOENT past the end. */
-int vmt_gmem_range(const struct vmt_gmem *m, size_t i, uint64_t *gpa,
+int guest_mem_range(const struct guest_mem *m, size_t i, uint64_t *gpa,
 		   uint64_t *size);
 
-const struct vmt_gmem_stats *vmt_gmem_stats(const struct vmt_gmem *m);
+const struct guest_mem_stats *guest_mem_stats(const struct guest_mem *m);
 
 /* "proc-mem" or "process_vm_readv": how reads are done right now. */
-const char *vmt_gmem_method(const struct vmt_gmem *m);
+const char *guest_mem_method(const struct guest_mem *m);
 
-#endif /* VMT_GUEST_MEM_H */
+#endif /* GUEST_MEM_H */

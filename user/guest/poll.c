@@ -26,26 +26,26 @@ struct watch {
 	uint64_t gpa;
 	int paused;		/* atomic: not polled */
 	uint64_t head;		/* atomic: entries ever written */
-	struct entry ring[VMT_GPOLL_RING];
+	struct entry ring[GUEST_POLL_RING];
 };
 
-struct vmt_gpoll {
+struct guest_poll {
 	pthread_t thread;
-	struct vmt_gmem *mem;	/* the poller thread's own */
+	struct guest_mem *mem;	/* the poller thread's own */
 	unsigned int interval_us;
 	int stop;		/* atomic */
 	int nr;			/* atomic: watches published */
-	struct watch *w[VMT_GPOLL_MAX_WATCHES];
+	struct watch *w[GUEST_POLL_MAX_WATCHES];
 	uint64_t polls, failed;	/* atomic */
 };
 
-uint64_t vmt_gpoll_tsc(void)
+uint64_t guest_poll_tsc(void)
 {
 	return __rdtsc();
 }
 
 /* One round over the watches; how many were polled. */
-static int poll_once(struct vmt_gpoll *p)
+static int poll_once(struct guest_poll *p)
 {
 	int i, n = __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE), polled = 0;
 	struct entry *e;
@@ -58,17 +58,17 @@ static int poll_once(struct vmt_gpoll *p)
 			continue;
 		polled++;
 		tsc = __rdtsc();
-		if (vmt_gmem_read_u64(p->mem, w->gpa, &v)) {
+		if (guest_mem_read_u64(p->mem, w->gpa, &v)) {
 			__atomic_add_fetch(&p->failed, 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		h = w->head;	/* only this thread writes it */
-		e = &w->ring[(h - 1) % VMT_GPOLL_RING];
+		e = &w->ring[(h - 1) % GUEST_POLL_RING];
 		if (h && e->value == v) {
 			__atomic_store_n(&e->last_tsc, tsc, __ATOMIC_RELEASE);
 			continue;
 		}
-		e = &w->ring[h % VMT_GPOLL_RING];
+		e = &w->ring[h % GUEST_POLL_RING];
 		e->first_tsc = tsc;
 		e->value = v;
 		__atomic_store_n(&e->last_tsc, tsc, __ATOMIC_RELAXED);
@@ -81,7 +81,7 @@ static int poll_once(struct vmt_gpoll *p)
 
 static void *poller(void *arg)
 {
-	struct vmt_gpoll *p = arg;
+	struct guest_poll *p = arg;
 	struct timespec next, step = { .tv_nsec = p->interval_us * 1000L };
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
@@ -103,23 +103,23 @@ static void *poller(void *arg)
 	return NULL;
 }
 
-int vmt_gpoll_start(pid_t pid, const struct vmt_memslot *slots, size_t nr,
-		    unsigned int interval_us, struct vmt_gpoll **out)
+int guest_poll_start(pid_t pid, const struct client_memslot *slots, size_t nr,
+		    unsigned int interval_us, struct guest_poll **out)
 {
-	struct vmt_gpoll *p = calloc(1, sizeof(*p));
+	struct guest_poll *p = calloc(1, sizeof(*p));
 	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->interval_us = interval_us ? (interval_us < 1000000 ? interval_us : 999999) : 1000;
-	err = vmt_gmem_open(pid, slots, nr, &p->mem);
+	err = guest_mem_open(pid, slots, nr, &p->mem);
 	if (err) {
 		free(p);
 		return err;
 	}
 	err = -pthread_create(&p->thread, NULL, poller, p);
 	if (err) {
-		vmt_gmem_close(p->mem);
+		guest_mem_close(p->mem);
 		free(p);
 		return err;
 	}
@@ -127,7 +127,7 @@ int vmt_gpoll_start(pid_t pid, const struct vmt_memslot *slots, size_t nr,
 	return 0;
 }
 
-void vmt_gpoll_stop(struct vmt_gpoll *p)
+void guest_poll_stop(struct guest_poll *p)
 {
 	int i;
 
@@ -137,11 +137,11 @@ void vmt_gpoll_stop(struct vmt_gpoll *p)
 	pthread_join(p->thread, NULL);
 	for (i = 0; i < p->nr; i++)
 		free(p->w[i]);
-	vmt_gmem_close(p->mem);
+	guest_mem_close(p->mem);
 	free(p);
 }
 
-int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa)
+int guest_poll_watch(struct guest_poll *p, uint64_t gpa)
 {
 	struct watch *w;
 	int i;
@@ -149,7 +149,7 @@ int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa)
 	for (i = 0; i < p->nr; i++)
 		if (p->w[i]->gpa == gpa)
 			return i;
-	if (p->nr == VMT_GPOLL_MAX_WATCHES)
+	if (p->nr == GUEST_POLL_MAX_WATCHES)
 		return -ENOSPC;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -161,21 +161,21 @@ int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa)
 	return p->nr - 1;
 }
 
-void vmt_gpoll_pause(struct vmt_gpoll *p, int idx, int paused)
+void guest_poll_pause(struct guest_poll *p, int idx, int paused)
 {
 	if (idx >= 0 && idx < __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE))
 		__atomic_store_n(&p->w[idx]->paused, !!paused, __ATOMIC_RELAXED);
 }
 
-int vmt_gpoll_paused(struct vmt_gpoll *p, int idx)
+int guest_poll_paused(struct guest_poll *p, int idx)
 {
 	return idx >= 0 && idx < __atomic_load_n(&p->nr, __ATOMIC_ACQUIRE) &&
 	       __atomic_load_n(&p->w[idx]->paused, __ATOMIC_RELAXED);
 }
 
-static void copy_entry(const struct watch *w, uint64_t i, struct vmt_gpoll_span *s)
+static void copy_entry(const struct watch *w, uint64_t i, struct guest_poll_span *s)
 {
-	const struct entry *e = &w->ring[i % VMT_GPOLL_RING];
+	const struct entry *e = &w->ring[i % GUEST_POLL_RING];
 
 	s->first_tsc = e->first_tsc;
 	s->value = e->value;
@@ -193,13 +193,13 @@ static uint64_t find_pos(struct watch *w, uint64_t tsc, uint64_t *oldest,
 	uint64_t lo, hi, mid;
 
 	*head = __atomic_load_n(&w->head, __ATOMIC_ACQUIRE);
-	*oldest = *head > VMT_GPOLL_RING - RING_MARGIN ?
-		  *head - (VMT_GPOLL_RING - RING_MARGIN) : 0;
+	*oldest = *head > GUEST_POLL_RING - RING_MARGIN ?
+		  *head - (GUEST_POLL_RING - RING_MARGIN) : 0;
 	lo = *oldest;
 	hi = *head;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (w->ring[mid % VMT_GPOLL_RING].first_tsc <= tsc)
+		if (w->ring[mid % GUEST_POLL_RING].first_tsc <= tsc)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -207,8 +207,8 @@ static uint64_t find_pos(struct watch *w, uint64_t tsc, uint64_t *oldest,
 	return lo;
 }
 
-int vmt_gpoll_at(struct vmt_gpoll *p, int idx, uint64_t tsc,
-		 struct vmt_gpoll_span *before, struct vmt_gpoll_span *after)
+int guest_poll_at(struct guest_poll *p, int idx, uint64_t tsc,
+		 struct guest_poll_span *before, struct guest_poll_span *after)
 {
 	uint64_t head, lo, oldest;
 	struct watch *w;
@@ -231,7 +231,7 @@ int vmt_gpoll_at(struct vmt_gpoll *p, int idx, uint64_t tsc,
 	}
 	/* Overwritten while we read: too old to trust. */
 	head = __atomic_load_n(&w->head, __ATOMIC_ACQUIRE);
-	if (head > VMT_GPOLL_RING && lo - 1 < head - VMT_GPOLL_RING)
+	if (head > GUEST_POLL_RING && lo - 1 < head - GUEST_POLL_RING)
 		return -ENOENT;
 	return ret;
 }
@@ -242,12 +242,12 @@ static uint64_t distance(uint64_t a, uint64_t b)
 	return a > b ? a - b : b - a;
 }
 
-int vmt_gpoll_nearest(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int max,
+int guest_poll_nearest(struct guest_poll *p, int idx, uint64_t tsc, unsigned int max,
 		      int (*want)(void *arg, uint64_t value), void *arg,
 		      uint64_t *value)
 {
 	uint64_t head, oldest, l, r;
-	struct vmt_gpoll_span left = { 0 }, right = { 0 };
+	struct guest_poll_span left = { 0 }, right = { 0 };
 	struct watch *w;
 	unsigned int n;
 
@@ -291,11 +291,11 @@ static uint64_t newest_poll(struct watch *w)
 
 	if (!head)
 		return 0;
-	return __atomic_load_n(&w->ring[(head - 1) % VMT_GPOLL_RING].last_tsc,
+	return __atomic_load_n(&w->ring[(head - 1) % GUEST_POLL_RING].last_tsc,
 			       __ATOMIC_ACQUIRE);
 }
 
-int vmt_gpoll_wait(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int max_us)
+int guest_poll_wait(struct guest_poll *p, int idx, uint64_t tsc, unsigned int max_us)
 {
 	unsigned int waited = 0, step = p->interval_us / 4 ?: 1;
 	struct watch *w;
@@ -313,7 +313,7 @@ int vmt_gpoll_wait(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int max_
 	return 0;
 }
 
-void vmt_gpoll_counts(struct vmt_gpoll *p, uint64_t *polls, uint64_t *failed)
+void guest_poll_counts(struct guest_poll *p, uint64_t *polls, uint64_t *failed)
 {
 	*polls = __atomic_load_n(&p->polls, __ATOMIC_RELAXED);
 	*failed = __atomic_load_n(&p->failed, __ATOMIC_RELAXED);

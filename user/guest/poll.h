@@ -11,24 +11,24 @@
  * TSC, not at decode time.
  *
  * One producer (the poller thread), one consumer (the decoder); lock-free.
- * A timeline holds the last VMT_GPOLL_RING changes; older ones are gone.
+ * A timeline holds the last GUEST_POLL_RING changes; older ones are gone.
  */
-#ifndef VMT_GUEST_POLL_H
-#define VMT_GUEST_POLL_H
+#ifndef GUEST_POLL_H
+#define GUEST_POLL_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "client/client.h"
 
-#define VMT_GPOLL_MAX_WATCHES 256	/* words watched per poller */
-#define VMT_GPOLL_RING 16384		/* value changes kept per word: 16 s
+#define GUEST_POLL_MAX_WATCHES 256	/* words watched per poller */
+#define GUEST_POLL_RING 16384		/* value changes kept per word: 16 s
 					 * of a change every 1 ms poll */
 
-struct vmt_gpoll;
+struct guest_poll;
 
 /* A value of a word, and the first and last polls (host TSC) that saw it. */
-struct vmt_gpoll_span {
+struct guest_poll_span {
 	uint64_t value;
 	uint64_t first_tsc, last_tsc;
 };
@@ -37,19 +37,19 @@ struct vmt_gpoll_span {
  * Start polling the memory of VMM @pid (memslots @slots) every
  * @interval_us.  0 or -errno (-ENOMEM, or pthread_create's).
  */
-int vmt_gpoll_start(pid_t pid, const struct vmt_memslot *slots, size_t nr,
-		    unsigned int interval_us, struct vmt_gpoll **out);
-void vmt_gpoll_stop(struct vmt_gpoll *p);
+int guest_poll_start(pid_t pid, const struct client_memslot *slots, size_t nr,
+		    unsigned int interval_us, struct guest_poll **out);
+void guest_poll_stop(struct guest_poll *p);
 
 /* Watch the word at @gpa: its index, or -ENOSPC. */
-int vmt_gpoll_watch(struct vmt_gpoll *p, uint64_t gpa);
+int guest_poll_watch(struct guest_poll *p, uint64_t gpa);
 
 /*
  * Stop (@paused) or resume polling word @idx: its timeline ends (resumes)
  * there.  A poller with every word paused wakes ten times a second only.
  */
-void vmt_gpoll_pause(struct vmt_gpoll *p, int idx, int paused);
-int vmt_gpoll_paused(struct vmt_gpoll *p, int idx);
+void guest_poll_pause(struct guest_poll *p, int idx, int paused);
+int guest_poll_paused(struct guest_poll *p, int idx);
 
 /*
  * What word @idx held at host TSC @tsc:
@@ -58,8 +58,8 @@ int vmt_gpoll_paused(struct vmt_gpoll *p, int idx);
  *   0  only *before: no poll since @tsc yet
  *   -ENOENT  nothing known at @tsc (older than the timeline, or too new)
  */
-int vmt_gpoll_at(struct vmt_gpoll *p, int idx, uint64_t tsc,
-		 struct vmt_gpoll_span *before, struct vmt_gpoll_span *after);
+int guest_poll_at(struct guest_poll *p, int idx, uint64_t tsc,
+		 struct guest_poll_span *before, struct guest_poll_span *after);
 
 /*
  * The value nearest in time to @tsc, among at most @max changes either
@@ -68,7 +68,7 @@ int vmt_gpoll_at(struct vmt_gpoll *p, int idx, uint64_t tsc,
  * poller missed a short run): the nearest value that fits is the best
  * guess.
  */
-int vmt_gpoll_nearest(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int max,
+int guest_poll_nearest(struct guest_poll *p, int idx, uint64_t tsc, unsigned int max,
 		      int (*want)(void *arg, uint64_t value), void *arg,
 		      uint64_t *value);
 
@@ -77,12 +77,12 @@ int vmt_gpoll_nearest(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int m
  * records are decoded right after they are drained, a poll interval may
  * not have passed yet.  0, or -ETIMEDOUT.
  */
-int vmt_gpoll_wait(struct vmt_gpoll *p, int idx, uint64_t tsc, unsigned int max_us);
+int guest_poll_wait(struct guest_poll *p, int idx, uint64_t tsc, unsigned int max_us);
 
 /* Polls done and reads that failed, over all words. */
-void vmt_gpoll_counts(struct vmt_gpoll *p, uint64_t *polls, uint64_t *failed);
+void guest_poll_counts(struct guest_poll *p, uint64_t *polls, uint64_t *failed);
 
 /* The host TSC, as the records carry it. */
-uint64_t vmt_gpoll_tsc(void);
+uint64_t guest_poll_tsc(void);
 
-#endif /* VMT_GUEST_POLL_H */
+#endif /* GUEST_POLL_H */

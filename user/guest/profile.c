@@ -11,124 +11,124 @@
 #include <string.h>
 #include "guest/profile.h"
 
-static const char *const field_names[__VMT_PROF_FIELDS] = {
-	[VMT_OFF_TASK_TASKS] = "task_struct.tasks",
-	[VMT_OFF_TASK_PID] = "task_struct.pid",
-	[VMT_OFF_TASK_TGID] = "task_struct.tgid",
-	[VMT_OFF_TASK_COMM] = "task_struct.comm",
-	[VMT_OFF_TASK_MM] = "task_struct.mm",
-	[VMT_OFF_TASK_ACTIVE_MM] = "task_struct.active_mm",
-	[VMT_OFF_TASK_FLAGS] = "task_struct.flags",
-	[VMT_OFF_TASK_STATE] = "task_struct.__state",
-	[VMT_OFF_TASK_EXIT_STATE] = "task_struct.exit_state",
-	[VMT_OFF_TASK_REAL_CRED] = "task_struct.real_cred",
-	[VMT_OFF_TASK_REAL_PARENT] = "task_struct.real_parent",
-	[VMT_OFF_TASK_GROUP_LEADER] = "task_struct.group_leader",
-	[VMT_OFF_TASK_THREAD_GROUP] = "task_struct.thread_group",
-	[VMT_OFF_TASK_SIGNAL] = "task_struct.signal",
-	[VMT_OFF_TASK_THREAD_NODE] = "task_struct.thread_node",
-	[VMT_OFF_TASK_START_TIME] = "task_struct.start_time",
-	[VMT_OFF_TASK_STACK] = "task_struct.stack",
-	[VMT_OFF_SIGNAL_THREAD_HEAD] = "signal_struct.thread_head",
-	[VMT_OFF_MM_PGD] = "mm_struct.pgd",
-	[VMT_OFF_CRED_UID] = "cred.uid",
-	[VMT_OFF_PCPU_HOT_CURRENT_TASK] = "pcpu_hot.current_task",
-	[VMT_SIZE_TASK_STRUCT] = "sizeof.task_struct",
-	[VMT_SIZE_TASK_COMM] = "sizeof.task_struct.comm",
-	[VMT_SIZE_TASK_STATE] = "sizeof.task_struct.__state",
-	[VMT_SIZE_TASK_FLAGS] = "sizeof.task_struct.flags",
+static const char *const field_names[__GUEST_PROF_FIELDS] = {
+	[GUEST_OFF_TASK_TASKS] = "task_struct.tasks",
+	[GUEST_OFF_TASK_PID] = "task_struct.pid",
+	[GUEST_OFF_TASK_TGID] = "task_struct.tgid",
+	[GUEST_OFF_TASK_COMM] = "task_struct.comm",
+	[GUEST_OFF_TASK_MM] = "task_struct.mm",
+	[GUEST_OFF_TASK_ACTIVE_MM] = "task_struct.active_mm",
+	[GUEST_OFF_TASK_FLAGS] = "task_struct.flags",
+	[GUEST_OFF_TASK_STATE] = "task_struct.__state",
+	[GUEST_OFF_TASK_EXIT_STATE] = "task_struct.exit_state",
+	[GUEST_OFF_TASK_REAL_CRED] = "task_struct.real_cred",
+	[GUEST_OFF_TASK_REAL_PARENT] = "task_struct.real_parent",
+	[GUEST_OFF_TASK_GROUP_LEADER] = "task_struct.group_leader",
+	[GUEST_OFF_TASK_THREAD_GROUP] = "task_struct.thread_group",
+	[GUEST_OFF_TASK_SIGNAL] = "task_struct.signal",
+	[GUEST_OFF_TASK_THREAD_NODE] = "task_struct.thread_node",
+	[GUEST_OFF_TASK_START_TIME] = "task_struct.start_time",
+	[GUEST_OFF_TASK_STACK] = "task_struct.stack",
+	[GUEST_OFF_SIGNAL_THREAD_HEAD] = "signal_struct.thread_head",
+	[GUEST_OFF_MM_PGD] = "mm_struct.pgd",
+	[GUEST_OFF_CRED_UID] = "cred.uid",
+	[GUEST_OFF_PCPU_HOT_CURRENT_TASK] = "pcpu_hot.current_task",
+	[GUEST_SIZE_TASK_STRUCT] = "sizeof.task_struct",
+	[GUEST_SIZE_TASK_COMM] = "sizeof.task_struct.comm",
+	[GUEST_SIZE_TASK_STATE] = "sizeof.task_struct.__state",
+	[GUEST_SIZE_TASK_FLAGS] = "sizeof.task_struct.flags",
 };
 
-static const char *const sym_names[__VMT_PROF_SYMS] = {
-	[VMT_SYM_INIT_TASK] = "init_task",
-	[VMT_SYM_LINUX_BANNER] = "linux_banner",
-	[VMT_SYM_INIT_MM] = "init_mm",
-	[VMT_SYM_INIT_TOP_PGT] = "init_top_pgt",
-	[VMT_SYM_SWAPPER_PG_DIR] = "swapper_pg_dir",
-	[VMT_SYM_PAGE_OFFSET_BASE] = "page_offset_base",
-	[VMT_SYM_PGTABLE_L5_ENABLED] = "__pgtable_l5_enabled",
-	[VMT_SYM_CURRENT_TASK] = "current_task",
-	[VMT_SYM_PCPU_HOT] = "pcpu_hot",
-	[VMT_SYM_PER_CPU_START] = "__per_cpu_start",
-	[VMT_SYM_PER_CPU_END] = "__per_cpu_end",
-	[VMT_SYM_TEXT] = "_text",
-	[VMT_SYM_STEXT] = "_stext",
-	[VMT_SYM_ETEXT] = "_etext",
-	[VMT_SYM_SINITTEXT] = "_sinittext",
-	[VMT_SYM_EINITTEXT] = "_einittext",
-	[VMT_SYM_INIT_STACK] = "init_stack",
-	[VMT_SYM_PER_CPU_OFFSET] = "__per_cpu_offset",
-	[VMT_SYM_TOTALRAM_PAGES] = "_totalram_pages",
-	[VMT_SYM_VM_ZONE_STAT] = "vm_zone_stat",
-	[VMT_SYM_KERNEL_CPUSTAT] = "kernel_cpustat",
+static const char *const sym_names[__GUEST_PROF_SYMS] = {
+	[GUEST_SYM_INIT_TASK] = "init_task",
+	[GUEST_SYM_LINUX_BANNER] = "linux_banner",
+	[GUEST_SYM_INIT_MM] = "init_mm",
+	[GUEST_SYM_INIT_TOP_PGT] = "init_top_pgt",
+	[GUEST_SYM_SWAPPER_PG_DIR] = "swapper_pg_dir",
+	[GUEST_SYM_PAGE_OFFSET_BASE] = "page_offset_base",
+	[GUEST_SYM_PGTABLE_L5_ENABLED] = "__pgtable_l5_enabled",
+	[GUEST_SYM_CURRENT_TASK] = "current_task",
+	[GUEST_SYM_PCPU_HOT] = "pcpu_hot",
+	[GUEST_SYM_PER_CPU_START] = "__per_cpu_start",
+	[GUEST_SYM_PER_CPU_END] = "__per_cpu_end",
+	[GUEST_SYM_TEXT] = "_text",
+	[GUEST_SYM_STEXT] = "_stext",
+	[GUEST_SYM_ETEXT] = "_etext",
+	[GUEST_SYM_SINITTEXT] = "_sinittext",
+	[GUEST_SYM_EINITTEXT] = "_einittext",
+	[GUEST_SYM_INIT_STACK] = "init_stack",
+	[GUEST_SYM_PER_CPU_OFFSET] = "__per_cpu_offset",
+	[GUEST_SYM_TOTALRAM_PAGES] = "_totalram_pages",
+	[GUEST_SYM_VM_ZONE_STAT] = "vm_zone_stat",
+	[GUEST_SYM_KERNEL_CPUSTAT] = "kernel_cpustat",
 };
 
-static const char *const acct_names[__VMT_PROF_ACCT] = {
-	[VMT_ACCT_TASK_UTIME] = "task_struct.utime",
-	[VMT_ACCT_TASK_STIME] = "task_struct.stime",
-	[VMT_ACCT_TASK_RUNTIME] = "task_struct.se.sum_exec_runtime",
-	[VMT_ACCT_TASK_EXEC_START] = "task_struct.se.exec_start",
-	[VMT_ACCT_TASK_MM] = "task_struct.mm",
-	[VMT_ACCT_TASK_SIGNAL] = "task_struct.signal",
-	[VMT_ACCT_SIGNAL_UTIME] = "signal_struct.utime",
-	[VMT_ACCT_SIGNAL_STIME] = "signal_struct.stime",
-	[VMT_ACCT_SIGNAL_RUNTIME] = "signal_struct.sum_sched_runtime",
-	[VMT_ACCT_MM_RSS_STAT] = "mm_struct.rss_stat",
-	[VMT_ACCT_RSS_STRIDE] = "rss_stat.stride",
-	[VMT_ACCT_RSS_COUNT_OFF] = "rss_stat.count",
-	[VMT_ACCT_NR_MM_COUNTERS] = "rss_stat.nr",
-	[VMT_ACCT_MM_FILE] = "MM_FILEPAGES",
-	[VMT_ACCT_MM_ANON] = "MM_ANONPAGES",
-	[VMT_ACCT_MM_SHMEM] = "MM_SHMEMPAGES",
-	[VMT_ACCT_NR_FREE_PAGES] = "NR_FREE_PAGES",
-	[VMT_ACCT_CPUTIME_STEAL] = "CPUTIME_STEAL",
+static const char *const acct_names[__GUEST_PROF_ACCT] = {
+	[GUEST_ACCT_TASK_UTIME] = "task_struct.utime",
+	[GUEST_ACCT_TASK_STIME] = "task_struct.stime",
+	[GUEST_ACCT_TASK_RUNTIME] = "task_struct.se.sum_exec_runtime",
+	[GUEST_ACCT_TASK_EXEC_START] = "task_struct.se.exec_start",
+	[GUEST_ACCT_TASK_MM] = "task_struct.mm",
+	[GUEST_ACCT_TASK_SIGNAL] = "task_struct.signal",
+	[GUEST_ACCT_SIGNAL_UTIME] = "signal_struct.utime",
+	[GUEST_ACCT_SIGNAL_STIME] = "signal_struct.stime",
+	[GUEST_ACCT_SIGNAL_RUNTIME] = "signal_struct.sum_sched_runtime",
+	[GUEST_ACCT_MM_RSS_STAT] = "mm_struct.rss_stat",
+	[GUEST_ACCT_RSS_STRIDE] = "rss_stat.stride",
+	[GUEST_ACCT_RSS_COUNT_OFF] = "rss_stat.count",
+	[GUEST_ACCT_NR_MM_COUNTERS] = "rss_stat.nr",
+	[GUEST_ACCT_MM_FILE] = "MM_FILEPAGES",
+	[GUEST_ACCT_MM_ANON] = "MM_ANONPAGES",
+	[GUEST_ACCT_MM_SHMEM] = "MM_SHMEMPAGES",
+	[GUEST_ACCT_NR_FREE_PAGES] = "NR_FREE_PAGES",
+	[GUEST_ACCT_CPUTIME_STEAL] = "CPUTIME_STEAL",
 };
 
-const char *vmt_prof_field_name(enum vmt_prof_field f)
+const char *guest_prof_field_name(enum guest_prof_field f)
 {
-	return (unsigned int)f < __VMT_PROF_FIELDS ? field_names[f] : "?";
+	return (unsigned int)f < __GUEST_PROF_FIELDS ? field_names[f] : "?";
 }
 
-const char *vmt_prof_acct_name(enum vmt_prof_acct a)
+const char *guest_prof_acct_name(enum guest_prof_acct a)
 {
-	return (unsigned int)a < __VMT_PROF_ACCT ? acct_names[a] : "?";
+	return (unsigned int)a < __GUEST_PROF_ACCT ? acct_names[a] : "?";
 }
 
-const char *vmt_prof_sym_name(enum vmt_prof_sym s)
+const char *guest_prof_sym_name(enum guest_prof_sym s)
 {
-	return (unsigned int)s < __VMT_PROF_SYMS ? sym_names[s] : "?";
+	return (unsigned int)s < __GUEST_PROF_SYMS ? sym_names[s] : "?";
 }
 
 /* The most a size field may say. */
-static int32_t field_limit(enum vmt_prof_field f)
+static int32_t field_limit(enum guest_prof_field f)
 {
 	switch (f) {
-	case VMT_SIZE_TASK_COMM:
-		return VMT_PROF_COMM_MAX;
-	case VMT_SIZE_TASK_STATE:
-	case VMT_SIZE_TASK_FLAGS:
+	case GUEST_SIZE_TASK_COMM:
+		return GUEST_PROF_COMM_MAX;
+	case GUEST_SIZE_TASK_STATE:
+	case GUEST_SIZE_TASK_FLAGS:
 		return 8;
 	default:
-		return VMT_PROF_OFFSET_MAX;
+		return GUEST_PROF_OFFSET_MAX;
 	}
 }
 
-struct vmt_profile *vmt_profile_new(void)
+struct guest_profile *guest_profile_new(void)
 {
-	struct vmt_profile *p = calloc(1, sizeof(*p));
+	struct guest_profile *p = calloc(1, sizeof(*p));
 	int i;
 
 	if (!p)
 		return NULL;
-	for (i = 0; i < __VMT_PROF_FIELDS; i++)
-		p->field[i] = VMT_PROF_ABSENT;
-	for (i = 0; i < __VMT_PROF_ACCT; i++)
-		p->acct[i] = VMT_PROF_ABSENT;
+	for (i = 0; i < __GUEST_PROF_FIELDS; i++)
+		p->field[i] = GUEST_PROF_ABSENT;
+	for (i = 0; i < __GUEST_PROF_ACCT; i++)
+		p->acct[i] = GUEST_PROF_ABSENT;
 	p->pointer_size = 8;
 	return p;
 }
 
-void vmt_profile_free(struct vmt_profile *p)
+void guest_profile_free(struct guest_profile *p)
 {
 	if (!p)
 		return;
@@ -136,7 +136,7 @@ void vmt_profile_free(struct vmt_profile *p)
 	free(p->release);
 	free(p->banner);
 	free(p->source);
-	vmt_ksyms_free(p->code);
+	guest_ksyms_free(p->code);
 	free(p);
 }
 
@@ -188,11 +188,11 @@ static int unescape(const char *s, char **out)
 	return 0;
 }
 
-int vmt_profile_write(FILE *f, const struct vmt_profile *p)
+int guest_profile_write(FILE *f, const struct guest_profile *p)
 {
-	size_t i, nr = p->code ? vmt_ksyms_count(p->code) : 0;
+	size_t i, nr = p->code ? guest_ksyms_count(p->code) : 0;
 
-	fprintf(f, "%s %d\n", VMT_PROFILE_MAGIC, VMT_PROFILE_VERSION);
+	fprintf(f, "%s %d\n", GUEST_PROFILE_MAGIC, GUEST_PROFILE_VERSION);
 	fprintf(f, "os linux\n");
 	fprintf(f, "arch %s\n", p->pointer_size == 4 ? "i386" : "x86_64");
 	fprintf(f, "pointer-size %u\n", p->pointer_size);
@@ -210,18 +210,18 @@ int vmt_profile_write(FILE *f, const struct vmt_profile *p)
 	}
 	fprintf(f, "text-link 0x%" PRIx64 "\n", p->text_link);
 	fprintf(f, "kernel-map 0x%" PRIx64 "\n", p->kernel_map);
-	for (i = 0; i < __VMT_PROF_FIELDS; i++)
-		if (p->field[i] != VMT_PROF_ABSENT)
+	for (i = 0; i < __GUEST_PROF_FIELDS; i++)
+		if (p->field[i] != GUEST_PROF_ABSENT)
 			fprintf(f, "field %s %d\n", field_names[i], p->field[i]);
-	for (i = 0; i < __VMT_PROF_SYMS; i++)
+	for (i = 0; i < __GUEST_PROF_SYMS; i++)
 		if (p->sym[i])
 			fprintf(f, "symbol %s 0x%" PRIx64 "\n", sym_names[i], p->sym[i]);
-	for (i = 0; i < __VMT_PROF_ACCT; i++)
-		if (p->acct[i] != VMT_PROF_ABSENT)
+	for (i = 0; i < __GUEST_PROF_ACCT; i++)
+		if (p->acct[i] != GUEST_PROF_ABSENT)
 			fprintf(f, "acct %s %d\n", acct_names[i], p->acct[i]);
 	fprintf(f, "code %zu\n", nr);
 	for (i = 0; i < nr; i++) {
-		const struct vmt_ksym *s = vmt_ksyms_at(p->code, i);
+		const struct guest_ksym *s = guest_ksyms_at(p->code, i);
 
 		fprintf(f, "%016" PRIx64 " %c %s\n", s->addr, s->type, s->name);
 	}
@@ -241,7 +241,7 @@ static int read_line(FILE *f, char *buf, size_t len)
 	if (n && buf[n - 1] == '\n')
 		buf[--n] = 0;
 	else if (!feof(f))
-		return -EBADMSG;	/* longer than VMT_PROF_LINE_MAX */
+		return -EBADMSG;	/* longer than GUEST_PROF_LINE_MAX */
 	if (strlen(buf) != n)
 		return -EBADMSG;	/* a NUL inside */
 	return 1;
@@ -274,7 +274,7 @@ static int split_name_value(char *arg, const char **name, uint64_t *v)
 	return parse_u64_strict(sp + 1, v);
 }
 
-static int parse_field(struct vmt_profile *p, char *arg)
+static int parse_field(struct guest_profile *p, char *arg)
 {
 	const char *name;
 	uint64_t v;
@@ -282,11 +282,11 @@ static int parse_field(struct vmt_profile *p, char *arg)
 
 	if (split_name_value(arg, &name, &v))
 		return -EBADMSG;
-	for (i = 0; i < __VMT_PROF_FIELDS; i++) {
+	for (i = 0; i < __GUEST_PROF_FIELDS; i++) {
 		if (strcmp(name, field_names[i]))
 			continue;
 		/* Offsets below the limit; sizes up to it. */
-		if (v >= (uint64_t)field_limit(i) + (i >= VMT_SIZE_TASK_STRUCT))
+		if (v >= (uint64_t)field_limit(i) + (i >= GUEST_SIZE_TASK_STRUCT))
 			return -EBADMSG;
 		p->field[i] = (int32_t)v;
 		return 0;
@@ -294,7 +294,7 @@ static int parse_field(struct vmt_profile *p, char *arg)
 	return 0;	/* a field this collector does not use */
 }
 
-static int parse_acct(struct vmt_profile *p, char *arg)
+static int parse_acct(struct guest_profile *p, char *arg)
 {
 	const char *name;
 	uint64_t v;
@@ -302,17 +302,17 @@ static int parse_acct(struct vmt_profile *p, char *arg)
 
 	if (split_name_value(arg, &name, &v))
 		return -EBADMSG;
-	for (i = 0; i < __VMT_PROF_ACCT; i++) {
+	for (i = 0; i < __GUEST_PROF_ACCT; i++) {
 		if (strcmp(name, acct_names[i]))
 			continue;
-		if (v >= VMT_PROF_OFFSET_MAX)
+		if (v >= GUEST_PROF_OFFSET_MAX)
 			return -EBADMSG;
 		p->acct[i] = (int32_t)v;
 	}
 	return 0;	/* unknown names: a newer collector's */
 }
 
-static int parse_symbol(struct vmt_profile *p, char *arg)
+static int parse_symbol(struct guest_profile *p, char *arg)
 {
 	const char *name;
 	uint64_t v;
@@ -320,44 +320,44 @@ static int parse_symbol(struct vmt_profile *p, char *arg)
 
 	if (split_name_value(arg, &name, &v))
 		return -EBADMSG;
-	for (i = 0; i < __VMT_PROF_SYMS; i++)
+	for (i = 0; i < __GUEST_PROF_SYMS; i++)
 		if (!strcmp(name, sym_names[i]))
 			p->sym[i] = v;
 	return 0;
 }
 
 /* "code N" and N symbol lines, then "end". */
-static int read_code(FILE *f, struct vmt_profile *p, const char *arg,
+static int read_code(FILE *f, struct guest_profile *p, const char *arg,
 		     char *line, unsigned long *lineno)
 {
 	uint64_t nr, i, addr;
 	char *end;
 	int err;
 
-	if (parse_u64_strict(arg, &nr) || nr > VMT_KSYMS_MAX)
+	if (parse_u64_strict(arg, &nr) || nr > GUEST_KSYMS_MAX)
 		return -EBADMSG;
-	p->code = vmt_ksyms_new();
+	p->code = guest_ksyms_new();
 	if (!p->code)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
 		(*lineno)++;
-		err = read_line(f, line, VMT_PROF_LINE_MAX);
+		err = read_line(f, line, GUEST_PROF_LINE_MAX);
 		if (err <= 0)
 			return err ?: -EBADMSG;
 		errno = 0;
 		addr = strtoull(line, &end, 16);
 		if (errno || end == line || end[0] != ' ' || !end[1] ||
-		    end[2] != ' ' || !vmt_ksym_is_code(end[1]))
+		    end[2] != ' ' || !guest_ksym_is_code(end[1]))
 			return -EBADMSG;
-		err = vmt_ksyms_add(p->code, addr, end[1], end + 3);
+		err = guest_ksyms_add(p->code, addr, end[1], end + 3);
 		if (err)
 			return err == -ENOMEM ? err : -EBADMSG;
 	}
-	err = vmt_ksyms_finish(p->code);
+	err = guest_ksyms_finish(p->code);
 	if (err)
 		return err;
 	(*lineno)++;
-	err = read_line(f, line, VMT_PROF_LINE_MAX);
+	err = read_line(f, line, GUEST_PROF_LINE_MAX);
 	if (err <= 0 || strcmp(line, "end"))
 		return err < 0 ? err : -EBADMSG;
 	return 0;
@@ -383,11 +383,11 @@ static int set_string(char **dst, const char *arg, int escaped)
 	return 0;
 }
 
-int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
+int guest_profile_read(FILE *f, int header_only, struct guest_profile **out,
 		     unsigned long *lineno)
 {
-	char *line = malloc(VMT_PROF_LINE_MAX);
-	struct vmt_profile *p = vmt_profile_new();
+	char *line = malloc(GUEST_PROF_LINE_MAX);
+	struct guest_profile *p = guest_profile_new();
 	unsigned long dummy;
 	uint64_t v;
 	int err, version;
@@ -400,18 +400,18 @@ int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_line(f, line, VMT_PROF_LINE_MAX);
-	if (err <= 0 || sscanf(line, VMT_PROFILE_MAGIC " %d", &version) != 1) {
+	err = read_line(f, line, GUEST_PROF_LINE_MAX);
+	if (err <= 0 || sscanf(line, GUEST_PROFILE_MAGIC " %d", &version) != 1) {
 		err = err < 0 && err != -EBADMSG ? err : -EBADMSG;
 		goto out;
 	}
-	if (version > VMT_PROFILE_VERSION || version < 1) {
+	if (version > GUEST_PROFILE_VERSION || version < 1) {
 		err = -EPROTO;
 		goto out;
 	}
 	for (;;) {
 		(*lineno)++;
-		err = read_line(f, line, VMT_PROF_LINE_MAX);
+		err = read_line(f, line, GUEST_PROF_LINE_MAX);
 		if (err <= 0) {
 			/* A profile ends with its "code" table and "end". */
 			err = err ?: -EBADMSG;
@@ -440,11 +440,11 @@ int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
 			err = set_string(&p->release, arg, 0);
 		} else if (!strcmp(line, "banner")) {
 			err = set_string(&p->banner, arg, 1);
-			if (!err && strlen(p->banner) >= VMT_PROF_BANNER_MAX)
+			if (!err && strlen(p->banner) >= GUEST_PROF_BANNER_MAX)
 				err = -EBADMSG;
 		} else if (!strcmp(line, "source")) {
 			err = set_string(&p->source, arg, 1);
-			if (!err && strlen(p->source) >= VMT_PROF_BANNER_MAX)
+			if (!err && strlen(p->source) >= GUEST_PROF_BANNER_MAX)
 				err = -EBADMSG;
 		} else if (!strcmp(line, "text-link")) {
 			err = parse_u64_strict(arg, &p->text_link);
@@ -469,14 +469,14 @@ int vmt_profile_read(FILE *f, int header_only, struct vmt_profile **out,
 out:
 	free(line);
 	if (err) {
-		vmt_profile_free(p);
+		guest_profile_free(p);
 		return err;
 	}
 	*out = p;
 	return 0;
 }
 
-int vmt_profile_load(const char *path, int header_only, struct vmt_profile **out)
+int guest_profile_load(const char *path, int header_only, struct guest_profile **out)
 {
 	FILE *f = fopen(path, "re");
 	const char *base;
@@ -484,20 +484,20 @@ int vmt_profile_load(const char *path, int header_only, struct vmt_profile **out
 
 	if (!f)
 		return -errno;
-	err = vmt_profile_read(f, header_only, out, NULL);
+	err = guest_profile_read(f, header_only, out, NULL);
 	fclose(f);
 	if (err)
 		return err;
 	base = strrchr(path, '/');
 	(*out)->name = strdup(base ? base + 1 : path);
 	if (!(*out)->name) {
-		vmt_profile_free(*out);
+		guest_profile_free(*out);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
-int vmt_banner_release(const char *banner, char *buf, size_t len)
+int guest_banner_release(const char *banner, char *buf, size_t len)
 {
 	static const char prefix[] = "Linux version ";
 	size_t n;
@@ -513,36 +513,36 @@ int vmt_banner_release(const char *banner, char *buf, size_t len)
 	return 0;
 }
 
-const struct vmt_ksym *vmt_profile_find_code(const struct vmt_profile *p,
+const struct guest_ksym *guest_profile_find_code(const struct guest_profile *p,
 					     uint64_t slide, uint64_t rip,
 					     uint64_t *offset, uint64_t *size)
 {
-	const struct vmt_ksym *s;
+	const struct guest_ksym *s;
 	uint64_t link = rip - slide;
 
 	if (!p->code)
 		return NULL;
 	/* A function is never 1 MiB long: further is not this table's code. */
-	s = vmt_ksyms_find_code(p->code, link, 1 << 20, offset, size);
+	s = guest_ksyms_find_code(p->code, link, 1 << 20, offset, size);
 	/* Past _etext and outside the init text: data, or a module. */
-	if (s && p->sym[VMT_SYM_ETEXT] && link >= p->sym[VMT_SYM_ETEXT] &&
-	    !(p->sym[VMT_SYM_SINITTEXT] && link >= p->sym[VMT_SYM_SINITTEXT] &&
-	      link < p->sym[VMT_SYM_EINITTEXT]))
+	if (s && p->sym[GUEST_SYM_ETEXT] && link >= p->sym[GUEST_SYM_ETEXT] &&
+	    !(p->sym[GUEST_SYM_SINITTEXT] && link >= p->sym[GUEST_SYM_SINITTEXT] &&
+	      link < p->sym[GUEST_SYM_EINITTEXT]))
 		return NULL;
-	if (s && size && (!*size || s->addr + *size > p->sym[VMT_SYM_ETEXT]) &&
-	    link < p->sym[VMT_SYM_ETEXT])
-		*size = p->sym[VMT_SYM_ETEXT] - s->addr;
+	if (s && size && (!*size || s->addr + *size > p->sym[GUEST_SYM_ETEXT]) &&
+	    link < p->sym[GUEST_SYM_ETEXT])
+		*size = p->sym[GUEST_SYM_ETEXT] - s->addr;
 	return s;
 }
 
-int vmt_profile_symbolize(const struct vmt_profile *p, uint64_t slide,
+int guest_profile_symbolize(const struct guest_profile *p, uint64_t slide,
 			  uint64_t rip, char *buf, size_t len)
 {
-	const struct vmt_ksym *s;
+	const struct guest_ksym *s;
 	uint64_t off = 0;
 	int n;
 
-	s = vmt_profile_find_code(p, slide, rip, &off, NULL);
+	s = guest_profile_find_code(p, slide, rip, &off, NULL);
 	if (s)
 		n = snprintf(buf, len, "%s+0x%" PRIx64, s->name, off);
 	else
@@ -552,7 +552,7 @@ int vmt_profile_symbolize(const struct vmt_profile *p, uint64_t slide,
 	return s ? 0 : -ENOENT;
 }
 
-void vmt_whyf(char *why, size_t len, const char *fmt, ...)
+void guest_whyf(char *why, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -563,8 +563,8 @@ void vmt_whyf(char *why, size_t len, const char *fmt, ...)
 
 static int name_cmp(const void *a, const void *b)
 {
-	const struct vmt_profile *x = *(struct vmt_profile *const *)a;
-	const struct vmt_profile *y = *(struct vmt_profile *const *)b;
+	const struct guest_profile *x = *(struct guest_profile *const *)a;
+	const struct guest_profile *y = *(struct guest_profile *const *)b;
 
 	return strcmp(x->name, y->name);
 }
@@ -572,9 +572,9 @@ static int name_cmp(const void *a, const void *b)
 /* At most this many profiles per directory are looked at. */
 #define PROFILE_DIR_MAX 4096
 
-int vmt_profile_dir_scan(const char *dir, struct vmt_profile ***out, size_t *nr)
+int guest_profile_dir_scan(const char *dir, struct guest_profile ***out, size_t *nr)
 {
-	struct vmt_profile **list = NULL, **grown, *p;
+	struct guest_profile **list = NULL, **grown, *p;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	char path[4096];
@@ -591,13 +591,13 @@ int vmt_profile_dir_scan(const char *dir, struct vmt_profile ***out, size_t *nr)
 		    sizeof(path))
 			continue;
 		/* Not a profile (or a broken one): not a candidate, no error. */
-		if (vmt_profile_load(path, 1, &p))
+		if (guest_profile_load(path, 1, &p))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
 			grown = realloc(list, cap * sizeof(*list));
 			if (!grown) {
-				vmt_profile_free(p);
+				guest_profile_free(p);
 				err = -ENOMEM;
 				break;
 			}
@@ -607,7 +607,7 @@ int vmt_profile_dir_scan(const char *dir, struct vmt_profile ***out, size_t *nr)
 	}
 	closedir(d);
 	if (err) {
-		vmt_profile_list_free(list, n);
+		guest_profile_list_free(list, n);
 		return err;
 	}
 	if (n)
@@ -617,11 +617,11 @@ int vmt_profile_dir_scan(const char *dir, struct vmt_profile ***out, size_t *nr)
 	return 0;
 }
 
-void vmt_profile_list_free(struct vmt_profile **list, size_t nr)
+void guest_profile_list_free(struct guest_profile **list, size_t nr)
 {
 	size_t i;
 
 	for (i = 0; i < nr; i++)
-		vmt_profile_free(list[i]);
+		guest_profile_free(list[i]);
 	free(list);
 }

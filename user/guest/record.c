@@ -25,9 +25,9 @@ enum rec_vm_state { VM_NOTED, VM_OPEN, VM_FAILED };
 
 struct rec_vm {
 	uint32_t vm_id, vmm_pid;
-	struct vmt_vm_meta meta;	/* its trace entry */
+	struct trace_vm_meta meta;	/* its trace entry */
 	enum rec_vm_state state;
-	struct vmt_guest *g;
+	struct guest *g;
 	uint64_t records;	/* exits and samples with guest state */
 	uint64_t named;		/* ... whose task the decoder named */
 	uint64_t tasks, symbols; /* metadata entries written */
@@ -46,7 +46,7 @@ struct guest_recorder {
 	size_t nr, cap;
 	size_t noted;		/* VMs in VM_NOTED */
 	size_t last;		/* the last VM looked up */
-	struct vmt_task_slot *requests;	/* SET_TASK_SLOTs not sent yet */
+	struct client_task_slot *requests;	/* SET_TASK_SLOTs not sent yet */
 	size_t nr_requests, cap_requests;
 	int slots_refused;	/* the module refused: -errno, no more asked */
 };
@@ -61,7 +61,7 @@ int guest_rec_add_forced(struct guest_rec_opts *o, const char *arg)
 		return -EINVAL;
 	memcpy(pid, arg, eq - arg);
 	pid[eq - arg] = 0;
-	if (parse_u64(pid, 1, INT_MAX, &v))
+	if (util_parse_u64(pid, 1, INT_MAX, &v))
 		return -EINVAL;
 	if (o->nr_forced == GUEST_REC_MAX_FORCED)
 		return -E2BIG;
@@ -98,7 +98,7 @@ static struct rec_vm *find_vm(struct guest_recorder *gr, uint32_t vm_id)
 	return NULL;
 }
 
-void guest_rec_note_vm(struct guest_recorder *gr, const struct vmt_vm_meta *vm)
+void guest_rec_note_vm(struct guest_recorder *gr, const struct trace_vm_meta *vm)
 {
 	struct rec_vm *v;
 	size_t i;
@@ -139,7 +139,7 @@ static const char *forced_profile(const struct guest_recorder *gr, uint32_t pid)
 }
 
 /* One line for the VM's trace entry: what the guest is, or why no names. */
-static void describe_guest(struct rec_vm *v, const struct vmt_guest_info *info)
+static void describe_guest(struct rec_vm *v, const struct guest_info *info)
 {
 	char *g = v->meta.guest;
 	size_t len = sizeof(v->meta.guest);
@@ -152,23 +152,23 @@ static void describe_guest(struct rec_vm *v, const struct vmt_guest_info *info)
 		 "virtual KASLR slide %s0x%llx, %s paging", info->release, info->profile,
 		 (unsigned long long)info->phys_load, info->virt_slide < 0 ? "-" : "+",
 		 (unsigned long long)(info->virt_slide < 0 ? -info->virt_slide :
-				      info->virt_slide), vmt_paging_name(info->paging));
+				      info->virt_slide), guest_paging_name(info->paging));
 }
 
 static void guess_slots(struct guest_recorder *gr, struct rec_vm *v, uint32_t nr_vcpus);
 
 static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
-		       const struct vmt_vm_info *vm)
+		       const struct client_vm_info *vm)
 {
-	struct vmt_guest_opts opts = {
+	struct guest_opts opts = {
 		.profile_dir = gr->o.profile_dir,
 		.profile_path = forced_profile(gr, v->vmm_pid),
 		.poll_us = gr->o.poll_us,
 	};
-	struct vmt_guest_info info;
+	struct guest_info info;
 	int err;
 
-	err = vmt_guest_open(vm, &opts, &v->g);
+	err = guest_open(vm, &opts, &v->g);
 	if (err) {
 		snprintf(v->why, sizeof(v->why), "%s", strerror(-err));
 		snprintf(v->meta.guest, sizeof(v->meta.guest), "no guest task names: %s",
@@ -177,7 +177,7 @@ static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
 		return;
 	}
 	v->state = VM_OPEN;
-	vmt_guest_info(v->g, &info);
+	guest_info(v->g, &info);
 	if (!info.ready)
 		snprintf(v->why, sizeof(v->why), "%s", info.status);
 	else
@@ -186,17 +186,17 @@ static void open_guest(struct guest_recorder *gr, struct rec_vm *v,
 	if (gr->o.quiet)
 		return;
 	if (info.ready)
-		vmt_log("vm %u (pid %u): guest Linux %s, profile %s, kaslr "
+		util_log("vm %u (pid %u): guest Linux %s, profile %s, kaslr "
 			"virtual %+lld MiB: naming its processes", v->vm_id,
 			v->vmm_pid, info.release, info.profile,
 			(long long)info.virt_slide / (1 << 20));
 	else
-		vmt_log("vm %u (pid %u): no guest names: %s",
+		util_log("vm %u (pid %u): no guest names: %s",
 			v->vm_id, v->vmm_pid, info.status);
 }
 
-int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vms,
-			 size_t nr, int err, struct vmt_trace_writer *w)
+int guest_rec_attach_vms(struct guest_recorder *gr, const struct client_vm_info *vms,
+			 size_t nr, int err, struct trace_writer *w)
 {
 	size_t i, j;
 	int ret = 0;
@@ -220,54 +220,54 @@ int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vm
 		}
 		/* The VM's entry again, now with its guest: the last one counts. */
 		if (!ret)
-			ret = vmt_trace_write_vm(w, &v->meta);
+			ret = trace_write_vm(w, &v->meta);
 	}
 	gr->noted = 0;
 	return ret;
 }
 
-int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
-		     struct vmt_trace_writer *w)
+int guest_rec_attach(struct guest_recorder *gr, struct client *c,
+		     struct trace_writer *w)
 {
-	struct vmt_vm_info *vms = NULL;
+	struct client_vm_info *vms = NULL;
 	size_t nr = 0;
 	int err, ret;
 
 	if (!gr->noted)
 		return 0;
-	err = vmt_client_get_vms(c, &vms, &nr);
+	err = client_get_vms(c, &vms, &nr);
 	ret = guest_rec_attach_vms(gr, vms, nr, err, w);
 	if (!err)
-		vmt_vms_free(vms, nr);
+		client_vms_free(vms, nr);
 	return ret;
 }
 
-static int write_task(struct vmt_trace_writer *w, const struct rec_vm *v,
-		      const struct vmtrace_record *r, const struct vmt_guest_task *t)
+static int write_task(struct trace_writer *w, const struct rec_vm *v,
+		      const struct vmtrace_record *r, const struct guest_task *t)
 {
-	struct vmt_task_meta m = {
+	struct trace_task_meta m = {
 		.vm_id = v->vm_id, .pid = t->pid, .tid = t->tid, .cr3 = t->cr3,
 		.gs_base = r->u.g.guest_gs_base, .valid_from_tsc = r->host_tsc,
 	};
 
 	snprintf(m.comm, sizeof(m.comm), "%.*s", (int)sizeof(m.comm) - 1, t->comm);
 	/* Only a thread the decoder knows has a name of its own. */
-	if (t->flags & VMT_GTASK_THREAD)
+	if (t->flags & GUEST_TASK_THREAD)
 		snprintf(m.thread_comm, sizeof(m.thread_comm), "%.*s",
 			 (int)sizeof(m.thread_comm) - 1, t->thread_comm);
-	return vmt_trace_write_task(w, &m);
+	return trace_write_task(w, &m);
 }
 
-static int write_symbol(struct vmt_trace_writer *w, struct rec_vm *v, uint64_t rip)
+static int write_symbol(struct trace_writer *w, struct rec_vm *v, uint64_t rip)
 {
-	struct vmt_symbol_meta m = { .vm_id = v->vm_id };
+	struct trace_symbol_meta m = { .vm_id = v->vm_id };
 	int is_new;
 
-	if (vmt_guest_symbol(v->g, rip, &m.start, &m.size, m.name, sizeof(m.name),
+	if (guest_symbol(v->g, rip, &m.start, &m.size, m.name, sizeof(m.name),
 			     &is_new) || !is_new)
 		return 0;
 	v->symbols++;
-	return vmt_trace_write_symbol(w, &m);
+	return trace_write_symbol(w, &m);
 }
 
 /*
@@ -278,7 +278,7 @@ static int write_symbol(struct vmt_trace_writer *w, struct rec_vm *v, uint64_t r
 static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcpu,
 		       uint64_t gs)
 {
-	struct vmt_task_slot *q, slot = { .vm_id = v->vm_id, .vcpu = vcpu, .gs_base = gs };
+	struct client_task_slot *q, slot = { .vm_id = v->vm_id, .vcpu = vcpu, .gs_base = gs };
 	uint64_t now;
 
 	if (gr->slots_refused || !gs || vcpu >= SLOT_VCPUS_MAX)
@@ -290,16 +290,16 @@ static void queue_slot(struct guest_recorder *gr, struct rec_vm *v, uint32_t vcp
 	}
 	if (v->slots[vcpu].gs_base == gs)
 		return;
-	now = vmt_mono_ns();
+	now = util_mono_ns();
 	if (v->slots[vcpu].at_ns && now - v->slots[vcpu].at_ns < SLOT_RETRY_NS)
 		return;
 	v->slots[vcpu].at_ns = now;
-	if (vmt_guest_task_slot(v->g, gs, &slot.hva)) {
+	if (guest_task_slot(v->g, gs, &slot.hva)) {
 		v->slot_failures++;
 		return;
 	}
 	/* And each sample's thread id with its task, where it can be read. */
-	slot.tid = !vmt_guest_tid_layout(v->g, &slot.direct_map, &slot.pid_offset);
+	slot.tid = !guest_tid_layout(v->g, &slot.direct_map, &slot.pid_offset);
 	if (gr->nr_requests == gr->cap_requests) {
 		size_t cap = gr->cap_requests ? 2 * gr->cap_requests : 16;
 
@@ -336,25 +336,25 @@ static void guess_slots(struct guest_recorder *gr, struct rec_vm *v, uint32_t nr
 	uint64_t gs;
 
 	for (uint32_t cpu = 0; cpu < nr_vcpus && cpu < SLOT_VCPUS_MAX; cpu++)
-		if (!vmt_guest_cpu_gs_base(v->g, cpu, &gs))
+		if (!guest_cpu_gs_base(v->g, cpu, &gs))
 			queue_slot(gr, v, cpu, gs);
 }
 
-int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c)
+int guest_rec_set_slots(struct guest_recorder *gr, struct client *c)
 {
 	size_t i;
 	int err;
 
 	for (i = 0; i < gr->nr_requests && !gr->slots_refused; i++) {
-		struct vmt_task_slot *q = &gr->requests[i];
+		struct client_task_slot *q = &gr->requests[i];
 		struct rec_vm *v = find_vm(gr, q->vm_id);
 
-		err = vmt_client_set_task_slot(c, q);
+		err = client_set_task_slot(c, q);
 		if (!err) {
 			if (v) {
 				v->slots_set++;
 				if (v->g)
-					vmt_guest_task_slot_set(v->g, q->gs_base);
+					guest_task_slot_set(v->g, q->gs_base);
 			}
 			continue;
 		}
@@ -367,17 +367,17 @@ int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c)
 		 * session's owner: threads are named by polling alone. */
 		gr->slots_refused = err;
 		if (!gr->o.quiet)
-			vmt_log("the module does not read guest current tasks (%s): "
+			util_log("the module does not read guest current tasks (%s): "
 				"threads named by polling", strerror(-err));
 	}
 	gr->nr_requests = 0;
 	return 0;
 }
 
-int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
+int guest_rec_decode(struct guest_recorder *gr, struct trace_writer *w,
 		     const struct vmtrace_record *recs, size_t n)
 {
-	struct vmt_guest_task t;
+	struct guest_task t;
 	struct rec_vm *v;
 	size_t i;
 	int err;
@@ -396,10 +396,10 @@ int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
 		if (v->state != VM_OPEN)
 			continue;
 		want_slot(gr, v, r);
-		if (vmt_guest_task_for_record(v->g, r, &t))
+		if (guest_task_for_record(v->g, r, &t))
 			continue;
 		v->named++;
-		if (t.flags & VMT_GTASK_CHANGED) {
+		if (t.flags & GUEST_TASK_CHANGED) {
 			v->tasks++;
 			err = write_task(w, v, r, &t);
 			if (err)
@@ -425,9 +425,9 @@ void guest_rec_free(struct guest_recorder *gr)
 		struct rec_vm *v = &gr->vms[i];
 
 		if (!gr->o.quiet && v->records && !v->why[0]) {
-			const struct vmt_guest_stats *st = vmt_guest_stats(v->g);
+			const struct guest_stats *st = guest_stats(v->g);
 
-			vmt_log("vm %u: %llu of %llu guest records named "
+			util_log("vm %u: %llu of %llu guest records named "
 				"(%llu task and %llu symbol entries); threads: %llu by the "
 				"record's task (%llu not fitting, %llu unknown; %llu vCPU "
 				"slots set, %llu reads faulted), %llu polled, "
@@ -450,9 +450,9 @@ void guest_rec_free(struct guest_recorder *gr)
 				(unsigned long long)st->poll_failures);
 		}
 		else if (!gr->o.quiet && v->records)
-			vmt_log("vm %u: %llu guest records, none named: %s", v->vm_id,
+			util_log("vm %u: %llu guest records, none named: %s", v->vm_id,
 				(unsigned long long)v->records, v->why);
-		vmt_guest_close(v->g);
+		guest_close(v->g);
 		free(v->slots);
 	}
 	free(gr->requests);

@@ -7,18 +7,18 @@
  * finished trace then names processes, threads and kernel functions even
  * for guests and processes that are gone.
  */
-#ifndef VMT_GUEST_RECORD_H
-#define VMT_GUEST_RECORD_H
+#ifndef GUEST_RECORD_H
+#define GUEST_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vmtrace.h>
 
-struct vmt_client;
-struct vmt_vm_info;
-struct vmt_trace_writer;
-struct vmt_vm_meta;
+struct client;
+struct client_vm_info;
+struct trace_writer;
+struct trace_vm_meta;
 struct guest_recorder;
 
 #define GUEST_REC_MAX_FORCED 64
@@ -49,24 +49,24 @@ void guest_rec_free(struct guest_recorder *gr);
  * may run inside a READ dump).  The decoder opens at the next
  * guest_rec_attach().
  */
-void guest_rec_note_vm(struct guest_recorder *gr, const struct vmt_vm_meta *vm);
+void guest_rec_note_vm(struct guest_recorder *gr, const struct trace_vm_meta *vm);
 
 /*
  * Open decoders for the VMs noted since (GET_VMS on @c, outside a dump),
  * and write each one's VM entry again with what its guest says
- * (vmt_vm_meta.guest).  0 or the writer's -errno.
+ * (trace_vm_meta.guest).  0 or the writer's -errno.
  */
-int guest_rec_attach(struct guest_recorder *gr, struct vmt_client *c,
-		     struct vmt_trace_writer *w);
+int guest_rec_attach(struct guest_recorder *gr, struct client *c,
+		     struct trace_writer *w);
 /* The same with the VM list given (@vms NULL: GET_VMS failed, -@err). */
-int guest_rec_attach_vms(struct guest_recorder *gr, const struct vmt_vm_info *vms,
-			 size_t nr, int err, struct vmt_trace_writer *w);
+int guest_rec_attach_vms(struct guest_recorder *gr, const struct client_vm_info *vms,
+			 size_t nr, int err, struct trace_writer *w);
 
 /*
  * Before @recs (sorted) go to the trace: task and symbol metadata for
  * them.  0 or the writer's -errno.
  */
-int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
+int guest_rec_decode(struct guest_recorder *gr, struct trace_writer *w,
 		     const struct vmtrace_record *recs, size_t n);
 
 /*
@@ -75,6 +75,6 @@ int guest_rec_decode(struct guest_recorder *gr, struct vmt_trace_writer *w,
  * threads are named exactly rather than by polling.  Returns 0: a module
  * that refuses is said once and not asked again.
  */
-int guest_rec_set_slots(struct guest_recorder *gr, struct vmt_client *c);
+int guest_rec_set_slots(struct guest_recorder *gr, struct client *c);
 
-#endif /* VMT_GUEST_RECORD_H */
+#endif /* GUEST_RECORD_H */

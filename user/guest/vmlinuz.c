@@ -38,7 +38,7 @@ static size_t max_output(size_t len)
 {
 	uint64_t max = 32ULL * len + (1 << 20);
 
-	return max < VMT_KIMAGE_MAX ? max : VMT_KIMAGE_MAX;
+	return max < GUEST_KIMAGE_MAX ? max : GUEST_KIMAGE_MAX;
 }
 
 /* The decompressed size the kernel's build appended, if it is sane. */
@@ -216,7 +216,7 @@ out:
 }
 
 /* Decompress a payload by its magic: 0, -ENOTSUP, -ENOEXEC or -errno. */
-static int decompress(const uint8_t *p, size_t len, struct vmt_kimage *img)
+static int decompress(const uint8_t *p, size_t len, struct guest_kimage *img)
 {
 	static const struct {
 		const char *name, *magic;
@@ -270,7 +270,7 @@ static int bzimage_payload(const uint8_t *p, size_t len, const uint8_t **payload
 	return 0;
 }
 
-static int check_elf(struct vmt_kimage *img)
+static int check_elf(struct guest_kimage *img)
 {
 	const uint8_t *e = img->data;
 
@@ -284,7 +284,7 @@ static int check_elf(struct vmt_kimage *img)
 	return 0;
 }
 
-int vmt_kimage_from_buffer(const void *buf, size_t len, struct vmt_kimage *img)
+int guest_kimage_from_buffer(const void *buf, size_t len, struct guest_kimage *img)
 {
 	const uint8_t *payload;
 	size_t payload_len;
@@ -292,7 +292,7 @@ int vmt_kimage_from_buffer(const void *buf, size_t len, struct vmt_kimage *img)
 
 	memset(img, 0, sizeof(*img));
 	if (has_magic(buf, len, ELFMAG, SELFMAG)) {
-		if (len > VMT_KIMAGE_MAX)
+		if (len > GUEST_KIMAGE_MAX)
 			return -EFBIG;
 		img->data = malloc(len ? len : 1);
 		if (!img->data)
@@ -315,11 +315,11 @@ int vmt_kimage_from_buffer(const void *buf, size_t len, struct vmt_kimage *img)
 	}
 	err = check_elf(img);
 	if (err)
-		vmt_kimage_free(img);
+		guest_kimage_free(img);
 	return err;
 }
 
-int vmt_kimage_load(const char *path, struct vmt_kimage *img)
+int guest_kimage_load(const char *path, struct guest_kimage *img)
 {
 	struct stat st;
 	uint8_t *buf;
@@ -334,7 +334,7 @@ int vmt_kimage_load(const char *path, struct vmt_kimage *img)
 		err = -errno;
 		goto out_close;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > VMT_KIMAGE_MAX) {
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > GUEST_KIMAGE_MAX) {
 		err = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
 		goto out_close;
 	}
@@ -353,7 +353,7 @@ int vmt_kimage_load(const char *path, struct vmt_kimage *img)
 		}
 		done += n;
 	}
-	err = vmt_kimage_from_buffer(buf, done, img);
+	err = guest_kimage_from_buffer(buf, done, img);
 out_free:
 	free(buf);
 out_close:
@@ -361,7 +361,7 @@ out_close:
 	return err;
 }
 
-void vmt_kimage_free(struct vmt_kimage *img)
+void guest_kimage_free(struct guest_kimage *img)
 {
 	free(img->data);
 	memset(img, 0, sizeof(*img));
@@ -373,7 +373,7 @@ struct elf_hdr {
 	unsigned int phnum, phentsize, shnum, shentsize, shstrndx;
 };
 
-static void elf_header(const struct vmt_kimage *img, struct elf_hdr *h)
+static void elf_header(const struct guest_kimage *img, struct elf_hdr *h)
 {
 	if (img->elf64) {
 		Elf64_Ehdr e;
@@ -401,7 +401,7 @@ static void elf_header(const struct vmt_kimage *img, struct elf_hdr *h)
 }
 
 /* Section @i: 0, or -EBADMSG if its header is outside the file. */
-static int elf_section(const struct vmt_kimage *img, const struct elf_hdr *h,
+static int elf_section(const struct guest_kimage *img, const struct elf_hdr *h,
 		       unsigned int i, uint32_t *name, uint64_t *off, uint64_t *size)
 {
 	size_t need = img->elf64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
@@ -430,7 +430,7 @@ static int elf_section(const struct vmt_kimage *img, const struct elf_hdr *h,
 	return 0;
 }
 
-int vmt_kimage_section(const struct vmt_kimage *img, const char *name,
+int guest_kimage_section(const struct guest_kimage *img, const char *name,
 		       size_t *offset, size_t *size)
 {
 	uint64_t str_off, str_size, off, sz;
@@ -461,7 +461,7 @@ int vmt_kimage_section(const struct vmt_kimage *img, const char *name,
 }
 
 /* Loadable segment @i: 0 (and its fields), 1 if not PT_LOAD, -EBADMSG. */
-static int elf_load_segment(const struct vmt_kimage *img, const struct elf_hdr *h,
+static int elf_load_segment(const struct guest_kimage *img, const struct elf_hdr *h,
 			    unsigned int i, uint64_t *va, uint64_t *off,
 			    uint64_t *filesz)
 {
@@ -496,7 +496,7 @@ static int elf_load_segment(const struct vmt_kimage *img, const struct elf_hdr *
 	return 0;
 }
 
-int vmt_kimage_text_link(const struct vmt_kimage *img, uint64_t *va)
+int guest_kimage_text_link(const struct guest_kimage *img, uint64_t *va)
 {
 	uint64_t off, filesz;
 	struct elf_hdr h;
@@ -512,7 +512,7 @@ int vmt_kimage_text_link(const struct vmt_kimage *img, uint64_t *va)
 	return -ENOENT;
 }
 
-long vmt_kimage_read_va(const struct vmt_kimage *img, uint64_t va, void *buf,
+long guest_kimage_read_va(const struct guest_kimage *img, uint64_t va, void *buf,
 			size_t len)
 {
 	uint64_t seg_va, off, filesz, n;
@@ -557,12 +557,12 @@ static size_t btf_blob_len(const uint8_t *p, size_t avail)
 	return end_types <= avail && str_len ? end_types : 0;
 }
 
-int vmt_kimage_btf(const struct vmt_kimage *img, const void **btf, size_t *len)
+int guest_kimage_btf(const struct guest_kimage *img, const void **btf, size_t *len)
 {
 	size_t off, size, i, n;
 	int err;
 
-	err = vmt_kimage_section(img, ".BTF", &off, &size);
+	err = guest_kimage_section(img, ".BTF", &off, &size);
 	if (!err) {
 		if (!btf_blob_len(img->data + off, size))
 			return -EBADMSG;

@@ -14,14 +14,14 @@ uint64_t host_tsc(void)
 	return __rdtsc();
 }
 
-void host_clock_pair(struct vmt_clock_pair *pair)
+void host_clock_pair(struct trace_clock_pair *pair)
 {
 	uint64_t best = UINT64_MAX;
 
 	for (int i = 0; i < 8; i++) {
 		uint64_t t0 = host_tsc();
-		uint64_t mono = vmt_clock_ns(CLOCK_MONOTONIC);
-		uint64_t real = vmt_clock_ns(CLOCK_REALTIME);
+		uint64_t mono = util_clock_ns(CLOCK_MONOTONIC);
+		uint64_t real = util_clock_ns(CLOCK_REALTIME);
 		uint64_t t1 = host_tsc();
 
 		/* The narrowest bracket; the clocks were read at its middle. */
@@ -65,7 +65,7 @@ static void cpuinfo_field(const char *key, char *out, size_t size)
 	fclose(f);
 }
 
-void host_info_fill(struct vmt_trace_info *info)
+void host_info_fill(struct trace_info *info)
 {
 	struct utsname u;
 	char flags[4096] = "";

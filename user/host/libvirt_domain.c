@@ -50,7 +50,7 @@ static void copy_text(const xmlNode *n, char *dst, size_t size)
 	xmlFree(text);
 }
 
-static void parse_domain(const xmlNode *domain, struct vmt_vm_meta *vm)
+static void parse_domain(const xmlNode *domain, struct trace_vm_meta *vm)
 {
 	const xmlNode *n, *devices = child(domain, "devices");
 
@@ -68,14 +68,14 @@ static void parse_domain(const xmlNode *domain, struct vmt_vm_meta *vm)
 			continue;
 		addr = xmlGetProp(mac, BAD_CAST "address");
 		if (addr) {
-			vmm_identity_add_mac(vm, (const char *)addr);
+			host_vmm_identity_add_mac(vm, (const char *)addr);
 			xmlFree(addr);
 		}
 	}
 }
 
-int libvirt_parse_status(const char *xml, size_t len, pid_t *pid,
-			 struct vmt_vm_meta *vm)
+int host_libvirt_parse_status(const char *xml, size_t len, pid_t *pid,
+			 struct trace_vm_meta *vm)
 {
 	const int flags = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 			  XML_PARSE_NOBLANKS;
@@ -84,7 +84,7 @@ int libvirt_parse_status(const char *xml, size_t len, pid_t *pid,
 	int err = 0;
 
 	*pid = 0;
-	if (len > LIBVIRT_XML_MAX)
+	if (len > HOST_LIBVIRT_XML_MAX)
 		return -EBADMSG;
 	doc = xmlReadMemory(xml, (int)len, "status.xml", NULL, flags);
 	if (!doc)
@@ -112,7 +112,7 @@ int libvirt_parse_status(const char *xml, size_t len, pid_t *pid,
 	return err;
 }
 
-/* Read @dirfd/@name whole (at most LIBVIRT_XML_MAX).  Bytes or -errno. */
+/* Read @dirfd/@name whole (at most HOST_LIBVIRT_XML_MAX).  Bytes or -errno. */
 static ssize_t read_file(int dirfd, const char *name, char **out)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -126,7 +126,7 @@ static ssize_t read_file(int dirfd, const char *name, char **out)
 		if (total == cap || !buf) {
 			if (buf)
 				cap *= 2;
-			if (cap > LIBVIRT_XML_MAX) {
+			if (cap > HOST_LIBVIRT_XML_MAX) {
 				ret = -EFBIG;
 				goto out;
 			}
@@ -157,9 +157,9 @@ out:
 	return ret;
 }
 
-int libvirt_lookup(const char *dir, pid_t pid, struct vmt_vm_meta *vm)
+int host_libvirt_lookup(const char *dir, pid_t pid, struct trace_vm_meta *vm)
 {
-	struct vmt_vm_meta found;
+	struct trace_vm_meta found;
 	struct dirent *de;
 	int dirfd, err = -ENOENT;
 	DIR *d;
@@ -184,7 +184,7 @@ int libvirt_lookup(const char *dir, pid_t pid, struct vmt_vm_meta *vm)
 		if (n < 0)
 			continue;	/* a domain going away: not ours */
 		memset(&found, 0, sizeof(found));
-		if (!libvirt_parse_status(xml, (size_t)n, &file_pid, &found) &&
+		if (!host_libvirt_parse_status(xml, (size_t)n, &file_pid, &found) &&
 		    file_pid == pid) {
 			uint32_t i;
 
@@ -193,7 +193,7 @@ int libvirt_lookup(const char *dir, pid_t pid, struct vmt_vm_meta *vm)
 			if (found.uuid[0])
 				memcpy(vm->uuid, found.uuid, sizeof(vm->uuid));
 			for (i = 0; i < found.nr_macs; i++)
-				vmm_identity_add_mac(vm, found.macs[i]);
+				host_vmm_identity_add_mac(vm, found.macs[i]);
 			err = 0;
 		}
 		free(xml);
@@ -202,16 +202,16 @@ int libvirt_lookup(const char *dir, pid_t pid, struct vmt_vm_meta *vm)
 	return err;
 }
 
-int vm_identity_read(const char *libvirt_dir, uint32_t vm_id, pid_t pid,
-		     struct vmt_vm_meta *vm)
+int host_vm_identity_read(const char *libvirt_dir, uint32_t vm_id, pid_t pid,
+		     struct trace_vm_meta *vm)
 {
 	int err;
 
 	vm->vm_id = vm_id;
 	vm->vmm_pid = (uint32_t)pid;
-	err = vmm_identity_read(pid, vm);
+	err = host_vmm_identity_read(pid, vm);
 	if (err == -ESRCH)
 		return err;
-	libvirt_lookup(libvirt_dir ? libvirt_dir : LIBVIRT_RUN_DIR, pid, vm);
+	host_libvirt_lookup(libvirt_dir ? libvirt_dir : HOST_LIBVIRT_RUN_DIR, pid, vm);
 	return 0;
 }

@@ -18,7 +18,7 @@
 /* /proc/PID/status is ~1.5 KiB, stat ~300 bytes: this bounds every read. */
 #define PROC_FILE_MAX 8192
 
-int hv_vcpu_index(const char *comm)
+int host_vcpu_index(const char *comm)
 {
 	static const struct {
 		const char *prefix, *suffix;
@@ -39,7 +39,7 @@ int hv_vcpu_index(const char *comm)
 		if (!digits || digits > 5 || strcmp(comm + plen + digits, forms[i].suffix))
 			continue;
 		idx = strtoul(comm + plen, NULL, 10);
-		return idx < HV_MAX_VCPUS ? (int)idx : -1;
+		return idx < HOST_MAX_VCPUS ? (int)idx : -1;
 	}
 	return -1;
 }
@@ -61,7 +61,7 @@ static int parse_u64_field(const char *s, const char **end, uint64_t *v)
 	return 0;
 }
 
-int hv_parse_stat(const char *line, char *comm, size_t comm_len,
+int host_parse_stat(const char *line, char *comm, size_t comm_len,
 		  uint64_t *utime_ticks, uint64_t *stime_ticks)
 {
 	const char *open = strchr(line, '('), *close = strrchr(line, ')'), *p;
@@ -89,7 +89,7 @@ int hv_parse_stat(const char *line, char *comm, size_t comm_len,
 	return 0;
 }
 
-int hv_parse_schedstat(const char *line, uint64_t *run_ns, uint64_t *wait_ns)
+int host_parse_schedstat(const char *line, uint64_t *run_ns, uint64_t *wait_ns)
 {
 	const char *p;
 
@@ -153,7 +153,7 @@ static uint64_t status_kb(const char *status, const char *key)
 	return 0;
 }
 
-static int read_thread(int taskfd, pid_t tid, long clk_tck, struct hv_thread *t)
+static int read_thread(int taskfd, pid_t tid, long clk_tck, struct host_thread *t)
 {
 	char name[32], buf[PROC_FILE_MAX];
 	uint64_t ut, st;
@@ -167,16 +167,16 @@ static int read_thread(int taskfd, pid_t tid, long clk_tck, struct hv_thread *t)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	n = read_small(dirfd, "stat", buf, sizeof(buf));
-	if (n < 0 || hv_parse_stat(buf, t->comm, sizeof(t->comm), &ut, &st)) {
+	if (n < 0 || host_parse_stat(buf, t->comm, sizeof(t->comm), &ut, &st)) {
 		close(dirfd);
 		return n < 0 ? (int)n : -EINVAL;
 	}
 	t->utime_ns = ticks_to_ns(ut, clk_tck);
 	t->stime_ns = ticks_to_ns(st, clk_tck);
-	t->vcpu = hv_vcpu_index(t->comm);
+	t->vcpu = host_vcpu_index(t->comm);
 	/* schedstat exists with CONFIG_SCHED_INFO (Debian: yes). */
 	if (read_small(dirfd, "schedstat", buf, sizeof(buf)) > 0 &&
-	    !hv_parse_schedstat(buf, &t->run_ns, &t->wait_ns))
+	    !host_parse_schedstat(buf, &t->run_ns, &t->wait_ns))
 		t->have_schedstat = true;
 	close(dirfd);
 	return 0;
@@ -223,7 +223,7 @@ static int cmp_kvm_vm(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-int hv_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr)
+int host_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr)
 {
 	struct hv_kvm_vm *list = NULL, *grown;
 	size_t cap = 0, n = 0;
@@ -267,7 +267,7 @@ int hv_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr)
 	return 0;
 }
 
-int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s)
+int host_vcpus_from_debugfs(const char *kvm_debugfs, struct host_proc_sample *s)
 {
 	char prefix[32], path[4096], buf[64];
 	struct dirent *de, *ve;
@@ -334,13 +334,13 @@ int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s)
 
 static int cmp_tid(const void *a, const void *b)
 {
-	const struct hv_thread *x = a, *y = b;
+	const struct host_thread *x = a, *y = b;
 
 	return (x->tid > y->tid) - (x->tid < y->tid);
 }
 
-int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
-		   uint64_t now_ns, struct hv_proc_sample *out)
+int host_sample_read(const char *proc_root, long clk_tck, pid_t pid,
+		   uint64_t now_ns, struct host_proc_sample *out)
 {
 	char path[4096], buf[PROC_FILE_MAX];
 	int procfd = -1, taskfd = -1, err;
@@ -364,7 +364,7 @@ int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
 		err = n == -ENOENT ? -ESRCH : (int)n;
 		goto out;
 	}
-	err = hv_parse_stat(buf, out->comm, sizeof(out->comm), &ut, &st);
+	err = host_parse_stat(buf, out->comm, sizeof(out->comm), &ut, &st);
 	if (err)
 		goto out;
 	out->utime_ns = ticks_to_ns(ut, clk_tck);
@@ -388,7 +388,7 @@ int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
 		err = -errno;
 		goto out;
 	}
-	out->threads = calloc(HV_MAX_THREADS, sizeof(*out->threads));
+	out->threads = calloc(HOST_MAX_THREADS, sizeof(*out->threads));
 	if (!out->threads) {
 		err = -ENOMEM;
 		goto out;
@@ -399,7 +399,7 @@ int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
 
 		if (*end || tid <= 0 || de->d_name[0] == '0')
 			continue;
-		if (out->nr_threads == HV_MAX_THREADS) {
+		if (out->nr_threads == HOST_MAX_THREADS) {
 			out->threads_truncated = true;
 			break;
 		}
@@ -420,7 +420,7 @@ out:
 	return err;
 }
 
-void hv_sample_free(struct hv_proc_sample *s)
+void host_sample_free(struct host_proc_sample *s)
 {
 	free(s->threads);
 	s->threads = NULL;
@@ -433,17 +433,17 @@ static uint64_t delta(uint64_t a, uint64_t b)
 	return b >= a ? b - a : 0;
 }
 
-static const struct hv_thread *find_thread(const struct hv_proc_sample *s, pid_t tid)
+static const struct host_thread *find_thread(const struct host_proc_sample *s, pid_t tid)
 {
 	/* Sorted by tid, which leads the element (util/sorted.h). */
-	_Static_assert(offsetof(struct hv_thread, tid) == 0 && sizeof(pid_t) == 4, "tid");
-	return vmt_find_by_id(s->threads, s->nr_threads, sizeof(*s->threads), (uint32_t)tid);
+	_Static_assert(offsetof(struct host_thread, tid) == 0 && sizeof(pid_t) == 4, "tid");
+	return util_find_by_id(s->threads, s->nr_threads, sizeof(*s->threads), (uint32_t)tid);
 }
 
-int hv_rates(const struct hv_proc_sample *prev, const struct hv_proc_sample *cur,
-	     struct hv_rates *out)
+int host_rates(const struct host_proc_sample *prev, const struct host_proc_sample *cur,
+	     struct host_rates *out)
 {
-	static const struct hv_thread zero_thread;
+	static const struct host_thread zero_thread;
 	double ns, pct, threads_run_pct = 0;
 	bool all_schedstat = true;
 	size_t i;
@@ -460,8 +460,8 @@ int hv_rates(const struct hv_proc_sample *prev, const struct hv_proc_sample *cur
 	out->rss_bytes = cur->rss_bytes;
 
 	for (i = 0; i < cur->nr_threads; i++) {
-		const struct hv_thread *t = &cur->threads[i], *p;
-		struct hv_vcpu_rate *r;
+		const struct host_thread *t = &cur->threads[i], *p;
+		struct host_vcpu_rate *r;
 
 		p = find_thread(prev, t->tid);
 		if (!p)
@@ -470,7 +470,7 @@ int hv_rates(const struct hv_proc_sample *prev, const struct hv_proc_sample *cur
 			threads_run_pct += delta(p->run_ns, t->run_ns) * pct;
 		else
 			all_schedstat = false;
-		if (t->vcpu < 0 || out->nr_vcpus == HV_MAX_VCPUS)
+		if (t->vcpu < 0 || out->nr_vcpus == HOST_MAX_VCPUS)
 			continue;
 		r = &out->vcpus[out->nr_vcpus++];
 		r->vcpu = t->vcpu;

@@ -3,52 +3,52 @@
  * The hypervisor's view of one VM, read from /proc: CPU time of the VMM
  * process and of each of its threads (vCPU threads recognised by name),
  * run-queue delay of the threads (schedstat) and the VMM's resident
- * memory.  Two samples give rates (hv_rates()).
+ * memory.  Two samples give rates (host_rates()).
  *
  * The proc root is a parameter so that tests run against a fake tree.
  * Everything read is bounded; a thread that exits between the directory
  * listing and its read is skipped, not an error.
  */
-#ifndef VMT_HOST_SAMPLE_H
-#define VMT_HOST_SAMPLE_H
+#ifndef HOST_PROC_SAMPLE_H
+#define HOST_PROC_SAMPLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#define HV_COMM_LEN 16
+#define HOST_COMM_LEN 16
 /* Threads read per VMM; more are counted in the process totals only. */
-#define HV_MAX_THREADS 1024
+#define HOST_MAX_THREADS 1024
 
-struct hv_thread {
+struct host_thread {
 	pid_t tid;
 	int vcpu;			/* vCPU index from the name; -1: not a vCPU */
-	char comm[HV_COMM_LEN];
+	char comm[HOST_COMM_LEN];
 	uint64_t utime_ns, stime_ns;	/* stat utime/stime (tick granularity) */
 	bool have_schedstat;
 	uint64_t run_ns;		/* schedstat: time on a CPU (exact) */
 	uint64_t wait_ns;		/* schedstat: time runnable, waiting */
 };
 
-struct hv_proc_sample {
+struct host_proc_sample {
 	pid_t pid;
 	uint64_t when_ns;		/* the caller's clock at the read */
-	char comm[HV_COMM_LEN];
+	char comm[HOST_COMM_LEN];
 	/* The whole process (its dead threads included), from /proc/PID/stat. */
 	uint64_t utime_ns, stime_ns;
 	/* /proc/PID/status, bytes; 0 where the kernel does not say. */
 	uint64_t rss_bytes, rss_anon_bytes, rss_file_bytes, rss_shmem_bytes;
 	size_t nr_threads;		/* entries in threads[], sorted by tid */
-	bool threads_truncated;		/* more than HV_MAX_THREADS */
-	struct hv_thread *threads;
+	bool threads_truncated;		/* more than HOST_MAX_THREADS */
+	struct host_thread *threads;
 };
 
 /*
  * The vCPU index in a VMM thread name: QEMU's "CPU 3/KVM", cloud-hypervisor's
  * "vcpu3", Firecracker's "fc_vcpu 3", crosvm's "crosvm_vcpu3"; -1 otherwise.
  */
-int hv_vcpu_index(const char *comm);
+int host_vcpu_index(const char *comm);
 
 /*
  * The vCPU threads of a VMM that does not name them (QEMU without
@@ -59,28 +59,28 @@ int hv_vcpu_index(const char *comm);
  * Returns the number of vCPU threads marked (0 when debugfs is not mounted
  * or not readable: the split stays unknown), or -errno.
  */
-int hv_vcpus_from_debugfs(const char *kvm_debugfs, struct hv_proc_sample *s);
+int host_vcpus_from_debugfs(const char *kvm_debugfs, struct host_proc_sample *s);
 
 /*
  * Parse a /proc/.../stat line: the name inside the parentheses (which may
  * itself hold ')' or spaces: the last ')' ends it), utime and stime in
  * clock ticks.  0 or -EINVAL.
  */
-int hv_parse_stat(const char *line, char *comm, size_t comm_len,
+int host_parse_stat(const char *line, char *comm, size_t comm_len,
 		  uint64_t *utime_ticks, uint64_t *stime_ticks);
 
 /* Parse /proc/.../schedstat: "run_ns wait_ns timeslices".  0 or -EINVAL. */
-int hv_parse_schedstat(const char *line, uint64_t *run_ns, uint64_t *wait_ns);
+int host_parse_schedstat(const char *line, uint64_t *run_ns, uint64_t *wait_ns);
 
 /*
  * Read VMM @pid under @proc_root ("/proc" normally) into @out, with
  * @clk_tck ticks per second (sysconf(_SC_CLK_TCK)) and @now_ns as its time.
  * 0, -ESRCH (no such process), -ENOMEM, -EINVAL (unparsable stat).
- * hv_sample_free() releases @out (also after a failure).
+ * host_sample_free() releases @out (also after a failure).
  */
-int hv_sample_read(const char *proc_root, long clk_tck, pid_t pid,
-		   uint64_t now_ns, struct hv_proc_sample *out);
-void hv_sample_free(struct hv_proc_sample *s);
+int host_sample_read(const char *proc_root, long clk_tck, pid_t pid,
+		   uint64_t now_ns, struct host_proc_sample *out);
+void host_sample_free(struct host_proc_sample *s);
 
 /* A KVM VM found in /proc: its VMM and the vCPUs it made. */
 struct hv_kvm_vm {
@@ -96,11 +96,11 @@ struct hv_kvm_vm {
  * (another user's, without root) are not seen.  0 or -errno (-ENOMEM, or
  * @proc_root unreadable).
  */
-int hv_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr);
+int host_find_kvm_vms(const char *proc_root, struct hv_kvm_vm **out, size_t *nr);
 
-#define HV_MAX_VCPUS 256
+#define HOST_MAX_VCPUS 256
 
-struct hv_vcpu_rate {
+struct host_vcpu_rate {
 	int vcpu;
 	pid_t tid;
 	double cpu_pct;			/* of one host CPU: schedstat run time if
@@ -110,7 +110,7 @@ struct hv_vcpu_rate {
 };
 
 /* Rates between two samples of the same process, in % of one host CPU. */
-struct hv_rates {
+struct host_rates {
 	double interval_s;
 	double cpu_pct, user_pct, sys_pct;	/* the whole VMM process */
 	double vcpu_pct;			/* its vCPU threads together */
@@ -119,7 +119,7 @@ struct hv_rates {
 	double run_delay_pct;			/* vCPU threads' waits together */
 	uint64_t rss_bytes;			/* of the later sample */
 	size_t nr_vcpus;
-	struct hv_vcpu_rate vcpus[HV_MAX_VCPUS];	/* by vCPU index */
+	struct host_vcpu_rate vcpus[HOST_MAX_VCPUS];	/* by vCPU index */
 };
 
 /*
@@ -128,7 +128,7 @@ struct hv_rates {
  * backwards (a pid reused) give 0.  -EINVAL if the samples are of
  * different pids or @cur is not later than @prev.
  */
-int hv_rates(const struct hv_proc_sample *prev, const struct hv_proc_sample *cur,
-	     struct hv_rates *out);
+int host_rates(const struct host_proc_sample *prev, const struct host_proc_sample *cur,
+	     struct host_rates *out);
 
 #endif

@@ -68,7 +68,7 @@ static bool qemuopts_get(const char *opts, const char *key, const char *implied,
 
 /* "52:54:00:AB:cd:ef" or with dashes -> "52:54:00:ab:cd:ef"; false if not
  * a MAC address. */
-static bool normalise_mac(const char *s, char out[VMT_MAC_LEN])
+static bool normalise_mac(const char *s, char out[TRACE_MAC_LEN])
 {
 	for (int i = 0; i < 6; i++) {
 		const char *octet = s + 3 * i;
@@ -84,28 +84,28 @@ static bool normalise_mac(const char *s, char out[VMT_MAC_LEN])
 	return s[17] == '\0' || s[17] == '"';
 }
 
-void vmm_identity_add_mac(struct vmt_vm_meta *vm, const char *s)
+void host_vmm_identity_add_mac(struct trace_vm_meta *vm, const char *s)
 {
-	char mac[VMT_MAC_LEN];
+	char mac[TRACE_MAC_LEN];
 
 	if (!normalise_mac(s, mac))
 		return;
 	for (uint32_t i = 0; i < vm->nr_macs; i++)
 		if (!strcmp(vm->macs[i], mac))
 			return;
-	if (vm->nr_macs < VMT_MAX_MACS)
-		memcpy(vm->macs[vm->nr_macs++], mac, VMT_MAC_LEN);
+	if (vm->nr_macs < TRACE_MAX_MACS)
+		memcpy(vm->macs[vm->nr_macs++], mac, TRACE_MAC_LEN);
 }
 
 /* JSON -device: every "mac": "..." in the object. */
-static void json_macs(const char *s, struct vmt_vm_meta *vm)
+static void json_macs(const char *s, struct trace_vm_meta *vm)
 {
 	while ((s = strstr(s, "\"mac\""))) {
 		s += 5;
 		while (*s == ' ' || *s == ':')
 			s++;
 		if (*s == '"')
-			vmm_identity_add_mac(vm, s + 1);
+			host_vmm_identity_add_mac(vm, s + 1);
 	}
 }
 
@@ -116,10 +116,10 @@ static const char *option_name(const char *arg)
 	return arg[1] == '-' ? arg + 2 : arg + 1;
 }
 
-void vmm_identity_parse_cmdline(const char *args, size_t len, struct vmt_vm_meta *vm)
+void host_vmm_identity_parse_cmdline(const char *args, size_t len, struct trace_vm_meta *vm)
 {
 	const char *end = args + len, *arg = args, *prev = NULL;
-	char value[VMT_NAME_LEN];
+	char value[TRACE_NAME_LEN];
 
 	while (arg < end) {
 		size_t n = strnlen(arg, end - arg);
@@ -137,7 +137,7 @@ void vmm_identity_parse_cmdline(const char *args, size_t len, struct vmt_vm_meta
 		} else if (arg[0] != '-') {
 			if (qemuopts_get(arg, "mac", NULL, value, sizeof(value)) ||
 			    qemuopts_get(arg, "macaddr", NULL, value, sizeof(value)))
-				vmm_identity_add_mac(vm, value);
+				host_vmm_identity_add_mac(vm, value);
 		}
 		prev = arg;
 		arg += n + 1;
@@ -163,7 +163,7 @@ static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t size)
 	return total;
 }
 
-int vmm_identity_read(pid_t pid, struct vmt_vm_meta *vm)
+int host_vmm_identity_read(pid_t pid, struct trace_vm_meta *vm)
 {
 	char comm[64], *cmdline;
 	ssize_t n;
@@ -180,7 +180,7 @@ int vmm_identity_read(pid_t pid, struct vmt_vm_meta *vm)
 		return -ENOMEM;
 	n = read_proc(pid, "cmdline", cmdline, CMDLINE_MAX);
 	if (n > 0)
-		vmm_identity_parse_cmdline(cmdline, n, vm);
+		host_vmm_identity_parse_cmdline(cmdline, n, vm);
 	free(cmdline);
 	return 0;
 }

@@ -15,9 +15,9 @@ struct fake_proc {
 	bool kthread;
 };
 
-static struct vv_proc procs[16];
-static struct vv_vm vm;
-static struct vv_snapshot snap = { .vms = &vm, .nr_vms = 1 };
+static struct trace_snapshot_proc procs[16];
+static struct trace_snapshot_vm vm;
+static struct trace_snapshot snap = { .vms = &vm, .nr_vms = 1 };
 
 static void fill(const struct fake_proc *fp, size_t n, double hv_cpu, double guest_cpu)
 {
@@ -53,45 +53,45 @@ static void fill(const struct fake_proc *fp, size_t n, double hv_cpu, double gue
 
 static void test_series(void)
 {
-	struct bl_series s = { 0 };
+	struct view_baseline_series s = { 0 };
 	double mean, sd;
 	int i;
 
-	TEST_ASSERT_EQ(bl_series_stats(&s, &mean, &sd), -ENODATA);
+	TEST_ASSERT_EQ(view_baseline_series_stats(&s, &mean, &sd), -ENODATA);
 	for (i = 0; i < 10; i++)
-		bl_series_push(&s, i, 4);	/* keeps 6, 7, 8, 9 */
+		view_baseline_series_push(&s, i, 4);	/* keeps 6, 7, 8, 9 */
 	TEST_ASSERT_EQ(s.n, 4);
-	TEST_ASSERT_EQ(bl_series_stats(&s, &mean, &sd), 0);
+	TEST_ASSERT_EQ(view_baseline_series_stats(&s, &mean, &sd), 0);
 	TEST_ASSERT(mean == 7.5, "mean %f", mean);
 	TEST_ASSERT(sd > 1.118 && sd < 1.119, "sd %f", sd);
 	/* Band: max(3 * 1.118, 1) = 3.354 around 7.5. */
-	TEST_ASSERT(!bl_series_outside(&s, 10.8, 3, 1, 4), "inside");
-	TEST_ASSERT(bl_series_outside(&s, 10.9, 3, 1, 4), "outside");
-	TEST_ASSERT(bl_series_outside(&s, 4.1, 3, 1, 4), "outside below");
-	TEST_ASSERT(!bl_series_outside(&s, 100, 3, 1, 5), "history too short");
+	TEST_ASSERT(!view_baseline_series_outside(&s, 10.8, 3, 1, 4), "inside");
+	TEST_ASSERT(view_baseline_series_outside(&s, 10.9, 3, 1, 4), "outside");
+	TEST_ASSERT(view_baseline_series_outside(&s, 4.1, 3, 1, 4), "outside below");
+	TEST_ASSERT(!view_baseline_series_outside(&s, 100, 3, 1, 5), "history too short");
 	/* A flat series: the floor decides. */
 	memset(&s, 0, sizeof(s));
 	for (i = 0; i < 5; i++)
-		bl_series_push(&s, 50, 30);
-	TEST_ASSERT(!bl_series_outside(&s, 59, 3, 10, 5), "within floor");
-	TEST_ASSERT(bl_series_outside(&s, 61, 3, 10, 5), "beyond floor");
+		view_baseline_series_push(&s, 50, 30);
+	TEST_ASSERT(!view_baseline_series_outside(&s, 59, 3, 10, 5), "within floor");
+	TEST_ASSERT(view_baseline_series_outside(&s, 61, 3, 10, 5), "beyond floor");
 }
 
 static void test_uids(void)
 {
-	struct bl_config c;
+	struct view_baseline_config c;
 
-	bl_config_default(&c);
-	TEST_ASSERT_EQ(bl_parse_uids("0,33,100-199", &c), 0);
+	view_baseline_config_default(&c);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("0,33,100-199", &c), 0);
 	TEST_ASSERT_EQ(c.nr_admin_uids, 3);
-	TEST_ASSERT(bl_uid_allowed(&c, 0) && bl_uid_allowed(&c, 33), "0, 33");
-	TEST_ASSERT(bl_uid_allowed(&c, 100) && bl_uid_allowed(&c, 199), "range");
-	TEST_ASSERT(!bl_uid_allowed(&c, 1000) && !bl_uid_allowed(&c, 34), "outside");
-	TEST_ASSERT_EQ(bl_parse_uids("", &c), -EINVAL);
-	TEST_ASSERT_EQ(bl_parse_uids("5-1", &c), -EINVAL);
-	TEST_ASSERT_EQ(bl_parse_uids("1,", &c), -EINVAL);
-	TEST_ASSERT_EQ(bl_parse_uids("a", &c), -EINVAL);
-	TEST_ASSERT_EQ(bl_parse_uids("4294967295", &c), -EINVAL);
+	TEST_ASSERT(view_baseline_uid_allowed(&c, 0) && view_baseline_uid_allowed(&c, 33), "0, 33");
+	TEST_ASSERT(view_baseline_uid_allowed(&c, 100) && view_baseline_uid_allowed(&c, 199), "range");
+	TEST_ASSERT(!view_baseline_uid_allowed(&c, 1000) && !view_baseline_uid_allowed(&c, 34), "outside");
+	TEST_ASSERT_EQ(view_baseline_parse_uids("", &c), -EINVAL);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("5-1", &c), -EINVAL);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("1,", &c), -EINVAL);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("a", &c), -EINVAL);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("4294967295", &c), -EINVAL);
 	TEST_ASSERT_EQ(c.nr_admin_uids, 3);	/* failures change nothing */
 }
 
@@ -106,34 +106,34 @@ static void test_new_process(void)
 		{ 50, 0, "sshd", 1, 5, false }, { 60, 0, "sshd", 1, 5, false },
 		{ 70, 0, "miner", 90, 50, false }, { 80, 0, "kworker/0:2", 0, 0, true },
 	};
-	struct bl_config c;
-	struct bl_state *b;
+	struct view_baseline_config c;
+	struct view_baseline_state *b;
 	int i;
 
-	bl_config_default(&c);
+	view_baseline_config_default(&c);
 	c.new_hold = 2;
-	TEST_ASSERT_EQ(bl_new(&c, &b), 0);
+	TEST_ASSERT_EQ(view_baseline_new(&c, &b), 0);
 	/* The first interval is the baseline: nothing is new. */
 	fill(base, 3, 10, 10);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
 	TEST_ASSERT_EQ(vm.proc_flags, 0);
 	fill(later, 6, 10, 10);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
 	/* A second sshd is not new; miner is; a new kernel thread is not. */
-	TEST_ASSERT_EQ(procs[3].flags & VV_F_NEW_PROCESS, 0);
-	TEST_ASSERT_EQ(procs[4].flags & VV_F_NEW_PROCESS, VV_F_NEW_PROCESS);
-	TEST_ASSERT_EQ(procs[5].flags & VV_F_NEW_PROCESS, 0);
-	TEST_ASSERT(vm.proc_flags & VV_F_NEW_PROCESS, "vm proc_flags");
+	TEST_ASSERT_EQ(procs[3].flags & TRACE_SNAPSHOT_F_NEW_PROCESS, 0);
+	TEST_ASSERT_EQ(procs[4].flags & TRACE_SNAPSHOT_F_NEW_PROCESS, TRACE_SNAPSHOT_F_NEW_PROCESS);
+	TEST_ASSERT_EQ(procs[5].flags & TRACE_SNAPSHOT_F_NEW_PROCESS, 0);
+	TEST_ASSERT(vm.proc_flags & TRACE_SNAPSHOT_F_NEW_PROCESS, "vm proc_flags");
 	/* "new" holds for new_hold intervals, then clears. */
 	fill(later, 6, 10, 10);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(procs[4].flags & VV_F_NEW_PROCESS, VV_F_NEW_PROCESS);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(procs[4].flags & TRACE_SNAPSHOT_F_NEW_PROCESS, TRACE_SNAPSHOT_F_NEW_PROCESS);
 	for (i = 0; i < 2; i++) {
 		fill(later, 6, 10, 10);
-		TEST_ASSERT_EQ(bl_update(b, &snap), 0);
+		TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
 	}
-	TEST_ASSERT_EQ(procs[4].flags & VV_F_NEW_PROCESS, 0);
-	bl_free(b);
+	TEST_ASSERT_EQ(procs[4].flags & TRACE_SNAPSHOT_F_NEW_PROCESS, 0);
+	view_baseline_free(b);
 }
 
 static void test_uid_flag(void)
@@ -143,87 +143,87 @@ static void test_uid_flag(void)
 		{ 41, 33, "nginx", 0, 1, false }, { 42, 1000, "kthread?", 0, 0, true },
 		{ 43, UINT32_MAX, "unknown", 0, 0, false },
 	};
-	struct bl_config c;
-	struct bl_state *b;
+	struct view_baseline_config c;
+	struct view_baseline_state *b;
 
-	bl_config_default(&c);
+	view_baseline_config_default(&c);
 	/* Without an allow-list nothing is flagged. */
-	TEST_ASSERT_EQ(bl_new(&c, &b), 0);
+	TEST_ASSERT_EQ(view_baseline_new(&c, &b), 0);
 	fill(p, 5, 10, 10);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(vm.proc_flags & VV_F_UID, 0);
-	bl_free(b);
-	TEST_ASSERT_EQ(bl_parse_uids("0-999", &c), 0);
-	TEST_ASSERT_EQ(bl_new(&c, &b), 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(vm.proc_flags & TRACE_SNAPSHOT_F_UID, 0);
+	view_baseline_free(b);
+	TEST_ASSERT_EQ(view_baseline_parse_uids("0-999", &c), 0);
+	TEST_ASSERT_EQ(view_baseline_new(&c, &b), 0);
 	fill(p, 5, 10, 10);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(procs[0].flags & VV_F_UID, 0);
-	TEST_ASSERT_EQ(procs[1].flags & VV_F_UID, VV_F_UID);
-	TEST_ASSERT_EQ(procs[2].flags & VV_F_UID, 0);
-	TEST_ASSERT_EQ(procs[3].flags & VV_F_UID, 0);	/* kernel thread */
-	TEST_ASSERT_EQ(procs[4].flags & VV_F_UID, 0);	/* uid unknown */
-	bl_free(b);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(procs[0].flags & TRACE_SNAPSHOT_F_UID, 0);
+	TEST_ASSERT_EQ(procs[1].flags & TRACE_SNAPSHOT_F_UID, TRACE_SNAPSHOT_F_UID);
+	TEST_ASSERT_EQ(procs[2].flags & TRACE_SNAPSHOT_F_UID, 0);
+	TEST_ASSERT_EQ(procs[3].flags & TRACE_SNAPSHOT_F_UID, 0);	/* kernel thread */
+	TEST_ASSERT_EQ(procs[4].flags & TRACE_SNAPSHOT_F_UID, 0);	/* uid unknown */
+	view_baseline_free(b);
 }
 
 static void test_cpu_mem_baseline(void)
 {
 	struct fake_proc p[] = { { 1, 0, "init", 0, 1, false }, { 9, 0, "db", 20, 100, false } };
-	struct bl_config c;
-	struct bl_state *b;
+	struct view_baseline_config c;
+	struct view_baseline_state *b;
 	int i;
 
-	bl_config_default(&c);
-	TEST_ASSERT_EQ(bl_new(&c, &b), 0);
+	view_baseline_config_default(&c);
+	TEST_ASSERT_EQ(view_baseline_new(&c, &b), 0);
 	/* Five intervals of history at 20 +- 1 %, 100 MiB. */
 	for (i = 0; i < 6; i++) {
 		p[1].cpu = 20 + (i % 2 ? 1 : -1);
 		fill(p, 2, 30, 25);
-		TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-		TEST_ASSERT_EQ(procs[1].flags & (VV_F_CPU_BASELINE | VV_F_MEM_BASELINE), 0);
+		TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+		TEST_ASSERT_EQ(procs[1].flags & (TRACE_SNAPSHOT_F_CPU_BASELINE | TRACE_SNAPSHOT_F_MEM_BASELINE), 0);
 	}
 	/* 29 %: outside 3 sd (3) but within the 10 pp floor. */
 	p[1].cpu = 29;
 	fill(p, 2, 30, 25);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(procs[1].flags & VV_F_CPU_BASELINE, 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(procs[1].flags & TRACE_SNAPSHOT_F_CPU_BASELINE, 0);
 	p[1].cpu = 95;
 	p[1].rss_mib = 400;
 	fill(p, 2, 100, 98);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(procs[1].flags & VV_F_CPU_BASELINE, VV_F_CPU_BASELINE);
-	TEST_ASSERT_EQ(procs[1].flags & VV_F_MEM_BASELINE, VV_F_MEM_BASELINE);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(procs[1].flags & TRACE_SNAPSHOT_F_CPU_BASELINE, TRACE_SNAPSHOT_F_CPU_BASELINE);
+	TEST_ASSERT_EQ(procs[1].flags & TRACE_SNAPSHOT_F_MEM_BASELINE, TRACE_SNAPSHOT_F_MEM_BASELINE);
 	TEST_ASSERT_EQ(procs[0].flags, 0);
 	/* The VM's own CPU (hypervisor side, 30 -> 100) is flagged too. */
-	TEST_ASSERT_EQ(vm.flags & VV_F_CPU_BASELINE, VV_F_CPU_BASELINE);
+	TEST_ASSERT_EQ(vm.flags & TRACE_SNAPSHOT_F_CPU_BASELINE, TRACE_SNAPSHOT_F_CPU_BASELINE);
 	/* A pid reused by another program starts a new history. */
 	p[1].comm = "other";
 	fill(p, 2, 30, 25);
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(procs[1].flags & VV_F_CPU_BASELINE, 0);
-	bl_free(b);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(procs[1].flags & TRACE_SNAPSHOT_F_CPU_BASELINE, 0);
+	view_baseline_free(b);
 }
 
 static void test_gap(void)
 {
 	static const struct fake_proc p[] = { { 1, 0, "init", 0, 1, false } };
-	struct bl_config c;
-	struct bl_state *b;
+	struct view_baseline_config c;
+	struct view_baseline_state *b;
 
-	bl_config_default(&c);
-	TEST_ASSERT_EQ(bl_new(&c, &b), 0);
+	view_baseline_config_default(&c);
+	TEST_ASSERT_EQ(view_baseline_new(&c, &b), 0);
 	fill(p, 1, 90, 40);	/* gap 50 pp: 1st */
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(vm.flags & VV_F_CPU_GAP, 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(vm.flags & TRACE_SNAPSHOT_F_CPU_GAP, 0);
 	fill(p, 1, 90, 40);	/* 2nd */
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(vm.flags & VV_F_CPU_GAP, 0);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(vm.flags & TRACE_SNAPSHOT_F_CPU_GAP, 0);
 	fill(p, 1, 90, 40);	/* 3rd in a row: flagged */
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(vm.flags & VV_F_CPU_GAP, VV_F_CPU_GAP);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(vm.flags & TRACE_SNAPSHOT_F_CPU_GAP, TRACE_SNAPSHOT_F_CPU_GAP);
 	fill(p, 1, 90, 80);	/* gap 10: cleared */
-	TEST_ASSERT_EQ(bl_update(b, &snap), 0);
-	TEST_ASSERT_EQ(vm.flags & VV_F_CPU_GAP, 0);
-	bl_free(b);
+	TEST_ASSERT_EQ(view_baseline_update(b, &snap), 0);
+	TEST_ASSERT_EQ(vm.flags & TRACE_SNAPSHOT_F_CPU_GAP, 0);
+	view_baseline_free(b);
 }
 
 static void test_flag_names(void)
@@ -231,15 +231,15 @@ static void test_flag_names(void)
 	char buf[64];
 	unsigned int f = 0;
 
-	vv_flags_string(VV_F_NEW_PROCESS | VV_F_CPU_GAP, buf, sizeof(buf));
+	trace_snapshot_flags_string(TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_CPU_GAP, buf, sizeof(buf));
 	TEST_ASSERT(!strcmp(buf, "new,gap"), "%s", buf);
-	TEST_ASSERT_EQ(vv_flags_parse(buf, &f), 0);
-	TEST_ASSERT_EQ(f, VV_F_NEW_PROCESS | VV_F_CPU_GAP);
-	TEST_ASSERT_EQ(vv_flags_parse("", &f), 0);
+	TEST_ASSERT_EQ(trace_snapshot_flags_parse(buf, &f), 0);
+	TEST_ASSERT_EQ(f, TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_CPU_GAP);
+	TEST_ASSERT_EQ(trace_snapshot_flags_parse("", &f), 0);
 	TEST_ASSERT_EQ(f, 0);
-	TEST_ASSERT_EQ(vv_flags_parse("new,", &f), -EINVAL);
-	TEST_ASSERT_EQ(vv_flags_parse("bogus", &f), -EINVAL);
-	vv_flags_string(VV_F_ALL, buf, 8);	/* cut, still terminated */
+	TEST_ASSERT_EQ(trace_snapshot_flags_parse("new,", &f), -EINVAL);
+	TEST_ASSERT_EQ(trace_snapshot_flags_parse("bogus", &f), -EINVAL);
+	trace_snapshot_flags_string(TRACE_SNAPSHOT_F_ALL, buf, 8);	/* cut, still terminated */
 	TEST_ASSERT(strlen(buf) < 8, "cut");
 }
 

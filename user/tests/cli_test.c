@@ -123,29 +123,29 @@ static struct vmtrace_record exit_rec(uint64_t tsc, uint32_t vcpu, uint32_t reas
  */
 static void write_known_with(const char *path, bool end, int nr_snapshots)
 {
-	struct vmt_trace_info info = {
+	struct trace_info info = {
 		.tsc_hz = TSC_HZ, .clock = { T0, MONO0, 1700000000000000000ull },
 		.nr_cpus = 2, .vendor = VMTRACE_VENDOR_SVM, .host_kernel = "6.1.0-test",
 		.hostname = "test", .cpu_model = "cpu", .cpu_vendor = "AuthenticAMD",
 		.collector = "cli_test",
 	};
-	struct vmt_vm_meta vm = {
+	struct trace_vm_meta vm = {
 		.vm_id = 3, .vmm_pid = 777, .vendor = VMTRACE_VENDOR_SVM, .nr_vcpus = 1,
 		.comm = "qemu-system-x86", .name = "web",
 	};
-	struct vmt_task_meta task = {
+	struct trace_task_meta task = {
 		.vm_id = 3, .pid = 40, .tid = 41, .cr3 = 0x5000, .valid_from_tsc = T0,
 		.comm = "nginx",
 	};
-	struct vmt_symbol_meta sym = {
+	struct trace_symbol_meta sym = {
 		.vm_id = 3, .start = 0xffffffff81000000ull, .size = 0x100, .name = "do_work",
 	};
 	struct vmtrace_record recs[8], new_vm = {
 		.host_tsc = T0 + 10, .vm_id = 3, .vmm_pid = 777, .kind = VMTRACE_KIND_VM_NEW,
 		.vendor = VMTRACE_VENDOR_SVM, .exit_reason = 1,
 	};
-	struct vmt_end_meta e = { .records = 8 };
-	struct vmt_trace_writer *w;
+	struct trace_end_meta e = { .records = 8 };
+	struct trace_writer *w;
 	int n = 0;
 
 	recs[n++] = new_vm;
@@ -167,16 +167,16 @@ static void write_known_with(const char *path, bool end, int nr_snapshots)
 	recs[n].u.lost[VMTRACE_LOST_RING_FULL] = 4;
 	recs[n++].entry_delta = VMTRACE_ENTRY_DELTA_UNKNOWN;
 
-	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create %s", path);
-	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
-	TEST_ASSERT(!vmt_trace_write_task(w, &task), "task");
-	TEST_ASSERT(!vmt_trace_write_symbol(w, &sym), "symbol");
-	TEST_ASSERT(!vmt_trace_flush(w), "flush");
-	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "records");
+	TEST_ASSERT(!trace_create(path, &info, NULL, &w), "create %s", path);
+	TEST_ASSERT(!trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!trace_write_task(w, &task), "task");
+	TEST_ASSERT(!trace_write_symbol(w, &sym), "symbol");
+	TEST_ASSERT(!trace_flush(w), "flush");
+	TEST_ASSERT(!trace_write_records(w, recs, n), "records");
 	for (int i = 0; i < nr_snapshots; i++) {
-		struct vv_snapshot snap;
-		struct vv_vm vms[2];
-		struct vv_proc procs[3];
+		struct trace_snapshot snap;
+		struct trace_snapshot_vm vms[2];
+		struct trace_snapshot_proc procs[3];
 
 		/* VM web1 (pid 4242) at spin + 5 %, spin at 80, 82, 84 %,
 		 * the first without rates. */
@@ -186,13 +186,13 @@ static void write_known_with(const char *path, bool end, int nr_snapshots)
 		snap.real_ns += i * 1000000000ull;
 		if (!i)
 			snap.interval_s = 0;
-		TEST_ASSERT(!vmt_trace_write_metrics(w, &snap), "metrics");
+		TEST_ASSERT(!trace_write_metrics(w, &snap), "metrics");
 	}
 	if (end) {
-		TEST_ASSERT(!vmt_trace_close(w, &e), "close");
+		TEST_ASSERT(!trace_close(w, &e), "close");
 	} else {
-		TEST_ASSERT(!vmt_trace_flush(w), "flush");
-		vmt_trace_abandon(w);
+		TEST_ASSERT(!trace_flush(w), "flush");
+		trace_abandon(w);
 	}
 }
 
@@ -494,23 +494,23 @@ static void test_export_perfetto(void)
  */
 static void write_profiled(const char *path)
 {
-	struct vmt_trace_info info = {
+	struct trace_info info = {
 		.tsc_hz = TSC_HZ, .clock = { T0, MONO0, 1700000000000000000ull },
 		.nr_cpus = 2, .vendor = VMTRACE_VENDOR_SVM, .sample_hz = 1000,
 		.collector = "cli_test",
 	};
-	struct vmt_vm_meta vm = {
+	struct trace_vm_meta vm = {
 		.vm_id = 3, .vmm_pid = 777, .vendor = VMTRACE_VENDOR_SVM, .nr_vcpus = 2,
 		.comm = "qemu-system-x86", .name = "web",
 		.uuid = "11111111-2222-3333-4444-555555555555",
 	};
-	struct vmt_task_meta tasks[] = {
+	struct trace_task_meta tasks[] = {
 		{ .vm_id = 3, .pid = 40, .tid = 41, .cr3 = 0x5000, .valid_from_tsc = T0,
 		  .comm = "nginx", .thread_comm = "worker" },
 		{ .vm_id = 3, .pid = 50, .tid = 50, .cr3 = 0x6000, .valid_from_tsc = T0,
 		  .comm = "postgres" },
 	};
-	struct vmt_symbol_meta syms[] = {
+	struct trace_symbol_meta syms[] = {
 		{ .vm_id = 3, .start = 0xffffffff81000000ull, .size = 0x100, .name = "do_work" },
 		{ .vm_id = 3, .start = 0xffffffff81000100ull, .size = 0x100, .name = "do_io" },
 	};
@@ -522,8 +522,8 @@ static void write_profiled(const char *path)
 		{ 0x9000, 0xffffffff82000000ull, 0, false, 1 },
 	};
 	struct vmtrace_record recs[16];
-	struct vmt_end_meta e = { 0 };
-	struct vmt_trace_writer *w;
+	struct trace_end_meta e = { 0 };
+	struct trace_writer *w;
 	uint64_t tsc = T0 + 1000;
 	int n = 0;
 
@@ -538,15 +538,15 @@ static void write_profiled(const char *path)
 			n++;
 		}
 	e.records = n;
-	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create %s", path);
-	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!trace_create(path, &info, NULL, &w), "create %s", path);
+	TEST_ASSERT(!trace_write_vm(w, &vm), "vm");
 	for (size_t i = 0; i < ARRAY_SIZE(tasks); i++)
-		TEST_ASSERT(!vmt_trace_write_task(w, &tasks[i]), "task");
+		TEST_ASSERT(!trace_write_task(w, &tasks[i]), "task");
 	for (size_t i = 0; i < ARRAY_SIZE(syms); i++)
-		TEST_ASSERT(!vmt_trace_write_symbol(w, &syms[i]), "symbol");
-	TEST_ASSERT(!vmt_trace_flush(w), "flush");
-	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "records");
-	TEST_ASSERT(!vmt_trace_close(w, &e), "close");
+		TEST_ASSERT(!trace_write_symbol(w, &syms[i]), "symbol");
+	TEST_ASSERT(!trace_flush(w), "flush");
+	TEST_ASSERT(!trace_write_records(w, recs, n), "records");
+	TEST_ASSERT(!trace_close(w, &e), "close");
 }
 
 /* In `go tool pprof -top` output, the cum column of the row named @name. */
@@ -653,7 +653,7 @@ static void test_version(void)
 	struct run r;
 
 	snprintf(want, sizeof(want), "vmtrace-collect %s (trace file format %d, record format %d)\n",
-		 VMT_TEST_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+		 VMT_TEST_RELEASE, TRACE_VERSION, VMTRACE_FORMAT_VERSION);
 	run(&r, (const char *[]){ "--version", NULL });
 	TEST_ASSERT(r.status == 0 && !strcmp(r.out, want), "status %d: %s", r.status, r.out);
 }
@@ -714,7 +714,7 @@ static void test_bad_files(void)
 		{ "newer.vmt", "newer than this reader" },
 		{ "garbage.vmt", "no readable frame" },
 	};
-	struct vmt_file_header h;
+	struct trace_file_header h;
 	uint8_t buf[4096];
 	struct run r;
 	int fd;
@@ -731,7 +731,7 @@ static void test_bad_files(void)
 	buf[300] ^= 0x20;
 	memcpy(&h, buf, sizeof(h));
 	h.version = 2;
-	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+	h.crc = util_crc32(0, &h, offsetof(struct trace_file_header, crc));
 	write_bytes(path_of("newer.vmt"), &h, sizeof(h));
 	memset(buf + sizeof(h), 0x55, 500);	/* a good header, then junk */
 	write_bytes(path_of("garbage.vmt"), buf, sizeof(h) + 500);
@@ -921,7 +921,7 @@ static void test_version_help(void)
 	struct run r;
 
 	snprintf(want, sizeof(want), "vmtrace-collect %s (trace file format %d, record format %d)\n",
-		 VMT_TEST_RELEASE, VMT_TRACE_VERSION, VMTRACE_FORMAT_VERSION);
+		 VMT_TEST_RELEASE, TRACE_VERSION, VMTRACE_FORMAT_VERSION);
 	for (size_t i = 0; i < ARRAY_SIZE(subcommands); i++) {
 		size_t len;
 
@@ -1002,15 +1002,15 @@ static void test_exit_status(void)
 	write_known_with(metrics, true, 3);
 	write_bytes(foreign, "PK\3\4 a zip file, say", 21);
 	f = fopen(vvm, "w");
-	TEST_ASSERT(f && !vv_file_write_header(f), "metrics file");
+	TEST_ASSERT(f && !trace_metrics_file_write_header(f), "metrics file");
 	for (int i = 0; i < 2; i++) {
-		struct vv_snapshot snap;
-		struct vv_vm vms[2];
-		struct vv_proc procs[3];
+		struct trace_snapshot snap;
+		struct trace_snapshot_vm vms[2];
+		struct trace_snapshot_proc procs[3];
 
 		vv_fixture(&snap, vms, procs, 80);
 		snap.seq = i;
-		TEST_ASSERT(!vv_file_write(f, &snap), "snapshot");
+		TEST_ASSERT(!trace_metrics_file_write(f, &snap), "snapshot");
 	}
 	TEST_ASSERT(!fclose(f), "close");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {

@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vmt_profile *p, *q;
+	struct guest_profile *p, *q;
 	char *buf = NULL, sym[128];
 	size_t len = 0;
 	FILE *f;
@@ -19,25 +19,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;
-	if (vmt_profile_read(f, data[0] & 1, &p, NULL)) {
+	if (guest_profile_read(f, data[0] & 1, &p, NULL)) {
 		fclose(f);
 		return 0;
 	}
 	fclose(f);
-	vmt_profile_symbolize(p, 0x1000000, 0xffffffff82000000ULL, sym, sizeof(sym));
-	vmt_profile_symbolize(p, 0, p->sym[VMT_SYM_TEXT] + 16, sym, sizeof(sym));
+	guest_profile_symbolize(p, 0x1000000, 0xffffffff82000000ULL, sym, sizeof(sym));
+	guest_profile_symbolize(p, 0, p->sym[GUEST_SYM_TEXT] + 16, sym, sizeof(sym));
 	f = open_memstream(&buf, &len);
-	if (f && !vmt_profile_write(f, p)) {
+	if (f && !guest_profile_write(f, p)) {
 		fclose(f);
 		f = fmemopen(buf, len, "r");
 		/* Written by us: it must read back. */
-		if (!f || vmt_profile_read(f, 0, &q, NULL))
+		if (!f || guest_profile_read(f, 0, &q, NULL))
 			__builtin_trap();
-		vmt_profile_free(q);
+		guest_profile_free(q);
 	}
 	if (f)
 		fclose(f);
 	free(buf);
-	vmt_profile_free(p);
+	guest_profile_free(p);
 	return 0;
 }

@@ -24,20 +24,20 @@ static uint64_t le64(const uint8_t *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t *ram;
-	static struct vmt_gmem *mem;
+	static struct guest_mem *mem;
 	static size_t dirty;
-	struct vmt_pt_walk w;
+	struct guest_pt_walk w;
 	uint64_t cr3, va;
 	size_t n;
 	int i;
 
 	if (!ram) {
-		struct vmt_memslot slot = { .size = RAM };
+		struct client_memslot slot = { .size = RAM };
 
 		ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		slot.hva = (uintptr_t)ram;
-		if (ram == MAP_FAILED || vmt_gmem_open(getpid(), &slot, 1, &mem))
+		if (ram == MAP_FAILED || guest_mem_open(getpid(), &slot, 1, &mem))
 			__builtin_trap();
 	}
 	if (size < 17)
@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cr3 &= RAM - 1;
 	va = le64(data + 9);
 	for (i = 0; i < 2; i++) {
-		vmt_pt_translate(mem, (enum vmt_paging)(data[0] % 6), cr3, va, &w);
-		va = vmt_pt_canonical(VMT_PAGING_4L, va);
+		guest_pt_translate(mem, (enum guest_paging)(data[0] % 6), cr3, va, &w);
+		va = guest_pt_canonical(GUEST_PAGING_4L, va);
 	}
 	return 0;
 }

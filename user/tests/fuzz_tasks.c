@@ -64,11 +64,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vmt_guest_opts o = { .profile = s->prof, .max_tasks = 512 };
-	struct vmt_guest_task t, *list;
+	struct guest_opts o = { .profile = s->prof, .max_tasks = 512 };
+	struct guest_task t, *list;
 	struct region *r;
 	uint64_t off, n;
-	struct vmt_guest *g;
+	struct guest *g;
 	uint8_t *saved, buf[64];
 	size_t nr, done;
 	char sym[64];
@@ -83,18 +83,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(saved, s->ram + r->pa + off, n);
 	memcpy(s->ram + r->pa + off, data + 3, n);
 
-	if (!vmt_guest_open(&s->vm, &o, &g)) {
+	if (!guest_open(&s->vm, &o, &g)) {
 		for (i = 0; i < 4; i++) {
-			vmt_guest_task_for(g, cr3s[i], 0, &t);
-			vmt_guest_task_for(g, cr3s[i], s->percpu[1], &t);
+			guest_task_for(g, cr3s[i], 0, &t);
+			guest_task_for(g, cr3s[i], s->percpu[1], &t);
 		}
-		if (!vmt_guest_tasks(g, 1, &list, &nr))
+		if (!guest_tasks(g, 1, &list, &nr))
 			free(list);
-		vmt_guest_read_virt(g, 40, 0x400000, buf, sizeof(buf), &done);
-		vmt_guest_read_virt(g, 0, 0xffffffff81000000ULL, buf, sizeof(buf), &done);
-		vmt_guest_symbolize(g, 0xffffffff83002010ULL, sym, sizeof(sym));
-		vmt_guest_rewalk(g);
-		vmt_guest_close(g);
+		guest_read_virt(g, 40, 0x400000, buf, sizeof(buf), &done);
+		guest_read_virt(g, 0, 0xffffffff81000000ULL, buf, sizeof(buf), &done);
+		guest_symbolize(g, 0xffffffff83002010ULL, sym, sizeof(sym));
+		guest_rewalk(g);
+		guest_close(g);
 	}
 	memcpy(s->ram + r->pa + off, saved, n);
 	free(saved);

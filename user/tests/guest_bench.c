@@ -35,20 +35,20 @@ static uint64_t frozen_clock(void)
 static double decode(struct synth_guest *s, const uint64_t *cr3s, int with_gs,
 		     uint64_t cache_ns, uint64_t *reads)
 {
-	struct vmt_guest_opts o = { .profile = s->prof, .current_cache_ns = cache_ns,
+	struct guest_opts o = { .profile = s->prof, .current_cache_ns = cache_ns,
 				    .rewalk_ns = ~0ULL >> 1, .now_ns = now_ns };
-	struct vmt_guest_task t;
-	struct vmt_guest *g;
+	struct guest_task t;
+	struct guest *g;
 	uint64_t t0, i, bad = 0;
 
-	if (vmt_guest_open(&s->vm, &o, &g))
+	if (guest_open(&s->vm, &o, &g))
 		exit(1);
 	/* Warm up: every CR3 seen once. */
 	for (i = 0; i < NR_PROCS * 2; i++)
-		vmt_guest_task_for(g, cr3s[i % NR_PROCS], 0, &t);
+		guest_task_for(g, cr3s[i % NR_PROCS], 0, &t);
 	t0 = now_ns();
 	for (i = 0; i < NR_RECORDS; i++)
-		bad += vmt_guest_task_for(g, cr3s[i % NR_PROCS] | ((i & 1) << 12),
+		bad += guest_task_for(g, cr3s[i % NR_PROCS] | ((i & 1) << 12),
 					  with_gs ? s->percpu[i & 3] : 0, &t) != 0;
 	t0 = now_ns() - t0;
 	if (bad) {
@@ -56,43 +56,43 @@ static double decode(struct synth_guest *s, const uint64_t *cr3s, int with_gs,
 			(unsigned long long)bad);
 		exit(1);
 	}
-	*reads = vmt_guest_stats(g)->current_reads;
-	vmt_guest_close(g);
+	*reads = guest_stats(g)->current_reads;
+	guest_close(g);
 	return (double)t0 / NR_RECORDS;
 }
 
 /* The record path: the thread from the poller's timeline at the record's TSC. */
 static double decode_records(struct synth_guest *s, const uint64_t *cr3s)
 {
-	struct vmt_guest_opts o = { .profile = s->prof, .rewalk_ns = ~0ULL >> 1,
+	struct guest_opts o = { .profile = s->prof, .rewalk_ns = ~0ULL >> 1,
 				    .poll_us = 1000 };
 	struct vmtrace_record r = {
 		.kind = VMTRACE_KIND_SAMPLE,
 		.mode = VMTRACE_MODE_PAGING | VMTRACE_MODE_LONG | VMTRACE_MODE_USER | 3,
 	};
-	struct vmt_guest_task t;
-	struct vmt_guest *g;
+	struct guest_task t;
+	struct guest *g;
 	uint64_t t0, i, bad = 0, tsc;
 
-	if (vmt_guest_open(&s->vm, &o, &g))
+	if (guest_open(&s->vm, &o, &g))
 		exit(1);
 	usleep(20000);
-	tsc = vmt_gpoll_tsc();
+	tsc = guest_poll_tsc();
 	usleep(20000);
 	r.host_tsc = tsc;
 	r.u.g.guest_gs_base = s->percpu[0];
 	t0 = now_ns();
 	for (i = 0; i < NR_RECORDS; i++) {
 		r.u.g.guest_cr3 = cr3s[i % NR_PROCS] | 0x1000;
-		bad += vmt_guest_task_for_record(g, &r, &t) != 0;
+		bad += guest_task_for_record(g, &r, &t) != 0;
 	}
 	t0 = now_ns() - t0;
-	if (bad || !vmt_guest_stats(g)->timeline_hits) {
+	if (bad || !guest_stats(g)->timeline_hits) {
 		fprintf(stderr, "guest_bench: %llu records not decoded\n",
 			(unsigned long long)bad);
 		exit(1);
 	}
-	vmt_guest_close(g);
+	guest_close(g);
 	return (double)t0 / NR_RECORDS;
 }
 
@@ -100,9 +100,9 @@ int main(void)
 {
 	struct synth_opts so = { .ram_size = 256ULL << 20, .vslide = 0x1e000000 };
 	struct synth_guest *s = synth_new(&so);
-	struct vmt_guest_opts o = { .profile = s->prof, .now_ns = frozen_clock };
+	struct guest_opts o = { .profile = s->prof, .now_ns = frozen_clock };
 	uint64_t *cr3s = calloc(NR_PROCS, sizeof(*cr3s)), tasks[NR_PROCS], reads;
-	struct vmt_guest *g;
+	struct guest *g;
 	uint64_t t0, best = ~0ULL, el;
 	unsigned int i, cpu;
 	int walks = 50;
@@ -117,11 +117,11 @@ int main(void)
 	for (cpu = 0; cpu < SYNTH_NR_CPUS; cpu++)
 		synth_set_current(s, cpu, tasks[cpu * 7]);
 
-	if (vmt_guest_open(&s->vm, &o, &g))
+	if (guest_open(&s->vm, &o, &g))
 		return 1;
 	for (i = 0; i < (unsigned int)walks; i++) {
 		t0 = now_ns();
-		if (vmt_guest_rewalk(g))
+		if (guest_rewalk(g))
 			return 1;
 		el = now_ns() - t0;
 		if (el < best)
@@ -131,7 +131,7 @@ int main(void)
 	       NR_PROCS, NR_PROCS / 10, best / 1e6);
 	printf("guest task-list walk per task: %.2f us\n",
 	       best / 1e3 / (NR_PROCS + NR_PROCS / 10));
-	vmt_guest_close(g);
+	guest_close(g);
 
 	printf("guest decode, CR3 only, warm: %.1f ns/record\n",
 	       decode(s, cr3s, 0, 0, &reads));

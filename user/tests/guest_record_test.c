@@ -37,29 +37,29 @@ static struct synth_guest *world(uint64_t *burner, uint64_t *duo, uint64_t *duo_
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/profiles/synth", dir);
 	f = fopen(path, "w");
-	TEST_ASSERT(f && !vmt_profile_write(f, s->prof) && !fclose(f), "profile");
+	TEST_ASSERT(f && !guest_profile_write(f, s->prof) && !fclose(f), "profile");
 	return s;
 }
 
-static struct vmt_trace_writer *new_trace(const char *name)
+static struct trace_writer *new_trace(const char *name)
 {
-	struct vmt_trace_info info = { .tsc_hz = 1000000000ULL, .nr_cpus = 1 };
-	struct vmt_trace_writer *w;
+	struct trace_info info = { .tsc_hz = 1000000000ULL, .nr_cpus = 1 };
+	struct trace_writer *w;
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	TEST_ASSERT_EQ(vmt_trace_create(path, &info, NULL, &w), 0);
+	TEST_ASSERT_EQ(trace_create(path, &info, NULL, &w), 0);
 	return w;
 }
 
-static struct vmt_meta *load(const char *name, struct vmt_trace_reader **r)
+static struct trace_meta *load(const char *name, struct trace_reader **r)
 {
-	struct vmt_meta *m;
+	struct trace_meta *m;
 	char path[128], why[128];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	TEST_ASSERT_EQ(vmt_trace_open(path, r, why, sizeof(why)), 0);
-	TEST_ASSERT_EQ(vmt_meta_load(*r, &m), 0);
+	TEST_ASSERT_EQ(trace_open(path, r, why, sizeof(why)), 0);
+	TEST_ASSERT_EQ(trace_meta_load(*r, &m), 0);
 	return m;
 }
 
@@ -82,17 +82,17 @@ static struct vmtrace_record sample(const struct synth_guest *s, uint64_t cr3,
 static void test_named(void)
 {
 	struct guest_rec_opts o = { .poll_us = 500, .quiet = true };
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid(), .nr_vcpus = 1 };
-	const struct vmt_task_meta *t;
-	const struct vmt_symbol_meta *sym;
-	const struct vmt_vm_meta *vmm;
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid(), .nr_vcpus = 1 };
+	const struct trace_task_meta *t;
+	const struct trace_symbol_meta *sym;
+	const struct trace_vm_meta *vmm;
 	struct vmtrace_record recs[3];
-	struct vmt_trace_reader *r;
-	struct vmt_trace_writer *w;
+	struct trace_reader *r;
+	struct trace_writer *w;
 	struct guest_recorder *gr;
 	uint64_t burner, duo, duo_b, t1, t2, t3, text;
 	struct synth_guest *s = world(&burner, &duo, &duo_b);
-	struct vmt_meta *m;
+	struct trace_meta *m;
 	char pdir[96];
 
 	snprintf(pdir, sizeof(pdir), "%s/profiles", dir);
@@ -105,11 +105,11 @@ static void test_named(void)
 	/* The burner, then duo-b, then the kernel in schedule(). */
 	synth_set_current(s, 0, burner);
 	usleep(20000);
-	t1 = vmt_gpoll_tsc();
+	t1 = guest_poll_tsc();
 	usleep(20000);
 	synth_set_current(s, 0, duo_b);
 	usleep(20000);
-	t2 = vmt_gpoll_tsc();
+	t2 = guest_poll_tsc();
 	usleep(20000);
 	t3 = t2 + 1000;
 	text = SYNTH_TEXT_LINK + s->o.vslide;
@@ -117,27 +117,27 @@ static void test_named(void)
 	recs[1] = sample(s, synth_cr3(s, duo), 0x402000, 1, t2);
 	recs[2] = sample(s, synth_cr3(s, duo), text + 0x2010, 0, t3);
 	TEST_ASSERT_EQ(guest_rec_decode(gr, w, recs, 3), 0);
-	TEST_ASSERT_EQ(vmt_trace_write_records(w, recs, 3), 0);
+	TEST_ASSERT_EQ(trace_write_records(w, recs, 3), 0);
 	guest_rec_free(gr);
-	TEST_ASSERT_EQ(vmt_trace_close(w, NULL), 0);
+	TEST_ASSERT_EQ(trace_close(w, NULL), 0);
 
 	m = load("named.vmt", &r);
-	vmm = vmt_meta_vm(m, 1);
+	vmm = trace_meta_vm(m, 1);
 	TEST_ASSERT(vmm && !strncmp(vmm->guest, "Linux 6.1.0-synth, profile synth, kernel at "
 				    "guest-physical 0x2000000, virtual KASLR slide +0x8000000, "
 				    "4-level paging", 200), "guest: %s", vmm ? vmm->guest : "none");
-	t = vmt_meta_task(m, 1, recs[0].u.g.guest_cr3, recs[0].u.g.guest_gs_base, t1);
+	t = trace_meta_task(m, 1, recs[0].u.g.guest_cr3, recs[0].u.g.guest_gs_base, t1);
 	TEST_ASSERT(t && t->pid == 41 && t->tid == 41 && !strcmp(t->comm, "vmtburn"),
 		    "burner: %s", t ? t->comm : "none");
-	t = vmt_meta_task(m, 1, recs[1].u.g.guest_cr3, recs[1].u.g.guest_gs_base, t2);
+	t = trace_meta_task(m, 1, recs[1].u.g.guest_cr3, recs[1].u.g.guest_gs_base, t2);
 	TEST_ASSERT(t && t->pid == 42 && t->tid == 43 && !strcmp(t->comm, "vmtduo") &&
 		    !strcmp(t->thread_comm, "duo-b"), "duo-b: %s/%s", t ? t->comm : "none",
 		    t ? t->thread_comm : "");
-	sym = vmt_meta_symbol(m, 1, text + 0x2010);
+	sym = trace_meta_symbol(m, 1, text + 0x2010);
 	TEST_ASSERT(sym && !strcmp(sym->name, "schedule") && sym->start == text + 0x2000,
 		    "symbol: %s", sym ? sym->name : "none");
-	vmt_meta_free(m);
-	vmt_trace_close_reader(r);
+	trace_meta_free(m);
+	trace_close_reader(r);
 	synth_free(s);
 }
 
@@ -150,15 +150,15 @@ static void test_named(void)
 static void test_task_pointer(void)
 {
 	struct guest_rec_opts o = { .poll_us = 500, .quiet = true };
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid(), .nr_vcpus = 1 };
-	const struct vmt_task_meta *t;
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid(), .nr_vcpus = 1 };
+	const struct trace_task_meta *t;
 	struct vmtrace_record recs[8];
-	struct vmt_trace_reader *r;
-	struct vmt_trace_writer *w;
+	struct trace_reader *r;
+	struct trace_writer *w;
 	struct guest_recorder *gr;
 	uint64_t burner, duo, duo_b;
 	struct synth_guest *s = world(&burner, &duo, &duo_b);
-	struct vmt_meta *m;
+	struct trace_meta *m;
 	char pdir[96];
 
 	snprintf(pdir, sizeof(pdir), "%s/profiles", dir);
@@ -175,37 +175,37 @@ static void test_task_pointer(void)
 		recs[i].u.g.guest_task = i % 2 ? duo_b : duo;
 	}
 	TEST_ASSERT_EQ(guest_rec_decode(gr, w, recs, 8), 0);
-	TEST_ASSERT_EQ(vmt_trace_write_records(w, recs, 8), 0);
+	TEST_ASSERT_EQ(trace_write_records(w, recs, 8), 0);
 	guest_rec_free(gr);
-	TEST_ASSERT_EQ(vmt_trace_close(w, NULL), 0);
+	TEST_ASSERT_EQ(trace_close(w, NULL), 0);
 
 	m = load("task.vmt", &r);
 	for (int i = 0; i < 8; i++) {
-		t = vmt_meta_task(m, 1, recs[i].u.g.guest_cr3, recs[i].u.g.guest_task,
+		t = trace_meta_task(m, 1, recs[i].u.g.guest_cr3, recs[i].u.g.guest_task,
 				  recs[i].host_tsc);
 		TEST_ASSERT(t && t->pid == 42 && t->tid == (i % 2 ? 43u : 42u),
 			    "record %d: tid %u", i, t ? t->tid : 0);
 		TEST_ASSERT(!strcmp(t->thread_comm, i % 2 ? "duo-b" : "vmtduo"), "record %d: %s",
 			    i, t->thread_comm);
 	}
-	vmt_meta_free(m);
-	vmt_trace_close_reader(r);
+	trace_meta_free(m);
+	trace_close_reader(r);
 	synth_free(s);
 }
 
 static void test_no_profile(void)
 {
 	struct guest_rec_opts o = { .quiet = true, .profile_dir = "/nonexistent-vmt" };
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid() };
-	struct vmt_vm_meta gone = { .vm_id = 2, .vmm_pid = getpid() };
-	const struct vmt_vm_meta *vmm;
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = getpid() };
+	struct trace_vm_meta gone = { .vm_id = 2, .vmm_pid = getpid() };
+	const struct trace_vm_meta *vmm;
 	struct vmtrace_record rec;
-	struct vmt_trace_reader *r;
-	struct vmt_trace_writer *w;
+	struct trace_reader *r;
+	struct trace_writer *w;
 	struct guest_recorder *gr;
 	uint64_t burner, duo, duo_b;
 	struct synth_guest *s = world(&burner, &duo, &duo_b);
-	struct vmt_meta *m;
+	struct trace_meta *m;
 
 	w = new_trace("unnamed.vmt");
 	TEST_ASSERT_EQ(guest_rec_new(&o, &gr), 0);
@@ -214,22 +214,22 @@ static void test_no_profile(void)
 	TEST_ASSERT_EQ(guest_rec_attach_vms(gr, &s->vm, 1, 0, w), 0);
 	rec = sample(s, synth_cr3(s, burner), 0x401000, 1, 1000);
 	TEST_ASSERT_EQ(guest_rec_decode(gr, w, &rec, 1), 0);
-	TEST_ASSERT_EQ(vmt_trace_write_records(w, &rec, 1), 0);
+	TEST_ASSERT_EQ(trace_write_records(w, &rec, 1), 0);
 	guest_rec_free(gr);
-	TEST_ASSERT_EQ(vmt_trace_close(w, NULL), 0);
+	TEST_ASSERT_EQ(trace_close(w, NULL), 0);
 
 	m = load("unnamed.vmt", &r);
-	vmm = vmt_meta_vm(m, 1);
+	vmm = trace_meta_vm(m, 1);
 	TEST_ASSERT(vmm && !strcmp(vmm->guest, "no guest task names: no profile in "
 				   "/nonexistent-vmt matches this guest's kernel, Linux "
 				   "6.1.0-synth (see profile create --help)"),
 		    "guest: %s", vmm ? vmm->guest : "none");
-	vmm = vmt_meta_vm(m, 2);
+	vmm = trace_meta_vm(m, 2);
 	TEST_ASSERT(vmm && strstr(vmm->guest, "gone before its memory could be read"),
 		    "gone: %s", vmm ? vmm->guest : "none");
-	TEST_ASSERT(!vmt_meta_has_tasks(m), "tasks without a profile");
-	vmt_meta_free(m);
-	vmt_trace_close_reader(r);
+	TEST_ASSERT(!trace_meta_has_tasks(m), "tasks without a profile");
+	trace_meta_free(m);
+	trace_close_reader(r);
 	synth_free(s);
 }
 

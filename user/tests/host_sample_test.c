@@ -93,16 +93,16 @@ static void cleanup(void)
 
 static void test_vcpu_names(void)
 {
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU 0/KVM"), 0);
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU 12/KVM"), 12);
-	TEST_ASSERT_EQ(hv_vcpu_index("vcpu3"), 3);
-	TEST_ASSERT_EQ(hv_vcpu_index("fc_vcpu 1"), 1);
-	TEST_ASSERT_EQ(hv_vcpu_index("crosvm_vcpu7"), 7);
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU /KVM"), -1);
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU 1/KVMX"), -1);
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU 1/TCG"), -1);
-	TEST_ASSERT_EQ(hv_vcpu_index("qemu-system-x86"), -1);
-	TEST_ASSERT_EQ(hv_vcpu_index("CPU 999/KVM"), -1);	/* > HV_MAX_VCPUS */
+	TEST_ASSERT_EQ(host_vcpu_index("CPU 0/KVM"), 0);
+	TEST_ASSERT_EQ(host_vcpu_index("CPU 12/KVM"), 12);
+	TEST_ASSERT_EQ(host_vcpu_index("vcpu3"), 3);
+	TEST_ASSERT_EQ(host_vcpu_index("fc_vcpu 1"), 1);
+	TEST_ASSERT_EQ(host_vcpu_index("crosvm_vcpu7"), 7);
+	TEST_ASSERT_EQ(host_vcpu_index("CPU /KVM"), -1);
+	TEST_ASSERT_EQ(host_vcpu_index("CPU 1/KVMX"), -1);
+	TEST_ASSERT_EQ(host_vcpu_index("CPU 1/TCG"), -1);
+	TEST_ASSERT_EQ(host_vcpu_index("qemu-system-x86"), -1);
+	TEST_ASSERT_EQ(host_vcpu_index("CPU 999/KVM"), -1);	/* > HOST_MAX_VCPUS */
 }
 
 static void test_parse_stat(void)
@@ -111,18 +111,18 @@ static void test_parse_stat(void)
 	uint64_t ut = 0, st = 0;
 
 	/* A name with ") (" and spaces: the last ')' ends it. */
-	TEST_ASSERT_EQ(hv_parse_stat("7 (a) (b c) R 1 2 3 4 5 6 7 8 9 10 42 43 0 0\n",
+	TEST_ASSERT_EQ(host_parse_stat("7 (a) (b c) R 1 2 3 4 5 6 7 8 9 10 42 43 0 0\n",
 				     comm, sizeof(comm), &ut, &st), 0);
 	TEST_ASSERT(!strcmp(comm, "a) (b c"), "comm %s", comm);
 	TEST_ASSERT_EQ(ut, 42);
 	TEST_ASSERT_EQ(st, 43);
-	TEST_ASSERT_EQ(hv_parse_stat("7 (x) R 1 2\n", comm, sizeof(comm), &ut, &st),
+	TEST_ASSERT_EQ(host_parse_stat("7 (x) R 1 2\n", comm, sizeof(comm), &ut, &st),
 		       -EINVAL);
-	TEST_ASSERT_EQ(hv_parse_stat("7 x R 1 2 3 4 5 6 7 8 9 10 42 43\n", comm,
+	TEST_ASSERT_EQ(host_parse_stat("7 x R 1 2 3 4 5 6 7 8 9 10 42 43\n", comm,
 				     sizeof(comm), &ut, &st), -EINVAL);
-	TEST_ASSERT_EQ(hv_parse_stat("7 (x) R 1 2 3 4 5 6 7 8 9 10 -4 43\n", comm,
+	TEST_ASSERT_EQ(host_parse_stat("7 (x) R 1 2 3 4 5 6 7 8 9 10 -4 43\n", comm,
 				     sizeof(comm), &ut, &st), -EINVAL);
-	TEST_ASSERT_EQ(hv_parse_stat("7 (x) R 1 2 3 4 5 6 7 8 9 10 99999999999999999999 1\n",
+	TEST_ASSERT_EQ(host_parse_stat("7 (x) R 1 2 3 4 5 6 7 8 9 10 99999999999999999999 1\n",
 				     comm, sizeof(comm), &ut, &st), -EINVAL);
 }
 
@@ -130,19 +130,19 @@ static void test_parse_schedstat(void)
 {
 	uint64_t run = 0, wait = 0;
 
-	TEST_ASSERT_EQ(hv_parse_schedstat("123 456 7\n", &run, &wait), 0);
+	TEST_ASSERT_EQ(host_parse_schedstat("123 456 7\n", &run, &wait), 0);
 	TEST_ASSERT_EQ(run, 123);
 	TEST_ASSERT_EQ(wait, 456);
-	TEST_ASSERT_EQ(hv_parse_schedstat("123\n", &run, &wait), -EINVAL);
-	TEST_ASSERT_EQ(hv_parse_schedstat("", &run, &wait), -EINVAL);
+	TEST_ASSERT_EQ(host_parse_schedstat("123\n", &run, &wait), -EINVAL);
+	TEST_ASSERT_EQ(host_parse_schedstat("", &run, &wait), -EINVAL);
 }
 
 static void test_read_fake_proc(void)
 {
-	struct hv_proc_sample s;
+	struct host_proc_sample s;
 
 	make_vmm(1);
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 5, &s), 0);
 	TEST_ASSERT(!strcmp(s.comm, "qemu-system-x86"), "comm %s", s.comm);
 	TEST_ASSERT_EQ(s.utime_ns, 3000000000ULL);
 	TEST_ASSERT_EQ(s.stime_ns, 1000000000ULL);
@@ -157,16 +157,16 @@ static void test_read_fake_proc(void)
 	TEST_ASSERT(s.threads[3].have_schedstat, "schedstat");
 	TEST_ASSERT_EQ(s.threads[3].run_ns, 1800000000ULL);
 	TEST_ASSERT_EQ(s.threads[3].wait_ns, 15000000ULL);
-	hv_sample_free(&s);
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 999, 5, &s), -ESRCH);
-	hv_sample_free(&s);
+	host_sample_free(&s);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 999, 5, &s), -ESRCH);
+	host_sample_free(&s);
 	cleanup();
 }
 
 /* QEMU without debug-threads: KVM's debugfs names the vCPU threads. */
 static void test_vcpus_from_debugfs(void)
 {
-	struct hv_proc_sample s;
+	struct host_proc_sample s;
 	char kvm[128];
 
 	make_vmm(1);
@@ -190,40 +190,40 @@ static void test_vcpus_from_debugfs(void)
 	put("kvm/100-13/vcpu0/pid", "99999\n");
 	snprintf(kvm, sizeof(kvm), "%s/kvm", root);
 
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 5, &s), 0);
 	TEST_ASSERT(s.threads[2].vcpu == -1 && s.threads[3].vcpu == -1, "unnamed");
-	TEST_ASSERT_EQ(hv_vcpus_from_debugfs(kvm, &s), 2);
+	TEST_ASSERT_EQ(host_vcpus_from_debugfs(kvm, &s), 2);
 	TEST_ASSERT_EQ(s.threads[2].tid, 102);
 	TEST_ASSERT_EQ(s.threads[2].vcpu, 0);
 	TEST_ASSERT_EQ(s.threads[3].vcpu, 1);
 	TEST_ASSERT_EQ(s.threads[4].vcpu, -1);	/* 104: the other VMM's */
 	TEST_ASSERT_EQ(s.threads[0].vcpu, -1);
-	hv_sample_free(&s);
+	host_sample_free(&s);
 	/* No debugfs (not mounted, not root): nothing marked, no error. */
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
-	TEST_ASSERT_EQ(hv_vcpus_from_debugfs("/nonexistent/kvm", &s), 0);
-	hv_sample_free(&s);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(host_vcpus_from_debugfs("/nonexistent/kvm", &s), 0);
+	host_sample_free(&s);
 	/* Named threads are left as named. */
 	put_stat("100/task/102/stat", 102, "CPU 0/KVM", 50, 10);
 	put("kvm/100-12/vcpu0/pid", "103\n");
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 5, &s), 0);
-	TEST_ASSERT_EQ(hv_vcpus_from_debugfs(kvm, &s), 0);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 5, &s), 0);
+	TEST_ASSERT_EQ(host_vcpus_from_debugfs(kvm, &s), 0);
 	TEST_ASSERT_EQ(s.threads[2].vcpu, 0);
 	TEST_ASSERT_EQ(s.threads[3].vcpu, -1);
-	hv_sample_free(&s);
+	host_sample_free(&s);
 	cleanup();
 }
 
 static void test_rates(void)
 {
-	struct hv_proc_sample a, b;
-	static struct hv_rates r;
+	struct host_proc_sample a, b;
+	static struct host_rates r;
 
 	make_vmm(1);
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 1000000000ULL, &a), 0);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 1000000000ULL, &a), 0);
 	make_vmm(2);	/* every counter doubled, one second later */
-	TEST_ASSERT_EQ(hv_sample_read(root, 100, 100, 2000000000ULL, &b), 0);
-	TEST_ASSERT_EQ(hv_rates(&a, &b, &r), 0);
+	TEST_ASSERT_EQ(host_sample_read(root, 100, 100, 2000000000ULL, &b), 0);
+	TEST_ASSERT_EQ(host_rates(&a, &b, &r), 0);
 	TEST_ASSERT(r.interval_s > 0.999 && r.interval_s < 1.001, "interval");
 	/* Ticks: +300 user, +100 sys at 100 Hz in 1 s. */
 	TEST_ASSERT(r.user_pct > 299.9 && r.user_pct < 300.1, "user %f", r.user_pct);
@@ -239,16 +239,16 @@ static void test_rates(void)
 	TEST_ASSERT(r.vcpu_pct > 299.9 && r.vcpu_pct < 300.1, "vcpus %f", r.vcpu_pct);
 	TEST_ASSERT(r.other_pct > 299.9 && r.other_pct < 300.1, "other %f", r.other_pct);
 	/* Backwards in time, or another process: refused. */
-	TEST_ASSERT_EQ(hv_rates(&b, &a, &r), -EINVAL);
+	TEST_ASSERT_EQ(host_rates(&b, &a, &r), -EINVAL);
 	/* Counters going backwards (pid reuse) give 0, not huge numbers. */
 	a.when_ns = 0;
-	TEST_ASSERT_EQ(hv_rates(&b, &a, &r), -EINVAL);
+	TEST_ASSERT_EQ(host_rates(&b, &a, &r), -EINVAL);
 	b.when_ns = 1000000000ULL;
 	a.when_ns = 2000000000ULL;
-	TEST_ASSERT_EQ(hv_rates(&b, &a, &r), 0);
+	TEST_ASSERT_EQ(host_rates(&b, &a, &r), 0);
 	TEST_ASSERT(r.user_pct == 0 && r.cpu_pct == 0, "backwards");
-	hv_sample_free(&a);
-	hv_sample_free(&b);
+	host_sample_free(&a);
+	host_sample_free(&b);
 	cleanup();
 }
 
@@ -293,27 +293,27 @@ static void test_find_kvm_vms(void)
 	dir("self/fd");
 	fd_link("self/fd/3", "anon_inode:kvm-vm");	/* not a pid */
 
-	TEST_ASSERT_EQ(hv_find_kvm_vms(root, &vms, &nr), 0);
+	TEST_ASSERT_EQ(host_find_kvm_vms(root, &vms, &nr), 0);
 	TEST_ASSERT_EQ(nr, 2);
 	TEST_ASSERT_EQ(vms[0].pid, 42);
 	TEST_ASSERT_EQ(vms[0].nr_vcpus, 1);
 	TEST_ASSERT_EQ(vms[1].pid, 100);
 	TEST_ASSERT_EQ(vms[1].nr_vcpus, 2);
 	free(vms);
-	TEST_ASSERT_EQ(hv_find_kvm_vms("/nonexistent/proc", &vms, &nr), -ENOENT);
+	TEST_ASSERT_EQ(host_find_kvm_vms("/nonexistent/proc", &vms, &nr), -ENOENT);
 	TEST_ASSERT(!vms && !nr, "nothing on failure");
 	cleanup();
 }
 
 static void test_real_self(void)
 {
-	struct hv_proc_sample s;
+	struct host_proc_sample s;
 
-	TEST_ASSERT_EQ(hv_sample_read("/proc", sysconf(_SC_CLK_TCK), getpid(), 1, &s), 0);
+	TEST_ASSERT_EQ(host_sample_read("/proc", sysconf(_SC_CLK_TCK), getpid(), 1, &s), 0);
 	TEST_ASSERT(s.nr_threads >= 1, "threads");
 	TEST_ASSERT(s.rss_bytes > 0, "rss");
 	TEST_ASSERT_EQ(s.threads[0].tid, getpid());
-	hv_sample_free(&s);
+	host_sample_free(&s);
 }
 
 static const struct tap_test tests[] = {

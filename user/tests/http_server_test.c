@@ -22,31 +22,31 @@ static void test_listen_addresses(void)
 	unsigned int port;
 	int fd;
 
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:0", &fd, &port), 0);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:0", &fd, &port), 0);
 	TEST_ASSERT(port > 0, "port");
 	close(fd);
-	TEST_ASSERT_EQ(http_listen("localhost:80", &fd, NULL), -EINVAL);
-	TEST_ASSERT_EQ(http_listen("127.0.0.1", &fd, NULL), -EINVAL);
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:65536", &fd, NULL), -EINVAL);
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:-1", &fd, NULL), -EINVAL);
-	TEST_ASSERT_EQ(http_listen("::1:80", &fd, NULL), -EINVAL);
-	TEST_ASSERT_EQ(http_listen("[::1]", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("localhost:80", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:65536", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:-1", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("::1:80", &fd, NULL), -EINVAL);
+	TEST_ASSERT_EQ(view_http_listen("[::1]", &fd, NULL), -EINVAL);
 	/* IPv6 loopback may be disabled; a well-formed address parses. */
-	if (http_listen("[::1]:0", &fd, &port) == 0)
+	if (view_http_listen("[::1]:0", &fd, &port) == 0)
 		close(fd);
 }
 
 static unsigned int port;
 
-static struct http_server *start(const struct http_server_opts *o)
+static struct view_http_server *start(const struct view_http_server_opts *o)
 {
-	struct http_server_opts plain = { .content_type = "text/plain; version=0.0.4" };
-	struct http_server *h;
+	struct view_http_server_opts plain = { .content_type = "text/plain; version=0.0.4" };
+	struct view_http_server *h;
 	char why[256] = "";
 	int fd;
 
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:0", &fd, &port), 0);
-	TEST_ASSERT(!http_server_start(fd, o ? o : &plain, &h, why, sizeof(why)), "start: %s",
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:0", &fd, &port), 0);
+	TEST_ASSERT(!view_http_server_start(fd, o ? o : &plain, &h, why, sizeof(why)), "start: %s",
 		    why);
 	return h;
 }
@@ -86,17 +86,17 @@ static double now_s(void)
 
 static void test_routes(void)
 {
-	struct http_server *h = start(NULL);
+	struct view_http_server *h = start(NULL);
 	unsigned long ok, other;
 	char buf[4096];
 
-	TEST_ASSERT_EQ(http_server_publish(h, "a_total 1\n", 10), 0);
+	TEST_ASSERT_EQ(view_http_server_publish(h, "a_total 1\n", 10), 0);
 	exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf, sizeof(buf));
 	TEST_ASSERT(!strncmp(buf, "HTTP/1.1 200 OK\r\n", 17), "%s", buf);
 	TEST_ASSERT(strstr(buf, "Content-Type: text/plain; version=0.0.4\r\n"), "%s", buf);
 	TEST_ASSERT(strstr(buf, "\r\n\r\na_total 1\n") && !strstr(buf, "a_total 1\na"), "%s", buf);
 	/* A new publication is what the next scrape gets. */
-	TEST_ASSERT_EQ(http_server_publish(h, "a_total 2\n", 10), 0);
+	TEST_ASSERT_EQ(view_http_server_publish(h, "a_total 2\n", 10), 0);
 	exchange("GET /metrics?x=1 HTTP/1.0\r\n\r\n", buf, sizeof(buf));
 	TEST_ASSERT(strstr(buf, " 200 OK\r\n") && strstr(buf, "\r\n\r\na_total 2\n"), "%s", buf);
 	exchange("HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf, sizeof(buf));
@@ -110,9 +110,9 @@ static void test_routes(void)
 	/* Not HTTP: dropped (libmicrohttpd closes it), nothing served. */
 	exchange("garbage\r\n\r\n", buf, sizeof(buf));
 	TEST_ASSERT(!strstr(buf, " 200 ") && !strstr(buf, "a_total"), "[%s]", buf);
-	http_server_counts(h, &ok, &other);
+	view_http_server_counts(h, &ok, &other);
 	TEST_ASSERT(ok == 3 && other == 2, "%lu ok, %lu other", ok, other);
-	http_server_stop(h);
+	view_http_server_stop(h);
 }
 
 /*
@@ -122,12 +122,12 @@ static void test_routes(void)
 static void test_idle_clients(void)
 {
 	enum { IDLE = 50 };
-	struct http_server *h = start(NULL);
+	struct view_http_server *h = start(NULL);
 	int idle[IDLE];
 	char buf[4096];
 	double t0, took;
 
-	TEST_ASSERT_EQ(http_server_publish(h, "b 1\n", 4), 0);
+	TEST_ASSERT_EQ(view_http_server_publish(h, "b 1\n", 4), 0);
 	for (int i = 0; i < IDLE; i++)
 		idle[i] = connect_local();
 	/* One byte of a request line from half of them: stalled mid-request. */
@@ -141,16 +141,16 @@ static void test_idle_clients(void)
 	printf("# a scrape beside %d idle clients: %.3f s\n", IDLE, took);
 	for (int i = 0; i < IDLE; i++)
 		close(idle[i]);
-	http_server_stop(h);
+	view_http_server_stop(h);
 }
 
 static void test_basic_auth(void)
 {
-	struct http_server_opts o = { .content_type = "text/plain", .basic_auth = "prom:s3cret" };
-	struct http_server *h = start(&o);
+	struct view_http_server_opts o = { .content_type = "text/plain", .basic_auth = "prom:s3cret" };
+	struct view_http_server *h = start(&o);
 	char buf[4096];
 
-	TEST_ASSERT_EQ(http_server_publish(h, "c 1\n", 4), 0);
+	TEST_ASSERT_EQ(view_http_server_publish(h, "c 1\n", 4), 0);
 	exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf, sizeof(buf));
 	TEST_ASSERT(!strncmp(buf, "HTTP/1.1 401 ", 13) &&
 		    strstr(buf, "WWW-Authenticate: Basic realm=\"vmtrace\""), "%s", buf);
@@ -162,15 +162,15 @@ static void test_basic_auth(void)
 	exchange("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic cHJvbTpzM2NyZXQ=\r\n"
 		 "Connection: close\r\n\r\n", buf, sizeof(buf));
 	TEST_ASSERT(strstr(buf, " 200 OK\r\n") && strstr(buf, "\r\n\r\nc 1\n"), "%s", buf);
-	http_server_stop(h);
+	view_http_server_stop(h);
 }
 
 /* HTTPS with a certificate made here by openssl, read back by curl. */
 static void test_tls(void)
 {
 	char dir[] = "/tmp/http_tls.XXXXXX", cmd[512], cert[64], key[64], out[128];
-	struct http_server_opts o = { .content_type = "text/plain" };
-	struct http_server *h;
+	struct view_http_server_opts o = { .content_type = "text/plain" };
+	struct view_http_server *h;
 	char body[64] = "";
 	FILE *f;
 
@@ -186,7 +186,7 @@ static void test_tls(void)
 	o.tls_cert = cert;
 	o.tls_key = key;
 	h = start(&o);
-	TEST_ASSERT_EQ(http_server_publish(h, "d 1\n", 4), 0);
+	TEST_ASSERT_EQ(view_http_server_publish(h, "d 1\n", 4), 0);
 	snprintf(cmd, sizeof(cmd), "curl -sk -m 20 -o %s https://127.0.0.1:%u/metrics", out, port);
 	TEST_ASSERT(!system(cmd), "curl https");
 	f = fopen(out, "r");
@@ -196,7 +196,7 @@ static void test_tls(void)
 	/* Plain HTTP to the HTTPS port gets nothing served. */
 	snprintf(cmd, sizeof(cmd), "curl -s -m 20 -o /dev/null http://127.0.0.1:%u/metrics", port);
 	TEST_ASSERT(system(cmd), "plain HTTP answered on the TLS port");
-	http_server_stop(h);
+	view_http_server_stop(h);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	TEST_ASSERT(!system(cmd), "rm");
 }
@@ -204,25 +204,25 @@ static void test_tls(void)
 /* What the server refuses to start with: one half of TLS, a bad file. */
 static void test_bad_options(void)
 {
-	struct http_server_opts half = { .content_type = "t", .tls_cert = "/nonexistent" };
-	struct http_server_opts missing = { .content_type = "t", .tls_cert = "/nonexistent/c",
+	struct view_http_server_opts half = { .content_type = "t", .tls_cert = "/nonexistent" };
+	struct view_http_server_opts missing = { .content_type = "t", .tls_cert = "/nonexistent/c",
 					    .tls_key = "/nonexistent/k" };
-	struct http_server_opts auth = { .content_type = "t", .basic_auth = "nocolon" };
-	struct http_server *h;
+	struct view_http_server_opts auth = { .content_type = "t", .basic_auth = "nocolon" };
+	struct view_http_server *h;
 	char why[256];
 	int fd;
 
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:0", &fd, NULL), 0);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:0", &fd, NULL), 0);
 	why[0] = 0;
-	TEST_ASSERT_EQ(http_server_start(fd, &half, &h, why, sizeof(why)), -EINVAL);
+	TEST_ASSERT_EQ(view_http_server_start(fd, &half, &h, why, sizeof(why)), -EINVAL);
 	TEST_ASSERT(strstr(why, "both a certificate and its key"), "%s", why);
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:0", &fd, NULL), 0);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:0", &fd, NULL), 0);
 	why[0] = 0;
-	TEST_ASSERT_EQ(http_server_start(fd, &missing, &h, why, sizeof(why)), -ENOENT);
+	TEST_ASSERT_EQ(view_http_server_start(fd, &missing, &h, why, sizeof(why)), -ENOENT);
 	TEST_ASSERT(strstr(why, "/nonexistent/c: No such file"), "%s", why);
-	TEST_ASSERT_EQ(http_listen("127.0.0.1:0", &fd, NULL), 0);
+	TEST_ASSERT_EQ(view_http_listen("127.0.0.1:0", &fd, NULL), 0);
 	why[0] = 0;
-	TEST_ASSERT_EQ(http_server_start(fd, &auth, &h, why, sizeof(why)), -EINVAL);
+	TEST_ASSERT_EQ(view_http_server_start(fd, &auth, &h, why, sizeof(why)), -EINVAL);
 	TEST_ASSERT(strstr(why, "USER:PASSWORD"), "%s", why);
 	TEST_ASSERT(h == NULL, "a server after a failed start");
 }

@@ -6,16 +6,16 @@
 #include "guest/ksyms.h"
 #include "tap.h"
 
-static struct vmt_ksyms *parse(const char *text, long *skipped)
+static struct guest_ksyms *parse(const char *text, long *skipped)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	struct vmt_ksyms *k = vmt_ksyms_new();
+	struct guest_ksyms *k = guest_ksyms_new();
 
 	TEST_ASSERT(f && k, "fmemopen");
-	*skipped = vmt_ksyms_parse(k, f);
+	*skipped = guest_ksyms_parse(k, f);
 	fclose(f);
 	TEST_ASSERT(*skipped >= 0, "parse: %ld", *skipped);
-	TEST_ASSERT_EQ(vmt_ksyms_finish(k), 0);
+	TEST_ASSERT_EQ(guest_ksyms_finish(k), 0);
 	return k;
 }
 
@@ -36,35 +36,35 @@ static void test_system_map(void)
 		"garbage line\n"
 		"ffffffff8100zzzz T bad_address\n"
 		"ffffffff81003000 TT two_letters\n";
-	const struct vmt_ksym *s;
-	struct vmt_ksyms *k;
+	const struct guest_ksym *s;
+	struct guest_ksyms *k;
 	uint64_t addr, off, size;
 	long skipped;
 
 	k = parse(map, &skipped);
 	/* The module symbol and three malformed lines. */
 	TEST_ASSERT_EQ(skipped, 4);
-	TEST_ASSERT_EQ(vmt_ksyms_count(k), 10);
-	TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "init_task", &addr), 0);
+	TEST_ASSERT_EQ(guest_ksyms_count(k), 10);
+	TEST_ASSERT_EQ(guest_ksyms_lookup(k, "init_task", &addr), 0);
 	TEST_ASSERT_EQ(addr, 0xffffffff82a1aa40ULL);
-	TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "current_task", &addr), 0);
+	TEST_ASSERT_EQ(guest_ksyms_lookup(k, "current_task", &addr), 0);
 	TEST_ASSERT_EQ(addr, 0x1fb80);
-	TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "vmx_exit", &addr), -ENOENT);
+	TEST_ASSERT_EQ(guest_ksyms_lookup(k, "vmx_exit", &addr), -ENOENT);
 	/* Code lookups: the global name wins at a shared address. */
-	s = vmt_ksyms_find_code(k, 0xffffffff81000010ULL, 1 << 20, &off, &size);
+	s = guest_ksyms_find_code(k, 0xffffffff81000010ULL, 1 << 20, &off, &size);
 	TEST_ASSERT(s && !strcmp(s->name, "_stext"), "%s", s ? s->name : "NULL");
 	TEST_ASSERT_EQ(off, 0x10);
 	TEST_ASSERT_EQ(size, 0x1000);
-	s = vmt_ksyms_find_code(k, 0xffffffff810018ffULL, 1 << 20, &off, &size);
+	s = guest_ksyms_find_code(k, 0xffffffff810018ffULL, 1 << 20, &off, &size);
 	TEST_ASSERT(s && !strcmp(s->name, "local_helper"), "local");
 	TEST_ASSERT_EQ(size, 0x800);
-	s = vmt_ksyms_find_code(k, 0xffffffff81002004ULL, 1 << 20, &off, &size);
+	s = guest_ksyms_find_code(k, 0xffffffff81002004ULL, 1 << 20, &off, &size);
 	TEST_ASSERT(s && !strcmp(s->name, "weak_fn") && size == 0, "weak, last");
 	/* Data is not code; below the first; too far past the last. */
-	s = vmt_ksyms_find_code(k, 0xffffffff82161900ULL, 1 << 20, &off, NULL);
+	s = guest_ksyms_find_code(k, 0xffffffff82161900ULL, 1 << 20, &off, NULL);
 	TEST_ASSERT(!s, "data resolved as code");
-	TEST_ASSERT(!vmt_ksyms_find_code(k, 0x1000, 1 << 20, &off, NULL), "below");
-	vmt_ksyms_free(k);
+	TEST_ASSERT(!guest_ksyms_find_code(k, 0x1000, 1 << 20, &off, NULL), "below");
+	guest_ksyms_free(k);
 }
 
 static void test_kallsyms_shift(void)
@@ -73,40 +73,40 @@ static void test_kallsyms_shift(void)
 		"0000000000000000 A fixed_percpu_data\n"
 		"ffffffff9a000000 T _text\n"
 		"ffffffff9a001000 T schedule\n";
-	struct vmt_ksyms *k;
+	struct guest_ksyms *k;
 	uint64_t addr;
 	long skipped;
 
 	k = parse(kallsyms, &skipped);
-	vmt_ksyms_shift(k, 0xffffffff80000000ULL, -0x19000000ULL);
-	TEST_ASSERT_EQ(vmt_ksyms_finish(k), 0);
-	TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "schedule", &addr), 0);
+	guest_ksyms_shift(k, 0xffffffff80000000ULL, -0x19000000ULL);
+	TEST_ASSERT_EQ(guest_ksyms_finish(k), 0);
+	TEST_ASSERT_EQ(guest_ksyms_lookup(k, "schedule", &addr), 0);
 	TEST_ASSERT_EQ(addr, 0xffffffff81001000ULL);
-	TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "fixed_percpu_data", &addr), 0);
+	TEST_ASSERT_EQ(guest_ksyms_lookup(k, "fixed_percpu_data", &addr), 0);
 	TEST_ASSERT_EQ(addr, 0);
-	vmt_ksyms_free(k);
+	guest_ksyms_free(k);
 }
 
 static void test_limits(void)
 {
-	struct vmt_ksyms *k = vmt_ksyms_new();
-	char name[VMT_KSYM_NAME_MAX + 2];
-	char line[2 * VMT_KSYM_NAME_MAX];
+	struct guest_ksyms *k = guest_ksyms_new();
+	char name[GUEST_KSYM_NAME_MAX + 2];
+	char line[2 * GUEST_KSYM_NAME_MAX];
 	long skipped;
 	FILE *f;
 
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = 0;
-	TEST_ASSERT_EQ(vmt_ksyms_add(k, 1, 'T', name), -EINVAL);
-	TEST_ASSERT_EQ(vmt_ksyms_add(k, 1, 'T', ""), -EINVAL);
+	TEST_ASSERT_EQ(guest_ksyms_add(k, 1, 'T', name), -EINVAL);
+	TEST_ASSERT_EQ(guest_ksyms_add(k, 1, 'T', ""), -EINVAL);
 	/* An over-long line is skipped whole; the next one still counts. */
 	snprintf(line, sizeof(line), "ffffffff81000000 T %s\nffffffff81000010 T ok\n", name);
 	f = fmemopen(line, strlen(line), "r");
-	skipped = vmt_ksyms_parse(k, f);
+	skipped = guest_ksyms_parse(k, f);
 	fclose(f);
 	TEST_ASSERT_EQ(skipped, 1);
-	TEST_ASSERT_EQ(vmt_ksyms_count(k), 1);
-	vmt_ksyms_free(k);
+	TEST_ASSERT_EQ(guest_ksyms_count(k), 1);
+	guest_ksyms_free(k);
 }
 
 static const struct tap_test tests[] = {

@@ -34,10 +34,10 @@ static const char status_xml[] =
 
 static void test_parse_status(void)
 {
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 	pid_t pid = -1;
 
-	TEST_ASSERT_EQ(libvirt_parse_status(status_xml, strlen(status_xml), &pid, &vm), 0);
+	TEST_ASSERT_EQ(host_libvirt_parse_status(status_xml, strlen(status_xml), &pid, &vm), 0);
 	TEST_ASSERT_EQ(pid, 4242);
 	TEST_ASSERT(!strcmp(vm.name, "web1"), "name %s", vm.name);
 	TEST_ASSERT(!strcmp(vm.uuid, "6f1c3e0a-2b1d-4c7e-9a55-0d5b8e1f2a3c"), "uuid");
@@ -53,16 +53,16 @@ static void test_bare_domain_and_bad_input(void)
 	static const char other[] = "<network><name>x</name></network>";
 	static const char broken[] = "<domstatus pid='1'><domain><name>x</name>";
 	static const char bad_pid[] = "<domstatus pid='12x'><domain><name>y</name></domain></domstatus>";
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 	pid_t pid = -1;
 
-	TEST_ASSERT_EQ(libvirt_parse_status(bare, strlen(bare), &pid, &vm), 0);
+	TEST_ASSERT_EQ(host_libvirt_parse_status(bare, strlen(bare), &pid, &vm), 0);
 	TEST_ASSERT_EQ(pid, 0);
 	TEST_ASSERT(!strcmp(vm.name, "db"), "trimmed name '%s'", vm.name);
-	TEST_ASSERT_EQ(libvirt_parse_status(other, strlen(other), &pid, &vm), -EBADMSG);
-	TEST_ASSERT_EQ(libvirt_parse_status(broken, strlen(broken), &pid, &vm), -EBADMSG);
-	TEST_ASSERT_EQ(libvirt_parse_status("", 0, &pid, &vm), -EBADMSG);
-	TEST_ASSERT_EQ(libvirt_parse_status(bad_pid, strlen(bad_pid), &pid, &vm), 0);
+	TEST_ASSERT_EQ(host_libvirt_parse_status(other, strlen(other), &pid, &vm), -EBADMSG);
+	TEST_ASSERT_EQ(host_libvirt_parse_status(broken, strlen(broken), &pid, &vm), -EBADMSG);
+	TEST_ASSERT_EQ(host_libvirt_parse_status("", 0, &pid, &vm), -EBADMSG);
+	TEST_ASSERT_EQ(host_libvirt_parse_status(bad_pid, strlen(bad_pid), &pid, &vm), 0);
 	TEST_ASSERT_EQ(pid, 0);
 }
 
@@ -73,17 +73,17 @@ static void test_no_entity_expansion(void)
 		"<?xml version='1.0'?>\n"
 		"<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>\n"
 		"<domstatus pid='7'><domain><name>&e;</name></domain></domstatus>";
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 	pid_t pid;
 
-	libvirt_parse_status(xxe, strlen(xxe), &pid, &vm);
+	host_libvirt_parse_status(xxe, strlen(xxe), &pid, &vm);
 	TEST_ASSERT(!strstr(vm.name, "root:"), "entity expanded: %s", vm.name);
 }
 
 static void test_lookup_by_pid(void)
 {
 	char dir[] = "/tmp/libvirt_test.XXXXXX", path[256];
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 	FILE *f;
 
 	TEST_ASSERT(mkdtemp(dir), "mkdtemp");
@@ -104,11 +104,11 @@ static void test_lookup_by_pid(void)
 	strcpy(vm.name, "from-cmdline");
 	vm.nr_macs = 1;
 	strcpy(vm.macs[0], "52:54:00:ab:cd:02");
-	TEST_ASSERT_EQ(libvirt_lookup(dir, 4242, &vm), 0);
+	TEST_ASSERT_EQ(host_libvirt_lookup(dir, 4242, &vm), 0);
 	TEST_ASSERT(!strcmp(vm.name, "web1"), "name %s", vm.name);
 	TEST_ASSERT_EQ(vm.nr_macs, 2);
-	TEST_ASSERT_EQ(libvirt_lookup(dir, 4243, &vm), -ENOENT);
-	TEST_ASSERT_EQ(libvirt_lookup("/nonexistent/libvirt", 4242, &vm), -ENOENT);
+	TEST_ASSERT_EQ(host_libvirt_lookup(dir, 4243, &vm), -ENOENT);
+	TEST_ASSERT_EQ(host_libvirt_lookup("/nonexistent/libvirt", 4242, &vm), -ENOENT);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	TEST_ASSERT_EQ(system(path), 0);
 }

@@ -77,43 +77,43 @@ static struct btf *make_btf(int modern)
 
 static void test_btf_offsets(void)
 {
-	struct vmt_profile *p = vmt_profile_new();
+	struct guest_profile *p = guest_profile_new();
 	struct btf *b = make_btf(0);
 	char why[256] = "";
 
-	TEST_ASSERT_EQ(vmt_profile_fill_btf(p, b, why, sizeof(why)), 0);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_TASKS], 1000);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_PID], 1200);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_COMM], 1300);
-	TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_COMM], 16);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_MM_PGD], 8 + 72);	/* anonymous struct */
-	TEST_ASSERT_EQ(p->field[VMT_OFF_CRED_UID], 8);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_STATE], 24);	/* older "state" */
-	TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_STATE], 8);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_THREAD_GROUP], 1700);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_SIGNAL_THREAD_HEAD], 16);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_ACTIVE_MM], VMT_PROF_ABSENT);
-	TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_STRUCT], 4096);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_PCPU_HOT_CURRENT_TASK], 0);
+	TEST_ASSERT_EQ(guest_profile_fill_btf(p, b, why, sizeof(why)), 0);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_TASKS], 1000);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_PID], 1200);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_COMM], 1300);
+	TEST_ASSERT_EQ(p->field[GUEST_SIZE_TASK_COMM], 16);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_MM_PGD], 8 + 72);	/* anonymous struct */
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_CRED_UID], 8);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_STATE], 24);	/* older "state" */
+	TEST_ASSERT_EQ(p->field[GUEST_SIZE_TASK_STATE], 8);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_THREAD_GROUP], 1700);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_SIGNAL_THREAD_HEAD], 16);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_ACTIVE_MM], GUEST_PROF_ABSENT);
+	TEST_ASSERT_EQ(p->field[GUEST_SIZE_TASK_STRUCT], 4096);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_PCPU_HOT_CURRENT_TASK], 0);
 	btf__free(b);
-	vmt_profile_free(p);
+	guest_profile_free(p);
 
-	p = vmt_profile_new();
+	p = guest_profile_new();
 	b = make_btf(1);
-	TEST_ASSERT_EQ(vmt_profile_fill_btf(p, b, why, sizeof(why)), 0);
-	TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_STATE], 4);
-	TEST_ASSERT_EQ(p->field[VMT_OFF_TASK_THREAD_GROUP], VMT_PROF_ABSENT);
+	TEST_ASSERT_EQ(guest_profile_fill_btf(p, b, why, sizeof(why)), 0);
+	TEST_ASSERT_EQ(p->field[GUEST_SIZE_TASK_STATE], 4);
+	TEST_ASSERT_EQ(p->field[GUEST_OFF_TASK_THREAD_GROUP], GUEST_PROF_ABSENT);
 	btf__free(b);
-	vmt_profile_free(p);
+	guest_profile_free(p);
 
 	/* Without task_struct: refused, and said why. */
-	p = vmt_profile_new();
+	p = guest_profile_new();
 	b = btf__new_empty();
 	btf__add_int(b, "int", 4, BTF_INT_SIGNED);
-	TEST_ASSERT_EQ(vmt_profile_fill_btf(p, b, why, sizeof(why)), -ENOENT);
+	TEST_ASSERT_EQ(guest_profile_fill_btf(p, b, why, sizeof(why)), -ENOENT);
 	TEST_ASSERT(strstr(why, "task_struct"), "why: %s", why);
 	btf__free(b);
-	vmt_profile_free(p);
+	guest_profile_free(p);
 }
 
 /* A minimal vmlinux: one PT_LOAD at TEXT holding the banner at +0x100,
@@ -192,29 +192,29 @@ static void *make_bzimage(const void *payload, size_t plen, uint32_t raw_size,
 
 static void check_image(const void *buf, size_t len, const char *compression)
 {
-	struct vmt_kimage k;
+	struct guest_kimage k;
 	const void *btf;
 	size_t btf_len;
 	uint64_t text;
 	char text_buf[16];
 
-	TEST_ASSERT_EQ(vmt_kimage_from_buffer(buf, len, &k), 0);
+	TEST_ASSERT_EQ(guest_kimage_from_buffer(buf, len, &k), 0);
 	TEST_ASSERT(!strcmp(k.compression, compression), "%s", k.compression);
-	TEST_ASSERT_EQ(vmt_kimage_btf(&k, &btf, &btf_len), 0);
+	TEST_ASSERT_EQ(guest_kimage_btf(&k, &btf, &btf_len), 0);
 	TEST_ASSERT(btf_len > 100, "btf %zu", btf_len);
-	TEST_ASSERT_EQ(vmt_kimage_text_link(&k, &text), 0);
+	TEST_ASSERT_EQ(guest_kimage_text_link(&k, &text), 0);
 	TEST_ASSERT_EQ(text, TEXT);
-	TEST_ASSERT_EQ(vmt_kimage_read_va(&k, TEXT + 0x100, text_buf, 13), 13);
+	TEST_ASSERT_EQ(guest_kimage_read_va(&k, TEXT + 0x100, text_buf, 13), 13);
 	TEST_ASSERT(!memcmp(text_buf, "Linux version", 13), "banner");
-	TEST_ASSERT_EQ(vmt_kimage_read_va(&k, TEXT + 0x2000, text_buf, 1), -ENOENT);
-	vmt_kimage_free(&k);
+	TEST_ASSERT_EQ(guest_kimage_read_va(&k, TEXT + 0x2000, text_buf, 1), -ENOENT);
+	guest_kimage_free(&k);
 }
 
 static void test_kernel_images(void)
 {
 	size_t elf_len, xz_len = 0, bz_len, zlen;
 	uint8_t *elf = make_vmlinux(&elf_len), *xz, *bz, *z;
-	struct vmt_kimage k;
+	struct guest_kimage k;
 
 	check_image(elf, elf_len, "none");
 	/* XZ with the x86 BCJ filter, as the kernel's build makes it. */
@@ -235,7 +235,7 @@ static void test_kernel_images(void)
 	check_image(bz, bz_len, "xz");
 	/* Truncated payload: an error, not a crash. */
 	*(uint32_t *)(bz + 0x24c) = xz_len / 2;
-	TEST_ASSERT_EQ(vmt_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
+	TEST_ASSERT_EQ(guest_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
 	free(bz);
 	/* zstd, as Debian's 6.12. */
 	z = malloc(ZSTD_compressBound(elf_len));
@@ -261,29 +261,29 @@ static void test_kernel_images(void)
 		check_image(bz, bz_len, "gzip");
 		/* Cut short, and one flipped byte in the deflate stream. */
 		*(uint32_t *)(bz + 0x24c) = zs.total_out / 2;
-		TEST_ASSERT_EQ(vmt_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
+		TEST_ASSERT_EQ(guest_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
 		free(bz);
 		gz[zs.total_out / 3] ^= 0xff;
 		bz = make_bzimage(gz, zs.total_out, elf_len, &bz_len);
-		TEST_ASSERT_EQ(vmt_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
+		TEST_ASSERT_EQ(guest_kimage_from_buffer(bz, bz_len, &k), -EBADMSG);
 		free(bz);
 		deflateEnd(&zs);
 		free(gz);
 	}
 	/* bzip2: known, not supported; garbage: not a kernel. */
 	bz = make_bzimage("BZh91AY&SYgarbage", 17, 100, &bz_len);
-	TEST_ASSERT_EQ(vmt_kimage_from_buffer(bz, bz_len, &k), -ENOTSUP);
+	TEST_ASSERT_EQ(guest_kimage_from_buffer(bz, bz_len, &k), -ENOTSUP);
 	free(bz);
-	TEST_ASSERT_EQ(vmt_kimage_from_buffer("hello world, no kernel", 22, &k), -ENOEXEC);
+	TEST_ASSERT_EQ(guest_kimage_from_buffer("hello world, no kernel", 22, &k), -ENOEXEC);
 	/* A corrupt ELF: section headers past the end. */
 	((Elf64_Ehdr *)elf)->e_shoff = elf_len - 8;
-	TEST_ASSERT_EQ(vmt_kimage_from_buffer(elf, elf_len, &k), 0);
+	TEST_ASSERT_EQ(guest_kimage_from_buffer(elf, elf_len, &k), 0);
 	{
 		size_t off, size;
 
-		TEST_ASSERT_EQ(vmt_kimage_section(&k, ".BTF", &off, &size), -EBADMSG);
+		TEST_ASSERT_EQ(guest_kimage_section(&k, ".BTF", &off, &size), -EBADMSG);
 	}
-	vmt_kimage_free(&k);
+	guest_kimage_free(&k);
 	free(z);
 	free(xz);
 	free(elf);
@@ -367,8 +367,8 @@ static void test_image_kallsyms(void)
 	int newer;
 
 	for (newer = 0; newer < 2; newer++) {
-		struct vmt_kimage img = { .elf64 = 1 };
-		struct vmt_ksyms *k = vmt_ksyms_new();
+		struct guest_kimage img = { .elf64 = 1 };
+		struct guest_ksyms *k = guest_ksyms_new();
 		uint64_t addr;
 		char why[128] = "";
 		long n;
@@ -378,23 +378,23 @@ static void test_image_kallsyms(void)
 		/* Junk that looks like a token table but has no index. */
 		memcpy(img.data + 100, "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9", 19);
 		put_kallsyms(img.data, 4096 + 3, newer, TEXT);
-		n = vmt_kimage_kallsyms(&img, TEXT, k, why, sizeof(why));
+		n = guest_kimage_kallsyms(&img, TEXT, k, why, sizeof(why));
 		TEST_ASSERT(n == KS_NR, "%s layout: %ld symbols: %s", newer ? "newer" : "older",
 			    n, why);
-		TEST_ASSERT_EQ(vmt_ksyms_finish(k), 0);
-		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "_text", &addr), 0);
+		TEST_ASSERT_EQ(guest_ksyms_finish(k), 0);
+		TEST_ASSERT_EQ(guest_ksyms_lookup(k, "_text", &addr), 0);
 		TEST_ASSERT_EQ(addr, TEXT);
-		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "fn_513", &addr), 0);
+		TEST_ASSERT_EQ(guest_ksyms_lookup(k, "fn_513", &addr), 0);
 		TEST_ASSERT_EQ(addr, TEXT + 16 * 513);
-		TEST_ASSERT_EQ(vmt_ksyms_lookup(k, "per_cpu_thing", &addr), 0);
+		TEST_ASSERT_EQ(guest_ksyms_lookup(k, "per_cpu_thing", &addr), 0);
 		TEST_ASSERT_EQ(addr, 0x1000);
-		vmt_ksyms_free(k);
-		k = vmt_ksyms_new();
+		guest_ksyms_free(k);
+		k = guest_ksyms_new();
 		/* Another _text: the offsets cannot be these. */
-		TEST_ASSERT_EQ(vmt_kimage_kallsyms(&img, TEXT + 0x200000, k, why, sizeof(why)),
+		TEST_ASSERT_EQ(guest_kimage_kallsyms(&img, TEXT + 0x200000, k, why, sizeof(why)),
 			       -ENOENT);
 		TEST_ASSERT(strstr(why, "_text"), "why: %s", why);
-		vmt_ksyms_free(k);
+		guest_ksyms_free(k);
 		free(img.data);
 	}
 }
@@ -429,8 +429,8 @@ static const char system_map[] =
 
 static void test_create_and_roundtrip(void)
 {
-	struct vmt_profile_sources src = { 0 };
-	struct vmt_profile *p, *q;
+	struct guest_profile_sources src = { 0 };
+	struct guest_profile *p, *q;
 	char why[256] = "", buf[64];
 	size_t elf_len;
 	void *elf;
@@ -441,27 +441,27 @@ static void test_create_and_roundtrip(void)
 	elf = make_vmlinux(&elf_len);
 	src.vmlinux_path = write_file("vmlinux", elf, elf_len);
 	src.symbols_path = write_file("System.map", system_map, strlen(system_map));
-	TEST_ASSERT_EQ(vmt_profile_create(&src, &p, why, sizeof(why)), 0);
+	TEST_ASSERT_EQ(guest_profile_create(&src, &p, why, sizeof(why)), 0);
 	TEST_ASSERT(!strcmp(p->banner, banner), "banner: %s", p->banner);
 	TEST_ASSERT(!strcmp(p->release, "6.1.0-test"), "%s", p->release);
-	TEST_ASSERT_EQ(p->sym[VMT_SYM_INIT_TASK], 0xffffffff82a1aa40ULL);
-	TEST_ASSERT_EQ(p->sym[VMT_SYM_CURRENT_TASK], 0x1fb80);
-	TEST_ASSERT_EQ(vmt_ksyms_count(p->code), 5);
-	TEST_ASSERT_EQ(vmt_profile_symbolize(p, 0x2000000, 0xffffffff83000404ULL, buf,
+	TEST_ASSERT_EQ(p->sym[GUEST_SYM_INIT_TASK], 0xffffffff82a1aa40ULL);
+	TEST_ASSERT_EQ(p->sym[GUEST_SYM_CURRENT_TASK], 0x1fb80);
+	TEST_ASSERT_EQ(guest_ksyms_count(p->code), 5);
+	TEST_ASSERT_EQ(guest_profile_symbolize(p, 0x2000000, 0xffffffff83000404ULL, buf,
 					     sizeof(buf)), 0);
 	TEST_ASSERT(!strcmp(buf, "schedule+0x4"), "%s", buf);
 
 	/* Write, read back: the same. */
 	f = tmpfile();
-	TEST_ASSERT_EQ(vmt_profile_write(f, p), 0);
+	TEST_ASSERT_EQ(guest_profile_write(f, p), 0);
 	rewind(f);
-	TEST_ASSERT_EQ(vmt_profile_read(f, 0, &q, NULL), 0);
+	TEST_ASSERT_EQ(guest_profile_read(f, 0, &q, NULL), 0);
 	fclose(f);
 	TEST_ASSERT(!strcmp(q->banner, p->banner), "banner roundtrip");
 	TEST_ASSERT(!memcmp(q->field, p->field, sizeof(p->field)), "fields roundtrip");
 	TEST_ASSERT(!memcmp(q->sym, p->sym, sizeof(p->sym)), "symbols roundtrip");
-	TEST_ASSERT_EQ(vmt_ksyms_count(q->code), 5);
-	vmt_profile_free(q);
+	TEST_ASSERT_EQ(guest_ksyms_count(q->code), 5);
+	guest_profile_free(q);
 
 	/* The same kernel from kallsyms with a KASLR slide: the same result. */
 	{
@@ -479,14 +479,14 @@ static void test_create_and_roundtrip(void)
 			"ffffffffc0a00000 t kvm_stuff\t[kvm]\n";
 
 		src.symbols_path = write_file("kallsyms", kallsyms, strlen(kallsyms));
-		TEST_ASSERT_EQ(vmt_profile_create(&src, &q, why, sizeof(why)), 0);
+		TEST_ASSERT_EQ(guest_profile_create(&src, &q, why, sizeof(why)), 0);
 		TEST_ASSERT(!memcmp(q->sym, p->sym, sizeof(p->sym)), "kallsyms slide undone");
-		vmt_profile_free(q);
+		guest_profile_free(q);
 	}
 	/* kallsyms read without privileges: all zero. */
 	src.symbols_path = write_file("zero",
 		"0000000000000000 T _text\n0000000000000000 D init_task\n", 50);
-	TEST_ASSERT_EQ(vmt_profile_create(&src, &q, why, sizeof(why)), -EINVAL);
+	TEST_ASSERT_EQ(guest_profile_create(&src, &q, why, sizeof(why)), -EINVAL);
 	TEST_ASSERT(strstr(why, "root"), "why: %s", why);
 	/* Symbols of another kernel: the banner is not where they say. */
 	{
@@ -497,7 +497,7 @@ static void test_create_and_roundtrip(void)
 		at = strstr(other, "ffffffff81000100 D linux_banner");
 		memcpy(at, "ffffffff81000200", 16);
 		src.symbols_path = write_file("other", other, strlen(other));
-		TEST_ASSERT_EQ(vmt_profile_create(&src, &q, why, sizeof(why)), -ESRCH);
+		TEST_ASSERT_EQ(guest_profile_create(&src, &q, why, sizeof(why)), -ESRCH);
 		TEST_ASSERT(strstr(why, "not this image"), "why: %s", why);
 	}
 	/* --btf without a banner or release: refused; with one: fine. */
@@ -505,36 +505,36 @@ static void test_create_and_roundtrip(void)
 		struct btf *b = make_btf(0);
 		uint32_t raw_len;
 		const void *raw = btf__raw_data(b, &raw_len);
-		struct vmt_profile_sources bsrc = {
+		struct guest_profile_sources bsrc = {
 			.btf_path = write_file("btf", raw, raw_len),
 			.symbols_path = write_file("map2", system_map, strlen(system_map)),
 		};
 
-		TEST_ASSERT_EQ(vmt_profile_create(&bsrc, &q, why, sizeof(why)), -EINVAL);
+		TEST_ASSERT_EQ(guest_profile_create(&bsrc, &q, why, sizeof(why)), -EINVAL);
 		bsrc.banner = banner;
-		TEST_ASSERT_EQ(vmt_profile_create(&bsrc, &q, why, sizeof(why)), 0);
+		TEST_ASSERT_EQ(guest_profile_create(&bsrc, &q, why, sizeof(why)), 0);
 		TEST_ASSERT(!strcmp(q->release, "6.1.0-test"), "%s", q->release);
-		vmt_profile_free(q);
+		guest_profile_free(q);
 		btf__free(b);
 	}
-	vmt_profile_free(p);
+	guest_profile_free(p);
 	free(elf);
 }
 
-static int read_text(const char *text, struct vmt_profile **p)
+static int read_text(const char *text, struct guest_profile **p)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int err = vmt_profile_read(f, 0, p, NULL);
+	int err = guest_profile_read(f, 0, p, NULL);
 
 	fclose(f);
 	if (!err)
-		vmt_profile_free(*p);
+		guest_profile_free(*p);
 	return err;
 }
 
 static void test_reader_strictness(void)
 {
-	struct vmt_profile *p;
+	struct guest_profile *p;
 	char *huge;
 
 	TEST_ASSERT_EQ(read_text("vmtrace-profile 1\nrelease x\ncode 0\nend\n", &p), 0);
@@ -574,18 +574,18 @@ static void test_reader_strictness(void)
 	TEST_ASSERT_EQ(read_text("vmtrace-profile 1\nrelease x\nbanner a\\x00\ncode 0\nend\n",
 				 &p), -EBADMSG);
 	/* A line longer than the limit. */
-	huge = malloc(VMT_PROF_LINE_MAX * 2 + 64);
+	huge = malloc(GUEST_PROF_LINE_MAX * 2 + 64);
 	strcpy(huge, "vmtrace-profile 1\nrelease ");
-	memset(huge + strlen(huge), 'x', VMT_PROF_LINE_MAX * 2);
-	strcpy(huge + 26 + VMT_PROF_LINE_MAX * 2, "\ncode 0\nend\n");
+	memset(huge + strlen(huge), 'x', GUEST_PROF_LINE_MAX * 2);
+	strcpy(huge + 26 + GUEST_PROF_LINE_MAX * 2, "\ncode 0\nend\n");
 	TEST_ASSERT_EQ(read_text(huge, &p), -EBADMSG);
 	free(huge);
 }
 
 static void test_profile_dir(void)
 {
-	struct vmt_profile **list;
-	struct vmt_profile *p = vmt_profile_new();
+	struct guest_profile **list;
+	struct guest_profile *p = guest_profile_new();
 	char path[128];
 	size_t nr;
 	FILE *f;
@@ -595,22 +595,22 @@ static void test_profile_dir(void)
 	p->release = strdup("6.1.0-a");
 	snprintf(path, sizeof(path), "%s/b-profile", tmpdir);
 	f = fopen(path, "w");
-	TEST_ASSERT_EQ(vmt_profile_write(f, p), 0);
+	TEST_ASSERT_EQ(guest_profile_write(f, p), 0);
 	fclose(f);
 	free(p->release);
 	p->release = strdup("6.12.0-b");
 	snprintf(path, sizeof(path), "%s/a-profile", tmpdir);
 	f = fopen(path, "w");
-	TEST_ASSERT_EQ(vmt_profile_write(f, p), 0);
+	TEST_ASSERT_EQ(guest_profile_write(f, p), 0);
 	fclose(f);
 	write_file("junk", "not a profile\n", 14);
-	TEST_ASSERT_EQ(vmt_profile_dir_scan(tmpdir, &list, &nr), 0);
+	TEST_ASSERT_EQ(guest_profile_dir_scan(tmpdir, &list, &nr), 0);
 	TEST_ASSERT_EQ(nr, 2);
 	TEST_ASSERT(!strcmp(list[0]->name, "a-profile") &&
 		    !strcmp(list[0]->release, "6.12.0-b"), "order");
-	vmt_profile_list_free(list, nr);
-	TEST_ASSERT_EQ(vmt_profile_dir_scan("/nonexistent-dir", &list, &nr), -ENOENT);
-	vmt_profile_free(p);
+	guest_profile_list_free(list, nr);
+	TEST_ASSERT_EQ(guest_profile_dir_scan("/nonexistent-dir", &list, &nr), -ENOENT);
+	guest_profile_free(p);
 }
 
 /* Every installed /boot image (Debian xz/zstd, the gzip debug kernel): BTF gives a usable layout. */
@@ -622,48 +622,48 @@ static void test_debian_images(void)
 	if (glob("/boot/vmlinuz-*", 0, NULL, &g) || !g.gl_pathc)
 		tap_skip("no /boot/vmlinuz-*");
 	for (i = 0; i < g.gl_pathc; i++) {
-		struct vmt_profile *p = vmt_profile_new();
-		struct vmt_kimage k;
+		struct guest_profile *p = guest_profile_new();
+		struct guest_kimage k;
 		const void *raw;
 		size_t len;
 		struct btf *b;
 		char why[256];
 
-		TEST_ASSERT_EQ(vmt_kimage_load(g.gl_pathv[i], &k), 0);
-		TEST_ASSERT_EQ(vmt_kimage_btf(&k, &raw, &len), 0);
+		TEST_ASSERT_EQ(guest_kimage_load(g.gl_pathv[i], &k), 0);
+		TEST_ASSERT_EQ(guest_kimage_btf(&k, &raw, &len), 0);
 		b = btf__new(raw, len);
 		TEST_ASSERT(b, "%s: BTF does not parse", g.gl_pathv[i]);
-		TEST_ASSERT_EQ(vmt_profile_fill_btf(p, b, why, sizeof(why)), 0);
-		TEST_ASSERT(p->field[VMT_OFF_TASK_COMM] > p->field[VMT_OFF_TASK_PID],
+		TEST_ASSERT_EQ(guest_profile_fill_btf(p, b, why, sizeof(why)), 0);
+		TEST_ASSERT(p->field[GUEST_OFF_TASK_COMM] > p->field[GUEST_OFF_TASK_PID],
 			    "%s: odd layout", g.gl_pathv[i]);
-		TEST_ASSERT_EQ(p->field[VMT_SIZE_TASK_COMM], 16);
+		TEST_ASSERT_EQ(p->field[GUEST_SIZE_TASK_COMM], 16);
 		TEST_ASSERT_EQ(p->pointer_size, 8);
 		/* Its own kallsyms tables, as /proc/kallsyms lists them. */
 		{
-			struct vmt_ksyms *syms = vmt_ksyms_new();
+			struct guest_ksyms *syms = guest_ksyms_new();
 			uint64_t text = 0, addr;
 			char banner[16];
 			long n;
 
-			TEST_ASSERT_EQ(vmt_kimage_text_link(&k, &text), 0);
-			n = vmt_kimage_kallsyms(&k, text, syms, why, sizeof(why));
+			TEST_ASSERT_EQ(guest_kimage_text_link(&k, &text), 0);
+			n = guest_kimage_kallsyms(&k, text, syms, why, sizeof(why));
 			TEST_ASSERT(n > 50000, "%s: %ld symbols: %s", g.gl_pathv[i], n, why);
-			TEST_ASSERT_EQ(vmt_ksyms_finish(syms), 0);
-			TEST_ASSERT(!vmt_ksyms_lookup(syms, "linux_banner", &addr) &&
-				    vmt_kimage_read_va(&k, addr, banner, 14) == 14 &&
+			TEST_ASSERT_EQ(guest_ksyms_finish(syms), 0);
+			TEST_ASSERT(!guest_ksyms_lookup(syms, "linux_banner", &addr) &&
+				    guest_kimage_read_va(&k, addr, banner, 14) == 14 &&
 				    !memcmp(banner, "Linux version ", 14), "linux_banner");
-			TEST_ASSERT(!vmt_ksyms_lookup(syms, "init_task", &addr) && addr > text,
+			TEST_ASSERT(!guest_ksyms_lookup(syms, "init_task", &addr) && addr > text,
 				    "init_task");
 			test_diag("%s: %ld symbols from its kallsyms tables", g.gl_pathv[i], n);
-			vmt_ksyms_free(syms);
+			guest_ksyms_free(syms);
 		}
 		test_diag("%s (%s): tasks %d pid %d comm %d mm %d pgd %d", g.gl_pathv[i],
-			  k.compression, p->field[VMT_OFF_TASK_TASKS],
-			  p->field[VMT_OFF_TASK_PID], p->field[VMT_OFF_TASK_COMM],
-			  p->field[VMT_OFF_TASK_MM], p->field[VMT_OFF_MM_PGD]);
+			  k.compression, p->field[GUEST_OFF_TASK_TASKS],
+			  p->field[GUEST_OFF_TASK_PID], p->field[GUEST_OFF_TASK_COMM],
+			  p->field[GUEST_OFF_TASK_MM], p->field[GUEST_OFF_MM_PGD]);
 		btf__free(b);
-		vmt_kimage_free(&k);
-		vmt_profile_free(p);
+		guest_kimage_free(&k);
+		guest_profile_free(p);
 	}
 	globfree(&g);
 }

@@ -12,15 +12,15 @@
 
 static char *render(void)
 {
-	static struct vv_vm vms[2];
-	static struct vv_proc procs[3];
-	struct vv_snapshot s;
+	static struct trace_snapshot_vm vms[2];
+	static struct trace_snapshot_proc procs[3];
+	struct trace_snapshot s;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	vv_fixture(&s, vms, procs, 90);
-	TEST_ASSERT_EQ(prom_write(f, &s), 0);
+	TEST_ASSERT_EQ(view_prom_write(f, &s), 0);
 	fclose(f);
 	return buf;
 }
@@ -102,7 +102,7 @@ static void test_label_escaping(void)
 	FILE *f = open_memstream(&buf, &len);
 
 	/* Invalid UTF-8 and control bytes become '?', valid UTF-8 stays. */
-	prom_write_label_value(f, "a\"b\\c\nd\te\xff\xc3\xa9\xe0\x80\x80z");
+	view_prom_write_label_value(f, "a\"b\\c\nd\te\xff\xc3\xa9\xe0\x80\x80z");
 	fclose(f);
 	TEST_ASSERT(!strcmp(buf, "a\\\"b\\\\c\\nd?e?\xc3\xa9???z"), "got %s", buf);
 	free(buf);

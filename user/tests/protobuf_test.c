@@ -16,59 +16,59 @@
 
 static void test_varints(void)
 {
-	struct pb_buf b;
+	struct util_pb_buf b;
 
-	pb_init(&b);
-	pb_uint(&b, 1, 0);
+	util_pb_init(&b);
+	util_pb_uint(&b, 1, 0);
 	EXPECT(&b, 0x08, 0x00);
-	pb_reset(&b);
-	pb_uint(&b, 1, 150);		/* the guide's example */
+	util_pb_reset(&b);
+	util_pb_uint(&b, 1, 150);		/* the guide's example */
 	EXPECT(&b, 0x08, 0x96, 0x01);
-	pb_reset(&b);
-	pb_uint(&b, 2, 127);
-	pb_uint(&b, 2, 128);
+	util_pb_reset(&b);
+	util_pb_uint(&b, 2, 127);
+	util_pb_uint(&b, 2, 128);
 	EXPECT(&b, 0x10, 0x7f, 0x10, 0x80, 0x01);
-	pb_reset(&b);
-	pb_uint(&b, 16, UINT64_MAX);	/* a two-byte key, a ten-byte value */
+	util_pb_reset(&b);
+	util_pb_uint(&b, 16, UINT64_MAX);	/* a two-byte key, a ten-byte value */
 	EXPECT(&b, 0x80, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
-	pb_reset(&b);
-	pb_uint(&b, 1, (uint64_t)(int64_t)-2);	/* int64 -2: two's complement */
+	util_pb_reset(&b);
+	util_pb_uint(&b, 1, (uint64_t)(int64_t)-2);	/* int64 -2: two's complement */
 	EXPECT(&b, 0x08, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
-	pb_reset(&b);
-	pb_sint(&b, 1, -2);		/* sint64 -2: zigzag 3 */
-	pb_sint(&b, 1, 2);
+	util_pb_reset(&b);
+	util_pb_sint(&b, 1, -2);		/* sint64 -2: zigzag 3 */
+	util_pb_sint(&b, 1, 2);
 	EXPECT(&b, 0x08, 0x03, 0x08, 0x04);
-	pb_reset(&b);
-	pb_uint_nz(&b, 1, 0);
+	util_pb_reset(&b);
+	util_pb_uint_nz(&b, 1, 0);
 	TEST_ASSERT_EQ(b.len, 0);
-	TEST_ASSERT_EQ(pb_error(&b), 0);
-	pb_free(&b);
+	TEST_ASSERT_EQ(util_pb_error(&b), 0);
+	util_pb_free(&b);
 }
 
 static void test_fields(void)
 {
-	struct pb_buf b, m;
+	struct util_pb_buf b, m;
 	static const uint64_t packed[] = { 3, 270, 86942 };
 
-	pb_init(&b);
-	pb_init(&m);
-	pb_string(&b, 2, "testing");	/* the guide's example */
+	util_pb_init(&b);
+	util_pb_init(&m);
+	util_pb_string(&b, 2, "testing");	/* the guide's example */
 	EXPECT(&b, 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n', 'g');
-	pb_reset(&b);
-	pb_double(&b, 1, 1.0);
+	util_pb_reset(&b);
+	util_pb_double(&b, 1, 1.0);
 	EXPECT(&b, 0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f);
-	pb_reset(&b);
-	pb_uint(&m, 1, 150);
-	pb_message(&b, 3, &m);		/* the guide's nested example */
+	util_pb_reset(&b);
+	util_pb_uint(&m, 1, 150);
+	util_pb_message(&b, 3, &m);		/* the guide's nested example */
 	EXPECT(&b, 0x1a, 0x03, 0x08, 0x96, 0x01);
-	pb_reset(&b);
-	pb_packed(&b, 4, packed, 3);	/* the guide's packed example */
+	util_pb_reset(&b);
+	util_pb_packed(&b, 4, packed, 3);	/* the guide's packed example */
 	EXPECT(&b, 0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05);
-	pb_reset(&b);
-	pb_packed(&b, 4, packed, 0);
+	util_pb_reset(&b);
+	util_pb_packed(&b, 4, packed, 0);
 	TEST_ASSERT_EQ(b.len, 0);
-	pb_free(&b);
-	pb_free(&m);
+	util_pb_free(&b);
+	util_pb_free(&m);
 }
 
 static const struct tap_test tests[] = {

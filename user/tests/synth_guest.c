@@ -42,39 +42,39 @@
 static const char banner_text[] =
 	"Linux version 6.1.0-synth (vmtrace@tests) (gcc) #1 SMP PREEMPT_DYNAMIC\n";
 
-static const int32_t offsets_61[__VMT_PROF_FIELDS] = {
-	[VMT_OFF_TASK_TASKS] = 2192, [VMT_OFF_TASK_PID] = 2416,
-	[VMT_OFF_TASK_TGID] = 2420, [VMT_OFF_TASK_COMM] = 2976,
-	[VMT_OFF_TASK_MM] = 2272, [VMT_OFF_TASK_ACTIVE_MM] = 2280,
-	[VMT_OFF_TASK_FLAGS] = 44, [VMT_OFF_TASK_STATE] = 24,
-	[VMT_OFF_TASK_EXIT_STATE] = 2308, [VMT_OFF_TASK_REAL_CRED] = 2952,
-	[VMT_OFF_TASK_REAL_PARENT] = 2432, [VMT_OFF_TASK_GROUP_LEADER] = 2480,
-	[VMT_OFF_TASK_THREAD_GROUP] = 2592, [VMT_OFF_TASK_SIGNAL] = 3072,
-	[VMT_OFF_TASK_THREAD_NODE] = 2608, [VMT_OFF_TASK_START_TIME] = 2776,
-	[VMT_OFF_TASK_STACK] = 32, [VMT_OFF_SIGNAL_THREAD_HEAD] = 16,
-	[VMT_OFF_MM_PGD] = 72, [VMT_OFF_CRED_UID] = 8,
-	[VMT_OFF_PCPU_HOT_CURRENT_TASK] = -1, [VMT_SIZE_TASK_STRUCT] = TASK_SIZE,
-	[VMT_SIZE_TASK_COMM] = 16, [VMT_SIZE_TASK_STATE] = 4,
-	[VMT_SIZE_TASK_FLAGS] = 4,
+static const int32_t offsets_61[__GUEST_PROF_FIELDS] = {
+	[GUEST_OFF_TASK_TASKS] = 2192, [GUEST_OFF_TASK_PID] = 2416,
+	[GUEST_OFF_TASK_TGID] = 2420, [GUEST_OFF_TASK_COMM] = 2976,
+	[GUEST_OFF_TASK_MM] = 2272, [GUEST_OFF_TASK_ACTIVE_MM] = 2280,
+	[GUEST_OFF_TASK_FLAGS] = 44, [GUEST_OFF_TASK_STATE] = 24,
+	[GUEST_OFF_TASK_EXIT_STATE] = 2308, [GUEST_OFF_TASK_REAL_CRED] = 2952,
+	[GUEST_OFF_TASK_REAL_PARENT] = 2432, [GUEST_OFF_TASK_GROUP_LEADER] = 2480,
+	[GUEST_OFF_TASK_THREAD_GROUP] = 2592, [GUEST_OFF_TASK_SIGNAL] = 3072,
+	[GUEST_OFF_TASK_THREAD_NODE] = 2608, [GUEST_OFF_TASK_START_TIME] = 2776,
+	[GUEST_OFF_TASK_STACK] = 32, [GUEST_OFF_SIGNAL_THREAD_HEAD] = 16,
+	[GUEST_OFF_MM_PGD] = 72, [GUEST_OFF_CRED_UID] = 8,
+	[GUEST_OFF_PCPU_HOT_CURRENT_TASK] = -1, [GUEST_SIZE_TASK_STRUCT] = TASK_SIZE,
+	[GUEST_SIZE_TASK_COMM] = 16, [GUEST_SIZE_TASK_STATE] = 4,
+	[GUEST_SIZE_TASK_FLAGS] = 4,
 };
 
-static const int32_t offsets_612[__VMT_PROF_FIELDS] = {
-	[VMT_OFF_TASK_TASKS] = 2224, [VMT_OFF_TASK_PID] = 2432,
-	[VMT_OFF_TASK_TGID] = 2436, [VMT_OFF_TASK_COMM] = 2976,
-	[VMT_OFF_TASK_MM] = 2304, [VMT_OFF_TASK_ACTIVE_MM] = 2312,
-	[VMT_OFF_TASK_FLAGS] = 44, [VMT_OFF_TASK_STATE] = 24,
-	[VMT_OFF_TASK_EXIT_STATE] = 2328, [VMT_OFF_TASK_REAL_CRED] = 2952,
-	[VMT_OFF_TASK_REAL_PARENT] = 2448, [VMT_OFF_TASK_GROUP_LEADER] = 2496,
-	[VMT_OFF_TASK_THREAD_GROUP] = -1, [VMT_OFF_TASK_SIGNAL] = 3072,
-	[VMT_OFF_TASK_THREAD_NODE] = 2608, [VMT_OFF_TASK_START_TIME] = 2776,
-	[VMT_OFF_TASK_STACK] = 32, [VMT_OFF_SIGNAL_THREAD_HEAD] = 16,
-	[VMT_OFF_MM_PGD] = 120, [VMT_OFF_CRED_UID] = 8,
-	[VMT_OFF_PCPU_HOT_CURRENT_TASK] = 0, [VMT_SIZE_TASK_STRUCT] = TASK_SIZE,
-	[VMT_SIZE_TASK_COMM] = 16, [VMT_SIZE_TASK_STATE] = 4,
-	[VMT_SIZE_TASK_FLAGS] = 4,
+static const int32_t offsets_612[__GUEST_PROF_FIELDS] = {
+	[GUEST_OFF_TASK_TASKS] = 2224, [GUEST_OFF_TASK_PID] = 2432,
+	[GUEST_OFF_TASK_TGID] = 2436, [GUEST_OFF_TASK_COMM] = 2976,
+	[GUEST_OFF_TASK_MM] = 2304, [GUEST_OFF_TASK_ACTIVE_MM] = 2312,
+	[GUEST_OFF_TASK_FLAGS] = 44, [GUEST_OFF_TASK_STATE] = 24,
+	[GUEST_OFF_TASK_EXIT_STATE] = 2328, [GUEST_OFF_TASK_REAL_CRED] = 2952,
+	[GUEST_OFF_TASK_REAL_PARENT] = 2448, [GUEST_OFF_TASK_GROUP_LEADER] = 2496,
+	[GUEST_OFF_TASK_THREAD_GROUP] = -1, [GUEST_OFF_TASK_SIGNAL] = 3072,
+	[GUEST_OFF_TASK_THREAD_NODE] = 2608, [GUEST_OFF_TASK_START_TIME] = 2776,
+	[GUEST_OFF_TASK_STACK] = 32, [GUEST_OFF_SIGNAL_THREAD_HEAD] = 16,
+	[GUEST_OFF_MM_PGD] = 120, [GUEST_OFF_CRED_UID] = 8,
+	[GUEST_OFF_PCPU_HOT_CURRENT_TASK] = 0, [GUEST_SIZE_TASK_STRUCT] = TASK_SIZE,
+	[GUEST_SIZE_TASK_COMM] = 16, [GUEST_SIZE_TASK_STATE] = 4,
+	[GUEST_SIZE_TASK_FLAGS] = 4,
 };
 
-int32_t synth_off(const struct synth_guest *s, enum vmt_prof_field f)
+int32_t synth_off(const struct synth_guest *s, enum guest_prof_field f)
 {
 	return s->prof->field[f];
 }
@@ -127,20 +127,20 @@ uint64_t synth_r64(const struct synth_guest *s, uint64_t pa)
 }
 
 /* A write to a task field (through its direct-map address). */
-static void task_w64(struct synth_guest *s, uint64_t task, enum vmt_prof_field f,
+static void task_w64(struct synth_guest *s, uint64_t task, enum guest_prof_field f,
 		     uint64_t v)
 {
 	synth_w64(s, synth_pa(s, task) + synth_off(s, f), v);
 }
 
-static void task_w32(struct synth_guest *s, uint64_t task, enum vmt_prof_field f,
+static void task_w32(struct synth_guest *s, uint64_t task, enum guest_prof_field f,
 		     uint32_t v)
 {
 	synth_w32(s, synth_pa(s, task) + synth_off(s, f), v);
 }
 
 static uint64_t task_r64(const struct synth_guest *s, uint64_t task,
-			 enum vmt_prof_field f)
+			 enum guest_prof_field f)
 {
 	return synth_r64(s, synth_pa(s, task) + synth_off(s, f));
 }
@@ -169,7 +169,7 @@ static uint64_t heap_alloc(struct synth_guest *s, uint64_t size, uint64_t align)
 void synth_map(struct synth_guest *s, uint64_t cr3, uint64_t va, uint64_t pa,
 	       uint64_t page_size, uint64_t flags)
 {
-	int levels = s->o.paging == VMT_PAGING_5L ? 5 : 4, level;
+	int levels = s->o.paging == GUEST_PAGING_5L ? 5 : 4, level;
 	uint64_t table = cr3 & ~0xfffULL, entry_pa, e;
 	int leaf = page_size == SZ_1G ? 3 : page_size == SZ_2M ? 2 : 1;
 
@@ -187,10 +187,10 @@ void synth_map(struct synth_guest *s, uint64_t cr3, uint64_t va, uint64_t pa,
 	synth_w64(s, entry_pa, pa | flags | PTE_P | (leaf > 1 ? PTE_PS : 0));
 }
 
-static struct vmt_profile *make_profile(const struct synth_opts *o)
+static struct guest_profile *make_profile(const struct synth_opts *o)
 {
-	struct vmt_profile *p = vmt_profile_new();
-	struct vmt_ksyms *k;
+	struct guest_profile *p = guest_profile_new();
+	struct guest_ksyms *k;
 
 	TEST_ASSERT(p, "synth: no memory");
 	memcpy(p->field, o->modern ? offsets_612 : offsets_61, sizeof(p->field));
@@ -200,32 +200,32 @@ static struct vmt_profile *make_profile(const struct synth_opts *o)
 	p->pointer_size = 8;
 	p->text_link = SYNTH_TEXT_LINK;
 	p->kernel_map = KERNEL_MAP;
-	p->sym[VMT_SYM_TEXT] = p->sym[VMT_SYM_STEXT] = SYNTH_TEXT_LINK;
-	p->sym[VMT_SYM_ETEXT] = SYNTH_TEXT_LINK + L_ETEXT;
-	p->sym[VMT_SYM_SINITTEXT] = SYNTH_TEXT_LINK + L_SINITTEXT;
-	p->sym[VMT_SYM_EINITTEXT] = SYNTH_TEXT_LINK + L_EINITTEXT;
-	p->sym[VMT_SYM_LINUX_BANNER] = SYNTH_TEXT_LINK + L_BANNER;
-	p->sym[VMT_SYM_PAGE_OFFSET_BASE] = SYNTH_TEXT_LINK + L_PAGE_OFFSET_BASE;
-	p->sym[VMT_SYM_PGTABLE_L5_ENABLED] = SYNTH_TEXT_LINK + L_L5;
-	p->sym[VMT_SYM_INIT_STACK] = SYNTH_TEXT_LINK + L_INIT_STACK;
-	p->sym[VMT_SYM_INIT_TOP_PGT] = SYNTH_TEXT_LINK + L_INIT_TOP_PGT;
-	p->sym[VMT_SYM_INIT_TASK] = SYNTH_TEXT_LINK + L_INIT_TASK;
-	p->sym[VMT_SYM_INIT_MM] = SYNTH_TEXT_LINK + L_INIT_MM;
-	p->sym[VMT_SYM_PER_CPU_END] = 0x40000;
-	p->sym[VMT_SYM_PER_CPU_OFFSET] = SYNTH_TEXT_LINK + L_PER_CPU_OFFSET;
+	p->sym[GUEST_SYM_TEXT] = p->sym[GUEST_SYM_STEXT] = SYNTH_TEXT_LINK;
+	p->sym[GUEST_SYM_ETEXT] = SYNTH_TEXT_LINK + L_ETEXT;
+	p->sym[GUEST_SYM_SINITTEXT] = SYNTH_TEXT_LINK + L_SINITTEXT;
+	p->sym[GUEST_SYM_EINITTEXT] = SYNTH_TEXT_LINK + L_EINITTEXT;
+	p->sym[GUEST_SYM_LINUX_BANNER] = SYNTH_TEXT_LINK + L_BANNER;
+	p->sym[GUEST_SYM_PAGE_OFFSET_BASE] = SYNTH_TEXT_LINK + L_PAGE_OFFSET_BASE;
+	p->sym[GUEST_SYM_PGTABLE_L5_ENABLED] = SYNTH_TEXT_LINK + L_L5;
+	p->sym[GUEST_SYM_INIT_STACK] = SYNTH_TEXT_LINK + L_INIT_STACK;
+	p->sym[GUEST_SYM_INIT_TOP_PGT] = SYNTH_TEXT_LINK + L_INIT_TOP_PGT;
+	p->sym[GUEST_SYM_INIT_TASK] = SYNTH_TEXT_LINK + L_INIT_TASK;
+	p->sym[GUEST_SYM_INIT_MM] = SYNTH_TEXT_LINK + L_INIT_MM;
+	p->sym[GUEST_SYM_PER_CPU_END] = 0x40000;
+	p->sym[GUEST_SYM_PER_CPU_OFFSET] = SYNTH_TEXT_LINK + L_PER_CPU_OFFSET;
 	if (o->modern)
-		p->sym[VMT_SYM_PCPU_HOT] = PCPU_HOT_PERCPU;
+		p->sym[GUEST_SYM_PCPU_HOT] = PCPU_HOT_PERCPU;
 	else
-		p->sym[VMT_SYM_CURRENT_TASK] = CURRENT_TASK_PERCPU;
-	k = vmt_ksyms_new();
+		p->sym[GUEST_SYM_CURRENT_TASK] = CURRENT_TASK_PERCPU;
+	k = guest_ksyms_new();
 	TEST_ASSERT(k, "synth: no memory");
-	TEST_ASSERT(!vmt_ksyms_add(k, SYNTH_TEXT_LINK, 'T', "_stext") &&
-		    !vmt_ksyms_add(k, SYNTH_TEXT_LINK + L_DO_IDLE, 't', "do_idle") &&
-		    !vmt_ksyms_add(k, SYNTH_TEXT_LINK + L_SCHEDULE, 'T', "schedule") &&
-		    !vmt_ksyms_add(k, SYNTH_TEXT_LINK + L_SCHEDULE, 't', "__schedule_alias") &&
-		    !vmt_ksyms_add(k, SYNTH_TEXT_LINK + L_HALT, 'T', "native_safe_halt") &&
-		    !vmt_ksyms_add(k, SYNTH_TEXT_LINK + L_SINITTEXT, 'T', "start_kernel") &&
-		    !vmt_ksyms_finish(k), "synth: symbols");
+	TEST_ASSERT(!guest_ksyms_add(k, SYNTH_TEXT_LINK, 'T', "_stext") &&
+		    !guest_ksyms_add(k, SYNTH_TEXT_LINK + L_DO_IDLE, 't', "do_idle") &&
+		    !guest_ksyms_add(k, SYNTH_TEXT_LINK + L_SCHEDULE, 'T', "schedule") &&
+		    !guest_ksyms_add(k, SYNTH_TEXT_LINK + L_SCHEDULE, 't', "__schedule_alias") &&
+		    !guest_ksyms_add(k, SYNTH_TEXT_LINK + L_HALT, 'T', "native_safe_halt") &&
+		    !guest_ksyms_add(k, SYNTH_TEXT_LINK + L_SINITTEXT, 'T', "start_kernel") &&
+		    !guest_ksyms_finish(k), "synth: symbols");
 	p->code = k;
 	return p;
 }
@@ -238,19 +238,19 @@ static void init_task_fields(struct synth_guest *s, uint64_t task, uint32_t pid,
 	char name[16] = { 0 };
 
 	strncpy(name, comm, sizeof(name) - 1);
-	task_w32(s, task, VMT_OFF_TASK_PID, pid);
-	task_w32(s, task, VMT_OFF_TASK_TGID, tgid);
-	task_w32(s, task, VMT_OFF_TASK_FLAGS, flags);
-	task_w32(s, task, VMT_OFF_TASK_STATE, 1);	/* TASK_INTERRUPTIBLE */
-	synth_write(s, pa + synth_off(s, VMT_OFF_TASK_COMM), name, sizeof(name));
-	task_w64(s, task, VMT_OFF_TASK_GROUP_LEADER, task);
-	task_w64(s, task, VMT_OFF_TASK_START_TIME, 1000000ULL * pid + 7);
+	task_w32(s, task, GUEST_OFF_TASK_PID, pid);
+	task_w32(s, task, GUEST_OFF_TASK_TGID, tgid);
+	task_w32(s, task, GUEST_OFF_TASK_FLAGS, flags);
+	task_w32(s, task, GUEST_OFF_TASK_STATE, 1);	/* TASK_INTERRUPTIBLE */
+	synth_write(s, pa + synth_off(s, GUEST_OFF_TASK_COMM), name, sizeof(name));
+	task_w64(s, task, GUEST_OFF_TASK_GROUP_LEADER, task);
+	task_w64(s, task, GUEST_OFF_TASK_START_TIME, 1000000ULL * pid + 7);
 	/* Empty lists point at themselves. */
-	if (synth_off(s, VMT_OFF_TASK_THREAD_GROUP) >= 0) {
-		task_w64(s, task, VMT_OFF_TASK_THREAD_GROUP,
-			 task + synth_off(s, VMT_OFF_TASK_THREAD_GROUP));
-		synth_w64(s, pa + synth_off(s, VMT_OFF_TASK_THREAD_GROUP) + 8,
-			  task + synth_off(s, VMT_OFF_TASK_THREAD_GROUP));
+	if (synth_off(s, GUEST_OFF_TASK_THREAD_GROUP) >= 0) {
+		task_w64(s, task, GUEST_OFF_TASK_THREAD_GROUP,
+			 task + synth_off(s, GUEST_OFF_TASK_THREAD_GROUP));
+		synth_w64(s, pa + synth_off(s, GUEST_OFF_TASK_THREAD_GROUP) + 8,
+			  task + synth_off(s, GUEST_OFF_TASK_THREAD_GROUP));
 	}
 }
 
@@ -282,7 +282,7 @@ static uint64_t new_mm(struct synth_guest *s)
 
 	/* Like pgd_ctor(): the kernel's top-level entries, 256..511. */
 	memcpy(s->ram + pgd + 2048, s->ram + s->kernel_cr3 + 2048, 2048);
-	synth_w64(s, mm + synth_off(s, VMT_OFF_MM_PGD), synth_va(s, pgd));
+	synth_w64(s, mm + synth_off(s, GUEST_OFF_MM_PGD), synth_va(s, pgd));
 	return synth_va(s, mm);
 }
 
@@ -298,10 +298,10 @@ struct synth_guest *synth_new(const struct synth_opts *opts)
 		s->o.ram_size = 64ULL << 20;
 	if (!s->o.phys_load)
 		s->o.phys_load = 0x2000000;
-	if (s->o.paging != VMT_PAGING_5L)
-		s->o.paging = VMT_PAGING_4L;
+	if (s->o.paging != GUEST_PAGING_5L)
+		s->o.paging = GUEST_PAGING_4L;
 	if (!s->o.page_offset_base)
-		s->o.page_offset_base = s->o.paging == VMT_PAGING_5L ?
+		s->o.page_offset_base = s->o.paging == GUEST_PAGING_5L ?
 					0xff11000000000000ULL : 0xffff888000000000ULL;
 	s->ram_size = s->o.ram_size;
 	/* Anonymous memory, as a VMM's guest RAM usually is. */
@@ -339,34 +339,34 @@ struct synth_guest *synth_new(const struct synth_opts *opts)
 		synth_map(s, s->kernel_cr3, s->o.page_offset_base + pa, pa, size,
 			  PTE_W | PTE_NX);
 	synth_w64(s, s->o.phys_load + L_PAGE_OFFSET_BASE, s->o.page_offset_base);
-	synth_w32(s, s->o.phys_load + L_L5, s->o.paging == VMT_PAGING_5L);
+	synth_w32(s, s->o.phys_load + L_L5, s->o.paging == GUEST_PAGING_5L);
 
 	/* init_task (swapper/0) and init_mm. */
 	s->init_task = synth_image_va(s, SYNTH_TEXT_LINK + L_INIT_TASK);
 	init_pa = s->o.phys_load + L_INIT_TASK;
 	init_mm_pa = s->o.phys_load + L_INIT_MM;
 	init_task_fields(s, s->init_task, 0, 0, "swapper/0", PF_KTHREAD | 0x2);
-	task_w32(s, s->init_task, VMT_OFF_TASK_STATE, 0);
-	va = s->init_task + synth_off(s, VMT_OFF_TASK_TASKS);
-	synth_w64(s, init_pa + synth_off(s, VMT_OFF_TASK_TASKS), va);
-	synth_w64(s, init_pa + synth_off(s, VMT_OFF_TASK_TASKS) + 8, va);
-	task_w64(s, s->init_task, VMT_OFF_TASK_ACTIVE_MM,
+	task_w32(s, s->init_task, GUEST_OFF_TASK_STATE, 0);
+	va = s->init_task + synth_off(s, GUEST_OFF_TASK_TASKS);
+	synth_w64(s, init_pa + synth_off(s, GUEST_OFF_TASK_TASKS), va);
+	synth_w64(s, init_pa + synth_off(s, GUEST_OFF_TASK_TASKS) + 8, va);
+	task_w64(s, s->init_task, GUEST_OFF_TASK_ACTIVE_MM,
 		 synth_image_va(s, SYNTH_TEXT_LINK + L_INIT_MM));
-	task_w64(s, s->init_task, VMT_OFF_TASK_REAL_PARENT, s->init_task);
-	task_w64(s, s->init_task, VMT_OFF_TASK_STACK,
+	task_w64(s, s->init_task, GUEST_OFF_TASK_REAL_PARENT, s->init_task);
+	task_w64(s, s->init_task, GUEST_OFF_TASK_STACK,
 		 synth_image_va(s, SYNTH_TEXT_LINK + L_INIT_STACK));
 	cred = heap_alloc(s, 256, 64);
-	task_w64(s, s->init_task, VMT_OFF_TASK_REAL_CRED, synth_va(s, cred));
-	synth_w64(s, init_mm_pa + synth_off(s, VMT_OFF_MM_PGD),
+	task_w64(s, s->init_task, GUEST_OFF_TASK_REAL_CRED, synth_va(s, cred));
+	synth_w64(s, init_mm_pa + synth_off(s, GUEST_OFF_MM_PGD),
 		  synth_image_va(s, SYNTH_TEXT_LINK + L_INIT_TOP_PGT));
-	if (synth_off(s, VMT_OFF_TASK_THREAD_GROUP) < 0) {
+	if (synth_off(s, GUEST_OFF_TASK_THREAD_GROUP) < 0) {
 		/* init_task's signal struct, with itself on thread_head. */
 		uint64_t sig = synth_va(s, heap_alloc(s, 1024, 64));
 
-		task_w64(s, s->init_task, VMT_OFF_TASK_SIGNAL, sig);
+		task_w64(s, s->init_task, GUEST_OFF_TASK_SIGNAL, sig);
 		synth_w64(s, synth_pa(s, sig) + 16, sig + 16);
 		synth_w64(s, synth_pa(s, sig) + 24, sig + 16);
-		list_add_tail(s, s->init_task + synth_off(s, VMT_OFF_TASK_THREAD_NODE),
+		list_add_tail(s, s->init_task + synth_off(s, GUEST_OFF_TASK_THREAD_NODE),
 			      sig + 16);
 	}
 
@@ -385,7 +385,7 @@ void synth_free(struct synth_guest *s)
 	if (!s)
 		return;
 	munmap(s->ram, s->ram_size);
-	vmt_profile_free(s->prof);
+	guest_profile_free(s->prof);
 	free(s);
 }
 
@@ -398,12 +398,12 @@ static uint64_t new_task(struct synth_guest *s)
 static void new_signal(struct synth_guest *s, uint64_t task)
 {
 	uint64_t sig = synth_va(s, heap_alloc(s, 1024, 64));
-	uint64_t head = sig + synth_off(s, VMT_OFF_SIGNAL_THREAD_HEAD);
+	uint64_t head = sig + synth_off(s, GUEST_OFF_SIGNAL_THREAD_HEAD);
 
-	task_w64(s, task, VMT_OFF_TASK_SIGNAL, sig);
+	task_w64(s, task, GUEST_OFF_TASK_SIGNAL, sig);
 	synth_w64(s, synth_pa(s, head), head);
 	synth_w64(s, synth_pa(s, head) + 8, head);
-	list_add_tail(s, task + synth_off(s, VMT_OFF_TASK_THREAD_NODE), head);
+	list_add_tail(s, task + synth_off(s, GUEST_OFF_TASK_THREAD_NODE), head);
 }
 
 uint64_t synth_add_process(struct synth_guest *s, uint32_t pid, const char *comm,
@@ -412,15 +412,15 @@ uint64_t synth_add_process(struct synth_guest *s, uint32_t pid, const char *comm
 	uint64_t task = new_task(s), mm = new_mm(s), cred;
 
 	init_task_fields(s, task, pid, pid, comm, 0x400040);
-	task_w64(s, task, VMT_OFF_TASK_MM, mm);
-	task_w64(s, task, VMT_OFF_TASK_ACTIVE_MM, mm);
-	task_w64(s, task, VMT_OFF_TASK_REAL_PARENT, parent ? parent : s->init_task);
+	task_w64(s, task, GUEST_OFF_TASK_MM, mm);
+	task_w64(s, task, GUEST_OFF_TASK_ACTIVE_MM, mm);
+	task_w64(s, task, GUEST_OFF_TASK_REAL_PARENT, parent ? parent : s->init_task);
 	cred = heap_alloc(s, 256, 64);
-	synth_w32(s, cred + synth_off(s, VMT_OFF_CRED_UID), uid);
-	task_w64(s, task, VMT_OFF_TASK_REAL_CRED, synth_va(s, cred));
+	synth_w32(s, cred + synth_off(s, GUEST_OFF_CRED_UID), uid);
+	task_w64(s, task, GUEST_OFF_TASK_REAL_CRED, synth_va(s, cred));
 	new_signal(s, task);
-	list_add_tail(s, task + synth_off(s, VMT_OFF_TASK_TASKS),
-		      s->init_task + synth_off(s, VMT_OFF_TASK_TASKS));
+	list_add_tail(s, task + synth_off(s, GUEST_OFF_TASK_TASKS),
+		      s->init_task + synth_off(s, GUEST_OFF_TASK_TASKS));
 	return task;
 }
 
@@ -429,12 +429,12 @@ uint64_t synth_add_kthread(struct synth_guest *s, uint32_t pid, const char *comm
 	uint64_t task = new_task(s);
 
 	init_task_fields(s, task, pid, pid, comm, PF_KTHREAD);
-	task_w64(s, task, VMT_OFF_TASK_REAL_PARENT, s->init_task);
-	task_w64(s, task, VMT_OFF_TASK_REAL_CRED,
-		 task_r64(s, s->init_task, VMT_OFF_TASK_REAL_CRED));
+	task_w64(s, task, GUEST_OFF_TASK_REAL_PARENT, s->init_task);
+	task_w64(s, task, GUEST_OFF_TASK_REAL_CRED,
+		 task_r64(s, s->init_task, GUEST_OFF_TASK_REAL_CRED));
 	new_signal(s, task);
-	list_add_tail(s, task + synth_off(s, VMT_OFF_TASK_TASKS),
-		      s->init_task + synth_off(s, VMT_OFF_TASK_TASKS));
+	list_add_tail(s, task + synth_off(s, GUEST_OFF_TASK_TASKS),
+		      s->init_task + synth_off(s, GUEST_OFF_TASK_TASKS));
 	return task;
 }
 
@@ -444,28 +444,28 @@ uint64_t synth_add_thread(struct synth_guest *s, uint64_t leader, uint32_t tid,
 	uint64_t task = new_task(s), sig;
 	uint32_t tgid;
 
-	memcpy(&tgid, s->ram + synth_pa(s, leader) + synth_off(s, VMT_OFF_TASK_TGID), 4);
+	memcpy(&tgid, s->ram + synth_pa(s, leader) + synth_off(s, GUEST_OFF_TASK_TGID), 4);
 	init_task_fields(s, task, tid, tgid, comm, 0x40);
-	task_w64(s, task, VMT_OFF_TASK_GROUP_LEADER, leader);
-	task_w64(s, task, VMT_OFF_TASK_MM, task_r64(s, leader, VMT_OFF_TASK_MM));
-	task_w64(s, task, VMT_OFF_TASK_ACTIVE_MM, task_r64(s, leader, VMT_OFF_TASK_MM));
-	task_w64(s, task, VMT_OFF_TASK_REAL_PARENT,
-		 task_r64(s, leader, VMT_OFF_TASK_REAL_PARENT));
-	task_w64(s, task, VMT_OFF_TASK_REAL_CRED,
-		 task_r64(s, leader, VMT_OFF_TASK_REAL_CRED));
-	sig = task_r64(s, leader, VMT_OFF_TASK_SIGNAL);
-	task_w64(s, task, VMT_OFF_TASK_SIGNAL, sig);
-	if (synth_off(s, VMT_OFF_TASK_THREAD_GROUP) >= 0)
-		list_add_tail(s, task + synth_off(s, VMT_OFF_TASK_THREAD_GROUP),
-			      leader + synth_off(s, VMT_OFF_TASK_THREAD_GROUP));
-	list_add_tail(s, task + synth_off(s, VMT_OFF_TASK_THREAD_NODE),
-		      sig + synth_off(s, VMT_OFF_SIGNAL_THREAD_HEAD));
+	task_w64(s, task, GUEST_OFF_TASK_GROUP_LEADER, leader);
+	task_w64(s, task, GUEST_OFF_TASK_MM, task_r64(s, leader, GUEST_OFF_TASK_MM));
+	task_w64(s, task, GUEST_OFF_TASK_ACTIVE_MM, task_r64(s, leader, GUEST_OFF_TASK_MM));
+	task_w64(s, task, GUEST_OFF_TASK_REAL_PARENT,
+		 task_r64(s, leader, GUEST_OFF_TASK_REAL_PARENT));
+	task_w64(s, task, GUEST_OFF_TASK_REAL_CRED,
+		 task_r64(s, leader, GUEST_OFF_TASK_REAL_CRED));
+	sig = task_r64(s, leader, GUEST_OFF_TASK_SIGNAL);
+	task_w64(s, task, GUEST_OFF_TASK_SIGNAL, sig);
+	if (synth_off(s, GUEST_OFF_TASK_THREAD_GROUP) >= 0)
+		list_add_tail(s, task + synth_off(s, GUEST_OFF_TASK_THREAD_GROUP),
+			      leader + synth_off(s, GUEST_OFF_TASK_THREAD_GROUP));
+	list_add_tail(s, task + synth_off(s, GUEST_OFF_TASK_THREAD_NODE),
+		      sig + synth_off(s, GUEST_OFF_SIGNAL_THREAD_HEAD));
 	return task;
 }
 
 void synth_remove_process(struct synth_guest *s, uint64_t task)
 {
-	list_del(s, task + synth_off(s, VMT_OFF_TASK_TASKS));
+	list_del(s, task + synth_off(s, GUEST_OFF_TASK_TASKS));
 }
 
 void synth_set_comm(struct synth_guest *s, uint64_t task, const char *comm)
@@ -473,7 +473,7 @@ void synth_set_comm(struct synth_guest *s, uint64_t task, const char *comm)
 	char name[16] = { 0 };
 
 	strncpy(name, comm, sizeof(name) - 1);
-	synth_write(s, synth_pa(s, task) + synth_off(s, VMT_OFF_TASK_COMM), name,
+	synth_write(s, synth_pa(s, task) + synth_off(s, GUEST_OFF_TASK_COMM), name,
 		    sizeof(name));
 }
 
@@ -481,18 +481,18 @@ void synth_exec(struct synth_guest *s, uint64_t task, const char *comm)
 {
 	uint64_t mm = new_mm(s);
 
-	task_w64(s, task, VMT_OFF_TASK_MM, mm);
-	task_w64(s, task, VMT_OFF_TASK_ACTIVE_MM, mm);
+	task_w64(s, task, GUEST_OFF_TASK_MM, mm);
+	task_w64(s, task, GUEST_OFF_TASK_ACTIVE_MM, mm);
 	synth_set_comm(s, task, comm);
 }
 
 uint64_t synth_cr3(const struct synth_guest *s, uint64_t task)
 {
-	uint64_t mm = task_r64(s, task, VMT_OFF_TASK_MM);
+	uint64_t mm = task_r64(s, task, GUEST_OFF_TASK_MM);
 
 	if (!mm)
 		return 0;
-	return synth_pa(s, synth_r64(s, synth_pa(s, mm) + synth_off(s, VMT_OFF_MM_PGD)));
+	return synth_pa(s, synth_r64(s, synth_pa(s, mm) + synth_off(s, GUEST_OFF_MM_PGD)));
 }
 
 void synth_set_current(struct synth_guest *s, unsigned int cpu, uint64_t task)

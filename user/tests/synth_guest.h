@@ -30,7 +30,7 @@ struct synth_opts {
 	uint64_t phys_load;	/* 2 MiB aligned; 0: 0x2000000 */
 	uint64_t vslide;	/* 2 MiB aligned, < 1 GiB */
 	uint64_t page_offset_base; /* 0: 0xffff888000000000 (5L: ff11...) */
-	enum vmt_paging paging;	/* VMT_PAGING_4L (default) or _5L */
+	enum guest_paging paging;	/* GUEST_PAGING_4L (default) or _5L */
 	int modern;		/* 6.12 layout: thread_node, pcpu_hot */
 	int gig_pages;		/* direct map in 1 GiB pages */
 };
@@ -38,9 +38,9 @@ struct synth_opts {
 struct synth_guest {
 	uint8_t *ram;
 	uint64_t ram_size;
-	struct vmt_memslot slot;
-	struct vmt_vm_info vm;
-	struct vmt_profile *prof;
+	struct client_memslot slot;
+	struct client_vm_info vm;
+	struct guest_profile *prof;
 	struct synth_opts o;
 	uint64_t kernel_cr3;	/* pa of init_top_pgt */
 	uint64_t init_task;	/* runtime VA */
@@ -89,6 +89,6 @@ void synth_map(struct synth_guest *s, uint64_t cr3, uint64_t va, uint64_t pa,
 	       uint64_t page_size, uint64_t flags);
 
 /* Field offset in the synthetic profile. */
-int32_t synth_off(const struct synth_guest *s, enum vmt_prof_field f);
+int32_t synth_off(const struct synth_guest *s, enum guest_prof_field f);
 
 #endif /* SYNTH_GUEST_H */

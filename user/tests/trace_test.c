@@ -32,9 +32,9 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-static struct vmt_trace_info test_info(void)
+static struct trace_info test_info(void)
 {
-	struct vmt_trace_info info = {
+	struct trace_info info = {
 		.tsc_hz = 2400000000ull,
 		.clock = { 1000000, 5000000000ull, 1700000000000000000ull },
 		.nr_cpus = 4,
@@ -124,12 +124,12 @@ struct readback {
 	struct vmtrace_record *recs;
 	size_t n, cap;
 	size_t vms, tasks, symbols, clocks, ends, metrics;
-	struct vmt_vm_meta vm;
-	struct vmt_task_meta task;
-	struct vmt_symbol_meta symbol;
-	struct vmt_clock_pair clock;
-	struct vmt_end_meta end;
-	struct vmt_trace_damage damage;
+	struct trace_vm_meta vm;
+	struct trace_task_meta task;
+	struct trace_symbol_meta symbol;
+	struct trace_clock_pair clock;
+	struct trace_end_meta end;
+	struct trace_damage damage;
 };
 
 static void readback_free(struct readback *rb)
@@ -138,15 +138,15 @@ static void readback_free(struct readback *rb)
 	memset(rb, 0, sizeof(*rb));
 }
 
-static void read_all(struct vmt_trace_reader *r, struct readback *rb)
+static void read_all(struct trace_reader *r, struct readback *rb)
 {
-	struct vmt_item it;
+	struct trace_item it;
 	int ret;
 
 	memset(rb, 0, sizeof(*rb));
-	while ((ret = vmt_trace_next(r, &it)) > 0) {
+	while ((ret = trace_next(r, &it)) > 0) {
 		switch (it.type) {
-		case VMT_ITEM_RECORDS:
+		case TRACE_ITEM_RECORDS:
 			if (rb->n + it.records.n > rb->cap) {
 				rb->cap = (rb->n + it.records.n) * 2;
 				rb->recs = realloc(rb->recs, rb->cap * sizeof(*rb->recs));
@@ -156,42 +156,42 @@ static void read_all(struct vmt_trace_reader *r, struct readback *rb)
 			       it.records.n * sizeof(*rb->recs));
 			rb->n += it.records.n;
 			break;
-		case VMT_ITEM_VM: rb->vms++; rb->vm = it.vm; break;
-		case VMT_ITEM_TASK: rb->tasks++; rb->task = it.task; break;
-		case VMT_ITEM_SYMBOL: rb->symbols++; rb->symbol = it.symbol; break;
-		case VMT_ITEM_CLOCK: rb->clocks++; rb->clock = it.clock; break;
-		case VMT_ITEM_END: rb->ends++; rb->end = it.end; break;
-		case VMT_ITEM_METRICS: rb->metrics++; break;
+		case TRACE_ITEM_VM: rb->vms++; rb->vm = it.vm; break;
+		case TRACE_ITEM_TASK: rb->tasks++; rb->task = it.task; break;
+		case TRACE_ITEM_SYMBOL: rb->symbols++; rb->symbol = it.symbol; break;
+		case TRACE_ITEM_CLOCK: rb->clocks++; rb->clock = it.clock; break;
+		case TRACE_ITEM_END: rb->ends++; rb->end = it.end; break;
+		case TRACE_ITEM_METRICS: rb->metrics++; break;
 		}
 	}
-	TEST_ASSERT(ret == 0, "vmt_trace_next: %s", strerror(-ret));
-	rb->damage = *vmt_trace_damage(r);
+	TEST_ASSERT(ret == 0, "trace_next: %s", strerror(-ret));
+	rb->damage = *trace_damage(r);
 }
 
 static void read_file(const char *path, struct readback *rb)
 {
-	struct vmt_trace_reader *r;
+	struct trace_reader *r;
 	char why[160];
-	int err = vmt_trace_open(path, &r, why, sizeof(why));
+	int err = trace_open(path, &r, why, sizeof(why));
 
 	TEST_ASSERT(!err, "open %s: %s", path, why);
 	read_all(r, rb);
-	vmt_trace_close_reader(r);
+	trace_close_reader(r);
 }
 
 /* Read a trace from memory (the reader takes any seekable stream). */
 static void read_mem(const void *data, size_t size, struct readback *rb)
 {
-	struct vmt_trace_reader *r;
+	struct trace_reader *r;
 	char why[160];
 	FILE *f = fmemopen((void *)data, size, "r");
 	int err;
 
 	TEST_ASSERT(f, "fmemopen: %m");
-	err = vmt_trace_open_stream(f, &r, why, sizeof(why));
+	err = trace_open_stream(f, &r, why, sizeof(why));
 	TEST_ASSERT(!err, "open (%zu bytes): %s", size, why);
 	read_all(r, rb);
-	vmt_trace_close_reader(r);
+	trace_close_reader(r);
 }
 
 static void *slurp(const char *path, size_t *size)
@@ -235,39 +235,39 @@ struct layout {
 
 static void write_layout(const char *path, struct layout *l, bool close_cleanly)
 {
-	struct vmt_trace_info info = test_info();
-	struct vmt_writer_opts opts = { .level = 1 };
-	struct vmt_trace_writer *w;
-	struct vmt_writer_stats st;
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = 1001, .comm = "qemu" };
+	struct trace_info info = test_info();
+	struct trace_writer_opts opts = { .level = 1 };
+	struct trace_writer *w;
+	struct trace_writer_stats st;
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = 1001, .comm = "qemu" };
 	uint64_t tsc = 1000000;
 	int err;
 
 	l->recs = calloc(l->nr_frames * l->per_frame, sizeof(*l->recs));
 	TEST_ASSERT(l->recs, "calloc");
-	err = vmt_trace_create(path, &info, &opts, &w);
+	err = trace_create(path, &info, &opts, &w);
 	TEST_ASSERT(!err, "create: %s", strerror(-err));
-	vmt_trace_writer_stats(w, &st);
+	trace_writer_stats(w, &st);
 	l->data_start = st.file_bytes;
-	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "write vm");
-	TEST_ASSERT(!vmt_trace_flush(w), "flush");
+	TEST_ASSERT(!trace_write_vm(w, &vm), "write vm");
+	TEST_ASSERT(!trace_flush(w), "flush");
 	for (size_t f = 0; f < l->nr_frames; f++) {
 		for (size_t i = 0; i < l->per_frame; i++) {
 			tsc += 1 + rnd() % 5000;
 			l->recs[f * l->per_frame + i] = make_record(VMTRACE_KIND_EXIT, tsc);
 		}
-		err = vmt_trace_write_records(w, l->recs + f * l->per_frame, l->per_frame);
+		err = trace_write_records(w, l->recs + f * l->per_frame, l->per_frame);
 		TEST_ASSERT(!err, "write: %s", strerror(-err));
-		TEST_ASSERT(!vmt_trace_flush(w), "flush");
-		vmt_trace_writer_stats(w, &st);
+		TEST_ASSERT(!trace_flush(w), "flush");
+		trace_writer_stats(w, &st);
 		l->ends[f] = st.file_bytes;
 	}
 	if (close_cleanly) {
-		struct vmt_end_meta end = { .records = l->nr_frames * l->per_frame };
+		struct trace_end_meta end = { .records = l->nr_frames * l->per_frame };
 
-		TEST_ASSERT(!vmt_trace_close(w, &end), "close");
+		TEST_ASSERT(!trace_close(w, &end), "close");
 	} else {
-		vmt_trace_abandon(w);
+		trace_abandon(w);
 	}
 }
 
@@ -281,28 +281,28 @@ static void test_roundtrip_all_kinds(void)
 		VMTRACE_KIND_VM_NEW, VMTRACE_KIND_EXIT, VMTRACE_KIND_SAMPLE,
 		VMTRACE_KIND_LOST, VMTRACE_KIND_VM_GONE,
 	};
-	struct vmt_trace_info info = test_info();
-	struct vmt_vm_meta vm = {
+	struct trace_info info = test_info();
+	struct trace_vm_meta vm = {
 		.vm_id = 2, .vmm_pid = 4242, .vendor = VMTRACE_VENDOR_SVM, .nr_vcpus = 4,
 		.seen_tsc = 123456789, .comm = "qemu-system-x86", .name = "web-1",
 		.uuid = "c0ffee00-1234-5678-9abc-def012345678", .nr_macs = 2,
 		.macs = { "52:54:00:12:34:56", "52:54:00:ab:cd:ef" },
 	};
-	struct vmt_task_meta task = {
+	struct trace_task_meta task = {
 		.vm_id = 2, .pid = 300, .tid = 301, .cr3 = 0x12345000,
 		.gs_base = 0xffff888077a00000ull, .valid_from_tsc = 999, .comm = "nginx",
 	};
-	struct vmt_symbol_meta sym = {
+	struct trace_symbol_meta sym = {
 		.vm_id = 2, .start = 0xffffffff81001000ull, .size = 0x80, .name = "do_syscall_64",
 	};
-	struct vmt_clock_pair clock = { 5000000, 6000000000ull, 1700000001000000000ull };
-	struct vmt_end_meta end = {
+	struct trace_clock_pair clock = { 5000000, 6000000000ull, 1700000001000000000ull };
+	struct trace_end_meta end = {
 		.end_tsc = 77777, .records = 1000, .lost = { 5, 6, 7 },
 		.have_module_totals = true, .produced = 1018, .drained = 1000, .module_lost = 18,
 	};
 	struct vmtrace_record recs[1000];
-	struct vmt_trace_writer *w;
-	struct vmt_trace_reader *r;
+	struct trace_writer *w;
+	struct trace_reader *r;
 	struct readback rb;
 	char *path = temp_path(), why[160];
 	uint64_t tsc = 1;
@@ -312,21 +312,21 @@ static void test_roundtrip_all_kinds(void)
 		tsc += rnd() % 100000;
 		recs[i] = make_record(kinds[i % ARRAY_SIZE(kinds)], tsc);
 	}
-	err = vmt_trace_create(path, &info, NULL, &w);
+	err = trace_create(path, &info, NULL, &w);
 	TEST_ASSERT(!err, "create: %s", strerror(-err));
-	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
-	TEST_ASSERT(!vmt_trace_write_task(w, &task), "task");
-	TEST_ASSERT(!vmt_trace_write_symbol(w, &sym), "symbol");
-	TEST_ASSERT(!vmt_trace_write_clock(w, &clock), "clock");
-	TEST_ASSERT(!vmt_trace_write_records(w, recs, ARRAY_SIZE(recs)), "records");
-	TEST_ASSERT(!vmt_trace_close(w, &end), "close");
+	TEST_ASSERT(!trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!trace_write_task(w, &task), "task");
+	TEST_ASSERT(!trace_write_symbol(w, &sym), "symbol");
+	TEST_ASSERT(!trace_write_clock(w, &clock), "clock");
+	TEST_ASSERT(!trace_write_records(w, recs, ARRAY_SIZE(recs)), "records");
+	TEST_ASSERT(!trace_close(w, &end), "close");
 
-	err = vmt_trace_open(path, &r, why, sizeof(why));
+	err = trace_open(path, &r, why, sizeof(why));
 	TEST_ASSERT(!err, "open: %s", why);
 	{
-		const struct vmt_trace_info *got = vmt_trace_info(r);
+		const struct trace_info *got = trace_info(r);
 
-		TEST_ASSERT_EQ(got->version, VMT_TRACE_VERSION);
+		TEST_ASSERT_EQ(got->version, TRACE_VERSION);
 		TEST_ASSERT_EQ(got->record_format, VMTRACE_FORMAT_VERSION);
 		TEST_ASSERT_EQ(got->tsc_hz, info.tsc_hz);
 		TEST_ASSERT(!memcmp(&got->clock, &info.clock, sizeof(info.clock)), "clock");
@@ -345,7 +345,7 @@ static void test_roundtrip_all_kinds(void)
 		TEST_ASSERT(!strcmp(got->backend, "module"), "backend");
 	}
 	read_all(r, &rb);
-	vmt_trace_close_reader(r);
+	trace_close_reader(r);
 
 	TEST_ASSERT_EQ(rb.n, ARRAY_SIZE(recs));
 	assert_records_equal(rb.recs, recs, rb.n);
@@ -371,10 +371,10 @@ static void test_roundtrip_all_kinds(void)
 static void test_roundtrip_random(void)
 {
 	const size_t n = 300000;
-	struct vmt_trace_info info = test_info();
-	struct vmt_writer_opts opts = { .max_frame_records = 7000 };
+	struct trace_info info = test_info();
+	struct trace_writer_opts opts = { .max_frame_records = 7000 };
 	struct vmtrace_record *recs = malloc(n * sizeof(*recs));
-	struct vmt_trace_writer *w;
+	struct trace_writer *w;
 	struct readback rb;
 	char *path = temp_path();
 	int err;
@@ -387,7 +387,7 @@ static void test_roundtrip_random(void)
 	recs[0].kind = VMTRACE_KIND_EXIT;
 	memset(&recs[1], 0, sizeof(recs[1]));
 	recs[1].kind = VMTRACE_KIND_SAMPLE;
-	err = vmt_trace_create(path, &info, &opts, &w);
+	err = trace_create(path, &info, &opts, &w);
 	TEST_ASSERT(!err, "create: %s", strerror(-err));
 	/* In uneven batches. */
 	for (size_t i = 0; i < n;) {
@@ -395,10 +395,10 @@ static void test_roundtrip_random(void)
 
 		if (k > n - i)
 			k = n - i;
-		TEST_ASSERT(!vmt_trace_write_records(w, recs + i, k), "write");
+		TEST_ASSERT(!trace_write_records(w, recs + i, k), "write");
 		i += k;
 	}
-	TEST_ASSERT(!vmt_trace_close(w, NULL), "close");
+	TEST_ASSERT(!trace_close(w, NULL), "close");
 	read_file(path, &rb);
 	TEST_ASSERT_EQ(rb.n, n);
 	assert_records_equal(rb.recs, recs, n);
@@ -413,33 +413,33 @@ static void test_roundtrip_random(void)
 static void test_filter_meta(void)
 {
 	struct layout l = { .nr_frames = 5, .per_frame = 100 };
-	struct vmt_trace_reader *r;
+	struct trace_reader *r;
 	struct readback rb;
 	char *path = temp_path(), why[160];
 
 	write_layout(path, &l, true);
-	TEST_ASSERT(!vmt_trace_open(path, &r, why, sizeof(why)), "open: %s", why);
-	vmt_trace_set_filter(r, VMT_ITEMS_META);
+	TEST_ASSERT(!trace_open(path, &r, why, sizeof(why)), "open: %s", why);
+	trace_set_filter(r, TRACE_ITEMS_META);
 	read_all(r, &rb);
 	TEST_ASSERT_EQ(rb.n, 0);
 	TEST_ASSERT_EQ(rb.vms, 1);
 	TEST_ASSERT_EQ(rb.ends, 1);
 	readback_free(&rb);
 	/* Rewound, everything. */
-	vmt_trace_set_filter(r, VMT_ITEMS_ALL);
-	TEST_ASSERT(!vmt_trace_rewind(r), "rewind");
+	trace_set_filter(r, TRACE_ITEMS_ALL);
+	TEST_ASSERT(!trace_rewind(r), "rewind");
 	read_all(r, &rb);
 	TEST_ASSERT_EQ(rb.n, 500);
 	TEST_ASSERT_EQ(rb.vms, 1);
 	readback_free(&rb);
-	vmt_trace_close_reader(r);
+	trace_close_reader(r);
 	free(l.recs);
 	unlink(path);
 }
 
 /* Every field of two snapshots equal (the doubles are exact in the
  * metrics lines' %.6g). */
-static void assert_same_snapshot(const struct vv_snapshot *a, const struct vv_snapshot *b)
+static void assert_same_snapshot(const struct trace_snapshot *a, const struct trace_snapshot *b)
 {
 	TEST_ASSERT_EQ(a->seq, b->seq);
 	TEST_ASSERT_EQ(a->mono_ns, b->mono_ns);
@@ -447,7 +447,7 @@ static void assert_same_snapshot(const struct vv_snapshot *a, const struct vv_sn
 	TEST_ASSERT(a->interval_s == b->interval_s, "interval");
 	TEST_ASSERT_EQ(a->nr_vms, b->nr_vms);
 	for (size_t i = 0; i < a->nr_vms; i++) {
-		const struct vv_vm *x = &a->vms[i], *y = &b->vms[i];
+		const struct trace_snapshot_vm *x = &a->vms[i], *y = &b->vms[i];
 
 		TEST_ASSERT_EQ(x->id.vm_id, y->id.vm_id);
 		TEST_ASSERT_EQ(x->id.vmm_pid, y->id.vmm_pid);
@@ -487,7 +487,7 @@ static void assert_same_snapshot(const struct vv_snapshot *a, const struct vv_sn
 		TEST_ASSERT_EQ(x->proc_flags, y->proc_flags);
 		TEST_ASSERT_EQ(x->nr_procs, y->nr_procs);
 		for (size_t p = 0; p < x->nr_procs; p++) {
-			const struct vv_proc *u = &x->procs[p], *v = &y->procs[p];
+			const struct trace_snapshot_proc *u = &x->procs[p], *v = &y->procs[p];
 
 			TEST_ASSERT_EQ(u->pid, v->pid);
 			TEST_ASSERT_EQ(u->ppid, v->ppid);
@@ -513,26 +513,26 @@ static void assert_same_snapshot(const struct vv_snapshot *a, const struct vv_sn
 /*
  * Interval metrics: two snapshots between records and other metadata read
  * back exactly, in file order; the metadata loader and a metadata filter
- * without them skip them; vmt_entry_decode(), the path of readers older
+ * without them skip them; trace_entry_decode(), the path of readers older
  * than the entry, skips it as unknown; a snapshot of a later metrics
  * version is skipped, a malformed one is damage.
  */
 static void test_metrics_roundtrip(void)
 {
-	struct vmt_trace_info info = test_info();
-	struct vmt_vm_meta vm = { .vm_id = 1, .vmm_pid = 4242, .name = "web1" };
-	struct vmt_clock_pair clock = { 2000000, 6000000000ull, 1700000001000000000ull };
+	struct trace_info info = test_info();
+	struct trace_vm_meta vm = { .vm_id = 1, .vmm_pid = 4242, .name = "web1" };
+	struct trace_clock_pair clock = { 2000000, 6000000000ull, 1700000001000000000ull };
 	struct vmtrace_record rec = make_record(VMTRACE_KIND_EXIT, 3000000);
-	struct vmt_end_meta end = { .records = 1 };
-	struct vv_snapshot snaps[2], got;
-	struct vv_vm vms[2][2];
-	struct vv_proc procs[2][3];
-	struct vmt_trace_writer *w;
-	struct vmt_trace_reader *r;
-	struct vmt_meta *meta;
-	struct vmt_item it;
-	struct vmt_buf b = { 0 };
-	struct vmt_cursor c;
+	struct trace_end_meta end = { .records = 1 };
+	struct trace_snapshot snaps[2], got;
+	struct trace_snapshot_vm vms[2][2];
+	struct trace_snapshot_proc procs[2][3];
+	struct trace_writer *w;
+	struct trace_reader *r;
+	struct trace_meta *meta;
+	struct trace_item it;
+	struct util_buf b = { 0 };
+	struct util_cursor c;
 	char *path = temp_path(), why[160];
 	size_t nr_metrics = 0, nr_records = 0;
 	int ret;
@@ -544,19 +544,19 @@ static void test_metrics_roundtrip(void)
 	procs[1][2].state = 'D';
 	vms[1][1].id.nr_vcpus = 4;
 
-	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create");
-	TEST_ASSERT(!vmt_trace_write_vm(w, &vm), "vm");
-	TEST_ASSERT(!vmt_trace_write_metrics(w, &snaps[0]), "metrics 0");
-	TEST_ASSERT(!vmt_trace_write_records(w, &rec, 1), "record");
-	TEST_ASSERT(!vmt_trace_write_clock(w, &clock), "clock");
-	TEST_ASSERT(!vmt_trace_write_metrics(w, &snaps[1]), "metrics 1");
-	TEST_ASSERT(!vmt_trace_close(w, &end), "close");
+	TEST_ASSERT(!trace_create(path, &info, NULL, &w), "create");
+	TEST_ASSERT(!trace_write_vm(w, &vm), "vm");
+	TEST_ASSERT(!trace_write_metrics(w, &snaps[0]), "metrics 0");
+	TEST_ASSERT(!trace_write_records(w, &rec, 1), "record");
+	TEST_ASSERT(!trace_write_clock(w, &clock), "clock");
+	TEST_ASSERT(!trace_write_metrics(w, &snaps[1]), "metrics 1");
+	TEST_ASSERT(!trace_close(w, &end), "close");
 
-	TEST_ASSERT(!vmt_trace_open(path, &r, why, sizeof(why)), "open: %s", why);
-	while ((ret = vmt_trace_next(r, &it)) > 0) {
-		if (it.type == VMT_ITEM_RECORDS)
+	TEST_ASSERT(!trace_open(path, &r, why, sizeof(why)), "open: %s", why);
+	while ((ret = trace_next(r, &it)) > 0) {
+		if (it.type == TRACE_ITEM_RECORDS)
 			nr_records += it.records.n;
-		if (it.type != VMT_ITEM_METRICS)
+		if (it.type != TRACE_ITEM_METRICS)
 			continue;
 		TEST_ASSERT(nr_metrics < 2, "too many snapshots");
 		assert_same_snapshot(&snaps[nr_metrics++], it.metrics);
@@ -564,45 +564,45 @@ static void test_metrics_roundtrip(void)
 	TEST_ASSERT_EQ(ret, 0);
 	TEST_ASSERT_EQ(nr_metrics, 2);
 	TEST_ASSERT_EQ(nr_records, 1);
-	TEST_ASSERT_EQ(vmt_trace_damage(r)->bad_frames, 0);
+	TEST_ASSERT_EQ(trace_damage(r)->bad_frames, 0);
 
 	/* The loader of the records' metadata: the VM and clock, no metrics. */
-	TEST_ASSERT(!vmt_trace_rewind(r), "rewind");
-	TEST_ASSERT(!vmt_meta_load(r, &meta), "meta");
-	TEST_ASSERT(!strcmp(vmt_meta_vm(meta, 1)->name, "web1"), "vm meta");
-	vmt_meta_free(meta);
-	vmt_trace_set_filter(r, VMT_ITEMS_META & ~(1U << VMT_ITEM_METRICS));
+	TEST_ASSERT(!trace_rewind(r), "rewind");
+	TEST_ASSERT(!trace_meta_load(r, &meta), "meta");
+	TEST_ASSERT(!strcmp(trace_meta_vm(meta, 1)->name, "web1"), "vm meta");
+	trace_meta_free(meta);
+	trace_set_filter(r, TRACE_ITEMS_META & ~(1U << TRACE_ITEM_METRICS));
 	nr_metrics = 0;
-	while (vmt_trace_next(r, &it) > 0)
-		nr_metrics += it.type == VMT_ITEM_METRICS;
+	while (trace_next(r, &it) > 0)
+		nr_metrics += it.type == TRACE_ITEM_METRICS;
 	TEST_ASSERT_EQ(nr_metrics, 0);
-	vmt_trace_close_reader(r);
+	trace_close_reader(r);
 	unlink(path);
 
 	/* An older reader's decoder does not know the type: skipped. */
-	TEST_ASSERT(!vmt_entry_encode_metrics(&b, &snaps[0]), "encode");
-	c = vmt_cursor(b.data, b.len);
-	TEST_ASSERT_EQ(vmt_get_u8(&c), VMT_ENTRY_METRICS);
-	c = vmt_get_sub(&c, vmt_get_varint(&c));
-	TEST_ASSERT_EQ(vmt_entry_decode(VMT_ENTRY_METRICS, &c, &it), 0);
-	TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), 1);
+	TEST_ASSERT(!trace_entry_encode_metrics(&b, &snaps[0]), "encode");
+	c = util_cursor(b.data, b.len);
+	TEST_ASSERT_EQ(util_get_u8(&c), TRACE_ENTRY_METRICS);
+	c = util_get_sub(&c, util_get_varint(&c));
+	TEST_ASSERT_EQ(trace_entry_decode(TRACE_ENTRY_METRICS, &c, &it), 0);
+	TEST_ASSERT_EQ(trace_entry_decode_metrics(&c, &got), 1);
 	assert_same_snapshot(&snaps[0], &got);
-	vv_snapshot_free(&got);
-	vmt_buf_free(&b);
+	trace_snapshot_free(&got);
+	util_buf_free(&b);
 	/* A later metrics version: unknown; a torn line: malformed. */
 	{
 		const char newer[] = "vmtrace-metrics 2\nS 1 2 3 1.000000\n";
 		const char torn[] = "vmtrace-metrics 1\nS 1 2 3 1.000000\nV 1 2";
 		const char two[] = "vmtrace-metrics 1\nS 1 2 3 1.000000\nS 2 2 3 1.000000\n";
 
-		c = vmt_cursor(newer, strlen(newer));
-		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), 0);
-		c = vmt_cursor(torn, strlen(torn));
-		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
-		c = vmt_cursor(two, strlen(two));
-		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
-		c = vmt_cursor(NULL, 0);
-		TEST_ASSERT_EQ(vmt_entry_decode_metrics(&c, &got), -EBADMSG);
+		c = util_cursor(newer, strlen(newer));
+		TEST_ASSERT_EQ(trace_entry_decode_metrics(&c, &got), 0);
+		c = util_cursor(torn, strlen(torn));
+		TEST_ASSERT_EQ(trace_entry_decode_metrics(&c, &got), -EBADMSG);
+		c = util_cursor(two, strlen(two));
+		TEST_ASSERT_EQ(trace_entry_decode_metrics(&c, &got), -EBADMSG);
+		c = util_cursor(NULL, 0);
+		TEST_ASSERT_EQ(trace_entry_decode_metrics(&c, &got), -EBADMSG);
 	}
 }
 
@@ -659,9 +659,9 @@ static void test_truncated_header(void)
 	write_layout(path, &l, true);
 	data = slurp(path, &size);
 	for (size_t cut = 1; cut < l.data_start; cut++) {
-		struct vmt_trace_reader *r;
+		struct trace_reader *r;
 		FILE *f = fmemopen(data, cut, "r");
-		int err = vmt_trace_open_stream(f, &r, why, sizeof(why));
+		int err = trace_open_stream(f, &r, why, sizeof(why));
 
 		TEST_ASSERT(err == -ENODATA, "cut at %zu: %d (%s)", cut, err, why);
 		TEST_ASSERT(strstr(why, "truncated header"), "why: %s", why);
@@ -741,7 +741,7 @@ static void test_resync_and_gaps(void)
 	memcpy(edited, data, len);
 	for (int i = 0; i < 1000; i++)
 		edited[len + i] = i % 7 == 0 ? 'V' : rnd();
-	memcpy(edited + len + 10, VMT_FRAME_MAGIC, 4);
+	memcpy(edited + len + 10, TRACE_FRAME_MAGIC, 4);
 	memcpy(edited + len + 1000, data + len, size - len);
 	read_mem(edited, size + 1000, &rb);
 	TEST_ASSERT_EQ(rb.n, l.nr_frames * l.per_frame);
@@ -776,14 +776,14 @@ static void test_resync_and_gaps(void)
 
 static int open_bytes(const void *data, size_t size, char *why, size_t why_size)
 {
-	struct vmt_trace_reader *r = NULL;
+	struct trace_reader *r = NULL;
 	FILE *f = fmemopen((void *)data, size, "r");
 	int err;
 
 	TEST_ASSERT(f, "fmemopen");
-	err = vmt_trace_open_stream(f, &r, why, why_size);
+	err = trace_open_stream(f, &r, why, why_size);
 	if (!err)
-		vmt_trace_close_reader(r);
+		trace_close_reader(r);
 	return err;
 }
 
@@ -792,18 +792,18 @@ static int open_bytes(const void *data, size_t size, char *why, size_t why_size)
 static void test_bad_files(void)
 {
 	struct layout l = { .nr_frames = 1, .per_frame = 10 };
-	struct vmt_file_header h;
-	struct vmt_trace_reader *r;
+	struct trace_file_header h;
+	struct trace_reader *r;
 	char *path = temp_path(), why[160];
 	uint8_t *data;
 	size_t size;
 	int err;
 
-	err = vmt_trace_open("/nonexistent/x.vmt", &r, why, sizeof(why));
+	err = trace_open("/nonexistent/x.vmt", &r, why, sizeof(why));
 	TEST_ASSERT(err == -ENOENT, "missing: %d", err);
 	TEST_ASSERT(strstr(why, "No such file"), "why: %s", why);
 
-	err = vmt_trace_open(path, &r, why, sizeof(why));	/* empty */
+	err = trace_open(path, &r, why, sizeof(why));	/* empty */
 	TEST_ASSERT(err == -ENODATA, "empty: %d", err);
 	TEST_ASSERT(!strcmp(why, "empty file"), "why: %s", why);
 
@@ -824,8 +824,8 @@ static void test_bad_files(void)
 	data[100] ^= 1;
 
 	memcpy(&h, data, sizeof(h));
-	h.version = VMT_TRACE_VERSION + 1;
-	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+	h.version = TRACE_VERSION + 1;
+	h.crc = util_crc32(0, &h, offsetof(struct trace_file_header, crc));
 	memcpy(data, &h, sizeof(h));
 	err = open_bytes(data, size, why, sizeof(why));
 	TEST_ASSERT(err == -EPROTONOSUPPORT, "newer: %d", err);
@@ -850,7 +850,7 @@ static void test_bad_files(void)
 static void test_record_formats(void)
 {
 	struct layout l = { .nr_frames = 1, .per_frame = 10 };
-	struct vmt_file_header h;
+	struct trace_file_header h;
 	struct readback rb;
 	char *path = temp_path(), why[160];
 	uint8_t *data;
@@ -863,7 +863,7 @@ static void test_record_formats(void)
 	TEST_ASSERT_EQ(h.record_format, 2);
 	for (uint32_t f = 1; f <= VMTRACE_FORMAT_VERSION + 1; f++) {
 		h.record_format = f;
-		h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+		h.crc = util_crc32(0, &h, offsetof(struct trace_file_header, crc));
 		memcpy(data, &h, sizeof(h));
 		if (f > VMTRACE_FORMAT_VERSION) {
 			err = open_bytes(data, size, why, sizeof(why));
@@ -887,7 +887,7 @@ static void test_record_formats(void)
 static void test_longer_header(void)
 {
 	struct layout l = { .nr_frames = 2, .per_frame = 10 };
-	struct vmt_file_header h;
+	struct trace_file_header h;
 	struct readback rb;
 	char *path = temp_path();
 	uint8_t *data, *longer;
@@ -901,7 +901,7 @@ static void test_longer_header(void)
 	h.header_size = sizeof(h) + extra;
 	memcpy(longer, &h, sizeof(h) - 4);
 	memset(longer + sizeof(h) - 4, 0xab, extra);
-	crc = vmt_crc32(0, longer, sizeof(h) + extra - 4);
+	crc = util_crc32(0, longer, sizeof(h) + extra - 4);
 	memcpy(longer + sizeof(h) + extra - 4, &crc, 4);
 	memcpy(longer + sizeof(h) + extra, data + sizeof(h), size - sizeof(h));
 	read_mem(longer, size + extra, &rb);
@@ -917,17 +917,17 @@ static void test_longer_header(void)
 /* The info of the file @data (@size bytes) says the backend @want. */
 static void assert_backend(const void *data, size_t size, const char *want)
 {
-	struct vmt_trace_reader *r = NULL;
+	struct trace_reader *r = NULL;
 	FILE *f = fmemopen((void *)data, size, "r");
 	char why[160];
 	int err;
 
 	TEST_ASSERT(f, "fmemopen");
-	err = vmt_trace_open_stream(f, &r, why, sizeof(why));
+	err = trace_open_stream(f, &r, why, sizeof(why));
 	TEST_ASSERT(!err, "open: %s", why);
-	TEST_ASSERT(!strcmp(vmt_trace_info(r)->backend, want), "backend '%s', expected '%s'",
-		    vmt_trace_info(r)->backend, want);
-	vmt_trace_close_reader(r);
+	TEST_ASSERT(!strcmp(trace_info(r)->backend, want), "backend '%s', expected '%s'",
+		    trace_info(r)->backend, want);
+	trace_close_reader(r);
 }
 
 /*
@@ -937,10 +937,10 @@ static void assert_backend(const void *data, size_t size, const char *want)
  */
 static void test_backend_field(void)
 {
-	struct vmt_trace_info info = test_info();
+	struct trace_info info = test_info();
 	struct vmtrace_record rec = make_record(VMTRACE_KIND_EXIT, 100);
-	struct vmt_trace_writer *w;
-	struct vmt_file_header h;
+	struct trace_writer *w;
+	struct trace_file_header h;
 	struct readback rb;
 	char *path = temp_path();
 	uint8_t *data, *v1;
@@ -949,9 +949,9 @@ static void test_backend_field(void)
 
 	strcpy(info.backend, "bpf");
 	info.module_version[0] = '\0';
-	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create");
-	TEST_ASSERT(!vmt_trace_write_records(w, &rec, 1), "records");
-	TEST_ASSERT(!vmt_trace_close(w, NULL), "close");
+	TEST_ASSERT(!trace_create(path, &info, NULL, &w), "create");
+	TEST_ASSERT(!trace_write_records(w, &rec, 1), "records");
+	TEST_ASSERT(!trace_close(w, NULL), "close");
 	data = slurp(path, &size);
 	memcpy(&h, data, sizeof(h));
 	TEST_ASSERT_EQ(h.header_size, 440);
@@ -962,7 +962,7 @@ static void test_backend_field(void)
 	TEST_ASSERT(v1, "malloc");
 	h.header_size = VMT_FILE_HEADER_SIZE_V1;
 	memcpy(v1, &h, VMT_FILE_HEADER_SIZE_V1 - 4);
-	crc = vmt_crc32(0, v1, VMT_FILE_HEADER_SIZE_V1 - 4);
+	crc = util_crc32(0, v1, VMT_FILE_HEADER_SIZE_V1 - 4);
 	memcpy(v1 + VMT_FILE_HEADER_SIZE_V1 - 4, &crc, 4);
 	memcpy(v1 + VMT_FILE_HEADER_SIZE_V1, data + sizeof(h), size - sizeof(h));
 	assert_backend(v1, size - cut, "module");
@@ -980,10 +980,10 @@ static void test_backend_field(void)
 static void test_compact(void)
 {
 	const size_t n = 200000;
-	struct vmt_trace_info info = test_info();
+	struct trace_info info = test_info();
 	struct vmtrace_record *recs = calloc(n, sizeof(*recs));
-	struct vmt_trace_writer *w;
-	struct vmt_writer_stats st;
+	struct trace_writer *w;
+	struct trace_writer_stats st;
 	char *path = temp_path();
 	uint64_t tsc = 1ull << 40;
 	double per_record;
@@ -1005,11 +1005,11 @@ static void test_compact(void)
 		r->vendor = VMTRACE_VENDOR_SVM;
 		r->mode = VMTRACE_MODE_LONG | VMTRACE_MODE_PAGING;
 	}
-	TEST_ASSERT(!vmt_trace_create(path, &info, NULL, &w), "create");
-	TEST_ASSERT(!vmt_trace_write_records(w, recs, n), "write");
-	TEST_ASSERT(!vmt_trace_flush(w), "flush");
-	vmt_trace_writer_stats(w, &st);
-	TEST_ASSERT(!vmt_trace_close(w, NULL), "close");
+	TEST_ASSERT(!trace_create(path, &info, NULL, &w), "create");
+	TEST_ASSERT(!trace_write_records(w, recs, n), "write");
+	TEST_ASSERT(!trace_flush(w), "flush");
+	trace_writer_stats(w, &st);
+	TEST_ASSERT(!trace_close(w, NULL), "close");
 	per_record = (double)st.file_bytes / n;
 	test_diag("exit storm: %.2f bytes per record", per_record);
 	TEST_ASSERT(per_record <= 4.0, "%.2f bytes per exit record", per_record);

@@ -13,18 +13,18 @@ static char *both(const char *s)
 {
 	char *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	struct outbuf o;
+	struct util_outbuf o;
 	FILE *f;
 
 	f = open_memstream(&a, &alen);
 	TEST_ASSERT(f, "open_memstream");
-	vm_json_str(f, s);
+	view_vm_json_str(f, s);
 	fclose(f);
 	f = open_memstream(&b, &blen);
 	TEST_ASSERT(f, "open_memstream");
-	outbuf_init(&o, f);
-	out_json_str(&o, s);
-	TEST_ASSERT_EQ(outbuf_finish(&o), 0);
+	util_outbuf_init(&o, f);
+	util_out_json_str(&o, s);
+	TEST_ASSERT_EQ(util_outbuf_finish(&o), 0);
 	fclose(f);
 	TEST_ASSERT(!strcmp(a, b), "the writers disagree: %s vs %s", a, b);
 	free(b);
@@ -57,12 +57,12 @@ static void test_json(void)
 
 static void test_utf8_len(void)
 {
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"a"), 1);
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"\xe2\x82\xac"), 3);
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"\xf0\x9f\x90\xa7"), 4);
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"\x80"), 0);
-	TEST_ASSERT_EQ(vmt_utf8_len((const unsigned char *)"\xe0\x80\x80"), 0);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"a"), 1);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"\xc3\xa9"), 2);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"\xe2\x82\xac"), 3);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"\xf0\x9f\x90\xa7"), 4);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"\x80"), 0);
+	TEST_ASSERT_EQ(util_utf8_len((const unsigned char *)"\xe0\x80\x80"), 0);
 }
 
 static const struct tap_test tests[] = {

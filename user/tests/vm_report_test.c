@@ -33,18 +33,18 @@ static void find_artifacts(void)
 	TEST_ASSERT_EQ(system(cmd), 0);
 }
 
-static struct vv_vm vms[2];
-static struct vv_proc procs[3];
+static struct trace_snapshot_vm vms[2];
+static struct trace_snapshot_proc procs[3];
 
 /* Ten 1-second intervals: the VM at 95 +- 3 %, "spin" at 90 + i. */
 static void write_series(const char *path)
 {
-	struct vv_snapshot s;
+	struct trace_snapshot s;
 	FILE *f = fopen(path, "w");
 	int i;
 
 	TEST_ASSERT(f, "fopen %s", path);
-	TEST_ASSERT_EQ(vv_file_write_header(f), 0);
+	TEST_ASSERT_EQ(trace_metrics_file_write_header(f), 0);
 	for (i = 0; i < 10; i++) {
 		vv_fixture(&s, vms, procs, 80 + i);
 		s.seq = (uint64_t)i;
@@ -54,7 +54,7 @@ static void write_series(const char *path)
 		procs[2].rss_bytes = (3ULL + i) << 20;
 		if (i == 0)
 			s.interval_s = 0;	/* a first snapshot: no rates */
-		TEST_ASSERT_EQ(vv_file_write(f, &s), 0);
+		TEST_ASSERT_EQ(trace_metrics_file_write(f, &s), 0);
 	}
 	fclose(f);
 }
@@ -69,7 +69,7 @@ static char *run_report(char **args, int nargs, int *rc)
 
 	fflush(stdout);
 	dup2(fd, 1);
-	*rc = vmreport_main(nargs, args);
+	*rc = cmd_vmreport(nargs, args);
 	fflush(stdout);
 	dup2(saved, 1);
 	close(saved);
@@ -159,7 +159,7 @@ static void test_text_csv_json(void)
 static void test_gap_cause(void)
 {
 #define CAUSE_ALL(hv, vcpu, wait, exit, guest, steal)					\
-	vv_gap_cause_name(vv_gap_cause(&(struct vv_gap_figures){			\
+	trace_snapshot_gap_cause_name(trace_snapshot_gap_cause(&(struct trace_snapshot_gap_figures){			\
 		.hv_cpu = hv, .hv_vcpu = vcpu, .run_delay = wait, .exit_handling = exit,	\
 		.guest_cpu = guest, .guest_steal = steal }))
 #define CAUSE(hv, vcpu, wait, guest) CAUSE_ALL(hv, vcpu, wait, -1, guest, -1)
@@ -201,7 +201,7 @@ static void test_gap_cause(void)
 /* top's detail lines: the gap and its cause, without a session too. */
 static void test_top_details(void)
 {
-	struct vv_vm vm = { 0 };
+	struct trace_snapshot_vm vm = { 0 };
 	char lines[4][256];
 	int n;
 
@@ -215,7 +215,7 @@ static void test_top_details(void)
 	vm.guest_kernel_pct = 1.0;
 	vm.cpu_gap_pct = -49.8;
 	vm.exits_per_s = -1;		/* no session */
-	n = tv_vm_details(&vm, lines, 4, 200);
+	n = view_top_vm_details(&vm, lines, 4, 200);
 	TEST_ASSERT_EQ(n, 4);
 	TEST_ASSERT(!strcmp(lines[1], "hypervisor: cpu 50.0% (vcpus 49.9, vmm 0.1) run-delay "
 			    "50.2% rss - of -"), "%s", lines[1]);
@@ -225,7 +225,7 @@ static void test_top_details(void)
 	vm.gap_valid = false;
 	vm.nr_procs = 53;
 	strcpy(vm.guest_status, "no BTF for guest kernel 6.12.118+deb12-amd64 (--guest-btf)");
-	n = tv_vm_details(&vm, lines, 4, 200);
+	n = view_top_vm_details(&vm, lines, 4, 200);
 	TEST_ASSERT(!strcmp(lines[2], "guest: 53 procs, no accounting: no BTF for guest kernel "
 			    "6.12.118+deb12-amd64 (--guest-btf)"), "%s", lines[2]);
 }

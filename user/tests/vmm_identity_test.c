@@ -27,19 +27,19 @@ static size_t cmdline(char *buf, size_t size, const char *const *args)
 	return len;
 }
 
-static struct vmt_vm_meta parse(const char *const *args)
+static struct trace_vm_meta parse(const char *const *args)
 {
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 	char buf[4096];
 	size_t len = cmdline(buf, sizeof(buf), args);
 
-	vmm_identity_parse_cmdline(buf, len, &vm);
+	host_vmm_identity_parse_cmdline(buf, len, &vm);
 	return vm;
 }
 
 static void test_libvirt_qemu(void)
 {
-	struct vmt_vm_meta vm = parse((const char *[]){
+	struct trace_vm_meta vm = parse((const char *[]){
 		"/usr/bin/qemu-system-x86_64", "-name", "guest=web-01,debug-threads=on",
 		"-S", "-uuid", "c7a5fdbd-cdaf-9455-926a-d65c16db1809",
 		"-netdev", "{\"type\":\"tap\",\"fd\":\"31\",\"id\":\"hostnet0\"}",
@@ -57,7 +57,7 @@ static void test_libvirt_qemu(void)
 
 static void test_plain_qemu(void)
 {
-	struct vmt_vm_meta vm = parse((const char *[]){
+	struct trace_vm_meta vm = parse((const char *[]){
 		"qemu-system-x86_64", "--name", "my,,vm,process=qemu-myvm",
 		"-nic", "user,model=virtio-net-pci,mac=52-54-00-12-34-56",
 		"-net", "nic,macaddr=52:54:00:12:34:57", "-net", "user",
@@ -73,7 +73,7 @@ static void test_plain_qemu(void)
 
 static void test_cloud_hypervisor(void)
 {
-	struct vmt_vm_meta vm = parse((const char *[]){
+	struct trace_vm_meta vm = parse((const char *[]){
 		"cloud-hypervisor", "--kernel", "vmlinux", "--net",
 		"tap=tap0,mac=12:34:56:78:9a:bc,ip=192.168.1.2", NULL });
 
@@ -85,7 +85,7 @@ static void test_cloud_hypervisor(void)
 /* Not MACs, not names: nothing. */
 static void test_nothing_made_up(void)
 {
-	struct vmt_vm_meta vm = parse((const char *[]){
+	struct trace_vm_meta vm = parse((const char *[]){
 		"guest_exits", "--name", "-device", "virtio-net-pci,mac=52:54:00:zz:00:01",
 		"-device", "e1000,mac=52:54:00:00:00:011", "-append", "mac=1", "foo,mac=", NULL });
 
@@ -95,36 +95,36 @@ static void test_nothing_made_up(void)
 
 	vm = parse((const char *[]){ "x", "-name", NULL });
 	TEST_ASSERT(!vm.name[0], "name %s", vm.name);
-	vmm_identity_parse_cmdline("", 0, &vm);
-	vmm_identity_parse_cmdline("-name\0cut", 9, &vm);	/* no final NUL */
+	host_vmm_identity_parse_cmdline("", 0, &vm);
+	host_vmm_identity_parse_cmdline("-name\0cut", 9, &vm);	/* no final NUL */
 	TEST_ASSERT(!vm.name[0], "name %s", vm.name);
 }
 
 static void test_many_macs(void)
 {
-	const char *args[2 * (VMT_MAX_MACS + 2) + 2] = { "qemu" };
-	char macs[VMT_MAX_MACS + 2][64];
-	struct vmt_vm_meta vm;
+	const char *args[2 * (TRACE_MAX_MACS + 2) + 2] = { "qemu" };
+	char macs[TRACE_MAX_MACS + 2][64];
+	struct trace_vm_meta vm;
 	int n = 1;
 
-	for (int i = 0; i < VMT_MAX_MACS + 2; i++) {
+	for (int i = 0; i < TRACE_MAX_MACS + 2; i++) {
 		snprintf(macs[i], sizeof(macs[i]), "virtio-net-pci,mac=52:54:00:00:00:%02x", i);
 		args[n++] = "-device";
 		args[n++] = macs[i];
 	}
 	args[n] = NULL;
 	vm = parse(args);
-	TEST_ASSERT_EQ(vm.nr_macs, VMT_MAX_MACS);
+	TEST_ASSERT_EQ(vm.nr_macs, TRACE_MAX_MACS);
 }
 
 /* This very process: comm from /proc, a zombie-free error for a gone one. */
 static void test_proc(void)
 {
-	struct vmt_vm_meta vm = { 0 };
+	struct trace_vm_meta vm = { 0 };
 
-	TEST_ASSERT_EQ(vmm_identity_read(getpid(), &vm), 0);
+	TEST_ASSERT_EQ(host_vmm_identity_read(getpid(), &vm), 0);
 	TEST_ASSERT(!strcmp(vm.comm, "vmm_identity_te"), "comm %s", vm.comm);
-	TEST_ASSERT_EQ(vmm_identity_read(0x7ffffff0, &vm), -ESRCH);
+	TEST_ASSERT_EQ(host_vmm_identity_read(0x7ffffff0, &vm), -ESRCH);
 }
 
 static const struct tap_test tests[] = {

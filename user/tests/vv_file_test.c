@@ -8,24 +8,24 @@
 #include "trace/metrics_file.h"
 #include "vv_fixture.h"
 
-static struct vv_vm vms[2];
-static struct vv_proc procs[3];
+static struct trace_snapshot_vm vms[2];
+static struct trace_snapshot_proc procs[3];
 
 static FILE *written(int snapshots)
 {
-	struct vv_snapshot s;
+	struct trace_snapshot s;
 	FILE *f = tmpfile();
 	int i;
 
 	TEST_ASSERT(f, "tmpfile");
-	TEST_ASSERT_EQ(vv_file_write_header(f), 0);
+	TEST_ASSERT_EQ(trace_metrics_file_write_header(f), 0);
 	for (i = 0; i < snapshots; i++) {
 		vv_fixture(&s, vms, procs, 50 + i);
 		s.seq = (uint64_t)i;
-		TEST_ASSERT_EQ(vv_file_write(f, &s), 0);
+		TEST_ASSERT_EQ(trace_metrics_file_write(f, &s), 0);
 	}
 	/* A second header call on a non-empty file writes nothing. */
-	TEST_ASSERT_EQ(vv_file_write_header(f), 0);
+	TEST_ASSERT_EQ(trace_metrics_file_write_header(f), 0);
 	rewind(f);
 	return f;
 }
@@ -34,31 +34,31 @@ static void test_escape(void)
 {
 	char buf[64];
 
-	TEST_ASSERT_EQ(vv_escape("a b%c,\n\xff", buf, sizeof(buf)), 18);
+	TEST_ASSERT_EQ(trace_metrics_escape("a b%c,\n\xff", buf, sizeof(buf)), 18);
 	TEST_ASSERT(!strcmp(buf, "a%20b%25c%2C%0A%FF"), "%s", buf);
-	TEST_ASSERT_EQ(vv_unescape(buf), 0);
+	TEST_ASSERT_EQ(trace_metrics_unescape(buf), 0);
 	TEST_ASSERT(!strcmp(buf, "a b%c,\n\xff"), "round trip");
-	TEST_ASSERT_EQ(vv_escape("", buf, sizeof(buf)), 1);
+	TEST_ASSERT_EQ(trace_metrics_escape("", buf, sizeof(buf)), 1);
 	TEST_ASSERT(!strcmp(buf, "%"), "empty");
-	TEST_ASSERT_EQ(vv_unescape(buf), 0);
+	TEST_ASSERT_EQ(trace_metrics_unescape(buf), 0);
 	TEST_ASSERT_EQ(buf[0], 0);
-	TEST_ASSERT_EQ(vv_escape("abcdef", buf, 4), -ENOSPC);
+	TEST_ASSERT_EQ(trace_metrics_escape("abcdef", buf, 4), -ENOSPC);
 	strcpy(buf, "%4");
-	TEST_ASSERT_EQ(vv_unescape(buf), -EINVAL);
+	TEST_ASSERT_EQ(trace_metrics_unescape(buf), -EINVAL);
 	strcpy(buf, "%00");
-	TEST_ASSERT_EQ(vv_unescape(buf), -EINVAL);
+	TEST_ASSERT_EQ(trace_metrics_unescape(buf), -EINVAL);
 	strcpy(buf, "%zz");
-	TEST_ASSERT_EQ(vv_unescape(buf), -EINVAL);
+	TEST_ASSERT_EQ(trace_metrics_unescape(buf), -EINVAL);
 }
 
 static void test_round_trip(void)
 {
-	struct vv_series s;
-	struct vv_snapshot want;
+	struct trace_metrics_series s;
+	struct trace_snapshot want;
 	FILE *f = written(3);
-	const struct vv_vm *vm;
+	const struct trace_snapshot_vm *vm;
 
-	TEST_ASSERT_EQ(vv_file_read(f, &s), 0);
+	TEST_ASSERT_EQ(trace_metrics_file_read(f, &s), 0);
 	fclose(f);
 	TEST_ASSERT_EQ(s.nr, 3);
 	TEST_ASSERT_EQ(s.bad_lines, 0);
@@ -76,7 +76,7 @@ static void test_round_trip(void)
 		    vm->hv_exit_pct, vm->guest_steal_pct);
 	TEST_ASSERT_EQ(vm->hv_rss_bytes, 200ULL << 20);
 	TEST_ASSERT_EQ(vm->guest_mem_used, 80ULL << 20);
-	TEST_ASSERT_EQ(vm->flags, VV_F_CPU_GAP);
+	TEST_ASSERT_EQ(vm->flags, TRACE_SNAPSHOT_F_CPU_GAP);
 	TEST_ASSERT_EQ(vm->nr_exit_rates, 2);
 	TEST_ASSERT(!strcmp(vm->exit_rates[0].name, "npf") && vm->exit_rates[0].per_s == 1000,
 		    "exit rate");
@@ -86,7 +86,7 @@ static void test_round_trip(void)
 	TEST_ASSERT_EQ(vm->procs[2].state, 'R');
 	TEST_ASSERT(vm->procs[2].guest_cpu_pct == 52 && vm->procs[2].sample_cpu_pct == 50,
 		    "proc cpu");
-	TEST_ASSERT_EQ(vm->procs[2].flags, VV_F_NEW_PROCESS | VV_F_UID);
+	TEST_ASSERT_EQ(vm->procs[2].flags, TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_UID);
 	TEST_ASSERT(vm->procs[1].kthread, "kthread");
 	/* The unnamed VM: empty strings survive, unknowns stay unknown. */
 	vm = &s.snaps[2].vms[1];
@@ -94,7 +94,7 @@ static void test_round_trip(void)
 	TEST_ASSERT(vm->exits_per_s < 0 && !vm->guest_valid, "unknowns");
 	TEST_ASSERT(vm->hv_exit_pct < 0 && vm->guest_steal_pct < 0, "unknown G figures");
 	TEST_ASSERT(!strcmp(vm->guest_status, "no profile"), "status");
-	vv_series_free(&s);
+	trace_metrics_series_free(&s);
 }
 
 static void test_damage(void)
@@ -114,10 +114,10 @@ static void test_damage(void)
 		"G 2.5 7\n"
 		"V 2 43 vm2 % % qemu 0 1 10 5 5 9 1 0 100 -1 -1 0 % -1 -1 0 0 0 0 0 0 0 0 1\n"
 		"P 5 1 0 R 0 torn 1 1 0";
-	struct vv_series s;
+	struct trace_metrics_series s;
 	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
 
-	TEST_ASSERT_EQ(vv_file_read(f, &s), 0);
+	TEST_ASSERT_EQ(trace_metrics_file_read(f, &s), 0);
 	fclose(f);
 	TEST_ASSERT_EQ(s.nr, 2);
 	TEST_ASSERT_EQ(s.snaps[0].vms[0].nr_procs, 1);
@@ -131,13 +131,13 @@ static void test_damage(void)
 		    s.snaps[1].vms[0].hv_exit_pct == 7, "G");
 	TEST_ASSERT(s.snaps[1].vms[1].guest_steal_pct == -1 &&
 		    s.snaps[1].vms[1].hv_exit_pct == -1, "no G");
-	vv_series_free(&s);
+	trace_metrics_series_free(&s);
 
 	f = fmemopen((void *)"hello\n", 6, "r");
-	TEST_ASSERT_EQ(vv_file_read(f, &s), -EMEDIUMTYPE);
+	TEST_ASSERT_EQ(trace_metrics_file_read(f, &s), -EMEDIUMTYPE);
 	fclose(f);
 	f = fmemopen((void *)"vmtrace-metrics 9\n", 18, "r");
-	TEST_ASSERT_EQ(vv_file_read(f, &s), -EPROTONOSUPPORT);
+	TEST_ASSERT_EQ(trace_metrics_file_read(f, &s), -EPROTONOSUPPORT);
 	fclose(f);
 }
 

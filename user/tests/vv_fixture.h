@@ -8,8 +8,8 @@
 
 /* VM "web1" (pid 4242) with three processes, and a VM with no name whose
  * guest side is unknown.  @cpu_busy: the CPU % of process "spin". */
-static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
-			      struct vv_proc procs[3], double cpu_busy)
+static inline void vv_fixture(struct trace_snapshot *s, struct trace_snapshot_vm vms[2],
+			      struct trace_snapshot_proc procs[3], double cpu_busy)
 {
 	memset(s, 0, sizeof(*s));
 	memset(vms, 0, 2 * sizeof(vms[0]));
@@ -41,8 +41,8 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[0].exits_per_s = 1500;
 	vms[0].samples_per_s = 100;
 	vms[0].nr_exit_rates = 2;
-	vms[0].exit_rates[0] = (struct vv_exit_rate){ 0x400, "npf", 1000 };
-	vms[0].exit_rates[1] = (struct vv_exit_rate){ 0x78, "hlt", 500 };
+	vms[0].exit_rates[0] = (struct trace_snapshot_exit_rate){ 0x400, "npf", 1000 };
+	vms[0].exit_rates[1] = (struct trace_snapshot_exit_rate){ 0x78, "hlt", 500 };
 	vms[0].guest_valid = true;
 	strcpy(vms[0].guest_status, "ok");
 	vms[0].guest_cpu_pct = cpu_busy + 1;
@@ -62,29 +62,29 @@ static inline void vv_fixture(struct vv_snapshot *s, struct vv_vm vms[2],
 	vms[0].exits_total = 1500000;
 	vms[0].exit_handling_ns = 2250000000ULL;
 	vms[0].nr_exit_totals = 2;
-	vms[0].exit_totals[0] = (struct vv_exit_total){ 0x400, "npf", 1000000 };
-	vms[0].exit_totals[1] = (struct vv_exit_total){ 0x78, "hlt", 500000 };
+	vms[0].exit_totals[0] = (struct trace_snapshot_exit_total){ 0x400, "npf", 1000000 };
+	vms[0].exit_totals[1] = (struct trace_snapshot_exit_total){ 0x78, "hlt", 500000 };
 	vms[0].guest_totals_valid = true;
 	vms[0].guest_busy_ns = 110000000000ULL;
 	vms[0].guest_steal_ns = 300000000ULL;
-	vms[0].flags = VV_F_CPU_GAP;
-	vms[0].proc_flags = VV_F_NEW_PROCESS | VV_F_UID;
+	vms[0].flags = TRACE_SNAPSHOT_F_CPU_GAP;
+	vms[0].proc_flags = TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_UID;
 	vms[0].procs = procs;
 	vms[0].nr_procs = 3;
 
-	procs[0] = (struct vv_proc){ .pid = 1, .ppid = 0, .uid = 0, .state = 'S',
+	procs[0] = (struct trace_snapshot_proc){ .pid = 1, .ppid = 0, .uid = 0, .state = 'S',
 		.comm = "init", .nr_threads = 1, .acct_valid = true,
 		.guest_cpu_pct = 0, .sample_cpu_pct = 0, .rss_bytes = 1 << 20,
 		.rss_valid = true };
-	procs[1] = (struct vv_proc){ .pid = 2, .ppid = 0, .uid = 0, .state = 'S',
+	procs[1] = (struct trace_snapshot_proc){ .pid = 2, .ppid = 0, .uid = 0, .state = 'S',
 		.kthread = true, .comm = "kthreadd", .nr_threads = 1, .acct_valid = true,
 		.guest_cpu_pct = 0, .sample_cpu_pct = -1 };
-	procs[2] = (struct vv_proc){ .pid = 77, .ppid = 1, .uid = 1000, .state = 'R',
+	procs[2] = (struct trace_snapshot_proc){ .pid = 77, .ppid = 1, .uid = 1000, .state = 'R',
 		.comm = "spin \"x\"\\\n", .nr_threads = 1, .acct_valid = true,
 		.guest_cpu_pct = cpu_busy, .guest_user_pct = cpu_busy,
 		.utime_ns = 90000000000ULL, .stime_ns = 1500000000ULL,
 		.sample_cpu_pct = cpu_busy - 2, .rss_bytes = 3 << 20, .rss_valid = true,
-		.flags = VV_F_NEW_PROCESS | VV_F_UID };
+		.flags = TRACE_SNAPSHOT_F_NEW_PROCESS | TRACE_SNAPSHOT_F_UID };
 
 	vms[1].id.vm_id = 2;
 	vms[1].id.vmm_pid = 5000;

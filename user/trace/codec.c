@@ -19,7 +19,7 @@
  * second byte, then the rest as a varint, each plane contiguous.  Their
  * low bytes are noise and their high bytes nearly constant; kept apart,
  * zstd's entropy coder sees each distribution on its own (the writer
- * starts a new zstd block at each large plane, see vmt_block_encode()),
+ * starts a new zstd block at each large plane, see trace_block_encode()),
  * where varint bytes of all positions mixed would cost it bits.
  *
  * Block layout: varint n; varint nr_planes; a varint length per plane;
@@ -214,17 +214,17 @@ static void column_values(const struct column *col, const struct vmtrace_record 
 				*p += tsc_base(&recs[i]);
 			v -= *p;
 			*p += v;
-			v = vmt_zigzag((int64_t)v);
+			v = util_zigzag((int64_t)v);
 			break;
 		}
 		vals[i] = v;
 	}
 }
 
-void vmt_block_encode(struct vmt_buf *out, const struct vmtrace_record *recs,
-		      size_t n, struct vmt_block_planes *planes)
+void trace_block_encode(struct util_buf *out, const struct vmtrace_record *recs,
+		      size_t n, struct trace_block_planes *planes)
 {
-	static __thread struct vmt_buf plane[VMT_MAX_PLANES];
+	static __thread struct util_buf plane[TRACE_MAX_PLANES];
 	static __thread uint64_t *vals;
 	static __thread size_t vals_cap;
 	size_t c, p, nr = 0;
@@ -241,45 +241,45 @@ void vmt_block_encode(struct vmt_buf *out, const struct vmtrace_record *recs,
 	}
 	for (c = 0; c < NR_COLUMNS; c++) {
 		const struct column *col = &columns[c];
-		struct vmt_buf *pl = &plane[nr];
+		struct util_buf *pl = &plane[nr];
 
 		for (p = 0; p < layout_planes(col->layout); p++)
-			vmt_buf_reset(&pl[p]);
+			util_buf_reset(&pl[p]);
 		column_values(col, recs, n, vals);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t v = vals[i];
 
 			switch (col->layout) {
 			case L_BYTE:
-				vmt_put_u8(&pl[0], v);
+				util_put_u8(&pl[0], v);
 				break;
 			case L_VARINT:
-				vmt_put_varint(&pl[0], v);
+				util_put_varint(&pl[0], v);
 				break;
 			case L_SPLIT:
-				vmt_put_u8(&pl[0], v);
-				vmt_put_u8(&pl[1], v >> 8);
-				vmt_put_varint(&pl[2], v >> 16);
+				util_put_u8(&pl[0], v);
+				util_put_u8(&pl[1], v >> 8);
+				util_put_varint(&pl[2], v >> 16);
 				break;
 			}
 		}
 		nr += layout_planes(col->layout);
 	}
-	vmt_put_varint(out, n);
-	vmt_put_varint(out, nr);
+	util_put_varint(out, n);
+	util_put_varint(out, nr);
 	for (p = 0; p < nr; p++)
-		vmt_put_varint(out, plane[p].len);
+		util_put_varint(out, plane[p].len);
 	planes->nr = nr;
 	for (p = 0; p < nr; p++) {
 		if (plane[p].oom)
 			out->oom = true;
-		vmt_put_bytes(out, plane[p].data, plane[p].len);
+		util_put_bytes(out, plane[p].data, plane[p].len);
 		planes->end[p] = out->len;
 	}
 }
 
 /* Decode one plane-set column into recs. */
-static int decode_column(struct vmt_cursor *pl, const struct column *col,
+static int decode_column(struct util_cursor *pl, const struct column *col,
 			 struct vmtrace_record *recs, size_t n)
 {
 	static __thread struct ctx_slot ctx[CTX_SLOTS];
@@ -290,15 +290,15 @@ static int decode_column(struct vmt_cursor *pl, const struct column *col,
 	for (i = 0; i < n; i++) {
 		switch (col->layout) {
 		case L_BYTE:
-			v = vmt_get_u8(&pl[0]);
+			v = util_get_u8(&pl[0]);
 			break;
 		case L_VARINT:
-			v = vmt_get_varint(&pl[0]);
+			v = util_get_varint(&pl[0]);
 			break;
 		case L_SPLIT:
-			v = vmt_get_u8(&pl[0]);
-			v |= (uint64_t)vmt_get_u8(&pl[1]) << 8;
-			v |= vmt_get_varint_max(&pl[2], UINT64_MAX >> 16) << 16;
+			v = util_get_u8(&pl[0]);
+			v |= (uint64_t)util_get_u8(&pl[1]) << 8;
+			v |= util_get_varint_max(&pl[2], UINT64_MAX >> 16) << 16;
 			break;
 		}
 		/* Keys and bases come from columns decoded already. */
@@ -313,13 +313,13 @@ static int decode_column(struct vmt_cursor *pl, const struct column *col,
 		case C_TSC:
 			p = ctx_prev(ctx, vcpu_key(&recs[i]));
 			*p += tsc_base(&recs[i]);
-			v = *p + (uint64_t)vmt_unzigzag(v);
+			v = *p + (uint64_t)util_unzigzag(v);
 			*p = v;
 			break;
 		case C_DELTA_VCPU:
 		case C_DELTA_SITE:
 			p = ctx_prev(ctx, ctx_key(&recs[i], col->codec));
-			v = *p + (uint64_t)vmt_unzigzag(v);
+			v = *p + (uint64_t)util_unzigzag(v);
 			*p = v;
 			break;
 		}
@@ -328,28 +328,28 @@ static int decode_column(struct vmt_cursor *pl, const struct column *col,
 		field_set(&recs[i], col->field, v);
 	}
 	for (unsigned int k = 0; k < layout_planes(col->layout); k++)
-		if (pl[k].bad || vmt_cursor_left(&pl[k]))
+		if (pl[k].bad || util_cursor_left(&pl[k]))
 			return -EBADMSG;
 	return 0;
 }
 
-int vmt_block_decode(const void *data, size_t len, struct vmtrace_record *recs,
+int trace_block_decode(const void *data, size_t len, struct vmtrace_record *recs,
 		     size_t n)
 {
-	struct vmt_cursor in = vmt_cursor(data, len), planes[VMT_MAX_PLANES];
-	uint64_t lengths[VMT_MAX_PLANES], nr_planes = 0;
+	struct util_cursor in = util_cursor(data, len), planes[TRACE_MAX_PLANES];
+	uint64_t lengths[TRACE_MAX_PLANES], nr_planes = 0;
 	size_t c, p = 0;
 	int err;
 
 	for (c = 0; c < NR_COLUMNS; c++)
 		nr_planes += layout_planes(columns[c].layout);
-	if (vmt_get_varint(&in) != n || vmt_get_varint(&in) != nr_planes)
+	if (util_get_varint(&in) != n || util_get_varint(&in) != nr_planes)
 		return -EBADMSG;
 	for (p = 0; p < nr_planes; p++)
-		lengths[p] = vmt_get_varint(&in);
+		lengths[p] = util_get_varint(&in);
 	for (p = 0; p < nr_planes; p++)
-		planes[p] = vmt_get_sub(&in, lengths[p]);
-	if (in.bad || vmt_cursor_left(&in))
+		planes[p] = util_get_sub(&in, lengths[p]);
+	if (in.bad || util_cursor_left(&in))
 		return -EBADMSG;
 	memset(recs, 0, n * sizeof(*recs));
 	for (c = 0, p = 0; c < NR_COLUMNS; c++) {
@@ -364,171 +364,171 @@ int vmt_block_decode(const void *data, size_t len, struct vmtrace_record *recs,
 /* ---- metadata entries ---- */
 
 /* Append type, length and body (built in @body). */
-static void put_entry(struct vmt_buf *b, unsigned int type, struct vmt_buf *body)
+static void put_entry(struct util_buf *b, unsigned int type, struct util_buf *body)
 {
 	if (body->oom)
 		b->oom = true;
-	vmt_put_u8(b, type);
-	vmt_put_varint(b, body->len);
-	vmt_put_bytes(b, body->data, body->len);
+	util_put_u8(b, type);
+	util_put_varint(b, body->len);
+	util_put_bytes(b, body->data, body->len);
 }
 
-static __thread struct vmt_buf entry_body;
+static __thread struct util_buf entry_body;
 
-void vmt_entry_encode_vm(struct vmt_buf *b, const struct vmt_vm_meta *vm)
+void trace_entry_encode_vm(struct util_buf *b, const struct trace_vm_meta *vm)
 {
-	struct vmt_buf *e = &entry_body;
-	uint32_t i, nr = vm->nr_macs < VMT_MAX_MACS ? vm->nr_macs : VMT_MAX_MACS;
+	struct util_buf *e = &entry_body;
+	uint32_t i, nr = vm->nr_macs < TRACE_MAX_MACS ? vm->nr_macs : TRACE_MAX_MACS;
 
-	vmt_buf_reset(e);
-	vmt_put_varint(e, vm->vm_id);
-	vmt_put_varint(e, vm->vmm_pid);
-	vmt_put_varint(e, vm->vendor);
-	vmt_put_varint(e, vm->nr_vcpus);
-	vmt_put_varint(e, vm->seen_tsc);
-	vmt_put_str(e, vm->comm);
-	vmt_put_str(e, vm->name);
-	vmt_put_str(e, vm->uuid);
-	vmt_put_varint(e, nr);
+	util_buf_reset(e);
+	util_put_varint(e, vm->vm_id);
+	util_put_varint(e, vm->vmm_pid);
+	util_put_varint(e, vm->vendor);
+	util_put_varint(e, vm->nr_vcpus);
+	util_put_varint(e, vm->seen_tsc);
+	util_put_str(e, vm->comm);
+	util_put_str(e, vm->name);
+	util_put_str(e, vm->uuid);
+	util_put_varint(e, nr);
 	for (i = 0; i < nr; i++)
-		vmt_put_str(e, vm->macs[i]);
-	vmt_put_str(e, vm->guest);
-	put_entry(b, VMT_ENTRY_VM, e);
+		util_put_str(e, vm->macs[i]);
+	util_put_str(e, vm->guest);
+	put_entry(b, TRACE_ENTRY_VM, e);
 }
 
-void vmt_entry_encode_task(struct vmt_buf *b, const struct vmt_task_meta *t)
+void trace_entry_encode_task(struct util_buf *b, const struct trace_task_meta *t)
 {
-	struct vmt_buf *e = &entry_body;
+	struct util_buf *e = &entry_body;
 
-	vmt_buf_reset(e);
-	vmt_put_varint(e, t->vm_id);
-	vmt_put_varint(e, t->pid);
-	vmt_put_varint(e, t->tid);
-	vmt_put_varint(e, t->cr3);
-	vmt_put_varint(e, t->gs_base);
-	vmt_put_varint(e, t->valid_from_tsc);
-	vmt_put_str(e, t->comm);
-	vmt_put_str(e, t->thread_comm);
-	put_entry(b, VMT_ENTRY_TASK, e);
+	util_buf_reset(e);
+	util_put_varint(e, t->vm_id);
+	util_put_varint(e, t->pid);
+	util_put_varint(e, t->tid);
+	util_put_varint(e, t->cr3);
+	util_put_varint(e, t->gs_base);
+	util_put_varint(e, t->valid_from_tsc);
+	util_put_str(e, t->comm);
+	util_put_str(e, t->thread_comm);
+	put_entry(b, TRACE_ENTRY_TASK, e);
 }
 
-void vmt_entry_encode_symbol(struct vmt_buf *b, const struct vmt_symbol_meta *s)
+void trace_entry_encode_symbol(struct util_buf *b, const struct trace_symbol_meta *s)
 {
-	struct vmt_buf *e = &entry_body;
+	struct util_buf *e = &entry_body;
 
-	vmt_buf_reset(e);
-	vmt_put_varint(e, s->vm_id);
-	vmt_put_varint(e, s->start);
-	vmt_put_varint(e, s->size);
-	vmt_put_str(e, s->name);
-	put_entry(b, VMT_ENTRY_SYMBOL, e);
+	util_buf_reset(e);
+	util_put_varint(e, s->vm_id);
+	util_put_varint(e, s->start);
+	util_put_varint(e, s->size);
+	util_put_str(e, s->name);
+	put_entry(b, TRACE_ENTRY_SYMBOL, e);
 }
 
-void vmt_entry_encode_clock(struct vmt_buf *b, const struct vmt_clock_pair *c)
+void trace_entry_encode_clock(struct util_buf *b, const struct trace_clock_pair *c)
 {
-	struct vmt_buf *e = &entry_body;
+	struct util_buf *e = &entry_body;
 
-	vmt_buf_reset(e);
-	vmt_put_varint(e, c->tsc);
-	vmt_put_varint(e, c->mono_ns);
-	vmt_put_varint(e, c->real_ns);
-	put_entry(b, VMT_ENTRY_CLOCK, e);
+	util_buf_reset(e);
+	util_put_varint(e, c->tsc);
+	util_put_varint(e, c->mono_ns);
+	util_put_varint(e, c->real_ns);
+	put_entry(b, TRACE_ENTRY_CLOCK, e);
 }
 
-void vmt_entry_encode_end(struct vmt_buf *b, const struct vmt_end_meta *end)
+void trace_entry_encode_end(struct util_buf *b, const struct trace_end_meta *end)
 {
-	struct vmt_buf *e = &entry_body;
+	struct util_buf *e = &entry_body;
 	int i;
 
-	vmt_buf_reset(e);
-	vmt_put_varint(e, end->end_tsc);
-	vmt_put_varint(e, end->records);
-	vmt_put_varint(e, __VMTRACE_LOST_MAX);
+	util_buf_reset(e);
+	util_put_varint(e, end->end_tsc);
+	util_put_varint(e, end->records);
+	util_put_varint(e, __VMTRACE_LOST_MAX);
 	for (i = 0; i < __VMTRACE_LOST_MAX; i++)
-		vmt_put_varint(e, end->lost[i]);
-	vmt_put_u8(e, end->have_module_totals);
-	vmt_put_varint(e, end->produced);
-	vmt_put_varint(e, end->drained);
-	vmt_put_varint(e, end->module_lost);
-	put_entry(b, VMT_ENTRY_END, e);
+		util_put_varint(e, end->lost[i]);
+	util_put_u8(e, end->have_module_totals);
+	util_put_varint(e, end->produced);
+	util_put_varint(e, end->drained);
+	util_put_varint(e, end->module_lost);
+	put_entry(b, TRACE_ENTRY_END, e);
 }
 
-int vmt_entry_decode(unsigned int type, struct vmt_cursor *in, struct vmt_item *item)
+int trace_entry_decode(unsigned int type, struct util_cursor *in, struct trace_item *item)
 {
 	uint64_t i, nr;
 
 	memset(item, 0, sizeof(*item));
 	switch (type) {
-	case VMT_ENTRY_VM: {
-		struct vmt_vm_meta *vm = &item->vm;
+	case TRACE_ENTRY_VM: {
+		struct trace_vm_meta *vm = &item->vm;
 
-		item->type = VMT_ITEM_VM;
-		vm->vm_id = vmt_get_varint_max(in, UINT32_MAX);
-		vm->vmm_pid = vmt_get_varint_max(in, UINT32_MAX);
-		vm->vendor = vmt_get_varint_max(in, UINT32_MAX);
-		vm->nr_vcpus = vmt_get_varint_max(in, UINT32_MAX);
-		vm->seen_tsc = vmt_get_varint(in);
-		vmt_get_str(in, vm->comm, sizeof(vm->comm));
-		vmt_get_str(in, vm->name, sizeof(vm->name));
-		vmt_get_str(in, vm->uuid, sizeof(vm->uuid));
-		nr = vmt_get_varint_max(in, VMT_MAX_MACS);
+		item->type = TRACE_ITEM_VM;
+		vm->vm_id = util_get_varint_max(in, UINT32_MAX);
+		vm->vmm_pid = util_get_varint_max(in, UINT32_MAX);
+		vm->vendor = util_get_varint_max(in, UINT32_MAX);
+		vm->nr_vcpus = util_get_varint_max(in, UINT32_MAX);
+		vm->seen_tsc = util_get_varint(in);
+		util_get_str(in, vm->comm, sizeof(vm->comm));
+		util_get_str(in, vm->name, sizeof(vm->name));
+		util_get_str(in, vm->uuid, sizeof(vm->uuid));
+		nr = util_get_varint_max(in, TRACE_MAX_MACS);
 		for (i = 0; i < nr; i++)
-			vmt_get_str(in, vm->macs[i], sizeof(vm->macs[i]));
+			util_get_str(in, vm->macs[i], sizeof(vm->macs[i]));
 		vm->nr_macs = nr;
 		/* Appended later: older traces end here. */
-		if (vmt_cursor_left(in))
-			vmt_get_str(in, vm->guest, sizeof(vm->guest));
+		if (util_cursor_left(in))
+			util_get_str(in, vm->guest, sizeof(vm->guest));
 		break;
 	}
-	case VMT_ENTRY_TASK: {
-		struct vmt_task_meta *t = &item->task;
+	case TRACE_ENTRY_TASK: {
+		struct trace_task_meta *t = &item->task;
 
-		item->type = VMT_ITEM_TASK;
-		t->vm_id = vmt_get_varint_max(in, UINT32_MAX);
-		t->pid = vmt_get_varint_max(in, UINT32_MAX);
-		t->tid = vmt_get_varint_max(in, UINT32_MAX);
-		t->cr3 = vmt_get_varint(in);
-		t->gs_base = vmt_get_varint(in);
-		t->valid_from_tsc = vmt_get_varint(in);
-		vmt_get_str(in, t->comm, sizeof(t->comm));
+		item->type = TRACE_ITEM_TASK;
+		t->vm_id = util_get_varint_max(in, UINT32_MAX);
+		t->pid = util_get_varint_max(in, UINT32_MAX);
+		t->tid = util_get_varint_max(in, UINT32_MAX);
+		t->cr3 = util_get_varint(in);
+		t->gs_base = util_get_varint(in);
+		t->valid_from_tsc = util_get_varint(in);
+		util_get_str(in, t->comm, sizeof(t->comm));
 		/* Appended later: older traces end here. */
-		if (vmt_cursor_left(in))
-			vmt_get_str(in, t->thread_comm, sizeof(t->thread_comm));
+		if (util_cursor_left(in))
+			util_get_str(in, t->thread_comm, sizeof(t->thread_comm));
 		break;
 	}
-	case VMT_ENTRY_SYMBOL: {
-		struct vmt_symbol_meta *s = &item->symbol;
+	case TRACE_ENTRY_SYMBOL: {
+		struct trace_symbol_meta *s = &item->symbol;
 
-		item->type = VMT_ITEM_SYMBOL;
-		s->vm_id = vmt_get_varint_max(in, UINT32_MAX);
-		s->start = vmt_get_varint(in);
-		s->size = vmt_get_varint(in);
-		vmt_get_str(in, s->name, sizeof(s->name));
+		item->type = TRACE_ITEM_SYMBOL;
+		s->vm_id = util_get_varint_max(in, UINT32_MAX);
+		s->start = util_get_varint(in);
+		s->size = util_get_varint(in);
+		util_get_str(in, s->name, sizeof(s->name));
 		break;
 	}
-	case VMT_ENTRY_CLOCK:
-		item->type = VMT_ITEM_CLOCK;
-		item->clock.tsc = vmt_get_varint(in);
-		item->clock.mono_ns = vmt_get_varint(in);
-		item->clock.real_ns = vmt_get_varint(in);
+	case TRACE_ENTRY_CLOCK:
+		item->type = TRACE_ITEM_CLOCK;
+		item->clock.tsc = util_get_varint(in);
+		item->clock.mono_ns = util_get_varint(in);
+		item->clock.real_ns = util_get_varint(in);
 		break;
-	case VMT_ENTRY_END: {
-		struct vmt_end_meta *e = &item->end;
+	case TRACE_ENTRY_END: {
+		struct trace_end_meta *e = &item->end;
 
-		item->type = VMT_ITEM_END;
-		e->end_tsc = vmt_get_varint(in);
-		e->records = vmt_get_varint(in);
-		nr = vmt_get_varint_max(in, 64);
+		item->type = TRACE_ITEM_END;
+		e->end_tsc = util_get_varint(in);
+		e->records = util_get_varint(in);
+		nr = util_get_varint_max(in, 64);
 		for (i = 0; i < nr; i++) {
-			uint64_t v = vmt_get_varint(in);
+			uint64_t v = util_get_varint(in);
 
 			if (i < __VMTRACE_LOST_MAX)
 				e->lost[i] = v;
 		}
-		e->have_module_totals = vmt_get_u8(in);
-		e->produced = vmt_get_varint(in);
-		e->drained = vmt_get_varint(in);
-		e->module_lost = vmt_get_varint(in);
+		e->have_module_totals = util_get_u8(in);
+		e->produced = util_get_varint(in);
+		e->drained = util_get_varint(in);
+		e->module_lost = util_get_varint(in);
 		break;
 	}
 	default:

@@ -12,15 +12,15 @@ struct pending {
 	struct vmtrace_record exit;
 };
 
-struct vmt_exit_timer {
+struct trace_exit_timer {
 	struct pending *slots;
 	size_t nr, cap;			/* cap: a power of two */
 	uint64_t loss_epoch;		/* LOST markers seen */
 };
 
-int vmt_exit_timer_new(struct vmt_exit_timer **out)
+int trace_exit_timer_new(struct trace_exit_timer **out)
 {
-	struct vmt_exit_timer *t = calloc(1, sizeof(*t));
+	struct trace_exit_timer *t = calloc(1, sizeof(*t));
 
 	if (!t)
 		return -ENOMEM;
@@ -34,7 +34,7 @@ int vmt_exit_timer_new(struct vmt_exit_timer **out)
 	return 0;
 }
 
-void vmt_exit_timer_free(struct vmt_exit_timer *t)
+void trace_exit_timer_free(struct trace_exit_timer *t)
 {
 	if (!t)
 		return;
@@ -51,7 +51,7 @@ static struct pending *slot_of(struct pending *slots, size_t cap, uint64_t key)
 	return &slots[i];
 }
 
-static int grow(struct vmt_exit_timer *t)
+static int grow(struct trace_exit_timer *t)
 {
 	size_t cap = t->cap * 2;
 	struct pending *slots = calloc(cap, sizeof(*slots));
@@ -67,8 +67,8 @@ static int grow(struct vmt_exit_timer *t)
 	return 0;
 }
 
-bool vmt_exit_timer_feed(struct vmt_exit_timer *t, const struct vmtrace_record *r,
-			 void *cookie, struct vmt_timed_exit *done)
+bool trace_exit_timer_feed(struct trace_exit_timer *t, const struct vmtrace_record *r,
+			 void *cookie, struct trace_timed_exit *done)
 {
 	struct pending *p;
 	uint64_t key, entry;
@@ -84,10 +84,10 @@ bool vmt_exit_timer_feed(struct vmt_exit_timer *t, const struct vmtrace_record *
 	p = slot_of(t->slots, t->cap, key);
 	if (p->key) {
 		if (r->host_tsc < p->exit.host_tsc) {
-			*done = (struct vmt_timed_exit){ .exit = *r, .cookie = cookie };
+			*done = (struct trace_timed_exit){ .exit = *r, .cookie = cookie };
 			return true;
 		}
-		*done = (struct vmt_timed_exit){ .exit = p->exit, .cookie = p->cookie };
+		*done = (struct trace_timed_exit){ .exit = p->exit, .cookie = p->cookie };
 		entry = r->host_tsc - r->entry_delta;
 		if (r->entry_delta != VMTRACE_ENTRY_DELTA_UNKNOWN &&
 		    p->loss_epoch == t->loss_epoch && r->entry_delta <= r->host_tsc &&
@@ -100,7 +100,7 @@ bool vmt_exit_timer_feed(struct vmt_exit_timer *t, const struct vmtrace_record *
 		if (2 * (t->nr + 1) > t->cap) {
 			if (grow(t)) {
 				/* Cannot remember it: retire it untimed. */
-				*done = (struct vmt_timed_exit){ .exit = *r, .cookie = cookie };
+				*done = (struct trace_timed_exit){ .exit = *r, .cookie = cookie };
 				return true;
 			}
 			p = slot_of(t->slots, t->cap, key);
@@ -114,7 +114,7 @@ bool vmt_exit_timer_feed(struct vmt_exit_timer *t, const struct vmtrace_record *
 	return retired;
 }
 
-void vmt_exit_timer_pending(struct vmt_exit_timer *t,
+void trace_exit_timer_pending(struct trace_exit_timer *t,
 			    void (*fn)(void *arg, const struct vmtrace_record *exit,
 				       void *cookie),
 			    void *arg)

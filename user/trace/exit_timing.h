@@ -11,38 +11,38 @@
  * (any LOST marker: the lost one might have been the next exit), or if
  * the trace ends first (the VM went away, or the recording stopped).
  */
-#ifndef VMT_EXIT_TIMING_H
-#define VMT_EXIT_TIMING_H
+#ifndef TRACE_EXIT_TIMING_H
+#define TRACE_EXIT_TIMING_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vmtrace.h>
 
-struct vmt_exit_timer;
+struct trace_exit_timer;
 
-struct vmt_timed_exit {
+struct trace_timed_exit {
 	struct vmtrace_record exit;	/* the exit retired */
 	bool timed;			/* cycles is known */
 	uint64_t cycles;		/* its handling time, TSC cycles */
 	void *cookie;			/* what was fed with it */
 };
 
-int vmt_exit_timer_new(struct vmt_exit_timer **out);
-void vmt_exit_timer_free(struct vmt_exit_timer *t);
+int trace_exit_timer_new(struct trace_exit_timer **out);
+void trace_exit_timer_free(struct trace_exit_timer *t);
 
 /*
  * Feed one record.  An EXIT is remembered with @cookie until its vCPU's
  * next exit, which retires it: then true, and @done describes it, timed
  * or not.  An exit older than its vCPU's remembered one (out of order) is
  * retired at once, untimed.  Every exit fed is retired exactly once, here
- * or by vmt_exit_timer_pending().
+ * or by trace_exit_timer_pending().
  */
-bool vmt_exit_timer_feed(struct vmt_exit_timer *t, const struct vmtrace_record *r,
-			 void *cookie, struct vmt_timed_exit *done);
+bool trace_exit_timer_feed(struct trace_exit_timer *t, const struct vmtrace_record *r,
+			 void *cookie, struct trace_timed_exit *done);
 
 /* The exits still waiting for their vCPU's next entry (at the end). */
-void vmt_exit_timer_pending(struct vmt_exit_timer *t,
+void trace_exit_timer_pending(struct trace_exit_timer *t,
 			    void (*fn)(void *arg, const struct vmtrace_record *exit,
 				       void *cookie),
 			    void *arg);

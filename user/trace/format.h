@@ -4,25 +4,25 @@
  * trace/read.c.  Documentation/trace-format.rst is the specification;
  * keep the two in step.  Everything is little-endian.
  */
-#ifndef VMT_TRACE_FORMAT_H
-#define VMT_TRACE_FORMAT_H
+#ifndef TRACE_FORMAT_H
+#define TRACE_FORMAT_H
 
 #include <stdint.h>
 #include "util/bytes.h"
 #include "trace/trace.h"
 
-#define VMT_FILE_MAGIC "VMTRACE\x1a"	/* \x1a: stops `type` on DOS, as PNG's */
-#define VMT_FRAME_MAGIC "VMTF"
+#define TRACE_FILE_MAGIC "VMTRACE\x1a"	/* \x1a: stops `type` on DOS, as PNG's */
+#define TRACE_FRAME_MAGIC "VMTF"
 
 /*
  * The file header.  header_size lets a later version append fields: a
  * reader takes the fields it knows and skips to header_size.  crc covers
  * every byte of the header before it.
  */
-struct vmt_file_header {
+struct trace_file_header {
 	char magic[8];
-	uint32_t version;		/* VMT_TRACE_VERSION */
-	uint32_t header_size;		/* sizeof(struct vmt_file_header) */
+	uint32_t version;		/* TRACE_VERSION */
+	uint32_t header_size;		/* sizeof(struct trace_file_header) */
 	uint32_t record_format;		/* VMTRACE_FORMAT_VERSION */
 	uint32_t record_size;		/* VMTRACE_RECORD_SIZE */
 	uint64_t tsc_hz;
@@ -41,27 +41,27 @@ struct vmt_file_header {
 	uint32_t crc;
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct vmt_file_header) == 440, "header layout");
+_Static_assert(sizeof(struct trace_file_header) == 440, "header layout");
 
 /* The first header, without backend: readers take files from this size. */
 #define VMT_FILE_HEADER_SIZE_V1 424
 
-enum vmt_frame_type {
-	VMT_FRAME_DATA = 1,		/* one column block of records */
-	VMT_FRAME_META = 2,		/* metadata entries */
-	VMT_FRAME_END = 3,		/* one END entry: a clean close */
+enum trace_frame_type {
+	TRACE_FRAME_DATA = 1,		/* one column block of records */
+	TRACE_FRAME_META = 2,		/* metadata entries */
+	TRACE_FRAME_END = 3,		/* one END entry: a clean close */
 };
 
-#define VMT_FRAME_F_ZSTD 0x01		/* payload is one zstd frame */
+#define TRACE_FRAME_F_ZSTD 0x01		/* payload is one zstd frame */
 
 /*
  * Every frame: this header, then size bytes of payload.  crc covers the
  * header bytes before it, so a reader trusts size only if crc matches,
  * and otherwise looks for the next magic with a good crc.
  */
-struct vmt_frame_header {
+struct trace_frame_header {
 	char magic[4];
-	uint8_t type;			/* enum vmt_frame_type */
+	uint8_t type;			/* enum trace_frame_type */
 	uint8_t flags;			/* VMT_FRAME_F_* */
 	uint16_t reserved;
 	uint32_t seq;			/* 0, 1, 2, ... in file order */
@@ -72,58 +72,58 @@ struct vmt_frame_header {
 	uint32_t crc;
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct vmt_frame_header) == 44, "frame header layout");
+_Static_assert(sizeof(struct trace_frame_header) == 44, "frame header layout");
 
 /* The largest compressed payload a reader accepts. */
-#define VMT_FRAME_MAX_SIZE (VMT_FRAME_MAX_RAW + (VMT_FRAME_MAX_RAW >> 7) + 4096)
+#define TRACE_FRAME_MAX_SIZE (TRACE_FRAME_MAX_RAW + (TRACE_FRAME_MAX_RAW >> 7) + 4096)
 
 /* Metadata entries: u8 type, varint body length, body.  Unknown types
  * are skipped; a body longer than the fields a reader knows is fine. */
-enum vmt_entry_type {
-	VMT_ENTRY_VM = 1,
-	VMT_ENTRY_TASK = 2,
-	VMT_ENTRY_SYMBOL = 3,
-	VMT_ENTRY_CLOCK = 4,
-	VMT_ENTRY_END = 5,
-	VMT_ENTRY_METRICS = 6,
+enum trace_entry_type {
+	TRACE_ENTRY_VM = 1,
+	TRACE_ENTRY_TASK = 2,
+	TRACE_ENTRY_SYMBOL = 3,
+	TRACE_ENTRY_CLOCK = 4,
+	TRACE_ENTRY_END = 5,
+	TRACE_ENTRY_METRICS = 6,
 };
 
 /* Column block codec (trace/codec.c).  Every block starts afresh, so any
  * frame decodes on its own. */
-#define VMT_MAX_PLANES 32
+#define TRACE_MAX_PLANES 32
 
 /* Where each plane of an encoded block ends, as offsets in the output
  * buffer: the writer starts a new zstd block at the big ones. */
-struct vmt_block_planes {
+struct trace_block_planes {
 	size_t nr;
-	size_t end[VMT_MAX_PLANES];
+	size_t end[TRACE_MAX_PLANES];
 };
 
-void vmt_block_encode(struct vmt_buf *out, const struct vmtrace_record *recs,
-		      size_t n, struct vmt_block_planes *planes);
+void trace_block_encode(struct util_buf *out, const struct vmtrace_record *recs,
+		      size_t n, struct trace_block_planes *planes);
 /* Exactly @n records from [p, p + len): 0, or -EBADMSG if the bytes are
  * not a well-formed block of @n records. */
-int vmt_block_decode(const void *p, size_t len, struct vmtrace_record *recs,
+int trace_block_decode(const void *p, size_t len, struct vmtrace_record *recs,
 		     size_t n);
 
 /* Metadata entries (trace/codec.c): the encoders append a whole entry;
- * vmt_entry_decode() parses one body of @type into @item (1), returns 0
+ * trace_entry_decode() parses one body of @type into @item (1), returns 0
  * for unknown types, -EBADMSG for a malformed body. */
-void vmt_entry_encode_vm(struct vmt_buf *b, const struct vmt_vm_meta *vm);
-void vmt_entry_encode_task(struct vmt_buf *b, const struct vmt_task_meta *t);
-void vmt_entry_encode_symbol(struct vmt_buf *b, const struct vmt_symbol_meta *s);
-void vmt_entry_encode_clock(struct vmt_buf *b, const struct vmt_clock_pair *c);
-void vmt_entry_encode_end(struct vmt_buf *b, const struct vmt_end_meta *e);
-int vmt_entry_decode(unsigned int type, struct vmt_cursor *body,
-		     struct vmt_item *item);
+void trace_entry_encode_vm(struct util_buf *b, const struct trace_vm_meta *vm);
+void trace_entry_encode_task(struct util_buf *b, const struct trace_task_meta *t);
+void trace_entry_encode_symbol(struct util_buf *b, const struct trace_symbol_meta *s);
+void trace_entry_encode_clock(struct util_buf *b, const struct trace_clock_pair *c);
+void trace_entry_encode_end(struct util_buf *b, const struct trace_end_meta *e);
+int trace_entry_decode(unsigned int type, struct util_cursor *body,
+		     struct trace_item *item);
 
 /* The interval metrics entry (trace/metrics.c): one snapshot as the lines
  * of a metrics file (trace/metrics_file.h).  Encoding appends nothing when it fails
  * (-ENOMEM, -E2BIG): a lost snapshot must not cost the frame.  Decoding
- * fills @out (the caller's, to vv_snapshot_free()) and returns 1; 0 for a
+ * fills @out (the caller's, to trace_snapshot_free()) and returns 1; 0 for a
  * snapshot of a later metrics version (skipped as unknown); -EBADMSG,
  * -ENOMEM. */
-int vmt_entry_encode_metrics(struct vmt_buf *b, const struct vv_snapshot *s);
-int vmt_entry_decode_metrics(struct vmt_cursor *body, struct vv_snapshot *out);
+int trace_entry_encode_metrics(struct util_buf *b, const struct trace_snapshot *s);
+int trace_entry_decode_metrics(struct util_cursor *body, struct trace_snapshot *out);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The metadata index of a trace: sorted arrays and binary searches.
- * Tables are built once by vmt_meta_load() and read-only afterwards, but
+ * Tables are built once by trace_meta_load() and read-only afterwards, but
  * for the clock's cached segment.
  */
 #include <errno.h>
@@ -15,21 +15,21 @@
 struct symbol {
 	uint32_t vm_id;
 	uint64_t start, end;	/* end: UINT64_MAX until the next symbol */
-	struct vmt_symbol_meta *meta;
+	struct trace_symbol_meta *meta;
 };
 
-struct vmt_meta {
-	struct vmt_trace_info info;
-	struct vmt_vm_meta *vms;
+struct trace_meta {
+	struct trace_info info;
+	struct trace_vm_meta *vms;
 	size_t nr_vms, cap_vms;
-	struct vmt_task_meta *tasks;
+	struct trace_task_meta *tasks;
 	size_t nr_tasks, cap_tasks;
 	struct symbol *syms;
 	size_t nr_syms, cap_syms;
-	struct vmt_clock_pair *clocks;
+	struct trace_clock_pair *clocks;
 	size_t nr_clocks, cap_clocks;
 	size_t clock_hint;		/* segment of the last conversion */
-	struct vmt_end_meta end;
+	struct trace_end_meta end;
 	bool have_end;
 };
 
@@ -49,9 +49,9 @@ static int grow(void **arr, size_t *nr, size_t *cap, size_t size)
 	return 0;
 }
 
-int vmt_meta_new(const struct vmt_trace_info *info, struct vmt_meta **out)
+int trace_meta_new(const struct trace_info *info, struct trace_meta **out)
 {
-	struct vmt_meta *m = calloc(1, sizeof(*m));
+	struct trace_meta *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return -ENOMEM;
@@ -65,7 +65,7 @@ int vmt_meta_new(const struct vmt_trace_info *info, struct vmt_meta **out)
 	return 0;
 }
 
-void vmt_meta_free(struct vmt_meta *m)
+void trace_meta_free(struct trace_meta *m)
 {
 	if (!m)
 		return;
@@ -78,22 +78,22 @@ void vmt_meta_free(struct vmt_meta *m)
 	free(m);
 }
 
-int vmt_meta_add(struct vmt_meta *m, const struct vmt_item *it)
+int trace_meta_add(struct trace_meta *m, const struct trace_item *it)
 {
 	switch (it->type) {
-	case VMT_ITEM_VM:
+	case TRACE_ITEM_VM:
 		if (grow((void **)&m->vms, &m->nr_vms, &m->cap_vms, sizeof(*m->vms)))
 			return -ENOMEM;
 		m->vms[m->nr_vms - 1] = it->vm;
 		break;
-	case VMT_ITEM_TASK:
+	case TRACE_ITEM_TASK:
 		if (grow((void **)&m->tasks, &m->nr_tasks, &m->cap_tasks, sizeof(*m->tasks)))
 			return -ENOMEM;
 		m->tasks[m->nr_tasks - 1] = it->task;
 		m->tasks[m->nr_tasks - 1].cr3 &= CR3_ADDR_MASK;
 		break;
-	case VMT_ITEM_SYMBOL: {
-		struct vmt_symbol_meta *copy = malloc(sizeof(*copy));
+	case TRACE_ITEM_SYMBOL: {
+		struct trace_symbol_meta *copy = malloc(sizeof(*copy));
 
 		if (!copy || grow((void **)&m->syms, &m->nr_syms, &m->cap_syms,
 				  sizeof(*m->syms))) {
@@ -109,18 +109,18 @@ int vmt_meta_add(struct vmt_meta *m, const struct vmt_item *it)
 		};
 		break;
 	}
-	case VMT_ITEM_CLOCK:
+	case TRACE_ITEM_CLOCK:
 		if (grow((void **)&m->clocks, &m->nr_clocks, &m->cap_clocks,
 			 sizeof(*m->clocks)))
 			return -ENOMEM;
 		m->clocks[m->nr_clocks - 1] = it->clock;
 		break;
-	case VMT_ITEM_END:
+	case TRACE_ITEM_END:
 		m->end = it->end;
 		m->have_end = true;
 		break;
-	case VMT_ITEM_RECORDS:
-	case VMT_ITEM_METRICS:		/* the reports' own, read with the records */
+	case TRACE_ITEM_RECORDS:
+	case TRACE_ITEM_METRICS:		/* the reports' own, read with the records */
 		break;
 	}
 	return 0;
@@ -133,7 +133,7 @@ static int cmp_u64(uint64_t a, uint64_t b)
 
 static int cmp_task(const void *pa, const void *pb)
 {
-	const struct vmt_task_meta *a = pa, *b = pb;
+	const struct trace_task_meta *a = pa, *b = pb;
 
 	return cmp_u64(a->vm_id, b->vm_id) ?: cmp_u64(a->cr3, b->cr3) ?:
 	       cmp_u64(a->gs_base, b->gs_base) ?:
@@ -149,12 +149,12 @@ static int cmp_symbol(const void *pa, const void *pb)
 
 static int cmp_clock(const void *pa, const void *pb)
 {
-	const struct vmt_clock_pair *a = pa, *b = pb;
+	const struct trace_clock_pair *a = pa, *b = pb;
 
 	return cmp_u64(a->tsc, b->tsc);
 }
 
-void vmt_meta_index(struct vmt_meta *m)
+void trace_meta_index(struct trace_meta *m)
 {
 	size_t i, kept;
 
@@ -173,7 +173,7 @@ void vmt_meta_index(struct vmt_meta *m)
 	 * give noisy slopes), and the clocks must not run backwards. */
 	qsort(m->clocks, m->nr_clocks, sizeof(*m->clocks), cmp_clock);
 	for (i = 1, kept = 1; i < m->nr_clocks; i++) {
-		const struct vmt_clock_pair *prev = &m->clocks[kept - 1], *c = &m->clocks[i];
+		const struct trace_clock_pair *prev = &m->clocks[kept - 1], *c = &m->clocks[i];
 
 		if (c->tsc - prev->tsc < m->info.tsc_hz / 10 || c->mono_ns <= prev->mono_ns)
 			continue;
@@ -183,35 +183,35 @@ void vmt_meta_index(struct vmt_meta *m)
 	m->clock_hint = 0;
 }
 
-int vmt_meta_load(struct vmt_trace_reader *r, struct vmt_meta **out)
+int trace_meta_load(struct trace_reader *r, struct trace_meta **out)
 {
-	struct vmt_meta *m;
-	struct vmt_item it;
+	struct trace_meta *m;
+	struct trace_item it;
 	int err;
 
-	err = vmt_meta_new(vmt_trace_info(r), &m);
+	err = trace_meta_new(trace_info(r), &m);
 	if (err)
 		return err;
 	/* Interval metrics are not needed to read records: not parsed here. */
-	vmt_trace_set_filter(r, VMT_ITEMS_META & ~(1U << VMT_ITEM_METRICS));
-	while ((err = vmt_trace_next(r, &it)) > 0) {
-		err = vmt_meta_add(m, &it);
+	trace_set_filter(r, TRACE_ITEMS_META & ~(1U << TRACE_ITEM_METRICS));
+	while ((err = trace_next(r, &it)) > 0) {
+		err = trace_meta_add(m, &it);
 		if (err)
 			break;
 	}
-	vmt_trace_set_filter(r, VMT_ITEMS_ALL);
+	trace_set_filter(r, TRACE_ITEMS_ALL);
 	if (!err)
-		err = vmt_trace_rewind(r);
+		err = trace_rewind(r);
 	if (err) {
-		vmt_meta_free(m);
+		trace_meta_free(m);
 		return err;
 	}
-	vmt_meta_index(m);
+	trace_meta_index(m);
 	*out = m;
 	return 0;
 }
 
-const struct vmt_vm_meta *vmt_meta_vm(const struct vmt_meta *m, uint32_t vm_id)
+const struct trace_vm_meta *trace_meta_vm(const struct trace_meta *m, uint32_t vm_id)
 {
 	/* Few VMs: the last entry for the id wins. */
 	for (size_t i = m->nr_vms; i-- > 0;)
@@ -220,35 +220,35 @@ const struct vmt_vm_meta *vmt_meta_vm(const struct vmt_meta *m, uint32_t vm_id)
 	return NULL;
 }
 
-size_t vmt_meta_nr_vms(const struct vmt_meta *m)
+size_t trace_meta_nr_vms(const struct trace_meta *m)
 {
 	return m->nr_vms;
 }
 
-const struct vmt_vm_meta *vmt_meta_vm_at(const struct vmt_meta *m, size_t i)
+const struct trace_vm_meta *trace_meta_vm_at(const struct trace_meta *m, size_t i)
 {
 	return i < m->nr_vms ? &m->vms[i] : NULL;
 }
 
-const struct vmt_end_meta *vmt_meta_end(const struct vmt_meta *m)
+const struct trace_end_meta *trace_meta_end(const struct trace_meta *m)
 {
 	return m->have_end ? &m->end : NULL;
 }
 
-bool vmt_meta_has_tasks(const struct vmt_meta *m)
+bool trace_meta_has_tasks(const struct trace_meta *m)
 {
 	return m->nr_tasks;
 }
 
 /* The task with the exact key and the latest valid_from <= tsc. */
-static const struct vmt_task_meta *task_find(const struct vmt_meta *m, uint32_t vm_id,
+static const struct trace_task_meta *task_find(const struct trace_meta *m, uint32_t vm_id,
 					     uint64_t cr3, uint64_t gs_base, uint64_t tsc)
 {
-	struct vmt_task_meta key = {
+	struct trace_task_meta key = {
 		.vm_id = vm_id, .cr3 = cr3, .gs_base = gs_base, .valid_from_tsc = tsc,
 	};
 	size_t lo = 0, hi = m->nr_tasks;
-	const struct vmt_task_meta *t;
+	const struct trace_task_meta *t;
 
 	/* The first entry greater than key; the one before is the candidate. */
 	while (lo < hi) {
@@ -267,10 +267,10 @@ static const struct vmt_task_meta *task_find(const struct vmt_meta *m, uint32_t 
 	return t;
 }
 
-const struct vmt_task_meta *vmt_meta_task(const struct vmt_meta *m, uint32_t vm_id,
+const struct trace_task_meta *trace_meta_task(const struct trace_meta *m, uint32_t vm_id,
 					  uint64_t cr3, uint64_t gs_base, uint64_t tsc)
 {
-	const struct vmt_task_meta *t = NULL;
+	const struct trace_task_meta *t = NULL;
 	uint64_t page = cr3 & CR3_ADDR_MASK;
 
 	if (!m->nr_tasks)
@@ -289,12 +289,12 @@ const struct vmt_task_meta *vmt_meta_task(const struct vmt_meta *m, uint32_t vm_
 	return t;
 }
 
-bool vmt_meta_has_symbols(const struct vmt_meta *m)
+bool trace_meta_has_symbols(const struct trace_meta *m)
 {
 	return m->nr_syms;
 }
 
-static const struct vmt_symbol_meta *symbol_find(const struct vmt_meta *m, uint32_t vm_id,
+static const struct trace_symbol_meta *symbol_find(const struct trace_meta *m, uint32_t vm_id,
 						 uint64_t rip)
 {
 	size_t lo = 0, hi = m->nr_syms;
@@ -315,10 +315,10 @@ static const struct vmt_symbol_meta *symbol_find(const struct vmt_meta *m, uint3
 	return s->vm_id == vm_id && rip >= s->start && rip < s->end ? s->meta : NULL;
 }
 
-const struct vmt_symbol_meta *vmt_meta_symbol(const struct vmt_meta *m, uint32_t vm_id,
+const struct trace_symbol_meta *trace_meta_symbol(const struct trace_meta *m, uint32_t vm_id,
 					      uint64_t rip)
 {
-	const struct vmt_symbol_meta *s;
+	const struct trace_symbol_meta *s;
 
 	if (!m->nr_syms)
 		return NULL;
@@ -333,9 +333,9 @@ static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c)
 }
 
 /* ns of @tsc on CLOCK_REALTIME if @real, else CLOCK_MONOTONIC. */
-static uint64_t convert(struct vmt_meta *m, uint64_t tsc, bool real)
+static uint64_t convert(struct trace_meta *m, uint64_t tsc, bool real)
 {
-	const struct vmt_clock_pair *c = m->clocks, *a, *b;
+	const struct trace_clock_pair *c = m->clocks, *a, *b;
 	size_t i = m->clock_hint, n = m->nr_clocks;
 	uint64_t base;
 
@@ -367,22 +367,22 @@ static uint64_t convert(struct vmt_meta *m, uint64_t tsc, bool real)
 			      b->mono_ns - a->mono_ns, b->tsc - a->tsc);
 }
 
-uint64_t vmt_meta_mono_ns(const struct vmt_meta *m, uint64_t tsc)
+uint64_t trace_meta_mono_ns(const struct trace_meta *m, uint64_t tsc)
 {
-	return convert((struct vmt_meta *)m, tsc, false);
+	return convert((struct trace_meta *)m, tsc, false);
 }
 
-uint64_t vmt_meta_real_ns(const struct vmt_meta *m, uint64_t tsc)
+uint64_t trace_meta_real_ns(const struct trace_meta *m, uint64_t tsc)
 {
-	return convert((struct vmt_meta *)m, tsc, true);
+	return convert((struct trace_meta *)m, tsc, true);
 }
 
-uint64_t vmt_meta_cycles_ns(const struct vmt_meta *m, uint64_t cycles)
+uint64_t trace_meta_cycles_ns(const struct trace_meta *m, uint64_t cycles)
 {
 	return mul_div(cycles, 1000000000ull, m->info.tsc_hz);
 }
 
-const struct vmt_trace_info *vmt_meta_info(const struct vmt_meta *m)
+const struct trace_info *trace_meta_info(const struct trace_meta *m)
 {
 	return &m->info;
 }

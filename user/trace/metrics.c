@@ -13,9 +13,9 @@
 #include "trace/format.h"
 #include "trace/metrics_file.h"
 
-#define MAX_METRICS_ENTRY (VMT_FRAME_MAX_RAW / 4)
+#define MAX_METRICS_ENTRY (TRACE_FRAME_MAX_RAW / 4)
 
-int vmt_entry_encode_metrics(struct vmt_buf *b, const struct vv_snapshot *s)
+int trace_entry_encode_metrics(struct util_buf *b, const struct trace_snapshot *s)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -24,29 +24,29 @@ int vmt_entry_encode_metrics(struct vmt_buf *b, const struct vv_snapshot *s)
 
 	if (!f)
 		return -ENOMEM;
-	err = vv_file_write_header(f);
+	err = trace_metrics_file_write_header(f);
 	if (!err)
-		err = vv_file_write(f, s);
+		err = trace_metrics_file_write(f, s);
 	if (fclose(f) && !err)
 		err = -ENOMEM;
 	/* Far below a frame's limit, whatever else the frame holds. */
 	if (!err && len > MAX_METRICS_ENTRY)
 		err = -E2BIG;
-	if (!err && !vmt_buf_reserve(b, 1 + 10 + len))
+	if (!err && !util_buf_reserve(b, 1 + 10 + len))
 		err = -ENOMEM;
 	if (!err) {
-		vmt_put_u8(b, VMT_ENTRY_METRICS);
-		vmt_put_varint(b, len);
-		vmt_put_bytes(b, text, len);
+		util_put_u8(b, TRACE_ENTRY_METRICS);
+		util_put_varint(b, len);
+		util_put_bytes(b, text, len);
 	}
 	free(text);
 	return err;
 }
 
-int vmt_entry_decode_metrics(struct vmt_cursor *body, struct vv_snapshot *out)
+int trace_entry_decode_metrics(struct util_cursor *body, struct trace_snapshot *out)
 {
-	size_t len = vmt_cursor_left(body);
-	struct vv_series series;
+	size_t len = util_cursor_left(body);
+	struct trace_metrics_series series;
 	FILE *f;
 	int err;
 
@@ -56,7 +56,7 @@ int vmt_entry_decode_metrics(struct vmt_cursor *body, struct vv_snapshot *out)
 	f = fmemopen((void *)body->p, len, "r");
 	if (!f)
 		return -ENOMEM;
-	err = vv_file_read(f, &series);
+	err = trace_metrics_file_read(f, &series);
 	fclose(f);
 	if (err == -EPROTONOSUPPORT)
 		return 0;		/* a later version's snapshot: unknown */
@@ -66,7 +66,7 @@ int vmt_entry_decode_metrics(struct vmt_cursor *body, struct vv_snapshot *out)
 		return -EBADMSG;
 	/* Exactly one snapshot, every line of it well-formed. */
 	if (series.nr != 1 || series.bad_lines) {
-		vv_series_free(&series);
+		trace_metrics_series_free(&series);
 		return -EBADMSG;
 	}
 	*out = series.snaps[0];

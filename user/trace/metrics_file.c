@@ -14,7 +14,7 @@
 #define G_FIELDS 2
 #define P_FIELDS 17
 
-int vv_escape(const char *s, char *out, size_t len)
+int trace_metrics_escape(const char *s, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -55,7 +55,7 @@ static int hexval(char c)
 	return -1;
 }
 
-int vv_unescape(char *s)
+int trace_metrics_unescape(char *s)
 {
 	char *o = s;
 	int hi, lo;
@@ -84,7 +84,7 @@ static void put_str(FILE *f, const char *s)
 {
 	char buf[3 * 256 + 2];
 
-	if (vv_escape(s, buf, sizeof(buf)) < 0)
+	if (trace_metrics_escape(s, buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "%%");
 	fputc(' ', f);
 	fputs(buf, f);
@@ -97,24 +97,24 @@ static void put_d(FILE *f, double v)
 	fprintf(f, " %.6g", v);
 }
 
-int vv_file_write_header(FILE *f)
+int trace_metrics_file_write_header(FILE *f)
 {
 	if (fseeko(f, 0, SEEK_END) == 0 && ftello(f) == 0)
-		fprintf(f, "%s %d\n", VV_FILE_MAGIC, VV_FILE_VERSION);
+		fprintf(f, "%s %d\n", TRACE_METRICS_FILE_MAGIC, TRACE_METRICS_FILE_VERSION);
 	return ferror(f) ? -EIO : 0;
 }
 
-int vv_file_write(FILE *f, const struct vv_snapshot *s)
+int trace_metrics_file_write(FILE *f, const struct trace_snapshot *s)
 {
 	size_t i, j;
 
 	fprintf(f, "S %" PRIu64 " %" PRIu64 " %" PRIu64 " %.6f\n", s->seq, s->mono_ns,
 		s->real_ns, s->interval_s);
 	for (i = 0; i < s->nr_vms; i++) {
-		const struct vv_vm *vm = &s->vms[i];
-		char macs[VMT_MAX_MACS * VMT_MAC_LEN + 1] = "";
+		const struct trace_snapshot_vm *vm = &s->vms[i];
+		char macs[TRACE_MAX_MACS * TRACE_MAC_LEN + 1] = "";
 
-		for (j = 0; j < vm->id.nr_macs && j < VMT_MAX_MACS; j++) {
+		for (j = 0; j < vm->id.nr_macs && j < TRACE_MAX_MACS; j++) {
 			if (j)
 				strcat(macs, ",");
 			strcat(macs, vm->id.macs[j]);
@@ -157,7 +157,7 @@ int vv_file_write(FILE *f, const struct vv_snapshot *s)
 			fputc('\n', f);
 		}
 		for (j = 0; j < vm->nr_procs; j++) {
-			const struct vv_proc *p = &vm->procs[j];
+			const struct trace_snapshot_proc *p = &vm->procs[j];
 
 			fprintf(f, "P %u %u %u %c %d", p->pid, p->ppid, p->uid,
 				p->state > 0x20 && p->state < 0x7f ? p->state : '?',
@@ -217,7 +217,7 @@ static bool get_d(const char *t, double *v)
 
 static bool get_str(char *t, char *dst, size_t size)
 {
-	if (vv_unescape(t) || strlen(t) >= size)
+	if (trace_metrics_unescape(t) || strlen(t) >= size)
 		return false;
 	strcpy(dst, t);
 	return true;
@@ -239,7 +239,7 @@ static size_t split(char *line, char **tok, size_t max)
 	return p ? max + 1 : n;
 }
 
-static bool parse_vm(char **t, struct vv_vm *vm)
+static bool parse_vm(char **t, struct trace_snapshot_vm *vm)
 {
 	uint32_t flags, proc_flags;
 	char *mac, *save = NULL;
@@ -251,7 +251,7 @@ static bool parse_vm(char **t, struct vv_vm *vm)
 		return false;
 	if (strcmp(t[4], "%"))
 		for (mac = strtok_r(t[4], ",", &save); mac; mac = strtok_r(NULL, ",", &save)) {
-			if (vm->id.nr_macs == VMT_MAX_MACS || strlen(mac) != VMT_MAC_LEN - 1)
+			if (vm->id.nr_macs == TRACE_MAX_MACS || strlen(mac) != TRACE_MAC_LEN - 1)
 				return false;
 			strcpy(vm->id.macs[vm->id.nr_macs++], mac);
 		}
@@ -268,11 +268,11 @@ static bool parse_vm(char **t, struct vv_vm *vm)
 	       get_u64(t[23], &vm->guest_mem_used) && get_u64(t[24], &vm->guest_rss_bytes) &&
 	       get_bool(t[25], &vm->gap_valid) && get_d(t[26], &vm->cpu_gap_pct) &&
 	       get_u32(t[27], &flags) && get_u32(t[28], &proc_flags) &&
-	       get_u32(t[29], &vm->id.nr_vcpus) && flags <= VV_F_ALL &&
-	       proc_flags <= VV_F_ALL && (vm->flags = flags, vm->proc_flags = proc_flags, true);
+	       get_u32(t[29], &vm->id.nr_vcpus) && flags <= TRACE_SNAPSHOT_F_ALL &&
+	       proc_flags <= TRACE_SNAPSHOT_F_ALL && (vm->flags = flags, vm->proc_flags = proc_flags, true);
 }
 
-static bool parse_proc(char **t, struct vv_proc *p)
+static bool parse_proc(char **t, struct trace_snapshot_proc *p)
 {
 	uint32_t flags;
 
@@ -288,15 +288,15 @@ static bool parse_proc(char **t, struct vv_proc *p)
 	       get_d(t[11], &p->guest_user_pct) && get_d(t[12], &p->guest_sys_pct) &&
 	       get_d(t[13], &p->sample_cpu_pct) && get_bool(t[14], &p->rss_valid) &&
 	       get_u64(t[15], &p->rss_bytes) && get_u32(t[16], &flags) &&
-	       flags <= VV_F_ALL && (p->flags = flags, true);
+	       flags <= TRACE_SNAPSHOT_F_ALL && (p->flags = flags, true);
 }
 
-void vv_series_free(struct vv_series *s)
+void trace_metrics_series_free(struct trace_metrics_series *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->nr; i++)
-		vv_snapshot_free(&s->snaps[i]);
+		trace_snapshot_free(&s->snaps[i]);
 	free(s->snaps);
 	memset(s, 0, sizeof(*s));
 }
@@ -309,14 +309,14 @@ static void *grow(void *p, size_t nr, size_t elem)
 	return realloc(p, (nr ? 2 * nr : 1) * elem);
 }
 
-int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap)
+int trace_metrics_series_add(struct trace_metrics_series *s, const struct trace_snapshot *snap)
 {
 	void *np = grow(s->snaps, s->nr, sizeof(*s->snaps));
 
 	if (!np)
 		return -ENOMEM;
 	s->snaps = np;
-	if (vv_snapshot_copy(&s->snaps[s->nr], snap))
+	if (trace_snapshot_copy(&s->snaps[s->nr], snap))
 		return -ENOMEM;
 	s->nr++;
 	return 0;
@@ -324,28 +324,28 @@ int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap)
 
 static int cmp_pid(const void *a, const void *b)
 {
-	const struct vv_proc *x = a, *y = b;
+	const struct trace_snapshot_proc *x = a, *y = b;
 
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
 /*
- * Where vv_file_read() is: the snapshot and VM that the next lines add
+ * Where trace_metrics_file_read() is: the snapshot and VM that the next lines add
  * to (NULL after a line that could not be read, so that what depends on
  * it is not taken for part of another).  Each line reader returns 0, 1
  * for a malformed line (counted) or -ENOMEM.
  */
 struct file_reader {
-	struct vv_series *out;
-	struct vv_snapshot *snap;
-	struct vv_vm *vm;
+	struct trace_metrics_series *out;
+	struct trace_snapshot *snap;
+	struct trace_snapshot_vm *vm;
 };
 
 /* "S seq mono_ns real_ns interval_s": a snapshot begins. */
 static int read_snapshot_line(struct file_reader *r, char *rest)
 {
 	char *tok[4];
-	struct vv_snapshot s = { 0 };
+	struct trace_snapshot s = { 0 };
 	uint64_t seq;
 	void *np;
 
@@ -353,7 +353,7 @@ static int read_snapshot_line(struct file_reader *r, char *rest)
 	r->vm = NULL;
 	if (split(rest, tok, 4) != 4 || !get_u64(tok[0], &seq) ||
 	    !get_u64(tok[1], &s.mono_ns) || !get_u64(tok[2], &s.real_ns) ||
-	    !get_d(tok[3], &s.interval_s) || r->out->nr == VV_FILE_MAX_SNAPSHOTS)
+	    !get_d(tok[3], &s.interval_s) || r->out->nr == TRACE_METRICS_FILE_MAX_SNAPSHOTS)
 		return 1;
 	s.seq = seq;
 	np = grow(r->out->snaps, r->out->nr, sizeof(*r->out->snaps));
@@ -369,13 +369,13 @@ static int read_snapshot_line(struct file_reader *r, char *rest)
 static int read_vm_line(struct file_reader *r, char *rest)
 {
 	char *tok[V_FIELDS + 2];
-	struct vv_snapshot *snap = r->snap;
-	struct vv_vm v;
+	struct trace_snapshot *snap = r->snap;
+	struct trace_snapshot_vm v;
 	void *np;
 
 	r->vm = NULL;
 	if (!snap || split(rest, tok, V_FIELDS - 1) != V_FIELDS - 1 || !parse_vm(tok, &v) ||
-	    snap->nr_vms == VV_FILE_MAX_VMS)
+	    snap->nr_vms == TRACE_METRICS_FILE_MAX_VMS)
 		return 1;
 	np = grow(snap->vms, snap->nr_vms, sizeof(*snap->vms));
 	if (!np)
@@ -392,7 +392,7 @@ static int read_vm_line(struct file_reader *r, char *rest)
 static int read_guest_line(struct file_reader *r, char *rest)
 {
 	char *tok[G_FIELDS + 1];
-	struct vv_vm *vm = r->vm;
+	struct trace_snapshot_vm *vm = r->vm;
 
 	if (vm && split(rest, tok, G_FIELDS) == G_FIELDS &&
 	    get_d(tok[0], &vm->guest_steal_pct) && get_d(tok[1], &vm->hv_exit_pct))
@@ -406,11 +406,11 @@ static int read_guest_line(struct file_reader *r, char *rest)
 static int read_exit_line(struct file_reader *r, char *rest)
 {
 	char *tok[E_FIELDS + 1];
-	struct vv_vm *vm = r->vm;
-	struct vv_exit_rate *e;
+	struct trace_snapshot_vm *vm = r->vm;
+	struct trace_snapshot_exit_rate *e;
 
 	if (!vm || split(rest, tok, E_FIELDS) != E_FIELDS ||
-	    vm->nr_exit_rates == VV_MAX_EXIT_REASONS)
+	    vm->nr_exit_rates == TRACE_SNAPSHOT_MAX_EXIT_REASONS)
 		return 1;
 	e = &vm->exit_rates[vm->nr_exit_rates];
 	if (!get_u32(tok[0], &e->reason) || !get_str(tok[1], e->name, sizeof(e->name)) ||
@@ -424,12 +424,12 @@ static int read_exit_line(struct file_reader *r, char *rest)
 static int read_proc_line(struct file_reader *r, char *rest)
 {
 	char *tok[P_FIELDS + 1];
-	struct vv_vm *vm = r->vm;
-	struct vv_proc p;
+	struct trace_snapshot_vm *vm = r->vm;
+	struct trace_snapshot_proc p;
 	void *np;
 
 	if (!vm || split(rest, tok, P_FIELDS) != P_FIELDS || !parse_proc(tok, &p) ||
-	    vm->nr_procs == VV_FILE_MAX_PROCS)
+	    vm->nr_procs == TRACE_METRICS_FILE_MAX_PROCS)
 		return 1;
 	np = grow(vm->procs, vm->nr_procs, sizeof(*vm->procs));
 	if (!np)
@@ -439,9 +439,9 @@ static int read_proc_line(struct file_reader *r, char *rest)
 	return 0;
 }
 
-int vv_file_read(FILE *f, struct vv_series *out)
+int trace_metrics_file_read(FILE *f, struct trace_metrics_series *out)
 {
-	char line[VV_FILE_MAX_LINE + 2];
+	char line[TRACE_METRICS_FILE_MAX_LINE + 2];
 	struct file_reader r = { .out = out };
 	int version, ret;
 	size_t n;
@@ -449,9 +449,9 @@ int vv_file_read(FILE *f, struct vv_series *out)
 	memset(out, 0, sizeof(*out));
 	if (!fgets(line, sizeof(line), f))
 		return ferror(f) ? -EIO : -EMEDIUMTYPE;
-	if (sscanf(line, VV_FILE_MAGIC " %d", &version) != 1)
+	if (sscanf(line, TRACE_METRICS_FILE_MAGIC " %d", &version) != 1)
 		return -EMEDIUMTYPE;
-	if (version > VV_FILE_VERSION)
+	if (version > TRACE_METRICS_FILE_VERSION)
 		return -EPROTONOSUPPORT;
 	while (fgets(line, sizeof(line), f)) {
 		size_t len = strlen(line);
@@ -484,7 +484,7 @@ int vv_file_read(FILE *f, struct vv_series *out)
 		ret = -EIO;
 		goto fail;
 	}
-	/* Lookups (vv_find_proc) want processes by pid, whatever the file
+	/* Lookups (trace_snapshot_find_proc) want processes by pid, whatever the file
 	 * had them in. */
 	for (n = 0; n < out->nr; n++) {
 		size_t i;
@@ -492,10 +492,10 @@ int vv_file_read(FILE *f, struct vv_series *out)
 		for (i = 0; i < out->snaps[n].nr_vms; i++)
 			if (out->snaps[n].vms[i].nr_procs)
 				qsort(out->snaps[n].vms[i].procs, out->snaps[n].vms[i].nr_procs,
-				      sizeof(struct vv_proc), cmp_pid);
+				      sizeof(struct trace_snapshot_proc), cmp_pid);
 	}
 	return 0;
 fail:
-	vv_series_free(out);
+	trace_metrics_series_free(out);
 	return ret;
 }

@@ -19,29 +19,29 @@
  * The same lines, version line included, are a trace's metrics entry: one
  * per snapshot (trace/metrics.c, Documentation/trace-format.rst).
  */
-#ifndef VMT_VV_FILE_H
-#define VMT_VV_FILE_H
+#ifndef TRACE_METRICS_FILE_H
+#define TRACE_METRICS_FILE_H
 
 #include <stddef.h>
 #include <stdio.h>
 #include "trace/snapshot.h"
 
-#define VV_FILE_MAGIC "vmtrace-metrics"
-#define VV_FILE_VERSION 1
+#define TRACE_METRICS_FILE_MAGIC "vmtrace-metrics"
+#define TRACE_METRICS_FILE_VERSION 1
 /* Bounds a reader enforces. */
-#define VV_FILE_MAX_LINE 4096
-#define VV_FILE_MAX_SNAPSHOTS 1000000
-#define VV_FILE_MAX_VMS 4096
-#define VV_FILE_MAX_PROCS 65536
+#define TRACE_METRICS_FILE_MAX_LINE 4096
+#define TRACE_METRICS_FILE_MAX_SNAPSHOTS 1000000
+#define TRACE_METRICS_FILE_MAX_VMS 4096
+#define TRACE_METRICS_FILE_MAX_PROCS 65536
 
 /* Write the header line if @f is at its start (a new or empty file). */
-int vv_file_write_header(FILE *f);
+int trace_metrics_file_write_header(FILE *f);
 /* Append one snapshot.  0 or -EIO. */
-int vv_file_write(FILE *f, const struct vv_snapshot *s);
+int trace_metrics_file_write(FILE *f, const struct trace_snapshot *s);
 
-struct vv_series {
+struct trace_metrics_series {
 	size_t nr;
-	struct vv_snapshot *snaps;	/* in file order */
+	struct trace_snapshot *snaps;	/* in file order */
 	size_t bad_lines;		/* malformed lines skipped */
 };
 
@@ -51,15 +51,15 @@ struct vv_series {
  * counted and skipped, with the snapshot they belong to kept as far as
  * it was read.
  */
-int vv_file_read(FILE *f, struct vv_series *out);
-void vv_series_free(struct vv_series *s);
+int trace_metrics_file_read(FILE *f, struct trace_metrics_series *out);
+void trace_metrics_series_free(struct trace_metrics_series *s);
 /* Append a deep copy of @snap: 0 or -ENOMEM. */
-int vv_series_add(struct vv_series *s, const struct vv_snapshot *snap);
+int trace_metrics_series_add(struct trace_metrics_series *s, const struct trace_snapshot *snap);
 
 /* %-escape @s into @out (at most @len bytes with the NUL): the length, or
  * -ENOSPC. */
-int vv_escape(const char *s, char *out, size_t len);
-/* Undo vv_escape() in place: 0 or -EINVAL. */
-int vv_unescape(char *s);
+int trace_metrics_escape(const char *s, char *out, size_t len);
+/* Undo trace_metrics_escape() in place: 0 or -EINVAL. */
+int trace_metrics_unescape(char *s);
 
 #endif

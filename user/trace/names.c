@@ -51,7 +51,7 @@ static const char *lookup_uncached(unsigned int vendor, uint32_t code)
 
 /* Readers name every exit of millions: the common codes come from a
  * table filled at the first call. */
-const char *vmt_exit_name(unsigned int vendor, uint32_t code)
+const char *trace_exit_name(unsigned int vendor, uint32_t code)
 {
 	static const char *cache[2][CACHE_CODES];
 	static const char unknown[] = "";
@@ -74,7 +74,7 @@ const char *vmt_exit_name(unsigned int vendor, uint32_t code)
 	return name == unknown ? NULL : name;
 }
 
-int vmt_exit_code(unsigned int vendor, const char *name, uint32_t *code)
+int trace_exit_code(unsigned int vendor, const char *name, uint32_t *code)
 {
 	const struct exit_name *table = vendor == VMTRACE_VENDOR_VMX ? vmx_exits : svm_exits;
 	size_t n = vendor == VMTRACE_VENDOR_VMX ? sizeof(vmx_exits) / sizeof(vmx_exits[0]) :
@@ -91,7 +91,7 @@ int vmt_exit_code(unsigned int vendor, const char *name, uint32_t *code)
 	return -ENOENT;
 }
 
-const char *vmt_lost_cause_name(unsigned int cause)
+const char *trace_lost_cause_name(unsigned int cause)
 {
 	switch (cause) {
 	case VMTRACE_LOST_RING_FULL: return "ring_full";

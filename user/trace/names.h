@@ -3,8 +3,8 @@
  * Names of what records carry: VM-exit reasons, from the kernel's own UAPI
  * tables, and the causes of lost records.
  */
-#ifndef VMT_TRACE_NAMES_H
-#define VMT_TRACE_NAMES_H
+#ifndef TRACE_NAMES_H
+#define TRACE_NAMES_H
 
 #include <stdint.h>
 
@@ -14,12 +14,12 @@
  * exactly as the kernel's tracepoints print them.  NULL if the table has
  * no such code or the vendor is unknown.
  */
-const char *vmt_exit_name(unsigned int vendor, uint32_t code);
+const char *trace_exit_name(unsigned int vendor, uint32_t code);
 
 /* The code of exit @name on @vendor (case-insensitive): 0 or -ENOENT. */
-int vmt_exit_code(unsigned int vendor, const char *name, uint32_t *code);
+int trace_exit_code(unsigned int vendor, const char *name, uint32_t *code);
 
 /* "ring_full", "nested", "vm_table" (enum vmtrace_lost_cause), else "unknown". */
-const char *vmt_lost_cause_name(unsigned int cause);
+const char *trace_lost_cause_name(unsigned int cause);
 
 #endif

@@ -22,28 +22,28 @@
 #define MAX_HEADER_SIZE 65536
 #define SCAN_WINDOW (1U << 20)
 
-struct vmt_trace_reader {
+struct trace_reader {
 	FILE *f;
 	uint64_t file_size;
 	uint64_t data_start;		/* first frame */
 	uint64_t pos;			/* next frame header */
-	struct vmt_trace_info info;
+	struct trace_info info;
 	unsigned int filter;		/* 1 << VMT_ITEM_* */
 	ZSTD_DCtx *dctx;
-	struct vmt_buf packed, raw;
+	struct util_buf packed, raw;
 	struct vmtrace_record *recs;
 	size_t recs_cap;
-	struct vmt_cursor meta;		/* entries left of a metadata frame */
-	struct vv_snapshot metrics;	/* the last metrics item returned */
+	struct util_cursor meta;		/* entries left of a metadata frame */
+	struct trace_snapshot metrics;	/* the last metrics item returned */
 	uint32_t meta_seq;
 	uint64_t meta_offset;
 	uint32_t next_seq;
 	bool seen_frame;
 	bool ended;
-	struct vmt_trace_damage damage;
+	struct trace_damage damage;
 };
 
-const char *vmt_kind_name(unsigned int kind)
+const char *trace_kind_name(unsigned int kind)
 {
 	switch (kind) {
 	case VMTRACE_KIND_EXIT: return "exit";
@@ -56,7 +56,7 @@ const char *vmt_kind_name(unsigned int kind)
 }
 
 /* Read exactly @n bytes at @off: 0, -ENODATA if the file ends first. */
-static int read_at(struct vmt_trace_reader *r, uint64_t off, void *buf, size_t n)
+static int read_at(struct trace_reader *r, uint64_t off, void *buf, size_t n)
 {
 	if (fseeko(r->f, off, SEEK_SET))
 		return -errno;
@@ -75,9 +75,9 @@ static void copy_field(char *dst, size_t size, const char *src, size_t src_size)
 	dst[n] = '\0';
 }
 
-static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
+static int check_header(struct trace_reader *r, char *why, size_t why_size)
 {
-	struct vmt_file_header h;
+	struct trace_file_header h;
 	uint8_t *full = NULL;
 	size_t got;
 	uint32_t crc, version, header_size;
@@ -97,18 +97,18 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 		snprintf(why, why_size, "empty file");
 		return -ENODATA;
 	}
-	if (memcmp(h.magic, VMT_FILE_MAGIC, got < 8 ? got : 8)) {
+	if (memcmp(h.magic, TRACE_FILE_MAGIC, got < 8 ? got : 8)) {
 		snprintf(why, why_size, "not a vmtrace trace file");
 		return -EMEDIUMTYPE;
 	}
-	if (got < offsetof(struct vmt_file_header, record_format)) {
+	if (got < offsetof(struct trace_file_header, record_format)) {
 		snprintf(why, why_size, "truncated header (%zu bytes)", got);
 		return -ENODATA;
 	}
 	version = h.version;
 	header_size = h.header_size;
 	if (header_size < VMT_FILE_HEADER_SIZE_V1 || header_size > MAX_HEADER_SIZE) {
-		if (version > VMT_TRACE_VERSION)
+		if (version > TRACE_VERSION)
 			goto newer;
 		snprintf(why, why_size, "corrupt header (size %u)", header_size);
 		return -EBADMSG;
@@ -129,13 +129,13 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 		return err == -ENODATA ? -EIO : err;
 	}
 	memcpy(&crc, full + header_size - 4, 4);
-	err = crc != vmt_crc32(0, full, header_size - 4);
+	err = crc != util_crc32(0, full, header_size - 4);
 	free(full);
 	if (err) {
 		snprintf(why, why_size, "corrupt header (checksum mismatch)");
 		return -EBADMSG;
 	}
-	if (version > VMT_TRACE_VERSION)
+	if (version > TRACE_VERSION)
 		goto newer;
 	if (version == 0 || h.record_size != VMTRACE_RECORD_SIZE || !h.tsc_hz) {
 		snprintf(why, why_size, "corrupt header (version %u, record size %u, TSC %llu Hz)",
@@ -148,7 +148,7 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 		return -EPROTONOSUPPORT;
 	}
 
-	r->info = (struct vmt_trace_info){
+	r->info = (struct trace_info){
 		.version = version,
 		.record_format = h.record_format,
 		.tsc_hz = h.tsc_hz,
@@ -179,14 +179,14 @@ static int check_header(struct vmt_trace_reader *r, char *why, size_t why_size)
 
 newer:
 	snprintf(why, why_size, "format version %u is newer than this reader's (%u)",
-		 version, VMT_TRACE_VERSION);
+		 version, TRACE_VERSION);
 	return -EPROTONOSUPPORT;
 }
 
-int vmt_trace_open_stream(FILE *f, struct vmt_trace_reader **out, char *why,
+int trace_open_stream(FILE *f, struct trace_reader **out, char *why,
 			  size_t why_size)
 {
-	struct vmt_trace_reader *r = calloc(1, sizeof(*r));
+	struct trace_reader *r = calloc(1, sizeof(*r));
 	char scratch[8];
 	int err;
 
@@ -201,7 +201,7 @@ int vmt_trace_open_stream(FILE *f, struct vmt_trace_reader **out, char *why,
 		return -ENOMEM;
 	}
 	r->f = f;
-	r->filter = VMT_ITEMS_ALL;
+	r->filter = TRACE_ITEMS_ALL;
 	err = check_header(r, why, why_size);
 	if (!err) {
 		r->dctx = ZSTD_createDCtx();
@@ -211,14 +211,14 @@ int vmt_trace_open_stream(FILE *f, struct vmt_trace_reader **out, char *why,
 		}
 	}
 	if (err) {
-		vmt_trace_close_reader(r);
+		trace_close_reader(r);
 		return err;
 	}
 	*out = r;
 	return 0;
 }
 
-int vmt_trace_open(const char *path, struct vmt_trace_reader **out, char *why,
+int trace_open(const char *path, struct trace_reader **out, char *why,
 		   size_t why_size)
 {
 	FILE *f = fopen(path, "rb");
@@ -230,33 +230,33 @@ int vmt_trace_open(const char *path, struct vmt_trace_reader **out, char *why,
 			snprintf(why, why_size, "%s", strerror(-err));
 		return err;
 	}
-	return vmt_trace_open_stream(f, out, why, why_size);
+	return trace_open_stream(f, out, why, why_size);
 }
 
-const struct vmt_trace_info *vmt_trace_info(const struct vmt_trace_reader *r)
+const struct trace_info *trace_info(const struct trace_reader *r)
 {
 	return &r->info;
 }
 
-void vmt_trace_set_filter(struct vmt_trace_reader *r, unsigned int mask)
+void trace_set_filter(struct trace_reader *r, unsigned int mask)
 {
 	r->filter = mask;
 }
 
-const struct vmt_trace_damage *vmt_trace_damage(const struct vmt_trace_reader *r)
+const struct trace_damage *trace_damage(const struct trace_reader *r)
 {
 	return &r->damage;
 }
 
-uint64_t vmt_trace_file_size(const struct vmt_trace_reader *r)
+uint64_t trace_file_size(const struct trace_reader *r)
 {
 	return r->file_size;
 }
 
-static void note_problem(struct vmt_trace_reader *r, const char *fmt, ...)
+static void note_problem(struct trace_reader *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void note_problem(struct vmt_trace_reader *r, const char *fmt, ...)
+static void note_problem(struct trace_reader *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -267,17 +267,17 @@ static void note_problem(struct vmt_trace_reader *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool frame_header_ok(const struct vmt_frame_header *h)
+static bool frame_header_ok(const struct trace_frame_header *h)
 {
-	if (memcmp(h->magic, VMT_FRAME_MAGIC, 4) ||
-	    h->crc != vmt_crc32(0, h, offsetof(struct vmt_frame_header, crc)))
+	if (memcmp(h->magic, TRACE_FRAME_MAGIC, 4) ||
+	    h->crc != util_crc32(0, h, offsetof(struct trace_frame_header, crc)))
 		return false;
-	if (h->type < VMT_FRAME_DATA || h->type > VMT_FRAME_END ||
-	    h->flags != VMT_FRAME_F_ZSTD || h->size > VMT_FRAME_MAX_SIZE ||
-	    h->raw_size > VMT_FRAME_MAX_RAW)
+	if (h->type < TRACE_FRAME_DATA || h->type > TRACE_FRAME_END ||
+	    h->flags != TRACE_FRAME_F_ZSTD || h->size > TRACE_FRAME_MAX_SIZE ||
+	    h->raw_size > TRACE_FRAME_MAX_RAW)
 		return false;
-	if (h->type == VMT_FRAME_DATA &&
-	    (!h->count || h->count > VMT_FRAME_MAX_RECORDS))
+	if (h->type == TRACE_FRAME_DATA &&
+	    (!h->count || h->count > TRACE_FRAME_MAX_RECORDS))
 		return false;
 	return true;
 }
@@ -287,9 +287,9 @@ static bool frame_header_ok(const struct vmt_frame_header *h)
  * size if there is none.  Reads the rest of the file in windows that
  * overlap by a header, so a header across a window edge is found too.
  */
-static int find_next_frame(struct vmt_trace_reader *r, uint64_t from, uint64_t *found)
+static int find_next_frame(struct trace_reader *r, uint64_t from, uint64_t *found)
 {
-	const size_t hsize = sizeof(struct vmt_frame_header);
+	const size_t hsize = sizeof(struct trace_frame_header);
 	uint64_t off = from;
 	size_t win_size = from < r->file_size && r->file_size - from < SCAN_WINDOW ?
 			  r->file_size - from : SCAN_WINDOW;
@@ -310,8 +310,8 @@ static int find_next_frame(struct vmt_trace_reader *r, uint64_t from, uint64_t *
 		if (err)
 			break;
 		for (i = 0; i + hsize <= n; i++) {
-			struct vmt_frame_header h;
-			const uint8_t *m = memchr(win + i, VMT_FRAME_MAGIC[0], n - hsize + 1 - i);
+			struct trace_frame_header h;
+			const uint8_t *m = memchr(win + i, TRACE_FRAME_MAGIC[0], n - hsize + 1 - i);
 
 			if (!m)
 				break;
@@ -332,21 +332,21 @@ out:
 }
 
 /* Count a skipped frame (or stretch of bytes) as bad. */
-static void frame_bad(struct vmt_trace_reader *r, uint64_t bytes)
+static void frame_bad(struct trace_reader *r, uint64_t bytes)
 {
 	r->damage.bad_frames++;
 	r->damage.bad_bytes += bytes;
 }
 
-static int load_payload(struct vmt_trace_reader *r, const struct vmt_frame_header *h)
+static int load_payload(struct trace_reader *r, const struct trace_frame_header *h)
 {
 	size_t ret;
 	int err;
 
-	vmt_buf_reset(&r->packed);
-	vmt_buf_reset(&r->raw);
-	if (!vmt_buf_reserve(&r->packed, h->size) ||
-	    !vmt_buf_reserve(&r->raw, h->raw_size ? h->raw_size : 1))
+	util_buf_reset(&r->packed);
+	util_buf_reset(&r->raw);
+	if (!util_buf_reserve(&r->packed, h->size) ||
+	    !util_buf_reserve(&r->raw, h->raw_size ? h->raw_size : 1))
 		return -ENOMEM;
 	err = read_at(r, r->pos + sizeof(*h), r->packed.data, h->size);
 	if (err)
@@ -358,7 +358,7 @@ static int load_payload(struct vmt_trace_reader *r, const struct vmt_frame_heade
 		return -EBADMSG;
 	ret = ZSTD_decompressDCtx(r->dctx, r->raw.data, h->raw_size, r->packed.data,
 				  h->size);
-	err = vmt_zstd_errno(ret);
+	err = util_zstd_errno(ret);
 	if (err)
 		return err == -ENOMEM ? err : -EBADMSG;
 	if (ret != h->raw_size)
@@ -367,8 +367,8 @@ static int load_payload(struct vmt_trace_reader *r, const struct vmt_frame_heade
 	return 0;
 }
 
-static int decode_records(struct vmt_trace_reader *r, const struct vmt_frame_header *h,
-			  struct vmt_item *item)
+static int decode_records(struct trace_reader *r, const struct trace_frame_header *h,
+			  struct trace_item *item)
 {
 	int err;
 
@@ -380,10 +380,10 @@ static int decode_records(struct vmt_trace_reader *r, const struct vmt_frame_hea
 		r->recs = recs;
 		r->recs_cap = h->count;
 	}
-	err = vmt_block_decode(r->raw.data, r->raw.len, r->recs, h->count);
+	err = trace_block_decode(r->raw.data, r->raw.len, r->recs, h->count);
 	if (err)
 		return err;
-	item->type = VMT_ITEM_RECORDS;
+	item->type = TRACE_ITEM_RECORDS;
 	item->records.recs = r->recs;
 	item->records.n = h->count;
 	return 0;
@@ -391,18 +391,18 @@ static int decode_records(struct vmt_trace_reader *r, const struct vmt_frame_hea
 
 /* A metrics entry into the reader's snapshot, if the filter wants it:
  * parsing one costs more than any other entry. */
-static int decode_metrics(struct vmt_trace_reader *r, struct vmt_cursor *body,
-			  struct vmt_item *item)
+static int decode_metrics(struct trace_reader *r, struct util_cursor *body,
+			  struct trace_item *item)
 {
 	int ret;
 
-	if (!(r->filter & (1U << VMT_ITEM_METRICS)))
+	if (!(r->filter & (1U << TRACE_ITEM_METRICS)))
 		return 0;
-	vv_snapshot_free(&r->metrics);
-	ret = vmt_entry_decode_metrics(body, &r->metrics);
+	trace_snapshot_free(&r->metrics);
+	ret = trace_entry_decode_metrics(body, &r->metrics);
 	if (ret > 0) {
 		memset(item, 0, sizeof(*item));
-		item->type = VMT_ITEM_METRICS;
+		item->type = TRACE_ITEM_METRICS;
 		item->metrics = &r->metrics;
 	}
 	return ret;
@@ -410,20 +410,20 @@ static int decode_metrics(struct vmt_trace_reader *r, struct vmt_cursor *body,
 
 /* The next metadata entry of the open metadata frame: 1, 0 if none, or
  * -ENOMEM. */
-static int next_entry(struct vmt_trace_reader *r, struct vmt_item *item)
+static int next_entry(struct trace_reader *r, struct trace_item *item)
 {
-	while (vmt_cursor_left(&r->meta)) {
-		unsigned int type = vmt_get_u8(&r->meta);
-		uint64_t len = vmt_get_varint(&r->meta);
-		struct vmt_cursor body = vmt_get_sub(&r->meta, len);
+	while (util_cursor_left(&r->meta)) {
+		unsigned int type = util_get_u8(&r->meta);
+		uint64_t len = util_get_varint(&r->meta);
+		struct util_cursor body = util_get_sub(&r->meta, len);
 		int ret;
 
 		if (r->meta.bad)
 			ret = -EBADMSG;
-		else if (type == VMT_ENTRY_METRICS)
+		else if (type == TRACE_ENTRY_METRICS)
 			ret = decode_metrics(r, &body, item);
 		else
-			ret = vmt_entry_decode(type, &body, item);
+			ret = trace_entry_decode(type, &body, item);
 		if (ret == -ENOMEM)
 			return ret;
 		if (ret < 0) {
@@ -432,7 +432,7 @@ static int next_entry(struct vmt_trace_reader *r, struct vmt_item *item)
 			note_problem(r, "frame %u at offset %llu: malformed metadata entry",
 				     r->meta_seq, (unsigned long long)r->meta_offset);
 			frame_bad(r, 0);
-			r->meta = vmt_cursor(NULL, 0);
+			r->meta = util_cursor(NULL, 0);
 			return 0;
 		}
 		if (ret && (r->filter & (1U << item->type)))
@@ -441,10 +441,10 @@ static int next_entry(struct vmt_trace_reader *r, struct vmt_item *item)
 	return 0;
 }
 
-int vmt_trace_next(struct vmt_trace_reader *r, struct vmt_item *item)
+int trace_next(struct trace_reader *r, struct trace_item *item)
 {
-	const size_t hsize = sizeof(struct vmt_frame_header);
-	struct vmt_frame_header h;
+	const size_t hsize = sizeof(struct trace_frame_header);
+	struct trace_frame_header h;
 	uint64_t next;
 	int err;
 
@@ -495,19 +495,19 @@ int vmt_trace_next(struct vmt_trace_reader *r, struct vmt_item *item)
 		r->seen_frame = true;
 		r->next_seq = h.seq + 1;
 
-		if (h.type == VMT_FRAME_DATA && !(r->filter & (1U << VMT_ITEM_RECORDS))) {
+		if (h.type == TRACE_FRAME_DATA && !(r->filter & (1U << TRACE_ITEM_RECORDS))) {
 			r->pos += hsize + h.size;
 			continue;
 		}
 		err = load_payload(r, &h);
-		if (!err && h.type == VMT_FRAME_DATA)
+		if (!err && h.type == TRACE_FRAME_DATA)
 			err = decode_records(r, &h, item);
 		if (err == -ENOMEM || err == -EIO)
 			return err;
 		if (err) {
 			note_problem(r, "frame %u at offset %llu: %s", h.seq,
 				     (unsigned long long)r->pos,
-				     h.type == VMT_FRAME_DATA && r->raw.len == h.raw_size ?
+				     h.type == TRACE_FRAME_DATA && r->raw.len == h.raw_size ?
 				     "records do not decode" : "bad compressed data or checksum");
 			frame_bad(r, hsize + h.size);
 			r->pos += hsize + h.size;
@@ -518,24 +518,24 @@ int vmt_trace_next(struct vmt_trace_reader *r, struct vmt_item *item)
 		r->meta_offset = r->pos;
 		r->pos += hsize + h.size;
 		switch (h.type) {
-		case VMT_FRAME_DATA:
+		case TRACE_FRAME_DATA:
 			return 1;
-		case VMT_FRAME_META:
-			r->meta = vmt_cursor(r->raw.data, r->raw.len);
+		case TRACE_FRAME_META:
+			r->meta = util_cursor(r->raw.data, r->raw.len);
 			break;
-		case VMT_FRAME_END:
+		case TRACE_FRAME_END:
 			r->ended = true;
 			r->damage.clean_end = true;
-			r->meta = vmt_cursor(r->raw.data, r->raw.len);
+			r->meta = util_cursor(r->raw.data, r->raw.len);
 			break;
 		}
 	}
 }
 
-int vmt_trace_rewind(struct vmt_trace_reader *r)
+int trace_rewind(struct trace_reader *r)
 {
 	r->pos = r->data_start;
-	r->meta = vmt_cursor(NULL, 0);
+	r->meta = util_cursor(NULL, 0);
 	r->seen_frame = false;
 	r->next_seq = 0;
 	r->ended = false;
@@ -543,16 +543,16 @@ int vmt_trace_rewind(struct vmt_trace_reader *r)
 	return 0;
 }
 
-void vmt_trace_close_reader(struct vmt_trace_reader *r)
+void trace_close_reader(struct trace_reader *r)
 {
 	if (!r)
 		return;
 	if (r->f)
 		fclose(r->f);
 	ZSTD_freeDCtx(r->dctx);
-	vv_snapshot_free(&r->metrics);
-	vmt_buf_free(&r->packed);
-	vmt_buf_free(&r->raw);
+	trace_snapshot_free(&r->metrics);
+	util_buf_free(&r->packed);
+	util_buf_free(&r->raw);
 	free(r->recs);
 	free(r);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "trace/reorder.h"
 
-int vmt_reorder_add(struct vmt_reorder *q, const struct vmtrace_record *recs, size_t n)
+int trace_reorder_add(struct trace_reorder *q, const struct vmtrace_record *recs, size_t n)
 {
 	if (q->cap - q->n < n) {
 		size_t cap = q->cap ? q->cap : 4096;
@@ -45,7 +45,7 @@ static void merge(const struct vmtrace_record *src, struct vmtrace_record *dst,
 	memcpy(dst + k, src + j, (c - j) * sizeof(*src));
 }
 
-static void sort(struct vmt_reorder *q)
+static void sort(struct trace_reorder *q)
 {
 	size_t *starts, nr = 0, n = q->n;
 
@@ -82,7 +82,7 @@ static void sort(struct vmt_reorder *q)
 	free(starts);
 }
 
-int vmt_reorder_flush(struct vmt_reorder *q, uint64_t before, vmt_reorder_fn fn,
+int trace_reorder_flush(struct trace_reorder *q, uint64_t before, trace_reorder_fn fn,
 		      void *arg)
 {
 	size_t n = 0;
@@ -98,7 +98,7 @@ int vmt_reorder_flush(struct vmt_reorder *q, uint64_t before, vmt_reorder_fn fn,
 	return ret;
 }
 
-void vmt_reorder_free(struct vmt_reorder *q)
+void trace_reorder_free(struct trace_reorder *q)
 {
 	free(q->recs);
 	free(q->tmp);

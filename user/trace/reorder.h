@@ -10,27 +10,27 @@
  * covers).  So after each drain everything older than its start can go
  * out, sorted; the rest waits for the next drain.
  */
-#ifndef VMT_REORDER_H
-#define VMT_REORDER_H
+#ifndef TRACE_REORDER_H
+#define TRACE_REORDER_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/vmtrace.h>
 
-struct vmt_reorder {
+struct trace_reorder {
 	struct vmtrace_record *recs, *tmp;
 	size_t n, cap;
 };
 
-typedef int (*vmt_reorder_fn)(void *arg, const struct vmtrace_record *recs, size_t n);
+typedef int (*trace_reorder_fn)(void *arg, const struct vmtrace_record *recs, size_t n);
 
 /* Hold @n more records: 0 or -ENOMEM. */
-int vmt_reorder_add(struct vmt_reorder *q, const struct vmtrace_record *recs, size_t n);
+int trace_reorder_add(struct trace_reorder *q, const struct vmtrace_record *recs, size_t n);
 /* Sort what is held by host TSC (stably: equal stamps keep their drain
  * order) and pass the records stamped before @before (UINT64_MAX: all) to
  * @fn in one call.  Returns what @fn returned, or 0. */
-int vmt_reorder_flush(struct vmt_reorder *q, uint64_t before, vmt_reorder_fn fn,
+int trace_reorder_flush(struct trace_reorder *q, uint64_t before, trace_reorder_fn fn,
 		      void *arg);
-void vmt_reorder_free(struct vmt_reorder *q);
+void trace_reorder_free(struct trace_reorder *q);
 
 #endif

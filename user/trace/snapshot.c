@@ -12,7 +12,7 @@
 
 static const char *const flag_names[] = { "new", "uid", "cpu", "mem", "gap" };
 
-const char *vv_flag_name(unsigned int flag)
+const char *trace_snapshot_flag_name(unsigned int flag)
 {
 	unsigned int i;
 
@@ -22,7 +22,7 @@ const char *vv_flag_name(unsigned int flag)
 	return "?";
 }
 
-void vv_flags_string(unsigned int flags, char *buf, size_t len)
+void trace_snapshot_flags_string(unsigned int flags, char *buf, size_t len)
 {
 	size_t used = 0;
 	unsigned int i;
@@ -41,7 +41,7 @@ void vv_flags_string(unsigned int flags, char *buf, size_t len)
 	}
 }
 
-int vv_flags_parse(const char *s, unsigned int *flags)
+int trace_snapshot_flags_parse(const char *s, unsigned int *flags)
 {
 	unsigned int f = 0, i;
 	const char *p = s;
@@ -63,7 +63,7 @@ int vv_flags_parse(const char *s, unsigned int *flags)
 	return 0;
 }
 
-void vv_snapshot_free(struct vv_snapshot *s)
+void trace_snapshot_free(struct trace_snapshot *s)
 {
 	size_t i;
 
@@ -74,7 +74,7 @@ void vv_snapshot_free(struct vv_snapshot *s)
 	s->nr_vms = 0;
 }
 
-int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src)
+int trace_snapshot_copy(struct trace_snapshot *dst, const struct trace_snapshot *src)
 {
 	size_t i;
 
@@ -92,19 +92,19 @@ int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src)
 		dst->nr_vms = i + 1;
 		if (!src->vms[i].nr_procs)
 			continue;
-		dst->vms[i].procs = malloc(src->vms[i].nr_procs * sizeof(struct vv_proc));
+		dst->vms[i].procs = malloc(src->vms[i].nr_procs * sizeof(struct trace_snapshot_proc));
 		if (!dst->vms[i].procs) {
 			dst->vms[i].nr_procs = 0;
-			vv_snapshot_free(dst);
+			trace_snapshot_free(dst);
 			return -ENOMEM;
 		}
 		memcpy(dst->vms[i].procs, src->vms[i].procs,
-		       src->vms[i].nr_procs * sizeof(struct vv_proc));
+		       src->vms[i].nr_procs * sizeof(struct trace_snapshot_proc));
 	}
 	return 0;
 }
 
-const char *vv_vm_label(const struct vv_vm *vm, char *buf, size_t len)
+const char *trace_snapshot_vm_label(const struct trace_snapshot_vm *vm, char *buf, size_t len)
 {
 	if (vm->id.name[0])
 		return vm->id.name;
@@ -128,7 +128,7 @@ static bool parse_u32(const char *s, uint32_t *v)
 	return true;
 }
 
-bool vv_vm_matches(const struct vv_vm *vm, const char *key)
+bool trace_snapshot_vm_matches(const struct trace_snapshot_vm *vm, const char *key)
 {
 	uint32_t v, i;
 
@@ -142,15 +142,15 @@ bool vv_vm_matches(const struct vv_vm *vm, const char *key)
 		return true;
 	if (vm->id.uuid[0] && !strcasecmp(key, vm->id.uuid))
 		return true;
-	for (i = 0; i < vm->id.nr_macs && i < VMT_MAX_MACS; i++)
+	for (i = 0; i < vm->id.nr_macs && i < TRACE_MAX_MACS; i++)
 		if (!strcasecmp(key, vm->id.macs[i]))
 			return true;
 	return false;
 }
 
-struct vv_proc *vv_find_proc(const struct vv_vm *vm, uint32_t pid)
+struct trace_snapshot_proc *trace_snapshot_find_proc(const struct trace_snapshot_vm *vm, uint32_t pid)
 {
-	return vmt_find_by_id(vm->procs, vm->nr_procs, sizeof(*vm->procs), pid);
+	return util_find_by_id(vm->procs, vm->nr_procs, sizeof(*vm->procs), pid);
 }
 
 static bool known(double v)
@@ -158,16 +158,16 @@ static bool known(double v)
 	return !isnan(v) && v >= 0;
 }
 
-enum vv_gap_cause vv_gap_cause(const struct vv_gap_figures *f)
+enum trace_snapshot_gap_cause trace_snapshot_gap_cause(const struct trace_snapshot_gap_figures *f)
 {
-	const double tol = VV_GAP_TOLERANCE_PP;
+	const double tol = TRACE_SNAPSHOT_GAP_TOLERANCE_PP;
 	double gap;
 
 	if (!known(f->hv_cpu) || !known(f->guest_cpu))
-		return VV_GAP_UNKNOWN;
+		return TRACE_SNAPSHOT_GAP_UNKNOWN;
 	gap = f->hv_cpu - f->guest_cpu;
 	if (fabs(gap) <= tol)
-		return VV_GAP_NONE;
+		return TRACE_SNAPSHOT_GAP_NONE;
 	if (gap < 0) {
 		/* The vCPU threads' own CPU where known, else the VMM's; the
 		 * host's view of the wait where known, else the guest's. */
@@ -175,40 +175,40 @@ enum vv_gap_cause vv_gap_cause(const struct vv_gap_figures *f)
 		double wait = known(f->run_delay) ? f->run_delay : f->guest_steal;
 
 		if (known(wait) && ran + wait >= f->guest_cpu - tol)
-			return VV_GAP_CONTENTION;
-		return VV_GAP_UNEXPLAINED;
+			return TRACE_SNAPSHOT_GAP_CONTENTION;
+		return TRACE_SNAPSHOT_GAP_UNEXPLAINED;
 	}
 	if (!known(f->hv_vcpu))
 		return known(f->exit_handling) && f->exit_handling >= gap - tol ?
-		       VV_GAP_VCPU_OVERHEAD : VV_GAP_UNEXPLAINED;
+		       TRACE_SNAPSHOT_GAP_VCPU_OVERHEAD : TRACE_SNAPSHOT_GAP_UNEXPLAINED;
 	/* hv = vCPU threads + the rest: whichever holds more of the excess. */
-	return f->hv_cpu - f->hv_vcpu >= f->hv_vcpu - f->guest_cpu ? VV_GAP_VMM_THREADS :
-								     VV_GAP_VCPU_OVERHEAD;
+	return f->hv_cpu - f->hv_vcpu >= f->hv_vcpu - f->guest_cpu ? TRACE_SNAPSHOT_GAP_VMM_THREADS :
+								     TRACE_SNAPSHOT_GAP_VCPU_OVERHEAD;
 }
 
-const char *vv_gap_cause_name(enum vv_gap_cause c)
+const char *trace_snapshot_gap_cause_name(enum trace_snapshot_gap_cause c)
 {
 	static const char *const names[] = {
-		[VV_GAP_UNKNOWN] = "-",
-		[VV_GAP_NONE] = "none",
-		[VV_GAP_CONTENTION] = "contention",
-		[VV_GAP_VMM_THREADS] = "vmm-threads",
-		[VV_GAP_VCPU_OVERHEAD] = "vcpu-overhead",
-		[VV_GAP_UNEXPLAINED] = "unexplained",
+		[TRACE_SNAPSHOT_GAP_UNKNOWN] = "-",
+		[TRACE_SNAPSHOT_GAP_NONE] = "none",
+		[TRACE_SNAPSHOT_GAP_CONTENTION] = "contention",
+		[TRACE_SNAPSHOT_GAP_VMM_THREADS] = "vmm-threads",
+		[TRACE_SNAPSHOT_GAP_VCPU_OVERHEAD] = "vcpu-overhead",
+		[TRACE_SNAPSHOT_GAP_UNEXPLAINED] = "unexplained",
 	};
 
 	return (unsigned int)c < sizeof(names) / sizeof(names[0]) ? names[c] : "-";
 }
 
-enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm)
+enum trace_snapshot_gap_cause trace_snapshot_vm_gap_cause(const struct trace_snapshot_vm *vm)
 {
 	if (!vm->hv_valid || !vm->guest_valid)
-		return VV_GAP_UNKNOWN;
-	struct vv_gap_figures f = {
+		return TRACE_SNAPSHOT_GAP_UNKNOWN;
+	struct trace_snapshot_gap_figures f = {
 		.hv_cpu = vm->hv_cpu_pct, .hv_vcpu = vm->hv_vcpu_pct,
 		.run_delay = vm->hv_run_delay_pct, .exit_handling = vm->hv_exit_pct,
 		.guest_cpu = vm->guest_cpu_pct, .guest_steal = vm->guest_steal_pct,
 	};
 
-	return vv_gap_cause(&f);
+	return trace_snapshot_gap_cause(&f);
 }

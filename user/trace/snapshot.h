@@ -13,43 +13,43 @@
  * Figures not known are negative (percentages, rates) or 0 with a
  * *_valid flag false: "0 %" and "unknown" must stay different.
  */
-#ifndef VMT_VMVIEW_H
-#define VMT_VMVIEW_H
+#ifndef TRACE_SNAPSHOT_H
+#define TRACE_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "trace/trace.h"
 
-#define VV_COMM_LEN 32		/* guest comm (Linux: 16), cut */
-#define VV_MAX_EXIT_REASONS 32	/* per VM and interval; the rest summed */
-#define VV_EXIT_NAME_LEN 32
-#define VV_STATUS_LEN 64
+#define TRACE_SNAPSHOT_COMM_LEN 32		/* guest comm (Linux: 16), cut */
+#define TRACE_SNAPSHOT_MAX_EXIT_REASONS 32	/* per VM and interval; the rest summed */
+#define TRACE_SNAPSHOT_EXIT_NAME_LEN 32
+#define TRACE_SNAPSHOT_STATUS_LEN 64
 
-/* Flags, on a VM or a process (vv_vm.flags, vv_proc.flags). */
-#define VV_F_NEW_PROCESS	0x01	/* a process name not seen on this VM */
-#define VV_F_UID		0x02	/* a user process of a uid outside the
+/* Flags, on a VM or a process (trace_snapshot_vm.flags, trace_snapshot_proc.flags). */
+#define TRACE_SNAPSHOT_F_NEW_PROCESS	0x01	/* a process name not seen on this VM */
+#define TRACE_SNAPSHOT_F_UID		0x02	/* a user process of a uid outside the
 					 * admin/service allow-list */
-#define VV_F_CPU_BASELINE	0x04	/* CPU far outside its baseline */
-#define VV_F_MEM_BASELINE	0x08	/* memory far outside its baseline */
-#define VV_F_CPU_GAP		0x10	/* VM: hypervisor and guest CPU differ
+#define TRACE_SNAPSHOT_F_CPU_BASELINE	0x04	/* CPU far outside its baseline */
+#define TRACE_SNAPSHOT_F_MEM_BASELINE	0x08	/* memory far outside its baseline */
+#define TRACE_SNAPSHOT_F_CPU_GAP		0x10	/* VM: hypervisor and guest CPU differ
 					 * by more than the allowed gap */
-#define VV_F_ALL		0x1f
+#define TRACE_SNAPSHOT_F_ALL		0x1f
 
 /* Short names for the flags: "new", "uid", "cpu", "mem", "gap". */
-const char *vv_flag_name(unsigned int flag);
+const char *trace_snapshot_flag_name(unsigned int flag);
 /* The flags as "new,uid" (or "" for none) into @buf. */
-void vv_flags_string(unsigned int flags, char *buf, size_t len);
+void trace_snapshot_flags_string(unsigned int flags, char *buf, size_t len);
 /* Parse "new,uid,..." back: 0 or -EINVAL. */
-int vv_flags_parse(const char *s, unsigned int *flags);
+int trace_snapshot_flags_parse(const char *s, unsigned int *flags);
 
-struct vv_proc {
+struct trace_snapshot_proc {
 	uint32_t pid;			/* guest tgid */
 	uint32_t ppid;			/* parent's tgid; 0 unknown */
 	uint32_t uid;			/* real uid; UINT32_MAX unknown */
 	char state;			/* ps letter; '?' unknown */
 	bool kthread;			/* a kernel thread (no mm) */
-	char comm[VV_COMM_LEN];
+	char comm[TRACE_SNAPSHOT_COMM_LEN];
 	uint32_t nr_threads;
 	/* The guest kernel's own accounting, cumulative over its live
 	 * threads: task_struct utime/stime (ns). */
@@ -65,22 +65,22 @@ struct vv_proc {
 	unsigned int flags;		/* VV_F_* */
 };
 
-struct vv_exit_rate {
+struct trace_snapshot_exit_rate {
 	uint32_t reason;		/* vendor exit code */
-	char name[VV_EXIT_NAME_LEN];	/* "hlt", "npf", ...; or the number */
+	char name[TRACE_SNAPSHOT_EXIT_NAME_LEN];	/* "hlt", "npf", ...; or the number */
 	double per_s;
 };
 
 /* Exits of one reason since the sampler first saw the VM. */
-struct vv_exit_total {
+struct trace_snapshot_exit_total {
 	uint32_t reason;
-	char name[VV_EXIT_NAME_LEN];
+	char name[TRACE_SNAPSHOT_EXIT_NAME_LEN];
 	uint64_t n;
 };
 
-struct vv_vm {
+struct trace_snapshot_vm {
 	/* Identity: vm_id, vmm_pid, comm, name, uuid, macs. */
-	struct vmt_vm_meta id;
+	struct trace_vm_meta id;
 	uint64_t mem_bytes;		/* guest RAM given: memslots, space 0 */
 
 	/* Hypervisor side, % of one host CPU over the interval. */
@@ -99,11 +99,11 @@ struct vv_vm {
 	double hv_exit_pct;
 	double samples_per_s;		/* guest samples */
 	size_t nr_exit_rates;		/* sorted by per_s, highest first */
-	struct vv_exit_rate exit_rates[VV_MAX_EXIT_REASONS];
+	struct trace_snapshot_exit_rate exit_rates[TRACE_SNAPSHOT_MAX_EXIT_REASONS];
 
 	/* Guest side. */
 	bool guest_valid;		/* processes could be read */
-	char guest_status[VV_STATUS_LEN];	/* "ok" or why not */
+	char guest_status[TRACE_SNAPSHOT_STATUS_LEN];	/* "ok" or why not */
 	double guest_cpu_pct;		/* every task's utime+stime; < 0 unknown */
 	double guest_kernel_pct;	/* stime of all + kernel threads' time */
 	/* The guest's own steal time (its vCPUs runnable on the host, not
@@ -133,7 +133,7 @@ struct vv_vm {
 	uint64_t exits_total;		/* since the sampler first saw it */
 	uint64_t exit_handling_ns;	/* handling time of those, halts out */
 	size_t nr_exit_totals;
-	struct vv_exit_total exit_totals[VV_MAX_EXIT_REASONS];
+	struct trace_snapshot_exit_total exit_totals[TRACE_SNAPSHOT_MAX_EXIT_REASONS];
 	bool guest_totals_valid;
 	uint64_t guest_busy_ns;		/* guest CPUs' user+nice+system+irq+softirq */
 	uint64_t guest_steal_ns;	/* guest CPUs' steal */
@@ -141,26 +141,26 @@ struct vv_vm {
 	unsigned int flags;		/* VV_F_* of the VM itself */
 	unsigned int proc_flags;	/* every process's flags ORed */
 	size_t nr_procs;
-	struct vv_proc *procs;		/* by pid */
+	struct trace_snapshot_proc *procs;		/* by pid */
 };
 
-struct vv_snapshot {
+struct trace_snapshot {
 	uint64_t seq;			/* 0, 1, 2, ... per sampler */
 	uint64_t mono_ns, real_ns;	/* end of the interval */
 	double interval_s;		/* 0: the first snapshot (no rates) */
 	size_t nr_vms;
-	struct vv_vm *vms;		/* by vm_id */
+	struct trace_snapshot_vm *vms;		/* by vm_id */
 };
 
-void vv_snapshot_free(struct vv_snapshot *s);
+void trace_snapshot_free(struct trace_snapshot *s);
 /* Deep copy: 0 or -ENOMEM. */
-int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src);
+int trace_snapshot_copy(struct trace_snapshot *dst, const struct trace_snapshot *src);
 
 /*
  * What explains a VM's gap between hypervisor and guest CPU (gap = hv -
  * guest, % of one CPU), from the figures beside it:
  *
- *   none           |gap| within VV_GAP_TOLERANCE_PP
+ *   none           |gap| within TRACE_SNAPSHOT_GAP_TOLERANCE_PP
  *   contention     the guest accounted more than the VMM got, and its
  *                  vCPU threads' CPU plus their run-queue wait covers the
  *                  guest's figure: the guest's clock ran on while its
@@ -176,17 +176,17 @@ int vv_snapshot_copy(struct vv_snapshot *dst, const struct vv_snapshot *src);
  *   unexplained    a gap none of these figures covers
  *   -              a figure is unknown
  */
-enum vv_gap_cause {
-	VV_GAP_UNKNOWN,
-	VV_GAP_NONE,
-	VV_GAP_CONTENTION,
-	VV_GAP_VMM_THREADS,
-	VV_GAP_VCPU_OVERHEAD,
-	VV_GAP_UNEXPLAINED,
+enum trace_snapshot_gap_cause {
+	TRACE_SNAPSHOT_GAP_UNKNOWN,
+	TRACE_SNAPSHOT_GAP_NONE,
+	TRACE_SNAPSHOT_GAP_CONTENTION,
+	TRACE_SNAPSHOT_GAP_VMM_THREADS,
+	TRACE_SNAPSHOT_GAP_VCPU_OVERHEAD,
+	TRACE_SNAPSHOT_GAP_UNEXPLAINED,
 };
-#define VV_GAP_TOLERANCE_PP 10.0
+#define TRACE_SNAPSHOT_GAP_TOLERANCE_PP 10.0
 /* % of one CPU each; < 0 (or NaN) when unknown. */
-struct vv_gap_figures {
+struct trace_snapshot_gap_figures {
 	double hv_cpu;			/* the VMM's CPU */
 	double hv_vcpu;			/* its vCPU threads' */
 	double run_delay;		/* their run-queue wait */
@@ -194,21 +194,21 @@ struct vv_gap_figures {
 	double guest_cpu;		/* what the guest accounted */
 	double guest_steal;		/* the guest's steal time */
 };
-enum vv_gap_cause vv_gap_cause(const struct vv_gap_figures *f);
-const char *vv_gap_cause_name(enum vv_gap_cause c);
+enum trace_snapshot_gap_cause trace_snapshot_gap_cause(const struct trace_snapshot_gap_figures *f);
+const char *trace_snapshot_gap_cause_name(enum trace_snapshot_gap_cause c);
 /* The same for one snapshot's VM. */
-enum vv_gap_cause vv_vm_gap_cause(const struct vv_vm *vm);
+enum trace_snapshot_gap_cause trace_snapshot_vm_gap_cause(const struct trace_snapshot_vm *vm);
 
 /* A label for the VM: its name, else its UUID, else "pid N". */
-const char *vv_vm_label(const struct vv_vm *vm, char *buf, size_t len);
+const char *trace_snapshot_vm_label(const struct trace_snapshot_vm *vm, char *buf, size_t len);
 
 /*
  * Does @vm match @key?  A key is a VM name, a UUID, a MAC address (case
  * insensitive), a VMM pid ("1234" or "pid:1234") or a vm id ("id:3").
  */
-bool vv_vm_matches(const struct vv_vm *vm, const char *key);
+bool trace_snapshot_vm_matches(const struct trace_snapshot_vm *vm, const char *key);
 
 /* The process with guest pid @pid in @vm, or NULL. */
-struct vv_proc *vv_find_proc(const struct vv_vm *vm, uint32_t pid);
+struct trace_snapshot_proc *trace_snapshot_find_proc(const struct trace_snapshot_vm *vm, uint32_t pid);
 
 #endif

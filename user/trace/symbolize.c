@@ -7,12 +7,12 @@
 #define MAX_SYMBOLIZERS 8
 
 static struct {
-	vmt_symbolizer_fn fn;
+	trace_symbolizer_fn fn;
 	void *arg;
 } symbolizers[MAX_SYMBOLIZERS];
 static unsigned int nr_symbolizers;
 
-int vmt_symbolizer_register(vmt_symbolizer_fn fn, void *arg)
+int trace_symbolizer_register(trace_symbolizer_fn fn, void *arg)
 {
 	if (nr_symbolizers == MAX_SYMBOLIZERS)
 		return -ENOSPC;
@@ -22,19 +22,19 @@ int vmt_symbolizer_register(vmt_symbolizer_fn fn, void *arg)
 	return 0;
 }
 
-bool vmt_symbolize_possible(const struct vmt_meta *meta)
+bool trace_symbolize_possible(const struct trace_meta *meta)
 {
-	return nr_symbolizers || vmt_meta_has_symbols(meta);
+	return nr_symbolizers || trace_meta_has_symbols(meta);
 }
 
-bool vmt_symbolize(const struct vmt_sym_query *q, struct vmt_sym_result *res)
+bool trace_symbolize(const struct trace_sym_query *q, struct trace_sym_result *res)
 {
-	const struct vmt_symbol_meta *sym;
+	const struct trace_symbol_meta *sym;
 
 	for (unsigned int i = nr_symbolizers; i-- > 0;)
 		if (symbolizers[i].fn(symbolizers[i].arg, q, res))
 			return true;
-	sym = vmt_meta_symbol(q->meta, q->vm_id, q->rip);
+	sym = trace_meta_symbol(q->meta, q->vm_id, q->rip);
 	if (!sym)
 		return false;
 	res->name = sym->name;

@@ -10,14 +10,14 @@
  * produced them (every kind), encoded in columns; metadata frames hold
  * what the collector learnt on the side (VMs, guest tasks, guest symbols,
  * TSC/clock pairs, interval metrics of both sides); an end frame marks a
- * trace closed cleanly.  Frames are closed every VMT_FRAME_MAX_RECORDS
+ * trace closed cleanly.  Frames are closed every TRACE_FRAME_MAX_RECORDS
  * records and every second, so a killed collector loses at most the last
  * second, and a reader resynchronises after a damaged frame.
  *
  * Every function returns 0 (or a count) or -errno.
  */
-#ifndef VMT_TRACE_H
-#define VMT_TRACE_H
+#ifndef TRACE_TRACE_H
+#define TRACE_TRACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,35 +26,35 @@
 #include <linux/vmtrace.h>
 
 /* The file format version this code writes and the newest it reads. */
-#define VMT_TRACE_VERSION 1
+#define TRACE_VERSION 1
 
 /* A data frame holds at most this many records (4 MiB of raw records). */
-#define VMT_FRAME_MAX_RECORDS 65536
+#define TRACE_FRAME_MAX_RECORDS 65536
 /* A frame's decompressed payload is never larger than this. */
-#define VMT_FRAME_MAX_RAW (16U << 20)
+#define TRACE_FRAME_MAX_RAW (16U << 20)
 
 /* Fixed-size strings of the header and metadata: NUL-terminated, cut. */
-#define VMT_COMM_LEN 16
-#define VMT_NAME_LEN 128
-#define VMT_UUID_LEN 40
-#define VMT_MAC_LEN 18
-#define VMT_MAX_MACS 8
-#define VMT_SYMBOL_LEN 256
-#define VMT_GUEST_LEN 384
+#define TRACE_COMM_LEN 16
+#define TRACE_NAME_LEN 128
+#define TRACE_UUID_LEN 40
+#define TRACE_MAC_LEN 18
+#define TRACE_MAX_MACS 8
+#define TRACE_SYMBOL_LEN 256
+#define TRACE_GUEST_LEN 384
 
 /* One simultaneous reading of the host TSC and both clocks. */
-struct vmt_clock_pair {
+struct trace_clock_pair {
 	uint64_t tsc;
 	uint64_t mono_ns;	/* CLOCK_MONOTONIC */
 	uint64_t real_ns;	/* CLOCK_REALTIME */
 };
 
 /* What the header says.  The writer takes it; the reader fills it. */
-struct vmt_trace_info {
+struct trace_info {
 	uint32_t version;		/* file format (reader: as found) */
 	uint32_t record_format;		/* VMTRACE_FORMAT_VERSION of records */
 	uint64_t tsc_hz;		/* host TSC frequency, never 0 */
-	struct vmt_clock_pair clock;	/* when the trace was created */
+	struct trace_clock_pair clock;	/* when the trace was created */
 	uint32_t nr_cpus;		/* host CPUs (possible) */
 	uint32_t vendor;		/* enum vmtrace_vendor of the host */
 	/* The recording's configuration, as START was given it. */
@@ -70,18 +70,18 @@ struct vmt_trace_info {
 };
 
 /* A VM the collector saw (at its VM_NEW record), with what its VMM told. */
-struct vmt_vm_meta {
+struct trace_vm_meta {
 	uint32_t vm_id, vmm_pid, vendor, nr_vcpus;
 	uint64_t seen_tsc;		/* host TSC of the VM_NEW record */
-	char comm[VMT_COMM_LEN];	/* the VMM's /proc/PID/comm */
-	char name[VMT_NAME_LEN];	/* e.g. QEMU's -name; "" if unknown */
-	char uuid[VMT_UUID_LEN];	/* e.g. QEMU's -uuid; "" if unknown */
+	char comm[TRACE_COMM_LEN];	/* the VMM's /proc/PID/comm */
+	char name[TRACE_NAME_LEN];	/* e.g. QEMU's -name; "" if unknown */
+	char uuid[TRACE_UUID_LEN];	/* e.g. QEMU's -uuid; "" if unknown */
 	uint32_t nr_macs;
-	char macs[VMT_MAX_MACS][VMT_MAC_LEN];	/* "52:54:00:12:34:56" */
+	char macs[TRACE_MAX_MACS][TRACE_MAC_LEN];	/* "52:54:00:12:34:56" */
 	/* What guest introspection found (guest/guest.h): the guest kernel, its
 	 * profile and KASLR slides; or why it names no guest task.  "" if
 	 * it did not look (a later entry for the VM may say). */
-	char guest[VMT_GUEST_LEN];
+	char guest[TRACE_GUEST_LEN];
 };
 
 /*
@@ -90,25 +90,25 @@ struct vmt_vm_meta {
  * running under (vm_id, cr3) and, if gs_base is not 0, with that kernel GS
  * base (the vCPU's per-CPU area, telling threads apart) is this task.
  */
-struct vmt_task_meta {
+struct trace_task_meta {
 	uint32_t vm_id;
 	uint32_t pid, tid;		/* the guest's tgid and pid */
 	uint64_t cr3;			/* as the records carry it */
 	uint64_t gs_base;		/* 0: any */
 	uint64_t valid_from_tsc;
-	char comm[VMT_COMM_LEN];	/* the process's (its leader's) */
-	char thread_comm[VMT_COMM_LEN];	/* the thread's; "" if unknown */
+	char comm[TRACE_COMM_LEN];	/* the process's (its leader's) */
+	char thread_comm[TRACE_COMM_LEN];	/* the thread's; "" if unknown */
 };
 
 /* A guest symbol: [start, start + size) of VM vm_id's kernel is name. */
-struct vmt_symbol_meta {
+struct trace_symbol_meta {
 	uint32_t vm_id;
 	uint64_t start, size;
-	char name[VMT_SYMBOL_LEN];
+	char name[TRACE_SYMBOL_LEN];
 };
 
 /* The end frame: what the collector counted, for the reader's summary. */
-struct vmt_end_meta {
+struct trace_end_meta {
 	uint64_t end_tsc;
 	uint64_t records;			/* records written, all kinds */
 	uint64_t lost[__VMTRACE_LOST_MAX];	/* from the LOST markers */
@@ -119,20 +119,20 @@ struct vmt_end_meta {
 
 /* One interval's both-sides view of the VMs (trace/snapshot.h): record stores one
  * per interval (--metrics-interval). */
-struct vv_snapshot;
+struct trace_snapshot;
 
 /* ------------------------------------------------------------------ */
 /* Writing */
 
-struct vmt_trace_writer;
+struct trace_writer;
 
-struct vmt_writer_opts {
+struct trace_writer_opts {
 	int level;			/* zstd level; 0: 3 */
-	uint32_t max_frame_records;	/* 0: VMT_FRAME_MAX_RECORDS */
+	uint32_t max_frame_records;	/* 0: TRACE_FRAME_MAX_RECORDS */
 	uint32_t max_frame_ms;		/* 0: 1000 */
 };
 
-struct vmt_writer_stats {
+struct trace_writer_stats {
 	uint64_t records;		/* all kinds */
 	uint64_t by_kind[8];		/* indexed by enum vmtrace_kind */
 	uint64_t lost[__VMTRACE_LOST_MAX];
@@ -142,68 +142,68 @@ struct vmt_writer_stats {
 
 /* Create (truncate) @path and write the header.  On failure nothing is
  * left behind. */
-int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
-		     const struct vmt_writer_opts *opts,
-		     struct vmt_trace_writer **out);
+int trace_create(const char *path, const struct trace_info *info,
+		     const struct trace_writer_opts *opts,
+		     struct trace_writer **out);
 /* Records in the order they should be read back (time order). */
-int vmt_trace_write_records(struct vmt_trace_writer *w,
+int trace_write_records(struct trace_writer *w,
 			    const struct vmtrace_record *recs, size_t n);
-int vmt_trace_write_vm(struct vmt_trace_writer *w, const struct vmt_vm_meta *vm);
-int vmt_trace_write_task(struct vmt_trace_writer *w,
-			 const struct vmt_task_meta *task);
-int vmt_trace_write_symbol(struct vmt_trace_writer *w,
-			   const struct vmt_symbol_meta *sym);
-int vmt_trace_write_clock(struct vmt_trace_writer *w,
-			  const struct vmt_clock_pair *clock);
+int trace_write_vm(struct trace_writer *w, const struct trace_vm_meta *vm);
+int trace_write_task(struct trace_writer *w,
+			 const struct trace_task_meta *task);
+int trace_write_symbol(struct trace_writer *w,
+			   const struct trace_symbol_meta *sym);
+int trace_write_clock(struct trace_writer *w,
+			  const struct trace_clock_pair *clock);
 /* One snapshot, as the lines of a metrics file (trace/metrics_file.h). */
-int vmt_trace_write_metrics(struct vmt_trace_writer *w, const struct vv_snapshot *s);
+int trace_write_metrics(struct trace_writer *w, const struct trace_snapshot *s);
 /* Close the open frames whose first entry is older than max_frame_ms. */
-int vmt_trace_poll(struct vmt_trace_writer *w);
+int trace_poll(struct trace_writer *w);
 /* Close every open frame now. */
-int vmt_trace_flush(struct vmt_trace_writer *w);
-void vmt_trace_writer_stats(const struct vmt_trace_writer *w,
-			    struct vmt_writer_stats *st);
+int trace_flush(struct trace_writer *w);
+void trace_writer_stats(const struct trace_writer *w,
+			    struct trace_writer_stats *st);
 /* Flush, write the end frame (if @end), close.  Frees @w in all cases. */
-int vmt_trace_close(struct vmt_trace_writer *w, const struct vmt_end_meta *end);
+int trace_close(struct trace_writer *w, const struct trace_end_meta *end);
 /* Close without an end frame, as a killed writer would leave the file
  * (for tests).  Frees @w. */
-void vmt_trace_abandon(struct vmt_trace_writer *w);
+void trace_abandon(struct trace_writer *w);
 
 /* ------------------------------------------------------------------ */
 /* Reading */
 
-struct vmt_trace_reader;
+struct trace_reader;
 
-enum vmt_item_type {
-	VMT_ITEM_RECORDS = 1,
-	VMT_ITEM_VM,
-	VMT_ITEM_TASK,
-	VMT_ITEM_SYMBOL,
-	VMT_ITEM_CLOCK,
-	VMT_ITEM_END,
-	VMT_ITEM_METRICS,
+enum trace_item_type {
+	TRACE_ITEM_RECORDS = 1,
+	TRACE_ITEM_VM,
+	TRACE_ITEM_TASK,
+	TRACE_ITEM_SYMBOL,
+	TRACE_ITEM_CLOCK,
+	TRACE_ITEM_END,
+	TRACE_ITEM_METRICS,
 };
 
-struct vmt_item {
-	enum vmt_item_type type;
+struct trace_item {
+	enum trace_item_type type;
 	union {
 		struct {
 			const struct vmtrace_record *recs; /* valid until the next call */
 			size_t n;
 		} records;
-		struct vmt_vm_meta vm;
-		struct vmt_task_meta task;
-		struct vmt_symbol_meta symbol;
-		struct vmt_clock_pair clock;
-		struct vmt_end_meta end;
-		/* The reader's, valid until the next call (vv_snapshot_copy()
+		struct trace_vm_meta vm;
+		struct trace_task_meta task;
+		struct trace_symbol_meta symbol;
+		struct trace_clock_pair clock;
+		struct trace_end_meta end;
+		/* The reader's, valid until the next call (trace_snapshot_copy()
 		 * to keep it); processes by pid. */
-		const struct vv_snapshot *metrics;
+		const struct trace_snapshot *metrics;
 	};
 };
 
 /* What was wrong with the frames read so far. */
-struct vmt_trace_damage {
+struct trace_damage {
 	uint64_t good_frames;		/* frames read whole (not damage) */
 	uint64_t bad_frames;		/* frames skipped: CRC, zstd, content */
 	uint64_t bad_bytes;		/* bytes skipped with them */
@@ -222,32 +222,32 @@ struct vmt_trace_damage {
  * system error): -ENODATA empty or truncated header, -EMEDIUMTYPE foreign,
  * -EBADMSG corrupt, -EPROTONOSUPPORT newer, or the error of open/read.
  */
-int vmt_trace_open(const char *path, struct vmt_trace_reader **out,
+int trace_open(const char *path, struct trace_reader **out,
 		   char *why, size_t why_size);
 /* The same over an open stream (seekable; the reader closes it). */
-int vmt_trace_open_stream(FILE *f, struct vmt_trace_reader **out,
+int trace_open_stream(FILE *f, struct trace_reader **out,
 			  char *why, size_t why_size);
-const struct vmt_trace_info *vmt_trace_info(const struct vmt_trace_reader *r);
+const struct trace_info *trace_info(const struct trace_reader *r);
 
-/* Item masks for vmt_trace_set_filter(): 1 << VMT_ITEM_*. */
-#define VMT_ITEMS_ALL (~0U)
-#define VMT_ITEMS_META (~(1U << VMT_ITEM_RECORDS))
+/* Item masks for trace_set_filter(): 1 << VMT_ITEM_*. */
+#define TRACE_ITEMS_ALL (~0U)
+#define TRACE_ITEMS_META (~(1U << TRACE_ITEM_RECORDS))
 /* Read only these items; data frames are then skipped undecompressed. */
-void vmt_trace_set_filter(struct vmt_trace_reader *r, unsigned int mask);
+void trace_set_filter(struct trace_reader *r, unsigned int mask);
 
 /* The next item in file order: 1, 0 at the end, or -errno (-EIO, -ENOMEM:
  * the file itself cannot be read further).  Damaged frames are skipped and
  * counted, not returned as errors. */
-int vmt_trace_next(struct vmt_trace_reader *r, struct vmt_item *item);
+int trace_next(struct trace_reader *r, struct trace_item *item);
 /* Back to the first frame; damage counts start again. */
-int vmt_trace_rewind(struct vmt_trace_reader *r);
-const struct vmt_trace_damage *vmt_trace_damage(const struct vmt_trace_reader *r);
+int trace_rewind(struct trace_reader *r);
+const struct trace_damage *trace_damage(const struct trace_reader *r);
 /* Size of the file and offset of the next frame (for progress and tests). */
-uint64_t vmt_trace_file_size(const struct vmt_trace_reader *r);
-void vmt_trace_close_reader(struct vmt_trace_reader *r);
+uint64_t trace_file_size(const struct trace_reader *r);
+void trace_close_reader(struct trace_reader *r);
 
 /* Names for enum vmtrace_kind ("exit", "sample", "lost", "vm_new",
  * "vm_gone"), NULL if unknown. */
-const char *vmt_kind_name(unsigned int kind);
+const char *trace_kind_name(unsigned int kind);
 
-#endif /* VMT_TRACE_H */
+#endif /* TRACE_TRACE_H */

@@ -5,7 +5,7 @@
  * one write() so that a killed writer leaves whole frames and at most one
  * partial one at the end.  Two frames are open at a time, one for records
  * and one for metadata; each closes when full or a second after its first
- * entry (vmt_trace_poll).
+ * entry (trace_poll).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +24,10 @@
  * tables); smaller ones share a block with their neighbours. */
 #define MIN_ZSTD_BLOCK 2048
 
-struct vmt_trace_writer {
+struct trace_writer {
 	int fd;
 	char *path;
-	struct vmt_writer_opts opts;
+	struct trace_writer_opts opts;
 	ZSTD_CCtx *cctx;
 	int err;			/* sticky: the first write failure */
 	uint32_t seq;
@@ -36,12 +36,12 @@ struct vmt_trace_writer {
 	size_t nr_recs;
 	uint64_t recs_opened_ns;
 
-	struct vmt_buf meta;		/* the open metadata frame */
+	struct util_buf meta;		/* the open metadata frame */
 	uint32_t nr_meta;
 	uint64_t meta_opened_ns;
 
-	struct vmt_buf raw, packed;	/* scratch: encoded, compressed */
-	struct vmt_writer_stats st;
+	struct util_buf raw, packed;	/* scratch: encoded, compressed */
+	struct trace_writer_stats st;
 };
 
 static int write_all(int fd, struct iovec *iov, int cnt)
@@ -80,7 +80,7 @@ static void copy_str(char *dst, size_t size, const char *src)
  * after each plane of @planes (if any) that is big enough to have its own
  * statistics.  Returns the compressed size or a zstd error code.
  */
-static size_t compress(struct vmt_trace_writer *w, const struct vmt_block_planes *planes,
+static size_t compress(struct trace_writer *w, const struct trace_block_planes *planes,
 		       size_t bound)
 {
 	ZSTD_outBuffer out = { w->packed.data, bound, 0 };
@@ -110,13 +110,13 @@ static size_t compress(struct vmt_trace_writer *w, const struct vmt_block_planes
 }
 
 /* Compress @w->raw and write it as one frame. */
-static int write_frame(struct vmt_trace_writer *w, enum vmt_frame_type type,
-		       const struct vmt_block_planes *planes, uint32_t count,
+static int write_frame(struct trace_writer *w, enum trace_frame_type type,
+		       const struct trace_block_planes *planes, uint32_t count,
 		       uint64_t first_tsc, uint64_t last_tsc)
 {
-	struct vmt_frame_header h = {
+	struct trace_frame_header h = {
 		.type = type,
-		.flags = VMT_FRAME_F_ZSTD,
+		.flags = TRACE_FRAME_F_ZSTD,
 		.seq = w->seq,
 		.raw_size = w->raw.len,
 		.count = count,
@@ -131,20 +131,20 @@ static int write_frame(struct vmt_trace_writer *w, enum vmt_frame_type type,
 		return w->err;
 	if (w->raw.oom)
 		return w->err = -ENOMEM;
-	if (w->raw.len > VMT_FRAME_MAX_RAW)
+	if (w->raw.len > TRACE_FRAME_MAX_RAW)
 		return w->err = -EFBIG;
 	/* Each extra block costs a 3-byte header. */
 	bound = ZSTD_compressBound(w->raw.len) + (planes ? 4 * planes->nr : 0);
-	vmt_buf_reset(&w->packed);
-	if (!vmt_buf_reserve(&w->packed, bound))
+	util_buf_reset(&w->packed);
+	if (!util_buf_reserve(&w->packed, bound))
 		return w->err = -ENOMEM;
 	ret = compress(w, planes, bound);
-	err = vmt_zstd_errno(ret);
+	err = util_zstd_errno(ret);
 	if (err)
 		return w->err = err;
-	memcpy(h.magic, VMT_FRAME_MAGIC, sizeof(h.magic));
+	memcpy(h.magic, TRACE_FRAME_MAGIC, sizeof(h.magic));
 	h.size = ret;
-	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_frame_header, crc));
+	h.crc = util_crc32(0, &h, offsetof(struct trace_frame_header, crc));
 	iov[0] = (struct iovec){ &h, sizeof(h) };
 	iov[1] = (struct iovec){ w->packed.data, ret };
 	err = write_all(w->fd, iov, 2);
@@ -156,43 +156,43 @@ static int write_frame(struct vmt_trace_writer *w, enum vmt_frame_type type,
 	return 0;
 }
 
-static int flush_records(struct vmt_trace_writer *w)
+static int flush_records(struct trace_writer *w)
 {
-	struct vmt_block_planes planes;
+	struct trace_block_planes planes;
 	int err;
 
 	if (!w->nr_recs)
 		return w->err;
-	vmt_buf_reset(&w->raw);
-	vmt_block_encode(&w->raw, w->recs, w->nr_recs, &planes);
-	err = write_frame(w, VMT_FRAME_DATA, &planes, w->nr_recs, w->recs[0].host_tsc,
+	util_buf_reset(&w->raw);
+	trace_block_encode(&w->raw, w->recs, w->nr_recs, &planes);
+	err = write_frame(w, TRACE_FRAME_DATA, &planes, w->nr_recs, w->recs[0].host_tsc,
 			  w->recs[w->nr_recs - 1].host_tsc);
 	w->nr_recs = 0;
 	return err;
 }
 
-static int flush_meta(struct vmt_trace_writer *w)
+static int flush_meta(struct trace_writer *w)
 {
 	int err;
 
 	if (!w->nr_meta)
 		return w->err;
-	vmt_buf_reset(&w->raw);
-	vmt_put_bytes(&w->raw, w->meta.data, w->meta.len);
+	util_buf_reset(&w->raw);
+	util_put_bytes(&w->raw, w->meta.data, w->meta.len);
 	if (w->meta.oom)
 		w->raw.oom = true;
-	err = write_frame(w, VMT_FRAME_META, NULL, w->nr_meta, 0, 0);
-	vmt_buf_reset(&w->meta);
+	err = write_frame(w, TRACE_FRAME_META, NULL, w->nr_meta, 0, 0);
+	util_buf_reset(&w->meta);
 	w->nr_meta = 0;
 	return err;
 }
 
-int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
-		     const struct vmt_writer_opts *opts,
-		     struct vmt_trace_writer **out)
+int trace_create(const char *path, const struct trace_info *info,
+		     const struct trace_writer_opts *opts,
+		     struct trace_writer **out)
 {
-	struct vmt_file_header h = {
-		.version = VMT_TRACE_VERSION,
+	struct trace_file_header h = {
+		.version = TRACE_VERSION,
 		.header_size = sizeof(h),
 		.record_format = VMTRACE_FORMAT_VERSION,
 		.record_size = VMTRACE_RECORD_SIZE,
@@ -208,7 +208,7 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 		.ring_size = info->ring_size,
 		.nr_exit_filters = info->nr_exit_filters,
 	};
-	struct vmt_trace_writer *w;
+	struct trace_writer *w;
 	struct iovec iov;
 	size_t ret;
 	int err;
@@ -223,8 +223,8 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 		w->opts = *opts;
 	if (!w->opts.level)
 		w->opts.level = 3;
-	if (!w->opts.max_frame_records || w->opts.max_frame_records > VMT_FRAME_MAX_RECORDS)
-		w->opts.max_frame_records = VMT_FRAME_MAX_RECORDS;
+	if (!w->opts.max_frame_records || w->opts.max_frame_records > TRACE_FRAME_MAX_RECORDS)
+		w->opts.max_frame_records = TRACE_FRAME_MAX_RECORDS;
 	if (!w->opts.max_frame_ms)
 		w->opts.max_frame_ms = 1000;
 	err = -ENOMEM;
@@ -236,11 +236,11 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 	ret = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->opts.level);
 	if (!ZSTD_isError(ret))
 		ret = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	err = vmt_zstd_errno(ret);
+	err = util_zstd_errno(ret);
 	if (err)
 		goto fail;
 
-	memcpy(h.magic, VMT_FILE_MAGIC, sizeof(h.magic));
+	memcpy(h.magic, TRACE_FILE_MAGIC, sizeof(h.magic));
 	copy_str(h.host_kernel, sizeof(h.host_kernel), info->host_kernel);
 	copy_str(h.hostname, sizeof(h.hostname), info->hostname);
 	copy_str(h.cpu_model, sizeof(h.cpu_model), info->cpu_model);
@@ -248,7 +248,7 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 	copy_str(h.module_version, sizeof(h.module_version), info->module_version);
 	copy_str(h.collector, sizeof(h.collector), info->collector);
 	copy_str(h.backend, sizeof(h.backend), info->backend);
-	h.crc = vmt_crc32(0, &h, offsetof(struct vmt_file_header, crc));
+	h.crc = util_crc32(0, &h, offsetof(struct trace_file_header, crc));
 
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
@@ -265,11 +265,11 @@ int vmt_trace_create(const char *path, const struct vmt_trace_info *info,
 	*out = w;
 	return 0;
 fail:
-	vmt_trace_abandon(w);
+	trace_abandon(w);
 	return err;
 }
 
-int vmt_trace_write_records(struct vmt_trace_writer *w,
+int trace_write_records(struct trace_writer *w,
 			    const struct vmtrace_record *recs, size_t n)
 {
 	size_t i;
@@ -278,7 +278,7 @@ int vmt_trace_write_records(struct vmt_trace_writer *w,
 		const struct vmtrace_record *r = &recs[i];
 
 		if (!w->nr_recs)
-			w->recs_opened_ns = vmt_mono_ns();
+			w->recs_opened_ns = util_mono_ns();
 		w->recs[w->nr_recs++] = *r;
 		w->st.records++;
 		w->st.by_kind[r->kind & 7]++;
@@ -292,50 +292,50 @@ int vmt_trace_write_records(struct vmt_trace_writer *w,
 }
 
 /* Account for one entry just appended to the metadata frame. */
-static int meta_added(struct vmt_trace_writer *w)
+static int meta_added(struct trace_writer *w)
 {
 	if (!w->nr_meta++)
-		w->meta_opened_ns = vmt_mono_ns();
+		w->meta_opened_ns = util_mono_ns();
 	if (w->meta.len >= META_FRAME_MAX_BYTES)
 		return flush_meta(w);
 	return w->err;
 }
 
-int vmt_trace_write_vm(struct vmt_trace_writer *w, const struct vmt_vm_meta *vm)
+int trace_write_vm(struct trace_writer *w, const struct trace_vm_meta *vm)
 {
-	vmt_entry_encode_vm(&w->meta, vm);
+	trace_entry_encode_vm(&w->meta, vm);
 	return meta_added(w);
 }
 
-int vmt_trace_write_task(struct vmt_trace_writer *w, const struct vmt_task_meta *t)
+int trace_write_task(struct trace_writer *w, const struct trace_task_meta *t)
 {
-	vmt_entry_encode_task(&w->meta, t);
+	trace_entry_encode_task(&w->meta, t);
 	return meta_added(w);
 }
 
-int vmt_trace_write_symbol(struct vmt_trace_writer *w,
-			   const struct vmt_symbol_meta *sym)
+int trace_write_symbol(struct trace_writer *w,
+			   const struct trace_symbol_meta *sym)
 {
-	vmt_entry_encode_symbol(&w->meta, sym);
+	trace_entry_encode_symbol(&w->meta, sym);
 	return meta_added(w);
 }
 
-int vmt_trace_write_clock(struct vmt_trace_writer *w, const struct vmt_clock_pair *c)
+int trace_write_clock(struct trace_writer *w, const struct trace_clock_pair *c)
 {
-	vmt_entry_encode_clock(&w->meta, c);
+	trace_entry_encode_clock(&w->meta, c);
 	return meta_added(w);
 }
 
-int vmt_trace_write_metrics(struct vmt_trace_writer *w, const struct vv_snapshot *s)
+int trace_write_metrics(struct trace_writer *w, const struct trace_snapshot *s)
 {
-	int err = vmt_entry_encode_metrics(&w->meta, s);
+	int err = trace_entry_encode_metrics(&w->meta, s);
 
 	return err ? err : meta_added(w);
 }
 
-int vmt_trace_poll(struct vmt_trace_writer *w)
+int trace_poll(struct trace_writer *w)
 {
-	uint64_t now = vmt_mono_ns(), max_age = w->opts.max_frame_ms * 1000000ull;
+	uint64_t now = util_mono_ns(), max_age = w->opts.max_frame_ms * 1000000ull;
 
 	if (w->nr_recs && now - w->recs_opened_ns >= max_age)
 		flush_records(w);
@@ -344,7 +344,7 @@ int vmt_trace_poll(struct vmt_trace_writer *w)
 	return w->err;
 }
 
-int vmt_trace_flush(struct vmt_trace_writer *w)
+int trace_flush(struct trace_writer *w)
 {
 	/* Metadata first: a reader streaming the file then knows the VMs
 	 * before their records. */
@@ -353,40 +353,40 @@ int vmt_trace_flush(struct vmt_trace_writer *w)
 	return w->err;
 }
 
-void vmt_trace_writer_stats(const struct vmt_trace_writer *w,
-			    struct vmt_writer_stats *st)
+void trace_writer_stats(const struct trace_writer *w,
+			    struct trace_writer_stats *st)
 {
 	*st = w->st;
 }
 
-int vmt_trace_close(struct vmt_trace_writer *w, const struct vmt_end_meta *end)
+int trace_close(struct trace_writer *w, const struct trace_end_meta *end)
 {
-	int err = vmt_trace_flush(w);
+	int err = trace_flush(w);
 
 	if (!err && end) {
-		vmt_buf_reset(&w->raw);
-		vmt_entry_encode_end(&w->raw, end);
-		err = write_frame(w, VMT_FRAME_END, NULL, 1, 0, 0);
+		util_buf_reset(&w->raw);
+		trace_entry_encode_end(&w->raw, end);
+		err = write_frame(w, TRACE_FRAME_END, NULL, 1, 0, 0);
 	}
 	if (!err && fsync(w->fd) && errno != EINVAL && errno != EROFS)
 		err = -errno;
 	if (close(w->fd) && !err)
 		err = -errno;
 	w->fd = -1;
-	vmt_trace_abandon(w);
+	trace_abandon(w);
 	return err;
 }
 
-void vmt_trace_abandon(struct vmt_trace_writer *w)
+void trace_abandon(struct trace_writer *w)
 {
 	if (!w)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
 	ZSTD_freeCCtx(w->cctx);
-	vmt_buf_free(&w->meta);
-	vmt_buf_free(&w->raw);
-	vmt_buf_free(&w->packed);
+	util_buf_free(&w->meta);
+	util_buf_free(&w->raw);
+	util_buf_free(&w->packed);
 	free(w->recs);
 	free(w->path);
 	free(w);

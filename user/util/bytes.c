@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "util/bytes.h"
 
-bool vmt_buf_reserve(struct vmt_buf *b, size_t extra)
+bool util_buf_reserve(struct util_buf *b, size_t extra)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	uint8_t *data;
@@ -28,19 +28,19 @@ oom:
 	return false;
 }
 
-void vmt_buf_free(struct vmt_buf *b)
+void util_buf_free(struct util_buf *b)
 {
 	free(b->data);
-	*b = (struct vmt_buf){ 0 };
+	*b = (struct util_buf){ 0 };
 }
 
-void vmt_get_str(struct vmt_cursor *c, char *out, size_t size)
+void util_get_str(struct util_cursor *c, char *out, size_t size)
 {
-	uint64_t n = vmt_get_varint(c);
+	uint64_t n = util_get_varint(c);
 	size_t keep;
 
 	out[0] = '\0';
-	if (c->bad || n > vmt_cursor_left(c)) {
+	if (c->bad || n > util_cursor_left(c)) {
 		c->bad = true;
 		return;
 	}
@@ -54,11 +54,11 @@ void vmt_get_str(struct vmt_cursor *c, char *out, size_t size)
 	c->p += n;
 }
 
-struct vmt_cursor vmt_get_sub(struct vmt_cursor *c, size_t n)
+struct util_cursor util_get_sub(struct util_cursor *c, size_t n)
 {
-	struct vmt_cursor sub = { .p = c->p, .end = c->p };
+	struct util_cursor sub = { .p = c->p, .end = c->p };
 
-	if (n > vmt_cursor_left(c)) {
+	if (n > util_cursor_left(c)) {
 		c->bad = true;
 		sub.bad = true;
 		return sub;

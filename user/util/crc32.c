@@ -17,7 +17,7 @@ static void crc_table_init(void)
 	}
 }
 
-uint32_t vmt_crc32(uint32_t crc, const void *p, size_t n)
+uint32_t util_crc32(uint32_t crc, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 

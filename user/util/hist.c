@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The log-linear histogram: values below 2 * VMT_HIST_SUB have a bucket
- * each; above, each power of two is cut into VMT_HIST_SUB equal buckets.
+ * The log-linear histogram: values below 2 * UTIL_HIST_SUB have a bucket
+ * each; above, each power of two is cut into UTIL_HIST_SUB equal buckets.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,10 +12,10 @@ static unsigned int bucket_of(uint64_t v)
 {
 	unsigned int e;
 
-	if (v < 2 * VMT_HIST_SUB)
+	if (v < 2 * UTIL_HIST_SUB)
 		return v;
 	e = 63 - __builtin_clzll(v);			/* >= log2(2 * SUB) = 6 */
-	return (e - 4) * VMT_HIST_SUB + ((v >> (e - 5)) & (VMT_HIST_SUB - 1));
+	return (e - 4) * UTIL_HIST_SUB + ((v >> (e - 5)) & (UTIL_HIST_SUB - 1));
 }
 
 /* The middle of bucket @b. */
@@ -24,18 +24,18 @@ static uint64_t bucket_value(unsigned int b)
 	unsigned int e, sub;
 	uint64_t lo;
 
-	if (b < 2 * VMT_HIST_SUB)
+	if (b < 2 * UTIL_HIST_SUB)
 		return b;
-	e = b / VMT_HIST_SUB + 4;
-	sub = b % VMT_HIST_SUB;
+	e = b / UTIL_HIST_SUB + 4;
+	sub = b % UTIL_HIST_SUB;
 	lo = (1ull << e) + ((uint64_t)sub << (e - 5));
 	return lo + (1ull << (e - 5)) / 2;
 }
 
-int vmt_hist_add(struct vmt_hist *h, uint64_t v)
+int util_hist_add(struct util_hist *h, uint64_t v)
 {
 	if (!h->buckets) {
-		h->buckets = calloc(VMT_HIST_BUCKETS, sizeof(*h->buckets));
+		h->buckets = calloc(UTIL_HIST_BUCKETS, sizeof(*h->buckets));
 		if (!h->buckets)
 			return -ENOMEM;
 		h->min = UINT64_MAX;
@@ -50,17 +50,17 @@ int vmt_hist_add(struct vmt_hist *h, uint64_t v)
 	return 0;
 }
 
-int vmt_hist_merge(struct vmt_hist *into, const struct vmt_hist *from)
+int util_hist_merge(struct util_hist *into, const struct util_hist *from)
 {
 	if (!from->count)
 		return 0;
 	if (!into->buckets) {
-		into->buckets = calloc(VMT_HIST_BUCKETS, sizeof(*into->buckets));
+		into->buckets = calloc(UTIL_HIST_BUCKETS, sizeof(*into->buckets));
 		if (!into->buckets)
 			return -ENOMEM;
 		into->min = UINT64_MAX;
 	}
-	for (unsigned int i = 0; i < VMT_HIST_BUCKETS; i++)
+	for (unsigned int i = 0; i < UTIL_HIST_BUCKETS; i++)
 		into->buckets[i] += from->buckets[i];
 	into->count += from->count;
 	into->sum += from->sum;
@@ -71,7 +71,7 @@ int vmt_hist_merge(struct vmt_hist *into, const struct vmt_hist *from)
 	return 0;
 }
 
-uint64_t vmt_hist_quantile(const struct vmt_hist *h, double q)
+uint64_t util_hist_quantile(const struct util_hist *h, double q)
 {
 	uint64_t rank, seen = 0, v;
 
@@ -83,7 +83,7 @@ uint64_t vmt_hist_quantile(const struct vmt_hist *h, double q)
 		rank = 1;
 	if (rank >= h->count)
 		return h->max;
-	for (unsigned int i = 0; i < VMT_HIST_BUCKETS; i++) {
+	for (unsigned int i = 0; i < UTIL_HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen >= rank) {
 			v = bucket_value(i);
@@ -93,7 +93,7 @@ uint64_t vmt_hist_quantile(const struct vmt_hist *h, double q)
 	return h->max;
 }
 
-void vmt_hist_free(struct vmt_hist *h)
+void util_hist_free(struct util_hist *h)
 {
 	free(h->buckets);
 	memset(h, 0, sizeof(*h));

@@ -9,14 +9,14 @@ static void log_stderr(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
-static vmt_log_fn log_fn = log_stderr;
+static util_log_fn log_fn = log_stderr;
 
-void vmt_log_set(vmt_log_fn fn)
+void util_log_set(util_log_fn fn)
 {
 	log_fn = fn ? fn : log_stderr;
 }
 
-void vmt_log(const char *fmt, ...)
+void util_log(const char *fmt, ...)
 {
 	va_list ap;
 

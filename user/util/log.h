@@ -6,17 +6,17 @@
  * libbpf_set_print() does.  By default a line goes to stderr as it is;
  * vmtrace-collect prefixes its name.
  */
-#ifndef VMT_UTIL_LOG_H
-#define VMT_UTIL_LOG_H
+#ifndef UTIL_LOG_H
+#define UTIL_LOG_H
 
 #include <stdarg.h>
 
 /* Prints one line (@fmt has no newline) of @fmt and @ap. */
-typedef void (*vmt_log_fn)(const char *fmt, va_list ap);
+typedef void (*util_log_fn)(const char *fmt, va_list ap);
 
 /* Use @fn from now on; NULL restores the default. */
-void vmt_log_set(vmt_log_fn fn);
+void util_log_set(util_log_fn fn);
 
-void vmt_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void util_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "util/options.h"
 
-int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -22,7 +22,7 @@ int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int parse_size(const char *s, uint64_t *out)
+int util_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
 	unsigned int shift = 0;
@@ -45,7 +45,7 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int parse_seconds(const char *s, double *out)
+int util_parse_seconds(const char *s, double *out)
 {
 	char *end;
 	double v;
@@ -60,7 +60,7 @@ int parse_seconds(const char *s, double *out)
 	return 0;
 }
 
-int parse_u32_list(const char *s, uint32_t *out, uint32_t max, uint32_t *nr)
+int util_parse_u32_list(const char *s, uint32_t *out, uint32_t max, uint32_t *nr)
 {
 	char buf[32];
 	uint64_t v;
@@ -73,7 +73,7 @@ int parse_u32_list(const char *s, uint32_t *out, uint32_t max, uint32_t *nr)
 			return -EINVAL;
 		memcpy(buf, s, len);
 		buf[len] = '\0';
-		if (parse_u64(buf, 0, UINT32_MAX, &v))
+		if (util_parse_u64(buf, 0, UINT32_MAX, &v))
 			return -EINVAL;
 		out[(*nr)++] = v;
 		s += len;

@@ -30,11 +30,11 @@ struct sample {
 	uint64_t *key;
 	size_t key_len;
 	uint64_t hash;
-	int64_t values[PPROF_MAX_VALUES];
+	int64_t values[UTIL_PPROF_MAX_VALUES];
 };
 
-struct pprof {
-	struct strtab strs;		/* the string table: number 0 is "" */
+struct util_pprof {
+	struct util_strtab strs;		/* the string table: number 0 is "" */
 	uint64_t *loc_of_str;		/* frame name's index -> location id */
 	size_t cap_loc_of_str;
 	uint64_t *fn_of_loc;		/* location id - 1 -> its name's index */
@@ -43,7 +43,7 @@ struct pprof {
 	size_t nr_samples, cap_samples;
 	size_t *sample_slots;		/* hash table of index + 1 */
 	size_t cap_sample_slots;
-	uint64_t types[PPROF_MAX_VALUES][2];
+	uint64_t types[UTIL_PPROF_MAX_VALUES][2];
 	size_t nr_types;
 	uint64_t period_type[2];
 	int64_t period, time_ns, duration_ns;
@@ -77,14 +77,14 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 }
 
 /* The string table's index of @s, added if new; 0 ("") on failure. */
-static uint64_t str_index(struct pprof *p, const char *s)
+static uint64_t str_index(struct util_pprof *p, const char *s)
 {
 	size_t index, cap = p->cap_loc_of_str;
 	bool added;
 
 	if (!s || !*s || p->err)
 		return 0;
-	if (strtab_add(&p->strs, s, &index, &added))
+	if (util_strtab_add(&p->strs, s, &index, &added))
 		goto oom;
 	if (index >= cap) {
 		if (grow((void **)&p->loc_of_str, &cap, index + 1, sizeof(uint64_t)))
@@ -99,13 +99,13 @@ oom:
 	return 0;
 }
 
-int pprof_new(const char *const types[][2], size_t nr_types, const char *const period_type[2],
-	      int64_t period, struct pprof **out)
+int util_pprof_new(const char *const types[][2], size_t nr_types, const char *const period_type[2],
+	      int64_t period, struct util_pprof **out)
 {
-	struct pprof *p;
+	struct util_pprof *p;
 
 	*out = NULL;
-	if (!nr_types || nr_types > PPROF_MAX_VALUES)
+	if (!nr_types || nr_types > UTIL_PPROF_MAX_VALUES)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -114,8 +114,8 @@ int pprof_new(const char *const types[][2], size_t nr_types, const char *const p
 		size_t zero;
 		bool added;
 
-		if (strtab_add(&p->strs, "", &zero, &added)) {
-			pprof_free(p);
+		if (util_strtab_add(&p->strs, "", &zero, &added)) {
+			util_pprof_free(p);
 			return -ENOMEM;
 		}
 	}
@@ -128,20 +128,20 @@ int pprof_new(const char *const types[][2], size_t nr_types, const char *const p
 	p->period_type[1] = str_index(p, period_type[1]);
 	p->period = period;
 	if (p->err) {
-		pprof_free(p);
+		util_pprof_free(p);
 		return -ENOMEM;
 	}
 	*out = p;
 	return 0;
 }
 
-void pprof_free(struct pprof *p)
+void util_pprof_free(struct util_pprof *p)
 {
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nr_samples; i++)
 		free(p->samples[i].key);
-	strtab_free(&p->strs);
+	util_strtab_free(&p->strs);
 	free(p->loc_of_str);
 	free(p->fn_of_loc);
 	free(p->samples);
@@ -149,13 +149,13 @@ void pprof_free(struct pprof *p)
 	free(p);
 }
 
-void pprof_set_time(struct pprof *p, int64_t time_ns, int64_t duration_ns)
+void util_pprof_set_time(struct util_pprof *p, int64_t time_ns, int64_t duration_ns)
 {
 	p->time_ns = time_ns;
 	p->duration_ns = duration_ns;
 }
 
-uint64_t pprof_frame(struct pprof *p, const char *name)
+uint64_t util_pprof_frame(struct util_pprof *p, const char *name)
 {
 	uint64_t s = str_index(p, name && *name ? name : "?");
 
@@ -172,12 +172,12 @@ uint64_t pprof_frame(struct pprof *p, const char *name)
 	return p->nr_locs;
 }
 
-size_t pprof_nr_samples(const struct pprof *p)
+size_t util_pprof_nr_samples(const struct util_pprof *p)
 {
 	return p->nr_samples;
 }
 
-static int sample_slots_grow(struct pprof *p)
+static int sample_slots_grow(struct util_pprof *p)
 {
 	size_t cap = p->cap_sample_slots ? 2 * p->cap_sample_slots : 256;
 	size_t *slots = calloc(cap, sizeof(*slots));
@@ -197,8 +197,8 @@ static int sample_slots_grow(struct pprof *p)
 	return 0;
 }
 
-int pprof_add(struct pprof *p, const uint64_t *locs, size_t nr_locs,
-	      const struct pprof_label *labels, size_t nr_labels, const int64_t *values)
+int util_pprof_add(struct util_pprof *p, const uint64_t *locs, size_t nr_locs,
+	      const struct util_pprof_label *labels, size_t nr_labels, const int64_t *values)
 {
 	size_t len = 1 + nr_locs + 4 * nr_labels, i, j;
 	uint64_t *key, hash;
@@ -247,95 +247,95 @@ oom:
 	return p->err = -ENOMEM;
 }
 
-static void value_type(struct pb_buf *b, uint32_t field, const uint64_t type[2],
-		       struct pb_buf *tmp)
+static void value_type(struct util_pb_buf *b, uint32_t field, const uint64_t type[2],
+		       struct util_pb_buf *tmp)
 {
-	pb_reset(tmp);
-	pb_uint_nz(tmp, VALUE_TYPE_TYPE, type[0]);
-	pb_uint_nz(tmp, VALUE_TYPE_UNIT, type[1]);
-	pb_message(b, field, tmp);
+	util_pb_reset(tmp);
+	util_pb_uint_nz(tmp, VALUE_TYPE_TYPE, type[0]);
+	util_pb_uint_nz(tmp, VALUE_TYPE_UNIT, type[1]);
+	util_pb_message(b, field, tmp);
 }
 
-static void encode_sample(struct pb_buf *b, const struct pprof *p, const struct sample *s,
-			  struct pb_buf *msg, struct pb_buf *label)
+static void encode_sample(struct util_pb_buf *b, const struct util_pprof *p, const struct sample *s,
+			  struct util_pb_buf *msg, struct util_pb_buf *label)
 {
-	uint64_t v[PPROF_MAX_VALUES];
+	uint64_t v[UTIL_PPROF_MAX_VALUES];
 	size_t nr_locs = s->key[0], i;
 
-	pb_reset(msg);
-	pb_packed(msg, SAMPLE_LOCATION_ID, s->key + 1, nr_locs);
+	util_pb_reset(msg);
+	util_pb_packed(msg, SAMPLE_LOCATION_ID, s->key + 1, nr_locs);
 	for (i = 0; i < p->nr_types; i++)
 		v[i] = (uint64_t)s->values[i];
-	pb_packed(msg, SAMPLE_VALUE, v, p->nr_types);
+	util_pb_packed(msg, SAMPLE_VALUE, v, p->nr_types);
 	for (i = 1 + nr_locs; i + 4 <= s->key_len; i += 4) {
-		pb_reset(label);
-		pb_uint_nz(label, LABEL_KEY, s->key[i]);
-		pb_uint_nz(label, LABEL_STR, s->key[i + 1]);
-		pb_uint_nz(label, LABEL_NUM, s->key[i + 2]);
-		pb_uint_nz(label, LABEL_NUM_UNIT, s->key[i + 3]);
-		pb_message(msg, SAMPLE_LABEL, label);
+		util_pb_reset(label);
+		util_pb_uint_nz(label, LABEL_KEY, s->key[i]);
+		util_pb_uint_nz(label, LABEL_STR, s->key[i + 1]);
+		util_pb_uint_nz(label, LABEL_NUM, s->key[i + 2]);
+		util_pb_uint_nz(label, LABEL_NUM_UNIT, s->key[i + 3]);
+		util_pb_message(msg, SAMPLE_LABEL, label);
 	}
-	pb_message(b, PROFILE_SAMPLE, msg);
+	util_pb_message(b, PROFILE_SAMPLE, msg);
 }
 
-static void encode(const struct pprof *p, struct pb_buf *b)
+static void encode(const struct util_pprof *p, struct util_pb_buf *b)
 {
-	struct pb_buf msg, sub;
+	struct util_pb_buf msg, sub;
 	size_t i;
 
-	pb_init(&msg);
-	pb_init(&sub);
+	util_pb_init(&msg);
+	util_pb_init(&sub);
 	for (i = 0; i < p->nr_types; i++)
 		value_type(b, PROFILE_SAMPLE_TYPE, p->types[i], &msg);
 	for (i = 0; i < p->nr_samples; i++)
 		encode_sample(b, p, &p->samples[i], &msg, &sub);
 	for (i = 0; i < p->nr_locs; i++) {
-		pb_reset(&sub);
-		pb_uint(&sub, LINE_FUNCTION_ID, i + 1);
-		pb_reset(&msg);
-		pb_uint(&msg, LOCATION_ID, i + 1);
-		pb_message(&msg, LOCATION_LINE, &sub);
-		pb_message(b, PROFILE_LOCATION, &msg);
+		util_pb_reset(&sub);
+		util_pb_uint(&sub, LINE_FUNCTION_ID, i + 1);
+		util_pb_reset(&msg);
+		util_pb_uint(&msg, LOCATION_ID, i + 1);
+		util_pb_message(&msg, LOCATION_LINE, &sub);
+		util_pb_message(b, PROFILE_LOCATION, &msg);
 	}
 	/* Function i + 1 is location i + 1's, named as the frame. */
 	for (i = 0; i < p->nr_locs; i++) {
-		pb_reset(&msg);
-		pb_uint(&msg, FUNCTION_ID, i + 1);
-		pb_uint(&msg, FUNCTION_NAME, p->fn_of_loc[i]);
-		pb_uint(&msg, FUNCTION_SYSTEM_NAME, p->fn_of_loc[i]);
-		pb_message(b, PROFILE_FUNCTION, &msg);
+		util_pb_reset(&msg);
+		util_pb_uint(&msg, FUNCTION_ID, i + 1);
+		util_pb_uint(&msg, FUNCTION_NAME, p->fn_of_loc[i]);
+		util_pb_uint(&msg, FUNCTION_SYSTEM_NAME, p->fn_of_loc[i]);
+		util_pb_message(b, PROFILE_FUNCTION, &msg);
 	}
 	for (i = 0; i < p->strs.nr; i++)
-		pb_string(b, PROFILE_STRING_TABLE, p->strs.strs[i]);
-	pb_uint_nz(b, PROFILE_TIME_NANOS, (uint64_t)p->time_ns);
-	pb_uint_nz(b, PROFILE_DURATION_NANOS, (uint64_t)p->duration_ns);
+		util_pb_string(b, PROFILE_STRING_TABLE, p->strs.strs[i]);
+	util_pb_uint_nz(b, PROFILE_TIME_NANOS, (uint64_t)p->time_ns);
+	util_pb_uint_nz(b, PROFILE_DURATION_NANOS, (uint64_t)p->duration_ns);
 	value_type(b, PROFILE_PERIOD_TYPE, p->period_type, &msg);
-	pb_uint_nz(b, PROFILE_PERIOD, (uint64_t)p->period);
-	pb_free(&msg);
-	pb_free(&sub);
+	util_pb_uint_nz(b, PROFILE_PERIOD, (uint64_t)p->period);
+	util_pb_free(&msg);
+	util_pb_free(&sub);
 }
 
-int pprof_write(struct pprof *p, struct outbuf *o)
+int util_pprof_write(struct util_pprof *p, struct util_outbuf *o)
 {
 	unsigned char chunk[16384];
-	struct pb_buf b;
+	struct util_pb_buf b;
 	z_stream z;
 	int zerr, err = 0;
 
 	if (p->err)
 		return p->err;
-	pb_init(&b);
+	util_pb_init(&b);
 	encode(p, &b);
-	err = pb_error(&b);
+	err = util_pb_error(&b);
 	if (err) {
-		pb_free(&b);
+		util_pb_free(&b);
 		return err;
 	}
 	memset(&z, 0, sizeof(z));
 	/* 15 + 16: a gzip wrapper, as pprof files have. */
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
 			 Z_DEFAULT_STRATEGY) != Z_OK) {
-		pb_free(&b);
+		util_pb_free(&b);
 		return -ENOMEM;
 	}
 	z.next_in = b.data;
@@ -348,9 +348,9 @@ int pprof_write(struct pprof *p, struct outbuf *o)
 			err = -EIO;
 			break;
 		}
-		out_mem(o, (const char *)chunk, sizeof(chunk) - z.avail_out);
+		util_out_mem(o, (const char *)chunk, sizeof(chunk) - z.avail_out);
 	} while (zerr != Z_STREAM_END);
 	deflateEnd(&z);
-	pb_free(&b);
+	util_pb_free(&b);
 	return err;
 }

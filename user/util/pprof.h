@@ -6,19 +6,19 @@
  * with one location (no addresses, no mappings: the names are the
  * symbols); samples with the same frames and labels are added together.
  */
-#ifndef VMT_UTIL_PPROF_H
-#define VMT_UTIL_PPROF_H
+#ifndef UTIL_PPROF_H
+#define UTIL_PPROF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct outbuf;
-struct pprof;
+struct util_outbuf;
+struct util_pprof;
 
-#define PPROF_MAX_VALUES 4
+#define UTIL_PPROF_MAX_VALUES 4
 
 /* A label: a string one (@str) or a number with an optional unit. */
-struct pprof_label {
+struct util_pprof_label {
 	const char *key;
 	const char *str;		/* NULL: a number */
 	int64_t num;
@@ -31,23 +31,23 @@ struct pprof_label {
  * sample standing for @period of @period_type (e.g. "cpu","nanoseconds").
  * 0 or -ENOMEM/-EINVAL.
  */
-int pprof_new(const char *const types[][2], size_t nr_types, const char *const period_type[2],
-	      int64_t period, struct pprof **out);
-void pprof_free(struct pprof *p);
+int util_pprof_new(const char *const types[][2], size_t nr_types, const char *const period_type[2],
+	      int64_t period, struct util_pprof **out);
+void util_pprof_free(struct util_pprof *p);
 /* When the profile starts (Unix ns) and how long it lasts. */
-void pprof_set_time(struct pprof *p, int64_t time_ns, int64_t duration_ns);
+void util_pprof_set_time(struct util_pprof *p, int64_t time_ns, int64_t duration_ns);
 
 /* The location of the frame named @name (made once): an id, 0 if out of memory. */
-uint64_t pprof_frame(struct pprof *p, const char *name);
+uint64_t util_pprof_frame(struct util_pprof *p, const char *name);
 /*
  * Add @values to the sample of frames @locs (leaf first, as pprof orders
  * them) and @labels, made if new.  0 or -ENOMEM.
  */
-int pprof_add(struct pprof *p, const uint64_t *locs, size_t nr_locs,
-	      const struct pprof_label *labels, size_t nr_labels, const int64_t *values);
-size_t pprof_nr_samples(const struct pprof *p);
+int util_pprof_add(struct util_pprof *p, const uint64_t *locs, size_t nr_locs,
+	      const struct util_pprof_label *labels, size_t nr_labels, const int64_t *values);
+size_t util_pprof_nr_samples(const struct util_pprof *p);
 
 /* The profile, gzip'd, to @o.  0 or -ENOMEM/-EIO (zlib). */
-int pprof_write(struct pprof *p, struct outbuf *o);
+int util_pprof_write(struct util_pprof *p, struct util_outbuf *o);
 
 #endif

@@ -5,18 +5,18 @@
 #include <string.h>
 #include "util/protobuf.h"
 
-void pb_init(struct pb_buf *b)
+void util_pb_init(struct util_pb_buf *b)
 {
 	memset(b, 0, sizeof(*b));
 }
 
-void pb_free(struct pb_buf *b)
+void util_pb_free(struct util_pb_buf *b)
 {
 	free(b->data);
-	pb_init(b);
+	util_pb_init(b);
 }
 
-static uint8_t *room(struct pb_buf *b, size_t n)
+static uint8_t *room(struct util_pb_buf *b, size_t n)
 {
 	if (b->err)
 		return NULL;
@@ -37,7 +37,7 @@ static uint8_t *room(struct pb_buf *b, size_t n)
 	return b->data + b->len;
 }
 
-void pb_raw(struct pb_buf *b, const void *p, size_t n)
+void util_pb_raw(struct util_pb_buf *b, const void *p, size_t n)
 {
 	uint8_t *d = room(b, n);
 
@@ -48,7 +48,7 @@ void pb_raw(struct pb_buf *b, const void *p, size_t n)
 	b->len += n;
 }
 
-void pb_varint(struct pb_buf *b, uint64_t v)
+void util_pb_varint(struct util_pb_buf *b, uint64_t v)
 {
 	uint8_t *d = room(b, 10);
 	size_t n = 0;
@@ -63,69 +63,69 @@ void pb_varint(struct pb_buf *b, uint64_t v)
 	b->len += n;
 }
 
-void pb_key(struct pb_buf *b, uint32_t field, unsigned int wire)
+void util_pb_key(struct util_pb_buf *b, uint32_t field, unsigned int wire)
 {
-	pb_varint(b, (uint64_t)field << 3 | wire);
+	util_pb_varint(b, (uint64_t)field << 3 | wire);
 }
 
-void pb_uint(struct pb_buf *b, uint32_t field, uint64_t v)
+void util_pb_uint(struct util_pb_buf *b, uint32_t field, uint64_t v)
 {
-	pb_key(b, field, PB_WIRE_VARINT);
-	pb_varint(b, v);
+	util_pb_key(b, field, UTIL_PB_WIRE_VARINT);
+	util_pb_varint(b, v);
 }
 
-void pb_uint_nz(struct pb_buf *b, uint32_t field, uint64_t v)
+void util_pb_uint_nz(struct util_pb_buf *b, uint32_t field, uint64_t v)
 {
 	if (v)
-		pb_uint(b, field, v);
+		util_pb_uint(b, field, v);
 }
 
-void pb_sint(struct pb_buf *b, uint32_t field, int64_t v)
+void util_pb_sint(struct util_pb_buf *b, uint32_t field, int64_t v)
 {
-	pb_uint(b, field, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+	util_pb_uint(b, field, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-void pb_fixed64(struct pb_buf *b, uint32_t field, uint64_t v)
+void util_pb_fixed64(struct util_pb_buf *b, uint32_t field, uint64_t v)
 {
 	uint8_t le[8];
 
 	for (int i = 0; i < 8; i++)
 		le[i] = (uint8_t)(v >> (8 * i));
-	pb_key(b, field, PB_WIRE_I64);
-	pb_raw(b, le, sizeof(le));
+	util_pb_key(b, field, UTIL_PB_WIRE_I64);
+	util_pb_raw(b, le, sizeof(le));
 }
 
-void pb_double(struct pb_buf *b, uint32_t field, double v)
+void util_pb_double(struct util_pb_buf *b, uint32_t field, double v)
 {
 	uint64_t bits;
 
 	memcpy(&bits, &v, sizeof(bits));
-	pb_fixed64(b, field, bits);
+	util_pb_fixed64(b, field, bits);
 }
 
-void pb_bytes(struct pb_buf *b, uint32_t field, const void *p, size_t n)
+void util_pb_bytes(struct util_pb_buf *b, uint32_t field, const void *p, size_t n)
 {
-	pb_key(b, field, PB_WIRE_LEN);
-	pb_varint(b, n);
-	pb_raw(b, p, n);
+	util_pb_key(b, field, UTIL_PB_WIRE_LEN);
+	util_pb_varint(b, n);
+	util_pb_raw(b, p, n);
 }
 
-void pb_string(struct pb_buf *b, uint32_t field, const char *s)
+void util_pb_string(struct util_pb_buf *b, uint32_t field, const char *s)
 {
-	pb_bytes(b, field, s, strlen(s));
+	util_pb_bytes(b, field, s, strlen(s));
 }
 
-void pb_message(struct pb_buf *b, uint32_t field, const struct pb_buf *msg)
+void util_pb_message(struct util_pb_buf *b, uint32_t field, const struct util_pb_buf *msg)
 {
 	if (msg->err) {
 		if (!b->err)
 			b->err = msg->err;
 		return;
 	}
-	pb_bytes(b, field, msg->data, msg->len);
+	util_pb_bytes(b, field, msg->data, msg->len);
 }
 
-void pb_packed(struct pb_buf *b, uint32_t field, const uint64_t *v, size_t n)
+void util_pb_packed(struct util_pb_buf *b, uint32_t field, const uint64_t *v, size_t n)
 {
 	size_t len = 0, i;
 
@@ -139,8 +139,8 @@ void pb_packed(struct pb_buf *b, uint32_t field, const uint64_t *v, size_t n)
 			x >>= 7;
 		} while (x);
 	}
-	pb_key(b, field, PB_WIRE_LEN);
-	pb_varint(b, len);
+	util_pb_key(b, field, UTIL_PB_WIRE_LEN);
+	util_pb_varint(b, len);
 	for (i = 0; i < n; i++)
-		pb_varint(b, v[i]);
+		util_pb_varint(b, v[i]);
 }

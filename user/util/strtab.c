@@ -6,7 +6,7 @@
 #include "util/bytes.h"
 #include "util/strtab.h"
 
-static int grow_slots(struct strtab *t)
+static int grow_slots(struct util_strtab *t)
 {
 	size_t cap = t->cap_slots ? 2 * t->cap_slots : 64;
 	uint64_t *slots = calloc(cap, sizeof(*slots));
@@ -14,7 +14,7 @@ static int grow_slots(struct strtab *t)
 	if (!slots)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->nr; i++) {
-		size_t j = vmt_hash_str(t->strs[i]) & (cap - 1);
+		size_t j = util_hash_str(t->strs[i]) & (cap - 1);
 
 		while (slots[j])
 			j = (j + 1) & (cap - 1);
@@ -26,13 +26,13 @@ static int grow_slots(struct strtab *t)
 	return 0;
 }
 
-int strtab_add(struct strtab *t, const char *s, size_t *index, bool *added)
+int util_strtab_add(struct util_strtab *t, const char *s, size_t *index, bool *added)
 {
 	size_t i;
 
 	if (2 * (t->nr + 1) > t->cap_slots && grow_slots(t))
 		return -ENOMEM;
-	for (i = vmt_hash_str(s) & (t->cap_slots - 1); t->slots[i];
+	for (i = util_hash_str(s) & (t->cap_slots - 1); t->slots[i];
 	     i = (i + 1) & (t->cap_slots - 1)) {
 		if (!strcmp(t->strs[t->slots[i] - 1], s)) {
 			*index = t->slots[i] - 1;
@@ -58,7 +58,7 @@ int strtab_add(struct strtab *t, const char *s, size_t *index, bool *added)
 	return 0;
 }
 
-void strtab_free(struct strtab *t)
+void util_strtab_free(struct util_strtab *t)
 {
 	for (size_t i = 0; i < t->nr; i++)
 		free(t->strs[i]);

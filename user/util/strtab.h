@@ -4,14 +4,14 @@
  * order added, found again by an open hash.  What pprof's string table
  * and Perfetto's interned names both are.
  */
-#ifndef VMT_UTIL_STRTAB_H
-#define VMT_UTIL_STRTAB_H
+#ifndef UTIL_STRTAB_H
+#define UTIL_STRTAB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct strtab {
+struct util_strtab {
 	char **strs;			/* number -> its copy */
 	size_t nr, cap;
 	uint64_t *slots;		/* open hash of number + 1 */
@@ -22,7 +22,7 @@ struct strtab {
  * The number of @s in @t in *@index, added (a copy) if new, then *@added.
  * 0 or -ENOMEM (@t unchanged).
  */
-int strtab_add(struct strtab *t, const char *s, size_t *index, bool *added);
-void strtab_free(struct strtab *t);
+int util_strtab_add(struct util_strtab *t, const char *s, size_t *index, bool *added);
+void util_strtab_free(struct util_strtab *t);
 
 #endif

@@ -2,7 +2,7 @@
 /* Guest text as valid output text (util/utf8.h). */
 #include "util/utf8.h"
 
-size_t vmt_utf8_len(const unsigned char *s)
+size_t util_utf8_len(const unsigned char *s)
 {
 	size_t n, i;
 
@@ -26,7 +26,7 @@ size_t vmt_utf8_len(const unsigned char *s)
 	return n;
 }
 
-void vmt_json_escape(const char *s, void (*put)(void *arg, const char *p, size_t n),
+void util_json_escape(const char *s, void (*put)(void *arg, const char *p, size_t n),
 		     void *arg)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -34,7 +34,7 @@ void vmt_json_escape(const char *s, void (*put)(void *arg, const char *p, size_t
 
 	put(arg, "\"", 1);
 	while (*p) {
-		size_t n = vmt_utf8_len(p);
+		size_t n = util_utf8_len(p);
 		char esc[6] = { '\\', 'u', '0', '0' };
 
 		if (n && *p != '"' && *p != '\\' && *p >= 0x20 && *p != 0x7f && *p != '<' &&

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* zstd's size_t error codes as -errno, at the boundary of trace_*.c. */
-#ifndef VMT_ZSTD_ERRNO_H
-#define VMT_ZSTD_ERRNO_H
+#ifndef UTIL_ZSTD_ERRNO_H
+#define UTIL_ZSTD_ERRNO_H
 
 #include <errno.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
 /* 0 if @ret is not an error, else the nearest -errno. */
-static inline int vmt_zstd_errno(size_t ret)
+static inline int util_zstd_errno(size_t ret)
 {
 	if (!ZSTD_isError(ret))
 		return 0;

@@ -14,7 +14,7 @@
 #define BL_MAX_PROCS 16384		/* per VM */
 #define BL_MAX_COMMS 16384		/* names per VM */
 
-void bl_config_default(struct bl_config *c)
+void view_baseline_config_default(struct view_baseline_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->window = 30;
@@ -45,16 +45,16 @@ static int parse_uid(const char *s, const char **end, uint32_t *uid)
 	return 0;
 }
 
-int bl_parse_uids(const char *s, struct bl_config *c)
+int view_baseline_parse_uids(const char *s, struct view_baseline_config *c)
 {
-	struct bl_uid_range r[BL_MAX_UID_RANGES];
+	struct view_baseline_uid_range r[VIEW_BASELINE_MAX_UID_RANGES];
 	size_t n = 0;
 	const char *p = s;
 
 	if (!*p)
 		return -EINVAL;
 	for (;;) {
-		if (n == BL_MAX_UID_RANGES)
+		if (n == VIEW_BASELINE_MAX_UID_RANGES)
 			return -E2BIG;
 		if (parse_uid(p, &p, &r[n].first))
 			return -EINVAL;
@@ -73,7 +73,7 @@ int bl_parse_uids(const char *s, struct bl_config *c)
 	return 0;
 }
 
-bool bl_uid_allowed(const struct bl_config *c, uint32_t uid)
+bool view_baseline_uid_allowed(const struct view_baseline_config *c, uint32_t uid)
 {
 	size_t i;
 
@@ -83,17 +83,17 @@ bool bl_uid_allowed(const struct bl_config *c, uint32_t uid)
 	return false;
 }
 
-void bl_series_push(struct bl_series *s, double x, unsigned int window)
+void view_baseline_series_push(struct view_baseline_series *s, double x, unsigned int window)
 {
-	if (window == 0 || window > BL_WINDOW_MAX)
-		window = BL_WINDOW_MAX;
+	if (window == 0 || window > VIEW_BASELINE_WINDOW_MAX)
+		window = VIEW_BASELINE_WINDOW_MAX;
 	s->v[s->next] = x;
 	s->next = (s->next + 1) % window;
 	if (s->n < window)
 		s->n++;
 }
 
-int bl_series_stats(const struct bl_series *s, double *mean, double *sd)
+int view_baseline_series_stats(const struct view_baseline_series *s, double *mean, double *sd)
 {
 	double sum = 0, sq = 0, m;
 	unsigned int i;
@@ -110,12 +110,12 @@ int bl_series_stats(const struct bl_series *s, double *mean, double *sd)
 	return 0;
 }
 
-bool bl_series_outside(const struct bl_series *s, double x, double k,
+bool view_baseline_series_outside(const struct view_baseline_series *s, double x, double k,
 		       double floor, unsigned int min_history)
 {
 	double mean, sd, band;
 
-	if (s->n < min_history || bl_series_stats(s, &mean, &sd))
+	if (s->n < min_history || view_baseline_series_stats(s, &mean, &sd))
 		return false;
 	band = k * sd > floor ? k * sd : floor;
 	return fabs(x - mean) > band;
@@ -123,37 +123,37 @@ bool bl_series_outside(const struct bl_series *s, double x, double k,
 
 struct bl_proc {
 	uint32_t pid;			/* first: util/sorted.h */
-	char comm[VV_COMM_LEN];
+	char comm[TRACE_SNAPSHOT_COMM_LEN];
 	unsigned int new_left;		/* intervals "new" stays on */
-	struct bl_series cpu, mem;
+	struct view_baseline_series cpu, mem;
 };
 
 struct bl_vm {
 	uint32_t vm_id;
-	char uuid[VMT_UUID_LEN];
-	uint64_t last_update;		/* bl_state.updates when last seen */
+	char uuid[TRACE_UUID_LEN];
+	uint64_t last_update;		/* view_baseline_state.updates when last seen */
 	unsigned int intervals;		/* snapshots seen */
 	unsigned int gap_run;		/* intervals in a row over gap_pct */
-	struct bl_series cpu, mem;
-	char (*comms)[VV_COMM_LEN];	/* sorted */
+	struct view_baseline_series cpu, mem;
+	char (*comms)[TRACE_SNAPSHOT_COMM_LEN];	/* sorted */
 	size_t nr_comms, cap_comms;
 	struct bl_proc *procs;		/* sorted by pid */
 	size_t nr_procs, cap_procs;
 };
 
-struct bl_state {
-	struct bl_config c;
+struct view_baseline_state {
+	struct view_baseline_config c;
 	uint64_t updates;
 	struct bl_vm *vms;
 	size_t nr_vms, cap_vms;
 };
 
-int bl_new(const struct bl_config *c, struct bl_state **out)
+int view_baseline_new(const struct view_baseline_config *c, struct view_baseline_state **out)
 {
-	struct bl_state *b;
+	struct view_baseline_state *b;
 
-	if (!c->window || c->window > BL_WINDOW_MAX || c->min_history > c->window ||
-	    c->k < 0 || c->nr_admin_uids > BL_MAX_UID_RANGES)
+	if (!c->window || c->window > VIEW_BASELINE_WINDOW_MAX || c->min_history > c->window ||
+	    c->k < 0 || c->nr_admin_uids > VIEW_BASELINE_MAX_UID_RANGES)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)
@@ -169,7 +169,7 @@ static void vm_free(struct bl_vm *v)
 	free(v->procs);
 }
 
-void bl_free(struct bl_state *b)
+void view_baseline_free(struct view_baseline_state *b)
 {
 	size_t i;
 
@@ -183,14 +183,14 @@ void bl_free(struct bl_state *b)
 
 /* The same VM: by UUID where it has one (it survives a VMM restart),
  * else by the module's VM id. */
-static bool same_vm(const struct bl_vm *v, const struct vv_vm *vm)
+static bool same_vm(const struct bl_vm *v, const struct trace_snapshot_vm *vm)
 {
 	if (vm->id.uuid[0] || v->uuid[0])
 		return !strcmp(v->uuid, vm->id.uuid);
 	return v->vm_id == vm->id.vm_id;
 }
 
-static struct bl_vm *find_vm(const struct bl_state *b, const struct vv_vm *vm)
+static struct bl_vm *find_vm(const struct view_baseline_state *b, const struct trace_snapshot_vm *vm)
 {
 	size_t i;
 
@@ -220,7 +220,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem, size_t max)
 	return 0;
 }
 
-static struct bl_vm *get_vm(struct bl_state *b, const struct vv_vm *vm)
+static struct bl_vm *get_vm(struct view_baseline_state *b, const struct trace_snapshot_vm *vm)
 {
 	struct bl_vm *v = find_vm(b, vm);
 
@@ -280,12 +280,12 @@ static int learn_comm(struct bl_vm *v, const char *comm)
 
 static struct bl_proc *find_proc(const struct bl_vm *v, uint32_t pid)
 {
-	return vmt_find_by_id(v->procs, v->nr_procs, sizeof(*v->procs), pid);
+	return util_find_by_id(v->procs, v->nr_procs, sizeof(*v->procs), pid);
 }
 
 /* The VM's CPU and memory as its baseline follows them: the hypervisor's
  * view where known (that is what the VM costs), else the guest's. */
-static bool vm_cpu(const struct vv_vm *vm, double *x)
+static bool vm_cpu(const struct trace_snapshot_vm *vm, double *x)
 {
 	if (vm->hv_valid && vm->hv_cpu_pct >= 0)
 		*x = vm->hv_cpu_pct;
@@ -296,7 +296,7 @@ static bool vm_cpu(const struct vv_vm *vm, double *x)
 	return true;
 }
 
-static bool vm_mem(const struct vv_vm *vm, double *x)
+static bool vm_mem(const struct trace_snapshot_vm *vm, double *x)
 {
 	if (vm->hv_valid && vm->hv_rss_bytes)
 		*x = (double)vm->hv_rss_bytes;
@@ -307,7 +307,7 @@ static bool vm_mem(const struct vv_vm *vm, double *x)
 	return true;
 }
 
-static bool proc_cpu(const struct vv_proc *p, double *x)
+static bool proc_cpu(const struct trace_snapshot_proc *p, double *x)
 {
 	if (p->guest_cpu_pct >= 0)
 		*x = p->guest_cpu_pct;
@@ -321,8 +321,8 @@ static bool proc_cpu(const struct vv_proc *p, double *x)
 /* Rebuild the VM's process table from the snapshot's (sorted by pid):
  * processes that are gone are forgotten, a pid reused under another name
  * starts afresh. */
-static int update_procs(const struct bl_config *c, struct bl_vm *v,
-			struct vv_vm *vm, bool rates, bool learning)
+static int update_procs(const struct view_baseline_config *c, struct bl_vm *v,
+			struct trace_snapshot_vm *vm, bool rates, bool learning)
 {
 	struct bl_proc *next = NULL;
 	size_t i, n = 0;
@@ -337,7 +337,7 @@ static int update_procs(const struct bl_config *c, struct bl_vm *v,
 	}
 	vm->proc_flags = 0;
 	for (i = 0; i < vm->nr_procs; i++) {
-		struct vv_proc *p = &vm->procs[i];
+		struct trace_snapshot_proc *p = &vm->procs[i];
 		const struct bl_proc *old = find_proc(v, p->pid);
 		struct bl_proc *bp;
 		double x;
@@ -361,24 +361,24 @@ static int update_procs(const struct bl_config *c, struct bl_vm *v,
 				bp->new_left = c->new_hold ? c->new_hold : 1;
 		}
 		if (bp->new_left) {
-			p->flags |= VV_F_NEW_PROCESS;
+			p->flags |= TRACE_SNAPSHOT_F_NEW_PROCESS;
 			bp->new_left--;
 		}
 		if (c->nr_admin_uids && !p->kthread && p->uid != UINT32_MAX &&
-		    !bl_uid_allowed(c, p->uid))
-			p->flags |= VV_F_UID;
+		    !view_baseline_uid_allowed(c, p->uid))
+			p->flags |= TRACE_SNAPSHOT_F_UID;
 		if (rates && proc_cpu(p, &x)) {
-			if (bl_series_outside(&bp->cpu, x, c->k, c->cpu_floor_pct,
+			if (view_baseline_series_outside(&bp->cpu, x, c->k, c->cpu_floor_pct,
 					      c->min_history))
-				p->flags |= VV_F_CPU_BASELINE;
-			bl_series_push(&bp->cpu, x, c->window);
+				p->flags |= TRACE_SNAPSHOT_F_CPU_BASELINE;
+			view_baseline_series_push(&bp->cpu, x, c->window);
 		}
 		if (rates && p->rss_valid) {
 			x = (double)p->rss_bytes;
-			if (bl_series_outside(&bp->mem, x, c->k, c->mem_floor_bytes,
+			if (view_baseline_series_outside(&bp->mem, x, c->k, c->mem_floor_bytes,
 					      c->min_history))
-				p->flags |= VV_F_MEM_BASELINE;
-			bl_series_push(&bp->mem, x, c->window);
+				p->flags |= TRACE_SNAPSHOT_F_MEM_BASELINE;
+			view_baseline_series_push(&bp->mem, x, c->window);
 		}
 		vm->proc_flags |= p->flags;
 	}
@@ -389,16 +389,16 @@ static int update_procs(const struct bl_config *c, struct bl_vm *v,
 	return err;
 }
 
-int bl_update(struct bl_state *b, struct vv_snapshot *snap)
+int view_baseline_update(struct view_baseline_state *b, struct trace_snapshot *snap)
 {
-	const struct bl_config *c = &b->c;
+	const struct view_baseline_config *c = &b->c;
 	bool rates = snap->interval_s > 0;
 	size_t i, j;
 	int err = 0, e;
 
 	b->updates++;
 	for (i = 0; i < snap->nr_vms; i++) {
-		struct vv_vm *vm = &snap->vms[i];
+		struct trace_snapshot_vm *vm = &snap->vms[i];
 		struct bl_vm *v = get_vm(b, vm);
 		double x;
 
@@ -409,23 +409,23 @@ int bl_update(struct bl_state *b, struct vv_snapshot *snap)
 		}
 		v->last_update = b->updates;
 		if (rates && vm_cpu(vm, &x)) {
-			if (bl_series_outside(&v->cpu, x, c->k, c->cpu_floor_pct,
+			if (view_baseline_series_outside(&v->cpu, x, c->k, c->cpu_floor_pct,
 					      c->min_history))
-				vm->flags |= VV_F_CPU_BASELINE;
-			bl_series_push(&v->cpu, x, c->window);
+				vm->flags |= TRACE_SNAPSHOT_F_CPU_BASELINE;
+			view_baseline_series_push(&v->cpu, x, c->window);
 		}
 		if (rates && vm_mem(vm, &x)) {
-			if (bl_series_outside(&v->mem, x, c->k, c->mem_floor_bytes,
+			if (view_baseline_series_outside(&v->mem, x, c->k, c->mem_floor_bytes,
 					      c->min_history))
-				vm->flags |= VV_F_MEM_BASELINE;
-			bl_series_push(&v->mem, x, c->window);
+				vm->flags |= TRACE_SNAPSHOT_F_MEM_BASELINE;
+			view_baseline_series_push(&v->mem, x, c->window);
 		}
 		if (rates && vm->gap_valid && fabs(vm->cpu_gap_pct) > c->gap_pct)
 			v->gap_run++;
 		else if (rates)
 			v->gap_run = 0;
 		if (c->gap_intervals && v->gap_run >= c->gap_intervals)
-			vm->flags |= VV_F_CPU_GAP;
+			vm->flags |= TRACE_SNAPSHOT_F_CPU_GAP;
 		/* The guest side may be unreadable for a while (no profile
 		 * yet): learning ends with the first interval it was read. */
 		if (vm->guest_valid) {
@@ -448,15 +448,15 @@ int bl_update(struct bl_state *b, struct vv_snapshot *snap)
 	return err;
 }
 
-bool bl_vm_baseline(const struct bl_state *b, const struct vv_vm *vm,
+bool view_baseline_vm(const struct view_baseline_state *b, const struct trace_snapshot_vm *vm,
 		    double *cpu_mean, double *mem_mean)
 {
 	const struct bl_vm *v = find_vm(b, vm);
 	double sd;
 
-	if (!v || bl_series_stats(&v->cpu, cpu_mean, &sd))
+	if (!v || view_baseline_series_stats(&v->cpu, cpu_mean, &sd))
 		return false;
-	if (bl_series_stats(&v->mem, mem_mean, &sd))
+	if (view_baseline_series_stats(&v->mem, mem_mean, &sd))
 		*mem_mean = -1;
 	return true;
 }

@@ -21,23 +21,23 @@
  * for new_hold intervals so that a short-lived process is not missed.
  * Pure logic: no I/O, no clock.
  */
-#ifndef VMT_BASELINE_H
-#define VMT_BASELINE_H
+#ifndef VIEW_BASELINE_H
+#define VIEW_BASELINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "trace/snapshot.h"
 
-#define BL_WINDOW_MAX 256
-#define BL_MAX_UID_RANGES 64
+#define VIEW_BASELINE_WINDOW_MAX 256
+#define VIEW_BASELINE_MAX_UID_RANGES 64
 
-struct bl_uid_range {
+struct view_baseline_uid_range {
 	uint32_t first, last;
 };
 
-struct bl_config {
-	unsigned int window;		/* intervals of history; <= BL_WINDOW_MAX */
+struct view_baseline_config {
+	unsigned int window;		/* intervals of history; <= VIEW_BASELINE_WINDOW_MAX */
 	unsigned int min_history;	/* intervals before cpu/mem flags */
 	double k;			/* standard deviations */
 	double cpu_floor_pct;		/* smallest deviation flagged, pp */
@@ -47,35 +47,35 @@ struct bl_config {
 	unsigned int learn_intervals;	/* a VM's first intervals: no "new" */
 	unsigned int new_hold;		/* intervals "new" stays on */
 	size_t nr_admin_uids;		/* 0: no uid check */
-	struct bl_uid_range admin_uids[BL_MAX_UID_RANGES];
+	struct view_baseline_uid_range admin_uids[VIEW_BASELINE_MAX_UID_RANGES];
 };
 
 /* window 30, min_history 5, k 3, cpu floor 10 pp, mem floor 64 MiB,
  * gap 25 pp over 3 intervals, learn 1, new_hold 5, no uid check. */
-void bl_config_default(struct bl_config *c);
+void view_baseline_config_default(struct view_baseline_config *c);
 
 /* "0,33,100-199" into @c's allow-list: 0 or -EINVAL (-E2BIG: too many). */
-int bl_parse_uids(const char *s, struct bl_config *c);
-bool bl_uid_allowed(const struct bl_config *c, uint32_t uid);
+int view_baseline_parse_uids(const char *s, struct view_baseline_config *c);
+bool view_baseline_uid_allowed(const struct view_baseline_config *c, uint32_t uid);
 
 /* A fixed window of the latest values. */
-struct bl_series {
-	double v[BL_WINDOW_MAX];
+struct view_baseline_series {
+	double v[VIEW_BASELINE_WINDOW_MAX];
 	unsigned int n, next;
 };
 
-void bl_series_push(struct bl_series *s, double x, unsigned int window);
+void view_baseline_series_push(struct view_baseline_series *s, double x, unsigned int window);
 /* Mean and (population) standard deviation: 0, or -ENODATA if empty. */
-int bl_series_stats(const struct bl_series *s, double *mean, double *sd);
+int view_baseline_series_stats(const struct view_baseline_series *s, double *mean, double *sd);
 /* True if @x is outside mean +- max(k * sd, floor) with enough history. */
-bool bl_series_outside(const struct bl_series *s, double x, double k,
+bool view_baseline_series_outside(const struct view_baseline_series *s, double x, double k,
 		       double floor, unsigned int min_history);
 
-struct bl_state;
+struct view_baseline_state;
 
 /* 0 or -ENOMEM / -EINVAL (a bad config). */
-int bl_new(const struct bl_config *c, struct bl_state **out);
-void bl_free(struct bl_state *b);
+int view_baseline_new(const struct view_baseline_config *c, struct view_baseline_state **out);
+void view_baseline_free(struct view_baseline_state *b);
 
 /*
  * Flag @snap's VMs and processes (VV_F_* in flags and, for VMs,
@@ -83,11 +83,11 @@ void bl_free(struct bl_state *b);
  * rates (interval_s 0) only teach names.  0 or -ENOMEM (the flags are then
  * partial; the state stays usable).
  */
-int bl_update(struct bl_state *b, struct vv_snapshot *snap);
+int view_baseline_update(struct view_baseline_state *b, struct trace_snapshot *snap);
 
 /* The baseline of VM @vm_key / process: mean CPU % and memory (for
  * display); false if there is no history yet. */
-bool bl_vm_baseline(const struct bl_state *b, const struct vv_vm *vm,
+bool view_baseline_vm(const struct view_baseline_state *b, const struct trace_snapshot_vm *vm,
 		    double *cpu_mean, double *mem_mean);
 
 #endif

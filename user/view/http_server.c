@@ -14,7 +14,7 @@
 #include <microhttpd.h>
 #include "view/http_server.h"
 
-int http_listen(const char *addr, int *fd, unsigned int *port)
+int view_http_listen(const char *addr, int *fd, unsigned int *port)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -81,7 +81,7 @@ int http_listen(const char *addr, int *fd, unsigned int *port)
 	return 0;
 }
 
-struct http_server {
+struct view_http_server {
 	struct MHD_Daemon *daemon;
 	const char *content_type;
 	char *user, *password;		/* basic auth; NULL: none */
@@ -92,7 +92,7 @@ struct http_server {
 	unsigned long ok, other;
 };
 
-static void count(struct http_server *h, unsigned int status)
+static void count(struct view_http_server *h, unsigned int status)
 {
 	pthread_mutex_lock(&h->lock);
 	if (status == MHD_HTTP_OK)
@@ -103,7 +103,7 @@ static void count(struct http_server *h, unsigned int status)
 }
 
 /* Queue @r with @status; it is released here. */
-static enum MHD_Result queue(struct http_server *h, struct MHD_Connection *c,
+static enum MHD_Result queue(struct view_http_server *h, struct MHD_Connection *c,
 			     unsigned int status, struct MHD_Response *r)
 {
 	enum MHD_Result ret;
@@ -130,7 +130,7 @@ static struct MHD_Response *text(const char *s)
 	return r;
 }
 
-static bool authorized(struct http_server *h, struct MHD_Connection *c)
+static bool authorized(struct view_http_server *h, struct MHD_Connection *c)
 {
 	char *pass = NULL, *user;
 	bool ok;
@@ -148,7 +148,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **state)
 {
-	struct http_server *h = cls;
+	struct view_http_server *h = cls;
 	struct MHD_Response *r;
 
 	(void)version;
@@ -201,11 +201,11 @@ static void mhd_log(void *arg, const char *fmt, va_list ap)
 		vsnprintf(why, 200, fmt, ap);
 }
 
-int http_server_start(int listen_fd, const struct http_server_opts *o,
-		      struct http_server **out, char *why, size_t why_len)
+int view_http_server_start(int listen_fd, const struct view_http_server_opts *o,
+		      struct view_http_server **out, char *why, size_t why_len)
 {
 	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	struct http_server *h = calloc(1, sizeof(*h));
+	struct view_http_server *h = calloc(1, sizeof(*h));
 	char mhd_why[200] = "";
 	const char *colon;
 	int err = -ENOMEM;
@@ -255,8 +255,8 @@ int http_server_start(int listen_fd, const struct http_server_opts *o,
 	}
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				     MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)VIEW_HTTP_MAX_CONNECTIONS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)VIEW_HTTP_IDLE_TIMEOUT_S,
 				     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, mhd_why,
 				     /* Without TLS the list ends here. */
 				     h->cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
@@ -285,7 +285,7 @@ err_close:
 	return err;
 }
 
-int http_server_publish(struct http_server *h, const char *body, size_t len)
+int view_http_server_publish(struct view_http_server *h, const char *body, size_t len)
 {
 	char *copy = malloc(len + 1);
 
@@ -301,7 +301,7 @@ int http_server_publish(struct http_server *h, const char *body, size_t len)
 	return 0;
 }
 
-void http_server_counts(struct http_server *h, unsigned long *ok, unsigned long *other)
+void view_http_server_counts(struct view_http_server *h, unsigned long *ok, unsigned long *other)
 {
 	pthread_mutex_lock(&h->lock);
 	*ok = h->ok;
@@ -309,7 +309,7 @@ void http_server_counts(struct http_server *h, unsigned long *ok, unsigned long 
 	pthread_mutex_unlock(&h->lock);
 }
 
-void http_server_stop(struct http_server *h)
+void view_http_server_stop(struct view_http_server *h)
 {
 	if (!h)
 		return;

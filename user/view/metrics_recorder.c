@@ -21,22 +21,22 @@
 #include "view/metrics_recorder.h"
 
 /* Records waiting for the sampling thread: 4 MiB.  More are counted as
- * not fed (vv_recorder_stats.unfed), never waited for. */
+ * not fed (view_recorder_stats.unfed), never waited for. */
 #define QUEUE_RECORDS 65536
 /* Finished snapshots waiting for the drain loop. */
 #define DONE_MAX 16
 
-struct vv_recorder {
+struct view_recorder {
 	/* The drain loop's. */
-	struct vmt_trace_writer *w;
-	struct bl_state *bl;
-	vv_recorder_keep_fn keep;
+	struct trace_writer *w;
+	struct view_baseline_state *bl;
+	view_recorder_keep_fn keep;
 	void *keep_arg;
 	pthread_t thread;
 	bool thread_started;
 
 	/* The sampling thread's. */
-	struct vv_sampler *s;
+	struct view_sampler *s;
 	struct vmtrace_record *batch;	/* swapped with queue under lock */
 	uint64_t interval_ns;
 
@@ -47,12 +47,12 @@ struct vv_recorder {
 	size_t queued;
 	bool counting;			/* rates started: records are queued */
 	bool stop;
-	struct vv_snapshot done[DONE_MAX];
+	struct trace_snapshot done[DONE_MAX];
 	size_t nr_done;
-	struct vv_recorder_stats st;	/* failed/first_error/slowest/unfed */
+	struct view_recorder_stats st;	/* failed/first_error/slowest/unfed */
 };
 
-static void count_failure(struct vv_recorder_stats *st, int err)
+static void count_failure(struct view_recorder_stats *st, int err)
 {
 	st->failed++;
 	if (!st->first_error)
@@ -60,7 +60,7 @@ static void count_failure(struct vv_recorder_stats *st, int err)
 }
 
 /* Drop the VMs the recording does not keep (drain loop). */
-static void keep_vms(struct vv_recorder *r, struct vv_snapshot *snap)
+static void keep_vms(struct view_recorder *r, struct trace_snapshot *snap)
 {
 	size_t i, n = 0;
 
@@ -76,22 +76,22 @@ static void keep_vms(struct vv_recorder *r, struct vv_snapshot *snap)
 }
 
 /* Sampling thread: take one snapshot and hand it over (@keep) or not. */
-static void take(struct vv_recorder *r, bool keep)
+static void take(struct view_recorder *r, bool keep)
 {
-	uint64_t start = vmt_mono_ns(), took;
-	struct vv_snapshot snap;
-	int err = vvs_snapshot(r->s, &snap);
+	uint64_t start = util_mono_ns(), took;
+	struct trace_snapshot snap;
+	int err = view_sampler_snapshot(r->s, &snap);
 
-	took = vmt_mono_ns() - start;
+	took = util_mono_ns() - start;
 	pthread_mutex_lock(&r->lock);
 	if (err) {
 		count_failure(&r->st, err);
 	} else if (!keep) {
-		vv_snapshot_free(&snap);
+		trace_snapshot_free(&snap);
 	} else if (r->nr_done == DONE_MAX) {
 		/* The drain loop is not picking them up: counted, not kept. */
 		count_failure(&r->st, -ENOBUFS);
-		vv_snapshot_free(&snap);
+		trace_snapshot_free(&snap);
 	} else {
 		r->done[r->nr_done++] = snap;
 	}
@@ -101,7 +101,7 @@ static void take(struct vv_recorder *r, bool keep)
 }
 
 /* Sampling thread: count the queued records into the sampler. */
-static void feed_queued(struct vv_recorder *r)
+static void feed_queued(struct view_recorder *r)
 {
 	struct vmtrace_record *recs;
 	size_t n;
@@ -114,18 +114,18 @@ static void feed_queued(struct vv_recorder *r)
 	pthread_mutex_unlock(&r->lock);
 	r->batch = recs;
 	if (n)
-		vvs_feed(r->s, recs, n);
+		view_sampler_feed(r->s, recs, n);
 }
 
 /* Sleep until @deadline or a stop; true if asked to stop. */
-static bool wait_until(struct vv_recorder *r, uint64_t deadline)
+static bool wait_until(struct view_recorder *r, uint64_t deadline)
 {
 	struct timespec ts;
 	bool stop;
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
-		uint64_t now = vmt_mono_ns();
+		uint64_t now = util_mono_ns();
 		uint64_t left = deadline > now ? deadline - now : 0;
 		/* Feed at least every 100 ms: the queue is bounded. */
 		uint64_t nap = left < 100000000ULL ? left : 100000000ULL;
@@ -149,7 +149,7 @@ static bool wait_until(struct vv_recorder *r, uint64_t deadline)
 
 static void *sampling_thread(void *arg)
 {
-	struct vv_recorder *r = arg;
+	struct view_recorder *r = arg;
 	uint64_t next;
 
 	/* The first snapshot opens the guest decoders (seconds under
@@ -160,7 +160,7 @@ static void *sampling_thread(void *arg)
 	pthread_mutex_lock(&r->lock);
 	r->counting = true;
 	pthread_mutex_unlock(&r->lock);
-	next = vmt_mono_ns() + r->interval_ns;
+	next = util_mono_ns() + r->interval_ns;
 	for (;;) {
 		bool stop = wait_until(r, next);
 
@@ -170,18 +170,18 @@ static void *sampling_thread(void *arg)
 		if (stop)
 			break;
 		next += r->interval_ns;
-		if (next <= vmt_mono_ns())
-			next = vmt_mono_ns() + r->interval_ns;
+		if (next <= util_mono_ns())
+			next = util_mono_ns() + r->interval_ns;
 	}
 	return NULL;
 }
 
-int vv_recorder_open(const struct vvs_opts *opts, const struct bl_config *baseline,
-		     double interval_s, struct vmt_trace_writer *w,
-		     vv_recorder_keep_fn keep, void *keep_arg, struct vv_recorder **out)
+int view_recorder_open(const struct view_sampler_opts *opts, const struct view_baseline_config *baseline,
+		     double interval_s, struct trace_writer *w,
+		     view_recorder_keep_fn keep, void *keep_arg, struct view_recorder **out)
 {
-	struct vv_recorder *r = calloc(1, sizeof(*r));
-	struct vvs_opts o = *opts;
+	struct view_recorder *r = calloc(1, sizeof(*r));
+	struct view_sampler_opts o = *opts;
 	pthread_condattr_t attr;
 	int err;
 
@@ -204,10 +204,10 @@ int vv_recorder_open(const struct vvs_opts *opts, const struct bl_config *baseli
 		goto fail;
 	}
 	o.no_session = true;
-	err = vvs_open(&o, &r->s);
+	err = view_sampler_open(&o, &r->s);
 	if (err)
 		goto fail;
-	err = bl_new(baseline, &r->bl);
+	err = view_baseline_new(baseline, &r->bl);
 	if (err)
 		goto fail;
 	r->w = w;
@@ -221,8 +221,8 @@ int vv_recorder_open(const struct vvs_opts *opts, const struct bl_config *baseli
 	*out = r;
 	return 0;
 fail:
-	bl_free(r->bl);
-	vvs_close(r->s);
+	view_baseline_free(r->bl);
+	view_sampler_close(r->s);
 	free(r->queue);
 	free(r->batch);
 	pthread_cond_destroy(&r->wake);
@@ -231,7 +231,7 @@ fail:
 	return err;
 }
 
-void vv_recorder_feed(struct vv_recorder *r, const struct vmtrace_record *recs, size_t n)
+void view_recorder_feed(struct view_recorder *r, const struct vmtrace_record *recs, size_t n)
 {
 	size_t i;
 
@@ -257,9 +257,9 @@ void vv_recorder_feed(struct vv_recorder *r, const struct vmtrace_record *recs, 
 }
 
 /* Flag and write the finished snapshots (drain loop). */
-static void write_done(struct vv_recorder *r)
+static void write_done(struct view_recorder *r)
 {
-	struct vv_snapshot done[DONE_MAX];
+	struct trace_snapshot done[DONE_MAX];
 	size_t i, n;
 	int err;
 
@@ -270,11 +270,11 @@ static void write_done(struct vv_recorder *r)
 	pthread_mutex_unlock(&r->lock);
 	for (i = 0; i < n; i++) {
 		keep_vms(r, &done[i]);
-		err = bl_update(r->bl, &done[i]);
+		err = view_baseline_update(r->bl, &done[i]);
 		if (!err)
-			err = vmt_trace_write_metrics(r->w, &done[i]);
+			err = trace_write_metrics(r->w, &done[i]);
 
-		vv_snapshot_free(&done[i]);
+		trace_snapshot_free(&done[i]);
 		pthread_mutex_lock(&r->lock);
 		if (err)
 			count_failure(&r->st, err);
@@ -284,12 +284,12 @@ static void write_done(struct vv_recorder *r)
 	}
 }
 
-void vv_recorder_poll(struct vv_recorder *r)
+void view_recorder_poll(struct view_recorder *r)
 {
 	write_done(r);
 }
 
-void vv_recorder_close(struct vv_recorder *r, struct vv_recorder_stats *st)
+void view_recorder_close(struct view_recorder *r, struct view_recorder_stats *st)
 {
 	if (r->thread_started) {
 		pthread_mutex_lock(&r->lock);
@@ -302,8 +302,8 @@ void vv_recorder_close(struct vv_recorder *r, struct vv_recorder_stats *st)
 	write_done(r);
 	if (st)
 		*st = r->st;
-	bl_free(r->bl);
-	vvs_close(r->s);
+	view_baseline_free(r->bl);
+	view_sampler_close(r->s);
 	free(r->queue);
 	free(r->batch);
 	pthread_cond_destroy(&r->wake);

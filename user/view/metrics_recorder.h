@@ -2,16 +2,16 @@
 /*
  * Interval metrics inside a recording: for a drain loop that owns the
  * vmtrace session (record's).  It hands every batch of records it drains
- * to vv_recorder_feed() and calls vv_recorder_poll() each time round; every
+ * to view_recorder_feed() and calls view_recorder_poll() each time round; every
  * interval a both-sides snapshot (trace/snapshot.h) is taken, flagged against the
  * baseline and written to the trace as a metrics entry
- * (vmt_trace_write_metrics()).
+ * (trace_write_metrics()).
  *
- *   vmt_client_start(c, ...);
- *   vv_recorder_open(&opts, &baseline, 1.0, w, keep, arg, &r);
- *   loop: vmt_client_read(c, fn, ...) { ...; vv_recorder_feed(r, recs, n); }
- *         vv_recorder_poll(r);
- *   vv_recorder_close(r, &st);   before the trace is closed
+ *   client_start(c, ...);
+ *   view_recorder_open(&opts, &baseline, 1.0, w, keep, arg, &r);
+ *   loop: client_read(c, fn, ...) { ...; view_recorder_feed(r, recs, n); }
+ *         view_recorder_poll(r);
+ *   view_recorder_close(r, &st);   before the trace is closed
  *
  * Snapshots are taken on a thread of the recorder's own, so the drain
  * loop never waits for one: feed copies records into a bounded queue,
@@ -20,8 +20,8 @@
  * cannot be taken or stored is counted and skipped: the metrics ride
  * along the recording and must never end it.
  */
-#ifndef VMT_VV_RECORDER_H
-#define VMT_VV_RECORDER_H
+#ifndef VIEW_METRICS_RECORDER_H
+#define VIEW_METRICS_RECORDER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,12 +29,12 @@
 #include "trace/trace.h"
 #include "view/sampler.h"
 
-struct vv_recorder;
+struct view_recorder;
 
 /* Which VMs a snapshot keeps (record's scope); NULL: all. */
-typedef bool (*vv_recorder_keep_fn)(void *arg, const struct vv_vm *vm);
+typedef bool (*view_recorder_keep_fn)(void *arg, const struct trace_snapshot_vm *vm);
 
-struct vv_recorder_stats {
+struct view_recorder_stats {
 	uint64_t written;		/* snapshots in the trace */
 	uint64_t failed;		/* snapshots lost: sampling, encoding or
 					 * not picked up in time */
@@ -51,15 +51,15 @@ struct vv_recorder_stats {
  * first snapshot opens the guest decoders (seconds for a Linux guest
  * under emulation) and starts the rates: records fed before that are not
  * counted.  0 or -errno. */
-int vv_recorder_open(const struct vvs_opts *opts, const struct bl_config *baseline,
-		     double interval_s, struct vmt_trace_writer *w,
-		     vv_recorder_keep_fn keep, void *keep_arg, struct vv_recorder **out);
-void vv_recorder_feed(struct vv_recorder *r, const struct vmtrace_record *recs, size_t n);
+int view_recorder_open(const struct view_sampler_opts *opts, const struct view_baseline_config *baseline,
+		     double interval_s, struct trace_writer *w,
+		     view_recorder_keep_fn keep, void *keep_arg, struct view_recorder **out);
+void view_recorder_feed(struct view_recorder *r, const struct vmtrace_record *recs, size_t n);
 /* Write the snapshots taken since the last call. */
-void vv_recorder_poll(struct vv_recorder *r);
+void view_recorder_poll(struct view_recorder *r);
 /* A last snapshot (after the records fed so far), written; then close.
  * @st (if not NULL) gets the totals.  Frees
  * @r. */
-void vv_recorder_close(struct vv_recorder *r, struct vv_recorder_stats *st);
+void view_recorder_close(struct view_recorder *r, struct view_recorder_stats *st);
 
 #endif

@@ -9,12 +9,12 @@
 #include "util/utf8.h"
 #include <linux/vmtrace.h>
 
-void prom_write_label_value(FILE *f, const char *s)
+void view_prom_write_label_value(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
-		size_t n = vmt_utf8_len(p);
+		size_t n = util_utf8_len(p);
 
 		if (*p == '\\')
 			fputs("\\\\", f);
@@ -48,41 +48,41 @@ static void value(FILE *f, double v)
 		fprintf(f, " %.15g\n", v);
 }
 
-static void vm_labels(FILE *f, const struct vv_vm *vm)
+static void vm_labels(FILE *f, const struct trace_snapshot_vm *vm)
 {
 	fputs("vm=\"", f);
-	prom_write_label_value(f, vm->id.name);
+	view_prom_write_label_value(f, vm->id.name);
 	fputs("\",uuid=\"", f);
-	prom_write_label_value(f, vm->id.uuid);
+	view_prom_write_label_value(f, vm->id.uuid);
 	fprintf(f, "\",pid=\"%u\"", vm->id.vmm_pid);
 }
 
-static void vm_series(FILE *f, const char *name, const struct vv_vm *vm,
+static void vm_series(FILE *f, const char *name, const struct trace_snapshot_vm *vm,
 		      const char *extra_key, const char *extra_value, double v)
 {
 	fprintf(f, "%s{", name);
 	vm_labels(f, vm);
 	if (extra_key) {
 		fprintf(f, ",%s=\"", extra_key);
-		prom_write_label_value(f, extra_value);
+		view_prom_write_label_value(f, extra_value);
 		fputc('"', f);
 	}
 	fputc('}', f);
 	value(f, v);
 }
 
-static void proc_series(FILE *f, const char *name, const struct vv_vm *vm,
-			const struct vv_proc *p, const char *extra_key,
+static void proc_series(FILE *f, const char *name, const struct trace_snapshot_vm *vm,
+			const struct trace_snapshot_proc *p, const char *extra_key,
 			const char *extra_value, double v)
 {
 	fprintf(f, "%s{", name);
 	vm_labels(f, vm);
 	fprintf(f, ",guest_pid=\"%u\",comm=\"", p->pid);
-	prom_write_label_value(f, p->comm);
+	view_prom_write_label_value(f, p->comm);
 	fputc('"', f);
 	if (extra_key) {
 		fprintf(f, ",%s=\"", extra_key);
-		prom_write_label_value(f, extra_value);
+		view_prom_write_label_value(f, extra_value);
 		fputc('"', f);
 	}
 	fputc('}', f);
@@ -92,14 +92,14 @@ static void proc_series(FILE *f, const char *name, const struct vv_vm *vm,
 /* Every VM, one series per source where a getter gives a value.  A
  * family's series are written together under one HELP and TYPE, as the
  * format requires. */
-typedef bool (*vm_getter)(const struct vv_vm *vm, double *v);
+typedef bool (*vm_getter)(const struct trace_snapshot_vm *vm, double *v);
 
 struct vm_source {
 	const char *source;		/* NULL: no source label */
 	vm_getter get;
 };
 
-static void vm_family(FILE *f, const struct vv_snapshot *s, const char *name,
+static void vm_family(FILE *f, const struct trace_snapshot *s, const char *name,
 		      const char *type, const char *help, const struct vm_source *src,
 		      size_t nr_src)
 {
@@ -126,38 +126,38 @@ static void vm_family(FILE *f, const struct vv_snapshot *s, const char *name,
 
 /* ---- counters: totals since the VMM started or the VM was first seen ---- */
 
-static bool hv_cpu_total(const struct vv_vm *vm, double *v)
+static bool hv_cpu_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->hv_cpu_ns / 1e9;
 	return vm->hv_totals_valid;
 }
 
-static bool guest_cpu_total(const struct vv_vm *vm, double *v)
+static bool guest_cpu_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->guest_busy_ns / 1e9;
 	return vm->guest_totals_valid;
 }
 
-static bool vcpu_cpu_total(const struct vv_vm *vm, double *v)
+static bool vcpu_cpu_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->hv_vcpu_ns / 1e9;
 	return vm->hv_vcpu_totals_valid;
 }
 
-static bool run_delay_total(const struct vv_vm *vm, double *v)
+static bool run_delay_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->hv_run_delay_ns / 1e9;
 	return vm->hv_vcpu_totals_valid;
 }
 
 /* The same wait as the guest learnt it: its steal time. */
-static bool guest_steal_total(const struct vv_vm *vm, double *v)
+static bool guest_steal_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->guest_steal_ns / 1e9;
 	return vm->guest_totals_valid;
 }
 
-static bool exit_handling_total(const struct vv_vm *vm, double *v)
+static bool exit_handling_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->exit_handling_ns / 1e9;
 	return vm->exit_totals_valid;
@@ -166,38 +166,38 @@ static bool exit_handling_total(const struct vv_vm *vm, double *v)
 /* ---- gauges: the last interval's figures, in base units ---- */
 
 /* Unknown (no vCPU thread found): no series, not a -1. */
-static bool cpu_gap(const struct vv_vm *vm, double *v)
+static bool cpu_gap(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = vm->cpu_gap_pct / 100;
 	return vm->gap_valid;
 }
 
-static bool hv_mem(const struct vv_vm *vm, double *v)
+static bool hv_mem(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = (double)vm->hv_rss_bytes;
 	return vm->hv_valid;
 }
 
-static bool guest_mem(const struct vv_vm *vm, double *v)
+static bool guest_used_mem(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = (double)vm->guest_mem_used;
 	return vm->guest_valid && vm->guest_mem_total;
 }
 
-static bool guest_total(const struct vv_vm *vm, double *v)
+static bool guest_total(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = (double)vm->guest_mem_total;
 	return vm->guest_valid && vm->guest_mem_total;
 }
 
-static bool mem_given(const struct vv_vm *vm, double *v)
+static bool mem_given(const struct trace_snapshot_vm *vm, double *v)
 {
 	*v = (double)vm->mem_bytes;
 	return vm->mem_bytes != 0;
 }
 
 /* Each VM's (or process's) bit flags, as label values of a gauge of 1. */
-static void vm_flags(FILE *f, const struct vv_snapshot *s)
+static void vm_flags(FILE *f, const struct trace_snapshot *s)
 {
 	bool any = false;
 
@@ -210,11 +210,11 @@ static void vm_flags(FILE *f, const struct vv_snapshot *s)
 				       "A notable change on the VM (cpu, mem: outside baseline; gap: hypervisor vs guest CPU).");
 			any = true;
 			vm_series(f, "vmtrace_vm_flag", &s->vms[i], "flag",
-				  vv_flag_name(1U << k), 1);
+				  trace_snapshot_flag_name(1U << k), 1);
 		}
 }
 
-static void vm_exits(FILE *f, const struct vv_snapshot *s)
+static void vm_exits(FILE *f, const struct trace_snapshot *s)
 {
 	bool any = false;
 
@@ -229,33 +229,33 @@ static void vm_exits(FILE *f, const struct vv_snapshot *s)
 		}
 }
 
-static void vm_gap_cause(FILE *f, const struct vv_snapshot *s)
+static void vm_gap_cause(FILE *f, const struct trace_snapshot *s)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < s->nr_vms; i++) {
-		enum vv_gap_cause c = vv_vm_gap_cause(&s->vms[i]);
+		enum trace_snapshot_gap_cause c = trace_snapshot_vm_gap_cause(&s->vms[i]);
 
-		if (c == VV_GAP_UNKNOWN || !s->vms[i].gap_valid)
+		if (c == TRACE_SNAPSHOT_GAP_UNKNOWN || !s->vms[i].gap_valid)
 			continue;
 		if (!any)
 			header(f, "vmtrace_vm_cpu_gap_cause", "gauge",
 			       "What explains the CPU gap (1 on the cause): none, contention (vCPUs waited for a host CPU), vmm-threads, vcpu-overhead, unexplained.");
 		any = true;
 		vm_series(f, "vmtrace_vm_cpu_gap_cause", &s->vms[i], "cause",
-			  vv_gap_cause_name(c), 1);
+			  trace_snapshot_gap_cause_name(c), 1);
 	}
 }
 
 /* Per guest process: CPU from both sides, memory, identity, flags. */
-static void processes(FILE *f, const struct vv_snapshot *s)
+static void processes(FILE *f, const struct trace_snapshot *s)
 {
 	size_t i, j, k;
 	bool any = false;
 
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
-			const struct vv_proc *p = &s->vms[i].procs[j];
+			const struct trace_snapshot_proc *p = &s->vms[i].procs[j];
 
 			if (!p->acct_valid)
 				continue;
@@ -271,7 +271,7 @@ static void processes(FILE *f, const struct vv_snapshot *s)
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
-			const struct vv_proc *p = &s->vms[i].procs[j];
+			const struct trace_snapshot_proc *p = &s->vms[i].procs[j];
 
 			if (p->sample_cpu_pct < 0)
 				continue;
@@ -285,7 +285,7 @@ static void processes(FILE *f, const struct vv_snapshot *s)
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
-			const struct vv_proc *p = &s->vms[i].procs[j];
+			const struct trace_snapshot_proc *p = &s->vms[i].procs[j];
 
 			if (!p->rss_valid)
 				continue;
@@ -299,7 +299,7 @@ static void processes(FILE *f, const struct vv_snapshot *s)
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
-			const struct vv_proc *p = &s->vms[i].procs[j];
+			const struct trace_snapshot_proc *p = &s->vms[i].procs[j];
 
 			if (!any)
 				header(f, "vmtrace_process_uid", "gauge",
@@ -312,7 +312,7 @@ static void processes(FILE *f, const struct vv_snapshot *s)
 	any = false;
 	for (i = 0; i < s->nr_vms; i++)
 		for (j = 0; j < s->vms[i].nr_procs; j++) {
-			const struct vv_proc *p = &s->vms[i].procs[j];
+			const struct trace_snapshot_proc *p = &s->vms[i].procs[j];
 
 			for (k = 0; k < 8 * sizeof(unsigned int); k++) {
 				if (!(p->flags & (1U << k)))
@@ -322,12 +322,12 @@ static void processes(FILE *f, const struct vv_snapshot *s)
 					       "A notable guest process (new: not seen before on the VM; uid: not an admin/service uid; cpu, mem: outside baseline).");
 				any = true;
 				proc_series(f, "vmtrace_process_flag", &s->vms[i], p,
-					    "flag", vv_flag_name(1U << k), 1);
+					    "flag", trace_snapshot_flag_name(1U << k), 1);
 			}
 		}
 }
 
-int prom_write(FILE *f, const struct vv_snapshot *s)
+int view_prom_write(FILE *f, const struct trace_snapshot *s)
 {
 	size_t i, j;
 
@@ -338,11 +338,11 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 	header(f, "vmtrace_vm_info", "gauge",
 	       "A VM on this host: its identity (one series per MAC address).");
 	for (i = 0; i < s->nr_vms; i++) {
-		const struct vv_vm *vm = &s->vms[i];
+		const struct trace_snapshot_vm *vm = &s->vms[i];
 
 		if (!vm->id.nr_macs)
 			vm_series(f, "vmtrace_vm_info", vm, "mac", "", 1);
-		for (j = 0; j < vm->id.nr_macs && j < VMT_MAX_MACS; j++)
+		for (j = 0; j < vm->id.nr_macs && j < TRACE_MAX_MACS; j++)
 			vm_series(f, "vmtrace_vm_info", vm, "mac", vm->id.macs[j], 1);
 	}
 	FAMILY(f, s, "vmtrace_vm_cpu_seconds_total", "counter",
@@ -363,7 +363,7 @@ int prom_write(FILE *f, const struct vv_snapshot *s)
 	vm_gap_cause(f, s);
 	FAMILY(f, s, "vmtrace_vm_memory_bytes", "gauge",
 	       "Memory of the VM: the VMM's resident memory (hypervisor), memory in use in the guest (guest).",
-	       { "hypervisor", hv_mem }, { "guest", guest_mem });
+	       { "hypervisor", hv_mem }, { "guest", guest_used_mem });
 	FAMILY(f, s, "vmtrace_vm_guest_memory_total_bytes", "gauge",
 	       "Memory the guest kernel manages (totalram).", { "guest", guest_total });
 	FAMILY(f, s, "vmtrace_vm_memory_given_bytes", "gauge",

@@ -8,19 +8,19 @@
  * format requires (\\, \", \n) and made valid UTF-8 (bytes that are not
  * become '?': guest process names are guest data).
  */
-#ifndef VMT_PROM_H
-#define VMT_PROM_H
+#ifndef VIEW_PROM_H
+#define VIEW_PROM_H
 
 #include <stdio.h>
 #include "trace/snapshot.h"
 
-/* Content-Type of what prom_write() writes. */
-#define PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* Content-Type of what view_prom_write() writes. */
+#define VIEW_PROM_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* Write @s to @f.  0 or -EIO. */
-int prom_write(FILE *f, const struct vv_snapshot *s);
+int view_prom_write(FILE *f, const struct trace_snapshot *s);
 
 /* Write @s as a label value (without the quotes) to @f. */
-void prom_write_label_value(FILE *f, const char *s);
+void view_prom_write_label_value(FILE *f, const char *s);
 
 #endif

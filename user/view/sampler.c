@@ -51,22 +51,22 @@ struct pid_count {
 /* A process's cumulative guest CPU time at the previous snapshot. */
 struct prev_cpu {
 	uint32_t pid;
-	char comm[VV_COMM_LEN];
+	char comm[TRACE_SNAPSHOT_COMM_LEN];
 	uint64_t utime_ns, stime_ns;
 };
 
 struct vvs_vm {
-	struct vmt_vm_info info;		/* slots owned */
-	struct vmt_vm_meta id;
+	struct client_vm_info info;		/* slots owned */
+	struct trace_vm_meta id;
 	bool seen;				/* in this refresh's GET_VMS */
-	struct hv_proc_sample hv_prev;
+	struct host_proc_sample hv_prev;
 	bool have_hv_prev;
-	struct vmt_guest *guest;
+	struct guest *guest;
 	uint64_t guest_opened_ns;
 	uint64_t guest_retry_ns;		/* the wait before the next open */
 	bool layout_tried, layout_ok;
-	struct gacct_layout layout;
-	char acct_status[VV_STATUS_LEN];
+	struct guest_acct_layout layout;
+	char acct_status[TRACE_SNAPSHOT_STATUS_LEN];
 	struct prev_cpu *prev;			/* by pid */
 	size_t nr_prev;
 	uint64_t guest_prev_ns;			/* when prev[] was read */
@@ -82,7 +82,7 @@ struct vvs_vm {
 	uint64_t exit_cycles;			/* handling time of timed exits */
 	/* The same since the VM was first seen (counters), per reason too. */
 	uint64_t exits_total, exit_cycles_total;
-	struct exit_count exit_totals[VV_MAX_EXIT_REASONS];
+	struct exit_count exit_totals[TRACE_SNAPSHOT_MAX_EXIT_REASONS];
 	size_t nr_exit_totals;
 	uint32_t hlt_code;			/* this vendor's halt exit, or
 						 * UINT32_MAX */
@@ -90,25 +90,25 @@ struct vvs_vm {
 	size_t nr_sample_pids, cap_sample_pids;
 };
 
-struct vv_sampler {
-	struct vvs_opts o;
+struct view_sampler {
+	struct view_sampler_opts o;
 	const char *proc_root;
 	const char *kvm_debugfs;
 	long clk_tck;
-	struct vmt_client *c;		/* NULL: no vmtrace.ko (/proc only) */
+	struct client *c;		/* NULL: no vmtrace.ko (/proc only) */
 	bool session;
-	bool fed;				/* records come from vvs_feed() */
+	bool fed;				/* records come from view_sampler_feed() */
 	char status[128];
 	char host_release[65];
 	struct vvs_vm *vms;
 	size_t nr_vms;
 	uint64_t seq;
 	uint64_t last_ns;			/* previous snapshot */
-	struct vmt_exit_timer *exit_timer;	/* exits' handling times */
+	struct trace_exit_timer *exit_timer;	/* exits' handling times */
 	uint64_t tsc_hz;			/* 0: handling times unknown */
 };
 
-static bool wanted_pid(const struct vv_sampler *s, uint32_t pid)
+static bool wanted_pid(const struct view_sampler *s, uint32_t pid)
 {
 	size_t i;
 
@@ -120,11 +120,11 @@ static bool wanted_pid(const struct vv_sampler *s, uint32_t pid)
 	return false;
 }
 
-int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
+int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler **out)
 {
-	struct vv_sampler *s = calloc(1, sizeof(*s));
-	struct vmt_start_config cfg = { 0 };
-	struct vmt_status st;
+	struct view_sampler *s = calloc(1, sizeof(*s));
+	struct client_start_config cfg = { 0 };
+	struct client_status st;
 	struct utsname u;
 	int err;
 
@@ -138,7 +138,7 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 		s->clk_tck = 100;
 	if (!uname(&u))
 		snprintf(s->host_release, sizeof(s->host_release), "%s", u.release);
-	err = vmt_client_open(&s->c);
+	err = client_open(&s->c);
 	if (err == -ENOENT) {
 		/* No module: the VMs and their figures from /proc; the guest
 		 * memory map (memslots) is the module's, so no guest side. */
@@ -153,15 +153,15 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 	}
 	/* Handling times are TSC cycles: without the module's TSC rate, or
 	 * the memory to time them, they stay unknown. */
-	if (!vmt_client_status(s->c, &st) && st.tsc_khz &&
-	    !vmt_exit_timer_new(&s->exit_timer))
+	if (!client_status(s->c, &st) && st.tsc_khz &&
+	    !trace_exit_timer_new(&s->exit_timer))
 		s->tsc_hz = st.tsc_khz * 1000ULL;
 	snprintf(s->status, sizeof(s->status), "no session (--no-session)");
 	if (!opts->no_session) {
 		cfg.sample_hz = opts->sample_hz;
 		cfg.pids = opts->vm_pids;
 		cfg.nr_pids = (uint32_t)opts->nr_vm_pids;
-		err = vmt_client_start(s->c, &cfg);
+		err = client_start(s->c, &cfg);
 		if (!err) {
 			s->session = true;
 			if (opts->sample_hz)
@@ -174,7 +174,7 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 			snprintf(s->status, sizeof(s->status),
 				 "no session: another collector has it (no exits, no samples)");
 		} else {
-			vmt_client_close(s->c);
+			client_close(s->c);
 			free(s);
 			return err;
 		}
@@ -186,35 +186,35 @@ int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out)
 static void vm_release(struct vvs_vm *v)
 {
 	free(v->info.slots);
-	hv_sample_free(&v->hv_prev);
+	host_sample_free(&v->hv_prev);
 	if (v->guest)
-		vmt_guest_close(v->guest);
+		guest_close(v->guest);
 	free(v->prev);
 	free(v->sample_pids);
 }
 
-void vvs_close(struct vv_sampler *s)
+void view_sampler_close(struct view_sampler *s)
 {
 	size_t i;
 
 	if (!s)
 		return;
 	if (s->session)
-		vmt_client_stop(s->c);
+		client_stop(s->c);
 	for (i = 0; i < s->nr_vms; i++)
 		vm_release(&s->vms[i]);
 	free(s->vms);
-	vmt_exit_timer_free(s->exit_timer);
-	vmt_client_close(s->c);
+	trace_exit_timer_free(s->exit_timer);
+	client_close(s->c);
 	free(s);
 }
 
-const char *vvs_session_status(const struct vv_sampler *s)
+const char *view_sampler_session_status(const struct view_sampler *s)
 {
 	return s->status;
 }
 
-static struct vvs_vm *find_vm(struct vv_sampler *s, uint32_t vm_id)
+static struct vvs_vm *find_vm(struct view_sampler *s, uint32_t vm_id)
 {
 	size_t i;
 
@@ -243,7 +243,7 @@ static bool bump_exit(struct exit_count *c, size_t *nr, size_t cap, uint32_t rea
 static void count_exit(struct vvs_vm *v, uint32_t reason)
 {
 	v->exits_total++;
-	bump_exit(v->exit_totals, &v->nr_exit_totals, VV_MAX_EXIT_REASONS, reason);
+	bump_exit(v->exit_totals, &v->nr_exit_totals, TRACE_SNAPSHOT_MAX_EXIT_REASONS, reason);
 	v->exits++;
 	if (!bump_exit(v->exit_counts, &v->nr_exit_counts, MAX_EXIT_CODES, reason))
 		v->other_exits++;
@@ -286,12 +286,12 @@ static void count_sample_pid(struct vvs_vm *v, uint32_t pid)
  * window (milliseconds); `report --by exit` on a trace times every exit
  * from sorted records.
  */
-static void time_exit(struct vv_sampler *s, const struct vmtrace_record *r)
+static void time_exit(struct view_sampler *s, const struct vmtrace_record *r)
 {
-	struct vmt_timed_exit done;
+	struct trace_timed_exit done;
 	struct vvs_vm *v;
 
-	if (!s->exit_timer || !vmt_exit_timer_feed(s->exit_timer, r, NULL, &done) ||
+	if (!s->exit_timer || !trace_exit_timer_feed(s->exit_timer, r, NULL, &done) ||
 	    !done.timed)
 		return;
 	v = find_vm(s, done.exit.vm_id);
@@ -306,13 +306,13 @@ static void time_exit(struct vv_sampler *s, const struct vmtrace_record *r)
 static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs,
 		      size_t n)
 {
-	struct vv_sampler *s = arg;
+	struct view_sampler *s = arg;
 	size_t i;
 
 	(void)cpu;
 	for (i = 0; i < n; i++) {
 		const struct vmtrace_record *r = &recs[i];
-		struct vmt_guest_task t;
+		struct guest_task t;
 		struct vvs_vm *v;
 
 		if (r->kind == VMTRACE_KIND_LOST)
@@ -333,37 +333,37 @@ static int on_records(void *arg, uint32_t cpu, const struct vmtrace_record *recs
 		/* Which guest process: named now, from the CR3 (the process
 		 * lives on for a sample taken milliseconds ago). */
 		if (v->guest && !(r->flags & VMTRACE_REC_F_NO_STATE) &&
-		    !vmt_guest_task_for_record(v->guest, r, &t))
-			count_sample_pid(v, (t.flags & VMT_GTASK_IDLE) ? 0 : t.pid);
+		    !guest_task_for_record(v->guest, r, &t))
+			count_sample_pid(v, (t.flags & GUEST_TASK_IDLE) ? 0 : t.pid);
 		else
 			v->unnamed_samples++;
 	}
 	return 0;
 }
 
-void vvs_feed(struct vv_sampler *s, const struct vmtrace_record *recs, size_t n)
+void view_sampler_feed(struct view_sampler *s, const struct vmtrace_record *recs, size_t n)
 {
 	s->fed = true;
 	on_records(s, 0, recs, n);
 }
 
-int vvs_poll(struct vv_sampler *s)
+int view_sampler_poll(struct view_sampler *s)
 {
 	long n;
 
 	if (!s->session)
 		return 0;
-	n = vmt_client_read(s->c, on_records, s);
+	n = client_read(s->c, on_records, s);
 	return n < 0 ? (int)n : 0;
 }
 
 /* The guest kernel's BTF and symbols for @v's guest, once it is known. */
-static void load_layout(struct vv_sampler *s, struct vvs_vm *v,
-			const struct vmt_guest_info *gi)
+static void load_layout(struct view_sampler *s, struct vvs_vm *v,
+			const struct guest_info *gi)
 {
 	const char *btf = s->o.guest_btf, *syms = s->o.guest_symbols;
 	uint64_t text_link = X86_64_TEXT_LINK;
-	struct vmt_profile *p = NULL;
+	struct guest_profile *p = NULL;
 	char why[160] = "", path[4096];
 	bool same_kernel = gi->release && !strcmp(gi->release, s->host_release);
 	int err;
@@ -375,17 +375,17 @@ static void load_layout(struct vv_sampler *s, struct vvs_vm *v,
 		syms = HOST_KALLSYMS;
 	if (gi->profile && s->o.profile_dir) {
 		snprintf(path, sizeof(path), "%s/%s", s->o.profile_dir, gi->profile);
-		if (vmt_profile_load(path, 1, &p))
+		if (guest_profile_load(path, 1, &p))
 			p = NULL;
 	}
 	/* The layout: from --guest-btf if given, else from the guest's
 	 * profile (profile create writes it there from the BTF it reads, a
 	 * vmlinuz's included), else, for a profile made before that, from
 	 * the host's BTF where the guest runs the host's kernel. */
-	if (s->o.guest_btf || (btf && (!p || p->acct[VMT_ACCT_TASK_UTIME] == VMT_PROF_ABSENT))) {
-		err = gacct_layout_from_btf(btf, &v->layout, why, sizeof(why));
+	if (s->o.guest_btf || (btf && (!p || p->acct[GUEST_ACCT_TASK_UTIME] == GUEST_PROF_ABSENT))) {
+		err = guest_acct_layout_from_btf(btf, &v->layout, why, sizeof(why));
 	} else if (p) {
-		err = gacct_layout_from_profile(p, &v->layout, why, sizeof(why));
+		err = guest_acct_layout_from_profile(p, &v->layout, why, sizeof(why));
 	} else {
 		snprintf(why, sizeof(why), "no BTF for guest kernel %s (--guest-btf)",
 			 gi->release ? gi->release : "?");
@@ -400,42 +400,42 @@ static void load_layout(struct vv_sampler *s, struct vvs_vm *v,
 	if (p)
 		text_link = p->text_link;
 	if (syms)
-		gacct_layout_symbols(syms, text_link, &v->layout);
+		guest_acct_layout_symbols(syms, text_link, &v->layout);
 out:
-	vmt_profile_free(p);
+	guest_profile_free(p);
 }
 
-static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
+static void open_guest(struct view_sampler *s, struct vvs_vm *v, uint64_t now)
 {
-	struct vmt_guest_opts go = { .profile_dir = s->o.profile_dir };
-	struct vmt_guest_info gi;
-	struct vmt_guest *fresh;
+	struct guest_opts go = { .profile_dir = s->o.profile_dir };
+	struct guest_info gi;
+	struct guest *fresh;
 
 	if (s->o.no_guest || !s->c)
 		return;
 	if (!v->guest) {
 		v->guest_retry_ns = GUEST_RETRY_NS;
 		v->guest_opened_ns = now;
-		if (vmt_guest_open(&v->info, &go, &v->guest))
+		if (guest_open(&v->info, &go, &v->guest))
 			v->guest = NULL;
 		return;
 	}
-	vmt_guest_info(v->guest, &gi);
+	guest_info(v->guest, &gi);
 	if (gi.ready || now - v->guest_opened_ns < v->guest_retry_ns)
 		return;
 	v->guest_opened_ns = now;
 	v->guest_retry_ns = v->guest_retry_ns * 2 < GUEST_RETRY_MAX_NS ?
 			    v->guest_retry_ns * 2 : GUEST_RETRY_MAX_NS;
 	go.no_scan = 1;
-	if (vmt_guest_open(&v->info, &go, &fresh))
+	if (guest_open(&v->info, &go, &fresh))
 		return;
-	vmt_guest_info(fresh, &gi);
+	guest_info(fresh, &gi);
 	if (!gi.ready) {
 		/* The first open's status (from its scan) says more. */
-		vmt_guest_close(fresh);
+		guest_close(fresh);
 		return;
 	}
-	vmt_guest_close(v->guest);
+	guest_close(v->guest);
 	v->guest = fresh;
 }
 
@@ -443,7 +443,7 @@ static void open_guest(struct vv_sampler *s, struct vvs_vm *v, uint64_t now)
  * Without the module: the VMs /proc shows (host/proc_sample.h), each known
  * by its VMM pid (id too), without memslots.  0 or -errno.
  */
-static int proc_vms(struct vv_sampler *s, struct vmt_vm_info **out, size_t *nr)
+static int proc_vms(struct view_sampler *s, struct client_vm_info **out, size_t *nr)
 {
 	struct hv_kvm_vm *found;
 	size_t i, n;
@@ -451,7 +451,7 @@ static int proc_vms(struct vv_sampler *s, struct vmt_vm_info **out, size_t *nr)
 
 	*out = NULL;
 	*nr = 0;
-	err = hv_find_kvm_vms(s->proc_root, &found, &n);
+	err = host_find_kvm_vms(s->proc_root, &found, &n);
 	if (err || !n)
 		return err;
 	*out = calloc(n, sizeof(**out));
@@ -470,13 +470,13 @@ static int proc_vms(struct vv_sampler *s, struct vmt_vm_info **out, size_t *nr)
 }
 
 /* GET_VMS (or /proc): keep known VMs, add new ones, drop the gone. */
-static int refresh_vms(struct vv_sampler *s, uint64_t now)
+static int refresh_vms(struct view_sampler *s, uint64_t now)
 {
-	struct vmt_vm_info *list = NULL;
+	struct client_vm_info *list = NULL;
 	size_t nr = 0, i, j;
 	int err;
 
-	err = s->c ? vmt_client_get_vms(s->c, &list, &nr) : proc_vms(s, &list, &nr);
+	err = s->c ? client_get_vms(s->c, &list, &nr) : proc_vms(s, &list, &nr);
 	if (err)
 		return err;
 	for (i = 0; i < s->nr_vms; i++)
@@ -508,13 +508,13 @@ static int refresh_vms(struct vv_sampler *s, uint64_t now)
 		list[i].slots = NULL;
 		list[i].nr_slots = 0;
 		v->seen = true;
-		vm_identity_read(s->o.libvirt_dir, v->info.id, (pid_t)v->info.pid, &v->id);
+		host_vm_identity_read(s->o.libvirt_dir, v->info.id, (pid_t)v->info.pid, &v->id);
 		v->id.vendor = v->info.vendor;
 		v->id.nr_vcpus = v->info.nr_vcpus;
-		if (vmt_exit_code(v->info.vendor, "hlt", &v->hlt_code))
+		if (trace_exit_code(v->info.vendor, "hlt", &v->hlt_code))
 			v->hlt_code = UINT32_MAX;
 	}
-	vmt_vms_free(list, nr);
+	client_vms_free(list, nr);
 	for (i = 0, j = 0; i < s->nr_vms; i++) {
 		if (!s->vms[i].seen) {
 			vm_release(&s->vms[i]);
@@ -528,27 +528,27 @@ static int refresh_vms(struct vv_sampler *s, uint64_t now)
 	return err;
 }
 
-static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+static void hv_side(struct view_sampler *s, struct vvs_vm *v, struct trace_snapshot_vm *out,
 		    uint64_t now)
 {
-	struct hv_proc_sample cur;
-	static struct hv_rates r;
+	struct host_proc_sample cur;
+	static struct host_rates r;
 	size_t i;
 
 	/* Stamped with the time of the read itself: a snapshot's steps take
 	 * varying time (guest walks), and the rates must not inherit that. */
 	(void)now;
-	if (hv_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, vmt_mono_ns(), &cur)) {
-		hv_sample_free(&cur);
+	if (host_sample_read(s->proc_root, s->clk_tck, (pid_t)v->info.pid, util_mono_ns(), &cur)) {
+		host_sample_free(&cur);
 		return;
 	}
 	out->hv_rss_bytes = cur.rss_bytes;
 	/* Unnamed vCPU threads: KVM's debugfs says which they are. */
-	hv_vcpus_from_debugfs(s->kvm_debugfs, &cur);
+	host_vcpus_from_debugfs(s->kvm_debugfs, &cur);
 	out->hv_totals_valid = true;
 	out->hv_cpu_ns = cur.utime_ns + cur.stime_ns;
 	for (i = 0; i < cur.nr_threads; i++) {
-		const struct hv_thread *t = &cur.threads[i];
+		const struct host_thread *t = &cur.threads[i];
 
 		if (t->vcpu < 0)
 			continue;
@@ -556,7 +556,7 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		out->hv_vcpu_ns += t->have_schedstat ? t->run_ns : t->utime_ns + t->stime_ns;
 		out->hv_run_delay_ns += t->have_schedstat ? t->wait_ns : 0;
 	}
-	if (v->have_hv_prev && !hv_rates(&v->hv_prev, &cur, &r)) {
+	if (v->have_hv_prev && !host_rates(&v->hv_prev, &cur, &r)) {
 		out->hv_valid = true;
 		out->hv_cpu_pct = r.cpu_pct;
 		out->hv_user_pct = r.user_pct;
@@ -568,7 +568,7 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 		out->hv_other_pct = r.nr_vcpus ? r.other_pct : -1;
 		out->hv_run_delay_pct = r.nr_vcpus ? r.run_delay_pct : -1;
 	}
-	hv_sample_free(&v->hv_prev);
+	host_sample_free(&v->hv_prev);
 	v->hv_prev = cur;
 	v->have_hv_prev = true;
 	for (i = 0; i < v->info.nr_slots; i++)
@@ -578,12 +578,12 @@ static void hv_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 
 static int cmp_rate(const void *a, const void *b)
 {
-	const struct vv_exit_rate *x = a, *y = b;
+	const struct trace_snapshot_exit_rate *x = a, *y = b;
 
 	return (x->per_s < y->per_s) - (x->per_s > y->per_s);
 }
 
-static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+static void record_side(struct view_sampler *s, struct vvs_vm *v, struct trace_snapshot_vm *out,
 			double interval_s)
 {
 	size_t i;
@@ -596,8 +596,8 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 	out->exit_handling_ns = s->tsc_hz ? (uint64_t)((double)v->exit_cycles_total * 1e9 /
 						       (double)s->tsc_hz) : 0;
 	for (i = 0; i < v->nr_exit_totals; i++) {
-		struct vv_exit_total *t = &out->exit_totals[out->nr_exit_totals++];
-		const char *name = vmt_exit_name(v->info.vendor, v->exit_totals[i].reason);
+		struct trace_snapshot_exit_total *t = &out->exit_totals[out->nr_exit_totals++];
+		const char *name = trace_exit_name(v->info.vendor, v->exit_totals[i].reason);
 
 		t->reason = v->exit_totals[i].reason;
 		if (name)
@@ -613,9 +613,9 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 		out->hv_exit_pct = 100.0 * (double)v->exit_cycles /
 				   ((double)s->tsc_hz * interval_s);
 	out->samples_per_s = v->samples / interval_s;
-	for (i = 0; i < v->nr_exit_counts && out->nr_exit_rates < VV_MAX_EXIT_REASONS; i++) {
-		struct vv_exit_rate *e = &out->exit_rates[out->nr_exit_rates++];
-		const char *name = vmt_exit_name(v->info.vendor, v->exit_counts[i].reason);
+	for (i = 0; i < v->nr_exit_counts && out->nr_exit_rates < TRACE_SNAPSHOT_MAX_EXIT_REASONS; i++) {
+		struct trace_snapshot_exit_rate *e = &out->exit_rates[out->nr_exit_rates++];
+		const char *name = trace_exit_name(v->info.vendor, v->exit_counts[i].reason);
 
 		e->reason = v->exit_counts[i].reason;
 		if (name)
@@ -629,7 +629,7 @@ static void record_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *ou
 
 static const struct prev_cpu *find_prev(const struct vvs_vm *v, uint32_t pid)
 {
-	return vmt_find_by_id(v->prev, v->nr_prev, sizeof(*v->prev), pid);
+	return util_find_by_id(v->prev, v->nr_prev, sizeof(*v->prev), pid);
 }
 
 static uint64_t sample_count(const struct vvs_vm *v, uint32_t pid)
@@ -660,10 +660,10 @@ static uint64_t delta(uint64_t a, uint64_t b)
  * A process's run time since the previous read (@dt, ns) and its user and
  * system parts (@du + @ds == @dt).  The total is the exact run time's
  * delta; the split comes from re-splitting each read's total in its tick
- * ratio (gacct_adjust), so one part can go back while the other jumps:
+ * ratio (guest_acct_adjust), so one part can go back while the other jumps:
  * summing the parts clipped at zero would count more than ran.
  */
-static void run_deltas(const struct prev_cpu *pr, const struct vv_proc *p, double *du,
+static void run_deltas(const struct prev_cpu *pr, const struct trace_snapshot_proc *p, double *du,
 		       double *ds, double *dt)
 {
 	double u = (double)delta(pr->utime_ns, p->utime_ns);
@@ -679,13 +679,13 @@ static void run_deltas(const struct prev_cpu *pr, const struct vv_proc *p, doubl
  * same span its processes' rates are over, 0 for none).  A failed read
  * forgets the previous one: the next interval starts afresh.
  */
-static void steal_side(struct vvs_vm *v, struct vv_vm *out,
-		       const struct vmt_guest_info *gi, double interval_s)
+static void steal_side(struct vvs_vm *v, struct trace_snapshot_vm *out,
+		       const struct guest_info *gi, double interval_s)
 {
 	uint64_t steal;
 
 	if (!v->layout_ok ||
-	    gacct_read_steal(v->guest, &v->layout, gi->virt_slide, v->info.nr_vcpus, &steal)) {
+	    guest_acct_read_steal(v->guest, &v->layout, gi->virt_slide, v->info.nr_vcpus, &steal)) {
 		v->have_steal_prev = false;
 		return;
 	}
@@ -695,7 +695,7 @@ static void steal_side(struct vvs_vm *v, struct vv_vm *out,
 	v->steal_prev_ns = steal;
 	v->have_steal_prev = true;
 	out->guest_steal_ns = steal;
-	out->guest_totals_valid = !gacct_read_busy(v->guest, &v->layout, gi->virt_slide,
+	out->guest_totals_valid = !guest_acct_read_busy(v->guest, &v->layout, gi->virt_slide,
 						   v->info.nr_vcpus, &out->guest_busy_ns);
 }
 
@@ -711,15 +711,15 @@ struct proc_times {
  * and the exact run time summed over the threads in @rt, and the guest
  * scheduler's latest clock in @gclock.
  */
-static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, size_t nr,
-			 struct vv_vm *out, struct proc_times *rt, uint64_t *gclock)
+static size_t fold_tasks(struct vvs_vm *v, const struct guest_task *tasks, size_t nr,
+			 struct trace_snapshot_vm *out, struct proc_times *rt, uint64_t *gclock)
 {
 	size_t i, np = 0;
 
 	for (i = 0; i < nr; i++) {
-		const struct vmt_guest_task *t = &tasks[i];
-		struct vv_proc *p;
-		struct gacct_task acct;
+		const struct guest_task *t = &tasks[i];
+		struct trace_snapshot_proc *p;
+		struct guest_acct_task acct;
 		bool leader = t->tid == t->pid;
 
 		if (t->pid == 0)
@@ -730,7 +730,7 @@ static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, s
 			p->uid = t->uid;
 			p->ppid = t->ppid;
 			p->state = t->state;
-			p->kthread = t->flags & VMT_GTASK_KTHREAD;
+			p->kthread = t->flags & GUEST_TASK_KTHREAD;
 			copy_str(p->comm, sizeof(p->comm), t->comm);
 			p->guest_cpu_pct = p->guest_user_pct = p->guest_sys_pct = -1;
 			p->sample_cpu_pct = -1;
@@ -746,7 +746,7 @@ static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, s
 		}
 		if (!v->layout_ok)
 			continue;
-		if (gacct_read_task(v->guest, &v->layout, t->task, &acct)) {
+		if (guest_acct_read_task(v->guest, &v->layout, t->task, &acct)) {
 			p->acct_valid = false;
 			continue;
 		}
@@ -760,13 +760,13 @@ static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, s
 		if (leader) {
 			uint64_t su, ss, sr;
 
-			if (!gacct_read_signal(v->guest, &v->layout, acct.signal, &su, &ss,
+			if (!guest_acct_read_signal(v->guest, &v->layout, acct.signal, &su, &ss,
 					       &sr)) {
 				rt[np - 1].utime += su;
 				rt[np - 1].stime += ss;
 				rt[np - 1].runtime += sr;
 			}
-			if (acct.mm && !gacct_read_rss(v->guest, &v->layout, acct.mm,
+			if (acct.mm && !guest_acct_read_rss(v->guest, &v->layout, acct.mm,
 						       &p->rss_bytes))
 				p->rss_valid = true;
 		}
@@ -779,14 +779,14 @@ static size_t fold_tasks(struct vvs_vm *v, const struct vmt_guest_task *tasks, s
  * a pid reused: it started within the interval) and its sampled share;
  * @next gets the totals that the next snapshot's rates start from.
  */
-static void proc_rates(const struct vv_sampler *s, const struct vvs_vm *v,
-		       struct vv_vm *out, struct prev_cpu *next, double interval_s,
+static void proc_rates(const struct view_sampler *s, const struct vvs_vm *v,
+		       struct trace_snapshot_vm *out, struct prev_cpu *next, double interval_s,
 		       double sample_interval_s)
 {
 	size_t i;
 
 	for (i = 0; i < out->nr_procs; i++) {
-		struct vv_proc *p = &out->procs[i];
+		struct trace_snapshot_proc *p = &out->procs[i];
 		const struct prev_cpu *pr = find_prev(v, p->pid);
 
 		/* Samples were counted from snapshot to snapshot. */
@@ -816,13 +816,13 @@ static void proc_rates(const struct vv_sampler *s, const struct vvs_vm *v,
  * The VM's figure: every live process's time since the last snapshot
  * (those that exited in between are missed), all of a new one's.
  */
-static void vm_guest_cpu(const struct vvs_vm *v, struct vv_vm *out, double interval_s)
+static void vm_guest_cpu(const struct vvs_vm *v, struct trace_snapshot_vm *out, double interval_s)
 {
 	double sum = 0, ksum = 0;
 	size_t i;
 
 	for (i = 0; i < out->nr_procs; i++) {
-		const struct vv_proc *p = &out->procs[i];
+		const struct trace_snapshot_proc *p = &out->procs[i];
 		const struct prev_cpu *pr = find_prev(v, p->pid);
 		double du, ds, dt;
 
@@ -862,11 +862,11 @@ static void keep_totals(struct vvs_vm *v, struct prev_cpu *next, size_t np, uint
 }
 
 /* The guest's processes (threads summed) with their accounting. */
-static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
+static int guest_side(struct view_sampler *s, struct vvs_vm *v, struct trace_snapshot_vm *out,
 		      double interval_s)
 {
-	struct vmt_guest_task *tasks = NULL;
-	struct vmt_guest_info gi;
+	struct guest_task *tasks = NULL;
+	struct guest_info gi;
 	struct prev_cpu *next = NULL;
 	struct proc_times *rt = NULL;
 	uint64_t total, free_b, gnow, gclock = 0;
@@ -882,15 +882,15 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 			 "guest not opened");
 		return 0;
 	}
-	vmt_guest_info(v->guest, &gi);
+	guest_info(v->guest, &gi);
 	if (!gi.ready) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "%s", gi.status);
 		return 0;
 	}
 	if (!v->layout_tried)
 		load_layout(s, v, &gi);
-	if (vmt_guest_rewalk(v->guest) ||
-	    vmt_guest_tasks(v->guest, 1, &tasks, &nr)) {
+	if (guest_rewalk(v->guest) ||
+	    guest_tasks(v->guest, 1, &tasks, &nr)) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "task walk failed");
 		return 0;
 	}
@@ -898,8 +898,8 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	 * to this one: the host's time of the reads (opening a guest or
 	 * walking its tasks takes seconds under emulation, and varies) and
 	 * the guest scheduler's clock (gclock), the rates over whichever is
-	 * longer (gacct_rate_span_s() says why). */
-	gnow = vmt_mono_ns();
+	 * longer (guest_acct_rate_span_s() says why). */
+	gnow = util_mono_ns();
 	out->procs = calloc(nr ? nr : 1, sizeof(*out->procs));
 	next = calloc(nr ? nr : 1, sizeof(*next));
 	rt = calloc(nr ? nr : 1, sizeof(*rt));
@@ -914,13 +914,13 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	 * it (seen: 148 % over the host's interval alone, for a process at
 	 * 100 % in every later one). */
 	if (v->layout_ok && ((gclock && v->guest_prev_clock) || v->guest_warm))
-		interval_s = gacct_rate_span_s(v->guest_prev_ns, gnow,
+		interval_s = guest_acct_rate_span_s(v->guest_prev_ns, gnow,
 					       v->guest_prev_clock, gclock);
 	else
 		interval_s = 0;
 	/* Split as the guest's tools would show them. */
 	for (i = 0; i < np; i++)
-		gacct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
+		guest_acct_adjust(rt[i].utime, rt[i].stime, rt[i].no_runtime ? 0 : rt[i].runtime,
 			     &out->procs[i].utime_ns, &out->procs[i].stime_ns);
 	out->nr_procs = np;
 	out->guest_valid = true;
@@ -932,7 +932,7 @@ static int guest_side(struct vv_sampler *s, struct vvs_vm *v, struct vv_vm *out,
 	keep_totals(v, next, np, gnow, gclock);
 	next = NULL;
 	steal_side(v, out, &gi, interval_s);
-	if (v->layout_ok && !gacct_read_memory(v->guest, &v->layout, gi.virt_slide,
+	if (v->layout_ok && !guest_acct_read_memory(v->guest, &v->layout, gi.virt_slide,
 					       &total, &free_b) && total) {
 		out->guest_mem_total = total;
 		out->guest_mem_free = free_b;
@@ -956,12 +956,12 @@ static void reset_counts(struct vvs_vm *v)
 
 static int cmp_vm(const void *a, const void *b)
 {
-	const struct vv_vm *x = a, *y = b;
+	const struct trace_snapshot_vm *x = a, *y = b;
 
 	return (x->id.vm_id > y->id.vm_id) - (x->id.vm_id < y->id.vm_id);
 }
 
-int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
+int view_sampler_snapshot(struct view_sampler *s, struct trace_snapshot *out)
 {
 	uint64_t now;
 	double interval_s;
@@ -970,15 +970,15 @@ int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
 
 	memset(out, 0, sizeof(*out));
 	/* Records up to now belong to this interval. */
-	vvs_poll(s);
-	now = vmt_mono_ns();
+	view_sampler_poll(s);
+	now = util_mono_ns();
 	interval_s = s->last_ns ? (now - s->last_ns) / 1e9 : 0;
 	err = refresh_vms(s, now);
 	if (err)
 		return err;
 	out->seq = s->seq++;
 	out->mono_ns = now;
-	out->real_ns = vmt_clock_ns(CLOCK_REALTIME);
+	out->real_ns = util_clock_ns(CLOCK_REALTIME);
 	out->interval_s = interval_s;
 	if (s->nr_vms) {
 		out->vms = calloc(s->nr_vms, sizeof(*out->vms));
@@ -987,7 +987,7 @@ int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
 	}
 	for (i = 0; i < s->nr_vms; i++) {
 		struct vvs_vm *v = &s->vms[i];
-		struct vv_vm *vm = &out->vms[out->nr_vms++];
+		struct trace_snapshot_vm *vm = &out->vms[out->nr_vms++];
 
 		vm->id = v->id;
 		vm->id.nr_vcpus = v->info.nr_vcpus;
@@ -1007,6 +1007,6 @@ int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out)
 	s->last_ns = now;
 	qsort(out->vms, out->nr_vms, sizeof(*out->vms), cmp_vm);
 	if (err)
-		vv_snapshot_free(out);
+		trace_snapshot_free(out);
 	return err;
 }

@@ -2,8 +2,8 @@
 /*
  * The live sampler behind top, serve and the metrics files: it keeps a
  * vmtrace session (VM-exits, guest samples), the VM list, the guest
- * decoders, and at each vvs_snapshot() turns what happened since the
- * previous one into a struct vv_snapshot (trace/snapshot.h):
+ * decoders, and at each view_sampler_snapshot() turns what happened since the
+ * previous one into a struct trace_snapshot (trace/snapshot.h):
  *
  *   hypervisor side   /proc of each VMM (host/proc_sample.h), exits per reason
  *                     and samples from the session's records
@@ -13,21 +13,21 @@
  *
  * If another collector owns the session (-EBUSY), the sampler runs
  * without one: no exits and no sample CPU (shown as unknown), everything
- * else as usual.  Single-threaded: vvs_poll() between snapshots drains
+ * else as usual.  Single-threaded: view_sampler_poll() between snapshots drains
  * the rings (call it every few tens of milliseconds).
  */
-#ifndef VMT_VMVIEW_SAMPLER_H
-#define VMT_VMVIEW_SAMPLER_H
+#ifndef VIEW_SAMPLER_H
+#define VIEW_SAMPLER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "trace/snapshot.h"
 
-struct vvs_opts {
+struct view_sampler_opts {
 	const char *proc_root;		/* NULL: "/proc" */
 	const char *kvm_debugfs;	/* NULL: "/sys/kernel/debug/kvm" */
-	const char *libvirt_dir;	/* NULL: LIBVIRT_RUN_DIR */
+	const char *libvirt_dir;	/* NULL: HOST_LIBVIRT_RUN_DIR */
 	const char *profile_dir;	/* NULL: the guest decoder's default */
 	/* The guest kernel's BTF and symbols (guest/acct.h).  NULL: the
 	 * host's own (/sys/kernel/btf/vmlinux, /proc/kallsyms) for guests
@@ -41,9 +41,9 @@ struct vvs_opts {
 	const uint32_t *vm_pids;
 };
 
-struct vv_sampler;
+struct view_sampler;
 
-/* vvs_session_status() without the module. */
+/* view_sampler_session_status() without the module. */
 #define VVS_NO_MODULE "no vmtrace.ko: /proc figures only (no exits, samples or guest memory)"
 
 /*
@@ -51,29 +51,29 @@ struct vv_sampler;
  * Without the module, the sampler runs on /proc alone: the KVM VMs /proc
  * shows (each with its VMM pid as id), the hypervisor side, no exits, no
  * samples and no guest side (guest memory is read through the module's
- * memslots); vvs_session_status() says VVS_NO_MODULE.  0, or -errno.
+ * memslots); view_sampler_session_status() says VVS_NO_MODULE.  0, or -errno.
  */
-int vvs_open(const struct vvs_opts *opts, struct vv_sampler **out);
-void vvs_close(struct vv_sampler *s);
+int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler **out);
+void view_sampler_close(struct view_sampler *s);
 
 /* Drain the session's records: 0 or -errno. */
-int vvs_poll(struct vv_sampler *s);
+int view_sampler_poll(struct view_sampler *s);
 
 /*
  * Count records that another drain loop read (record's, which owns the
  * session: open the sampler with no_session and the session's sample_hz),
- * as vvs_poll() counts its own.
+ * as view_sampler_poll() counts its own.
  */
-void vvs_feed(struct vv_sampler *s, const struct vmtrace_record *recs, size_t n);
+void view_sampler_feed(struct view_sampler *s, const struct vmtrace_record *recs, size_t n);
 
 /*
  * Everything since the previous snapshot (the first has no rates:
- * interval_s 0).  The snapshot is the caller's (vv_snapshot_free()).
+ * interval_s 0).  The snapshot is the caller's (trace_snapshot_free()).
  * 0 or -errno (-ENOMEM; a VM that cannot be read is only shown so).
  */
-int vvs_snapshot(struct vv_sampler *s, struct vv_snapshot *out);
+int view_sampler_snapshot(struct view_sampler *s, struct trace_snapshot *out);
 
 /* "session, sampling at 100 Hz", "no session: another collector has it". */
-const char *vvs_session_status(const struct vv_sampler *s);
+const char *view_sampler_session_status(const struct view_sampler *s);
 
 #endif

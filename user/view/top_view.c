@@ -8,28 +8,28 @@
 #include <string.h>
 #include "view/top_view.h"
 
-static const char *const sort_names[__TV_SORT_MAX] = {
+static const char *const sort_names[__VIEW_TOP_SORT_MAX] = {
 	"cpu", "guest", "gap", "mem", "exits", "name", "pid", "flags",
 };
 
-const char *tv_sort_name(enum tv_sort s)
+const char *view_top_sort_name(enum view_top_sort s)
 {
-	return (unsigned int)s < __TV_SORT_MAX ? sort_names[s] : "?";
+	return (unsigned int)s < __VIEW_TOP_SORT_MAX ? sort_names[s] : "?";
 }
 
-int tv_sort_parse(const char *s, enum tv_sort *out)
+int view_top_sort_parse(const char *s, enum view_top_sort *out)
 {
 	unsigned int i;
 
-	for (i = 0; i < __TV_SORT_MAX; i++)
+	for (i = 0; i < __VIEW_TOP_SORT_MAX; i++)
 		if (!strcmp(s, sort_names[i])) {
-			*out = (enum tv_sort)i;
+			*out = (enum view_top_sort)i;
 			return 0;
 		}
 	return -EINVAL;
 }
 
-static enum tv_sort cur_sort;	/* qsort has no argument pointer */
+static enum view_top_sort cur_sort;	/* qsort has no argument pointer */
 
 static int cmp_double_desc(double a, double b)
 {
@@ -38,31 +38,31 @@ static int cmp_double_desc(double a, double b)
 
 static int cmp_vm(const void *pa, const void *pb)
 {
-	const struct vv_vm *a = pa, *b = pb;
+	const struct trace_snapshot_vm *a = pa, *b = pb;
 	char ba[32], bb[32];
 	int c = 0;
 
 	switch (cur_sort) {
-	case TV_SORT_CPU:
+	case VIEW_TOP_SORT_CPU:
 		c = cmp_double_desc(a->hv_cpu_pct, b->hv_cpu_pct);
 		break;
-	case TV_SORT_GUEST:
+	case VIEW_TOP_SORT_GUEST:
 		c = cmp_double_desc(a->guest_cpu_pct, b->guest_cpu_pct);
 		break;
-	case TV_SORT_GAP:
+	case VIEW_TOP_SORT_GAP:
 		c = cmp_double_desc(a->gap_valid ? fabs(a->cpu_gap_pct) : -1,
 				    b->gap_valid ? fabs(b->cpu_gap_pct) : -1);
 		break;
-	case TV_SORT_MEM:
+	case VIEW_TOP_SORT_MEM:
 		c = cmp_double_desc((double)a->hv_rss_bytes, (double)b->hv_rss_bytes);
 		break;
-	case TV_SORT_EXITS:
+	case VIEW_TOP_SORT_EXITS:
 		c = cmp_double_desc(a->exits_per_s, b->exits_per_s);
 		break;
-	case TV_SORT_NAME:
-		c = strcmp(vv_vm_label(a, ba, sizeof(ba)), vv_vm_label(b, bb, sizeof(bb)));
+	case VIEW_TOP_SORT_NAME:
+		c = strcmp(trace_snapshot_vm_label(a, ba, sizeof(ba)), trace_snapshot_vm_label(b, bb, sizeof(bb)));
 		break;
-	case TV_SORT_FLAGS:
+	case VIEW_TOP_SORT_FLAGS:
 		c = (b->flags || b->proc_flags) - (a->flags || a->proc_flags);
 		if (!c)
 			c = cmp_double_desc(a->hv_cpu_pct, b->hv_cpu_pct);
@@ -75,38 +75,38 @@ static int cmp_vm(const void *pa, const void *pb)
 	return c;
 }
 
-static double proc_cpu(const struct vv_proc *p)
+static double proc_cpu(const struct trace_snapshot_proc *p)
 {
 	return p->guest_cpu_pct >= 0 ? p->guest_cpu_pct : p->sample_cpu_pct;
 }
 
 static int cmp_proc(const void *pa, const void *pb)
 {
-	const struct vv_proc *a = pa, *b = pb;
+	const struct trace_snapshot_proc *a = pa, *b = pb;
 	int c = 0;
 
 	switch (cur_sort) {
-	case TV_SORT_CPU:
-	case TV_SORT_EXITS:
+	case VIEW_TOP_SORT_CPU:
+	case VIEW_TOP_SORT_EXITS:
 		c = cmp_double_desc(proc_cpu(a), proc_cpu(b));
 		break;
-	case TV_SORT_GUEST:
+	case VIEW_TOP_SORT_GUEST:
 		c = cmp_double_desc(a->sample_cpu_pct, b->sample_cpu_pct);
 		break;
-	case TV_SORT_GAP:
+	case VIEW_TOP_SORT_GAP:
 		c = cmp_double_desc(
 			a->guest_cpu_pct >= 0 && a->sample_cpu_pct >= 0 ?
 			fabs(a->sample_cpu_pct - a->guest_cpu_pct) : -1,
 			b->guest_cpu_pct >= 0 && b->sample_cpu_pct >= 0 ?
 			fabs(b->sample_cpu_pct - b->guest_cpu_pct) : -1);
 		break;
-	case TV_SORT_MEM:
+	case VIEW_TOP_SORT_MEM:
 		c = cmp_double_desc((double)a->rss_bytes, (double)b->rss_bytes);
 		break;
-	case TV_SORT_NAME:
+	case VIEW_TOP_SORT_NAME:
 		c = strcmp(a->comm, b->comm);
 		break;
-	case TV_SORT_FLAGS:
+	case VIEW_TOP_SORT_FLAGS:
 		c = (b->flags != 0) - (a->flags != 0);
 		if (!c)
 			c = cmp_double_desc(proc_cpu(a), proc_cpu(b));
@@ -119,14 +119,14 @@ static int cmp_proc(const void *pa, const void *pb)
 	return c;
 }
 
-void tv_sort_procs(struct vv_vm *vm, enum tv_sort s)
+void view_top_sort_procs(struct trace_snapshot_vm *vm, enum view_top_sort s)
 {
 	cur_sort = s;
 	if (vm->nr_procs)
 		qsort(vm->procs, vm->nr_procs, sizeof(*vm->procs), cmp_proc);
 }
 
-void tv_sort_snapshot(struct vv_snapshot *snap, enum tv_sort s)
+void view_top_sort_snapshot(struct trace_snapshot *snap, enum view_top_sort s)
 {
 	size_t i;
 
@@ -134,10 +134,10 @@ void tv_sort_snapshot(struct vv_snapshot *snap, enum tv_sort s)
 	if (snap->nr_vms)
 		qsort(snap->vms, snap->nr_vms, sizeof(*snap->vms), cmp_vm);
 	for (i = 0; i < snap->nr_vms; i++)
-		tv_sort_procs(&snap->vms[i], s);
+		view_top_sort_procs(&snap->vms[i], s);
 }
 
-void tv_flag_letters(unsigned int flags, char out[6])
+void view_top_flag_letters(unsigned int flags, char out[6])
 {
 	static const char letters[] = "NUCMG";
 	int i;
@@ -147,7 +147,7 @@ void tv_flag_letters(unsigned int flags, char out[6])
 	out[5] = 0;
 }
 
-void tv_bytes(uint64_t bytes, char *buf, size_t len)
+void view_top_bytes(uint64_t bytes, char *buf, size_t len)
 {
 	static const char units[] = "KMGTP";
 	double v = (double)bytes / 1024;
@@ -167,7 +167,7 @@ void tv_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.0f%c", v, units[u]);
 }
 
-void tv_pct(double pct, char *buf, size_t len)
+void view_top_pct(double pct, char *buf, size_t len)
 {
 	if (pct < 0 || isnan(pct))
 		snprintf(buf, len, "-");
@@ -188,7 +188,7 @@ static void cut(char *buf, int width)
  *   FLAGS VM           VMM-PID   HV%  GST%   GAP EXITS/s TOP-EXITS       RSS
  *   ..C.G web1            4242  95.0  91.0   4.0    1500 npf,hlt        200M
  */
-void tv_vm_header(char *buf, size_t len, int width)
+void view_top_vm_header(char *buf, size_t len, int width)
 {
 	snprintf(buf, len, "%-5s %-12s %7s %6s %6s %6s %7s %-15s %6s",
 		 "FLAGS", "VM", "VMM-PID", "HV%", "GST%", "GAP", "EXITS/s",
@@ -196,15 +196,15 @@ void tv_vm_header(char *buf, size_t len, int width)
 	cut(buf, width);
 }
 
-void tv_vm_line(const struct vv_vm *vm, char *buf, size_t len, int width)
+void view_top_vm_line(const struct trace_snapshot_vm *vm, char *buf, size_t len, int width)
 {
 	char flags[6], lbuf[64], hv[16], gst[16], gap[16], ex[16], top[64] = "", rss[16];
-	const char *label = vv_vm_label(vm, lbuf, sizeof(lbuf));
+	const char *label = trace_snapshot_vm_label(vm, lbuf, sizeof(lbuf));
 	size_t i, used = 0;
 
-	tv_flag_letters(vm->flags | vm->proc_flags, flags);
-	tv_pct(vm->hv_valid ? vm->hv_cpu_pct : -1, hv, sizeof(hv));
-	tv_pct(vm->guest_valid ? vm->guest_cpu_pct : -1, gst, sizeof(gst));
+	view_top_flag_letters(vm->flags | vm->proc_flags, flags);
+	view_top_pct(vm->hv_valid ? vm->hv_cpu_pct : -1, hv, sizeof(hv));
+	view_top_pct(vm->guest_valid ? vm->guest_cpu_pct : -1, gst, sizeof(gst));
 	if (vm->gap_valid)
 		snprintf(gap, sizeof(gap), "%.1f", vm->cpu_gap_pct);
 	else
@@ -223,7 +223,7 @@ void tv_vm_line(const struct vv_vm *vm, char *buf, size_t len, int width)
 	}
 	if (!top[0])
 		snprintf(top, sizeof(top), "-");
-	tv_bytes(vm->hv_rss_bytes, rss, sizeof(rss));
+	view_top_bytes(vm->hv_rss_bytes, rss, sizeof(rss));
 	snprintf(buf, len, "%-5s %-12.12s %7u %6s %6s %6s %7s %-15.15s %6s",
 		 flags, label, vm->id.vmm_pid, hv, gst, gap, ex, top, rss);
 	cut(buf, width);
@@ -232,26 +232,26 @@ void tv_vm_line(const struct vv_vm *vm, char *buf, size_t len, int width)
 /*
  *   FLAGS    PID   PPID    UID S  SMP%  GST%     RSS THR COMM
  */
-void tv_proc_header(char *buf, size_t len, int width)
+void view_top_proc_header(char *buf, size_t len, int width)
 {
 	snprintf(buf, len, "%-5s %6s %6s %6s %s %6s %6s %7s %3s %s", "FLAGS", "PID",
 		 "PPID", "UID", "S", "SMP%", "GST%", "RSS", "THR", "COMM");
 	cut(buf, width);
 }
 
-void tv_proc_line(const struct vv_proc *p, char *buf, size_t len, int width)
+void view_top_proc_line(const struct trace_snapshot_proc *p, char *buf, size_t len, int width)
 {
-	char flags[6], uid[16], smp[16], gst[16], rss[16], comm[VV_COMM_LEN + 2];
+	char flags[6], uid[16], smp[16], gst[16], rss[16], comm[TRACE_SNAPSHOT_COMM_LEN + 2];
 	size_t i;
 
-	tv_flag_letters(p->flags, flags);
+	view_top_flag_letters(p->flags, flags);
 	if (p->uid == UINT32_MAX)
 		snprintf(uid, sizeof(uid), "?");
 	else
 		snprintf(uid, sizeof(uid), "%u", p->uid);
-	tv_pct(p->sample_cpu_pct, smp, sizeof(smp));
-	tv_pct(p->guest_cpu_pct, gst, sizeof(gst));
-	tv_bytes(p->rss_valid ? p->rss_bytes : 0, rss, sizeof(rss));
+	view_top_pct(p->sample_cpu_pct, smp, sizeof(smp));
+	view_top_pct(p->guest_cpu_pct, gst, sizeof(gst));
+	view_top_bytes(p->rss_valid ? p->rss_bytes : 0, rss, sizeof(rss));
 	/* Kernel threads in brackets, as ps shows them; guest bytes that are
 	 * not printable become '?'. */
 	snprintf(comm, sizeof(comm), p->kthread ? "[%s]" : "%s", p->comm);
@@ -264,10 +264,10 @@ void tv_proc_line(const struct vv_proc *p, char *buf, size_t len, int width)
 	cut(buf, width);
 }
 
-int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width)
+int view_top_vm_details(const struct trace_snapshot_vm *vm, char (*lines)[256], int max, int width)
 {
 	char a[16], b[16], c[16], d[16], buf[64];
-	const char *label = vv_vm_label(vm, buf, sizeof(buf));
+	const char *label = trace_snapshot_vm_label(vm, buf, sizeof(buf));
 	int n = 0;
 	size_t i, used;
 
@@ -276,19 +276,19 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 	used = (size_t)snprintf(lines[n], 256, "VM %s  uuid %s  VMM pid %u (%s)", label,
 				vm->id.uuid[0] ? vm->id.uuid : "-", vm->id.vmm_pid,
 				vm->id.comm[0] ? vm->id.comm : "?");
-	for (i = 0; i < vm->id.nr_macs && i < VMT_MAX_MACS && used < 200; i++)
+	for (i = 0; i < vm->id.nr_macs && i < TRACE_MAX_MACS && used < 200; i++)
 		used += (size_t)snprintf(lines[n] + used, 256 - used, "%s%s",
 					 i ? "," : "  mac ", vm->id.macs[i]);
 	cut(lines[n++], width);
 
-	tv_pct(vm->hv_valid ? vm->hv_cpu_pct : -1, a, sizeof(a));
-	tv_pct(vm->hv_valid ? vm->hv_vcpu_pct : -1, b, sizeof(b));
-	tv_pct(vm->hv_valid ? vm->hv_other_pct : -1, c, sizeof(c));
-	tv_pct(vm->hv_valid ? vm->hv_run_delay_pct : -1, d, sizeof(d));
+	view_top_pct(vm->hv_valid ? vm->hv_cpu_pct : -1, a, sizeof(a));
+	view_top_pct(vm->hv_valid ? vm->hv_vcpu_pct : -1, b, sizeof(b));
+	view_top_pct(vm->hv_valid ? vm->hv_other_pct : -1, c, sizeof(c));
+	view_top_pct(vm->hv_valid ? vm->hv_run_delay_pct : -1, d, sizeof(d));
 	snprintf(lines[n], 256, "hypervisor: cpu %s%% (vcpus %s, vmm %s) run-delay %s%%", a,
 		 b, c, d);
-	tv_bytes(vm->hv_rss_bytes, a, sizeof(a));
-	tv_bytes(vm->mem_bytes, b, sizeof(b));
+	view_top_bytes(vm->hv_rss_bytes, a, sizeof(a));
+	view_top_bytes(vm->mem_bytes, b, sizeof(b));
 	used = strlen(lines[n]);
 	snprintf(lines[n] + used, 256 - used, " rss %s of %s", a, b);
 	cut(lines[n++], width);
@@ -300,19 +300,19 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 	} else if (vm->guest_valid) {
 		char st[16];
 
-		tv_pct(vm->guest_cpu_pct, a, sizeof(a));
-		tv_pct(vm->guest_kernel_pct, b, sizeof(b));
-		tv_pct(vm->guest_steal_pct, st, sizeof(st));
-		tv_bytes(vm->guest_mem_used, c, sizeof(c));
-		tv_bytes(vm->guest_mem_total, d, sizeof(d));
+		view_top_pct(vm->guest_cpu_pct, a, sizeof(a));
+		view_top_pct(vm->guest_kernel_pct, b, sizeof(b));
+		view_top_pct(vm->guest_steal_pct, st, sizeof(st));
+		view_top_bytes(vm->guest_mem_used, c, sizeof(c));
+		view_top_bytes(vm->guest_mem_total, d, sizeof(d));
 		used = (size_t)snprintf(lines[n], 256,
 					"guest: cpu %s%% (kernel %s) steal %s%% mem used %s of %s, "
 					"%zu procs", a, b, st, c, d, vm->nr_procs);
-		/* The gap and what explains it (vv_gap_cause), with or
+		/* The gap and what explains it (trace_snapshot_gap_cause), with or
 		 * without a session. */
 		if (vm->gap_valid && used < 200)
 			snprintf(lines[n] + used, 256 - used, "  gap %.1f pp (%s)", vm->cpu_gap_pct,
-				 vv_gap_cause_name(vv_vm_gap_cause(vm)));
+				 trace_snapshot_gap_cause_name(trace_snapshot_vm_gap_cause(vm)));
 	} else {
 		snprintf(lines[n], 256, "guest: %s", vm->guest_status[0] ?
 			 vm->guest_status : "unknown");
@@ -320,7 +320,7 @@ int tv_vm_details(const struct vv_vm *vm, char (*lines)[256], int max, int width
 	cut(lines[n++], width);
 
 	if (vm->exits_per_s >= 0) {
-		tv_pct(vm->hv_exit_pct, a, sizeof(a));
+		view_top_pct(vm->hv_exit_pct, a, sizeof(a));
 		used = (size_t)snprintf(lines[n], 256, "exits: %.0f/s, handling %s%%:",
 					vm->exits_per_s, a);
 		for (i = 0; i < vm->nr_exit_rates && i < 6 && used < 200; i++)

@@ -27,7 +27,7 @@
 
 struct hproc {
 	uint32_t pid, uid;
-	char comm[VV_COMM_LEN];
+	char comm[TRACE_SNAPSHOT_COMM_LEN];
 	bool kthread;
 	unsigned int flags;
 	double cpu_sum;
@@ -49,7 +49,7 @@ static int cmp_hproc(const void *a, const void *b)
 }
 
 /* The VM to show: the one with the highest mean hypervisor CPU. */
-static bool pick_vm(const struct vv_series *s, uint32_t *vm_id, uint32_t *pid)
+static bool pick_vm(const struct trace_metrics_series *s, uint32_t *vm_id, uint32_t *pid)
 {
 	struct {
 		uint32_t vm_id, pid;
@@ -59,7 +59,7 @@ static bool pick_vm(const struct vv_series *s, uint32_t *vm_id, uint32_t *pid)
 
 	for (i = 0; i < s->nr; i++)
 		for (j = 0; j < s->snaps[i].nr_vms; j++) {
-			const struct vv_vm *vm = &s->snaps[i].vms[j];
+			const struct trace_snapshot_vm *vm = &s->snaps[i].vms[j];
 
 			for (k = 0; k < nr; k++)
 				if (c[k].vm_id == vm->id.vm_id && c[k].pid == vm->id.vmm_pid)
@@ -261,7 +261,7 @@ static double mean_of(const struct mean *m)
 
 /* One VM's page, gathered from the series before any of it is written. */
 struct vm_page {
-	const struct vv_vm *ident;	/* the VM as last seen */
+	const struct trace_snapshot_vm *ident;	/* the VM as last seen */
 	size_t n;			/* snapshots with rates it appears in */
 	size_t t0;			/* the first of them */
 	double *vm_cpu, *vm_mem, *times;	/* n each */
@@ -285,7 +285,7 @@ static void page_free(struct vm_page *pg)
 }
 
 /* @p's history on the page, added (all NaN) if new; NULL without memory. */
-static struct hproc *page_proc(struct vm_page *pg, const struct vv_proc *p, size_t nr_snaps)
+static struct hproc *page_proc(struct vm_page *pg, const struct trace_snapshot_proc *p, size_t nr_snaps)
 {
 	struct hproc *h, *np;
 	size_t m;
@@ -311,7 +311,7 @@ static struct hproc *page_proc(struct vm_page *pg, const struct vv_proc *p, size
 }
 
 /* The snapshots with rates in which the VM appears, in order. */
-static int gather(const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid,
+static int gather(const struct trace_metrics_series *s, uint32_t vm_id, uint32_t vm_pid,
 		  struct vm_page *pg)
 {
 	size_t i, j, k;
@@ -322,8 +322,8 @@ static int gather(const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid,
 	if (!pg->vm_cpu || !pg->vm_mem || !pg->times)
 		return -ENOMEM;
 	for (i = 0; i < s->nr; i++) {
-		const struct vv_snapshot *snap = &s->snaps[i];
-		const struct vv_vm *vm = NULL;
+		const struct trace_snapshot *snap = &s->snaps[i];
+		const struct trace_snapshot_vm *vm = NULL;
 		size_t n = pg->n;
 
 		if (snap->interval_s <= 0)
@@ -350,7 +350,7 @@ static int gather(const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid,
 		}
 		pg->vm_mem[n] = vm->hv_rss_bytes ? (double)vm->hv_rss_bytes : NAN;
 		for (k = 0; k < vm->nr_procs; k++) {
-			const struct vv_proc *p = &vm->procs[k];
+			const struct trace_snapshot_proc *p = &vm->procs[k];
 			struct hproc *h = page_proc(pg, p, s->nr);
 
 			if (!h)
@@ -374,8 +374,8 @@ static int gather(const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid,
 /* The VM's identity and its gap means, as the page's "vm" and "gap". */
 static void write_vm_json(FILE *f, const struct vm_page *pg)
 {
-	const struct vv_vm *ident = pg->ident;
-	struct vv_gap_figures g = {
+	const struct trace_snapshot_vm *ident = pg->ident;
+	struct trace_snapshot_gap_figures g = {
 		.hv_cpu = mean_of(&pg->gap_hv), .hv_vcpu = mean_of(&pg->gap_vcpu),
 		.run_delay = mean_of(&pg->gap_wait), .exit_handling = mean_of(&pg->gap_exit),
 		.guest_cpu = mean_of(&pg->gap_guest), .guest_steal = mean_of(&pg->gap_steal),
@@ -383,29 +383,29 @@ static void write_vm_json(FILE *f, const struct vm_page *pg)
 	size_t k;
 
 	fputs("{\"vm\":{\"name\":", f);
-	vm_json_str(f, ident->id.name);
+	view_vm_json_str(f, ident->id.name);
 	fputs(",\"uuid\":", f);
-	vm_json_str(f, ident->id.uuid);
+	view_vm_json_str(f, ident->id.uuid);
 	fprintf(f, ",\"pid\":%u,\"macs\":[", ident->id.vmm_pid);
-	for (k = 0; k < ident->id.nr_macs && k < VMT_MAX_MACS; k++) {
+	for (k = 0; k < ident->id.nr_macs && k < TRACE_MAX_MACS; k++) {
 		if (k)
 			fputc(',', f);
-		vm_json_str(f, ident->id.macs[k]);
+		view_vm_json_str(f, ident->id.macs[k]);
 	}
 	fputs("]},\"gap\":{\"hv_cpu_pct\":", f);
-	vm_json_num(f, g.hv_cpu);
+	view_vm_json_num(f, g.hv_cpu);
 	fputs(",\"vcpu_cpu_pct\":", f);
-	vm_json_num(f, g.hv_vcpu);
+	view_vm_json_num(f, g.hv_vcpu);
 	fputs(",\"run_delay_pct\":", f);
-	vm_json_num(f, g.run_delay);
+	view_vm_json_num(f, g.run_delay);
 	fputs(",\"guest_cpu_pct\":", f);
-	vm_json_num(f, g.guest_cpu);
+	view_vm_json_num(f, g.guest_cpu);
 	fputs(",\"exit_handling_pct\":", f);
-	vm_json_num(f, g.exit_handling);
+	view_vm_json_num(f, g.exit_handling);
 	fputs(",\"guest_steal_pct\":", f);
-	vm_json_num(f, g.guest_steal);
+	view_vm_json_num(f, g.guest_steal);
 	fputs(",\"cause\":", f);
-	vm_json_str(f, vv_gap_cause_name(vv_gap_cause(&g)));
+	view_vm_json_str(f, trace_snapshot_gap_cause_name(trace_snapshot_gap_cause(&g)));
 	fputc('}', f);
 }
 
@@ -429,14 +429,14 @@ static void write_procs_json(FILE *f, const struct vm_page *pg)
 		else
 			fprintf(f, "%u", h->uid);
 		fputs(",\"comm\":", f);
-		vm_json_str(f, h->comm);
+		view_vm_json_str(f, h->comm);
 		fputs(",\"mean_cpu\":", f);
-		vm_json_num(f, h->cpu_n ? h->cpu_sum / h->cpu_n : -1);
+		view_vm_json_num(f, h->cpu_n ? h->cpu_sum / h->cpu_n : -1);
 		fputs(",\"max_mem\":", f);
-		vm_json_num(f, max_mem);
-		vv_flags_string(h->flags, flags, sizeof(flags));
+		view_vm_json_num(f, max_mem);
+		trace_snapshot_flags_string(h->flags, flags, sizeof(flags));
 		fputs(",\"flags\":", f);
-		vm_json_str(f, flags);
+		view_vm_json_str(f, flags);
 		fputs(",\"cpu\":", f);
 		json_series(f, h->cpu, pg->n);
 		fputs(",\"mem\":", f);
@@ -446,7 +446,7 @@ static void write_procs_json(FILE *f, const struct vm_page *pg)
 	fputs("]}", f);
 }
 
-static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32_t vm_pid)
+static int write_page(FILE *f, const struct trace_metrics_series *s, uint32_t vm_id, uint32_t vm_pid)
 {
 	struct vm_page pg = { 0 };
 	time_t sec;
@@ -465,7 +465,7 @@ static int write_page(FILE *f, const struct vv_series *s, uint32_t vm_id, uint32
 	fputs(page_head, f);
 	write_vm_json(f, &pg);
 	fputs(",\"start\":", f);
-	vm_json_str(f, start);
+	view_vm_json_str(f, start);
 	fputs(",\n\"t\":", f);
 	json_series(f, pg.times, pg.n);
 	fputs(",\n\"vm_cpu\":", f);
@@ -480,7 +480,7 @@ out:
 	return err;
 }
 
-int vm_html_write(const struct vv_series *s, const char *path, char *why, size_t len)
+int view_vm_html_write(const struct trace_metrics_series *s, const char *path, char *why, size_t len)
 {
 	uint32_t vm_id, pid;
 	FILE *f;

@@ -57,7 +57,7 @@ static double wm_get(const struct wmean *m)
 
 struct rep_proc {
 	uint32_t pid, ppid, uid;
-	char comm[VV_COMM_LEN];
+	char comm[TRACE_SNAPSHOT_COMM_LEN];
 	bool kthread;
 	struct wmean guest_cpu, sample_cpu;
 	uint64_t rss_max;
@@ -66,18 +66,18 @@ struct rep_proc {
 };
 
 struct rep_exit {
-	char name[VV_EXIT_NAME_LEN];
+	char name[TRACE_SNAPSHOT_EXIT_NAME_LEN];
 	double sum;			/* exits: per_s * seconds */
 };
 
 struct rep_vm {
-	struct vmt_vm_meta id;
+	struct trace_vm_meta id;
 	struct wmean hv_cpu, guest_cpu, gap, exits, run_delay, vcpu, exit_handling, steal;
-	char guest_status[VV_STATUS_LEN];	/* the latest: "ok" or why not */
+	char guest_status[TRACE_SNAPSHOT_STATUS_LEN];	/* the latest: "ok" or why not */
 	uint64_t hv_rss_max, guest_used_max, guest_total, mem_bytes;
 	double secs;
 	unsigned int flags, proc_flags;
-	struct rep_exit exits_by[VV_MAX_EXIT_REASONS];
+	struct rep_exit exits_by[TRACE_SNAPSHOT_MAX_EXIT_REASONS];
 	size_t nr_exits;
 	struct rep_proc *procs;
 	size_t nr_procs;
@@ -92,7 +92,7 @@ static void report_free(struct rep_vm *vms, size_t nr)
 	free(vms);
 }
 
-static struct rep_vm *find_rep_vm(struct rep_vm *vms, size_t nr, const struct vv_vm *vm)
+static struct rep_vm *find_rep_vm(struct rep_vm *vms, size_t nr, const struct trace_snapshot_vm *vm)
 {
 	size_t i;
 
@@ -102,7 +102,7 @@ static struct rep_vm *find_rep_vm(struct rep_vm *vms, size_t nr, const struct vv
 	return NULL;
 }
 
-static struct rep_proc *find_rep_proc(struct rep_vm *v, const struct vv_proc *p)
+static struct rep_proc *find_rep_proc(struct rep_vm *v, const struct trace_snapshot_proc *p)
 {
 	size_t i;
 
@@ -113,19 +113,19 @@ static struct rep_proc *find_rep_proc(struct rep_vm *v, const struct vv_proc *p)
 }
 
 /* Fold the series into per-VM and per-process totals. */
-static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_out)
+static int aggregate(const struct trace_metrics_series *s, struct rep_vm **out, size_t *nr_out)
 {
 	struct rep_vm *vms = NULL, *v, *nv;
 	size_t nr = 0, i, j, k;
 
 	for (i = 0; i < s->nr; i++) {
-		const struct vv_snapshot *snap = &s->snaps[i];
+		const struct trace_snapshot *snap = &s->snaps[i];
 		double secs = snap->interval_s;
 
 		if (secs <= 0)
 			continue;
 		for (j = 0; j < snap->nr_vms; j++) {
-			const struct vv_vm *vm = &snap->vms[j];
+			const struct trace_snapshot_vm *vm = &snap->vms[j];
 
 			v = find_rep_vm(vms, nr, vm);
 			if (!v) {
@@ -166,7 +166,7 @@ static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_
 					if (!strcmp(v->exits_by[e].name, vm->exit_rates[k].name))
 						break;
 				if (e == v->nr_exits) {
-					if (e == VV_MAX_EXIT_REASONS)
+					if (e == TRACE_SNAPSHOT_MAX_EXIT_REASONS)
 						continue;
 					memcpy(v->exits_by[e].name, vm->exit_rates[k].name,
 					       sizeof(v->exits_by[e].name));
@@ -175,7 +175,7 @@ static int aggregate(const struct vv_series *s, struct rep_vm **out, size_t *nr_
 				v->exits_by[e].sum += vm->exit_rates[k].per_s * secs;
 			}
 			for (k = 0; k < vm->nr_procs; k++) {
-				const struct vv_proc *p = &vm->procs[k];
+				const struct trace_snapshot_proc *p = &vm->procs[k];
 				struct rep_proc *rp = find_rep_proc(v, p), *np;
 
 				if (!rp) {
@@ -214,13 +214,13 @@ nomem:
 /* What explains the gap, over the whole report (means). */
 static const char *cause_of(const struct rep_vm *v)
 {
-	struct vv_gap_figures f = {
+	struct trace_snapshot_gap_figures f = {
 		.hv_cpu = wm_get(&v->hv_cpu), .hv_vcpu = wm_get(&v->vcpu),
 		.run_delay = wm_get(&v->run_delay), .exit_handling = wm_get(&v->exit_handling),
 		.guest_cpu = wm_get(&v->guest_cpu), .guest_steal = wm_get(&v->steal),
 	};
 
-	return vv_gap_cause_name(vv_gap_cause(&f));
+	return trace_snapshot_gap_cause_name(trace_snapshot_gap_cause(&f));
 }
 
 static double gap_of(const struct rep_vm *v)
@@ -255,7 +255,7 @@ static int cmp_exit(const void *a, const void *b)
 
 static void pct_or_dash(char *buf, size_t len, double v)
 {
-	tv_pct(v, buf, len);
+	view_top_pct(v, buf, len);
 }
 
 static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_process,
@@ -271,7 +271,7 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		const struct rep_vm *v = &vms[i];
 		double gap = gap_of(v);
 
-		tv_flag_letters(v->flags | v->proc_flags, flags);
+		view_top_flag_letters(v->flags | v->proc_flags, flags);
 		pct_or_dash(a, sizeof(a), wm_get(&v->hv_cpu));
 		pct_or_dash(b, sizeof(b), wm_get(&v->guest_cpu));
 		if (isnan(gap))
@@ -286,8 +286,8 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		for (k = 0, used = 0; k < v->nr_exits && k < 3; k++)
 			used += (size_t)snprintf(exits + used, sizeof(exits) - used, "%s%s",
 						 k ? "," : "", v->exits_by[k].name);
-		tv_bytes(v->hv_rss_max, e, sizeof(e));
-		tv_bytes(v->guest_used_max, label, sizeof(label));
+		view_top_bytes(v->hv_rss_max, e, sizeof(e));
+		view_top_bytes(v->guest_used_max, label, sizeof(label));
 		{
 			char vc[16], w[16], x[16], st[16];
 
@@ -309,14 +309,14 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 			const struct rep_proc *p = &v->procs[j];
 			double g = wm_get(&p->guest_cpu), s = wm_get(&p->sample_cpu);
 
-			tv_flag_letters(p->flags, flags);
+			view_top_flag_letters(p->flags, flags);
 			pct_or_dash(a, sizeof(a), s);
 			pct_or_dash(b, sizeof(b), g);
 			if (!isnan(g) && !isnan(s))
 				snprintf(c, sizeof(c), "%.1f", s - g);
 			else
 				snprintf(c, sizeof(c), "-");
-			tv_bytes(p->rss_max, e, sizeof(e));
+			view_top_bytes(p->rss_max, e, sizeof(e));
 			if (p->uid == UINT32_MAX)
 				snprintf(d, sizeof(d), "?");
 			else
@@ -332,7 +332,7 @@ static void print_text(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		"excluded); STEAL%%: the guest's own steal time; GAP-CAUSE: contention (VCPU%% +\n"
 		"WAIT%% covers GST%%), vmm-threads, vcpu-overhead, unexplained or none (within %.0f\n"
 		"points).\n"
-		"SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n", VV_GAP_TOLERANCE_PP);
+		"SMP%%: vmtrace's guest samples; DIFF = SMP%% - GST%%.\n", TRACE_SNAPSHOT_GAP_TOLERANCE_PP);
 	fprintf(f, "Flags: N new process, U uid outside the admin list, C cpu / M memory outside\n"
 		"baseline, G hypervisor/guest CPU gap.  CPU %% of one CPU, averaged.\n");
 }
@@ -393,7 +393,7 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 		csv_num(f, wm_get(&v->exits));
 		fprintf(f, ",%llu,%llu,,", (unsigned long long)v->hv_rss_max,
 			(unsigned long long)v->guest_used_max);
-		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
+		trace_snapshot_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
 		csv_str(f, flags);
 		csv_num(f, wm_get(&v->vcpu));
 		csv_num(f, wm_get(&v->run_delay));
@@ -422,7 +422,7 @@ static void print_csv(FILE *f, const struct rep_vm *vms, size_t nr, bool by_proc
 			fprintf(f, ",");					/* gap_pct */
 			csv_num(f, wm_get(&p->sample_cpu));
 			fprintf(f, ",,,%llu,", (unsigned long long)p->rss_max);
-			vv_flags_string(p->flags, flags, sizeof(flags));
+			trace_snapshot_flags_string(p->flags, flags, sizeof(flags));
 			csv_str(f, flags);
 			/* vcpu, run_delay, cause, exit_handling, steal */
 			fputs(",,,,,\n", f);
@@ -435,12 +435,12 @@ static void put_file(void *arg, const char *p, size_t n)
 	fwrite(p, 1, n, arg);
 }
 
-void vm_json_str(FILE *f, const char *s)
+void view_vm_json_str(FILE *f, const char *s)
 {
-	vmt_json_escape(s, put_file, f);
+	util_json_escape(s, put_file, f);
 }
 
-void vm_json_num(FILE *f, double v)
+void view_vm_json_num(FILE *f, double v)
 {
 	if (v < 0 || isnan(v) || isinf(v))
 		fputs("null", f);
@@ -459,49 +459,49 @@ static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 		double gap = gap_of(v);
 
 		fprintf(f, "%s\n{\"name\":", i ? "," : "");
-		vm_json_str(f, v->id.name);
+		view_vm_json_str(f, v->id.name);
 		fprintf(f, ",\"uuid\":");
-		vm_json_str(f, v->id.uuid);
+		view_vm_json_str(f, v->id.uuid);
 		fprintf(f, ",\"vmm_pid\":%u,\"macs\":[", v->id.vmm_pid);
-		for (k = 0; k < v->id.nr_macs && k < VMT_MAX_MACS; k++) {
+		for (k = 0; k < v->id.nr_macs && k < TRACE_MAX_MACS; k++) {
 			fprintf(f, "%s", k ? "," : "");
-			vm_json_str(f, v->id.macs[k]);
+			view_vm_json_str(f, v->id.macs[k]);
 		}
 		fprintf(f, "],\"seconds\":%.3f,\"hv_cpu_pct\":", v->secs);
-		vm_json_num(f, wm_get(&v->hv_cpu));
+		view_vm_json_num(f, wm_get(&v->hv_cpu));
 		fprintf(f, ",\"guest_cpu_pct\":");
-		vm_json_num(f, wm_get(&v->guest_cpu));
+		view_vm_json_num(f, wm_get(&v->guest_cpu));
 		fprintf(f, ",\"gap_pct\":");
 		if (isnan(gap))
 			fprintf(f, "null");
 		else
 			fprintf(f, "%.3f", gap);
 		fprintf(f, ",\"vcpu_cpu_pct\":");
-		vm_json_num(f, wm_get(&v->vcpu));
+		view_vm_json_num(f, wm_get(&v->vcpu));
 		fprintf(f, ",\"run_delay_pct\":");
-		vm_json_num(f, wm_get(&v->run_delay));
+		view_vm_json_num(f, wm_get(&v->run_delay));
 		fprintf(f, ",\"exit_handling_pct\":");
-		vm_json_num(f, wm_get(&v->exit_handling));
+		view_vm_json_num(f, wm_get(&v->exit_handling));
 		fprintf(f, ",\"guest_steal_pct\":");
-		vm_json_num(f, wm_get(&v->steal));
+		view_vm_json_num(f, wm_get(&v->steal));
 		fprintf(f, ",\"gap_cause\":");
-		vm_json_str(f, cause_of(v));
+		view_vm_json_str(f, cause_of(v));
 		fprintf(f, ",\"guest_status\":");
-		vm_json_str(f, v->guest_status);
+		view_vm_json_str(f, v->guest_status);
 		fprintf(f, ",\"exits_per_s\":");
-		vm_json_num(f, wm_get(&v->exits));
+		view_vm_json_num(f, wm_get(&v->exits));
 		fprintf(f, ",\"exit_reasons\":{");
 		for (k = 0; k < v->nr_exits; k++) {
 			fprintf(f, "%s", k ? "," : "");
-			vm_json_str(f, v->exits_by[k].name);
+			view_vm_json_str(f, v->exits_by[k].name);
 			fprintf(f, ":%.3f", v->secs > 0 ? v->exits_by[k].sum / v->secs : 0);
 		}
 		fprintf(f, "},\"hv_rss_max_bytes\":%llu,\"guest_mem_used_max_bytes\":%llu,"
 			"\"guest_mem_total_bytes\":%llu,\"mem_given_bytes\":%llu,\"flags\":",
 			(unsigned long long)v->hv_rss_max, (unsigned long long)v->guest_used_max,
 			(unsigned long long)v->guest_total, (unsigned long long)v->mem_bytes);
-		vv_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
-		vm_json_str(f, flags);
+		trace_snapshot_flags_string(v->flags | v->proc_flags, flags, sizeof(flags));
+		view_vm_json_str(f, flags);
 		if (by_process) {
 			fprintf(f, ",\"processes\":[");
 			for (j = 0; j < v->nr_procs; j++) {
@@ -514,16 +514,16 @@ static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 				else
 					fprintf(f, "%u", p->uid);
 				fprintf(f, ",\"comm\":");
-				vm_json_str(f, p->comm);
+				view_vm_json_str(f, p->comm);
 				fprintf(f, ",\"kernel_thread\":%s,\"guest_cpu_pct\":",
 					p->kthread ? "true" : "false");
-				vm_json_num(f, wm_get(&p->guest_cpu));
+				view_vm_json_num(f, wm_get(&p->guest_cpu));
 				fprintf(f, ",\"sample_cpu_pct\":");
-				vm_json_num(f, wm_get(&p->sample_cpu));
+				view_vm_json_num(f, wm_get(&p->sample_cpu));
 				fprintf(f, ",\"rss_max_bytes\":%llu,\"flags\":",
 					(unsigned long long)p->rss_max);
-				vv_flags_string(p->flags, flags, sizeof(flags));
-				vm_json_str(f, flags);
+				trace_snapshot_flags_string(p->flags, flags, sizeof(flags));
+				view_vm_json_str(f, flags);
 				fprintf(f, "}");
 			}
 			fprintf(f, "]");
@@ -533,18 +533,18 @@ static void print_json(FILE *f, const struct rep_vm *vms, size_t nr, bool by_pro
 	fprintf(f, "\n]}\n");
 }
 
-void vm_report_keep_vms(struct vv_series *series, const char *const *keys, size_t nr_keys)
+void view_vm_report_keep_vms(struct trace_metrics_series *series, const char *const *keys, size_t nr_keys)
 {
 	size_t i, j, k, n;
 
 	for (i = 0; nr_keys && i < series->nr; i++) {
-		struct vv_snapshot *s = &series->snaps[i];
+		struct trace_snapshot *s = &series->snaps[i];
 
 		for (j = 0, n = 0; j < s->nr_vms; j++) {
 			bool keep = false;
 
 			for (k = 0; k < nr_keys && !keep; k++)
-				keep = vv_vm_matches(&s->vms[j], keys[k]);
+				keep = trace_snapshot_vm_matches(&s->vms[j], keys[k]);
 			if (keep)
 				s->vms[n++] = s->vms[j];
 			else
@@ -554,16 +554,16 @@ void vm_report_keep_vms(struct vv_series *series, const char *const *keys, size_
 	}
 }
 
-enum vm_report_format vm_report_format(const char *name)
+enum view_vm_report_format view_vm_report_format(const char *name)
 {
 	if (!strcmp(name, "csv"))
-		return VM_REPORT_CSV;
+		return VIEW_VM_REPORT_CSV;
 	if (!strcmp(name, "json"))
-		return VM_REPORT_JSON;
-	return VM_REPORT_TEXT;
+		return VIEW_VM_REPORT_JSON;
+	return VIEW_VM_REPORT_TEXT;
 }
 
-int vm_report_write(FILE *f, const struct vv_series *s, enum vm_report_format format,
+int view_vm_report_write(FILE *f, const struct trace_metrics_series *s, enum view_vm_report_format format,
 		    bool by_process, unsigned long top)
 {
 	struct rep_vm *vms = NULL;
@@ -578,13 +578,13 @@ int vm_report_write(FILE *f, const struct vv_series *s, enum vm_report_format fo
 		qsort(vms[i].exits_by, vms[i].nr_exits, sizeof(vms[i].exits_by[0]), cmp_exit);
 	}
 	switch (format) {
-	case VM_REPORT_CSV:
+	case VIEW_VM_REPORT_CSV:
 		print_csv(f, vms, nr, by_process);
 		break;
-	case VM_REPORT_JSON:
+	case VIEW_VM_REPORT_JSON:
 		print_json(f, vms, nr, by_process);
 		break;
-	case VM_REPORT_TEXT:
+	case VIEW_VM_REPORT_TEXT:
 		print_text(f, vms, nr, by_process, top);
 		break;
 	}

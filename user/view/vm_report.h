@@ -5,21 +5,21 @@
  * (vmreport) or a trace's metrics entries (report), averaged per VM and
  * per guest process.
  */
-#ifndef VMT_VM_REPORT_H
-#define VMT_VM_REPORT_H
+#ifndef VIEW_VM_REPORT_H
+#define VIEW_VM_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
 #include "trace/metrics_file.h"
 
-enum vm_report_format { VM_REPORT_TEXT, VM_REPORT_CSV, VM_REPORT_JSON };
+enum view_vm_report_format { VIEW_VM_REPORT_TEXT, VIEW_VM_REPORT_CSV, VIEW_VM_REPORT_JSON };
 
 /* "text", "csv", "json" (anything else: text). */
-enum vm_report_format vm_report_format(const char *name);
+enum view_vm_report_format view_vm_report_format(const char *name);
 
-/* Keep only the VMs that one of @keys names (vv_vm_matches()); no keys:
+/* Keep only the VMs that one of @keys names (trace_snapshot_vm_matches()); no keys:
  * all. */
-void vm_report_keep_vms(struct vv_series *s, const char *const *keys, size_t nr_keys);
+void view_vm_report_keep_vms(struct trace_metrics_series *s, const char *const *keys, size_t nr_keys);
 
 /*
  * Per VM (and per process with @by_process; at most @top per VM in text,
@@ -28,12 +28,12 @@ void vm_report_keep_vms(struct vv_series *s, const char *const *keys, size_t nr_
  * difference, memory, uid, flags.  Means weighted by interval length.
  * JSON is one object, {"vms":[...]}.  0, -ENOMEM or -EIO.
  */
-int vm_report_write(FILE *f, const struct vv_series *s, enum vm_report_format format,
+int view_vm_report_write(FILE *f, const struct trace_metrics_series *s, enum view_vm_report_format format,
 		    bool by_process, unsigned long top);
 
 /* JSON values, safe inside an HTML <script> too (<, >, & escaped;
  * invalid UTF-8 replaced); negative or NaN numbers are null. */
-void vm_json_str(FILE *f, const char *s);
-void vm_json_num(FILE *f, double v);
+void view_vm_json_str(FILE *f, const char *s);
+void view_vm_json_num(FILE *f, double v);
 
 #endif

@@ -48,7 +48,10 @@ inside() {
 	# then flip none of KVM's static keys.
 	"$top/selftests/lib/kvm_hold" </dev/null >/dev/null 2>&1 &
 	hold=$!
-	trap 'kill $hold 2>/dev/null; wait $hold 2>/dev/null; rm -rf "$w"' EXIT
+	# Expanded now: the trap runs after inside() has returned and its
+	# locals are gone (set -u would stop on them).
+	# shellcheck disable=SC2064
+	trap "kill $hold 2>/dev/null; wait $hold 2>/dev/null; rm -rf '$w'" EXIT
 	echo "# ab_builds: $(uname -r), $(nproc) CPUs, rounds $ROUNDS, workload: $AB_WORKLOAD"
 	echo "# new: $top ($(git -C "$top" describe --always --dirty 2>/dev/null || echo '?'))"
 	echo "# old: $old ($(git -C "$old" describe --always --dirty 2>/dev/null || echo '?'))"

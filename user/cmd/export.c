@@ -750,7 +750,19 @@ static void export_usage(FILE *f)
 		"See Documentation/vmtrace-collect-export.rst.\n" CMD_HELP_FOOTER, cmd_prog_name);
 }
 
-int cmd_export(int argc, char *argv[])
+/* What the command line asks for. */
+struct export_args {
+	enum export_format format;
+	const char *input;
+	const char *output;		/* NULL: standard output */
+};
+
+/*
+ * Parse export's options into @a.  -1 to export, or the exit status to
+ * return at once: 0 after --help or --version, CMD_EXIT_USAGE after saying
+ * what is wrong.
+ */
+static int parse_args(int argc, char *argv[], struct export_args *a)
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -759,35 +771,27 @@ int cmd_export(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	static struct util_outbuf out;
-	enum export_format format = FORMAT_NONE;
-	const char *input = "vmtrace.vmt", *output = NULL;
-	struct trace_exit_timer *timer = NULL;
-	struct export ex = { .out = &out };
-	char *tmp_path = NULL;
-	struct trace_input in;
-	struct trace_item it;
-	FILE *f = stdout;
-	int opt, err = 0, ret = 1;
+	int opt, ret = 0;
 
+	*a = (struct export_args){ .format = FORMAT_NONE, .input = "vmtrace.vmt" };
 	optind = 1;
-	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &err)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'i':
-			input = optarg;
+			a->input = optarg;
 			break;
 		case 'o':
-			output = strcmp(optarg, "-") ? optarg : NULL;
+			a->output = strcmp(optarg, "-") ? optarg : NULL;
 			break;
 		case 'f':
 			if (!strcmp(optarg, "chrome-json"))
-				format = FORMAT_CHROME;
+				a->format = FORMAT_CHROME;
 			else if (!strcmp(optarg, "folded"))
-				format = FORMAT_FOLDED;
+				a->format = FORMAT_FOLDED;
 			else if (!strcmp(optarg, "pprof"))
-				format = FORMAT_PPROF;
+				a->format = FORMAT_PPROF;
 			else if (!strcmp(optarg, "perfetto"))
-				format = FORMAT_PERFETTO;
+				a->format = FORMAT_PERFETTO;
 			else
 				return cmd_bad_value("--format", optarg,
 						 "chrome-json, perfetto, folded or pprof");
@@ -797,111 +801,165 @@ int cmd_export(int argc, char *argv[])
 			return 0;
 		}
 	}
-	if (err >= 0)
-		return err;
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
 		return cmd_usage_error("%s: unexpected argument", argv[optind]);
-	if (format == FORMAT_NONE)
+	if (a->format == FORMAT_NONE)
 		return cmd_usage_error("which format? --format chrome-json, perfetto, folded or pprof");
-	err = cmd_input_open(&in, input);
-	if (err)
-		return cmd_input_status(err);
-	ex.in = &in;
-	if (output) {
-		size_t len = strlen(output) + sizeof(".tmp-XXXXXX");
-		mode_t mask = umask(0);
-		int fd;
+	return -1;
+}
 
-		umask(mask);
-		tmp_path = malloc(len);
-		if (!tmp_path) {
-			err = -ENOMEM;
-			goto out;
-		}
-		snprintf(tmp_path, len, "%s.tmp-XXXXXX", output);
-		fd = mkstemp(tmp_path);
-		/* mkstemp makes it 0600: give OUT the mode a plain create would. */
+/* -o OUT: written as a temporary file beside it, renamed over it at the end. */
+struct export_output {
+	const char *path;
+	char *tmp_path;
+	FILE *f;
+};
+
+/*
+ * Create @o's temporary file: 0, -ENOMEM (for the caller to say), or 1
+ * after saying why it cannot be made.
+ */
+static int open_output(struct export_output *o)
+{
+	size_t len = strlen(o->path) + sizeof(".tmp-XXXXXX");
+	mode_t mask = umask(0);
+	int fd;
+
+	umask(mask);
+	o->tmp_path = malloc(len);
+	if (!o->tmp_path)
+		return -ENOMEM;
+	snprintf(o->tmp_path, len, "%s.tmp-XXXXXX", o->path);
+	fd = mkstemp(o->tmp_path);
+	/* mkstemp makes it 0600: give OUT the mode a plain create would. */
+	if (fd >= 0)
+		fchmod(fd, 0666 & ~mask);
+	o->f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!o->f) {
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, o->path, strerror(errno));
 		if (fd >= 0)
-			fchmod(fd, 0666 & ~mask);
-		f = fd < 0 ? NULL : fdopen(fd, "w");
-		if (!f) {
-			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			free(tmp_path);
-			tmp_path = NULL;
-			goto out_close;
-		}
+			close(fd);
+		free(o->tmp_path);
+		o->tmp_path = NULL;
+		return 1;
 	}
-	util_outbuf_init(&out, f);
-	if (trace_exit_timer_new(&timer)) {
-		err = -ENOMEM;
-		goto out;
+	return 0;
+}
+
+/*
+ * Close @o's temporary file and, if all went well (@ret 0), rename it over
+ * OUT; else remove it.  The exit status: @ret, or 1 after saying why OUT
+ * could not be had.
+ */
+static int close_output(struct export_output *o, int ret)
+{
+	if (fclose(o->f) && !ret) {
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, o->path, strerror(errno));
+		ret = 1;
 	}
+	if (!ret && rename(o->tmp_path, o->path)) {
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, o->path, strerror(errno));
+		ret = 1;
+	}
+	if (ret)
+		unlink(o->tmp_path);
+	free(o->tmp_path);
+	return ret;
+}
+
+/* The trace's records to ex->out in @format, start to end: 0 or -errno. */
+static int convert(struct export *ex, enum export_format format)
+{
+	struct trace_input *in = ex->in;
+	struct trace_exit_timer *timer;
+	struct trace_item it;
+	int err = 0;
+
+	if (trace_exit_timer_new(&timer))
+		return -ENOMEM;
 	if (format == FORMAT_CHROME)
-		chrome_begin(&ex);
+		chrome_begin(ex);
 	else if (format == FORMAT_PPROF)
-		err = pprof_begin(&ex);
+		err = pprof_begin(ex);
 	else if (format == FORMAT_PERFETTO)
-		util_perfetto_init(&ex.pf, &out);
-	while (!err && (err = trace_next(in.reader, &it)) > 0) {
+		util_perfetto_init(&ex->pf, ex->out);
+	while (!err && (err = trace_next(in->reader, &it)) > 0) {
 		err = 0;
 		if (it.type != TRACE_ITEM_RECORDS)
 			continue;
 		for (size_t i = 0; i < it.records.n && !err; i++)
 			err = format == FORMAT_CHROME ?
-			      chrome_record(&ex, timer, &it.records.recs[i]) :
-			      format == FORMAT_PPROF ? pprof_record(&ex, &it.records.recs[i]) :
-			      format == FORMAT_PERFETTO ? pf_record(&ex, timer, &it.records.recs[i]) :
-			      folded_record(&ex, &it.records.recs[i]);
-		in.records += it.records.n;
+			      chrome_record(ex, timer, &it.records.recs[i]) :
+			      format == FORMAT_PPROF ? pprof_record(ex, &it.records.recs[i]) :
+			      format == FORMAT_PERFETTO ? pf_record(ex, timer, &it.records.recs[i]) :
+			      folded_record(ex, &it.records.recs[i]);
+		in->records += it.records.n;
 	}
 	if (!err && format == FORMAT_CHROME) {
-		struct pending_ctx p = { .ex = &ex };
+		struct pending_ctx p = { .ex = ex };
 
 		trace_exit_timer_pending(timer, chrome_pending, &p);
 		err = p.err;
-		util_out_str(&out, "\n]}\n");
+		util_out_str(ex->out, "\n]}\n");
 	} else if (!err && format == FORMAT_PERFETTO) {
-		struct pending_ctx p = { .ex = &ex };
+		struct pending_ctx p = { .ex = ex };
 
 		trace_exit_timer_pending(timer, pf_pending, &p);
 		err = p.err;
-		pf_end(&ex);
+		pf_end(ex);
 		if (!err)
-			err = util_perfetto_finish(&ex.pf);
+			err = util_perfetto_finish(&ex->pf);
 	} else if (!err && format == FORMAT_PPROF) {
-		err = pprof_end(&ex);
+		err = pprof_end(ex);
 	} else if (!err) {
-		folded_end(&ex);
+		folded_end(ex);
 	}
-out:
+	trace_exit_timer_free(timer);
+	return err;
+}
+
+int cmd_export(int argc, char *argv[])
+{
+	static struct util_outbuf out;
+	struct export ex = { .out = &out };
+	struct export_output o = { .f = stdout };
+	struct export_args a;
+	struct trace_input in;
+	int err, ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	err = cmd_input_open(&in, a.input);
+	if (err)
+		return cmd_input_status(err);
+	ex.in = &in;
+	o.path = a.output;
+	/* 1: said already; -ENOMEM goes on to be said as the others below. */
+	if (o.path && (err = open_output(&o)) > 0) {
+		ret = 1;
+		goto out;
+	}
+	if (!err) {
+		util_outbuf_init(&out, o.f);
+		err = convert(&ex, a.format);
+	}
 	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, a.input, strerror(-err));
 		ret = 1;
 	} else {
 		ret = cmd_input_finish(&in);
 		if (!ret && (err = util_outbuf_finish(&out))) {
 			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name,
-				output ? output : "stdout", strerror(-err));
+				o.path ? o.path : "stdout", strerror(-err));
 			ret = 1;
 		}
 	}
-	if (tmp_path) {
-		if (fclose(f) && !ret) {
-			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
-			ret = 1;
-		}
-		if (!ret && rename(tmp_path, output)) {
-			fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, output, strerror(errno));
-			ret = 1;
-		}
-		if (ret)
-			unlink(tmp_path);
-		free(tmp_path);
-	}
-out_close:
-	trace_exit_timer_free(timer);
+	if (o.tmp_path)
+		ret = close_output(&o, ret);
+out:
 	export_free(&ex);
 	trace_input_close(&in);
 	return ret;

@@ -86,27 +86,43 @@ static const char *read_error(int err)
 	}
 }
 
+/* What the command line asks for. */
+struct peek_args {
+	struct guest_opts opts;
+	uint64_t vm_pid;
+	uint64_t gpid;			/* UINT64_MAX: none, --cr3 instead */
+	uint64_t cr3;			/* 0: none, --guest-pid instead */
+	enum guest_paging paging;
+	uint64_t va, len;
+	double watch;			/* seconds; < 0: read once */
+	uint64_t interval;		/* ms */
+	enum peek_format fmt;
+};
+
 /* Through a guest process's page tables, or the CR3 given. */
-static int read_mem(struct guest *g, uint64_t gpid, uint64_t cr3,
-		    enum guest_paging paging, uint64_t va, void *buf, size_t len,
-		    size_t *done)
+static int read_mem(struct guest *g, const struct peek_args *a, void *buf, size_t *done)
 {
-	if (cr3)
-		return guest_read_cr3(g, paging, cr3, va, buf, len, done);
-	return guest_read_virt(g, gpid, va, buf, len, done);
+	if (a->cr3)
+		return guest_read_cr3(g, a->paging, a->cr3, a->va, buf, a->len, done);
+	return guest_read_virt(g, a->gpid, a->va, buf, a->len, done);
 }
 
-static void print_read_error(uint64_t gpid, uint64_t cr3, uint64_t at, int err)
+static void print_read_error(const struct peek_args *a, uint64_t at, int err)
 {
-	if (cr3)
+	if (a->cr3)
 		fprintf(stderr, "%s: cr3 0x%llx, 0x%llx: %s\n", cmd_prog_name,
-			(unsigned long long)cr3, (unsigned long long)at, read_error(err));
+			(unsigned long long)a->cr3, (unsigned long long)at, read_error(err));
 	else
 		fprintf(stderr, "%s: guest pid %llu, 0x%llx: %s\n", cmd_prog_name,
-			(unsigned long long)gpid, (unsigned long long)at, read_error(err));
+			(unsigned long long)a->gpid, (unsigned long long)at, read_error(err));
 }
 
-int cmd_peek(int argc, char *argv[])
+/*
+ * Parse peek's options into @a.  -1 to peek, or the exit status to return
+ * at once: 0 after --help or --version, CMD_EXIT_USAGE after saying what
+ * is wrong.
+ */
+static int parse_args(int argc, char *argv[], struct peek_args *a)
 {
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, 'V' },
@@ -123,132 +139,163 @@ int cmd_peek(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	struct guest_opts opts = { 0 };
-	uint64_t vm_pid = 0, gpid = UINT64_MAX, va = 0, len = 64, interval = 100, cr3 = 0;
-	enum guest_paging paging = GUEST_PAGING_NONE;
-	enum peek_format fmt = FMT_HEX;
-	uint8_t *buf = NULL, *prev = NULL;
-	double watch = -1, start;
-	struct guest *g;
-	int opt, err, have_addr = 0, ret = 1;
-	unsigned long changes = 0;
-	size_t done;
+	bool have_addr = false;
+	int opt, ret;
 
+	*a = (struct peek_args){ .gpid = UINT64_MAX, .len = 64, .interval = 100,
+				 .paging = GUEST_PAGING_NONE, .fmt = FMT_HEX, .watch = -1 };
 	optind = 1;
-	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &err)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":h", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'V':
-			if (util_parse_u64(optarg, 1, INT_MAX, &vm_pid))
+			if (util_parse_u64(optarg, 1, INT_MAX, &a->vm_pid))
 				return cmd_bad_value("--vm", optarg, "not a VMM pid");
 			break;
 		case 'p':
-			if (util_parse_u64(optarg, 0, INT_MAX, &gpid))
+			if (util_parse_u64(optarg, 0, INT_MAX, &a->gpid))
 				return cmd_bad_value("--guest-pid", optarg, "not a guest pid (0: the kernel)");
 			break;
 		case 'a':
-			if (util_parse_u64(optarg, 0, UINT64_MAX, &va))
+			if (util_parse_u64(optarg, 0, UINT64_MAX, &a->va))
 				return cmd_bad_value("--addr", optarg, "not an address (0x hex or decimal)");
-			have_addr = 1;
+			have_addr = true;
 			break;
 		case 'l':
-			if (util_parse_size(optarg, &len) || !len || len > PEEK_LEN_MAX)
+			if (util_parse_size(optarg, &a->len) || !a->len || a->len > PEEK_LEN_MAX)
 				return cmd_bad_value("--len", optarg, "not a length from 1 to 1M bytes");
 			break;
 		case 'w':
-			if (util_parse_seconds(optarg, &watch))
+			if (util_parse_seconds(optarg, &a->watch))
 				return cmd_bad_value("--watch", optarg, "not a number of seconds");
 			break;
 		case 'i':
-			if (util_parse_u64(optarg, 1, 3600000, &interval))
+			if (util_parse_u64(optarg, 1, 3600000, &a->interval))
 				return cmd_bad_value("--interval", optarg,
 						 "not a number of milliseconds from 1 to 3600000");
 			break;
 		case 'f':
 			if (!strcmp(optarg, "hex"))
-				fmt = FMT_HEX;
+				a->fmt = FMT_HEX;
 			else if (!strcmp(optarg, "u32"))
-				fmt = FMT_U32;
+				a->fmt = FMT_U32;
 			else if (!strcmp(optarg, "u64"))
-				fmt = FMT_U64;
+				a->fmt = FMT_U64;
 			else
 				return cmd_bad_value("--format", optarg, "hex, u32 or u64");
 			break;
 		case 'c':
-			if (util_parse_u64(optarg, 1, UINT64_MAX, &cr3))
+			if (util_parse_u64(optarg, 1, UINT64_MAX, &a->cr3))
 				return cmd_bad_value("--cr3", optarg, "not a page-table base (0x hex)");
 			break;
 		case 'g':
-			if (guest_paging_parse(optarg, &paging))
+			if (guest_paging_parse(optarg, &a->paging))
 				return cmd_bad_value("--paging", optarg, "32, pae, 4 or 5");
 			break;
-		case 'D': opts.profile_dir = optarg; break;
-		case 'P': opts.profile_path = optarg; break;
+		case 'D': a->opts.profile_dir = optarg; break;
+		case 'P': a->opts.profile_path = optarg; break;
 		case 'h': peek_usage(stdout); return 0;
 		}
 	}
-	if (err >= 0)
-		return err;
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
 		return cmd_usage_error("%s: unexpected argument", argv[optind]);
-	if (!vm_pid)
+	if (!a->vm_pid)
 		return cmd_usage_error("which VM? --vm PID (of its VMM; see %s vms)", cmd_prog_name);
 	if (!have_addr)
 		return cmd_usage_error("where? --addr VA");
 	/* One way to the page tables: a guest process, or a CR3 and its mode. */
-	if ((gpid == UINT64_MAX) == !cr3)
+	if ((a->gpid == UINT64_MAX) == !a->cr3)
 		return cmd_usage_error("whose memory? either --guest-pid N or --cr3 CR3");
-	if (!cr3 != (paging == GUEST_PAGING_NONE))
+	if (!a->cr3 != (a->paging == GUEST_PAGING_NONE))
 		return cmd_usage_error("--cr3 and --paging go together");
-	err = cmd_load_guest_profile(opts.profile_path, NULL);
-	if (err)
-		return err;
-	buf = malloc(len);
-	prev = malloc(len);
-	if (!buf || !prev) {
-		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
-		goto out_free;
-	}
-	if (cmd_guest_open(vm_pid, &opts, &g))
-		goto out_free;
-	if (!cr3 && !cmd_guest_ready(g))
-		goto out;
-	err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
-	if (err) {
-		print_read_error(gpid, cr3, va + done, err);
-		goto out;
-	}
-	dump(va, buf, len, fmt, "");
-	ret = 0;
-	if (watch < 0)
-		goto out;
+	return -1;
+}
+
+/*
+ * Read again every --interval ms for --watch seconds (or until a signal),
+ * printing the memory each time it changed, then how many times it did.
+ * 0, or 1 after a read failed.
+ */
+static int watch_changes(struct guest *g, const struct peek_args *a, uint8_t *buf,
+			 uint8_t *prev)
+{
+	unsigned long changes = 0;
+	double start;
+	size_t done;
+	int err, ret = 0;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	start = util_mono_s();
-	while (!peek_stop && util_mono_s() - start < watch) {
-		usleep(interval * 1000);
-		memcpy(prev, buf, len);
-		err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
-		if (!cr3 && (err == -ESRCH || err == -ENOENT)) {
+	while (!peek_stop && util_mono_s() - start < a->watch) {
+		usleep(a->interval * 1000);
+		memcpy(prev, buf, a->len);
+		err = read_mem(g, a, buf, &done);
+		if (!a->cr3 && (err == -ESRCH || err == -ENOENT)) {
 			/* The process exited or unmapped it: the task list says. */
 			guest_rewalk(g);
-			err = read_mem(g, gpid, cr3, paging, va, buf, len, &done);
+			err = read_mem(g, a, buf, &done);
 		}
 		if (err) {
-			print_read_error(gpid, cr3, va + done, err);
+			print_read_error(a, a->va + done, err);
 			ret = 1;
 			break;
 		}
-		if (!memcmp(prev, buf, len))
+		if (!memcmp(prev, buf, a->len))
 			continue;
 		changes++;
 		printf("change %lu at +%.3f s\n", changes, util_mono_s() - start);
-		dump(va, buf, len, fmt, "");
+		dump(a->va, buf, a->len, a->fmt, "");
 	}
 	printf("watched %.1f s: %lu changes\n", util_mono_s() - start, changes);
-out:
+	return ret;
+}
+
+/* Read and print the memory, then watch it if asked: 0, or 1 after saying why not. */
+static int peek(struct guest *g, const struct peek_args *a, uint8_t *buf, uint8_t *prev)
+{
+	size_t done;
+	int err;
+
+	if (!a->cr3 && !cmd_guest_ready(g))
+		return 1;
+	err = read_mem(g, a, buf, &done);
+	if (err) {
+		print_read_error(a, a->va + done, err);
+		return 1;
+	}
+	dump(a->va, buf, a->len, a->fmt, "");
+	if (a->watch < 0)
+		return 0;
+	return watch_changes(g, a, buf, prev);
+}
+
+int cmd_peek(int argc, char *argv[])
+{
+	struct peek_args a;
+	uint8_t *buf, *prev;
+	struct guest *g;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	ret = cmd_load_guest_profile(a.opts.profile_path, NULL);
+	if (ret)
+		return ret;
+	ret = 1;
+	buf = malloc(a.len);
+	prev = malloc(a.len);
+	if (!buf || !prev) {
+		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
+		goto out;
+	}
+	if (cmd_guest_open(a.vm_pid, &a.opts, &g))
+		goto out;
+	ret = peek(g, &a, buf, prev);
 	guest_close(g);
-out_free:
+out:
 	free(buf);
 	free(prev);
 	return ret;

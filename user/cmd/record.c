@@ -809,17 +809,91 @@ static int finish(struct recorder *rec, struct client *c, pid_t child,
 	return 0;
 }
 
+/*
+ * Create the trace and start the session: 0, or 1 after saying why not
+ * (no trace file left behind).
+ */
+static int start_recording(struct record_args *a, bool command,
+			   const struct trace_info *info, struct recorder *rec,
+			   struct client *c)
+{
+	int err;
+
+	/* Guest decoders only for the VMs recorded (--vm), if it says. */
+	a->gopts.pids = a->pids;
+	a->gopts.nr_pids = a->cfg.nr_pids;
+	if (a->guests && guest_rec_new(&a->gopts, &rec->guests)) {
+		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
+		return 1;
+	}
+	err = trace_create(rec->output, info, &a->wopts, &rec->w);
+	if (err) {
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, rec->output, strerror(-err));
+		return 1;
+	}
+	if (command && !a->all_vms && !a->cfg.nr_pids)
+		rec->scope = -1;
+	/*
+	 * The VMs known from earlier sessions, before this one starts: their
+	 * guest decoders then poll from the session's first record on.
+	 */
+	describe_live_vms(rec, c);
+	if (rec->guests && (err = guest_rec_attach(rec->guests, c, rec->w)) && !rec->err)
+		rec->err = err;
+	err = client_start(c, &a->cfg);
+	if (err) {
+		cmd_error(c, "start", err);
+		trace_abandon(rec->w);
+		rec->w = NULL;
+		unlink(rec->output);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The session started: run COMMAND (argv[a->command]...), if any, and
+ * record until stopped, the duration ends or COMMAND exits, then finish
+ * the trace.  COMMAND's exit status (as time(1)), else 0; or 1 after
+ * saying why the trace is not whole.
+ */
+static int record_session(struct record_args *a, bool command, char *argv[],
+			  struct recorder *rec, struct client *c)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	int child_status = 0;
+	bool child_done;
+	pid_t child = -1;
+
+	/* No SA_RESTART: a signal cuts the rest between drains short. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* From here on a signal stops the recording cleanly (tests wait for it). */
+	cmd_verbose("session started (%s backend)", client_backend_name(client_get_backend(c)));
+	if (command)
+		child = run_command(argv + a->command, rec);
+	rec->tty = isatty(STDERR_FILENO);
+	rec->start_ns = rec->last_status_ns = rec->last_clock_ns = util_mono_ns();
+	rec->cpu_start_ns = own_cpu_ns();
+	if (a->metrics_interval > 0 && !record_stop)
+		open_metrics(a, rec);
+	child_done = drain_loop(rec, c, a->duration, child);
+	if (finish(rec, c, child, child_done, &child_status))
+		return 1;
+	if (!command)
+		return 0;
+	return WIFEXITED(child_status) ? WEXITSTATUS(child_status) :
+	       128 + WTERMSIG(child_status);
+}
+
 int cmd_record(int argc, char *argv[])
 {
 	static struct record_args args;
 	static struct recorder rec;
 	struct trace_info info = { 0 };
 	struct client *c = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
-	bool child_done = false, started = false;
-	bool command = false;
-	int err, ret = 1, child_status = 0;
-	pid_t child = -1;
+	bool command;
+	int err, ret = 1;
 
 	err = parse_args(argc, argv, &args, &info);
 	if (err >= 0)
@@ -831,7 +905,7 @@ int cmd_record(int argc, char *argv[])
 		return 1;
 	rec.backend = client_backend_name(client_get_backend(c));
 	if (describe_session(c, &args, &info, &rec))
-		goto out_close;
+		goto out;
 	if (client_get_backend(c) == CLIENT_BACKEND_BPF &&
 	    (args.guests || args.metrics_interval > 0)) {
 		/* Both need what the BPF backend does not give yet (memslots). */
@@ -846,62 +920,12 @@ int cmd_record(int argc, char *argv[])
 		    client_sample_source_name(args.cfg.sample_source), info.ring_size,
 		    args.cfg.nr_pids ? "the VMs of --vm" : command && !args.all_vms ?
 		    "COMMAND's VMs" : "every VM", args.metrics_interval);
-
-	/* Guest decoders only for the VMs recorded (--vm), if it says. */
-	args.gopts.pids = args.pids;
-	args.gopts.nr_pids = args.cfg.nr_pids;
-	if (args.guests && guest_rec_new(&args.gopts, &rec.guests)) {
-		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
-		goto out_close;
-	}
-	err = trace_create(rec.output, &info, &args.wopts, &rec.w);
-	if (err) {
-		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, rec.output, strerror(-err));
-		goto out_close;
-	}
-	if (command && !args.all_vms && !args.cfg.nr_pids)
-		rec.scope = -1;
-	/*
-	 * The VMs known from earlier sessions, before this one starts: their
-	 * guest decoders then poll from the session's first record on.
-	 */
-	describe_live_vms(&rec, c);
-	if (rec.guests && (err = guest_rec_attach(rec.guests, c, rec.w)) && !rec.err)
-		rec.err = err;
-	err = client_start(c, &args.cfg);
-	if (err) {
-		cmd_error(c, "start", err);
-		goto out_remove;
-	}
-	started = true;
-
-	/* No SA_RESTART: a signal cuts the rest between drains short. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* From here on a signal stops the recording cleanly (tests wait for it). */
-	cmd_verbose("session started (%s backend)", client_backend_name(client_get_backend(c)));
-	if (command)
-		child = run_command(argv + args.command, &rec);
-	rec.tty = isatty(STDERR_FILENO);
-	rec.start_ns = rec.last_status_ns = rec.last_clock_ns = util_mono_ns();
-	rec.cpu_start_ns = own_cpu_ns();
-	if (args.metrics_interval > 0 && !record_stop)
-		open_metrics(&args, &rec);
-	child_done = drain_loop(&rec, c, args.duration, child);
-	if (finish(&rec, c, child, child_done, &child_status))
-		goto out_close;
-	ret = 0;
-	if (command)
-		ret = WIFEXITED(child_status) ? WEXITSTATUS(child_status) :
-		      128 + WTERMSIG(child_status);
-	goto out_close;
-
-out_remove:
-	trace_abandon(rec.w);
-	rec.w = NULL;
-	unlink(rec.output);
-out_close:
-	if (started && rec.w) {
+	if (start_recording(&args, command, &info, &rec, c))
+		goto out;
+	ret = record_session(&args, command, argv, &rec, c);
+out:
+	/* finish() closes the trace: one left open ends as a killed writer's. */
+	if (rec.w) {
 		trace_abandon(rec.w);
 		rec.w = NULL;
 	}

@@ -924,7 +924,20 @@ static void report_usage(FILE *f)
 		cmd_prog_name, cmd_prog_name);
 }
 
-int cmd_report(int argc, char *argv[])
+/* What the command line asks for besides what @rep keeps (keys, format, --top). */
+struct report_args {
+	const char *input;
+	const char *html_out;		/* --format html's -o */
+	const char *vm_keys[64];	/* --format html's --vm */
+	size_t nr_vm_keys;
+};
+
+/*
+ * Parse report's options into @a and @rep (its keys, what they need, its
+ * format and --top).  -1 to report, or the exit status to return at once:
+ * 0 after --help or --version, CMD_EXIT_USAGE after saying what is wrong.
+ */
+static int parse_args(int argc, char *argv[], struct report_args *a, struct report *rep)
 {
 	static const struct option longopts[] = {
 		{ "input", required_argument, NULL, 'i' },
@@ -936,124 +949,153 @@ int cmd_report(int argc, char *argv[])
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
-	static struct util_outbuf out;
-	const char *html_out = NULL, *vm_keys[64];
-	size_t nr_vm_keys = 0;
-	struct report rep = { .nr_by = 1, .by = { KEY_EXIT }, .out = &out };
-	const char *input = "vmtrace.vmt";
-	struct trace_exit_timer *timer = NULL;
-	struct keytuple last_key;
-	struct trace_input in;
-	struct trace_item it;
-	long last_row = -1;
+	const size_t max_vm_keys = sizeof(a->vm_keys) / sizeof(a->vm_keys[0]);
 	uint64_t value;
-	int opt, err, ret = 1;
+	int opt, ret;
 
+	memset(a, 0, sizeof(*a));
+	a->input = "vmtrace.vmt";
 	optind = 1;
-	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &err)) != -1) {
+	while ((opt = cmd_getopt(argc, argv, ":i:o:h", longopts, &ret)) != -1) {
 		switch (opt) {
 		case 'i':
-			input = optarg;
+			a->input = optarg;
 			break;
 		case 'b':
-			if (!parse_keys(optarg, &rep))
+			if (!parse_keys(optarg, rep))
 				return cmd_bad_value("--by", optarg, "keys of vm, vcpu, exit, process, "
 						 "thread, symbol, comma-separated, each once");
 			break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
-				rep.format = FORMAT_TEXT;
+				rep->format = FORMAT_TEXT;
 			else if (!strcmp(optarg, "csv"))
-				rep.format = FORMAT_CSV;
+				rep->format = FORMAT_CSV;
 			else if (!strcmp(optarg, "json"))
-				rep.format = FORMAT_JSON;
+				rep->format = FORMAT_JSON;
 			else if (!strcmp(optarg, "html"))
-				rep.format = FORMAT_HTML;
+				rep->format = FORMAT_HTML;
 			else
 				return cmd_bad_value("--format", optarg, "text, csv, json or html");
 			break;
 		case 'o':
-			html_out = optarg;
+			a->html_out = optarg;
 			break;
 		case 'V':
-			if (nr_vm_keys == sizeof(vm_keys) / sizeof(vm_keys[0]))
-				return cmd_bad_value("--vm", optarg, "at most %zu VMs",
-						 sizeof(vm_keys) / sizeof(vm_keys[0]));
-			vm_keys[nr_vm_keys++] = optarg;
+			if (a->nr_vm_keys == max_vm_keys)
+				return cmd_bad_value("--vm", optarg, "at most %zu VMs", max_vm_keys);
+			a->vm_keys[a->nr_vm_keys++] = optarg;
 			break;
 		case 't':
 			if (util_parse_u64(optarg, 1, UINT32_MAX, &value))
 				return cmd_bad_value("--top", optarg, "not a number of rows from 1 to %u",
 						 UINT32_MAX);
-			rep.top = value;
+			rep->top = value;
 			break;
 		case 'h':
 			report_usage(stdout);
 			return 0;
 		}
 	}
-	if (err >= 0)
-		return err;
+	if (ret >= 0)
+		return ret;
 	if (optind != argc)
 		return cmd_usage_error("%s: unexpected argument", argv[optind]);
-	if (rep.format == FORMAT_HTML && !html_out)
+	if (rep->format == FORMAT_HTML && !a->html_out)
 		return cmd_usage_error("--format html: which file? -o OUT.html");
-	if (html_out && rep.format != FORMAT_HTML)
-		return cmd_usage_error("-o %s: only with --format html (the others print)", html_out);
-	if (nr_vm_keys && rep.format != FORMAT_HTML)
-		return cmd_usage_error("--vm %s: only with --format html", vm_keys[0]);
-	for (unsigned int i = 0; i < rep.nr_by; i++) {
-		if (rep.by[i] == KEY_PROCESS || rep.by[i] == KEY_THREAD)
-			rep.need |= TRACE_EV_TASK;
-		if (rep.by[i] == KEY_SYMBOL)
-			rep.need |= TRACE_EV_SYMBOL;
+	if (a->html_out && rep->format != FORMAT_HTML)
+		return cmd_usage_error("-o %s: only with --format html (the others print)",
+				   a->html_out);
+	if (a->nr_vm_keys && rep->format != FORMAT_HTML)
+		return cmd_usage_error("--vm %s: only with --format html", a->vm_keys[0]);
+	for (unsigned int i = 0; i < rep->nr_by; i++) {
+		if (rep->by[i] == KEY_PROCESS || rep->by[i] == KEY_THREAD)
+			rep->need |= TRACE_EV_TASK;
+		if (rep->by[i] == KEY_SYMBOL)
+			rep->need |= TRACE_EV_SYMBOL;
 	}
-	err = cmd_input_open(&in, input);
-	if (err)
-		return cmd_input_status(err);
-	rep.in = &in;
+	return -1;
+}
+
+/*
+ * Every record of @in into @rep's rows, and its interval metrics into
+ * rep->metrics: 0, or -errno (the trace could not be read, or no memory).
+ */
+static int read_trace(struct report *rep, struct trace_input *in)
+{
+	struct trace_exit_timer *timer;
+	struct keytuple last_key;
+	struct trace_item it;
+	long last_row = -1;
+	int err;
+
 	/* The page needs the metrics only: data frames stay compressed. */
-	if (rep.format == FORMAT_HTML)
-		trace_set_filter(in.reader, 1U << TRACE_ITEM_METRICS);
-	rep.timing = !trace_meta_info(in.meta)->nr_exit_filters;
-	if (trace_exit_timer_new(&timer)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while ((err = trace_next(in.reader, &it)) > 0) {
+	if (rep->format == FORMAT_HTML)
+		trace_set_filter(in->reader, 1U << TRACE_ITEM_METRICS);
+	rep->timing = !trace_meta_info(in->meta)->nr_exit_filters;
+	if (trace_exit_timer_new(&timer))
+		return -ENOMEM;
+	while ((err = trace_next(in->reader, &it)) > 0) {
 		err = 0;
-		if (it.type == TRACE_ITEM_METRICS && trace_metrics_series_add(&rep.metrics, it.metrics)) {
+		if (it.type == TRACE_ITEM_METRICS &&
+		    trace_metrics_series_add(&rep->metrics, it.metrics)) {
 			err = -ENOMEM;
 			break;
 		}
 		if (it.type != TRACE_ITEM_RECORDS)
 			continue;
 		for (size_t i = 0; i < it.records.n && !err; i++)
-			err = account(&rep, timer, &it.records.recs[i], &last_row, &last_key);
-		in.records += it.records.n;
+			err = account(rep, timer, &it.records.recs[i], &last_row, &last_key);
+		in->records += it.records.n;
 		if (err)
 			break;
 	}
-out:
+	trace_exit_timer_free(timer);
+	return err;
+}
+
+/* The text, csv or json report on standard output: 0, or 1 after saying why not. */
+static int write_report(struct report *rep)
+{
+	int err;
+
+	util_outbuf_init(rep->out, stdout);
+	err = print_report(rep);
+	if (util_outbuf_finish(rep->out) && !err)
+		err = rep->out->err;
+	if (err) {
+		fprintf(stderr, "%s: writing the report: %s\n", cmd_prog_name, strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_report(int argc, char *argv[])
+{
+	static struct util_outbuf out;
+	struct report rep = { .nr_by = 1, .by = { KEY_EXIT }, .out = &out };
+	struct report_args a;
+	struct trace_input in;
+	int err, ret;
+
+	ret = parse_args(argc, argv, &a, &rep);
+	if (ret >= 0)
+		return ret;
+	err = cmd_input_open(&in, a.input);
+	if (err)
+		return cmd_input_status(err);
+	rep.in = &in;
+	err = read_trace(&rep, &in);
 	if (err < 0) {
-		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, input, strerror(-err));
+		fprintf(stderr, "%s: %s: %s\n", cmd_prog_name, a.input, strerror(-err));
 		ret = 1;
 	} else if ((ret = cmd_input_finish(&in))) {
 		/* not one readable frame: said so */
 	} else if (rep.format == FORMAT_HTML) {
-		ret = write_html(&rep, input, html_out, vm_keys, nr_vm_keys);
+		ret = write_html(&rep, a.input, a.html_out, a.vm_keys, a.nr_vm_keys);
 	} else {
-		util_outbuf_init(&out, stdout);
-		err = print_report(&rep);
-		if (util_outbuf_finish(&out) && !err)
-			err = out.err;
-		if (err) {
-			fprintf(stderr, "%s: writing the report: %s\n", cmd_prog_name,
-				strerror(-err));
-			ret = 1;
-		}
+		ret = write_report(&rep);
 	}
-	trace_exit_timer_free(timer);
 	report_free(&rep);
 	trace_input_close(&in);
 	return ret;

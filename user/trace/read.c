@@ -75,20 +75,29 @@ static void copy_field(char *dst, size_t size, const char *src, size_t src_size)
 	dst[n] = '\0';
 }
 
-static int check_header(struct trace_reader *r, char *why, size_t why_size)
+static int header_newer(uint32_t version, char *why, size_t why_size)
 {
-	struct trace_file_header h;
-	uint8_t *full = NULL;
+	snprintf(why, why_size, "format version %u is newer than this reader's (%u)",
+		 version, TRACE_VERSION);
+	return -EPROTONOSUPPORT;
+}
+
+/*
+ * The header's start: a trace file at all, a sane header size and the
+ * whole header there.  0 with as much of @h read as the file has (a
+ * shorter header's @h goes on into the frames), or -errno with @why.
+ */
+static int read_header_start(struct trace_reader *r, struct trace_file_header *h,
+			     char *why, size_t why_size)
+{
 	size_t got;
-	uint32_t crc, version, header_size;
-	int err;
 
 	if (fseeko(r->f, 0, SEEK_END) || (int64_t)(r->file_size = ftello(r->f)) < 0 ||
 	    fseeko(r->f, 0, SEEK_SET)) {
 		snprintf(why, why_size, "cannot seek: %s", strerror(errno));
 		return -errno;
 	}
-	got = fread(&h, 1, sizeof(h), r->f);
+	got = fread(h, 1, sizeof(*h), r->f);
 	if (ferror(r->f)) {
 		snprintf(why, why_size, "read error");
 		return -EIO;
@@ -97,7 +106,7 @@ static int check_header(struct trace_reader *r, char *why, size_t why_size)
 		snprintf(why, why_size, "empty file");
 		return -ENODATA;
 	}
-	if (memcmp(h.magic, TRACE_FILE_MAGIC, got < 8 ? got : 8)) {
+	if (memcmp(h->magic, TRACE_FILE_MAGIC, got < 8 ? got : 8)) {
 		snprintf(why, why_size, "not a vmtrace trace file");
 		return -EMEDIUMTYPE;
 	}
@@ -105,20 +114,28 @@ static int check_header(struct trace_reader *r, char *why, size_t why_size)
 		snprintf(why, why_size, "truncated header (%zu bytes)", got);
 		return -ENODATA;
 	}
-	version = h.version;
-	header_size = h.header_size;
-	if (header_size < VMT_FILE_HEADER_SIZE_V1 || header_size > MAX_HEADER_SIZE) {
-		if (version > TRACE_VERSION)
-			goto newer;
-		snprintf(why, why_size, "corrupt header (size %u)", header_size);
+	if (h->header_size < VMT_FILE_HEADER_SIZE_V1 || h->header_size > MAX_HEADER_SIZE) {
+		if (h->version > TRACE_VERSION)
+			return header_newer(h->version, why, why_size);
+		snprintf(why, why_size, "corrupt header (size %u)", h->header_size);
 		return -EBADMSG;
 	}
-	if (r->file_size < header_size) {
+	if (r->file_size < h->header_size) {
 		snprintf(why, why_size, "truncated header (%llu of %u bytes)",
-			 (unsigned long long)r->file_size, header_size);
+			 (unsigned long long)r->file_size, h->header_size);
 		return -ENODATA;
 	}
-	/* The CRC is the header's last 4 bytes, whatever its version. */
+	return 0;
+}
+
+/* The CRC is the header's last 4 bytes, whatever its version. */
+static int check_header_crc(struct trace_reader *r, uint32_t header_size,
+			    char *why, size_t why_size)
+{
+	uint8_t *full;
+	uint32_t crc;
+	int err;
+
 	full = malloc(header_size);
 	if (!full)
 		return -ENOMEM;
@@ -135,52 +152,76 @@ static int check_header(struct trace_reader *r, char *why, size_t why_size)
 		snprintf(why, why_size, "corrupt header (checksum mismatch)");
 		return -EBADMSG;
 	}
-	if (version > TRACE_VERSION)
-		goto newer;
-	if (version == 0 || h.record_size != VMTRACE_RECORD_SIZE || !h.tsc_hz) {
+	return 0;
+}
+
+/* A header whose CRC checked out: of a version and format this reader reads? */
+static int check_header_version(const struct trace_file_header *h, char *why,
+				size_t why_size)
+{
+	if (h->version > TRACE_VERSION)
+		return header_newer(h->version, why, why_size);
+	if (h->version == 0 || h->record_size != VMTRACE_RECORD_SIZE || !h->tsc_hz) {
 		snprintf(why, why_size, "corrupt header (version %u, record size %u, TSC %llu Hz)",
-			 version, h.record_size, (unsigned long long)h.tsc_hz);
+			 h->version, h->record_size, (unsigned long long)h->tsc_hz);
 		return -EBADMSG;
 	}
-	if (h.record_format > VMTRACE_FORMAT_VERSION) {
+	if (h->record_format > VMTRACE_FORMAT_VERSION) {
 		snprintf(why, why_size, "record format %u is newer than this reader's (%u)",
-			 h.record_format, VMTRACE_FORMAT_VERSION);
+			 h->record_format, VMTRACE_FORMAT_VERSION);
 		return -EPROTONOSUPPORT;
 	}
+	return 0;
+}
 
+/* The checked header into r->info; the frames start after it. */
+static void header_to_info(struct trace_reader *r, const struct trace_file_header *h)
+{
 	r->info = (struct trace_info){
-		.version = version,
-		.record_format = h.record_format,
-		.tsc_hz = h.tsc_hz,
-		.clock = { h.clock_tsc, h.clock_mono_ns, h.clock_real_ns },
-		.nr_cpus = h.nr_cpus,
-		.vendor = h.vendor,
-		.sample_hz = h.sample_hz,
-		.sample_source = h.sample_source,
-		.cfg_flags = h.cfg_flags,
-		.ring_size = h.ring_size,
-		.nr_exit_filters = h.nr_exit_filters,
+		.version = h->version,
+		.record_format = h->record_format,
+		.tsc_hz = h->tsc_hz,
+		.clock = { h->clock_tsc, h->clock_mono_ns, h->clock_real_ns },
+		.nr_cpus = h->nr_cpus,
+		.vendor = h->vendor,
+		.sample_hz = h->sample_hz,
+		.sample_source = h->sample_source,
+		.cfg_flags = h->cfg_flags,
+		.ring_size = h->ring_size,
+		.nr_exit_filters = h->nr_exit_filters,
 	};
-	copy_field(r->info.host_kernel, sizeof(r->info.host_kernel), h.host_kernel, sizeof(h.host_kernel));
-	copy_field(r->info.hostname, sizeof(r->info.hostname), h.hostname, sizeof(h.hostname));
-	copy_field(r->info.cpu_model, sizeof(r->info.cpu_model), h.cpu_model, sizeof(h.cpu_model));
-	copy_field(r->info.cpu_vendor, sizeof(r->info.cpu_vendor), h.cpu_vendor, sizeof(h.cpu_vendor));
-	copy_field(r->info.module_version, sizeof(r->info.module_version), h.module_version,
-		   sizeof(h.module_version));
-	copy_field(r->info.collector, sizeof(r->info.collector), h.collector, sizeof(h.collector));
+	copy_field(r->info.host_kernel, sizeof(r->info.host_kernel), h->host_kernel,
+		   sizeof(h->host_kernel));
+	copy_field(r->info.hostname, sizeof(r->info.hostname), h->hostname, sizeof(h->hostname));
+	copy_field(r->info.cpu_model, sizeof(r->info.cpu_model), h->cpu_model, sizeof(h->cpu_model));
+	copy_field(r->info.cpu_vendor, sizeof(r->info.cpu_vendor), h->cpu_vendor,
+		   sizeof(h->cpu_vendor));
+	copy_field(r->info.module_version, sizeof(r->info.module_version), h->module_version,
+		   sizeof(h->module_version));
+	copy_field(r->info.collector, sizeof(r->info.collector), h->collector, sizeof(h->collector));
 	/* A shorter header predates the BPF backend: the module recorded it. */
-	if (header_size >= sizeof(h))
-		copy_field(r->info.backend, sizeof(r->info.backend), h.backend,
-			   sizeof(h.backend));
+	if (h->header_size >= sizeof(*h))
+		copy_field(r->info.backend, sizeof(r->info.backend), h->backend,
+			   sizeof(h->backend));
 	if (!r->info.backend[0])
 		snprintf(r->info.backend, sizeof(r->info.backend), "module");
-	r->data_start = r->pos = header_size;
-	return 0;
+	r->data_start = r->pos = h->header_size;
+}
 
-newer:
-	snprintf(why, why_size, "format version %u is newer than this reader's (%u)",
-		 version, TRACE_VERSION);
-	return -EPROTONOSUPPORT;
+static int check_header(struct trace_reader *r, char *why, size_t why_size)
+{
+	struct trace_file_header h;
+	int err;
+
+	err = read_header_start(r, &h, why, why_size);
+	if (!err)
+		err = check_header_crc(r, h.header_size, why, why_size);
+	if (!err)
+		err = check_header_version(&h, why, why_size);
+	if (err)
+		return err;
+	header_to_info(r, &h);
+	return 0;
 }
 
 int trace_open_stream(FILE *f, struct trace_reader **out, char *why,

@@ -91,6 +91,8 @@ static int run_one(const struct tap_test *t, unsigned int number)
 	return result;
 }
 
+const char *tap_note;
+
 int tap_main(int argc, char **argv, const struct tap_test *tests,
 	     unsigned int nr_tests, unsigned int flags)
 {
@@ -118,6 +120,8 @@ int tap_main(int argc, char **argv, const struct tap_test *tests,
 		return KSFT_SKIP;
 	}
 	printf("1..%u\n", plan);
+	if (tap_note)
+		printf("# %s\n", tap_note);
 
 	skip_reason = mmap(NULL, SKIP_REASON_MAX, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);

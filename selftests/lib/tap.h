@@ -41,6 +41,9 @@ enum tap_flags {
 	TAP_NEEDS_KVM = 1 << 0,		/* skip everything without /dev/kvm */
 };
 
+/* Set before tap_main(): one diagnostic line printed after the plan. */
+extern const char *tap_note;
+
 int tap_main(int argc, char **argv, const struct tap_test *tests,
 	     unsigned int nr_tests, unsigned int flags);
 

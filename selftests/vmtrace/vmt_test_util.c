@@ -41,13 +41,6 @@ enum client_backend vmt_test_backend(void)
 	return backend;
 }
 
-void vmt_needs_module(const char *what)
-{
-	if (vmt_test_backend() != CLIENT_BACKEND_MODULE)
-		tap_skip("%s: not in the %s backend yet", what,
-			 client_backend_name(vmt_test_backend()));
-}
-
 struct client *vmt_open(void)
 {
 	struct client *c;

@@ -29,8 +29,6 @@ const struct vmt_exit_codes *vmt_exit_codes(void);
  * default) or bpf in the environment.
  */
 enum client_backend vmt_test_backend(void);
-/* In a subtest: skip it unless the backend is the module (@what needs it). */
-void vmt_needs_module(const char *what);
 struct client *vmt_open(void);		/* the test backend; asserts */
 void vmt_start(struct client *c, const struct client_start_config *cfg);
 /* STOP, then READ everything left (with the final loss markers). */

@@ -7,12 +7,14 @@
  * failing with status 2, one line naming the file, and no output file.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "util/crc32.h"
@@ -23,6 +25,8 @@
 #include "vv_fixture.h"
 
 static char dir[64];
+/* run_prog()'s child drops to uid/gid 65534 first when this is set. */
+static bool as_nobody;
 static char collect[PATH_MAX + 32];
 
 struct run {
@@ -61,6 +65,9 @@ static void run_prog(struct run *r, const char *prog, const char *const *args)
 
 		dup2(o, 1);
 		dup2(e, 2);
+		if (as_nobody && geteuid() == 0 && (setgroups(0, NULL) || setgid(65534) ||
+						    setuid(65534)))
+			_exit(126);
 		execvp(prog, (char *const *)argv);
 		_exit(127);
 	}
@@ -1070,6 +1077,36 @@ static void test_no_module(void)
 		    "serve -v: status %d:\n%s", r.status, r.err);
 }
 
+/*
+ * The BPF backend without the privileges it needs (an unprivileged user:
+ * uid 65534 when the test runs as root): one line naming them, exit 1, no
+ * trace file left; with --backend auto and no module, both reasons.
+ */
+static void test_bpf_unprivileged(void)
+{
+	static const char caps[] = "the BPF backend needs CAP_BPF and CAP_PERFMON, or "
+				   "CAP_SYS_ADMIN (run as root)";
+	char want[256], *out = path_of("bpf.vmt");
+	struct run r;
+
+	if (!access("/sys/module/vmtrace", F_OK))
+		tap_skip("vmtrace.ko is loaded here (auto would take it)");
+	/* Open to uid 65534, so that only the missing privileges can stop it. */
+	TEST_ASSERT_SYSCALL(chmod(dir, 0777), "chmod");
+	as_nobody = true;
+	run(&r, (const char *[]){ "record", "--backend", "bpf", "-d", "1", "-o", out, NULL });
+	snprintf(want, sizeof(want), "vmtrace-collect: %s\n", caps);
+	TEST_ASSERT(r.status == 1 && !strcmp(r.err, want) && !r.out[0] && access(out, F_OK),
+		    "bpf: status %d, file %s:\n%s", r.status,
+		    access(out, F_OK) ? "absent" : "left", r.err);
+	run(&r, (const char *[]){ "record", "--backend", "auto", "-d", "1", "-o", out, NULL });
+	snprintf(want, sizeof(want), "vmtrace-collect: vmtrace.ko is not loaded, and %s\n", caps);
+	as_nobody = false;
+	TEST_ASSERT(r.status == 1 && !strcmp(r.err, want) && access(out, F_OK),
+		    "auto: status %d:\n%s", r.status, r.err);
+	TEST_ASSERT_SYSCALL(chmod(dir, 0700), "chmod");
+}
+
 static const struct tap_test tests[] = {
 	TAP_TEST(script_csv),
 	TAP_TEST(script_jsonl),
@@ -1086,6 +1123,7 @@ static const struct tap_test tests[] = {
 	TAP_TEST(version_help),
 	TAP_TEST(exit_status),
 	TAP_TEST(no_module),
+	TAP_TEST(bpf_unprivileged),
 };
 
 int main(int argc, char **argv)

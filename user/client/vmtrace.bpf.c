@@ -27,11 +27,17 @@
  * needs no BTF and no kernel headers; a kernel whose layout differs is
  * read right, one without a member refuses the load.
  *
+ * Cost per exit: the tracepoints' struct kvm_vcpu is a BTF pointer, read
+ * with plain loads (VCPU_READ); the VMCB, reachable by number only, in a
+ * few spans of one bpf_probe_read_kernel() each (SPAN_READ) rather than a
+ * helper call per field.
+ *
  * Accounting as the module's rings (kmod/ring.h): every event offered
  * counts in produced, and is either written or lost per cause; loss not
  * yet told travels as a LOST marker in front of the next record that fits
  * (the two reserved together), so produced == drained + lost.
  */
+#include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -118,6 +124,69 @@ struct vcpu_vmx {
 /* KVM's internal enum kvm_intr_type (arch/x86/kvm/x86.h, 6.1 and 6.12). */
 #define KVM_HANDLING_IRQ 1
 
+/* ---- reading kernel memory ---- */
+
+/*
+ * A member of struct kvm_vcpu.  @btf: @vcpu is a tracepoint's argument, a
+ * BTF pointer, and this a plain load (CO-RE relocated) that the verifier
+ * checks against the kernel's BTF and the JIT makes fault-safe
+ * (PROBE_MEM): no helper call.  Else @vcpu is a number (the sampling
+ * program's last entry, or a cast past struct kvm_vcpu), which only
+ * bpf_probe_read_kernel() reads.  Callers pass a constant.
+ */
+#define VCPU_READ(btf, vcpu, member) \
+	((btf) ? (vcpu)->member : BPF_CORE_READ(vcpu, member))
+
+/*
+ * The bytes of *@src from member @first to the end of member @last,
+ * copied into @buf (an array) by one bpf_probe_read_kernel(): one helper
+ * call for the span instead of one per member.  @sp says which bytes of
+ * *@src @buf holds; none where the span would not fit (another layout),
+ * and then SPAN_GET reads each member apart.  The offsets are CO-RE's,
+ * constants to the verifier, which so checks the copy against @buf and
+ * drops the unused way.  A failed read leaves @buf zero, as it leaves each
+ * BPF_CORE_READ.
+ */
+struct span {
+	__u64 lo, hi;
+};
+
+#define SPAN_READ(sp, buf, src, first, last) do {				\
+	(sp).lo = bpf_core_field_offset((src)->first);				\
+	(sp).hi = bpf_core_field_offset((src)->last) +				\
+		  bpf_core_field_size((src)->last);				\
+	if ((sp).hi > (sp).lo && (sp).hi - (sp).lo <= sizeof(buf))		\
+		bpf_probe_read_kernel(buf, (sp).hi - (sp).lo,			\
+				      (const char *)(src) + (sp).lo);		\
+	else									\
+		(sp).hi = (sp).lo;						\
+} while (0)
+
+#define SPAN_HAS(sp, src, member)						\
+	(bpf_core_field_offset((src)->member) >= (sp).lo &&			\
+	 bpf_core_field_offset((src)->member) +					\
+	 bpf_core_field_size((src)->member) <= (sp).hi)
+
+/*
+ * Where @buf holds byte @off of the source.  The verifier refuses to
+ * subtract from a stack pointer: @off - @lo is reckoned apart (the barrier
+ * keeps clang from folding it into the pointer).
+ */
+static __always_inline const void *span_at(const void *buf, __u64 off, __u64 lo)
+{
+	__u64 rel = off - lo;
+
+	barrier_var(rel);
+	return (const char *)buf + rel;
+}
+
+/* Member @member of *@src, from @buf where SPAN_READ put it. */
+#define SPAN_GET(sp, buf, src, member)						\
+	(SPAN_HAS(sp, src, member) ?						\
+	 *(const typeof((src)->member) *)span_at(buf,				\
+		bpf_core_field_offset((src)->member), (sp).lo) :		\
+	 BPF_CORE_READ(src, member))
+
 /* ---- configuration (the loader's) ---- */
 
 /* Set before load: the verifier drops the other vendor's code. */
@@ -195,10 +264,10 @@ static __always_inline __u64 mul_shr32(__u64 a, __u64 b)
  * for every guest that did not ask for another TSC rate; otherwise it is
  * SVM's 32 fraction bits.
  */
-static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, __u64 tsc)
+static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, bool btf, __u64 tsc)
 {
-	__u64 offset = BPF_CORE_READ(vcpu, arch.l1_tsc_offset);
-	__u64 ratio = BPF_CORE_READ(vcpu, arch.l1_tsc_scaling_ratio);
+	__u64 offset = VCPU_READ(btf, vcpu, arch.l1_tsc_offset);
+	__u64 ratio = VCPU_READ(btf, vcpu, arch.l1_tsc_scaling_ratio);
 
 	if (ratio == 1 || ratio == 1ULL << 32)
 		return offset + tsc;
@@ -206,6 +275,13 @@ static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, __u64 tsc)
 }
 
 /* ---- the ring ---- */
+
+/*
+ * The collector drains by polling (client_bpf_read(): ring_buffer__consume()
+ * between sleeps) and never waits on the ring's epoll fd: no wakeup, whose
+ * irq_work a submit would queue each time the reader had caught up.
+ */
+#define SUBMIT_FLAGS BPF_RB_NO_WAKEUP
 
 static __always_inline void lose(struct client_bpf_cpu *c, int cause)
 {
@@ -281,7 +357,7 @@ static __always_inline void emit_vm(struct client_bpf_cpu *c, __u64 tsc, __u8 ki
 		return;
 	fill_common(r, tsc, kind, id, pid);
 	r->exit_reason = BPF_CORE_READ(kvm, online_vcpus.counter);
-	bpf_ringbuf_submit(base, 0);
+	bpf_ringbuf_submit(base, SUBMIT_FLAGS);
 }
 
 /* ---- guest state ---- */
@@ -291,16 +367,16 @@ static __always_inline void emit_vm(struct client_bpf_cpu *c, __u64 tsc, __u8 ki
  * VM's first exit as the module does (kmod/svm.c): page-aligned, and its
  * saved RIP the one KVM copied out of it (RIP is copied eagerly on SVM).
  */
-static __always_inline int svm_vmcb_sane(struct kvm_vcpu *vcpu)
+static __always_inline int svm_vmcb_sane(struct kvm_vcpu *vcpu, bool btf)
 {
 	struct vmcb *vmcb = BPF_CORE_READ((struct vcpu_svm *)vcpu, vmcb);
 
 	if (!vmcb || ((unsigned long)vmcb & 0xfff))
 		return 0;
-	if (BPF_CORE_READ(vcpu, arch.guest_state_protected))
+	if (VCPU_READ(btf, vcpu, arch.guest_state_protected))
 		return 1;
 	return BPF_CORE_READ(vmcb, save.rip) ==
-	       BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RIP]);
+	       VCPU_READ(btf, vcpu, arch.regs[VCPU_REGS_RIP]);
 }
 
 /*
@@ -309,40 +385,53 @@ static __always_inline int svm_vmcb_sane(struct kvm_vcpu *vcpu)
  * only after kvm_exit (svm_handle_exit()), so here it is the previous
  * exit's CR3 and would name the wrong guest process.
  */
-static __always_inline void svm_read_state(struct kvm_vcpu *vcpu,
+static __always_inline void svm_read_state(struct kvm_vcpu *vcpu, bool btf,
 					   struct vmtrace_record *r)
 {
+	/*
+	 * struct vcpu_svm lies past the struct kvm_vcpu the verifier knows:
+	 * read by number, as the VMCB.  Four spans, 232 bytes of stack:
+	 * the VMCB's exit code and nested paging control, GS to CPL, CR4 to
+	 * RIP; KERNEL_GS_BASE apart, at CPL 3 only.
+	 */
 	struct vcpu_svm *svm = (struct vcpu_svm *)vcpu;
-	struct vmcb *vmcb = BPF_CORE_READ(svm, vmcb);
+	__u64 svm_buf[2], ctl_buf[5], seg_buf[15], cr_buf[7];
+	struct span svm_sp, ctl_sp, seg_sp, cr_sp;
+	struct vmcb *vmcb;
 	__u64 cr0, cr4;
 	__u8 cpl, mode;
 
-	r->exit_reason = BPF_CORE_READ(vmcb, control.exit_code);
-	if (BPF_CORE_READ(vcpu, arch.guest_state_protected)) {
+	SPAN_READ(svm_sp, svm_buf, svm, vmcb, vmcb01.ptr);
+	vmcb = SPAN_GET(svm_sp, svm_buf, svm, vmcb);
+	SPAN_READ(ctl_sp, ctl_buf, vmcb, control.exit_code, control.nested_ctl);
+	r->exit_reason = SPAN_GET(ctl_sp, ctl_buf, vmcb, control.exit_code);
+	if (VCPU_READ(btf, vcpu, arch.guest_state_protected)) {
 		/* SEV-ES/SNP: the save area is encrypted. */
 		r->flags |= VMTRACE_REC_F_NO_STATE;
 		return;
 	}
-	cpl = BPF_CORE_READ(vmcb, save.cpl) & 3;
-	r->u.g.guest_rip = BPF_CORE_READ(vmcb, save.rip);
+	SPAN_READ(seg_sp, seg_buf, vmcb, save.gs.base, save.cpl);
+	SPAN_READ(cr_sp, cr_buf, vmcb, save.cr4, save.rip);
+	cpl = SPAN_GET(seg_sp, seg_buf, vmcb, save.cpl) & 3;
+	r->u.g.guest_rip = SPAN_GET(cr_sp, cr_buf, vmcb, save.rip);
 	/* Without nested paging every CR3 write exits: arch.cr3 is current. */
-	if (BPF_CORE_READ(vmcb, control.nested_ctl) & SVM_NESTED_CTL_NP_ENABLE)
-		r->u.g.guest_cr3 = BPF_CORE_READ(vmcb, save.cr3);
+	if (SPAN_GET(ctl_sp, ctl_buf, vmcb, control.nested_ctl) & SVM_NESTED_CTL_NP_ENABLE)
+		r->u.g.guest_cr3 = SPAN_GET(cr_sp, cr_buf, vmcb, save.cr3);
 	else
-		r->u.g.guest_cr3 = BPF_CORE_READ(vcpu, arch.cr3);
+		r->u.g.guest_cr3 = VCPU_READ(btf, vcpu, arch.cr3);
 	if (cpl) {
 		/* At CPL 3 Linux keeps its per-CPU base in KERNEL_GS_BASE. */
 		r->u.g.guest_gs_base = BPF_CORE_READ(vmcb, save.kernel_gs_base);
 		r->flags |= VMTRACE_REC_F_GS_USER;
 	} else {
-		r->u.g.guest_gs_base = BPF_CORE_READ(vmcb, save.gs.base);
+		r->u.g.guest_gs_base = SPAN_GET(seg_sp, seg_buf, vmcb, save.gs.base);
 	}
-	cr0 = BPF_CORE_READ(vmcb, save.cr0);
-	cr4 = BPF_CORE_READ(vmcb, save.cr4);
+	cr0 = SPAN_GET(cr_sp, cr_buf, vmcb, save.cr0);
+	cr4 = SPAN_GET(cr_sp, cr_buf, vmcb, save.cr4);
 	mode = cpl;
 	if (cpl == 3)
 		mode |= VMTRACE_MODE_USER;
-	if (BPF_CORE_READ(vcpu, arch.efer) & EFER_LMA)
+	if (VCPU_READ(btf, vcpu, arch.efer) & EFER_LMA)
 		mode |= VMTRACE_MODE_LONG;
 	if (cr4 & X86_CR4_LA57)
 		mode |= VMTRACE_MODE_LA57;
@@ -357,7 +446,7 @@ static __always_inline void svm_read_state(struct kvm_vcpu *vcpu,
 	 * module asks HF_GUEST_MASK, a #define whose value changed between
 	 * 6.1 and 6.12 and that BTF cannot tell.
 	 */
-	if (vmcb != BPF_CORE_READ(svm, vmcb01.ptr)) {
+	if (vmcb != SPAN_GET(svm_sp, svm_buf, svm, vmcb01.ptr)) {
 		mode |= VMTRACE_MODE_NESTED;
 		r->u.g.guest_gs_base = 0;
 		r->flags &= ~VMTRACE_REC_F_GS_USER;
@@ -386,10 +475,10 @@ static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
  * (its id is skipped).
  */
 static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
-						struct kvm_vcpu *vcpu,
+						struct kvm_vcpu *vcpu, bool btf,
 						__u32 tgid, __u64 tsc)
 {
-	struct kvm *kvm = BPF_CORE_READ(vcpu, kvm);
+	struct kvm *kvm = VCPU_READ(btf, vcpu, kvm);
 	__u64 key = (__u64)kvm;
 	struct client_bpf_vm *vm, fresh = { .pid = tgid };
 
@@ -405,7 +494,7 @@ static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 		bpf_map_delete_elem(&vms, &key);
 	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
 	if (host_vendor == VMTRACE_VENDOR_SVM)
-		fresh.state_ok = svm_vmcb_sane(vcpu);
+		fresh.state_ok = svm_vmcb_sane(vcpu, btf);
 	else if (host_vendor == VMTRACE_VENDOR_VMX)
 		fresh.state_ok = 1;	/* the exit reason alone: kvm_intel's BTF */
 	if (bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
@@ -424,17 +513,18 @@ static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 
 /*
  * An EXIT or SAMPLE record of @vcpu of @vm, stopped in an exit on this
- * CPU, as the module's vmt_fill(): every field written.
+ * CPU, as the module's vmt_fill(): every field written.  @btf: see
+ * VCPU_READ.
  */
 static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8 kind,
-				       struct kvm_vcpu *vcpu,
+				       struct kvm_vcpu *vcpu, bool btf,
 				       const struct client_bpf_vm *vm)
 {
 	fill_common(r, tsc, kind, vm->id, vm->pid);
-	r->guest_tsc = guest_tsc_of(vcpu, tsc);
-	r->vcpu = BPF_CORE_READ(vcpu, vcpu_idx);
+	r->guest_tsc = guest_tsc_of(vcpu, btf, tsc);
+	r->vcpu = VCPU_READ(btf, vcpu, vcpu_idx);
 	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
-		svm_read_state(vcpu, r);
+		svm_read_state(vcpu, btf, r);
 		return;
 	}
 	/*
@@ -464,7 +554,8 @@ int BPF_PROG(vmt_entry, struct kvm_vcpu *vcpu)
 	 * Never NULL, but 6.12's verifier takes a raw tracepoint's pointer
 	 * arguments as maybe-NULL (stable backport of "bpf: Mark raw_tp
 	 * arguments with PTR_MAYBE_NULL") and refuses the CO-RE offset
-	 * arithmetic on them until they are checked.
+	 * arithmetic on them until they are checked.  Checked, @vcpu is a
+	 * BTF pointer, its members plain loads (VCPU_READ).
 	 */
 	if (!vcpu || !recording)
 		return 0;
@@ -472,7 +563,7 @@ int BPF_PROG(vmt_entry, struct kvm_vcpu *vcpu)
 	if (!c)
 		return 0;
 	c->entry_vcpu = (__u64)vcpu;
-	c->entry_kvm = (__u64)BPF_CORE_READ(vcpu, kvm);
+	c->entry_kvm = (__u64)vcpu->kvm;
 	c->entry_tsc = host_tsc_now();
 	return 0;
 }
@@ -497,7 +588,7 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	if (!c)
 		return 0;
 	tsc = host_tsc_now();
-	vm = vm_of(c, vcpu, tgid, tsc);
+	vm = vm_of(c, vcpu, true, tgid, tsc);
 	if (!vm)
 		return 0;
 	/* A VM that failed the check keeps all its exits, reason unknown. */
@@ -512,13 +603,13 @@ int BPF_PROG(vmt_exit, struct kvm_vcpu *vcpu, __u32 isa)
 	r = reserve_event(c, tsc, &base);
 	if (!r)
 		return 0;
-	fill_guest(r, tsc, VMTRACE_KIND_EXIT, vcpu, vm);
+	fill_guest(r, tsc, VMTRACE_KIND_EXIT, vcpu, true, vm);
 	/* Entry and exit on one CPU: else the vCPU moved, delta unknown. */
 	if (c->entry_vcpu == (__u64)vcpu &&
-	    c->entry_kvm == (__u64)BPF_CORE_READ(vcpu, kvm) &&
+	    c->entry_kvm == (__u64)vcpu->kvm &&
 	    tsc >= c->entry_tsc && tsc - c->entry_tsc < VMTRACE_ENTRY_DELTA_UNKNOWN)
 		r->entry_delta = tsc - c->entry_tsc;
-	bpf_ringbuf_submit(base, 0);
+	bpf_ringbuf_submit(base, SUBMIT_FLAGS);
 	return 0;
 }
 
@@ -567,19 +658,24 @@ int vmt_sample(struct bpf_perf_event_data *ctx)
 	if (!c)
 		return 0;
 	tsc = host_tsc_now();
+	/*
+	 * A number, not a BTF pointer (VCPU_READ's other way): nor would
+	 * KVM's per-CPU kvm_running_vcpu give one, bpf_this_cpu_ptr() of a
+	 * pointer variable being memory whose loads are numbers.
+	 */
 	vcpu = (struct kvm_vcpu *)c->entry_vcpu;
 	if (vcpu && BPF_CORE_READ(vcpu, arch.handling_intr_from_guest) == KVM_HANDLING_IRQ &&
 	    BPF_CORE_READ(vcpu, cpu) == (int)bpf_get_smp_processor_id()) {
 		if (nr_pids && !bpf_map_lookup_elem(&vm_pids, &tgid))
 			return 0;
-		vm = vm_of(c, vcpu, tgid, tsc);
+		vm = vm_of(c, vcpu, false, tgid, tsc);
 		if (!vm)
 			return 0;
 		r = reserve_event(c, tsc, &base);
 		if (!r)
 			return 0;
-		fill_guest(r, tsc, VMTRACE_KIND_SAMPLE, vcpu, vm);
-		bpf_ringbuf_submit(base, 0);
+		fill_guest(r, tsc, VMTRACE_KIND_SAMPLE, vcpu, false, vm);
+		bpf_ringbuf_submit(base, SUBMIT_FLAGS);
 		return 0;
 	}
 
@@ -595,6 +691,6 @@ int vmt_sample(struct bpf_perf_event_data *ctx)
 	/* The host RIP, in the guest_rip slot, as the module's. */
 	r->u.g.guest_rip = ctx->regs.rip;
 	r->mode = (ctx->regs.cs & 3) == 3 ? 3 | VMTRACE_MODE_USER : 0;
-	bpf_ringbuf_submit(base, 0);
+	bpf_ringbuf_submit(base, SUBMIT_FLAGS);
 	return 0;
 }

@@ -148,7 +148,8 @@ check:
 # (selftests/guest, selftests/vmview), which Bochs's speed rules out.
 VMX_TESTS ?= selftests/lib_test selftests/vmtrace/collect_test \
 	selftests/vmtrace/netlink_test selftests/vmtrace/capture_test \
-	selftests/vmtrace/cpus_test selftests/vmtrace/lifecycle_test
+	selftests/vmtrace/cpus_test selftests/vmtrace/capture_bpf_test \
+	selftests/vmtrace/collect_bpf_test selftests/vmtrace/lifecycle_test
 VMX_SHADOW_TESTS ?= selftests/vmtrace/capture_test
 check-vmx: user
 	@rm -rf build/check-vmx && mkdir -p build/check-vmx

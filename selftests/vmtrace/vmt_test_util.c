@@ -6,27 +6,34 @@
 #include "tap.h"
 #include "vmt_test_util.h"
 
-const struct vmt_exit_codes *vmt_exit_codes(void)
+/* The host's vendor: VMX unless /proc/cpuinfo's flags have svm. */
+static bool host_is_vmx(void)
 {
-	/* SVM_EXIT_IOIO, _HLT, _NPF, _INTR; VMX 30, 12, 48 (EPT), 1. */
-	static const struct vmt_exit_codes svm = { 0x7b, 0x78, 0x400, 0x60 };
-	static const struct vmt_exit_codes vmx = { 30, 12, 48, 1 };
-	static int is_svm = -1;
+	static int is_vmx = -1;
 
-	if (is_svm < 0) {
+	if (is_vmx < 0) {
 		FILE *f = fopen("/proc/cpuinfo", "r");
 		char line[4096];
 
-		is_svm = 0;
+		is_vmx = 1;
 		while (f && fgets(line, sizeof(line), f))
 			if (!strncmp(line, "flags", 5)) {
-				is_svm = strstr(line, " svm") != NULL;
+				is_vmx = !strstr(line, " svm");
 				break;
 			}
 		if (f)
 			fclose(f);
 	}
-	return is_svm ? &svm : &vmx;
+	return is_vmx;
+}
+
+const struct vmt_exit_codes *vmt_exit_codes(void)
+{
+	/* SVM_EXIT_IOIO, _HLT, _NPF, _INTR; VMX 30, 12, 48 (EPT), 1. */
+	static const struct vmt_exit_codes svm = { 0x7b, 0x78, 0x400, 0x60 };
+	static const struct vmt_exit_codes vmx = { 30, 12, 48, 1 };
+
+	return host_is_vmx() ? &vmx : &svm;
 }
 
 enum client_backend vmt_test_backend(void)
@@ -39,6 +46,11 @@ enum client_backend vmt_test_backend(void)
 	TEST_ASSERT(!client_backend_parse(name, &backend) && backend != CLIENT_BACKEND_AUTO,
 		    "SELFTEST_BACKEND=%s: module or bpf", name);
 	return backend;
+}
+
+bool vmt_reads_guest_state(void)
+{
+	return vmt_test_backend() != CLIENT_BACKEND_BPF || !host_is_vmx();
 }
 
 struct client *vmt_open(void)

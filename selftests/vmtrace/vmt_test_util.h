@@ -29,6 +29,12 @@ const struct vmt_exit_codes *vmt_exit_codes(void);
  * default) or bpf in the environment.
  */
 enum client_backend vmt_test_backend(void);
+/*
+ * Whether the test backend reads the guest's state (RIP, CR3, CPL, mode)
+ * at an exit: not the BPF backend on VMX, where it lives in the VMCS,
+ * which only VMREAD reads; its records say NO_STATE there.
+ */
+bool vmt_reads_guest_state(void);
 struct client *vmt_open(void);		/* the test backend; asserts */
 void vmt_start(struct client *c, const struct client_start_config *cfg);
 /* STOP, then READ everything left (with the final loss markers). */

@@ -250,28 +250,35 @@ static __always_inline __u64 host_tsc_now(void)
 }
 
 /* (a * b) >> 32, exactly, as the kernel's mul_u64_u64_shr(a, b, 32). */
-static __always_inline __u64 mul_shr32(__u64 a, __u64 b)
+/* (a * b) >> shift of the 128-bit product, 0 < shift < 64: kvm_scale_tsc(). */
+static __always_inline __u64 mul_shr(__u64 a, __u64 b, unsigned int shift)
 {
 	__u64 ah = a >> 32, al = a & 0xffffffffULL;
 	__u64 bh = b >> 32, bl = b & 0xffffffffULL;
+	__u64 p0 = al * bl, p1 = al * bh, p2 = ah * bl;
+	__u64 mid = (p0 >> 32) + (p1 & 0xffffffffULL) + (p2 & 0xffffffffULL);
+	__u64 lo = (p0 & 0xffffffffULL) | (mid << 32);
+	__u64 hi = ah * bh + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
 
-	return ((ah * bh) << 32) + ah * bl + al * bh + ((al * bl) >> 32);
+	return (hi << (64 - shift)) | (lo >> shift);
 }
 
 /*
- * The guest's TSC at host TSC @tsc: kvm_read_l1_tsc().  The ratio is
- * KVM's default (1 where the host cannot scale, 1 << 32 where SVM can)
- * for every guest that did not ask for another TSC rate; otherwise it is
- * SVM's 32 fraction bits.
+ * The guest's TSC at host TSC @tsc: kvm_read_l1_tsc().  The ratio has
+ * KVM's fraction bits of the vendor (kvm_caps.tsc_scaling_ratio_frac_bits:
+ * SVM 32, VMX 48); KVM's default ratio, 1 << those bits, or 1 where the
+ * host cannot scale, leaves the TSC as it is, for every guest that did not
+ * ask for another TSC rate.
  */
 static __always_inline __u64 guest_tsc_of(struct kvm_vcpu *vcpu, bool btf, __u64 tsc)
 {
 	__u64 offset = VCPU_READ(btf, vcpu, arch.l1_tsc_offset);
 	__u64 ratio = VCPU_READ(btf, vcpu, arch.l1_tsc_scaling_ratio);
+	unsigned int frac = host_vendor == VMTRACE_VENDOR_VMX ? 48 : 32;
 
-	if (ratio == 1 || ratio == 1ULL << 32)
+	if (ratio == 1 || ratio == 1ULL << frac)
 		return offset + tsc;
-	return offset + mul_shr32(tsc, ratio);
+	return offset + mul_shr(tsc, ratio, frac);
 }
 
 /* ---- the ring ---- */

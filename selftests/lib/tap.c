@@ -40,10 +40,26 @@ static bool selected(int argc, char **argv, const char *name)
 	return false;
 }
 
+/*
+ * TAP_TIMEOUT_SCALE=N (1 - 100) in the environment multiplies every
+ * subtest's time limit.  The limits are sized for make check's test hosts;
+ * make stress runs the same subtests on the debug kernel in an emulator
+ * that may get only what a busy machine leaves it, where a limit must only
+ * catch a hang.
+ */
+static unsigned int timeout_scale(void)
+{
+	const char *s = getenv("TAP_TIMEOUT_SCALE");
+	unsigned long n = s ? strtoul(s, NULL, 10) : 1;
+
+	return n >= 1 && n <= 100 ? n : 1;
+}
+
 /* Run one subtest in a child; return its KSFT_* result. */
 static int run_one(const struct tap_test *t, unsigned int number)
 {
-	unsigned int timeout = t->timeout_s ? t->timeout_s : TAP_DEFAULT_TIMEOUT_S;
+	unsigned int timeout = (t->timeout_s ? t->timeout_s : TAP_DEFAULT_TIMEOUT_S) *
+			       timeout_scale();
 	uint64_t start = test_now_ns();
 	int status, result;
 	pid_t pid;

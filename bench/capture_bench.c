@@ -22,6 +22,17 @@
  *              drain as `record` does: interleaved rounds, the medians and
  *              each backend's ratio to untraced (issue 15 asks the BPF
  *              one within 1.5x of the module's overhead)
+ *   recorders  the same storm in a child process (capture_bench
+ *              storm-child) run as operators run the recorders:
+ *              untraced, under `vmtrace-collect record --backend module`
+ *              and `--backend bpf` (exits only: --sample-hz 0 --no-guest
+ *              --metrics-interval 0), and under `trace-cmd record -e
+ *              kvm:kvm_exit -e kvm:kvm_entry`: interleaved rounds, each
+ *              arm's median exits/s, its ratio to untraced, and the bytes
+ *              it wrote per exit (vmtrace: the trace file; trace-cmd: its
+ *              per-CPU data, without the kallsyms and headers it adds),
+ *              compressed as written and uncompressed (vmtrace: 64-byte
+ *              records; trace-cmd: its ring pages)
  *
  * Figures, not pass/fail: printed as "name: value unit" lines.
  */
@@ -32,6 +43,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "kvm_util.h"
@@ -655,12 +667,203 @@ static void bench_backends(void)
 	}
 }
 
+/*
+ * `capture_bench storm-child SECONDS`: one storm, alone in its process, so
+ * that a recorder can run it as its COMMAND; prints its exits and seconds.
+ */
+static int storm_child(double seconds)
+{
+	struct storm s[1];
+	uint64_t exits, start;
+
+	storms_start(s, 1);
+	start = test_now_ns();
+	usleep(seconds * 1e6);
+	exits = storms_stop(s, 1);
+	printf("storm_child: %llu exits in %.6f s\n", (unsigned long long)exits,
+	       (test_now_ns() - start) / 1e9);
+	return 0;
+}
+
+#define RECORDER_ROUNDS 5
+#define RECORDER_STORM_S "1.5"
+
+enum recorder { REC_UNTRACED, REC_MODULE, REC_BPF, REC_TRACE_CMD, __REC_MAX };
+
+static const char *const recorder_names[__REC_MAX] = {
+	[REC_UNTRACED] = "untraced", [REC_MODULE] = "module", [REC_BPF] = "bpf",
+	[REC_TRACE_CMD] = "trace-cmd",
+};
+
+struct recorder_round {
+	double rate;		/* exits/s inside the child */
+	double bytes_per_exit;	/* as written */
+	double raw_per_exit;	/* uncompressed */
+	unsigned long long lost;
+};
+
+/* Sum of every "<number> <word>" after @key in @out (trace-cmd's stats). */
+static unsigned long long sum_after(const char *out, const char *key)
+{
+	unsigned long long sum = 0, v;
+	const char *p = out;
+
+	while ((p = strstr(p, key))) {
+		p += strlen(key);
+		if (sscanf(p, "%llu", &v) == 1)
+			sum += v;
+	}
+	return sum;
+}
+
+/* Run one arm's command; false if it could not run (printed why). */
+static bool recorder_round(enum recorder r, const char *self, const char *vc,
+			   const char *dir, struct recorder_round *out_round)
+{
+	char cmd[8192 + 512], file[256], buf[65536], *at;
+	unsigned long long exits = 0, p = 0, d = 0, l = 0, records = 0;
+	double seconds = 0;
+	size_t len = 0, n;
+	struct stat st;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "%s/%s.out", dir, recorder_names[r]);
+	unlink(file);
+	switch (r) {
+	case REC_UNTRACED:
+		snprintf(cmd, sizeof(cmd), "%s storm-child " RECORDER_STORM_S " 2>&1", self);
+		break;
+	case REC_MODULE:
+	case REC_BPF:
+		snprintf(cmd, sizeof(cmd), "%s record --backend %s --sample-hz 0 --no-guest "
+			 "--metrics-interval 0 -o %s -- %s storm-child " RECORDER_STORM_S " 2>&1",
+			 vc, recorder_names[r], file, self);
+		break;
+	default:
+		snprintf(cmd, sizeof(cmd), "trace-cmd record -e kvm:kvm_exit -e kvm:kvm_entry "
+			 "-o %s %s storm-child " RECORDER_STORM_S " 2>&1", file, self);
+		break;
+	}
+	f = popen(cmd, "r");
+	TEST_ASSERT(f, "popen: %m");
+	while (len < sizeof(buf) - 1 && (n = fread(buf + len, 1, sizeof(buf) - 1 - len, f)) > 0)
+		len += n;
+	buf[len] = '\0';
+	if (pclose(f) || !(at = strstr(buf, "storm_child: ")) ||
+	    sscanf(at, "storm_child: %llu exits in %lf s", &exits, &seconds) != 2 || !seconds) {
+		printf("recorders_%s: did not run: %s\n", recorder_names[r], cmd);
+		printf("%.2000s\n", buf);
+		return false;
+	}
+	out_round->rate = exits / seconds;
+	out_round->bytes_per_exit = 0;
+	out_round->raw_per_exit = 0;
+	out_round->lost = 0;
+	if (!exits)
+		return true;
+	if (r == REC_MODULE || r == REC_BPF) {
+		TEST_ASSERT(!stat(file, &st), "%s: %m", file);
+		out_round->bytes_per_exit = (double)st.st_size / exits;
+		/* "vmtrace-collect: N records (E exits, ...": N records of 64 bytes. */
+		at = strstr(buf, " records (");
+		while (at && at > buf && at[-1] >= '0' && at[-1] <= '9')
+			at--;
+		if (at)
+			records = strtoull(at, NULL, 10);
+		out_round->raw_per_exit = records * 64.0 / exits;
+		at = strstr(buf, "produced ");
+		if (at && sscanf(at, "produced %llu, drained %llu, lost %llu", &p, &d, &l) == 3)
+			out_round->lost = l;
+	} else if (r == REC_TRACE_CMD) {
+		/* "CPU0 data recorded at offset=0x...\n    N bytes in size (U
+		 * uncompressed)", and per CPU "overrun: N". */
+		unsigned long long data = 0, raw = 0, v, u;
+		int got;
+
+		for (at = buf; (at = strstr(at, "data recorded at offset")); ) {
+			at = strchr(at, '\n');
+			if (!at)
+				break;
+			got = sscanf(at, "%llu bytes in size (%llu uncompressed)", &v, &u);
+			if (got < 1)
+				break;
+			data += v;
+			raw += got == 2 ? u : v;
+		}
+		out_round->bytes_per_exit = (double)data / exits;
+		out_round->raw_per_exit = (double)raw / exits;
+		out_round->lost = sum_after(buf, "overrun: ");
+	}
+	unlink(file);
+	return true;
+}
+
+static void bench_recorders(void)
+{
+	struct recorder_round rounds[__REC_MAX][RECORDER_ROUNDS];
+	char self[4096], vc[4096 + 64], dir[] = "/tmp/recorders.XXXXXX";
+	bool have[__REC_MAX] = { true, true, true, true };
+	double rate[RECORDER_ROUNDS], bytes[RECORDER_ROUNDS], raw[RECORDER_ROUNDS];
+	double untraced = 0;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	TEST_ASSERT(len > 0 && mkdtemp(dir), "readlink or mkdtemp: %m");
+	self[len] = '\0';
+	/* bench/capture_bench -> user/vmtrace-collect */
+	snprintf(vc, sizeof(vc), "%s", self);
+	*strrchr(vc, '/') = '\0';
+	*strrchr(vc, '/') = '\0';
+	strcat(vc, "/user/vmtrace-collect");
+	if (system("command -v trace-cmd >/dev/null 2>&1")) {
+		printf("recorders_trace-cmd: not installed (apt-get install trace-cmd)\n");
+		have[REC_TRACE_CMD] = false;
+	}
+	if (access("/sys/module/vmtrace", F_OK)) {
+		printf("recorders_module: vmtrace.ko not loaded\n");
+		have[REC_MODULE] = false;
+	}
+	for (int i = 0; i < RECORDER_ROUNDS; i++)
+		for (int r = 0; r < __REC_MAX; r++)
+			if (have[r] && !recorder_round(r, self, vc, dir, &rounds[r][i]))
+				have[r] = false;
+	for (int r = 0; r < __REC_MAX; r++) {
+		unsigned long long lost = 0;
+
+		if (!have[r])
+			continue;
+		for (int i = 0; i < RECORDER_ROUNDS; i++) {
+			rate[i] = rounds[r][i].rate;
+			bytes[i] = rounds[r][i].bytes_per_exit;
+			raw[i] = rounds[r][i].raw_per_exit;
+			lost += rounds[r][i].lost;
+		}
+		qsort(rate, RECORDER_ROUNDS, sizeof(double), cmp_double);
+		qsort(bytes, RECORDER_ROUNDS, sizeof(double), cmp_double);
+		qsort(raw, RECORDER_ROUNDS, sizeof(double), cmp_double);
+		if (r == REC_UNTRACED)
+			untraced = rate[RECORDER_ROUNDS / 2];
+		printf("recorders_exits_per_s_%s: %.0f (median of %d; %.0f to %.0f)\n",
+		       recorder_names[r], rate[RECORDER_ROUNDS / 2], RECORDER_ROUNDS, rate[0],
+		       rate[RECORDER_ROUNDS - 1]);
+		if (r == REC_UNTRACED)
+			continue;
+		printf("recorders_slowdown_%s: %.3f (untraced exits/s over recorded)\n",
+		       recorder_names[r], untraced / rate[RECORDER_ROUNDS / 2]);
+		printf("recorders_bytes_per_exit_%s: %.2f written, %.2f uncompressed (medians)\n",
+		       recorder_names[r], bytes[RECORDER_ROUNDS / 2], raw[RECORDER_ROUNDS / 2]);
+		printf("recorders_lost_%s: %llu (all rounds)\n", recorder_names[r], lost);
+	}
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
 	struct kvm_vm *hold;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (only && !strcmp(only, "storm-child"))
+		return storm_child(argc > 2 ? atof(argv[2]) : 1.5);
 	/*
 	 * One VM with one vCPU held open throughout, which never runs (never
 	 * tracked, no exits), as selftests/run's lib/kvm_hold does: without
@@ -686,6 +889,8 @@ int main(int argc, char **argv)
 		bench_task_read();
 	if (!only || !strcmp(only, "backends"))
 		bench_backends();
+	if (!only || !strcmp(only, "recorders"))
+		bench_recorders();
 	vm_free(hold);
 	return 0;
 }

@@ -7,7 +7,7 @@
 _vmtrace_collect_opts()
 {
 	case $1 in
-	status) echo "--format --help" ;;
+	status) echo "--format --backend --help" ;;
 	record) echo "-o --output -d --duration --vm --sample-hz --sample-source
 		--host-samples --sample-isolated --no-exits --exit-reasons --ring-size
 		-z --compression --all-vms --profile-dir --guest-profile --no-guest
@@ -30,7 +30,7 @@ _vmtrace_collect_opts()
 		fi
 		echo "--interval --count --vm --sample-hz --no-session --no-guest
 		--profile-dir --guest-btf --guest-symbols --libvirt-dir --admin-uids
-		--baseline --gap --metrics-out --help" ;;
+		--baseline --gap --metrics-out --backend --help" ;;
 	vmreport) echo "-i --input --by --format --vm --top -o --output --help" ;;
 	esac
 }

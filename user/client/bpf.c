@@ -26,6 +26,7 @@
  * (struct client_bpf_clock), so host_tsc, guest_tsc and entry_delta are the
  * TSC's to within the clocks' drift over 50 ms.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -905,6 +906,155 @@ int client_bpf_stop(struct client_bpf *b)
 		return client_bpf_fail(b, -errno, "membarrier: cannot wait for the BPF programs");
 	b->state = VMTRACE_STATE_STOPPED;
 	client_bpf_clock_stop(b);
+	return 0;
+}
+
+/* ---- other processes' sessions ---- */
+
+/* vmtrace.bpf.c's programs, by the names the kernel keeps (16 bytes). */
+static bool client_bpf_ours(const char *name)
+{
+	static const char *const names[] = { "vmt_entry", "vmt_exit", "vmt_vm_gone", "vmt_sample" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * How many of @ids process @pid holds through its descriptors (fdinfo
+ * "prog_id:": a program's own, or a link's to it), each counted once;
+ * @seen: nr_ids flags of scratch.
+ */
+static uint32_t client_bpf_held_by(const char *pid, const uint32_t *ids, size_t nr_ids,
+				   bool *seen)
+{
+	char path[64 + 2 * 256], line[128];
+	struct dirent *de;
+	uint32_t n = 0;
+	unsigned int id;
+	DIR *d;
+	FILE *f;
+
+	memset(seen, 0, nr_ids * sizeof(*seen));
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;		/* gone, or not ours to read */
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &id) == 1) {
+				for (size_t i = 0; i < nr_ids; i++)
+					if (ids[i] == id && !seen[i]) {
+						seen[i] = true;
+						n++;
+					}
+				break;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+int client_bpf_holders(struct client_bpf_holder **out, size_t *nr)
+{
+	struct client_bpf_holder *list = NULL, *more;
+	uint32_t id = 0, *ids = NULL, *grown;
+	size_t nr_ids = 0, n = 0;
+	bool *seen = NULL;
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	*out = NULL;
+	*nr = 0;
+	/* The programs loaded now whose names are ours. */
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;	/* unloaded meanwhile */
+			err = -errno;
+			goto out;
+		}
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && client_bpf_ours(info.name)) {
+			grown = realloc(ids, (nr_ids + 1) * sizeof(*ids));
+			if (!grown) {
+				close(fd);
+				err = -ENOMEM;
+				goto out;
+			}
+			ids = grown;
+			ids[nr_ids++] = id;
+		}
+		close(fd);
+	}
+	if (errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	if (!nr_ids)
+		goto out;
+	seen = calloc(nr_ids, sizeof(*seen));
+	if (!seen) {
+		err = -ENOMEM;
+		goto out;
+	}
+	d = opendir("/proc");
+	if (!d) {
+		err = -errno;
+		goto out;
+	}
+	while ((de = readdir(d))) {
+		char path[64 + 256];
+		uint32_t held;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+		    strtoul(de->d_name, NULL, 10) == (unsigned long)getpid())
+			continue;
+		held = client_bpf_held_by(de->d_name, ids, nr_ids, seen);
+		if (!held)
+			continue;
+		more = realloc(list, (n + 1) * sizeof(*list));
+		if (!more) {
+			err = -ENOMEM;
+			break;
+		}
+		list = more;
+		memset(&list[n], 0, sizeof(list[n]));
+		list[n].pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+		list[n].nr_programs = held;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(list[n].comm, sizeof(list[n].comm), f))
+				list[n].comm[strcspn(list[n].comm, "\n")] = '\0';
+			fclose(f);
+		}
+		n++;
+	}
+	closedir(d);
+out:
+	free(seen);
+	free(ids);
+	if (err) {
+		free(list);
+		return err;
+	}
+	*out = list;
+	*nr = n;
 	return 0;
 }
 

@@ -96,6 +96,23 @@ int client_open_backend(enum client_backend want, struct client **out,
 			    char *why, size_t why_size);
 /* The backend @c records with: MODULE or BPF. */
 enum client_backend client_get_backend(const struct client *c);
+
+/*
+ * A process that holds vmtrace's BPF programs loaded: a BPF backend's
+ * session lives in its recorder (record, top, serve), not in the kernel.
+ */
+struct client_bpf_holder {
+	uint32_t pid;
+	char comm[16];
+	uint32_t nr_programs;	/* of vmtrace's, through its descriptors */
+};
+
+/*
+ * The processes other than this one holding vmtrace's BPF programs now,
+ * by pid (their descriptors' fdinfo "prog_id").  Needs CAP_SYS_ADMIN to
+ * look the programs up.  0 or -errno.
+ */
+int client_bpf_holders(struct client_bpf_holder **out, size_t *nr);
 void client_close(struct client *c);
 /* The kernel's explanation of the last failure, or "". */
 const char *client_error(const struct client *c);

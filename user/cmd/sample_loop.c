@@ -52,7 +52,11 @@ void cmd_sample_loop_usage(FILE *f)
 		"                       (default 30,3)\n"
 		"  --gap PP             flag a hypervisor/guest CPU gap beyond PP points\n"
 		"                       (default 25)\n"
-		"  --metrics-out FILE   append every snapshot to FILE (for report)\n",
+		"  --metrics-out FILE   append every snapshot to FILE (for report)\n"
+		"  --backend B          what records exits and samples: module (vmtrace.ko),\n"
+		"                       bpf (BPF programs: no guest side, no task slots) or\n"
+		"                       auto (the module if loaded, else bpf); without it,\n"
+		"                       the module if loaded, else /proc figures only\n",
 		GUEST_PROFILE_DIR_DEFAULT);
 }
 
@@ -138,6 +142,11 @@ int cmd_sample_loop_option(struct cmd_sample_loop *c, int opt, const char *arg)
 	case 0x100d:
 		c->sampler.libvirt_dir = arg;
 		return 1;
+	case 0x100e:
+		if (client_backend_parse(arg, &c->backend))
+			return bad("--backend", arg, "module, bpf or auto");
+		c->backend_given = true;
+		return 1;
 	default:
 		return 0;
 	}
@@ -173,7 +182,12 @@ int cmd_sample_loop_run(struct cmd_sample_loop *c, cmd_sample_loop_tick_fn tick,
 	unsigned long done = 0;
 	int err, ret = 1;
 
+	/* --backend: opened here, where a failure is said in full (the
+	 * sampler owns the client then). */
+	if (c->backend_given && cmd_collect_open(c->backend, &c->sampler.client))
+		return 1;
 	err = view_sampler_open(&c->sampler, &s);
+	c->sampler.client = NULL;
 	if (err) {
 		fprintf(stderr, "%s: cannot start: %s\n", cmd_prog_name, strerror(-err));
 		return 1;

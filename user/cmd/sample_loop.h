@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What top and serve share: their sampling options (--interval, --vm,
- * --sample-hz, guest profile and BTF, baseline knobs, --metrics-out) and
+ * --sample-hz, --backend, guest profile and BTF, baseline knobs,
+ * --metrics-out) and
  * the loop that takes a snapshot every interval, flags it against the
  * baseline, appends it to the metrics file and hands it on, draining the
  * session's rings and waiting for the caller's input in between.
@@ -11,6 +12,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include "client/client.h"
 #include "view/baseline.h"
 #include "view/sampler.h"
 
@@ -25,6 +27,8 @@ struct cmd_sample_loop {
 	unsigned long count;			/* snapshots with rates; 0: no end */
 	struct view_baseline_config baseline;
 	const char *metrics_out;		/* append snapshots here */
+	bool backend_given;			/* --backend: else the module or /proc */
+	enum client_backend backend;
 };
 
 /* getopt_long option codes from 0x1000 on; the table's own entries. */
@@ -42,7 +46,8 @@ struct cmd_sample_loop {
 	{ "baseline", required_argument, NULL, 0x100a }, \
 	{ "gap", required_argument, NULL, 0x100b }, \
 	{ "metrics-out", required_argument, NULL, 0x100c }, \
-	{ "libvirt-dir", required_argument, NULL, 0x100d }
+	{ "libvirt-dir", required_argument, NULL, 0x100d }, \
+	{ "backend", required_argument, NULL, 0x100e }
 
 void cmd_sample_loop_init(struct cmd_sample_loop *c);
 /* Take option @opt if it is one of CMD_SAMPLE_LOOP_OPTIONS: 1 taken, 0 not ours,

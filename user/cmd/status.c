@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vmtrace-collect status: the module's version, state and counters. */
+/*
+ * vmtrace-collect status: the module's version, state and counters; with
+ * --backend bpf, whether the BPF backend can record here and which
+ * processes record with it now.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -11,11 +15,15 @@
 
 static void status_usage(FILE *file)
 {
-	fprintf(file, "Usage: %s status [--format text|json]\n\n"
+	fprintf(file, "Usage: %s status [--format text|json] [--backend module|bpf|auto]\n\n"
 		"Prints vmtrace.ko's version, the number of possible CPUs, the\n"
 		"session state and configuration, and per-CPU counters:\n"
-		"produced = drained + lost + queued.  --format json: one object\n"
-		"(keys in Documentation/cli.rst).\n" CMD_HELP_FOOTER, cmd_prog_name);
+		"produced = drained + lost + queued.  --backend bpf: whether the\n"
+		"BPF backend can record on this host (else why not, exit status 1)\n"
+		"and the processes recording with it now (a BPF session is its\n"
+		"recorder's own); auto: the module if loaded, else bpf.\n"
+		"--format json: one object (keys in Documentation/cli.rst).\n"
+		CMD_HELP_FOOTER, cmd_prog_name);
 }
 
 /*
@@ -127,18 +135,58 @@ static void print_json(const struct client_status *st, const struct client_cpu_s
 	printf("]}}\n");
 }
 
+/* The BPF backend: it can load here (@st from it), and who records now. */
+static int print_bpf(const struct client_status *st, bool json)
+{
+	struct client_bpf_holder *h;
+	size_t nr, i;
+	int err = client_bpf_holders(&h, &nr);
+
+	if (err) {
+		fprintf(stderr, "%s: status: cannot list the BPF programs: %s\n", cmd_prog_name,
+			strerror(-err));
+		return err;
+	}
+	if (json) {
+		printf("{\"backend\":\"bpf\",\"version\":");
+		view_vm_json_str(stdout, st->version);
+		printf(",\"format\":%u,\"cpus\":%u,\"tsc_khz\":%u,\"sessions\":[",
+		       st->format_version, st->nr_cpus, st->tsc_khz);
+		for (i = 0; i < nr; i++) {
+			printf("%s{\"pid\":%u,\"comm\":", i ? "," : "", h[i].pid);
+			view_vm_json_str(stdout, h[i].comm);
+			printf(",\"programs\":%u}", h[i].nr_programs);
+		}
+		printf("]}\n");
+	} else {
+		printf("backend: bpf (BTF, kvm and privileges present; the programs load when a session starts)\n");
+		printf("version: %s\n", st->version);
+		printf("format: %u\n", st->format_version);
+		printf("cpus: %u\n", st->nr_cpus);
+		printf("tsc_khz: %u\n", st->tsc_khz);
+		printf("sessions: %zu\n", nr);
+		for (i = 0; i < nr; i++)
+			printf("  pid %u (%s): %u programs\n", h[i].pid, h[i].comm,
+			       h[i].nr_programs);
+	}
+	free(h);
+	return 0;
+}
+
 int cmd_status(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "backend", required_argument, NULL, 'k' },
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
+	enum client_backend backend = CLIENT_BACKEND_MODULE;
 	struct client_cpu_status *cpus;
 	struct client *c;
 	struct client_status st;
 	bool json = false;
-	int opt, ret;
+	int opt, ret, err;
 	size_t nr;
 
 	optind = 1;
@@ -147,6 +195,10 @@ int cmd_status(int argc, char *argv[])
 		case 'f':
 			if (cmd_parse_format(optarg, &json))
 				return CMD_EXIT_USAGE;
+			break;
+		case 'k':
+			if (client_backend_parse(optarg, &backend))
+				return cmd_bad_value("--backend", optarg, "module, bpf or auto");
 			break;
 		case 'h':
 			status_usage(stdout);
@@ -157,8 +209,15 @@ int cmd_status(int argc, char *argv[])
 		return ret;
 	if (optind != argc)
 		return cmd_usage_error("%s: unexpected argument", argv[optind]);
-	if (cmd_connect(&c))
+	if (cmd_collect_open(backend, &c))
 		return 1;
+	if (client_get_backend(c) == CLIENT_BACKEND_BPF) {
+		err = client_status(c, &st);
+		if (!err)
+			err = print_bpf(&st, json);
+		client_close(c);
+		return err || fflush(stdout) ? 1 : 0;
+	}
 	if (status_get(c, &st, &cpus, &nr)) {
 		client_close(c);
 		return 1;

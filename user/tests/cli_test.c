@@ -1101,9 +1101,17 @@ static void test_bpf_unprivileged(void)
 		    access(out, F_OK) ? "absent" : "left", r.err);
 	run(&r, (const char *[]){ "record", "--backend", "auto", "-d", "1", "-o", out, NULL });
 	snprintf(want, sizeof(want), "vmtrace-collect: vmtrace.ko is not loaded, and %s\n", caps);
-	as_nobody = false;
 	TEST_ASSERT(r.status == 1 && !strcmp(r.err, want) && access(out, F_OK),
 		    "auto: status %d:\n%s", r.status, r.err);
+	/* top, serve and status say the same and start nothing. */
+	run(&r, (const char *[]){ "status", "--backend", "bpf", NULL });
+	snprintf(want, sizeof(want), "vmtrace-collect: %s\n", caps);
+	TEST_ASSERT(r.status == 1 && !strcmp(r.err, want) && !r.out[0],
+		    "status --backend bpf: status %d:\n%s", r.status, r.err);
+	run(&r, (const char *[]){ "top", "--batch", "--backend", "bpf", "--count", "1", NULL });
+	TEST_ASSERT(r.status == 1 && !strcmp(r.err, want) && !r.out[0],
+		    "top --backend bpf: status %d:\n%s", r.status, r.err);
+	as_nobody = false;
 	TEST_ASSERT_SYSCALL(chmod(dir, 0700), "chmod");
 }
 

@@ -96,6 +96,7 @@ struct view_sampler {
 	const char *kvm_debugfs;
 	long clk_tck;
 	struct client *c;		/* NULL: no vmtrace.ko (/proc only) */
+	bool bpf;			/* c is the BPF backend: no memslots */
 	bool session;
 	bool fed;				/* records come from view_sampler_feed() */
 	char status[128];
@@ -128,8 +129,10 @@ int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler 
 	struct utsname u;
 	int err;
 
-	if (!s)
+	if (!s) {
+		client_close(opts->client);
 		return -ENOMEM;
+	}
 	s->o = *opts;
 	s->proc_root = opts->proc_root ? opts->proc_root : "/proc";
 	s->kvm_debugfs = opts->kvm_debugfs ? opts->kvm_debugfs : "/sys/kernel/debug/kvm";
@@ -138,7 +141,13 @@ int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler 
 		s->clk_tck = 100;
 	if (!uname(&u))
 		snprintf(s->host_release, sizeof(s->host_release), "%s", u.release);
-	err = client_open(&s->c);
+	if (opts->client) {
+		s->c = opts->client;
+		s->o.client = NULL;
+		err = 0;
+	} else {
+		err = client_open(&s->c);
+	}
 	if (err == -ENOENT) {
 		/* No module: the VMs and their figures from /proc; the guest
 		 * memory map (memslots) is the module's, so no guest side. */
@@ -151,6 +160,7 @@ int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler 
 		free(s);
 		return err;
 	}
+	s->bpf = client_get_backend(s->c) == CLIENT_BACKEND_BPF;
 	/* Handling times are TSC cycles: without the module's TSC rate, or
 	 * the memory to time them, they stay unknown. */
 	if (!client_status(s->c, &st) && st.tsc_khz &&
@@ -166,10 +176,11 @@ int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler 
 			s->session = true;
 			if (opts->sample_hz)
 				snprintf(s->status, sizeof(s->status),
-					 "session: exits, guest samples at %u Hz",
-					 opts->sample_hz);
+					 "session: exits, guest samples at %u Hz%s",
+					 opts->sample_hz, s->bpf ? " (BPF backend)" : "");
 			else
-				snprintf(s->status, sizeof(s->status), "session: exits");
+				snprintf(s->status, sizeof(s->status), "session: exits%s",
+					 s->bpf ? " (BPF backend)" : "");
 		} else if (err == -EBUSY) {
 			snprintf(s->status, sizeof(s->status),
 				 "no session: another collector has it (no exits, no samples)");
@@ -411,7 +422,7 @@ static void open_guest(struct view_sampler *s, struct vvs_vm *v, uint64_t now)
 	struct guest_info gi;
 	struct guest *fresh;
 
-	if (s->o.no_guest || !s->c)
+	if (s->o.no_guest || !s->c || s->bpf)
 		return;
 	if (!v->guest) {
 		v->guest_retry_ns = GUEST_RETRY_NS;
@@ -878,7 +889,7 @@ static int guest_side(struct view_sampler *s, struct vvs_vm *v, struct trace_sna
 	if (!v->guest) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
 			 s->o.no_guest ? "not read (--no-guest)" :
-			 !s->c ? "not read: the guest memory map needs vmtrace.ko" :
+			 !s->c || s->bpf ? "not read: the guest memory map needs vmtrace.ko" :
 			 "guest not opened");
 		return 0;
 	}

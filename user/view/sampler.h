@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include "trace/snapshot.h"
 
+struct client;
+
 struct view_sampler_opts {
 	const char *proc_root;		/* NULL: "/proc" */
 	const char *kvm_debugfs;	/* NULL: "/sys/kernel/debug/kvm" */
@@ -39,6 +41,10 @@ struct view_sampler_opts {
 	bool no_guest;			/* do not read guest memory */
 	size_t nr_vm_pids;		/* only these VMMs; 0: all */
 	const uint32_t *vm_pids;
+	/* A client the caller opened (client_open_backend(): the BPF
+	 * backend, say); the sampler owns it from view_sampler_open() on,
+	 * even if that fails.  NULL: the module's, or /proc alone. */
+	struct client *client;
 };
 
 struct view_sampler;

@@ -52,8 +52,8 @@ UNHELD_RUN = VMTEST_TCG_OPTS=thread=single scripts/check-boot --kernel
 MANY_CPUS ?= 1100
 MANY_CPUS_KERNEL ?= 6.1
 MANY_CPUS_RUN = VMTEST_APPEND="$${VMTEST_APPEND:-} possible_cpus=$(MANY_CPUS) isolcpus=1" \
-	scripts/vmtest --kernel $(MANY_CPUS_KERNEL) --timeout 300 -- \
-	selftests/run selftests/vmtrace/cpus_test
+	scripts/check-boot --kernel $(MANY_CPUS_KERNEL) --timeout 300 -- \
+	selftests/vmtrace/cpus_test
 
 .PHONY: all module module-for user unit check check-unit check-harness \
 	check-selftests check-vmx demo stress bench clean man install uninstall \

@@ -167,7 +167,7 @@ check-vmx: user
 	@scripts/tap-summary build/check-vmx/selftests.tap
 
 # The soak suite (scripts/stress; STRESS_KERNELS, STRESS_ROUNDS, STRESS_TCG):
-# not part of check; about half an hour by default (Documentation/testing.rst).
+# not part of check; an estimated half hour by default (Documentation/testing.rst).
 stress: user
 	$(MAKE) -C selftests
 	scripts/stress

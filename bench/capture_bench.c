@@ -259,25 +259,32 @@ static void bench_cost(void)
  * deferred frees) would otherwise run inside the measurement. */
 #define LOOKUP_SETTLE_S 3
 
+/* The tree's top into @buf, from this program's path (bench/capture_bench). */
+static bool tree_top(char *buf, size_t size)
+{
+	ssize_t len = readlink("/proc/self/exe", buf, size - 1);
+
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	for (int i = 0; i < 2; i++)
+		*strrchr(buf, '/') = '\0';
+	return true;
+}
+
 /* The vmtrace.ko loaded: $VMTRACE_KO, $VMTEST_MODULE, else the one
  * scripts/build-module made for this kernel (build/<release>/kmod/). */
 static const char *vmtrace_ko(char *buf, size_t size)
 {
 	const char *ko = getenv("VMTRACE_KO");
 	struct utsname u;
-	ssize_t len;
 
 	if (!ko || !*ko)
 		ko = getenv("VMTEST_MODULE");
 	if (ko && *ko)
 		return access(ko, R_OK) ? NULL : ko;
-	/* bench/capture_bench -> the tree's top */
-	len = readlink("/proc/self/exe", buf, size - 1);
-	if (len <= 0)
+	if (!tree_top(buf, size))
 		return NULL;
-	buf[len] = '\0';
-	for (int i = 0; i < 2; i++)
-		*strrchr(buf, '/') = '\0';
 	uname(&u);
 	if (strlen(buf) + strlen(u.release) + 32 > size)
 		return NULL;
@@ -807,12 +814,9 @@ static void bench_recorders(void)
 	double untraced = 0;
 	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	TEST_ASSERT(len > 0 && mkdtemp(dir), "readlink or mkdtemp: %m");
+	TEST_ASSERT(len > 0 && mkdtemp(dir) && tree_top(vc, sizeof(vc) - 32),
+		    "readlink or mkdtemp: %m");
 	self[len] = '\0';
-	/* bench/capture_bench -> user/vmtrace-collect */
-	snprintf(vc, sizeof(vc), "%s", self);
-	*strrchr(vc, '/') = '\0';
-	*strrchr(vc, '/') = '\0';
 	strcat(vc, "/user/vmtrace-collect");
 	if (system("command -v trace-cmd >/dev/null 2>&1")) {
 		printf("recorders_trace-cmd: not installed (apt-get install trace-cmd)\n");

@@ -249,8 +249,10 @@ static __always_inline __u64 host_tsc_now(void)
 	return ns >= ns0 ? tsc0 + cycles : tsc0 - cycles;
 }
 
-/* (a * b) >> 32, exactly, as the kernel's mul_u64_u64_shr(a, b, 32). */
-/* (a * b) >> shift of the 128-bit product, 0 < shift < 64: kvm_scale_tsc(). */
+/*
+ * (a * b) >> shift of the exact 128-bit product, 0 < shift < 64, as the
+ * kernel's mul_u64_u64_shr() in kvm_scale_tsc().
+ */
 static __always_inline __u64 mul_shr(__u64 a, __u64 b, unsigned int shift)
 {
 	__u64 ah = a >> 32, al = a & 0xffffffffULL;

@@ -5,6 +5,7 @@
  * vmtrace-collect (collect_test) and the demo:
  *
  *   guest_exits [--vcpus N] [--writes N] [--spin SECONDS] [--exit-status S]
+ *   guest_exits --triple-fault
  *
  * One VM; each vCPU i (0-based, on its own thread) makes (i + 1) * writes
  * port writes (OUT) to port 0x5000, then a HLT: so the exits of each vCPU
@@ -13,6 +14,7 @@
  * samples.  Prints, before it starts the vCPUs:
  *
  *   pid=P vcpus=N
+ *   memslot=0 gpa=0x0 size=0x.. hva=0x..   (its guest memory)
  *   vcpu=I writes=W out_rip=0x.. hlt_rip=0x.. cr3=0x..
  *   spin_loop=0x..-0x..   (with --spin: [start, end) of the loop)
  *
@@ -78,7 +80,35 @@ static void *vcpu_thread(void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: guest_exits [--vcpus N] [--writes N] [--spin SECONDS] "
-		"[--exit-status S]\n");
+		"[--exit-status S]\n"
+		"       guest_exits --triple-fault\n");
+}
+
+/*
+ * A guest that triple-faults at once, as the emulator's nested paging now
+ * and then makes an L2 guest do (for selftests/run's rerun, checked by
+ * selftests/harness/run): no IDT, RIP on an unmapped page, so the fetch's
+ * #PF becomes #DF, then a shutdown: KVM_EXIT_SHUTDOWN, 0 if it came.
+ */
+static int triple_fault(void)
+{
+	struct kvm_vm *vm = vm_create();
+	struct kvm_vcpu *vcpu = vm_vcpu_add(vm);
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	int ret;
+
+	vcpu_sregs_get(vcpu, &sregs);
+	sregs.idt.limit = 0;
+	vcpu_sregs_set(vcpu, &sregs);
+	vcpu_regs_get(vcpu, &regs);
+	regs.rip = 0xdead0000;
+	vcpu_regs_set(vcpu, &regs);
+	ret = __vcpu_run(vcpu);
+	printf("triple fault: KVM_RUN %d, exit %s\n", ret, exit_reason_str(vcpu->run->exit_reason));
+	ret = !ret && vcpu->run->exit_reason == KVM_EXIT_SHUTDOWN ? 0 : 1;
+	vm_free(vm);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -88,6 +118,7 @@ int main(int argc, char **argv)
 		{ "writes", required_argument, NULL, 'w' },
 		{ "spin", required_argument, NULL, 's' },
 		{ "exit-status", required_argument, NULL, 'x' },
+		{ "triple-fault", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -112,6 +143,8 @@ int main(int argc, char **argv)
 		case 'x':
 			status = atoi(optarg);
 			break;
+		case 't':
+			return triple_fault();
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -127,6 +160,9 @@ int main(int argc, char **argv)
 
 	vm = vm_create();
 	printf("pid=%d vcpus=%u\n", getpid(), nr_vcpus);
+	/* Its one memslot, as KVM_SET_USER_MEMORY_REGION got it. */
+	printf("memslot=0 gpa=0x0 size=0x%llx hva=0x%llx\n", (unsigned long long)vm->mem_size,
+	       (unsigned long long)(uintptr_t)vm->mem);
 	for (unsigned int i = 0; i < nr_vcpus; i++) {
 		jobs[i] = (struct job){
 			.vcpu = vm_vcpu_add(vm),

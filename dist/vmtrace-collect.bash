@@ -16,12 +16,12 @@ _vmtrace_collect_opts()
 	report) echo "-i --input --by --format --top -o --output --vm --help" ;;
 	script) echo "-i --input --format --help" ;;
 	export) echo "--format -i --input -o --output --help" ;;
-	vms) echo "--profile-dir --no-guest --no-discover --format --help" ;;
+	vms) echo "--profile-dir --no-guest --no-discover --format --backend --help" ;;
 	profile) echo "--btf --vmlinux --vmlinuz --system-map -o --output --banner
 		--release --help" ;;
-	ps) echo "--vm --threads --profile-dir --guest-profile --format --help" ;;
+	ps) echo "--vm --threads --profile-dir --guest-profile --format --backend --help" ;;
 	peek) echo "--vm --guest-pid --cr3 --paging --addr --len --watch --interval
-		--format --profile-dir --guest-profile --help" ;;
+		--format --profile-dir --guest-profile --backend --help" ;;
 	top | serve)
 		if [ "$1" = top ]; then
 			echo "-b --batch --sort --procs --flagged"

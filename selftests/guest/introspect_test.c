@@ -12,7 +12,9 @@
  * The checks, all from the test host with no help from the guest:
  *   vms          banner, profile, KASLR slides (equal to the guest's own),
  *                paging mode (5-level when the guest CPU offers LA57)
+ *   vms_bpf      the same, from the BPF backend's memslots
  *   ps           the same pids and names as the guest's own list
+ *   ps_bpf       the same, from the BPF backend's memslots
  *   ps_json      ps --format json: the documented keys, the same facts
  *   threads      the two threads, by tid and name
  *   record_report  record 1 kHz samples in 10 s pieces until each loop has
@@ -29,6 +31,8 @@
  *                beside it, in the kernel only for interrupts); kernel
  *                samples name functions;
  *                the report names the processes and the guest kernel
+ *   record_bpf   the same recording on the BPF backend: the burner's
+ *                samples name it, the thread loops' their process
  *   no_profile   without a matching profile vms says why names are missing
  *   peek         reads the value the guest printed; --watch sees changes
  *
@@ -44,6 +48,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,14 +403,15 @@ static char *vm_block(char *vms)
 	return at;
 }
 
-static void test_vms(void)
+/* @backend: "" (vms's default: the module here) or " --backend bpf". */
+static void vms_on(const char *backend)
 {
 	char *out, *block, *line, *b;
 	unsigned long long phys, vslide;
 	int rc;
 
 	need_setup();
-	rc = run(&out, "%s vms --profile-dir %s 2>&1", collect, profile_dir);
+	rc = run(&out, "%s vms%s --profile-dir %s 2>&1", collect, backend, profile_dir);
 	TEST_ASSERT(!rc, "vms failed (%d):\n%s", rc, out);
 	block = vm_block(out);
 	printf("%s", block);
@@ -426,6 +432,17 @@ static void test_vms(void)
 	TEST_ASSERT(strstr(block, expect_5level ? "paging: 5-level" : "paging: 4-level"),
 		    "paging mode: expected %s", expect_5level ? "5-level" : "4-level");
 	free(out);
+}
+
+static void test_vms(void)
+{
+	vms_on("");
+}
+
+/* The same from the memslots the BPF backend's VM iterator read. */
+static void test_vms_bpf(void)
+{
+	vms_on(" --backend bpf");
 }
 
 /* Rows of `ps`: "PID PPID UID S CR3 COMM" (kernel threads in brackets). */
@@ -465,7 +482,7 @@ static int same_comm(const char *task_comm, const char *proc_comm)
 	       proc_comm[n] == '-';
 }
 
-static void test_ps(void)
+static void ps_on(const char *backend)
 {
 	static uint32_t pids[MAX_PROCS];
 	static char comms[MAX_PROCS][32];
@@ -474,7 +491,7 @@ static void test_ps(void)
 	int rc;
 
 	need_setup();
-	rc = run(&out, "%s ps --vm %d --profile-dir %s 2>&1", collect, qemu_pid,
+	rc = run(&out, "%s ps%s --vm %d --profile-dir %s 2>&1", collect, backend, qemu_pid,
 		 profile_dir);
 	TEST_ASSERT(!rc, "ps failed (%d):\n%s", rc, out);
 	n = parse_ps(out, pids, comms, MAX_PROCS);
@@ -513,6 +530,16 @@ static void test_ps(void)
 	TEST_ASSERT(missing + extra <= 4, "%u missing, %u extra", missing, extra);
 	printf("# %u processes, %u as the guest listed them\n", n, nr_guest_ps - 1 - missing);
 	free(out);
+}
+
+static void test_ps(void)
+{
+	ps_on("");
+}
+
+static void test_ps_bpf(void)
+{
+	ps_on(" --backend bpf");
 }
 
 /*
@@ -712,6 +739,7 @@ static int churn_parity_ok(const uint32_t *tid, const uint32_t *k, unsigned int 
 /* What the recordings of test_record_report showed, summed over pieces. */
 struct rr_counts {
 	uint64_t burn, burn_ok, a, a_ok, b, b_ok, kernel, kernel_named, user, user_named;
+	uint64_t a_pid_ok, b_pid_ok, mixu_pid_ok;	/* the process right, any thread */
 	uint64_t churn, churn_ok, mixu, mixu_ok, mixk, mixk_ok;
 	unsigned long long by_task, misfit, unknown, named, records, faulted;
 };
@@ -727,7 +755,7 @@ static int rr_enough(const struct rr_counts *c)
  * Record piece @piece (10 s) to p<piece>.vmt, check its naming summary,
  * script it and add what each loop's samples were named to @c.
  */
-static void rr_record_piece(unsigned int piece, struct rr_counts *c)
+static void rr_record_piece(unsigned int piece, struct rr_counts *c, bool bpf)
 {
 	unsigned long long by_task, misfit, unknown, slots, named, records, faulted;
 	static uint32_t churn_tid[MAX_CHURN], churn_k[MAX_CHURN];
@@ -738,8 +766,8 @@ static void rr_record_piece(unsigned int piece, struct rr_counts *c)
 
 	need_setup();
 	rc = run(&out, "%s record -d 10 --vm %d --sample-hz 1000 --sample-source timer "
-		 "--no-exits --profile-dir %s -o %s/p%u.vmt 2>&1", collect, qemu_pid,
-		 profile_dir, dir, piece);
+		 "--no-exits --profile-dir %s --backend %s -o %s/p%u.vmt 2>&1", collect,
+		 qemu_pid, profile_dir, bpf ? "bpf" : "module", dir, piece);
 	printf("%s", out);
 	TEST_ASSERT(!rc, "record failed (%d)", rc);
 	/* "N of M guest records named (...); threads: T by the record's task
@@ -755,9 +783,10 @@ static void rr_record_piece(unsigned int piece, struct rr_counts *c)
 				 &by_task, &misfit, &unknown, &slots, &faulted) == 5,
 		    "no thread summary in record's output");
 	free(out);
-	/* Each vCPU's current-task slot was set in every session. */
-	TEST_ASSERT(slots >= guest_smp, "piece %u: %llu vCPU slots set for %u vCPUs", piece,
-		    slots, guest_smp);
+	/* Each vCPU's current-task slot was set in every session (the
+	 * module's; the BPF backend reads no guest task yet). */
+	TEST_ASSERT(bpf ? !slots : slots >= guest_smp,
+		    "piece %u: %llu vCPU slots set for %u vCPUs", piece, slots, guest_smp);
 	c->by_task += by_task;
 	c->misfit += misfit;
 	c->unknown += unknown;
@@ -795,18 +824,21 @@ static void rr_record_piece(unsigned int piece, struct rr_counts *c)
 		} else if (l.rip >= duo_a_lo && l.rip < duo_a_hi) {
 			c->a++;
 			c->a_ok += l.tid == duo_a && l.pid == duo_pid;
+			c->a_pid_ok += l.pid == duo_pid;
 			if (!(l.tid == duo_a && l.pid == duo_pid) && c->a - c->a_ok <= 3)
 				printf("# duo-a sample named pid %ld tid %ld: %s\n", l.pid, l.tid,
 				       line_copy);
 		} else if (l.rip >= duo_b_lo && l.rip < duo_b_hi) {
 			c->b++;
 			c->b_ok += l.tid == duo_b && l.pid == duo_pid;
+			c->b_pid_ok += l.pid == duo_pid;
 			if (!(l.tid == duo_b && l.pid == duo_pid) && c->b - c->b_ok <= 3)
 				printf("# duo-b sample named pid %ld tid %ld: %s\n", l.pid, l.tid,
 				       line_copy);
 		} else if (l.rip >= mix_lo && l.rip < mix_hi) {
 			c->mixu++;
 			c->mixu_ok += l.tid == mix_user && l.pid == mix_pid;
+			c->mixu_pid_ok += l.pid == mix_pid;
 		} else if ((l.rip >= churn_even_lo && l.rip < churn_even_hi) ||
 			   (l.rip >= churn_odd_lo && l.rip < churn_odd_hi)) {
 			int ok;
@@ -850,20 +882,29 @@ static void rr_record_piece(unsigned int piece, struct rr_counts *c)
  */
 #define RR_PIECES 4
 
+/* Pieces until every loop has its minimum, at most RR_PIECES: how many. */
+static unsigned int rr_record(struct rr_counts *c, bool bpf)
+{
+	unsigned int piece;
+
+	for (piece = 0; piece < RR_PIECES && !rr_enough(c); piece++) {
+		if (piece)
+			printf("# too few samples in a loop after %u s: 10 s more\n",
+			       piece * 10);
+		rr_record_piece(piece, c, bpf);
+	}
+	return piece;
+}
+
 static void test_record_report(void)
 {
 	struct rr_counts c = {};
-	unsigned int piece, pieces = 0;
+	unsigned int piece, pieces;
 	char *out, *all, want[64];
 	size_t all_len = 0;
 	int rc;
 
-	for (piece = 0; piece < RR_PIECES && !rr_enough(&c); piece++, pieces++) {
-		if (piece)
-			printf("# too few samples in a loop after %u s: 10 s more\n",
-			       piece * 10);
-		rr_record_piece(piece, &c);
-	}
+	pieces = rr_record(&c, false);
 	printf("# records: %llu of %llu named, threads by the record's task %llu (%llu not "
 	       "fitting, %llu unknown), %llu reads faulted, %u vCPUs, %u pieces of 10 s\n",
 	       c.named, c.records, c.by_task, c.misfit, c.unknown, c.faulted, guest_smp,
@@ -922,6 +963,46 @@ static void test_record_report(void)
 	rc = run(&out, "%s report -i %s/p0.vmt --by symbol --top 5 2>&1", collect, dir);
 	TEST_ASSERT(!rc, "report --by symbol failed (%d)", rc);
 	printf("%.2000s", out);
+	free(out);
+}
+
+/*
+ * The same recording on the BPF backend, the guest's memory map from its
+ * VM iterator: the guest's processes named from the host alone.  Its
+ * records carry no guest task (no task slots on BPF), so a process is
+ * known by its CR3 and a thread by polling the guest: the burner's
+ * samples name its pid and comm as the module's do (>= 90 %); each
+ * thread loop's samples name their process (>= 90 %); their threads are
+ * counted, not checked.  In 10 s pieces until the burner has 100 samples
+ * and each thread loop 20 (at most RR_PIECES).
+ */
+static void test_record_bpf(void)
+{
+	struct rr_counts c = {};
+	unsigned int pieces;
+	char *out, want[64];
+	int rc;
+
+	pieces = rr_record(&c, true);
+	printf("# records: %llu of %llu named, %u pieces of 10 s; threads named right "
+	       "(by polling): duo-a %" PRIu64 "/%" PRIu64 ", duo-b %" PRIu64 "/%" PRIu64
+	       ", mix-user %" PRIu64 "/%" PRIu64 "\n", c.named, c.records, pieces,
+	       c.a_ok, c.a, c.b_ok, c.b, c.mixu_ok, c.mixu);
+	TEST_ASSERT(c.burn >= 100, "only %" PRIu64 " samples in the burner's loop", c.burn);
+	TEST_ASSERT(c.burn_ok * 10 >= c.burn * 9, "burner: %" PRIu64 " of %" PRIu64 " named",
+		    c.burn_ok, c.burn);
+	TEST_ASSERT(c.a_pid_ok * 10 >= c.a * 9 && c.b_pid_ok * 10 >= c.b * 9 &&
+		    c.mixu_pid_ok * 10 >= c.mixu * 9,
+		    "processes of the thread loops: vmtduo %" PRIu64 "/%" PRIu64 " and %" PRIu64
+		    "/%" PRIu64 ", vmtmix %" PRIu64 "/%" PRIu64, c.a_pid_ok, c.a, c.b_pid_ok, c.b,
+		    c.mixu_pid_ok, c.mixu);
+	rc = run(&out, "%s report -i %s/p0.vmt --by process 2>&1", collect, dir);
+	TEST_ASSERT(!rc, "report failed (%d):\n%.2000s", rc, out);
+	printf("%.2000s", out);
+	TEST_ASSERT(strstr(out, "guest: Linux "), "no guest line in the report");
+	TEST_ASSERT(strstr(out, "\n# backend: bpf"), "the report does not say the BPF backend recorded");
+	snprintf(want, sizeof(want), "vmtburn %u", burn_pid);
+	TEST_ASSERT(strstr(out, want), "no \"%s\" in the report", want);
 	free(out);
 }
 
@@ -1034,12 +1115,15 @@ static void test_peek_watch(void)
 
 static const struct tap_test tests[] = {
 	TAP_TEST(vms),
+	TAP_TEST(vms_bpf),
 	TAP_TEST(ps),
+	TAP_TEST(ps_bpf),
 	TAP_TEST(threads),
 	TAP_TEST(ps_json),
 	TAP_TEST(accounting),
 	TAP_TEST(no_profile),
 	TAP_TEST_TIMEOUT(record_report, 360),
+	TAP_TEST_TIMEOUT(record_bpf, 360),
 	TAP_TEST(peek),
 	TAP_TEST(peek_watch),
 };

@@ -913,13 +913,11 @@ static const struct tap_test tests[] = {
 
 /*
  * What the BPF backend does not do yet (Documentation/bpf-backend.rst):
- * GET_VMS's memslots and the guest task slots.  On that backend these are
- * left out of the plan, named in a diagnostic, rather than skipped: a
- * SKIP says a prerequisite is missing, and here none is.
+ * the guest task slots.  On that backend these are left out of the plan,
+ * named in a diagnostic, rather than skipped: a SKIP says a prerequisite
+ * is missing, and here none is.
  */
-static const char *const module_only[] = {
-	"two_vms", "get_vms", "get_vms_many", "task_slot", "sample_tid",
-};
+static const char *const module_only[] = { "task_slot", "sample_tid" };
 
 /* And what needs the guest's state where the backend cannot read it. */
 static const char *const state_only[] = { "cr3_switch", "sample_attribution", "cpl" };
@@ -947,7 +945,7 @@ int main(int argc, char **argv)
 		    (state || !listed(tests[i].name, state_only, ARRAY_SIZE(state_only))))
 			run[nr++] = tests[i];
 	len = snprintf(note, sizeof(note), "the %s backend: %u of %zu subtests; the module's alone "
-		       "(GET_VMS memslots, task slots%s):", client_backend_name(vmt_test_backend()),
+		       "(task slots%s):", client_backend_name(vmt_test_backend()),
 		       nr, ARRAY_SIZE(tests), state ? "" : ", the guest's state on VMX");
 	for (size_t i = 0; i < ARRAY_SIZE(tests) && len > 0 && (size_t)len < sizeof(note); i++)
 		if (listed(tests[i].name, module_only, ARRAY_SIZE(module_only)) ||

@@ -19,6 +19,8 @@
 #              about 0 on an idle host), md5sum named, exits/s, the
 #              exits' handling time in every interval and at most the
 #              vCPU thread's CPU; tail flagged N(ew) once it runs
+#   top-bpf    top --batch --backend bpf: the same agreement, the guest's
+#              memory map from the BPF backend
 #   report     vmreport of top's --metrics-out: the same agreement, tail
 #              flagged; csv and json parse
 #   html       vmreport --format html of the recording (kept as an
@@ -40,7 +42,7 @@
 #              the guest its vCPU thread's run-queue wait), top names the
 #              gap's cause "contention" in most intervals
 #
-# Only top --batch and record start a vmtrace session: serve and the tmux
+# Only top --batch (twice: the module's, BPF's) and record start a vmtrace session: serve and the tmux
 # top run with --no-session.  Starting and stopping a session registers and
 # unregisters the kvm_exit/kvm_entry probes, which patches kernel text in
 # svm_vcpu_run while the L2 guest's vCPU runs there, and QEMU TCG now and
@@ -61,7 +63,7 @@ UUID=5c3a2f8e-7d41-4b6a-9e0f-1a2b3c4d5e6f
 MAC=52:54:00:76:6d:01
 PORT=19464
 
-plan=9
+plan=10
 # shellcheck source=../lib/tap.sh
 . "$here/../lib/tap.sh"
 tap_start
@@ -193,6 +195,27 @@ else
 		"tail lines: $(grep ' tail$' "$dir/top.out" | head -n 3 | tr '\n' '|')" \
 		"stderr: $(head -c 500 "$dir/top.err")"
 	echo "$last" | sed 's/^/#   /'
+fi
+
+# ---- top on the BPF backend ----
+# The same view with the guest's memory map from the BPF backend's VM
+# iterator and the exits from its programs: every block's session line
+# says so, md5sum is named and its guest CPU agrees with the vCPU thread's
+# as above (means over the intervals).
+timeout 180 "$collect" top --batch --backend bpf --interval 2 --count 6 --procs 8 \
+	"${common[@]}" >"$dir/top-bpf.out" 2>"$dir/top-bpf.err"
+rc_bpf=$?
+read -r gst_bpf n_bpf <<<"$(mean_process_gst "$dir/top-bpf.out" md5sum)"
+read -r exp_bpf vcpu_bpf wait_bpf _ <<<"$(top_explained "$dir/top-bpf.out")"
+sessions_bpf=$(grep -c "session: exits, guest samples at [0-9]* Hz (BPF backend)$" "$dir/top-bpf.out")
+if [ $rc_bpf -eq 0 ] && [ "$sessions_bpf" = 6 ] && [ "$n_bpf" -ge 3 ] && within10 "$exp_bpf" "$gst_bpf"; then
+	ok "top --backend bpf: md5sum guest CPU $gst_bpf% vs vCPU CPU $vcpu_bpf% + run-delay $wait_bpf% (means of $n_bpf intervals), the session on BPF in all 6"
+else
+	notok "top --backend bpf: md5sum guest CPU vs vCPU CPU + run-delay, the session on BPF" \
+		"status $rc_bpf, BPF session lines $sessions_bpf of 6, md5sum in $n_bpf intervals" \
+		"means: guest $gst_bpf%, vCPU + run-delay $exp_bpf% ($vcpu_bpf% + $wait_bpf%)" \
+		"stderr: $(head -c 500 "$dir/top-bpf.err")"
+	last_block "$dir/top-bpf.out" | sed 's/^/#   /'
 fi
 
 # ---- vmreport (text, csv, json) ----

@@ -16,9 +16,14 @@
  * Sampling: a cpu-clock perf event per CPU runs the sampling program (the
  * module's timer source); there is no PMU source yet.
  *
+ * VMs (GET_VMS): the VM iterator (vmt_vms_iter, a task_file iterator)
+ * finds every open KVM VM file, gives each VM its id if no exit has yet,
+ * and reads its vCPU count and memslots, for the guest's memory; the
+ * programs are loaded for it if no session has loaded them.
+ *
  * Not in this backend yet (-EOPNOTSUPP, said in client_bpf_error()): PMU
- * sampling, the cost counters, guest task slots, memslots in GET_VMS,
- * Intel guest registers (VMX records carry the exit reason and NO_STATE).
+ * sampling, the cost counters, guest task slots, Intel guest registers
+ * (VMX records carry the exit reason and NO_STATE).
  *
  * Time: the programs cannot read the TSC (no helper on 6.1 or 6.12); they
  * read CLOCK_MONOTONIC and map it onto the TSC with a (ns, tsc) pair and
@@ -60,6 +65,8 @@ struct client_bpf {
 	uint32_t state;			/* enum vmtrace_state */
 	uint32_t nr_cpus;		/* possible */
 	struct bpf_link **samplers;	/* per CPU: its cpu-clock event, or NULL */
+	struct bpf_link *vms_iter;	/* the VM iterator, from the first GET_VMS */
+	bool told_slots;		/* a memslot problem was logged */
 	struct client_start_config cfg;	/* the session's, without the lists */
 	uint64_t *drained;		/* per CPU, events read (not LOST) */
 	/* The clock mapping: the first pair, and the rate since. */
@@ -351,6 +358,8 @@ err_free:
 
 static void client_bpf_unload(struct client_bpf *b)
 {
+	bpf_link__destroy(b->vms_iter);
+	b->vms_iter = NULL;
 	ring_buffer__free(b->ring);
 	b->ring = NULL;
 	vmtrace_bpf__destroy(b->skel);
@@ -730,6 +739,8 @@ static int client_bpf_load_with(struct client_bpf *b, uint32_t ring_size, bool t
 		err = bpf_program__set_autoload(skel->progs.vmt_vm_gone, false);
 	if (err)
 		goto err_destroy;
+	/* The iterator is run, not attached: GET_VMS makes its link. */
+	bpf_program__set_autoattach(skel->progs.vmt_vms_iter, false);
 	/* One shared ring: the module's per-CPU bytes times the CPUs. */
 	bytes = (uint64_t)ring_size * (cpus > 0 ? cpus : 1);
 	while (bytes & (bytes - 1))
@@ -914,7 +925,8 @@ int client_bpf_stop(struct client_bpf *b)
 /* vmtrace.bpf.c's programs, by the names the kernel keeps (16 bytes). */
 static bool client_bpf_ours(const char *name)
 {
-	static const char *const names[] = { "vmt_entry", "vmt_exit", "vmt_vm_gone", "vmt_sample" };
+	static const char *const names[] = { "vmt_entry", "vmt_exit", "vmt_vm_gone", "vmt_sample",
+					     "vmt_vms_iter" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -1067,38 +1079,192 @@ int client_bpf_set_task_slot(struct client_bpf *b, const struct client_task_slot
 			    "guest task slots are not in the BPF backend yet (need the module)");
 }
 
-/* The VMs seen: ids, VMM pids, vendor; no memslots yet, no vCPU count. */
-int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t *nr)
+/*
+ * Run the VM iterator once: its output, whole, into *@out (*@len bytes).
+ * 0 or -errno.
+ */
+static int client_bpf_run_vms_iter(struct client_bpf *b, char **out, size_t *len)
+{
+	size_t cap = 16384, n = 0;
+	char *buf = NULL, *more;
+	int fd, err = 0;
+	ssize_t got;
+
+	*out = NULL;
+	*len = 0;
+	if (!b->vms_iter) {
+		vmt_libbpf_last[0] = '\0';
+		b->vms_iter = bpf_program__attach_iter(b->skel->progs.vmt_vms_iter, NULL);
+		if (!b->vms_iter) {
+			err = -errno;
+			return client_bpf_fail(b, err, "cannot attach the VM iterator: %s",
+					    vmt_libbpf_last);
+		}
+	}
+	fd = bpf_iter_create(bpf_link__fd(b->vms_iter));
+	if (fd < 0)
+		return client_bpf_fail(b, -errno, "cannot run the VM iterator");
+	for (;;) {
+		if (n == cap || !buf) {
+			cap = buf ? 2 * cap : cap;
+			more = realloc(buf, cap);
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = more;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err = client_bpf_fail(b, -errno, "reading the VM iterator");
+			break;
+		}
+		if (!got)
+			break;
+		n += got;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int client_bpf_slot_cmp(const void *a, const void *b)
+{
+	const struct client_memslot *x = a, *y = b;
+
+	if (x->id >> 16 != y->id >> 16)
+		return x->id >> 16 < y->id >> 16 ? -1 : 1;
+	return x->gpa < y->gpa ? -1 : x->gpa > y->gpa;
+}
+
+/*
+ * The iterator's output @buf (@len bytes) as VMs, each VM once (a VM file
+ * open in two processes is seen twice).  *@stale: a VM's memslots changed
+ * under the walk.  0, -ENOMEM, or -EPROTO for output not as written.
+ */
+static int client_bpf_parse_vms(struct client_bpf *b, const char *buf, size_t len,
+				struct client_vm_info **out, size_t *nr, bool *stale)
 {
 	struct client_vm_info *vms = NULL, *more;
-	uint64_t key, next;
-	size_t n = 0;
-	int fd;
+	uint64_t *keys = NULL, *more_keys;
+	size_t n = 0, off = 0;
+
+	*stale = false;
+	while (off < len) {
+		struct client_bpf_vm_desc d;
+		struct client_vm_info *vm;
+		size_t i, slots_len;
+
+		if (len - off < sizeof(d))
+			goto err_proto;
+		memcpy(&d, buf + off, sizeof(d));
+		off += sizeof(d);
+		if (d.nr_slots > VMT_BPF_SLOTS_MAX)
+			goto err_proto;
+		slots_len = (size_t)d.nr_slots * sizeof(struct client_bpf_slot);
+		if (len - off < slots_len)
+			goto err_proto;
+		off += slots_len;
+		for (i = 0; i < n && keys[i] != d.kvm; i++)
+			;
+		if (i < n || (d.flags & VMT_BPF_DESC_F_NO_ID))
+			continue;	/* seen, or without an id (the table is full) */
+		if (d.flags & VMT_BPF_DESC_F_STALE)
+			*stale = true;
+		if ((d.flags & (VMT_BPF_DESC_F_NO_SLOTS | VMT_BPF_DESC_F_TRUNCATED)) &&
+		    !b->told_slots) {
+			b->told_slots = true;
+			util_log("BPF backend: %s",
+				 d.flags & VMT_BPF_DESC_F_NO_SLOTS ?
+				 "this kernel's memslot layout is not known: no guest memory" :
+				 "a VM has more memslots than the VM iterator reads");
+		}
+		more = realloc(vms, (n + 1) * sizeof(*vms));
+		if (more)
+			vms = more;
+		more_keys = realloc(keys, (n + 1) * sizeof(*keys));
+		if (more_keys)
+			keys = more_keys;
+		if (!more || !more_keys)
+			goto err_nomem;
+		vm = &vms[n];
+		*vm = (struct client_vm_info){
+			.id = d.id, .pid = d.pid, .nr_vcpus = d.nr_vcpus, .vendor = b->vendor,
+			.flags = d.state_ok ? 0 : VMTRACE_VM_F_NO_STATE,
+		};
+		keys[n++] = d.kvm;
+		if (!d.nr_slots)
+			continue;
+		vm->slots = calloc(d.nr_slots, sizeof(*vm->slots));
+		if (!vm->slots)
+			goto err_nomem;
+		for (i = 0; i < d.nr_slots; i++) {
+			struct client_bpf_slot s;
+
+			memcpy(&s, buf + off - slots_len + i * sizeof(s), sizeof(s));
+			vm->slots[i] = (struct client_memslot){
+				.id = s.id, .flags = s.flags, .gpa = s.gpa, .size = s.size,
+				.hva = s.hva,
+			};
+		}
+		vm->nr_slots = d.nr_slots;
+		qsort(vm->slots, vm->nr_slots, sizeof(*vm->slots), client_bpf_slot_cmp);
+	}
+	free(keys);
+	*out = vms;
+	*nr = n;
+	return 0;
+
+err_proto:
+	free(keys);
+	client_vms_free(vms, n);
+	return client_bpf_fail(b, -EPROTO, "the VM iterator's output is cut at byte %zu of %zu",
+			    off, len);
+err_nomem:
+	free(keys);
+	client_vms_free(vms, n);
+	return -ENOMEM;
+}
+
+/*
+ * Every VM with an open VM file: id, VMM pid, vCPUs, vendor, memslots.
+ * A walk that saw memslots change is run again, up to 5 times; then the
+ * last is taken (reads of guest memory check what they find).
+ */
+int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t *nr)
+{
+	bool stale = true;
+	int err, tries;
 
 	*out = NULL;
 	*nr = 0;
-	if (!b->skel)
-		return 0;
-	fd = bpf_map__fd(b->skel->maps.vms);
-	for (int more_keys = !bpf_map_get_next_key(fd, NULL, &next); more_keys;
-	     more_keys = !bpf_map_get_next_key(fd, &key, &next)) {
-		struct client_bpf_vm vm;
-
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &vm))
-			continue;	/* gone meanwhile */
-		more = realloc(vms, (n + 1) * sizeof(*vms));
-		if (!more) {
-			client_vms_free(vms, n);
-			return -ENOMEM;
-		}
-		vms = more;
-		vms[n++] = (struct client_vm_info){
-			.id = vm.id, .pid = vm.pid, .vendor = b->vendor,
-			.flags = vm.state_ok ? 0 : VMTRACE_VM_F_NO_STATE,
-		};
+	b->error[0] = '\0';
+	if (!b->skel) {
+		err = client_bpf_load(b, VMTRACE_RING_SIZE_DEFAULT);
+		if (err)
+			return err;
 	}
-	*out = vms;
-	*nr = n;
+	for (tries = 0; stale && tries < 5; tries++) {
+		char *buf;
+		size_t len;
+
+		client_vms_free(*out, *nr);
+		*out = NULL;
+		*nr = 0;
+		err = client_bpf_run_vms_iter(b, &buf, &len);
+		if (err)
+			return err;
+		err = client_bpf_parse_vms(b, buf, len, out, nr, &stale);
+		free(buf);
+		if (err)
+			return err;
+	}
 	return 0;
 }

@@ -51,10 +51,70 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* ---- the kernel's types, only what is read (CO-RE) ---- */
 
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+} __attribute__((preserve_access_index));
+
+struct hlist_head {
+	struct hlist_node *first;
+} __attribute__((preserve_access_index));
+
+/* Since 5.17 (both test kernels): a hash of slots by id per set. */
+struct kvm_memslots {
+	__u64 generation;
+	struct hlist_head id_hash[128];
+	int node_idx;
+} __attribute__((preserve_access_index));
+
+struct kvm_memory_slot {
+	struct hlist_node id_node[2];
+	__u64 base_gfn;
+	unsigned long npages;
+	unsigned long userspace_addr;
+	__u32 flags;
+	short id;
+} __attribute__((preserve_access_index));
+
 struct kvm {
+	struct kvm_memslots *memslots[2];
 	struct {
 		int counter;
 	} online_vcpus;
+} __attribute__((preserve_access_index));
+
+/* The VM iterator's: a task's open file, and what names it. */
+struct qstr {
+	const unsigned char *name;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct qstr d_name;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct file {
+	struct path f_path;
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	int tgid;
+} __attribute__((preserve_access_index));
+
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__task_file {
+	struct bpf_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
 } __attribute__((preserve_access_index));
 
 struct kvm_vcpu_arch {
@@ -477,6 +537,15 @@ static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
 
 /* ---- VMs ---- */
 
+/* Whether the records of @vcpu's VM can carry guest state (vm->state_ok). */
+static __always_inline __u32 vm_state_ok(struct kvm_vcpu *vcpu, bool btf)
+{
+	if (host_vendor == VMTRACE_VENDOR_SVM)
+		return svm_vmcb_sane(vcpu, btf);
+	/* VMX: the exit reason alone, from kvm_intel's BTF. */
+	return host_vendor == VMTRACE_VENDOR_VMX;
+}
+
 /*
  * The VM of @vcpu, tracked from its first exit on, with a VM_NEW record
  * then; NULL, counted as lost (vm_table), when the table is full.  Two
@@ -497,15 +566,19 @@ static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 	 * ioctls of another mm): another pid is another VM at a freed
 	 * struct kvm's address, whose end no VM_GONE hook saw.
 	 */
-	if (vm && vm->pid == tgid)
+	if (vm && vm->pid == tgid) {
+		/* Found by the VM iterator: its first exit checks it. */
+		if (!vm->checked) {
+			vm->state_ok = vm_state_ok(vcpu, btf);
+			vm->checked = 1;
+		}
 		return vm;
+	}
 	if (vm)
 		bpf_map_delete_elem(&vms, &key);
 	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
-	if (host_vendor == VMTRACE_VENDOR_SVM)
-		fresh.state_ok = svm_vmcb_sane(vcpu, btf);
-	else if (host_vendor == VMTRACE_VENDOR_VMX)
-		fresh.state_ok = 1;	/* the exit reason alone: kvm_intel's BTF */
+	fresh.state_ok = vm_state_ok(vcpu, btf);
+	fresh.checked = 1;
 	if (bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
 		vm = bpf_map_lookup_elem(&vms, &key);
 		if (!vm)
@@ -701,5 +774,190 @@ int vmt_sample(struct bpf_perf_event_data *ctx)
 	r->u.g.guest_rip = ctx->regs.rip;
 	r->mode = (ctx->regs.cs & 3) == 3 ? 3 | VMTRACE_MODE_USER : 0;
 	bpf_ringbuf_submit(base, SUBMIT_FLAGS);
+	return 0;
+}
+
+/* ---- the VM iterator: every VM's identity and memslots ---- */
+
+/*
+ * One VM's description, built here and written to the seq_file at once
+ * (bpf_seq_write() of a bounded length; bpf_loop()'s callbacks cannot
+ * hold the seq_file).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct client_bpf_vm_buf);
+} vm_buf SEC(".maps");
+
+struct slot_walk {
+	struct kvm_memslots *slots;	/* a number: read with probe reads */
+	__u64 node_off;			/* of the set's id_node[] in a slot */
+	__u32 as;
+	__u32 truncated;
+};
+
+/*
+ * Bucket @i of one memslot set's id hash: each slot on its chain, at most
+ * VMT_BPF_SLOT_CHAIN_MAX (KVM hashes up to 509 user slots into 128
+ * buckets by id).  Every pointer is read by number, through
+ * bpf_probe_read_kernel(): a table changing under the walk reads wrong,
+ * never faults, and walk_slots() then says STALE.
+ */
+static long walk_bucket(__u32 i, void *arg)
+{
+	struct slot_walk *w = arg;
+	struct kvm_memslots *slots = w->slots;
+	struct client_bpf_vm_buf *buf;
+	struct hlist_node *node = NULL;
+	struct kvm_memory_slot *slot;
+	__u32 zero = 0, n, j;
+
+	buf = bpf_map_lookup_elem(&vm_buf, &zero);
+	if (!buf || i >= 128)
+		return 1;
+	bpf_probe_read_kernel(&node, sizeof(node), &slots->id_hash[i].first);
+	for (j = 0; j < VMT_BPF_SLOT_CHAIN_MAX && node; j++) {
+		struct client_bpf_slot *out;
+
+		n = buf->desc.nr_slots;
+		if (n >= VMT_BPF_SLOTS_MAX) {
+			w->truncated = 1;
+			return 1;
+		}
+		slot = (struct kvm_memory_slot *)((char *)node - w->node_off);
+		out = &buf->slots[n];
+		out->gpa = BPF_CORE_READ(slot, base_gfn) << 12;
+		out->size = BPF_CORE_READ(slot, npages) << 12;
+		out->hva = BPF_CORE_READ(slot, userspace_addr);
+		out->flags = BPF_CORE_READ(slot, flags);
+		out->id = w->as << 16 | (__u16)BPF_CORE_READ(slot, id);
+		buf->desc.nr_slots = n + 1;
+		node = BPF_CORE_READ(node, next);
+	}
+	if (node)
+		w->truncated = 1;
+	return 0;
+}
+
+/*
+ * Address space @as's memslots into @buf; 0, or STALE when the set
+ * changed meanwhile (another active set, another generation, or a swap
+ * in progress: KVM's bit 63).
+ */
+static __always_inline __u32 walk_slots(struct kvm *kvm, __u32 as,
+					struct client_bpf_vm_buf *buf)
+{
+	struct slot_walk w = { .as = as };
+	struct kvm_memslots *slots, *again;
+	__u64 gen, gen_after;
+	int node_idx;
+
+	/* A plain pointer: BPF_CORE_READ of w.slots would relocate w too. */
+	slots = as ? BPF_CORE_READ(kvm, memslots[1]) : BPF_CORE_READ(kvm, memslots[0]);
+	if (!slots)
+		return 0;
+	gen = BPF_CORE_READ(slots, generation);
+	node_idx = BPF_CORE_READ(slots, node_idx);
+	if (node_idx & ~1)
+		return VMT_BPF_DESC_F_STALE;
+	w.slots = slots;
+	w.node_off = bpf_core_field_offset(struct kvm_memory_slot, id_node) +
+		     node_idx * bpf_core_type_size(struct hlist_node);
+	bpf_loop(128, walk_bucket, &w, 0);
+	again = as ? BPF_CORE_READ(kvm, memslots[1]) : BPF_CORE_READ(kvm, memslots[0]);
+	gen_after = BPF_CORE_READ(slots, generation);
+	if (w.truncated)
+		buf->desc.flags |= VMT_BPF_DESC_F_TRUNCATED;
+	if (again != slots || gen_after != gen || (gen >> 63))
+		return VMT_BPF_DESC_F_STALE;
+	return 0;
+}
+
+/*
+ * Each open KVM VM file ("kvm-vm", KVM's anonymous inode) of each process
+ * (the task_file iterator visits a process's file table once, holding a
+ * reference to the file, so the struct kvm lives while read here): the
+ * VM's id (given now if no exit has been seen yet, with VM_NEW during a
+ * session), VMM pid, vCPUs and memslots.
+ */
+SEC("iter/task_file")
+int vmt_vms_iter(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct client_bpf_vm_buf *buf;
+	struct client_bpf_vm *vm;
+	struct client_bpf_cpu *c;
+	const unsigned char *name;
+	union {
+		char c[8];
+		__u64 u;
+	} nbuf = {};
+	__u32 zero = 0, n, tgid;
+	struct kvm *kvm;
+	__u64 key;
+
+	if (!task || !file)
+		return 0;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	/* "kvm-vm" and its NUL, as one little-endian number. */
+	if (bpf_probe_read_kernel_str(nbuf.c, sizeof(nbuf.c), name) != 7 ||
+	    nbuf.u != 0x00006d762d6d766bULL)
+		return 0;
+	kvm = BPF_CORE_READ(file, private_data);
+	buf = bpf_map_lookup_elem(&vm_buf, &zero);
+	if (!kvm || !buf)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	key = (__u64)kvm;
+	__builtin_memset(&buf->desc, 0, sizeof(buf->desc));
+	buf->desc.kvm = key;
+	buf->desc.pid = tgid;
+	buf->desc.nr_vcpus = BPF_CORE_READ(kvm, online_vcpus.counter);
+
+	/*
+	 * Not seen yet: an id now.  An entry there is kept, even of another
+	 * pid (a file passed to another process): its first exit decides
+	 * (vm_of()).
+	 */
+	vm = bpf_map_lookup_elem(&vms, &key);
+	if (!vm) {
+		struct client_bpf_vm fresh = { .pid = tgid };
+
+		fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
+		if (!bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
+			vm = bpf_map_lookup_elem(&vms, &key);
+			if (vm && recording && (!nr_pids || bpf_map_lookup_elem(&vm_pids, &tgid))) {
+				c = this_cpu();
+				if (c)
+					emit_vm(c, host_tsc_now(), VMTRACE_KIND_VM_NEW,
+						vm->id, vm->pid, kvm);
+			}
+		} else {
+			vm = bpf_map_lookup_elem(&vms, &key);	/* an exit's, meanwhile */
+		}
+	}
+	if (vm) {
+		buf->desc.id = vm->id;
+		buf->desc.pid = vm->pid;
+		buf->desc.state_ok = vm->checked ? vm->state_ok : 1;
+	} else {
+		buf->desc.flags |= VMT_BPF_DESC_F_NO_ID;
+	}
+
+	if (bpf_core_field_exists(struct kvm_memslots, node_idx) &&
+	    bpf_core_field_exists(struct kvm_memslots, id_hash)) {
+		buf->desc.flags |= walk_slots(kvm, 0, buf);
+		buf->desc.flags |= walk_slots(kvm, 1, buf);
+	} else {
+		buf->desc.flags |= VMT_BPF_DESC_F_NO_SLOTS;
+	}
+	n = buf->desc.nr_slots;
+	if (n > VMT_BPF_SLOTS_MAX)
+		n = VMT_BPF_SLOTS_MAX;
+	bpf_seq_write(seq, buf, sizeof(buf->desc) + n * sizeof(buf->slots[0]));
 	return 0;
 }

@@ -29,12 +29,53 @@ struct client_bpf_cpu {
 	__u64 entry_tsc;
 };
 
-/* A VM, by its struct kvm's address, from its first exit seen on. */
+/*
+ * A VM, by its struct kvm's address, from its first exit seen on, or from
+ * the VM iterator's first sight of it (then its VMCB is checked at its
+ * first exit: checked 0 until then).
+ */
 struct client_bpf_vm {
 	__u32 id;
 	__u32 pid;			/* the VMM's tgid */
 	__u32 state_ok;			/* the VMCB check passed */
-	__u32 pad;
+	__u32 checked;			/* state_ok is known */
+};
+
+/*
+ * What the VM iterator (vmt_vms_iter, a task_file iterator) writes for
+ * each open KVM VM file: this header, then nr_slots struct
+ * client_bpf_slot, of every address space.  KVM changes its memslots
+ * under its SRCU lock, which BPF cannot take: the walk reads the table's
+ * generation before and after, and says STALE when they differ (or a
+ * change was in progress), for the loader to read again.
+ */
+#define VMT_BPF_SLOTS_MAX	512	/* KVM's 509 user slots and a few */
+#define VMT_BPF_SLOT_CHAIN_MAX	32	/* memslots per hash bucket walked */
+
+enum {
+	VMT_BPF_DESC_F_STALE	 = 1 << 0,	/* memslots changed during the walk */
+	VMT_BPF_DESC_F_TRUNCATED = 1 << 1,	/* more memslots than were read */
+	VMT_BPF_DESC_F_NO_SLOTS	 = 1 << 2,	/* this kernel's memslot layout is unknown */
+	VMT_BPF_DESC_F_NO_ID	 = 1 << 3,	/* the VM table is full: no id */
+};
+
+struct client_bpf_slot {
+	__u64 gpa, size, hva;
+	__u32 id;			/* address space << 16 | slot id, as the module's */
+	__u32 flags;			/* KVM_MEM_* */
+};
+
+struct client_bpf_vm_desc {
+	__u64 kvm;			/* the struct kvm's address: the vms key */
+	__u32 id, pid, nr_vcpus, nr_slots;
+	__u32 flags;			/* VMT_BPF_DESC_F_* */
+	__u32 state_ok;			/* the VMCB check passed (if checked) */
+};
+
+/* The iterator's buffer: one VM's description, written at once. */
+struct client_bpf_vm_buf {
+	struct client_bpf_vm_desc desc;
+	struct client_bpf_slot slots[VMT_BPF_SLOTS_MAX];
 };
 
 /*

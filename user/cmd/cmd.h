@@ -100,6 +100,8 @@ int cmd_peek(int argc, char *argv[]);
  * ("vmtrace.ko is not loaded", permission) to stderr.  Returns 0 or -errno.
  */
 int cmd_connect(struct client **c);
+/* --backend ARG into *@out: 0, or CMD_EXIT_USAGE after saying why not. */
+int cmd_parse_backend(const char *arg, enum client_backend *out);
 /*
  * Open @backend (client.h; auto: the module if loaded, else BPF), printing
  * the one-line reason on failure (no module, no BTF, no privilege).

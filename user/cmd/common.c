@@ -158,6 +158,13 @@ int cmd_connect(struct client **c)
 	return cmd_collect_open(CLIENT_BACKEND_MODULE, c);
 }
 
+int cmd_parse_backend(const char *arg, enum client_backend *out)
+{
+	if (client_backend_parse(arg, out))
+		return cmd_bad_value("--backend", arg, "module, bpf or auto");
+	return 0;
+}
+
 void cmd_error(struct client *c, const char *what, int err)
 {
 	const char *msg = client_error(c);

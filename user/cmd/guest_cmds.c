@@ -73,21 +73,25 @@ static int track_vms(struct client *c, pid_t vmm_pid, unsigned int ms,
 
 int cmd_guest_discover(struct client *c, struct client_vm_info **vms, size_t *nr)
 {
+	/* The BPF backend's VM iterator finds every VM, running or not. */
+	if (client_get_backend(c) == CLIENT_BACKEND_BPF)
+		return client_get_vms(c, vms, nr);
 	return track_vms(c, 0, 200, vms, nr);
 }
 
-int cmd_guest_open(pid_t vmm_pid, const struct guest_opts *opts,
-		   struct guest **out)
+int cmd_guest_open(pid_t vmm_pid, enum client_backend backend,
+		   const struct guest_opts *opts, struct guest **out)
 {
 	struct client_vm_info *vms;
 	struct client *c;
 	size_t nr, i;
 	int err;
 
-	if (cmd_connect(&c))
+	if (cmd_collect_open(backend, &c))
 		return 1;
 	err = client_get_vms(c, &vms, &nr);
-	if (!err && find_vm(vms, nr, vmm_pid) == nr) {
+	if (!err && find_vm(vms, nr, vmm_pid) == nr &&
+	    client_get_backend(c) == CLIENT_BACKEND_MODULE) {
 		client_vms_free(vms, nr);
 		err = track_vms(c, vmm_pid, 2000, &vms, &nr);
 	}

@@ -20,16 +20,18 @@ void cmd_vms_print_guest(const struct client_vm_info *vm, const char *profile_di
 void cmd_vms_print_guest_json(const struct client_vm_info *vm, const char *profile_dir);
 
 /*
- * Open the guest of the VM whose VMM is @vmm_pid.  0, or 1 after printing
- * why not (module not loaded, no such VM).
+ * Open the guest of the VM whose VMM is @vmm_pid, its memslots from
+ * @backend (auto: the module if loaded, else BPF).  0, or 1 after printing
+ * why not (no backend, no such VM).
  */
-int cmd_guest_open(pid_t vmm_pid, const struct guest_opts *opts,
-		   struct guest **out);
+int cmd_guest_open(pid_t vmm_pid, enum client_backend backend,
+		   const struct guest_opts *opts, struct guest **out);
 /*
- * Get every running VM known to vmtrace.ko: a session that records next
- * to nothing runs for 200 ms first (unless one runs already), because the
- * module learns of a VM only when it enters the guest during a session.
- * 0 or -errno, as client_get_vms().
+ * Get every running VM: from vmtrace.ko, after a session that records
+ * next to nothing has run for 200 ms (unless one runs already), because
+ * the module learns of a VM only when it enters the guest during a
+ * session; from the BPF backend's VM iterator at once.  0 or -errno, as
+ * client_get_vms().
  */
 int cmd_guest_discover(struct client *c, struct client_vm_info **vms, size_t *nr);
 

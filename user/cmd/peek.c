@@ -33,7 +33,8 @@ static void peek_usage(FILE *f)
 	fprintf(f,
 		"Usage: %s peek --vm PID (--guest-pid N | --cr3 CR3 --paging MODE)\n"
 		"          --addr VA [--len N] [--watch SECONDS] [--interval MS]\n"
-		"          [--format hex|u32|u64] [--profile-dir DIR] [--guest-profile PROFILE]\n\n"
+		"          [--format hex|u32|u64] [--profile-dir DIR] [--guest-profile PROFILE]\n"
+		"          [--backend module|bpf|auto]\n\n"
 		"Reads LEN bytes (default 64, at most 1M) at virtual address VA of guest\n"
 		"process N (0: the kernel) of the VM whose VMM has pid PID, through the\n"
 		"guest's page tables, and prints them: a hex dump, or little-endian\n"
@@ -41,6 +42,8 @@ static void peek_usage(FILE *f)
 		"100) for SECONDS and prints the memory each time it changed.\n"
 		"--cr3 CR3 --paging 32|pae|4|5: through those page tables (a CR3 from a\n"
 		"record: script shows them), no profile needed (any guest, 32-bit too).\n"
+		"--backend: where the guest's memory map comes from: vmtrace.ko, or\n"
+		"BPF (auto: BPF when vmtrace.ko is not loaded).\n"
 		CMD_HELP_FOOTER, cmd_prog_name);
 }
 
@@ -97,6 +100,7 @@ struct peek_args {
 	double watch;			/* seconds; < 0: read once */
 	uint64_t interval;		/* ms */
 	enum peek_format fmt;
+	enum client_backend backend;	/* of the memory map */
 };
 
 /* Through a guest process's page tables, or the CR3 given. */
@@ -136,6 +140,7 @@ static int parse_args(int argc, char *argv[], struct peek_args *a)
 		{ "paging", required_argument, NULL, 'g' },
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "guest-profile", required_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'k' },
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
@@ -193,6 +198,10 @@ static int parse_args(int argc, char *argv[], struct peek_args *a)
 			break;
 		case 'D': a->opts.profile_dir = optarg; break;
 		case 'P': a->opts.profile_path = optarg; break;
+		case 'k':
+			if (cmd_parse_backend(optarg, &a->backend))
+				return CMD_EXIT_USAGE;
+			break;
 		case 'h': peek_usage(stdout); return 0;
 		}
 	}
@@ -291,7 +300,7 @@ int cmd_peek(int argc, char *argv[])
 		fprintf(stderr, "%s: out of memory\n", cmd_prog_name);
 		goto out;
 	}
-	if (cmd_guest_open(a.vm_pid, &a.opts, &g))
+	if (cmd_guest_open(a.vm_pid, a.backend, &a.opts, &g))
 		goto out;
 	ret = peek(g, &a, buf, prev);
 	guest_close(g);

@@ -18,13 +18,16 @@ static void ps_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s ps --vm PID [--threads] [--profile-dir DIR]\n"
-		"          [--guest-profile PROFILE] [--format text|json]\n\n"
+		"          [--guest-profile PROFILE] [--format text|json]\n"
+		"          [--backend module|bpf|auto]\n\n"
 		"Lists the processes of the guest whose VMM has pid PID, read from\n"
 		"guest memory: pid, parent, uid, state, page-table base (CR3) and\n"
 		"name; --threads lists every thread (TID and its own name).  The guest\n"
 		"kernel's profile is found in DIR (default %s)\n"
 		"by its banner, or given.  --format json: one array of objects (keys\n"
-		"in Documentation/cli.rst).\n" CMD_HELP_FOOTER,
+		"in Documentation/cli.rst).  --backend: where the guest's memory map\n"
+		"comes from: vmtrace.ko, or BPF (auto: BPF when vmtrace.ko is not\n"
+		"loaded).\n" CMD_HELP_FOOTER,
 		cmd_prog_name, GUEST_PROFILE_DIR_DEFAULT);
 }
 
@@ -103,6 +106,7 @@ int cmd_ps(int argc, char *argv[])
 		{ "profile-dir", required_argument, NULL, 'D' },
 		{ "guest-profile", required_argument, NULL, 'P' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "backend", required_argument, NULL, 'k' },
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
@@ -111,6 +115,7 @@ int cmd_ps(int argc, char *argv[])
 	struct guest *g;
 	uint64_t vm_pid = 0;
 	bool threads = false, json = false;
+	enum client_backend backend = CLIENT_BACKEND_AUTO;
 	int opt, ret = 1;
 	size_t nr;
 
@@ -128,6 +133,10 @@ int cmd_ps(int argc, char *argv[])
 			if (cmd_parse_format(optarg, &json))
 				return CMD_EXIT_USAGE;
 			break;
+		case 'k':
+			if (cmd_parse_backend(optarg, &backend))
+				return CMD_EXIT_USAGE;
+			break;
 		case 'h': ps_usage(stdout); return 0;
 		}
 	}
@@ -140,7 +149,7 @@ int cmd_ps(int argc, char *argv[])
 	ret = cmd_load_guest_profile(opts.profile_path, NULL);
 	if (ret)
 		return ret;
-	if (cmd_guest_open(vm_pid, &opts, &g))
+	if (cmd_guest_open(vm_pid, backend, &opts, &g))
 		return 1;
 	ret = 1;
 	if (!cmd_guest_ready(g))

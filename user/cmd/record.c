@@ -591,8 +591,8 @@ static int parse_args(int argc, char *argv[], struct record_args *a,
 			a->mopts.guest_symbols = optarg;
 			break;
 		case 'k':
-			if (client_backend_parse(optarg, &a->backend))
-				return cmd_bad_value("--backend", optarg, "module, bpf or auto");
+			if (cmd_parse_backend(optarg, &a->backend))
+				return CMD_EXIT_USAGE;
 			break;
 		case 'h':
 			record_usage(stdout);
@@ -906,13 +906,6 @@ int cmd_record(int argc, char *argv[])
 	rec.backend = client_backend_name(client_get_backend(c));
 	if (describe_session(c, &args, &info, &rec))
 		goto out;
-	if (client_get_backend(c) == CLIENT_BACKEND_BPF &&
-	    (args.guests || args.metrics_interval > 0)) {
-		/* Both need what the BPF backend does not give yet (memslots). */
-		cmd_info("BPF backend: no guest processes or interval metrics yet");
-		args.guests = false;
-		args.metrics_interval = 0;
-	}
 	cmd_verbose("recording to %s: %s exits (%u reasons filtered), guest samples at %u Hz "
 		    "(%s), rings of %u bytes per CPU, %s, metrics every %.1f s",
 		    rec.output, args.cfg.flags & VMTRACE_CFG_F_NO_EXITS ? "no" : "all",

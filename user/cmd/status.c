@@ -197,8 +197,8 @@ int cmd_status(int argc, char *argv[])
 				return CMD_EXIT_USAGE;
 			break;
 		case 'k':
-			if (client_backend_parse(optarg, &backend))
-				return cmd_bad_value("--backend", optarg, "module, bpf or auto");
+			if (cmd_parse_backend(optarg, &backend))
+				return CMD_EXIT_USAGE;
 			break;
 		case 'h':
 			status_usage(stdout);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* vmtrace-collect vms: the VMs vmtrace.ko tracks, with their memslots. */
+/* vmtrace-collect vms: the VMs vmtrace.ko or the BPF backend sees, with their memslots. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +16,12 @@ static const char *vendor_name(uint32_t vendor)
 static void vms_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s vms [--profile-dir DIR] [--no-guest] [--no-discover]\n"
-		"          [--format text|json]\n\n"
+		"          [--format text|json] [--backend module|bpf|auto]\n\n"
 		"Lists the running VMs vmtrace.ko knows (it learns of a VM when it\n"
 		"enters the guest during a session: unless a session runs, or\n"
-		"--no-discover, a session recording next to nothing runs for 200 ms):\n"
+		"--no-discover, a session recording next to nothing runs for 200 ms),\n"
+		"or, with --backend bpf (auto: when vmtrace.ko is not loaded), every VM\n"
+		"a process has open, found by a BPF iterator (ids are this run's):\n"
 		"VM id, VMM pid, vCPUs, vendor, and each memslot's guest-physical\n"
 		"range and VMM host-virtual address; then what guest memory says:\n"
 		"the guest kernel's banner, the profile that matches it (from DIR,\n"
@@ -75,11 +77,13 @@ int cmd_vms(int argc, char *argv[])
 		{ "no-guest", no_argument, NULL, 'n' },
 		{ "no-discover", no_argument, NULL, 'd' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "backend", required_argument, NULL, 'k' },
 		CMD_COMMON_OPTIONS,
 		{ 0 }
 	};
 	const char *profile_dir = NULL;
 	bool guest = true, discover = true, json = false;
+	enum client_backend backend = CLIENT_BACKEND_AUTO;
 	struct client_vm_info *vms;
 	struct client *c;
 	int opt, err;
@@ -101,6 +105,10 @@ int cmd_vms(int argc, char *argv[])
 			if (cmd_parse_format(optarg, &json))
 				return CMD_EXIT_USAGE;
 			break;
+		case 'k':
+			if (cmd_parse_backend(optarg, &backend))
+				return CMD_EXIT_USAGE;
+			break;
 		case 'h':
 			vms_usage(stdout);
 			return 0;
@@ -110,7 +118,7 @@ int cmd_vms(int argc, char *argv[])
 		return err;
 	if (optind != argc)
 		return cmd_usage_error("%s: unexpected argument", argv[optind]);
-	if (cmd_connect(&c))
+	if (cmd_collect_open(backend, &c))
 		return 1;
 	err = discover ? cmd_guest_discover(c, &vms, &nr) :
 	      client_get_vms(c, &vms, &nr);

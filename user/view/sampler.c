@@ -96,7 +96,7 @@ struct view_sampler {
 	const char *kvm_debugfs;
 	long clk_tck;
 	struct client *c;		/* NULL: no vmtrace.ko (/proc only) */
-	bool bpf;			/* c is the BPF backend: no memslots */
+	bool bpf;			/* c is the BPF backend */
 	bool session;
 	bool fed;				/* records come from view_sampler_feed() */
 	char status[128];
@@ -149,8 +149,8 @@ int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler 
 		err = client_open(&s->c);
 	}
 	if (err == -ENOENT) {
-		/* No module: the VMs and their figures from /proc; the guest
-		 * memory map (memslots) is the module's, so no guest side. */
+		/* No module: the VMs and their figures from /proc; no memory
+		 * map (memslots) there, so no guest side. */
 		s->c = NULL;
 		snprintf(s->status, sizeof(s->status), "%s", VVS_NO_MODULE);
 		*out = s;
@@ -422,7 +422,7 @@ static void open_guest(struct view_sampler *s, struct vvs_vm *v, uint64_t now)
 	struct guest_info gi;
 	struct guest *fresh;
 
-	if (s->o.no_guest || !s->c || s->bpf)
+	if (s->o.no_guest || !s->c)
 		return;
 	if (!v->guest) {
 		v->guest_retry_ns = GUEST_RETRY_NS;
@@ -889,7 +889,7 @@ static int guest_side(struct view_sampler *s, struct vvs_vm *v, struct trace_sna
 	if (!v->guest) {
 		snprintf(out->guest_status, sizeof(out->guest_status), "%s",
 			 s->o.no_guest ? "not read (--no-guest)" :
-			 !s->c || s->bpf ? "not read: the guest memory map needs vmtrace.ko" :
+			 !s->c ? "not read: needs vmtrace.ko or --backend bpf" :
 			 "guest not opened");
 		return 0;
 	}

@@ -56,8 +56,9 @@ struct view_sampler;
  * Connect to vmtrace.ko and start a session (unless told not to, or busy).
  * Without the module, the sampler runs on /proc alone: the KVM VMs /proc
  * shows (each with its VMM pid as id), the hypervisor side, no exits, no
- * samples and no guest side (guest memory is read through the module's
- * memslots); view_sampler_session_status() says VVS_NO_MODULE.  0, or -errno.
+ * samples and no guest side (guest memory is read through memslots, which
+ * /proc does not show); view_sampler_session_status() says VVS_NO_MODULE.
+ * 0, or -errno.
  */
 int view_sampler_open(const struct view_sampler_opts *opts, struct view_sampler **out);
 void view_sampler_close(struct view_sampler *s);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The BPF backend of the client (client.h): vmtrace.bpf.c's programs,
- * embedded as a libbpf skeleton, loaded at the first START and kept
- * until the client closes (VM ids stay unique meanwhile, as the module's
- * while it is loaded).  A session is the programs' `recording` switch:
+ * embedded as a libbpf skeleton, loaded at the first START or GET_VMS and
+ * kept until the client closes (VM ids stay unique meanwhile, as the
+ * module's while it is loaded); the tracing programs are attached at the
+ * first START only, so that asking for the VMs hooks nothing of KVM's.
+ * A session is the programs' `recording` switch:
  *
  *   START  set the session's filters, reset the counters, switch on
  *   STOP   switch off, then wait an RCU grace period (membarrier(2)
@@ -21,9 +23,12 @@
  * and reads its vCPU count and memslots, for the guest's memory; the
  * programs are loaded for it if no session has loaded them.
  *
+ * Guest task slots (SET_TASK_SLOT): as the module's, in the programs'
+ * task_slots and tid_maps, which each START empties.
+ *
  * Not in this backend yet (-EOPNOTSUPP, said in client_bpf_error()): PMU
- * sampling, the cost counters, guest task slots, Intel guest registers
- * (VMX records carry the exit reason and NO_STATE).
+ * sampling, the cost counters, Intel guest registers (VMX records carry
+ * the exit reason and NO_STATE, so no task slots there either).
  *
  * Time: the programs cannot read the TSC (no helper on 6.1 or 6.12); they
  * read CLOCK_MONOTONIC and map it onto the TSC with a (ns, tsc) pair and
@@ -58,7 +63,7 @@
 #define VMT_BPF_BATCH 256		/* records handed to the reader at once */
 
 struct client_bpf {
-	struct vmtrace_bpf *skel;	/* loaded, or NULL before the first START */
+	struct vmtrace_bpf *skel;	/* loaded, or NULL before the first START or GET_VMS */
 	struct ring_buffer *ring;
 	uint32_t ring_size;		/* per CPU, as START asked */
 	uint8_t vendor;			/* enum vmtrace_vendor */
@@ -66,6 +71,7 @@ struct client_bpf {
 	uint32_t nr_cpus;		/* possible */
 	struct bpf_link **samplers;	/* per CPU: its cpu-clock event, or NULL */
 	struct bpf_link *vms_iter;	/* the VM iterator, from the first GET_VMS */
+	bool attached;			/* the tracing programs, from the first START */
 	bool told_slots;		/* a memslot problem was logged */
 	struct client_start_config cfg;	/* the session's, without the lists */
 	uint64_t *drained;		/* per CPU, events read (not LOST) */
@@ -364,6 +370,7 @@ static void client_bpf_unload(struct client_bpf *b)
 	b->ring = NULL;
 	vmtrace_bpf__destroy(b->skel);
 	b->skel = NULL;
+	b->attached = false;
 }
 
 void client_bpf_close(struct client_bpf *b)
@@ -713,8 +720,11 @@ static int client_bpf_gone_target(struct client_bpf *b, struct vmtrace_bpf *skel
 }
 
 /*
- * Load and attach the programs, the ring sized for @ring_size per CPU;
- * with @teardown, the VM teardown hook too.
+ * Load the programs, the ring sized for @ring_size per CPU; with
+ * @teardown, the VM teardown hook too.  Nothing is attached: the first
+ * START attaches (client_bpf_attach()), and a client that only asks for
+ * the VMs (GET_VMS, SET_TASK_SLOT's lookups) runs the VM iterator alone,
+ * hooking nothing of KVM's.
  */
 static int client_bpf_load_with(struct client_bpf *b, uint32_t ring_size, bool teardown)
 {
@@ -749,6 +759,7 @@ static int client_bpf_load_with(struct client_bpf *b, uint32_t ring_size, bool t
 		bytes = sysconf(_SC_PAGESIZE);
 	bpf_map__set_max_entries(skel->maps.records, bytes);
 	bpf_map__set_max_entries(skel->maps.vms, VMT_BPF_MAX_VMS);
+	bpf_map__set_max_entries(skel->maps.tid_maps, VMT_BPF_MAX_VMS);
 	err = vmtrace_bpf__load(skel);
 	if (err) {
 		if (err == -EPERM)
@@ -757,13 +768,6 @@ static int client_bpf_load_with(struct client_bpf *b, uint32_t ring_size, bool t
 		else
 			client_bpf_fail(b, err, "the kernel refused the BPF programs (VMTRACE_BPF_VERBOSE=1 shows why): %s",
 				     vmt_libbpf_last);
-		goto err_destroy;
-	}
-	vmt_libbpf_last[0] = '\0';
-	err = vmtrace_bpf__attach(skel);
-	if (err) {
-		client_bpf_fail(b, err, "cannot attach to kvm_entry, kvm_exit%s: %s",
-			     teardown ? " and VM teardown" : "", vmt_libbpf_last);
 		goto err_destroy;
 	}
 	b->ring = ring_buffer__new(bpf_map__fd(skel->maps.records), client_bpf_on_sample, b,
@@ -803,20 +807,66 @@ static int client_bpf_load(struct client_bpf *b, uint32_t ring_size)
 	return 0;
 }
 
+/*
+ * Attach the exit and entry programs and, if loaded, the VM teardown
+ * hook, once.  A teardown hook the kernel will not attach (its function
+ * not traceable) is done without, said, as a load without it.
+ */
+static int client_bpf_attach(struct client_bpf *b)
+{
+	struct vmtrace_bpf *skel = b->skel;
+
+	if (b->attached)
+		return 0;
+	vmt_libbpf_last[0] = '\0';
+	skel->links.vmt_entry = bpf_program__attach(skel->progs.vmt_entry);
+	if (skel->links.vmt_entry)
+		skel->links.vmt_exit = bpf_program__attach(skel->progs.vmt_exit);
+	if (!skel->links.vmt_entry || !skel->links.vmt_exit) {
+		int err = -errno;
+
+		bpf_link__destroy(skel->links.vmt_entry);
+		skel->links.vmt_entry = NULL;
+		return client_bpf_fail(b, err, "cannot attach to kvm_entry and kvm_exit: %s",
+				    vmt_libbpf_last);
+	}
+	if (bpf_program__autoload(skel->progs.vmt_vm_gone)) {
+		skel->links.vmt_vm_gone = bpf_program__attach(skel->progs.vmt_vm_gone);
+		if (!skel->links.vmt_vm_gone)
+			util_log("BPF backend: VM teardown hook not attached, no VM_GONE records (%s)",
+				 vmt_libbpf_last);
+	}
+	b->attached = true;
+	return 0;
+}
+
+/* Empty @map (a hash). */
+static int client_bpf_clear(struct client_bpf *b, struct bpf_map *map)
+{
+	uint32_t size = bpf_map__key_size(map);
+	char key[32], next[32];
+	int fd = bpf_map__fd(map);
+
+	if (size > sizeof(key))
+		return -EINVAL;
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, size);
+		if (bpf_map_delete_elem(fd, key))
+			return client_bpf_fail(b, -errno, "cannot clear the %s map",
+					    bpf_map__name(map));
+	}
+	return 0;
+}
+
 /* Empty @map (a hash), then add @n keys with value 1. */
 static int client_bpf_set_keys(struct client_bpf *b, struct bpf_map *map,
 			    const uint32_t *keys, uint32_t n)
 {
-	int fd = bpf_map__fd(map);
-	uint32_t key, next;
+	int fd = bpf_map__fd(map), err = client_bpf_clear(b, map);
 	uint8_t one = 1;
 
-	while (!bpf_map_get_next_key(fd, NULL, &next)) {
-		key = next;
-		if (bpf_map_delete_elem(fd, &key))
-			return client_bpf_fail(b, -errno, "cannot clear the %s filter",
-					    bpf_map__name(map));
-	}
+	if (err)
+		return err;
 	for (uint32_t i = 0; i < n; i++)
 		if (bpf_map_update_elem(fd, &keys[i], &one, BPF_ANY))
 			return client_bpf_fail(b, -errno, "cannot set the %s filter",
@@ -859,6 +909,9 @@ int client_bpf_start(struct client_bpf *b, const struct client_start_config *cfg
 		if (err)
 			return err;
 	}
+	err = client_bpf_attach(b);
+	if (err)
+		return err;
 
 	/* A stopped session's records are discarded, as the module's. */
 	b->fn = NULL;
@@ -875,6 +928,12 @@ int client_bpf_start(struct client_bpf *b, const struct client_start_config *cfg
 	err = client_bpf_set_keys(b, b->skel->maps.vm_pids, cfg->pids, cfg->nr_pids);
 	if (!err)
 		err = client_bpf_set_keys(b, b->skel->maps.exit_codes, cfg->exits, cfg->nr_exits);
+	/* A session's task slots are its own, as the module's. */
+	b->skel->bss->have_task_slots = 0;
+	if (!err)
+		err = client_bpf_clear(b, b->skel->maps.task_slots);
+	if (!err)
+		err = client_bpf_clear(b, b->skel->maps.tid_maps);
 	if (err)
 		return err;
 	b->cfg = *cfg;
@@ -1070,15 +1129,6 @@ out:
 	return 0;
 }
 
-/* ---- what the module alone does, for now ---- */
-
-int client_bpf_set_task_slot(struct client_bpf *b, const struct client_task_slot *s)
-{
-	(void)s;
-	return client_bpf_fail(b, -EOPNOTSUPP,
-			    "guest task slots are not in the BPF backend yet (need the module)");
-}
-
 /*
  * Run the VM iterator once: its output, whole, into *@out (*@len bytes).
  * 0 or -errno.
@@ -1146,11 +1196,13 @@ static int client_bpf_slot_cmp(const void *a, const void *b)
 
 /*
  * The iterator's output @buf (@len bytes) as VMs, each VM once (a VM file
- * open in two processes is seen twice).  *@stale: a VM's memslots changed
+ * open in two processes is seen twice), and their struct kvm addresses
+ * (*@keys_out, in the same order).  *@stale: a VM's memslots changed
  * under the walk.  0, -ENOMEM, or -EPROTO for output not as written.
  */
 static int client_bpf_parse_vms(struct client_bpf *b, const char *buf, size_t len,
-				struct client_vm_info **out, size_t *nr, bool *stale)
+				struct client_vm_info **out, uint64_t **keys_out, size_t *nr,
+				bool *stale)
 {
 	struct client_vm_info *vms = NULL, *more;
 	uint64_t *keys = NULL, *more_keys;
@@ -1217,8 +1269,8 @@ static int client_bpf_parse_vms(struct client_bpf *b, const char *buf, size_t le
 		vm->nr_slots = d.nr_slots;
 		qsort(vm->slots, vm->nr_slots, sizeof(*vm->slots), client_bpf_slot_cmp);
 	}
-	free(keys);
 	*out = vms;
+	*keys_out = keys;
 	*nr = n;
 	return 0;
 
@@ -1234,18 +1286,20 @@ err_nomem:
 }
 
 /*
- * Every VM with an open VM file: id, VMM pid, vCPUs, vendor, memslots.
- * A walk that saw memslots change is run again, up to 5 times; then the
- * last is taken (reads of guest memory check what they find).
+ * Every VM with an open VM file: id, VMM pid, vCPUs, vendor, memslots,
+ * and its struct kvm's address in *@keys.  A walk that saw memslots
+ * change is run again, up to 5 times; then the last is taken (reads of
+ * guest memory check what they find).
  */
-int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t *nr)
+static int client_bpf_read_vms(struct client_bpf *b, struct client_vm_info **out,
+			       uint64_t **keys, size_t *nr)
 {
 	bool stale = true;
 	int err, tries;
 
 	*out = NULL;
+	*keys = NULL;
 	*nr = 0;
-	b->error[0] = '\0';
 	if (!b->skel) {
 		err = client_bpf_load(b, VMTRACE_RING_SIZE_DEFAULT);
 		if (err)
@@ -1256,15 +1310,114 @@ int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t
 		size_t len;
 
 		client_vms_free(*out, *nr);
+		free(*keys);
 		*out = NULL;
+		*keys = NULL;
 		*nr = 0;
 		err = client_bpf_run_vms_iter(b, &buf, &len);
 		if (err)
 			return err;
-		err = client_bpf_parse_vms(b, buf, len, out, nr, &stale);
+		err = client_bpf_parse_vms(b, buf, len, out, keys, nr, &stale);
 		free(buf);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+int client_bpf_get_vms(struct client_bpf *b, struct client_vm_info **out, size_t *nr)
+{
+	uint64_t *keys;
+	int err;
+
+	b->error[0] = '\0';
+	err = client_bpf_read_vms(b, out, &keys, nr);
+	free(keys);
+	return err;
+}
+
+/*
+ * The direct map and the VM's largest RAM memslots (address space 0, at
+ * most VMT_BPF_TID_RANGES, largest first), as the module snapshots them.
+ */
+static void client_bpf_tid_map_of(const struct client_vm_info *vm, uint64_t direct_map,
+				  uint32_t pid_offset, struct client_bpf_tid_map *m)
+{
+	uint32_t i;
+
+	memset(m, 0, sizeof(*m));
+	m->direct_map = direct_map;
+	m->pid_offset = pid_offset;
+	for (size_t s = 0; s < vm->nr_slots; s++) {
+		const struct client_memslot *ms = &vm->slots[s];
+
+		if (ms->id >> 16)
+			continue;
+		for (i = m->nr_ranges; i > 0 && m->range[i - 1].size < ms->size; i--)
+			if (i < VMT_BPF_TID_RANGES)
+				m->range[i] = m->range[i - 1];
+		if (i >= VMT_BPF_TID_RANGES)
+			continue;
+		m->range[i].gpa = ms->gpa;
+		m->range[i].size = ms->size;
+		m->range[i].hva = ms->hva;
+		if (m->nr_ranges < VMT_BPF_TID_RANGES)
+			m->nr_ranges++;
+	}
+}
+
+/*
+ * SET_TASK_SLOT, checked as the module checks it: a running session, a
+ * VM of that id with that vCPU, an 8-byte aligned user address, a pid
+ * offset 4-byte aligned below 64 KiB.  The slot and the VM's pid map go
+ * into the programs' maps, which START empties.
+ */
+int client_bpf_set_task_slot(struct client_bpf *b, const struct client_task_slot *s)
+{
+	struct client_bpf_slot_key key = { .vcpu = s->vcpu };
+	struct client_bpf_task_slot slot = { .gs_base = s->gs_base, .hva = s->hva };
+	struct client_vm_info *vms;
+	uint64_t *keys;
+	size_t nr, i;
+	int err;
+
+	b->error[0] = '\0';
+	if (s->hva && ((s->hva & 7) || s->hva > 0x7ffffffff000ULL - sizeof(uint64_t)))
+		return client_bpf_fail(b, -EINVAL, "not an 8-byte aligned user address");
+	if (s->tid && (s->pid_offset >= 65536 || (s->pid_offset & 3)))
+		return client_bpf_fail(b, -EINVAL, "pid offset not 4-byte aligned below 64 KiB");
+	if (b->state != VMTRACE_STATE_RUNNING)
+		return client_bpf_fail(b, -ENOENT, "no running vmtrace session");
+	err = client_bpf_read_vms(b, &vms, &keys, &nr);
+	if (err)
+		return err;
+	for (i = 0; i < nr && vms[i].id != s->vm_id; i++)
+		;
+	if (i == nr) {
+		err = client_bpf_fail(b, -ENOENT, "no such VM (not seen, or destroyed)");
+	} else if (s->vcpu >= vms[i].nr_vcpus) {
+		err = client_bpf_fail(b, -EINVAL, "no such vCPU in that VM");
+	} else {
+		key.kvm = keys[i];
+		if (!s->hva)
+			err = bpf_map_delete_elem(bpf_map__fd(b->skel->maps.task_slots), &key) &&
+			      errno != ENOENT ? -errno : 0;
+		else
+			err = bpf_map_update_elem(bpf_map__fd(b->skel->maps.task_slots), &key,
+						  &slot, BPF_ANY) ? -errno : 0;
+		if (!err && s->hva)
+			__atomic_store_n(&b->skel->bss->have_task_slots, 1, __ATOMIC_RELEASE);
+		if (!err && s->tid) {
+			struct client_bpf_tid_map m;
+
+			client_bpf_tid_map_of(&vms[i], s->direct_map, s->pid_offset, &m);
+			err = bpf_map_update_elem(bpf_map__fd(b->skel->maps.tid_maps), &keys[i],
+						  &m, BPF_ANY) ? -errno : 0;
+		}
+		if (err)
+			client_bpf_fail(b, err, "cannot set the task slot");
+	}
+	client_vms_free(vms, nr);
+	free(keys);
+	return err;
 }

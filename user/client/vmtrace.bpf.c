@@ -75,7 +75,10 @@ struct kvm_memory_slot {
 	short id;
 } __attribute__((preserve_access_index));
 
+struct mm_struct;
+
 struct kvm {
+	struct mm_struct *mm;
 	struct kvm_memslots *memslots[2];
 	struct {
 		int counter;
@@ -102,6 +105,7 @@ struct file {
 
 struct task_struct {
 	int tgid;
+	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
 struct seq_file;
@@ -259,6 +263,7 @@ __u32 nr_pids;			/* 0: all VMs, else those in vm_pids */
 __u32 nr_exits;			/* 0: all exit codes, else those in exit_codes */
 __u32 next_vm_id;
 __u32 clock_seq;
+__u32 have_task_slots;		/* SET_TASK_SLOT set one this session */
 struct client_bpf_clock clocks[2];
 
 struct {
@@ -293,6 +298,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } exit_codes SEC(".maps");
+
+/* SET_TASK_SLOT's (bpf.c): emptied at each START, as the module's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct client_bpf_slot_key);
+	__type(value, struct client_bpf_task_slot);
+} task_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);	/* the loader sizes it: one per VM */
+	__type(key, __u64);		/* struct kvm * */
+	__type(value, struct client_bpf_tid_map);
+} tid_maps SEC(".maps");
 
 /* ---- time ---- */
 
@@ -535,6 +555,72 @@ static __always_inline __u32 vmx_exit_reason(struct kvm_vcpu *vcpu)
 	       (0xffffU | VMX_EXIT_REASONS_FAILED_VMENTRY);
 }
 
+/* ---- the guest's current task (SET_TASK_SLOT) ---- */
+
+/*
+ * The pid of guest task @task, for a SAMPLE (VMTRACE_REC_F_TID), as the
+ * module's vmt_read_tid(): @task in the guest's direct map, its pid field's
+ * guest-physical address in one of the VM's RAM memslots as SET_TASK_SLOT
+ * saw them, read in the VMM.  Nothing if it is not there or would fault.
+ */
+static __always_inline void read_tid(__u64 kvm, __u64 task, struct vmtrace_record *r)
+{
+	const struct client_bpf_tid_map *m = bpf_map_lookup_elem(&tid_maps, &kvm);
+	__u64 gpa;
+	__u32 tid;
+
+	if (!m || task < m->direct_map)
+		return;
+	gpa = task - m->direct_map + m->pid_offset;
+	for (int i = 0; i < VMT_BPF_TID_RANGES; i++) {
+		if (i >= m->nr_ranges)
+			return;
+		if (gpa < m->range[i].gpa || gpa - m->range[i].gpa > m->range[i].size - sizeof(tid))
+			continue;
+		if (bpf_probe_read_user(&tid, sizeof(tid),
+					(const void *)(m->range[i].hva + (gpa - m->range[i].gpa))))
+			return;
+		r->guest_tid = tid;
+		r->flags |= VMTRACE_REC_F_TID;
+		return;
+	}
+}
+
+/*
+ * The guest's current task, from the slot the collector set for this vCPU
+ * and GS base, in place of the GS base, as the module's vmt_read_task():
+ * the slot is an address in the VMM, and the program runs in one of its
+ * vCPU threads (checked: current's mm is the VM's); bpf_probe_read_user()
+ * copies with page faults off, so a page not present fails the read
+ * (TASK_FAULT), and nothing sleeps or is faulted in.
+ */
+static __always_inline void read_task(struct kvm_vcpu *vcpu, bool btf, struct vmtrace_record *r)
+{
+	struct kvm *kvm = VCPU_READ(btf, vcpu, kvm);
+	struct client_bpf_slot_key key = { .kvm = (__u64)kvm, .vcpu = r->vcpu };
+	const struct client_bpf_task_slot *slot;
+	struct task_struct *cur;
+	__u64 task;
+
+	/* No slot set this session: not even the lookup. */
+	if (!have_task_slots)
+		return;
+	slot = bpf_map_lookup_elem(&task_slots, &key);
+	if (!slot || !slot->hva || slot->gs_base != r->u.g.guest_gs_base)
+		return;
+	cur = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(cur, mm) != BPF_CORE_READ(kvm, mm))
+		return;
+	if (bpf_probe_read_user(&task, sizeof(task), (const void *)slot->hva)) {
+		r->flags |= VMTRACE_REC_F_TASK_FAULT;
+		return;
+	}
+	r->u.g.guest_task = task;
+	r->flags |= VMTRACE_REC_F_TASK;
+	if (r->kind == VMTRACE_KIND_SAMPLE)
+		read_tid((__u64)kvm, task, r);
+}
+
 /* ---- VMs ---- */
 
 /* Whether the records of @vcpu's VM can carry guest state (vm->state_ok). */
@@ -607,6 +693,9 @@ static __always_inline void fill_guest(struct vmtrace_record *r, __u64 tsc, __u8
 	r->vcpu = VCPU_READ(btf, vcpu, vcpu_idx);
 	if (vm->state_ok && host_vendor == VMTRACE_VENDOR_SVM) {
 		svm_read_state(vcpu, btf, r);
+		/* Not of a nested guest: its GS base is left out, 0. */
+		if (!(r->flags & VMTRACE_REC_F_NO_STATE) && r->u.g.guest_gs_base)
+			read_task(vcpu, btf, r);
 		return;
 	}
 	/*

@@ -72,6 +72,32 @@ struct client_bpf_vm_desc {
 	__u32 state_ok;			/* the VMCB check passed (if checked) */
 };
 
+/*
+ * SET_TASK_SLOT, as the module's (client_set_task_slot()): where vCPU
+ * @vcpu of the VM at @kvm keeps its current-task word in the VMM, for
+ * records taken with kernel GS base @gs_base; and per VM, the direct map
+ * and the largest RAM memslots for a sample's task's pid.
+ */
+#define VMT_BPF_TID_RANGES 8		/* as the module's VMT_TID_RANGES */
+
+struct client_bpf_slot_key {
+	__u64 kvm;
+	__u32 vcpu;
+	__u32 pad;
+};
+
+struct client_bpf_task_slot {
+	__u64 gs_base, hva;
+};
+
+struct client_bpf_tid_map {
+	__u64 direct_map;
+	__u32 pid_offset, nr_ranges;
+	struct {
+		__u64 gpa, size, hva;
+	} range[VMT_BPF_TID_RANGES];
+};
+
 /* The iterator's buffer: one VM's description, written at once. */
 struct client_bpf_vm_buf {
 	struct client_bpf_vm_desc desc;

@@ -54,7 +54,7 @@ void cmd_sample_loop_usage(FILE *f)
 		"                       (default 25)\n"
 		"  --metrics-out FILE   append every snapshot to FILE (for report)\n"
 		"  --backend B          what records exits and samples: module (vmtrace.ko),\n"
-		"                       bpf (BPF programs: no guest task slots) or\n"
+		"                       bpf (BPF programs on KVM's tracepoints) or\n"
 		"                       auto (the module if loaded, else bpf); without it,\n"
 		"                       the module if loaded, else /proc figures only\n",
 		GUEST_PROFILE_DIR_DEFAULT);

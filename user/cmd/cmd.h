@@ -95,11 +95,6 @@ int cmd_profile(int argc, char *argv[]);
 int cmd_ps(int argc, char *argv[]);
 int cmd_peek(int argc, char *argv[]);
 
-/*
- * Connect to vmtrace.ko, printing the one-line reason on failure
- * ("vmtrace.ko is not loaded", permission) to stderr.  Returns 0 or -errno.
- */
-int cmd_connect(struct client **c);
 /* --backend ARG into *@out: 0, or CMD_EXIT_USAGE after saying why not. */
 int cmd_parse_backend(const char *arg, enum client_backend *out);
 /*

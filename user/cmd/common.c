@@ -153,11 +153,6 @@ int cmd_collect_open(enum client_backend backend, struct client **c)
 	return err;
 }
 
-int cmd_connect(struct client **c)
-{
-	return cmd_collect_open(CLIENT_BACKEND_MODULE, c);
-}
-
 int cmd_parse_backend(const char *arg, enum client_backend *out)
 {
 	if (client_backend_parse(arg, out))

@@ -633,10 +633,30 @@ static __always_inline __u32 vm_state_ok(struct kvm_vcpu *vcpu, bool btf)
 }
 
 /*
- * The VM of @vcpu, tracked from its first exit on, with a VM_NEW record
- * then; NULL, counted as lost (vm_table), when the table is full.  Two
- * CPUs seeing a VM first at once: one insert wins, the other CPU uses it
- * (its id is skipped).
+ * Track the VM at @kvm of VMM @tgid from now on: a fresh id, its VMCB not
+ * yet checked (its first exit does), and a VM_NEW record if @tell.  The
+ * entry, or NULL when the table is full.  Two CPUs inserting at once: one
+ * insert wins, the other uses it (its id is skipped).
+ */
+static __always_inline struct client_bpf_vm *vm_track(struct client_bpf_cpu *c, __u64 tsc,
+						    struct kvm *kvm, __u32 tgid, bool tell)
+{
+	struct client_bpf_vm *vm, fresh = { .pid = tgid };
+	__u64 key = (__u64)kvm;
+	long err;
+
+	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
+	err = bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST);
+	vm = bpf_map_lookup_elem(&vms, &key);
+	if (!err && vm && tell && c)
+		emit_vm(c, tsc, VMTRACE_KIND_VM_NEW, vm->id, vm->pid, kvm);
+	return vm;
+}
+
+/*
+ * The VM of @vcpu, tracked from its first exit on (or the VM iterator's
+ * first sight of it), with a VM_NEW record then; NULL, counted as lost
+ * (vm_table), when the table is full.
  */
 static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 						struct kvm_vcpu *vcpu, bool btf,
@@ -644,36 +664,27 @@ static __always_inline struct client_bpf_vm *vm_of(struct client_bpf_cpu *c,
 {
 	struct kvm *kvm = VCPU_READ(btf, vcpu, kvm);
 	__u64 key = (__u64)kvm;
-	struct client_bpf_vm *vm, fresh = { .pid = tgid };
+	struct client_bpf_vm *vm = bpf_map_lookup_elem(&vms, &key);
 
-	vm = bpf_map_lookup_elem(&vms, &key);
 	/*
 	 * A VM's vCPUs run in its VMM's threads only (KVM refuses the vCPU
 	 * ioctls of another mm): another pid is another VM at a freed
 	 * struct kvm's address, whose end no VM_GONE hook saw.
 	 */
-	if (vm && vm->pid == tgid) {
-		/* Found by the VM iterator: its first exit checks it. */
-		if (!vm->checked) {
-			vm->state_ok = vm_state_ok(vcpu, btf);
-			vm->checked = 1;
-		}
-		return vm;
-	}
-	if (vm)
+	if (vm && vm->pid != tgid) {
 		bpf_map_delete_elem(&vms, &key);
-	fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
-	fresh.state_ok = vm_state_ok(vcpu, btf);
-	fresh.checked = 1;
-	if (bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
-		vm = bpf_map_lookup_elem(&vms, &key);
-		if (!vm)
-			drop(c, VMTRACE_LOST_VM_TABLE);
-		return vm;
+		vm = NULL;
 	}
-	vm = bpf_map_lookup_elem(&vms, &key);
-	if (vm)
-		emit_vm(c, tsc, VMTRACE_KIND_VM_NEW, vm->id, vm->pid, kvm);
+	if (!vm)
+		vm = vm_track(c, tsc, kvm, tgid, true);
+	if (!vm) {
+		drop(c, VMTRACE_LOST_VM_TABLE);
+		return NULL;
+	}
+	if (!vm->checked) {
+		vm->state_ok = vm_state_ok(vcpu, btf);
+		vm->checked = 1;
+	}
 	return vm;
 }
 
@@ -979,7 +990,6 @@ int vmt_vms_iter(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct client_bpf_vm_buf *buf;
 	struct client_bpf_vm *vm;
-	struct client_bpf_cpu *c;
 	const unsigned char *name;
 	union {
 		char c[8];
@@ -1013,22 +1023,9 @@ int vmt_vms_iter(struct bpf_iter__task_file *ctx)
 	 * (vm_of()).
 	 */
 	vm = bpf_map_lookup_elem(&vms, &key);
-	if (!vm) {
-		struct client_bpf_vm fresh = { .pid = tgid };
-
-		fresh.id = __sync_add_and_fetch(&next_vm_id, 1);
-		if (!bpf_map_update_elem(&vms, &key, &fresh, BPF_NOEXIST)) {
-			vm = bpf_map_lookup_elem(&vms, &key);
-			if (vm && recording && (!nr_pids || bpf_map_lookup_elem(&vm_pids, &tgid))) {
-				c = this_cpu();
-				if (c)
-					emit_vm(c, host_tsc_now(), VMTRACE_KIND_VM_NEW,
-						vm->id, vm->pid, kvm);
-			}
-		} else {
-			vm = bpf_map_lookup_elem(&vms, &key);	/* an exit's, meanwhile */
-		}
-	}
+	if (!vm)
+		vm = vm_track(this_cpu(), host_tsc_now(), kvm, tgid,
+			      recording && (!nr_pids || bpf_map_lookup_elem(&vm_pids, &tgid)));
 	if (vm) {
 		buf->desc.id = vm->id;
 		buf->desc.pid = vm->pid;

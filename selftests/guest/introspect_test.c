@@ -245,7 +245,21 @@ static int start_guest(const char *append)
 		     "--kernel %s --smp %u --append '%s' 2>&1", prog_dir, log_path, init_path,
 		     prog_dir, guest_release, guest_smp, append);
 
-	qemu_pid = atoi(out);
+	/*
+	 * l2guest prints the pid on a line of its own; QEMU's warnings (on
+	 * stderr, merged here) may come before it, e.g. "Number of SMP cpus
+	 * requested (2) exceeds the recommended cpus supported by KVM (1)"
+	 * in a test host of one CPU.
+	 */
+	qemu_pid = 0;
+	for (const char *line = out; *line;) {
+		size_t digits = strspn(line, "0123456789");
+		const char *eol = strchrnul(line, '\n');
+
+		if (digits && line + digits == eol)
+			qemu_pid = atoi(line);
+		line = *eol ? eol + 1 : eol;
+	}
 	if (!rc && qemu_pid <= 0)
 		rc = 125;
 	if (rc)

@@ -138,6 +138,10 @@ struct guest_stats {
 	uint64_t task_mismatch;	/* ... named a task that does not fit the
 				 * record (taken inside a context switch) */
 	uint64_t task_unknown;	/* ... named no task */
+	uint64_t process_only;	/* records named by their process alone (tid =
+				 * pid): no task of theirs, and no poll told
+				 * the thread, e.g. taken before the collector
+				 * had opened the guest and set the vCPU's slot */
 	uint64_t task_reused;	/* task_structs found holding another
 				 * thread than the walk said (or than the
 				 * sample's own pid, VMTRACE_REC_F_TID) */

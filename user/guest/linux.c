@@ -1789,6 +1789,7 @@ static int resolve(struct guest *g, uint64_t cr3, uint64_t key2, int task_ptr,
 		out->flags |= GUEST_TASK_THREAD;
 		out->cr3 = key;
 	} else if (proc) {
+		g->stats.process_only++;
 		*out = proc->t;
 		out->tid = out->pid;
 		memcpy(out->thread_comm, out->comm, sizeof(out->comm));

@@ -431,8 +431,9 @@ void guest_rec_free(struct guest_recorder *gr)
 				"(%llu task and %llu symbol entries); threads: %llu by the "
 				"record's task (%llu not fitting, %llu unknown; %llu vCPU "
 				"slots set, %llu reads faulted), %llu polled, "
-				"%llu between polls, %llu nearest, %llu read late (%llu vCPUs "
-				"watched, %llu no longer polled, %llu polls, %llu failed)",
+				"%llu between polls, %llu nearest, %llu read late, %llu by "
+				"the process alone (%llu vCPUs watched, %llu no longer "
+				"polled, %llu polls, %llu failed)",
 				v->vm_id, (unsigned long long)v->named,
 				(unsigned long long)v->records, (unsigned long long)v->tasks,
 				(unsigned long long)v->symbols,
@@ -445,6 +446,7 @@ void guest_rec_free(struct guest_recorder *gr)
 				(unsigned long long)st->timeline_between,
 				(unsigned long long)st->timeline_nearest,
 				(unsigned long long)st->timeline_misses,
+				(unsigned long long)st->process_only,
 				(unsigned long long)st->watches,
 				(unsigned long long)st->watches_paused, (unsigned long long)st->polls,
 				(unsigned long long)st->poll_failures);

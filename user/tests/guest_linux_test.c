@@ -390,7 +390,7 @@ static void test_record_task_pointer(void)
 	struct guest_task t;
 	struct world w;
 	struct guest *g;
-	uint64_t cr3, hva;
+	uint64_t cr3, hva, process_only;
 
 	fake_now = 3000000000000ULL;
 	build_world(&w, NULL);
@@ -435,6 +435,7 @@ static void test_record_task_pointer(void)
 	TEST_ASSERT(t.flags & GUEST_TASK_KTHREAD, "kworker not a kthread");
 
 	/* User mode with another process's task: the process alone. */
+	process_only = st->process_only;
 	r = record_at(w.s, cr3, 1, 0, 1);
 	r.flags |= VMTRACE_REC_F_TASK;
 	r.u.g.guest_task = w.burner;
@@ -443,6 +444,7 @@ static void test_record_task_pointer(void)
 	TEST_ASSERT_EQ(t.tid, 42);
 	TEST_ASSERT(!(t.flags & GUEST_TASK_THREAD), "a misfit task trusted");
 	TEST_ASSERT_EQ(st->task_mismatch, 1);
+	TEST_ASSERT_EQ(st->process_only, process_only + 1);
 	/* A pointer that is no task (out of RAM, or not kernel): the same. */
 	r.u.g.guest_task = 0xffff888000000000ULL + (1ULL << 40);
 	TEST_ASSERT_EQ(guest_task_for_record(g, &r, &t), 0);
@@ -451,6 +453,8 @@ static void test_record_task_pointer(void)
 	TEST_ASSERT_EQ(guest_task_for_record(g, &r, &t), 0);
 	TEST_ASSERT(!(t.flags & GUEST_TASK_THREAD), "garbage trusted");
 	TEST_ASSERT_EQ(st->task_unknown, 2);
+	/* Each of the three named by its process alone, and counted so. */
+	TEST_ASSERT_EQ(st->process_only, process_only + 3);
 
 	/* A thread made and gone between two walks, decoded only after its
 	 * exit (no mm any more, PF_EXITING): still that thread. */

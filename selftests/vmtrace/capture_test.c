@@ -826,6 +826,15 @@ static void test_task_slot(void)
  */
 #define SAMPLE_TID_SPINS 20
 
+/* One spin of 20 million iterations, interrupts on, under GS base GS_A. */
+static void spin_under_gs_a(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
+	vcpu_set_interrupt_flag(vcpu);
+	vcpu_set_gs_base(vcpu, GS_A);
+	vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
+}
+
 /* VM @vm_id's samples in @buf from @from on, each with its task and no pid. */
 static size_t outside_samples(const struct rec_buf *buf, size_t from, uint32_t vm_id)
 {
@@ -876,10 +885,7 @@ static void test_sample_tid(void)
 	for (unsigned int spin = 0; spin < SAMPLE_TID_SPINS && samples < 10; spin++) {
 		size_t seen = buf.n;
 
-		vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
-		vcpu_set_interrupt_flag(vcpu);
-		vcpu_set_gs_base(vcpu, GS_A);
-		vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
+		spin_under_gs_a(vm, vcpu);
 		vmt_drain(c, &buf);
 		for (size_t i = seen; i < buf.n; i++) {
 			const struct vmtrace_record *r = &buf.recs[i];
@@ -911,10 +917,7 @@ static void test_sample_tid(void)
 	for (unsigned int spin = 0; spin < SAMPLE_TID_SPINS && samples < 10; spin++) {
 		size_t seen = buf.n;
 
-		vcpu_set_entry(vcpu, vm_code_va(vm, guest_spin), 20000000, TEST_PORT);
-		vcpu_set_interrupt_flag(vcpu);
-		vcpu_set_gs_base(vcpu, GS_A);
-		vcpu_run_expect_out(vcpu, TEST_PORT, 4, 20000000);
+		spin_under_gs_a(vm, vcpu);
 		vmt_drain(c, &buf);
 		samples += outside_samples(&buf, seen, vm_id);
 	}
